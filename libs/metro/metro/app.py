@@ -1,0 +1,171 @@
+"""The shape every service shares: settings, engine, bus, outbox relay, consumers, health and metrics."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from metro.bus import Bus, Consumer, Handler
+from metro.db import Database
+from metro.errors import install_error_handlers
+from metro.logs import configure_logging, correlation_id, new_correlation_id
+from metro.metrics import REQUESTS
+from metro.migrations import upgrade_async
+from metro.outbox import Outbox, OutboxRelay
+from metro.service_auth import ServiceClient, ServiceTokens
+from metro.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; reachable as ``app.state.runtime`` and passed to workers."""
+    name: str
+    settings: ServiceSettings
+    db: Database
+    bus: Bus | None
+    tokens: ServiceTokens
+    services: ServiceClient
+    outbox: Outbox | None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    package_dir: Path
+    routers: list[APIRouter]
+    outbox_table: sa.Table | None = None
+    inbox_table: sa.Table | None = None
+    # queue purpose -> {event name -> handler}
+    consumers: dict[str, dict[str, Handler]] = field(default_factory=dict)
+    workers: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    on_start: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    needs_bus: bool = True
+    openapi: dict = field(default_factory=dict)
+
+
+class _RequestContext:
+    """Pure ASGI middleware: correlation id in and out, and request latency by route template."""
+
+    def __init__(self, app, service: str):
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        cid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or new_correlation_id()
+        token = correlation_id.set(cid)
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], path, str(status["code"])).observe(
+                time.perf_counter() - start)
+            correlation_id.reset(token)
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(spec.name, settings.log_level)
+        await upgrade_async(spec.package_dir, settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
+        bus = Bus(settings.amqp_url) if spec.needs_bus else None
+        if bus:
+            await bus.connect()
+        tokens = ServiceTokens(settings.service_secret, spec.name)
+        urls = {s: settings.url_of(s) for s in ("consent", "consumption", "notify", "ingest_enedis",
+                                                 "ingest_grdf", "ingest_sge")}
+        services = ServiceClient(tokens, urls)
+        outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
+        rt = Runtime(spec.name, settings, db, bus, tokens, services, outbox)
+        app.state.runtime, app.state.db, app.state.tokens, app.state.settings = rt, db, tokens, settings
+        for hook in spec.on_start:
+            await hook(rt)
+        tasks: list[asyncio.Task] = []
+        if settings.run_workers:
+            if outbox and bus:
+                tasks.append(asyncio.create_task(OutboxRelay(db, bus, outbox).run(rt.stop), name="outbox"))
+            for purpose, handlers in spec.consumers.items():
+                consumer = Consumer(db, bus, f"{spec.name}.{purpose}", handlers, spec.inbox_table,
+                                    retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries)
+                tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"consumer:{purpose}"))
+            for worker in spec.workers:
+                tasks.append(asyncio.create_task(worker(rt), name=worker.__name__))
+        for t in tasks:
+            t.add_done_callback(_log_crash)
+        log.info("service started", extra={"port": settings.port})
+        try:
+            yield
+        finally:
+            rt.stop.set()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for hook in spec.on_stop:
+                await hook(rt)
+            await services.close()
+            if bus:
+                await bus.close()
+            await db.dispose()
+
+    app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
+    install_error_handlers(app)
+    app.add_middleware(_RequestContext, service=spec.name)
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live():
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready(request: Request):
+        rt: Runtime = request.app.state.runtime
+        checks = {}
+        try:
+            async with rt.db.engine.connect() as conn:
+                await conn.execute(sa.text("select 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {type(exc).__name__}"
+        if rt.bus is not None:
+            checks["broker"] = "ok" if await rt.bus.ping() else "down"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _log_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception():
+        log.error("worker stopped", exc_info=task.exception(), extra={"worker": task.get_name()})

@@ -1,0 +1,228 @@
+"""RabbitMQ: the durable topic exchange, publishing with confirms, and idempotent batch consumers.
+
+Topology per consuming queue ``Q`` (quorum queues, RabbitMQ 3.10 without plugins):
+  Q          bound to the events exchange; rejected messages dead-letter to ``Q.retry``
+  Q.retry    holds a message ``retry_delay_ms`` then dead-letters it back to ``Q``
+  Q.dlq      where a message lands after ``max_retries`` failed attempts, for a person to look at
+The quorum delivery limit on ``Q`` also catches a message that crashes the process before it is settled.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+import aio_pika
+import sqlalchemy as sa
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.db import Database
+from metro.events import EXCHANGE, Envelope
+from metro.logs import correlation_id
+from metro.metrics import EVENTS_HANDLED
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
+
+
+class Bus:
+    def __init__(self, url: str):
+        self.url = url
+        self.connection: AbstractRobustConnection | None = None
+        self._publish_channel: aio_pika.abc.AbstractChannel | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+
+    async def connect(self) -> None:
+        self.connection = await aio_pika.connect_robust(self.url)
+        self._publish_channel = await self.connection.channel(publisher_confirms=True)
+        self._exchange = await self._publish_channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+
+    async def close(self) -> None:
+        if self.connection:
+            await self.connection.close()
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Returns once the broker confirmed the message."""
+        assert self._exchange, "bus not connected"
+        await self._exchange.publish(
+            aio_pika.Message(envelope.to_bytes(), message_id=str(envelope.id),
+                             content_type="application/json",
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                             type=envelope.name),
+            routing_key=envelope.name)
+
+    async def ping(self) -> bool:
+        return bool(self.connection and not self.connection.is_closed)
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "inbox", metadata,
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("queue", sa.Text, nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
+def _attempts(message: AbstractIncomingMessage, queue: str) -> int:
+    deaths = (message.headers or {}).get("x-death") or []
+    return sum(int(d.get("count", 0)) for d in deaths if d.get("queue") == queue)
+
+
+class Consumer:
+    """Consumes one queue in batches: one transaction per batch, inbox-deduplicated, ack after commit.
+
+    A batch that fails is replayed message by message so that one poison message does not hold back
+    the others; the failing one is retried after a delay and dead-lettered after ``max_retries``.
+    """
+
+    def __init__(self, db: Database, bus: Bus, queue: str, handlers: dict[str, Handler], inbox: sa.Table,
+                 *, retry_delay_ms: int = 5000, max_retries: int = 3, batch_size: int = 64,
+                 batch_wait: float = 0.02):
+        self.db = db
+        self.bus = bus
+        self.queue = queue
+        self.handlers = handlers
+        self.inbox = inbox
+        self.retry_delay_ms = retry_delay_ms
+        self.max_retries = max_retries
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self._pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._channel: aio_pika.abc.AbstractChannel | None = None
+
+    async def declare(self) -> None:
+        assert self.bus.connection
+        ch = await self.bus.connection.channel(publisher_confirms=True)
+        await ch.set_qos(prefetch_count=self.batch_size * 4)
+        exchange = await ch.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        quorum = {"x-queue-type": "quorum"}
+        await ch.declare_queue(f"{self.queue}.dlq", durable=True, arguments=quorum)
+        await ch.declare_queue(f"{self.queue}.retry", durable=True, arguments={
+            **quorum, "x-message-ttl": self.retry_delay_ms,
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue,
+            "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+        q = await ch.declare_queue(self.queue, durable=True, arguments={
+            **quorum, "x-delivery-limit": self.max_retries + 2,
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": f"{self.queue}.retry",
+            "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+        for name in self.handlers:
+            await q.bind(exchange, routing_key=name)
+        self._channel = ch
+        self._queue = q
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.declare()
+        tag = await self._queue.consume(self._pending.put)
+        try:
+            while not stop.is_set():
+                batch = await self._next_batch(stop)
+                if batch:
+                    await self._process(batch)
+        finally:
+            try:
+                await self._queue.cancel(tag)
+            except Exception:  # channel already gone during shutdown
+                pass
+
+    async def _next_batch(self, stop: asyncio.Event) -> list[AbstractIncomingMessage]:
+        try:
+            first = await asyncio.wait_for(self._pending.get(), 0.5)
+        except TimeoutError:
+            return []
+        batch = [first]
+        deadline = asyncio.get_running_loop().time() + self.batch_wait
+        while len(batch) < self.batch_size:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 and self._pending.empty():
+                break
+            try:
+                batch.append(self._pending.get_nowait() if not self._pending.empty()
+                             else await asyncio.wait_for(self._pending.get(), max(remaining, 0.001)))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
+        parsed: list[tuple[AbstractIncomingMessage, Envelope | None]] = []
+        for m in batch:
+            try:
+                parsed.append((m, Envelope.from_bytes(m.body)))
+            except Exception as exc:
+                log.error("unreadable message", extra={"queue": self.queue, "error": repr(exc)[:300]})
+                await self._dead_letter(m, f"unreadable: {exc!r}"[:300])
+        good = [(m, e) for m, e in parsed if e is not None]
+        if not good:
+            return
+        try:
+            await self._handle([e for _, e in good])
+        except Exception:
+            if len(good) == 1:
+                await self._fail(good[0][0], good[0][1])
+                return
+            for m, e in good:
+                try:
+                    await self._handle([e])
+                except Exception:
+                    await self._fail(m, e)
+                else:
+                    await m.ack()
+            return
+        for m, _ in good:
+            await m.ack()
+
+    async def _handle(self, envelopes: list[Envelope]) -> None:
+        async with self.db.session() as session, session.begin():
+            ids = [e.id for e in envelopes]
+            fresh = set((await session.execute(
+                insert(self.inbox).values([{"event_id": i, "queue": self.queue} for i in ids])
+                .on_conflict_do_nothing().returning(self.inbox.c.event_id))).scalars())
+            todo = [e for e in envelopes if e.id in fresh]
+            seen: set = set()
+            todo = [e for e in todo if not (e.id in seen or seen.add(e.id))]
+            for name, group in _group_in_order(todo):
+                handler = self.handlers.get(name)
+                if handler is None:
+                    continue
+                token = correlation_id.set(str(group[0].id))
+                try:
+                    await handler(session, group)
+                finally:
+                    correlation_id.reset(token)
+        EVENTS_HANDLED.labels(self.queue, "ok").inc(len(todo))
+        EVENTS_HANDLED.labels(self.queue, "duplicate").inc(len(envelopes) - len(todo))
+
+    async def _fail(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
+        attempts = _attempts(message, self.queue)
+        log.exception("event handling failed", extra={"queue": self.queue, "event_id": str(envelope.id),
+                                                      "event": envelope.name, "attempt": attempts + 1})
+        EVENTS_HANDLED.labels(self.queue, "failed").inc()
+        if attempts >= self.max_retries:
+            await self._dead_letter(message, "handler failed after retries")
+        else:
+            await message.reject(requeue=False)
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        assert self._channel
+        await self._channel.default_exchange.publish(
+            aio_pika.Message(message.body, headers={**(message.headers or {}), "x-metro-reason": reason},
+                             message_id=message.message_id, type=message.type,
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=f"{self.queue}.dlq")
+        await message.ack()
+        EVENTS_HANDLED.labels(self.queue, "dead_lettered").inc()
+
+
+def _group_in_order(envelopes: Iterable[Envelope]) -> list[tuple[str, list[Envelope]]]:
+    """Consecutive events of the same name form one group, so order across names is kept."""
+    groups: list[tuple[str, list[Envelope]]] = []
+    for e in envelopes:
+        if groups and groups[-1][0] == e.name:
+            groups[-1][1].append(e)
+        else:
+            groups.append((e.name, [e]))
+    return groups

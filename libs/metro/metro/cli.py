@@ -1,0 +1,48 @@
+"""The command line every service shares: ``python -m <package> serve|migrate|...``."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+
+import uvicorn
+
+from metro.app import ServiceSpec, create_service_app
+from metro.migrations import upgrade
+from metro.settings import SERVICE_PORTS, ServiceSettings
+
+Command = Callable[[argparse.Namespace, ServiceSettings], object]
+
+
+def main(spec_factory: Callable[[], ServiceSpec], settings_factory: Callable[[], ServiceSettings],
+         commands: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None] | None]] | None = None,
+         argv: list[str] | None = None) -> None:
+    spec = spec_factory()
+    parser = argparse.ArgumentParser(prog=f"python -m {spec.name}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API and its workers")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    sub.add_parser("migrate", help="apply this service's migrations")
+    for name, (_, configure) in (commands or {}).items():
+        p = sub.add_parser(name)
+        if configure:
+            configure(p)
+    args = parser.parse_args(argv)
+    settings = settings_factory()
+    if args.command == "serve":
+        port = args.port or settings.port or SERVICE_PORTS[spec.name]
+        settings.port = port
+        app = create_service_app(spec, settings)
+        uvicorn.run(app, host=args.host or settings.host, port=port, log_config=None,
+                    access_log=False, timeout_graceful_shutdown=5)
+    elif args.command == "migrate":
+        upgrade(spec.package_dir, settings.database_url)
+        print(f"{spec.name}: migrated")
+    else:
+        fn = commands[args.command][0]
+        result = fn(args, settings)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,104 @@
+"""One error family: each carries its HTTP status and a stable code; one handler renders them."""
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.headers = headers
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "invalid_request"
+
+
+class UpstreamError(AppError):
+    status_code = 502
+    code = "upstream_unavailable"
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict]:
+    """OpenAPI `responses=` for the errors an endpoint can return."""
+    return {e.status_code: {"model": ErrorBody, "description": e.code} for e in errors}
+
+
+def _validation_code(exc: RequestValidationError) -> tuple[str, str]:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    kind = first.get("type", "")
+    loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    if kind == "json_invalid":
+        return "malformed_json", "the request body is not valid JSON"
+    if kind == "extra_forbidden":
+        return "unknown_field", f"unknown field: {loc}"
+    if kind == "missing":
+        return "missing_field", f"missing field: {loc}"
+    msg = first.get("msg", "invalid request")
+    code = first.get("ctx", {}).get("code") if isinstance(first.get("ctx"), dict) else None
+    return code or "invalid_field", f"{loc}: {msg}" if loc else msg
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        code, detail = _validation_code(exc)
+        status = 400 if code == "malformed_json" else 422
+        return JSONResponse({"error": code, "detail": detail}, status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        return JSONResponse({"error": code, "detail": detail}, exc.status_code)

@@ -1,0 +1,131 @@
+"""Transactional outbox: events are rows written with the state they describe; a relay publishes them.
+
+The relay claims rows with ``FOR UPDATE SKIP LOCKED`` (replicas share the work), publishes with
+publisher confirms and marks them published in the same transaction; a row whose publish failed is
+retried with backoff. A crash between publish and commit republishes: consumers are idempotent.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+import aio_pika
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.bus import Bus
+from metro.db import Database
+from metro.events import Envelope
+from metro.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "outbox", metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False, unique=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("last_error", sa.Text),
+        sa.Index(None, "next_attempt_at", postgresql_where=sa.text("published_at IS NULL")),
+    )
+
+
+class Outbox:
+    def __init__(self, table: sa.Table, producer: str):
+        self.table = table
+        self.producer = producer
+
+    async def add(self, session: AsyncSession, name: str, payload: dict[str, Any], *,
+                  event_id: uuid.UUID | None = None) -> Envelope:
+        """Write one event in the caller's transaction."""
+        env = Envelope(id=event_id or uuid.uuid4(), name=name, producer=self.producer, payload=payload)
+        await session.execute(sa.insert(self.table).values(
+            id=env.id, name=env.name, version=env.version, occurred_at=env.occurred_at,
+            payload=env.model_dump(mode="json")["payload"]))
+        return env
+
+    async def add_many(self, session: AsyncSession, events: list[tuple[str, dict[str, Any]]]) -> None:
+        if not events:
+            return
+        now = dt.datetime.now(dt.UTC)
+        await session.execute(sa.insert(self.table), [
+            {"id": uuid.uuid4(), "name": name, "version": 1, "occurred_at": now, "payload": payload}
+            for name, payload in events])
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, bus: Bus, outbox: Outbox, *, batch: int = 200,
+                 idle_interval: float = 0.2):
+        self.db = db
+        self.bus = bus
+        self.outbox = outbox
+        self.batch = batch
+        self.idle_interval = idle_interval
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of due rows; returns how many were published."""
+        t = self.outbox.table
+        async with self.db.session() as session, session.begin():
+            rows = (await session.execute(
+                sa.select(t.c.id, t.c.name, t.c.version, t.c.occurred_at, t.c.payload, t.c.attempts)
+                .where(t.c.published_at.is_(None), t.c.next_attempt_at <= sa.func.now())
+                .order_by(t.c.seq).limit(self.batch)
+                .with_for_update(skip_locked=True))).all()
+            if not rows:
+                return 0
+            envelopes = [Envelope(id=r.id, name=r.name, version=r.version, occurred_at=r.occurred_at,
+                                  producer=self.outbox.producer, payload=r.payload) for r in rows]
+            results = await asyncio.gather(*(self.bus.publish(e) for e in envelopes),
+                                           return_exceptions=True)
+            now = dt.datetime.now(dt.UTC)
+            done = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
+            if done:
+                await session.execute(sa.update(t).where(t.c.id.in_(done)).values(published_at=now))
+            for r, res in zip(rows, results):
+                if isinstance(res, BaseException):
+                    delay = min(60, 2 ** min(r.attempts, 6))
+                    log.warning("publish failed", extra={"event_id": str(r.id), "error": repr(res)})
+                    await session.execute(sa.update(t).where(t.c.id == r.id).values(
+                        attempts=t.c.attempts + 1, last_error=repr(res)[:500],
+                        next_attempt_at=now + dt.timedelta(seconds=delay)))
+            EVENTS_PUBLISHED.labels(self.outbox.producer).inc(len(done))
+            return len(done)
+
+    async def pending(self) -> int:
+        t = self.outbox.table
+        async with self.db.session() as session:
+            n = (await session.execute(sa.select(sa.func.count()).select_from(t)
+                                       .where(t.c.published_at.is_(None)))).scalar_one()
+        OUTBOX_PENDING.labels(self.outbox.producer).set(n)
+        return n
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                n = await self.publish_pending()
+            except (aio_pika.exceptions.AMQPError, OSError, ConnectionError) as exc:
+                log.warning("outbox relay cannot publish now", extra={"error": repr(exc)})
+                n = 0
+                await asyncio.sleep(1)
+            except Exception:
+                log.exception("outbox relay failed")
+                n = 0
+                await asyncio.sleep(1)
+            if n == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.idle_interval)
+                except TimeoutError:
+                    pass

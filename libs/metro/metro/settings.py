@@ -1,0 +1,58 @@
+"""Settings base: one pydantic-settings class per service, each with its own env prefix."""
+from __future__ import annotations
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SERVICE_SECRET = "local-service-secret-change-me-0123456789"
+
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "consent": 8001,
+    "consumption": 8002,
+    "notify": 8003,
+    "ingest_enedis": 8011,
+    "ingest_grdf": 8012,
+    "ingest_sge": 8013,
+}
+
+
+class ServiceSettings(BaseSettings):
+    """Shared by every service; a service subclasses it and sets ``model_config`` with its prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="METRO_", extra="ignore")
+
+    local_mode: bool = True
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/metroenergies"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    service_secret: str = DEFAULT_SERVICE_SECRET
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    run_workers: bool = True
+    # Internal services, reachable over HTTP with a service token.
+    consent_url: str = "http://127.0.0.1:8001"
+    consumption_url: str = "http://127.0.0.1:8002"
+    notify_url: str = "http://127.0.0.1:8003"
+    ingest_enedis_url: str = "http://127.0.0.1:8011"
+    ingest_grdf_url: str = "http://127.0.0.1:8012"
+    ingest_sge_url: str = "http://127.0.0.1:8013"
+    # Consumer retries: delay before each retry and how many before the dead-letter queue.
+    retry_delay_ms: int = 5000
+    max_retries: int = 3
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self):
+        if not self.local_mode:
+            for name, value in self.secrets().items():
+                if value.startswith("local-") or "change-me" in value:
+                    raise ValueError(f"{name} keeps its local default outside local mode")
+        return self
+
+    def secrets(self) -> dict[str, str]:
+        """The settings that must be changed outside local mode; a subclass adds its own."""
+        return {"service_secret": self.service_secret}
+
+    def url_of(self, service: str) -> str:
+        return getattr(self, f"{service}_url")

@@ -1,0 +1,82 @@
+"""Tables of the consent service (schema ``consent``)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from metro.bus import inbox_table
+from metro.db import make_metadata
+from metro.outbox import outbox_table
+
+SCHEMA = "consent"
+metadata = make_metadata(SCHEMA)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+dwellings = sa.Table(
+    "dwellings", metadata,
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("street", sa.Text, nullable=False),
+    sa.Column("postal_code", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("insee_code", sa.Text, nullable=False),
+    sa.Column("surface_m2", sa.Float),
+    sa.Column("occupants", sa.Integer),
+    sa.Column("dwelling_type", sa.Text),
+    sa.Column("heating_energy", sa.Text),
+    sa.Column("heating_mode", sa.Text),
+    sa.Column("hot_water_energy", sa.Text),
+    sa.Column("construction_year", sa.Integer),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+meters = sa.Table(
+    "meters", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("energy", sa.Text, nullable=False),
+    sa.Column("dso", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("identifier", sa.Text, nullable=False),
+    sa.Column("label", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # Set when the account that claimed it is erased or gives it up: the meter may be claimed again.
+    sa.Column("released_at", sa.DateTime(timezone=True)),
+    sa.Index("uq_meters_active_claim", "dso", "identifier", unique=True,
+             postgresql_where=sa.text("released_at IS NULL")),
+)
+
+consents = sa.Table(
+    "consents", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("meter_id", UUID(as_uuid=True), sa.ForeignKey("meters.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False, server_default="daily_consumption"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("history_from", sa.Date),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # DSO-side reference: ADICT access-right id, SGE subscription reference, Data Connect autorisation.
+    sa.Column("dso_reference", sa.Text),
+    # Hash of the single-use OAuth `state` bound to the account; the state itself is never stored.
+    sa.Column("state_hash", sa.Text, unique=True),
+    sa.Column("state_expires_at", sa.DateTime(timezone=True)),
+)
+
+# Append-only history of every transition: the resident's proof of what they agreed to.
+consent_events = sa.Table(
+    "consent_events", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("consent_id", UUID(as_uuid=True), sa.ForeignKey("consents.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("from_status", sa.Text),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("evidence", JSONB, nullable=False, server_default="{}"),
+)

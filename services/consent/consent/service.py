@@ -1,0 +1,146 @@
+"""Decisions of the consent service: dwellings, meter claims, and moves along the consent life cycle."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent import repository
+from consent.lifecycle import COLLECTING, FINAL, REVOKE_REASONS, Status, allowed
+from metro.contracts import ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.errors import AppError, Conflict, NotFound
+from metro.events import Events
+from metro.outbox import Outbox
+
+
+async def put_dwelling(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, body: Dwelling) -> Dwelling:
+    values = body.model_dump(mode="json")
+    await repository.upsert_dwelling(session, account_id, values)
+    # Peer groups need the profile, never the address: only the comparison criteria leave this service.
+    profile = {k: values[k] for k in ("insee_code", "surface_m2", "occupants", "dwelling_type",
+                                      "heating_energy", "heating_mode", "hot_water_energy", "construction_year")}
+    await outbox.add(session, Events.dwelling_updated, {"account_id": str(account_id), "profile": profile})
+    return body
+
+
+async def get_dwelling(session: AsyncSession, account_id: uuid.UUID) -> Dwelling:
+    row = await repository.get_dwelling(session, account_id)
+    if row is None:
+        raise NotFound("no dwelling described yet", code="dwelling_not_found")
+    return Dwelling.model_validate({k: v for k, v in row._mapping.items()
+                                    if k not in ("account_id", "updated_at")})
+
+
+def consent_view(row: sa.Row | None, **extra: Any) -> ConsentView | None:
+    if row is None:
+        return None
+    return ConsentView(id=row.id, status=row.status, channel=row.channel, expires_at=row.expires_at,
+                       history_from=row.history_from, reason=row.reason, **extra)
+
+
+def meter_view(row: sa.Row, consent: sa.Row | None, **extra: Any) -> MeterView:
+    return MeterView(id=row.id, energy=row.energy, dso=row.dso, channel=row.channel, identifier=row.identifier,
+                     label=row.label, created_at=row.created_at, consent=consent_view(consent), **extra)
+
+
+async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
+                        body: MeterDeclaration) -> tuple[sa.Row, sa.Row]:
+    claim = await repository.active_claim(session, body.dso, body.identifier)
+    if claim is not None:
+        if claim.account_id == account_id:
+            raise Conflict("you have already declared this meter", code="meter_already_declared")
+        raise Conflict("this meter is already claimed by another account; if it is yours, contact support",
+                       code="meter_already_claimed")
+    meter_id = uuid.uuid4()
+    try:
+        async with session.begin_nested():
+            await repository.insert_meter(session, {
+                "id": meter_id, "account_id": account_id, "energy": body.energy.value, "dso": body.dso,
+                "channel": body.channel, "identifier": body.identifier, "label": body.label})
+    except IntegrityError as exc:
+        raise Conflict("this meter was claimed at the same moment", code="meter_already_claimed") from exc
+    consent_id = uuid.uuid4()
+    await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id, "account_id": account_id,
+                                              "channel": body.channel, "status": Status.requested.value})
+    await repository.append_event(session, {"consent_id": consent_id, "from_status": None,
+                                            "to_status": Status.requested.value, "actor": "resident",
+                                            "evidence": {"channel": body.channel}})
+    await outbox.add(session, Events.meter_declared, {
+        "meter_id": str(meter_id), "account_id": str(account_id), "energy": body.energy.value,
+        "dso": body.dso, "channel": body.channel})
+    meter = await repository.get_meter(session, meter_id)
+    consent = await repository.get_consent(session, consent_id)
+    return meter, consent
+
+
+async def list_meters(session: AsyncSession, account_id: uuid.UUID) -> list[MeterView]:
+    rows = await repository.account_meters(session, account_id)
+    latest = await repository.latest_consents(session, [r.id for r in rows])
+    return [meter_view(r, latest.get(r.id)) for r in rows]
+
+
+async def own_meter(session: AsyncSession, account_id: uuid.UUID, meter_id: uuid.UUID) -> sa.Row:
+    meter = await repository.get_meter(session, meter_id)
+    if meter is None or meter.account_id != account_id or meter.released_at is not None:
+        raise NotFound("no such meter", code="meter_not_found")
+    return meter
+
+
+async def transition(session: AsyncSession, outbox: Outbox, consent: sa.Row, target: Status, *, actor: str,
+                     reason: str | None = None, evidence: dict[str, Any] | None = None,
+                     values: dict[str, Any] | None = None) -> bool:
+    """Moves a consent if the life cycle allows it; a late fact never overrides a final state.
+
+    Returns False (and changes nothing) when the move is not allowed from the current state.
+    """
+    current = Status(consent.status)
+    if current == target or not allowed(current, target):
+        return False
+    if target is Status.revoked and reason not in REVOKE_REASONS:
+        raise AppError(f"unknown revocation reason {reason!r}", code="invalid_reason", status_code=422)
+    await repository.update_consent(session, consent.id, {"status": target.value, "reason": reason,
+                                                          **(values or {})})
+    await repository.append_event(session, {"consent_id": consent.id, "from_status": current.value,
+                                            "to_status": target.value, "actor": actor, "reason": reason,
+                                            "evidence": evidence or {}})
+    meter = await repository.get_meter(session, consent.meter_id)
+    base = {"consent_id": str(consent.id), "meter_id": str(consent.meter_id), "account_id": str(consent.account_id),
+            "dso": meter.dso, "channel": consent.channel, "identifier": meter.identifier}
+    if target is Status.active and current not in COLLECTING:
+        fresh = await repository.get_consent(session, consent.id)
+        await outbox.add(session, Events.consent_granted, {
+            **base, "energy": meter.energy,
+            "history_from": fresh.history_from.isoformat() if fresh.history_from else None,
+            "expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None,
+            "dso_reference": fresh.dso_reference})
+    elif target in (Status.revoked, Status.expired) and current in COLLECTING:
+        await outbox.add(session, Events.consent_revoked, {
+            **base, "reason": reason if target is Status.revoked else "expired",
+            "dso_reference": consent.dso_reference})
+    return True
+
+
+async def revoke_by_resident(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
+                             meter_id: uuid.UUID) -> ConsentView:
+    await own_meter(session, account_id, meter_id)
+    latest = (await repository.latest_consents(session, [meter_id])).get(meter_id)
+    if latest is None:
+        raise NotFound("this meter has no consent", code="consent_not_found")
+    consent = await repository.get_consent(session, latest.id, lock=True)
+    status = Status(consent.status)
+    if status in FINAL:
+        raise Conflict(f"the consent is already {status.value}", code="consent_not_revocable")
+    if status in COLLECTING:
+        await transition(session, outbox, consent, Status.revoked, actor="resident", reason="user")
+    else:
+        # Not yet granted: the request is withdrawn; the life cycle's closest final state is `refused`.
+        await transition(session, outbox, consent, Status.refused, actor="resident", reason="withdrawn")
+    return consent_view(await repository.get_consent(session, consent.id))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

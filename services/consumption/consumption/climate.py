@@ -1,0 +1,205 @@
+"""Heating degree days (DJU) and greenhouse-gas emission factors.
+
+Degree days: the Météo-France (simple mean) and COSTIC formulas, base 18 °C, from daily TN/TX. The bundled
+`dju_grenoble.csv` has no observed values (NOT FOUND in the sources): its blank cells are reported as gaps,
+never as zero. The DPE 3CL conventional climate (zone H1c, < 400 m) is available as a reference year; it is
+base 19 over heating hours only, so it must not be mixed with observed base-18 DJU — use it as the
+reference of a ratio computed on the same basis, or not at all.
+
+Weather normalisation model (used by comparison and anomalies):
+    E_norm = E_base + E_heat × DJU_reference / DJU_period,  E_heat = heating_share × E
+the heating share is the part of the energy that varies with the weather; the base part (hot water,
+cooking, appliances) is left untouched. With no measured split a documented default share is used.
+
+CO2e: kgCO2e = kWh × factor. Default scheme "footprint" (Base Empreinte, applied to billed kWh: electricity
+0.0461 all uses 2025 mix, gas 0.215 per kWh PCS, district heating the network's DPE life-cycle content);
+scheme "dpe" gives the regulatory 3CL factors by usage.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+from consumption.tariffs import DATA_DIR
+
+BASE_TEMPERATURE_C = 18.0
+
+
+def dj_meteo(tn: float, tx: float, base: float = BASE_TEMPERATURE_C) -> float:
+    return max(0.0, base - (tn + tx) / 2)
+
+
+def dj_costic(tn: float, tx: float, base: float = BASE_TEMPERATURE_C) -> float:
+    if tx <= base:
+        return base - (tn + tx) / 2
+    if tn >= base:
+        return 0.0
+    return (base - tn) * (0.08 + 0.42 * (base - tn) / (tx - tn))
+
+
+def daily_degree_days(temperatures: Iterable[tuple[date, float | None, float | None]],
+                      method: str = "meteo", base: float = BASE_TEMPERATURE_C) -> dict[date, float | None]:
+    """DJ per day from (day, TN, TX); a missing temperature is a gap (None), never zero."""
+    formula = {"meteo": dj_meteo, "costic": dj_costic}[method]
+    return {day: (None if tn is None or tx is None else round(formula(tn, tx, base), 3))
+            for day, tn, tx in temperatures}
+
+
+def normalise_heating(energy: float, period_dju: float, reference_dju: float, heating_share: float) -> float:
+    """Weather-normalised energy: only the heating share is scaled by reference / period degree days."""
+    if period_dju <= 0:
+        return energy
+    heat = energy * heating_share
+    return energy - heat + heat * reference_dju / period_dju
+
+
+@dataclass(frozen=True)
+class DegreeDayRow:
+    station_id: str
+    station_name: str
+    kind: str
+    period: str
+    base_c: float
+    value: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class DegreeDays:
+    rows: tuple[DegreeDayRow, ...]
+
+    @classmethod
+    def load(cls, content: str | None = None) -> "DegreeDays":
+        text = content if content is not None else (DATA_DIR / "dju_grenoble.csv").read_text("utf-8")
+        rows = []
+        for row in csv.DictReader(io.StringIO(text)):
+            raw = row["dju_value"].strip()
+            rows.append(DegreeDayRow(row["station_id"], row["station_name"], row["kind"], row["period"],
+                                     float(row["base_c"]), float(raw) if raw else None, row["status_source"]))
+        return cls(tuple(rows))
+
+    def monthly(self, station_id: str, month: str, kind: str = "actual") -> float | None:
+        for row in self.rows:
+            if row.station_id == station_id and row.kind == kind and row.period == month:
+                return row.value
+        return None
+
+    def gaps(self, kind: str = "actual") -> list[tuple[str, str]]:
+        return [(r.station_id, r.period) for r in self.rows if r.kind == kind and r.value is None]
+
+    def conventional_month(self, month: int) -> DegreeDayRow:
+        """DPE 3CL H1c conventional month (base 19 over heating hours; see module doc)."""
+        key = f"{month:02d}"
+        for row in self.rows:
+            if row.kind == "3cl_dh19_conventional" and row.period == key:
+                return row
+        raise KeyError(key)
+
+    def daily_from_monthly(self, station_id: str, start: date, end: date,
+                           kind: str = "actual") -> dict[date, float | None]:
+        """Spread monthly DJU evenly over the month's days for [start, end); gaps stay None.
+        Only for when daily TN/TX are not available: it flattens cold snaps within a month."""
+        out: dict[date, float | None] = {}
+        day = start
+        while day < end:
+            value = self.monthly(station_id, f"{day:%Y-%m}", kind)
+            out[day] = None if value is None else value / calendar.monthrange(day.year, day.month)[1]
+            day += timedelta(days=1)
+        return out
+
+
+@dataclass(frozen=True)
+class EmissionFactor:
+    energy: str
+    usage: str
+    kg_per_kwh: Decimal
+    unit_basis: str
+    reference: str
+    source: str
+
+
+# (energy, usage, unit_basis prefix, reference prefix) picked from emission_factors.csv per scheme.
+_FOOTPRINT = {
+    "electricity": ("electricite", "mix_moyen_consommation", "Base Empreinte Électricité 2025"),
+    "gas": ("gaz_naturel", "all uses", "Base Empreinte Gaz naturel"),
+    "heat_network": ("reseau_chaleur_national", "chauffage", "FEDENE enquête réseaux de chaleur 2024"),
+    "fuel_oil": ("fioul_domestique", "chauffage", "Base Empreinte Fioul"),
+    "wood_pellets": ("bois_granules", "poele", "E+C-"),
+    "wood_logs": ("bois_buches", "poele", "E+C-"),
+}
+_DPE = {
+    "electricity": ("electricite", "chauffage", "DPE 3CL"),
+    "gas": ("gaz_naturel", "chauffage/ECS/cuisson", "DPE 3CL"),
+    "heat_network": ("reseau_chaleur_non_repertorie", "chauffage", "DPE default"),
+    "fuel_oil": ("fioul_domestique", "chauffage", "DPE 3CL"),
+    "wood_pellets": ("bois_granules", "chauffage", "DPE 3CL"),
+    "wood_logs": ("bois_buches", "chauffage", "DPE 3CL"),
+}
+GAS_PCS_PER_PCI = Decimal("1.11")
+
+
+@dataclass(frozen=True)
+class EmissionFactors:
+    factors: tuple[EmissionFactor, ...]
+
+    @classmethod
+    def load(cls, content: str | None = None) -> "EmissionFactors":
+        text = content if content is not None else (DATA_DIR / "emission_factors.csv").read_text("utf-8")
+        return cls(tuple(
+            EmissionFactor(r["energy"], r["usage_or_scope"], Decimal(r["value"]), r["unit_basis"],
+                           r["reference_version"], r["source"])
+            for r in csv.DictReader(io.StringIO(text))
+        ))
+
+    def factor(self, energy: str, scheme: str = "footprint",
+               heat_network_id: str | None = None) -> EmissionFactor:
+        """The factor for billed kWh of `energy` (electricity, gas, heat_network, fuel_oil, wood_*).
+
+        For a district-heating network with a DPE id (e.g. 3802C, Grenoble CCIAG) the latest edition of
+        that network's life-cycle CO2 content is used. The DPE gas factor is per kWh PCI; it is converted
+        here to kWh PCS (÷ 1.11, arrêté du 15 septembre 2006) because meters bill PCS.
+        """
+        if energy == "heat_network" and heat_network_id:
+            matching = [f for f in self.factors if f.energy.endswith(heat_network_id)]
+            if matching:
+                return matching[-1]
+        table = {"footprint": _FOOTPRINT, "dpe": _DPE}[scheme]
+        if energy not in table:
+            raise KeyError(f"no emission factor for energy {energy!r}")
+        code, usage, reference = table[energy]
+        for f in self.factors:
+            if f.energy == code and f.usage.startswith(usage) and f.reference.startswith(reference):
+                if scheme == "dpe" and energy == "gas":
+                    per_pcs = (f.kg_per_kwh / GAS_PCS_PER_PCI).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
+                    return EmissionFactor(f.energy, f.usage, per_pcs,
+                                          "kgCO2e/kWh PCS (converted from PCI ÷ 1.11)", f.reference, f.source)
+                return f
+        raise KeyError(f"no emission factor for {energy!r} in scheme {scheme!r}")
+
+
+@lru_cache(maxsize=1)
+def bundled_emission_factors() -> EmissionFactors:
+    return EmissionFactors.load()
+
+
+def co2e_days(readings: Iterable[tuple[date, int | None]], energy: str, *, scheme: str = "footprint",
+              heat_network_id: str | None = None,
+              factors: EmissionFactors | None = None,
+              ) -> tuple[list[tuple[date, Decimal | None]], EmissionFactor]:
+    """kgCO2e per day (3 decimals, i.e. grams) from Wh per day, with the factor used (its source included)."""
+    factor = (factors or bundled_emission_factors()).factor(energy, scheme, heat_network_id)
+    grams = Decimal("0.001")
+    return ([(day, None if wh is None else (Decimal(wh) / 1000 * factor.kg_per_kwh).quantize(grams))
+             for day, wh in readings], factor)
+
+
+def municipalities() -> Mapping[str, dict[str, str]]:
+    text = (DATA_DIR / "metro_municipalities.csv").read_text("utf-8")
+    return {r["insee_code"]: r for r in csv.DictReader(io.StringIO(text))}

@@ -1,0 +1,48 @@
+from datetime import date
+from decimal import Decimal
+
+from consumption.climate import (
+    DegreeDays, co2e_days, daily_degree_days, dj_costic, dj_meteo, normalise_heating,
+)
+
+
+def test_degree_day_formulas_match_the_hand_computation():
+    assert dj_meteo(-2.0, 6.0) == 16.0  # 18 − (−2 + 6)/2
+    assert dj_meteo(15.0, 25.0) == 0.0  # mean 20 > 18
+    assert dj_costic(2.0, 10.0) == 12.0  # Tx ≤ 18: 18 − 6
+    assert dj_costic(19.0, 28.0) == 0.0  # Tn ≥ 18
+    # Tn < 18 < Tx: (18 − 10)·(0.08 + 0.42·(18 − 10)/(24 − 10)) = 8·(0.08 + 0.24) = 2.56
+    assert abs(dj_costic(10.0, 24.0) - 2.56) < 1e-9
+
+
+def test_missing_temperature_is_a_gap_not_a_warm_day():
+    result = daily_degree_days([(date(2025, 1, 1), -1.0, 5.0), (date(2025, 1, 2), None, 4.0)])
+    assert result == {date(2025, 1, 1): 16.0, date(2025, 1, 2): None}
+
+
+def test_bundled_degree_days_report_gaps_and_the_conventional_climate():
+    dju = DegreeDays.load()
+    assert dju.monthly("38384001", "2024-01") is None
+    assert ("38384001", "2024-01") in dju.gaps()
+    assert dju.conventional_month(1).value == 452.3 and dju.conventional_month(1).base_c == 19
+    spread = dju.daily_from_monthly("38384001", date(2024, 1, 1), date(2024, 1, 3))
+    assert spread == {date(2024, 1, 1): None, date(2024, 1, 2): None}
+
+
+def test_normalisation_scales_only_the_heating_share():
+    # 10 000 kWh, 70 % heating, a mild year (2 000 DJU) against a 2 500 DJU reference:
+    # 3 000 + 7 000 × 2 500 / 2 000 = 3 000 + 8 750 = 11 750
+    assert normalise_heating(10_000, 2_000, 2_500, 0.7) == 11_750
+
+
+def test_co2e_per_day_uses_the_sourced_factor():
+    days, factor = co2e_days([(date(2025, 1, 1), 12_000), (date(2025, 1, 2), None)], "electricity")
+    # 12 kWh × 0.0461 kgCO2e/kWh (Base Empreinte 2025 mix) = 0.5532 kg
+    assert days == [(date(2025, 1, 1), Decimal("0.553")), (date(2025, 1, 2), None)]
+    assert factor.kg_per_kwh == Decimal("0.0461") and "publicodes-commun" in factor.source
+    gas_days, gas = co2e_days([(date(2025, 1, 1), 30_000)], "gas")
+    assert gas_days[0][1] == Decimal("6.450") and "PCS" in gas.unit_basis  # 30 × 0.215
+    heat_days, heat = co2e_days([(date(2025, 1, 1), 40_000)], "heat_network", heat_network_id="3802C")
+    assert heat.kg_per_kwh == Decimal("0.091") and heat_days[0][1] == Decimal("3.640")  # 40 × 0.091
+    _, dpe_gas = co2e_days([], "gas", scheme="dpe")
+    assert dpe_gas.kg_per_kwh == Decimal("0.2045")  # 0.227 per kWh PCI ÷ 1.11

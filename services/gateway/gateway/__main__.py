@@ -1,0 +1,4 @@
+from gateway.app import Settings, spec
+from metro.cli import main
+
+main(spec, Settings)

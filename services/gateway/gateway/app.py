@@ -1,0 +1,49 @@
+"""The gateway: the public REST API, identity, terms of use, and the SPA."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from gateway import api, models, ops, proxy, service
+from metro.app import Runtime, ServiceSpec
+from metro.settings import ServiceSettings
+
+DEFAULT_ADMIN_PASSWORD = "local-admin-password-change-me"
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="METRO_GATEWAY_", extra="ignore")
+
+    admin_email: str = "admin@metroenergies.example.org"
+    admin_password: str = DEFAULT_ADMIN_PASSWORD
+    session_lifetime: dt.timedelta = dt.timedelta(days=7)
+    token_lifetime: dt.timedelta = dt.timedelta(days=90)
+    login_max_failures: int = 5
+    login_window: dt.timedelta = dt.timedelta(minutes=15)
+    login_max_failures_per_client: int = 50
+    web_dist: Path | None = None
+
+    def secrets(self) -> dict[str, str]:
+        return {**super().secrets(), "admin_password": self.admin_password}
+
+
+async def _bootstrap(rt: Runtime) -> None:
+    settings: Settings = rt.settings  # type: ignore[assignment]
+    async with rt.db.session() as session, session.begin():
+        await service.seed_terms(session)
+        await service.ensure_admin(session, settings.admin_email, settings.admin_password)
+
+
+async def _throttle(rt: Runtime) -> None:
+    settings: Settings = rt.settings  # type: ignore[assignment]
+    rt.extras["throttle"] = service.LoginThrottle(settings.login_max_failures, settings.login_window,
+                                                     settings.login_max_failures_per_client)
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=[api.router, proxy.router, ops.router],
+                       outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
+                       openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
+                                "redoc_url": None, "version": "1.0.0"})

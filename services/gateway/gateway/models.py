@@ -1,0 +1,64 @@
+"""Tables of the gateway (schema ``gateway``): identity, sessions, terms of use."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from metro.bus import inbox_table
+from metro.db import make_metadata
+from metro.outbox import outbox_table
+
+SCHEMA = "gateway"
+metadata = make_metadata(SCHEMA)
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("email", sa.Text, nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("display_name", sa.Text),
+    sa.Column("roles", ARRAY(sa.Text), nullable=False, server_default="{resident}"),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("language", sa.Text, nullable=False, server_default="fr"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("csrf_token", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index(None, "key", "at"),
+)
+
+terms_versions = sa.Table(
+    "terms_versions", metadata,
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("data_collected", sa.JSON, nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+terms_acceptances = sa.Table(
+    "terms_acceptances", metadata,
+    sa.Column("account_id", UUID(as_uuid=True), sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("version", sa.Text, sa.ForeignKey("terms_versions.version"), primary_key=True),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

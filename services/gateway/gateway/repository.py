@@ -1,0 +1,98 @@
+"""Every SQL statement of the gateway."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.models import accounts, login_failures, sessions, terms_acceptances, terms_versions
+
+
+async def account_by_email(session: AsyncSession, email: str) -> sa.Row | None:
+    return (await session.execute(sa.select(accounts).where(accounts.c.email == email.lower()))).first()
+
+
+async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
+
+
+async def insert_account(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """False when the e-mail is taken (the unique index decides, even under concurrent sign-ups)."""
+    result = await session.execute(insert(accounts).values(**values).on_conflict_do_nothing()
+                                   .returning(accounts.c.id))
+    return result.first() is not None
+
+
+async def update_account(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
+async def insert_session(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(sessions).values(**values))
+
+
+async def session_with_account(session: AsyncSession, token_hash: str) -> sa.Row | None:
+    return (await session.execute(
+        sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, accounts.c.id,
+                  accounts.c.email, accounts.c.roles, accounts.c.status, _accepted_current_terms())
+        .join(accounts, accounts.c.id == sessions.c.account_id)
+        .where(sessions.c.token_hash == token_hash))).first()
+
+
+def _accepted_current_terms():
+    current = sa.select(terms_versions.c.version).order_by(terms_versions.c.published_at.desc()).limit(1)
+    return sa.exists().where(terms_acceptances.c.account_id == accounts.c.id,
+                             terms_acceptances.c.version == current.scalar_subquery()).label("terms_ok")
+
+
+async def delete_session(session: AsyncSession, token_hash: str) -> None:
+    await session.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash))
+
+
+async def delete_account_sessions(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(sessions).where(sessions.c.account_id == account_id))
+
+
+async def record_login_failure(session: AsyncSession, keys: list[str]) -> None:
+    await session.execute(sa.insert(login_failures), [{"key": k} for k in keys])
+
+
+async def recent_failures(session: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    row = (await session.execute(sa.select(sa.func.count(), sa.func.min(login_failures.c.at))
+                                 .where(login_failures.c.key == key, login_failures.c.at >= since))).one()
+    return row[0], row[1]
+
+
+async def clear_failures(session: AsyncSession, key: str) -> None:
+    await session.execute(sa.delete(login_failures).where(login_failures.c.key == key))
+
+
+async def current_terms(session: AsyncSession) -> sa.Row | None:
+    return (await session.execute(sa.select(terms_versions).order_by(terms_versions.c.published_at.desc())
+                                  .limit(1))).first()
+
+
+async def insert_terms(session: AsyncSession, values: dict[str, Any]) -> bool:
+    result = await session.execute(insert(terms_versions).values(**values).on_conflict_do_nothing()
+                                   .returning(terms_versions.c.version))
+    return result.first() is not None
+
+
+async def accept_terms(session: AsyncSession, account_id: uuid.UUID, version: str) -> None:
+    await session.execute(insert(terms_acceptances).values(account_id=account_id, version=version)
+                          .on_conflict_do_nothing())
+
+
+async def last_acceptance(session: AsyncSession, account_id: uuid.UUID) -> str | None:
+    return (await session.execute(
+        sa.select(terms_acceptances.c.version).where(terms_acceptances.c.account_id == account_id)
+        .order_by(terms_acceptances.c.accepted_at.desc()).limit(1))).scalar_one_or_none()
+
+
+async def has_accepted(session: AsyncSession, account_id: uuid.UUID, version: str) -> bool:
+    return (await session.execute(sa.select(sa.literal(True)).where(
+        terms_acceptances.c.account_id == account_id, terms_acceptances.c.version == version))).first() is not None

@@ -1,0 +1,87 @@
+"""Bodies of the gateway's own operations (identity and terms)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from pydantic import BaseModel, EmailStr, Field
+
+from metro.contracts import Strict
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class Role(StrEnum):
+    resident = "resident"
+    adviser = "adviser"
+    professional = "professional"
+    analyst = "analyst"
+    admin = "admin"
+
+
+class Signup(Strict):
+    email: EmailStr
+    password: str = Field(max_length=256)
+    accepted_terms_version: str = Field(max_length=40)
+    language: str = Field(default="fr", pattern="^(fr|en)$")
+
+
+class Login(Strict):
+    email: EmailStr
+    password: str = Field(max_length=256)
+
+
+class TokenRequest(Login):
+    name: str = Field(default="script", max_length=80)
+
+
+class TokenIssued(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+
+
+class TermsAcceptance(Strict):
+    version: str = Field(max_length=40)
+
+
+class DataItem(BaseModel):
+    data: str
+    why: str
+    kept: str
+
+
+class Terms(BaseModel):
+    version: str
+    summary: str
+    text: str
+    data_collected: list[DataItem]
+    published_at: dt.datetime
+
+
+class TermsPublication(Strict):
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
+    summary: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=200_000)
+    data_collected: list[DataItem]
+
+
+class TermsState(BaseModel):
+    current_version: str
+    accepted_version: str | None
+    acceptance_required: bool
+
+
+class Account(BaseModel):
+    id: uuid.UUID
+    email: str
+    roles: list[Role]
+    status: str
+    language: str
+    created_at: dt.datetime
+    terms: TermsState
+
+
+class RoleUpdate(Strict):
+    roles: list[Role] = Field(min_length=1)

@@ -1,0 +1,527 @@
+"""GRDF ADICT v2 client: droits d'accès, informative daily consumption, contract and technical data.
+
+Every ADICT answer is mapped here, once, to the closed set of outcomes of `metro.dso`. ADICT reports
+consent and no-data problems inside HTTP 200 bodies (`statut_restitution`), so a 200 is not a success
+until every line has been read. A body that cannot be read to its end raises: half the data is never
+returned.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from metro.dso import BadRequest, Capabilities, ConsentRevoked, DsoError, NoData, QuotaExceeded, Transient
+
+PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
+PROD_TOKEN_URL = "https://adict-connexion.grdf.fr/oauth2/aus5y2ta2uEHjCWIR417/v1/token"
+TOKEN_PATH = "/oauth2/aus5y2ta2uEHjCWIR417/v1/token"
+API_PATH = "/adict/v2"
+PCE_PATTERN = re.compile(r"^GI\d{6}$|^\d{14}$")
+INFORMATIVE_HISTORY_YEARS = 3
+TOKEN_MARGIN_S = 300.0
+
+CAPABILITIES = Capabilities(
+    dso="grdf",
+    channel="adict",
+    energies=("gas",),
+    granularities=("day",),
+    history_days=3 * 365,
+    publication_time=dt.time(12, 0),
+    lag_days_min=1,
+    lag_days_max=5,
+    notes=(
+        "informative daily data: gas day D runs 06:00 to 06:00 Europe/Paris, published D+1 to D+3",
+        "history: informatives 3 years, published (billing) data 5 years",
+        "quota: 1 call/s and 6 000 calls/day for a portfolio under 5 000 PCE, all APIs combined",
+        "consent: the holder validates by e-mail (A valider -> Active), GRDF never pushes a revocation",
+    ),
+)
+
+ACCESS_STATES = {
+    "ACTIVE": "active",
+    "A VALIDER": "awaiting_holder",
+    "REFUSEE": "refused",
+    "REVOQUEE": "revoked",
+    "OBSOLETE": "obsolete",
+    "A REVERIFIER": "to_recheck",
+}
+
+# statut_restitution codes (7 digits) of the data endpoints, grdf-adict.md §5.3
+NO_CONSENT_CODES = {"1000000", "1000001", "1000002", "1000003", "1000011", "1000012", "1000014"}
+NO_DATA_CODES = {"1000008"}
+OUT_OF_PERIMETER_CODES = {"1000009", "1000010", "1000015", "1000016"}
+RETRY_CODES = {"2000000", "2000100"}
+# Several consent messages have no documented code: recognise them by their words.
+NO_CONSENT_WORDS = ("REVOQUE", "OBSOLETE", "EXPIRE", "DEMENAGE", "PAS AUTORISE", "PLUS AUTORISE",
+                    "AUCUN DROIT", "SUSPENDU")
+
+
+@dataclass(frozen=True)
+class DailyReading:
+    """One gas day (06:00 to 06:00 local time) of informative consumption."""
+    day: dt.date
+    wh: int
+    volume_m3: float | None
+    conversion_coefficient: float | None  # kWh per m³
+    quality: str  # measured | estimated | corrected | missing
+    final: bool  # Définitive (True) or Provisoire
+
+
+def fold(text: Any) -> str:
+    """ADICT spells states and flags with or without accents and in any case (À valider, vrai)."""
+    raw = unicodedata.normalize("NFKD", str(text or ""))
+    return " ".join("".join(c for c in raw if not unicodedata.combining(c)).upper().split())
+
+
+def access_state(raw: Any) -> str:
+    return ACCESS_STATES.get(fold(raw), "unknown")
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def history_windows(start: dt.date, end: dt.date, today: dt.date, *,
+                    years: int = INFORMATIVE_HISTORY_YEARS, max_days: int = 366) -> list[tuple[dt.date, dt.date]]:
+    """Split [start, end) into windows ADICT accepts: date_debut >= today - N years, date_fin <= today,
+    date_debut < date_fin, at most max_days each (keeps one answer small enough to retry cheaply).
+    A window with the oldest allowed day keeps one spare day because "today" may turn at GRDF first."""
+    lo = max(start, years_before(today, years) + dt.timedelta(days=1))
+    hi = min(end, today)
+    windows = []
+    while lo < hi:
+        upper = min(hi, lo + dt.timedelta(days=max_days))
+        windows.append((lo, upper))
+        lo = upper
+    return windows
+
+
+def parse_objects(body: bytes) -> list[Any]:
+    """NDJSON as ADICT sends it, also pretty-printed objects glued as `}{`, a single object or an array.
+    Raises Transient when the body does not parse to its very end (truncated or malformed line)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Transient("ADICT body is not UTF-8", code="undecodable_body") from exc
+    text = text.replace("\ufeff", "").replace("\u00a0", " ")
+    decoder = json.JSONDecoder()
+    out: list[Any] = []
+    pos, size = 0, len(text)
+    while True:
+        while pos < size and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= size:
+            return out
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise Transient(f"ADICT body unreadable at character {exc.pos}: truncated or malformed line",
+                            code="malformed_body") from exc
+        out.extend(value if isinstance(value, list) else [value])
+
+
+def business_error(status: dict[str, Any] | None) -> DsoError | None:
+    """The outcome of a data line's statut_restitution; None or {} mean success."""
+    if not status or not isinstance(status, dict) or not status.get("code"):
+        return None
+    code, message = str(status["code"]), str(status.get("message") or "")
+    words = fold(message)
+    if code in NO_CONSENT_CODES:
+        return ConsentRevoked(message, code=code, status=200)
+    if code in NO_DATA_CODES:
+        return NoData(message, code=code, status=200)
+    if code in OUT_OF_PERIMETER_CODES or "NE COUVRE PAS" in words:
+        return BadRequest(message, code=code, status=200)
+    if code in RETRY_CODES or code.startswith("2"):
+        return Transient(message, code=code, status=200)
+    if any(w in words for w in NO_CONSENT_WORDS):
+        return ConsentRevoked(message, code=code, status=200)
+    return BadRequest(message, code=code, status=200)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def http_error(response: httpx.Response) -> DsoError:
+    """Non-2xx answers. 4xx bodies carry either a GDA code or a statut_restitution."""
+    status = response.status_code
+    code: str | None = None
+    message = response.reason_phrase
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if body.get("code_statut_traitement"):
+            code, message = str(body["code_statut_traitement"]), str(body.get("message_retour_traitement"))
+        elif isinstance(body.get("statut_restitution"), dict):
+            code = str(body["statut_restitution"].get("code"))
+            message = str(body["statut_restitution"].get("message"))
+        elif body.get("error"):
+            code = str(body["error"])
+            message = str(body.get("error_description") or body.get("message") or message)
+    text = f"ADICT HTTP {status}: {message}"
+    if status == 429:
+        return QuotaExceeded(text, code=code, retry_after=retry_after(response), status=status)
+    if status >= 500 or status == 408:
+        return Transient(text, code=code, retry_after=retry_after(response), status=status)
+    return BadRequest(text, code=code, status=status)
+
+
+def _day(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def reading_from_line(line: dict[str, Any]) -> DailyReading | None:
+    conso = line.get("consommation")
+    if not isinstance(conso, dict):
+        return None
+    day = _day(conso.get("journee_gaziere"))
+    if day is None:
+        start = _day(conso.get("date_debut_consommation"))
+        if start is None:
+            raise Transient("ADICT informative line without a gas day", code="malformed_line")
+        day = start
+    energy_kwh = _number(conso.get("energie"))
+    qualification = fold(conso.get("type_qualif_conso"))
+    if energy_kwh is None or qualification == "ABSENCE DE DONNEES":
+        return None
+    quality = {"MESURE": "measured", "ESTIME": "estimated", "CORRIGE": "corrected"}.get(qualification, "measured")
+    coeff = (conso.get("coeff_calcul") or {}).get("coeff_conversion")
+    return DailyReading(day=day, wh=int(round(energy_kwh * 1000)), volume_m3=_number(conso.get("volume_brut")),
+                        conversion_coefficient=_number(coeff), quality=quality,
+                        final=fold(conso.get("statut_conso")) == "DEFINITIVE")
+
+
+def normalise_access_right(raw: dict[str, Any]) -> dict[str, Any]:
+    flags = {key: fold(raw.get(f"perim_donnees_{key}")) == "VRAI"
+             for key in ("informatives", "publiees", "contractuelles", "techniques")}
+    return {
+        "access_right_id": raw.get("id_droit_acces"),
+        "pce": raw.get("id_pce"),
+        "status": access_state(raw.get("etat_droit_acces")),
+        "state": raw.get("etat_droit_acces"),
+        "role": raw.get("role_tiers"),
+        "start": _day(raw.get("date_debut_droit_acces")),
+        "end": _day(raw.get("date_fin_droit_acces")),
+        "history_from": _day(raw.get("perim_donnees_conso_debut")),
+        "history_to": _day(raw.get("perim_donnees_conso_fin")),
+        "scope": flags,
+        "created_at": raw.get("date_creation") or raw.get("date_creation_droit_acces"),
+        "revoked_at": raw.get("date_revocation"),
+        "revocation_source": raw.get("source_revocation"),
+        "refused_at": raw.get("date_passage_a_refuse"),
+        "refusal_source": raw.get("source_passage_a_refuse"),
+        "obsolete_at": raw.get("date_passage_a_obsolete"),
+        "journey": raw.get("parcours"),
+        "proof_status": raw.get("statut_controle_preuve"),
+    }
+
+
+class AdictClient:
+    """ADICT over HTTPS with a cached client-credentials token (about 4 h, no refresh token).
+
+    `base_url` is either a host (a sandbox: the API lives under /adict/v2 and the token endpoint on the
+    same host) or the full API base (production: the token comes from GRDF's Okta unless `token_url`).
+    `min_interval` paces calls (GRDF allows 1 call/s per application, all APIs combined).
+    """
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, http: httpx.AsyncClient | None = None,
+                 *, token_url: str | None = None, scope: str = "/adict/v2", min_interval: float = 1.0,
+                 timeout: float = 120.0):
+        root = base_url.rstrip("/")
+        if urlsplit(root).path in ("", "/"):
+            self.api_url = root + API_PATH
+            self.token_url = token_url or root + TOKEN_PATH
+        else:
+            self.api_url = root
+            self.token_url = token_url or PROD_TOKEN_URL
+        self.client_id, self.client_secret, self.scope = client_id, client_secret, scope
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._owns_http = http is None
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+        self._pace_lock = asyncio.Lock()
+        self._min_interval = min_interval
+        self._last_call = -float("inf")
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AdictClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    # ---- transport ----
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+            await response.aread()
+            return response
+        except httpx.TimeoutException as exc:
+            raise Transient(f"ADICT time-out: {exc!r}", code="timeout") from exc
+        except httpx.HTTPError as exc:  # connection refused or reset, body cut by the peer
+            raise Transient(f"ADICT transport error: {exc!r}", code="transport") from exc
+
+    async def _access_token(self, *, force: bool = False) -> str:
+        async with self._token_lock:
+            if not force and self._token and time.monotonic() < self._token_expires:
+                return self._token
+            response = await self._send("POST", self.token_url, data={
+                "grant_type": "client_credentials", "client_id": self.client_id,
+                "client_secret": self.client_secret, "scope": self.scope})
+            if response.status_code != 200:
+                raise http_error(response)
+            try:
+                body = response.json()
+                token, lifetime = str(body["access_token"]), float(body.get("expires_in", 3600))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise Transient("ADICT token answer unreadable", code="bad_token_body") from exc
+            self._token = token
+            self._token_expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_S)
+            return token
+
+    async def _pace(self) -> None:
+        async with self._pace_lock:
+            wait = self._last_call + self._min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_call = time.monotonic()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call; re-authenticates once on 401 (token revoked or expired early at GRDF)."""
+        for attempt in range(2):
+            token = await self._access_token(force=attempt > 0)
+            await self._pace()
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            response = await self._send(method, self.api_url + path, headers=headers, **kwargs)
+            if response.status_code != 401:
+                return response
+        raise http_error(response)
+
+    # ---- droits d'accès ----
+
+    async def declare_access(self, pce: str, holder_name: str, postal_code: str, email: str,
+                             start: dt.date, end: dt.date, *, holder_is_company: bool = False,
+                             history_from: dt.date | None = None, phone: str | None = None,
+                             role: str = "AUTORISE_CONTRAT_FOURNITURE", informative: bool = True,
+                             published: bool = True, contractual: bool = True,
+                             technical: bool = True) -> dict[str, Any]:
+        """PUT /pce/{pce}/droit_acces. An AUTORISE declaration waits for the holder ("A valider")."""
+        check_pce(pce)
+
+        def flag(value: bool) -> str:
+            return "Vrai" if value else "Faux"
+
+        body: dict[str, Any] = {
+            "role_tiers": role,
+            "raison_sociale" if holder_is_company else "nom_titulaire": holder_name,
+            "code_postal": postal_code,
+            "courriel_titulaire": email,
+            "numero_telephone_mobile_titulaire": phone,
+            "date_debut_droit_acces": start.isoformat(),
+            "date_fin_droit_acces": end.isoformat(),
+            "perim_donnees_conso_debut": (history_from or years_before(start, 5)).isoformat(),
+            "perim_donnees_conso_fin": end.isoformat(),
+            "perim_donnees_contractuelles": flag(contractual),
+            "perim_donnees_techniques": flag(technical),
+            "perim_donnees_informatives": flag(informative),
+            "perim_donnees_publiees": flag(published),
+        }
+        response = await self._call("PUT", f"/pce/{pce}/droit_acces",
+                                    json={k: v for k, v in body.items() if v is not None})
+        if response.status_code not in (200, 201):
+            raise http_error(response)
+        raw = self._json(response)
+        return normalise_access_right(raw) | {"code": raw.get("code_statut_traitement"),
+                                              "message": raw.get("message_retour_traitement")}
+
+    async def list_access_rights(self, pces: list[str] | None = None, *, states: list[str] | None = None,
+                                 role: str | None = None) -> list[dict[str, Any]]:
+        """GET /droits_acces, or POST with array filters. The stream must end with its status line."""
+        filters: dict[str, list[str]] = {}
+        if pces:
+            if len(pces) > 1000:
+                raise BadRequest("ADICT lists at most 1000 PCE per call", code="too_many_pce")
+            filters["id_pce"] = list(pces)
+        if states:
+            filters["etat_droit_acces"] = list(states)
+        if role:
+            filters["role_tiers"] = [role]
+        if filters:
+            response = await self._call("POST", "/droits_acces", json=filters)
+        else:
+            response = await self._call("GET", "/droits_acces")
+        if response.status_code != 200:
+            raise http_error(response)
+        rights: list[dict[str, Any]] = []
+        trailer: dict[str, Any] | None = None
+        for obj in parse_objects(response.content):
+            if not isinstance(obj, dict):
+                raise Transient("ADICT access-right line is not an object", code="malformed_line")
+            if trailer is not None:
+                raise Transient("ADICT access-right stream goes on after its status line", code="malformed_body")
+            if "code_statut_traitement" in obj:
+                trailer = obj
+            elif isinstance(obj.get("liste_acces"), list):  # seen in the wild: a wrapped first line
+                rights.extend(normalise_access_right(r) for r in obj["liste_acces"])
+            else:
+                rights.append(normalise_access_right(obj))
+        if trailer is None:
+            raise Transient("ADICT access-right stream ended without its status line (truncated)",
+                            code="truncated_body")
+        code = str(trailer["code_statut_traitement"])
+        if code == "0000000000":
+            return rights
+        if code == "1000000001" or "AUCUN DROIT" in fold(trailer.get("message_retour_traitement")):
+            return []
+        raise Transient(f"ADICT access-right stream failed: {trailer.get('message_retour_traitement')}", code=code)
+
+    async def revoke_access(self, access_right_id: str) -> dict[str, Any]:
+        """PATCH /droit_acces/{id}: the tiers gives up the right; unknown or already revoked gives BadRequest."""
+        response = await self._call("PATCH", f"/droit_acces/{access_right_id}", json={})
+        if response.status_code != 200:
+            raise http_error(response)
+        raw = self._json(response)
+        return {"access_right_id": access_right_id, "status": "revoked",
+                "code": raw.get("code_statut_traitement"), "message": raw.get("message_retour_traitement")}
+
+    # ---- données ----
+
+    async def informative_daily(self, pce: str, start: dt.date, end: dt.date) -> list[DailyReading]:
+        """Gas days in [start, end) from donnees_consos_informatives, energy in integer Wh.
+        Raises NoData when GRDF has nothing for the period, ConsentRevoked when the right is gone."""
+        check_pce(pce)
+        if start >= end:
+            raise BadRequest("start must be before end", code="empty_period")
+        response = await self._call("GET", f"/pce/{pce}/donnees_consos_informatives",
+                                    params={"date_debut": start.isoformat(), "date_fin": end.isoformat()})
+        if response.status_code != 200:
+            raise http_error(response)
+        readings: dict[dt.date, DailyReading] = {}
+        for line in parse_objects(response.content):
+            if not isinstance(line, dict):
+                raise Transient("ADICT data line is not an object", code="malformed_line")
+            if "code_statut_traitement" in line:
+                if str(line["code_statut_traitement"]) != "0000000000":
+                    raise Transient(str(line.get("message_retour_traitement")),
+                                    code=str(line["code_statut_traitement"]))
+                continue
+            error = business_error(line.get("statut_restitution"))
+            if error is not None:
+                raise error
+            line_pce = (line.get("pce") or {}).get("id_pce")
+            if line_pce not in (None, pce):
+                raise Transient(f"ADICT answered for PCE {line_pce} instead of {pce}", code="wrong_pce")
+            reading = reading_from_line(line)
+            if reading is None or not start <= reading.day < end:
+                continue
+            known = readings.get(reading.day)
+            if known is None or (reading.final and not known.final):
+                readings[reading.day] = reading
+        return [readings[day] for day in sorted(readings)]
+
+    async def contract(self, pce: str) -> dict[str, Any]:
+        """donnees_contractuelles, normalised; `car` and `cja` come as numbers (v1.6) or objects (v1.9)."""
+        data = await self._single(pce, "donnees_contractuelles")
+        car = data.get("car")
+        cja = data.get("cja")
+        profile = data.get("profil") or {}
+        if not isinstance(profile, dict):
+            profile = {"profil_type_actuel": profile}
+        car_kwh = _number(car.get("car_actuelle") if isinstance(car, dict) else car)
+        cja_kwh = _number(cja.get("cja") if isinstance(cja, dict) else cja)
+        return {
+            "pce": pce,
+            "status": "active",
+            "tariff": data.get("tarif_acheminement"),
+            "annual_consumption_kwh": int(round(car_kwh)) if car_kwh is not None else None,
+            "daily_capacity_kwh": cja_kwh,
+            "profile": profile.get("profil_type_actuel"),
+            "profile_start": _day(profile.get("date_debut_profil_type_actuel")),
+            "profile_end": _day(profile.get("date_fin_profil_type_actuel")),
+            "commissioning_date": _day(data.get("date_mes")),
+            "published_on": _day(data.get("date_publication")),
+        }
+
+    async def technical(self, pce: str) -> dict[str, Any]:
+        data = await self._single(pce, "donnees_techniques")
+        place = data.get("situation_compteur") or {}
+        meter = data.get("caracteristiques_compteur") or {}
+        pitd = data.get("pitd") or {}
+        street = " ".join(str(p) for p in (place.get("numero_rue"), place.get("nom_rue")) if p)
+        return {
+            "pce": pce,
+            "frequency": meter.get("frequence"),
+            "daily_data": meter.get("frequence") in ("1M", "MM"),
+            "meter_calibre": meter.get("code_calibre"),
+            "meter_serial": meter.get("matricule_compteur"),
+            "address": street or None,
+            "postal_code": place.get("code_postal"),
+            "city": place.get("commune"),
+            "pitd": pitd.get("identifiant_pitd"),
+        }
+
+    async def _single(self, pce: str, key: str) -> dict[str, Any]:
+        check_pce(pce)
+        response = await self._call("GET", f"/pce/{pce}/{key}")
+        if response.status_code != 200:
+            raise http_error(response)
+        body = self._json(response)
+        error = business_error(body.get("statut_restitution"))
+        if error is not None:
+            raise error
+        data = body.get(key)
+        if not isinstance(data, dict):
+            raise Transient(f"ADICT {key} answer without data", code="malformed_body")
+        return data
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        objects = parse_objects(response.content)
+        if len(objects) != 1 or not isinstance(objects[0], dict):
+            raise Transient("ADICT answer is not one JSON object", code="malformed_body")
+        return objects[0]
+
+
+def check_pce(pce: str) -> None:
+    if not PCE_PATTERN.match(pce):
+        raise BadRequest(f"PCE {pce!r} is not GI + 6 digits or 14 digits", code="bad_pce")

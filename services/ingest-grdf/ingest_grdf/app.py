@@ -1,0 +1,19 @@
+"""The ingest-grdf service."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from ingest_grdf import models
+from metro.app import ServiceSpec
+from metro.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="METRO_INGEST_GRDF_", extra="ignore")
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(name="ingest_grdf", package_dir=Path(__file__).parent, routers=[],
+                       outbox_table=models.outbox, inbox_table=models.inbox)

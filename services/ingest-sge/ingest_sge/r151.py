@@ -1,0 +1,398 @@
+"""R151 files from the Enedis SGE drop: decrypt, unzip within bounds, parse safely, derive daily energy.
+
+Pure functions, no database and no network. The caller keeps the per-PRM index state between files
+(see ``IndexState`` and ``daily_energy``) and stores it next to the readings it publishes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from lxml import etree
+
+FILE_NAME = re.compile(
+    r"^(?P<emitter>ERDF|ENEDIS)_R151_(?P<destinataire>[^_]+)_(?P<contrat>[^_]+)_(?P<abonnement>[^_]+)"
+    r"_(?P<sequence>\d{5})_(?P<frequence>[^_]+)_(?P<x>\d{5})_(?P<y>\d{5})_(?P<created>\d{14})"
+    r"\.zip(?P<pgp>\.(?:gpg|pgp|asc))?$")
+ZIP_MAGIC = b"PK\x03\x04"
+# DN999999 and INCONNU are the "no measurement" distributor calendars seen in production (~0.7 % of rows).
+UNMEASURED_CALENDARS = frozenset({"INCONNU", "DN999999"})
+DEFAULT_KVA = 36  # the C5 ceiling: the loosest plausibility bound when the subscribed power is unknown
+
+
+class BadFile(Exception):
+    """A file that cannot be read; ``reason`` is a stable code for metrics, logs and the quarantine."""
+
+    REASONS = frozenset({"not_r151_name", "decrypt_failed", "pgp_unavailable", "too_large", "bad_zip",
+                         "zip_bomb", "zip_layout", "invalid_xml", "xml_entities_forbidden", "not_r151",
+                         "bad_value"})
+
+    def __init__(self, reason: str, detail: str = ""):
+        assert reason in self.REASONS, reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_uncompressed_bytes: int = 150 * 1024 * 1024
+    # Real R151 XML deflates about 20:1; a ratio far above that is a crafted archive.
+    max_ratio: int = 200
+
+
+@dataclass(frozen=True)
+class FileName:
+    name: str
+    abonnement: str
+    sequence: int
+    x: int
+    y: int
+    created: dt.datetime  # local Paris wall time, as Enedis writes it in the name
+    pgp: bool
+
+
+def parse_file_name(name: str) -> FileName:
+    m = FILE_NAME.match(name.rsplit("/", 1)[-1])
+    if not m:
+        raise BadFile("not_r151_name", name)
+    return FileName(name=name, abonnement=m["abonnement"], sequence=int(m["sequence"]), x=int(m["x"]),
+                    y=int(m["y"]), created=dt.datetime.strptime(m["created"], "%Y%m%d%H%M%S"),
+                    pgp=bool(m["pgp"]))
+
+
+# ---- decryption -------------------------------------------------------------------------------------
+
+def _looks_pgp(data: bytes) -> bool:
+    # New-format packet tag 1 (PKESK) or old-format tag 1: how every gpg-encrypted message starts.
+    return len(data) > 2 and data[0] in (0x84, 0x85, 0x86, 0xC1)
+
+
+def decrypt_aes(data: bytes, keys: Sequence[bytes]) -> bytes:
+    """AES-CBC with the IV in the first 16 bytes and PKCS7. Each key of the ring is tried; a key is
+    right only if the padding is valid and a ZIP comes out, so a stale key fails loudly."""
+    if len(data) < 32 or len(data) % 16:
+        raise BadFile("decrypt_failed", f"ciphertext length {len(data)} is not IV + whole AES blocks")
+    iv, body = data[:16], data[16:]
+    for key in keys:
+        dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        head = dec.update(body[:16])
+        if not head.startswith(ZIP_MAGIC):
+            continue
+        plain = head + dec.update(body[16:]) + dec.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        try:
+            return unpadder.update(plain) + unpadder.finalize()
+        except ValueError:
+            continue
+    raise BadFile("decrypt_failed", f"none of the {len(keys)} AES keys opens the file")
+
+
+def decrypt_pgp(data: bytes, gpg: object | None, passphrase: str | None = None) -> bytes:
+    if gpg is None:
+        raise BadFile("pgp_unavailable", "an OpenPGP file arrived but no keyring is configured")
+    result = gpg.decrypt(data, passphrase=passphrase)  # type: ignore[attr-defined]
+    if not result.ok:
+        raise BadFile("decrypt_failed", f"gpg: {result.status}")
+    return bytes(result.data)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """AES keys (newest first, older ones kept for the archive) and an optional python-gnupg ``GPG``
+    whose home holds the platform's private key."""
+    aes_keys: tuple[bytes, ...] = ()
+    gpg: object | None = None
+    gpg_passphrase: str | None = None
+
+
+def decrypt(name: str, data: bytes, keys: KeyRing, limits: Limits = Limits()) -> bytes:
+    """The ZIP bytes of an SGE file, by the name's extension (``.zip.gpg``) or the OpenPGP magic."""
+    if len(data) > limits.max_file_bytes:
+        raise BadFile("too_large", f"{len(data)} bytes on the drop, limit {limits.max_file_bytes}")
+    if data.startswith(ZIP_MAGIC):
+        raise BadFile("decrypt_failed", "file is a clear ZIP; SGE files are always encrypted")
+    armored = data.startswith(b"-----BEGIN PGP MESSAGE")
+    if name.endswith((".gpg", ".pgp", ".asc")) or armored:
+        return _zip_from_pgp(data, keys)
+    try:
+        return decrypt_aes(data, keys.aes_keys)
+    except BadFile:
+        # An AES file starts with a random IV, so the OpenPGP magic is only a fallback, never a first guess.
+        if keys.gpg is not None and _looks_pgp(data):
+            return _zip_from_pgp(data, keys)
+        raise
+
+
+def _zip_from_pgp(data: bytes, keys: KeyRing) -> bytes:
+    plain = decrypt_pgp(data, keys.gpg, keys.gpg_passphrase)
+    if not plain.startswith(ZIP_MAGIC):
+        raise BadFile("bad_zip", "OpenPGP plaintext is not a ZIP")
+    return plain
+
+
+# ---- bounded unzip ----------------------------------------------------------------------------------
+
+class _Bounded(io.RawIOBase):
+    """Counts inflated bytes as lxml pulls them, so a member that lies about its size is still stopped."""
+
+    def __init__(self, member: IO[bytes], limit: int, compressed: int, max_ratio: int):
+        self._member, self._limit, self._compressed, self._ratio = member, limit, max(compressed, 1), max_ratio
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            chunk = self._member.read(len(buffer))
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise BadFile("bad_zip", str(exc)) from exc
+        n = len(chunk)
+        self.read_bytes += n
+        if self.read_bytes > self._limit:
+            raise BadFile("too_large", f"member inflates beyond {self._limit} bytes")
+        if self.read_bytes > 1 << 20 and self.read_bytes > self._compressed * self._ratio:
+            raise BadFile("zip_bomb", f"inflated {self.read_bytes} from {self._compressed} compressed bytes")
+        buffer[:n] = chunk
+        return n
+
+
+def open_xml(zip_bytes: bytes, limits: Limits = Limits()) -> IO[bytes]:
+    """The single XML member as a bounded stream (one XML per zip for R151)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        members = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise BadFile("bad_zip", str(exc)) from exc
+    xml = [i for i in members if i.filename.lower().endswith(".xml")]
+    if len(xml) != 1 or len(members) != 1:
+        raise BadFile("zip_layout", f"expected one .xml member, found {[i.filename for i in members]}")
+    info = xml[0]
+    if info.file_size > limits.max_uncompressed_bytes:
+        raise BadFile("too_large", f"{info.filename} declares {info.file_size} bytes, "
+                                   f"limit {limits.max_uncompressed_bytes}")
+    if info.file_size > 1 << 20 and info.file_size > max(info.compress_size, 1) * limits.max_ratio:
+        raise BadFile("zip_bomb", f"declared ratio {info.file_size // max(info.compress_size, 1)}:1")
+    try:
+        member = zf.open(info)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise BadFile("bad_zip", str(exc)) from exc
+    return io.BufferedReader(_Bounded(member, limits.max_uncompressed_bytes, info.compress_size,
+                                      limits.max_ratio), 1 << 16)
+
+
+# ---- streaming parse --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Header:
+    created: dt.datetime | None
+    abonnement: str
+    contrat: str
+    destinataire: str
+    index_unit: str
+    power_unit: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One Donnees_Releve: the distributor registers at the END of ``day`` (00:00 Paris on day+1)."""
+    prm: str
+    day: dt.date
+    calendar: str
+    registers: Mapping[str, int]
+    supplier_calendar: str
+    supplier_registers: Mapping[str, int]
+    max_power_va: int | None
+    affaire: str
+    created: dt.datetime | None
+
+
+_INDEX_FACTOR = {"Wh": 1, "kWh": 1000}
+_POWER_FACTOR = {"VA": 1, "kVA": 1000}
+
+
+def parse_r151(stream: IO[bytes]) -> Iterator[Reading]:
+    """Yields readings PRM by PRM, clearing what was read, so memory stays flat on 3 000-PRM files."""
+    events = etree.iterparse(stream, events=("start", "end"), tag=("R151", "En_Tete_Flux", "PRM"),
+                             resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                             remove_comments=True, remove_pis=True)
+    header: Header | None = None
+    index_factor = power_factor = 1
+    try:
+        for event, el in events:
+            if event == "start":
+                if el.tag == "R151":
+                    _refuse_dtd(el)
+                continue
+            if el.tag == "En_Tete_Flux":
+                header = _header(el)
+                index_factor = _INDEX_FACTOR.get(header.index_unit, 0)
+                power_factor = _POWER_FACTOR.get(header.power_unit, 0)
+                if not index_factor or not power_factor:
+                    raise BadFile("not_r151", f"units {header.index_unit}/{header.power_unit}")
+            elif el.tag == "PRM":
+                if header is None:
+                    raise BadFile("not_r151", "PRM before En_Tete_Flux")
+                yield from _prm(el, header, index_factor, power_factor)
+                el.clear()
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+        root = events.root
+    except etree.XMLSyntaxError as exc:
+        raise BadFile("invalid_xml", str(exc)) from exc
+    if root is not None:
+        _refuse_dtd(root)
+    if root is None or root.tag != "R151" or header is None:
+        raise BadFile("not_r151", f"root element {getattr(root, 'tag', None)!r}")
+
+
+def _refuse_dtd(el: etree._Element) -> None:
+    docinfo = el.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise BadFile("xml_entities_forbidden", "a DOCTYPE is never part of an R151 file")
+
+
+def _header(el: etree._Element) -> Header:
+    if el.findtext("Identifiant_Flux") != "R151":
+        raise BadFile("not_r151", f"Identifiant_Flux {el.findtext('Identifiant_Flux')!r}")
+    created_text = el.findtext("Date_Creation")
+    try:
+        created = dt.datetime.fromisoformat(created_text) if created_text else None
+    except ValueError as exc:
+        raise BadFile("bad_value", f"Date_Creation {created_text!r}") from exc
+    return Header(created=created, abonnement=el.findtext("Numero_Abonnement") or "",
+                  contrat=el.findtext("Identifiant_Contrat") or "",
+                  destinataire=el.findtext("Identifiant_Destinataire") or "",
+                  index_unit=el.findtext("Unite_Mesure_Index") or "Wh",
+                  power_unit=el.findtext("Unite_Mesure_Puissance") or "VA")
+
+
+def _prm(el: etree._Element, header: Header, index_factor: int, power_factor: int) -> Iterator[Reading]:
+    prm = (el.findtext("Id_PRM") or "").strip()
+    if len(prm) != 14 or not prm.isdigit():
+        raise BadFile("bad_value", f"Id_PRM {prm!r}")
+    for rel in el.iterchildren("Donnees_Releve"):
+        dist: dict[str, int] = {}
+        supplier: dict[str, int] = {}
+        fields: dict[str, str] = {}
+        pmax: int | None = None
+        try:
+            for child in rel:
+                tag = child.tag
+                if tag == "Classe_Temporelle_Distributeur":
+                    dist[child.findtext("Id_Classe_Temporelle") or ""] = int(child.findtext("Valeur")) * index_factor
+                elif tag == "Classe_Temporelle":
+                    supplier[child.findtext("Id_Classe_Temporelle") or ""] = int(child.findtext("Valeur")) * index_factor
+                elif tag == "Puissance_Maximale":
+                    pmax = int(child.findtext("Valeur")) * power_factor
+                else:
+                    fields[tag] = child.text or ""
+            day = dt.date.fromisoformat(fields["Date_Releve"].strip())
+        except (TypeError, ValueError, KeyError) as exc:
+            raise BadFile("bad_value", f"PRM {prm}: {exc}") from exc
+        yield Reading(prm=prm, day=day, calendar=fields.get("Id_Calendrier_Distributeur", "").strip(),
+                      registers=dist, supplier_calendar=fields.get("Id_Calendrier_Fournisseur", "").strip(),
+                      supplier_registers=supplier, max_power_va=pmax, affaire=fields.get("Id_Affaire", ""),
+                      created=header.created)
+
+
+def read_file(name: str, data: bytes, keys: KeyRing, limits: Limits = Limits()) -> Iterator[Reading]:
+    """Encrypted SGE file → readings. Errors surface as ``BadFile`` while iterating."""
+    return parse_r151(open_xml(decrypt(name, data, keys, limits), limits))
+
+
+# ---- index → daily energy ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexState:
+    """The last usable reading of a PRM: what the next day's energy is differenced against."""
+    day: dt.date
+    calendar: str
+    registers: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class DailyEnergy:
+    prm: str
+    day: dt.date
+    energy_wh: int | None
+    # measured | reading_missing | previous_index_missing | calendar_unknown | calendar_changed |
+    # index_decreased | implausible_jump
+    quality: str
+    max_power_va: int | None = None
+
+
+@dataclass
+class EnergyBatch:
+    days: list[DailyEnergy] = field(default_factory=list)
+    states: dict[str, IndexState] = field(default_factory=dict)
+    # (prm, day) readings at or before the stored state: republications and late backlog rows.
+    ignored: list[tuple[str, dt.date]] = field(default_factory=list)
+
+
+_DAWN = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def plausible_max_wh(kva: float) -> int:
+    """No C5 meter draws more than its subscribed power around the clock: kVA × 24 h (cos φ ≤ 1)."""
+    return int(kva * 1000 * 24)
+
+
+def daily_energy(readings: Iterable[Reading], states: Mapping[str, IndexState],
+                 subscribed_kva: Mapping[str, float] | None = None) -> EnergyBatch:
+    """Daily Wh per PRM = Σ over distributor classes of index(D) − index(D−1), never across a break.
+
+    ``states`` is the last known index per PRM (possibly from an earlier file); the batch returns the
+    new states to store. Within a batch, readings are taken in day order and a (PRM, day) seen twice
+    keeps the newest file's values."""
+    latest: dict[tuple[str, dt.date], Reading] = {}
+    for r in readings:
+        key = (r.prm, r.day)
+        old = latest.get(key)
+        if old is None or (r.created or _DAWN) >= (old.created or _DAWN):
+            latest[key] = r
+    batch = EnergyBatch()
+    new_states = dict(states)
+    kva = subscribed_kva or {}
+    for (prm, day), r in sorted(latest.items()):
+        state = new_states.get(prm)
+        if state is not None and day <= state.day:
+            batch.ignored.append((prm, day))
+            continue
+        if state is not None:
+            gap = state.day + dt.timedelta(days=1)
+            while gap < day:
+                batch.days.append(DailyEnergy(prm, gap, None, "reading_missing"))
+                gap += dt.timedelta(days=1)
+        if r.calendar in UNMEASURED_CALENDARS or not r.registers:
+            batch.days.append(DailyEnergy(prm, day, None, "calendar_unknown", r.max_power_va))
+            new_states[prm] = IndexState(day, r.calendar, {})
+            continue
+        quality = _quality(state, r, day, plausible_max_wh(kva.get(prm, DEFAULT_KVA)))
+        energy = sum(r.registers.values()) - sum(state.registers.values()) if quality == "measured" else None
+        batch.days.append(DailyEnergy(prm, day, energy, quality, r.max_power_va))
+        new_states[prm] = IndexState(day, r.calendar, dict(r.registers))
+    batch.states = {p: s for p, s in new_states.items() if states.get(p) is not s}
+    return batch
+
+
+def _quality(state: IndexState | None, r: Reading, day: dt.date, max_wh: int) -> str:
+    if state is None or state.day != day - dt.timedelta(days=1) or not state.registers:
+        return "previous_index_missing"
+    if state.calendar != r.calendar or state.registers.keys() != r.registers.keys():
+        return "calendar_changed"
+    deltas = [r.registers[c] - state.registers[c] for c in r.registers]
+    if any(d < 0 for d in deltas):
+        return "index_decreased"
+    if sum(deltas) > max_wh:
+        return "implausible_jump"
+    return "measured"

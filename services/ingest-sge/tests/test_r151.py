@@ -1,0 +1,194 @@
+"""The R151 reader against files the SGE sandbox's own generator writes (the real producer is Enedis)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest_sge.r151 import (BadFile, IndexState, KeyRing, Limits, daily_energy, decrypt, open_xml,
+                             parse_file_name, parse_r151, read_file)
+from tests.sandboxes.sge import generator as gen
+
+START = dt.date(2026, 2, 1)
+DAYS = [START + dt.timedelta(days=i) for i in range(30)]
+KEYS = KeyRing(aes_keys=(bytes(32), gen.SANDBOX_AES_KEY))
+QUIRKY = {
+    "09111642617347": gen.Scenario(replacement_day=dt.date(2026, 2, 10)),
+    "17745151915440": gen.Scenario(missing_days={dt.date(2026, 2, 14)}),
+    "14290738060355": gen.Scenario(jump_day=dt.date(2026, 2, 20)),
+    "99740456235087": gen.Scenario(unknown_calendar_days={dt.date(2026, 2, 5)}),
+    "30000000000017": gen.Scenario(calendar_change_day=dt.date(2026, 2, 25)),
+}
+PRMS = sorted(set(QUIRKY) | {f"{20000000000000 + i * 7919:014d}" for i in range(40)})
+
+
+@pytest.fixture(scope="module")
+def drop(tmp_path_factory) -> gen.Publisher:
+    pub = gen.Publisher(tmp_path_factory.mktemp("sge"))
+    pub.subscribe(PRMS)
+    pub.scenarios.update(QUIRKY)
+    pub.publish_days(DAYS)
+    return pub
+
+
+def _files(pub: gen.Publisher) -> list[Path]:
+    return sorted(pub.drop.glob("ERDF_R151_*"), key=lambda p: parse_file_name(p.name).sequence)
+
+
+def _all_energy(pub: gen.Publisher, states: dict | None = None):
+    """File by file, the way the worker runs: states carried between files."""
+    states = dict(states or {})
+    days = []
+    kva = {prm: gen.profile(prm).kva for prm in PRMS}
+    for path in _files(pub):
+        batch = daily_energy(read_file(path.name, path.read_bytes(), KEYS), states, kva)
+        states.update(batch.states)
+        days += batch.days
+    return days, states
+
+
+def test_energy_equals_ground_truth_over_30_days_for_every_prm_and_quirk(drop):
+    days, _ = _all_energy(drop)
+    got = {(d.prm, d.day): d.energy_wh for d in days}
+    for prm in PRMS:
+        truth = drop.ground_truth(prm, DAYS[0], DAYS[-1])
+        mine = {day: got.get((prm, day)) for day in truth}
+        assert mine == truth, prm
+    measured = sum(1 for d in days if d.quality == "measured")
+    assert measured >= len(PRMS) * 28 - 12
+
+
+def test_each_break_carries_its_reason_and_is_never_differenced(drop):
+    days, _ = _all_energy(drop)
+    quality = {(d.prm, d.day): d.quality for d in days}
+    assert quality[("09111642617347", dt.date(2026, 2, 10))] == "index_decreased"
+    assert quality[("09111642617347", dt.date(2026, 2, 11))] == "measured"
+    assert quality[("17745151915440", dt.date(2026, 2, 14))] == "reading_missing"
+    assert quality[("17745151915440", dt.date(2026, 2, 15))] == "previous_index_missing"
+    assert quality[("14290738060355", dt.date(2026, 2, 20))] == "implausible_jump"
+    assert quality[("14290738060355", dt.date(2026, 2, 21))] == "measured"
+    assert quality[("99740456235087", dt.date(2026, 2, 5))] == "calendar_unknown"
+    assert quality[("99740456235087", dt.date(2026, 2, 6))] == "previous_index_missing"
+    assert quality[("30000000000017", dt.date(2026, 2, 25))] == "calendar_changed"
+    assert quality[(PRMS[-1], DAYS[0])] == "previous_index_missing"
+
+
+def test_state_from_an_earlier_file_lets_the_first_day_of_a_new_file_be_measured(drop):
+    prm = PRMS[-1]
+    p = gen.profile(prm)
+    previous = gen.reading(p, gen.Scenario(), DAYS[0] - dt.timedelta(days=1))
+    state = {prm: IndexState(previous.day, previous.calendar, previous.registers)}
+    days, states = _all_energy(drop, state)
+    first = next(d for d in days if d.prm == prm and d.day == DAYS[0])
+    assert first.quality == "measured"
+    assert first.energy_wh == sum(gen.reading(p, gen.Scenario(), DAYS[0]).registers.values()) \
+        - sum(previous.registers.values())
+    assert states[prm].day == DAYS[-1]
+
+
+def test_republished_file_with_same_name_changes_nothing(drop):
+    _, states = _all_energy(drop)
+    path = _files(drop)[-1]
+    before = path.read_bytes()
+    drop.republish(path.name)
+    after = path.read_bytes()
+    assert before != after
+    batch = daily_energy(read_file(path.name, after, KEYS), states)
+    assert batch.days == [] and batch.states == {}
+    assert len(batch.ignored) == len(PRMS)
+
+
+def test_readings_carry_quirks_of_real_files(drop):
+    readings = [r for path in _files(drop)[:1] for r in read_file(path.name, path.read_bytes(), KEYS)]
+    assert {r.prm for r in readings} == set(PRMS)
+    by_prm = {r.prm: r for r in readings}
+    for prm, r in by_prm.items():
+        p = gen.profile(prm)
+        assert (r.max_power_va is None) == (not p.max_power_published)
+        if p.supplier_unknown:
+            assert set(r.supplier_registers) == {"INCONNU"}
+            assert sum(r.supplier_registers.values()) != sum(r.registers.values())
+    assert any(gen.profile(prm).mojibake_labels for prm in by_prm)
+    assert {r.calendar for r in readings} >= {"DI000001", "DI000002", "DI000003"}
+
+
+def test_file_name_grammar_and_split_at_3000_prms(tmp_path):
+    pub = gen.Publisher(tmp_path)
+    pub.subscribe(f"{30000000000000 + i:014d}" for i in range(3001))
+    names = pub.publish_days([START])
+    parsed = [parse_file_name(n) for n in names]
+    assert [(f.x, f.y) for f in parsed] == [(1, 2), (2, 2)]
+    assert len({f.sequence for f in parsed}) == 1
+    counts = [len({r.prm for r in read_file(n, (pub.drop / n).read_bytes(), KEYS)}) for n in names]
+    assert counts == [3000, 1]
+    first = next(read_file(names[0], (pub.drop / names[0]).read_bytes(), KEYS))
+    assert first.created.replace(tzinfo=None) == parsed[0].created
+    assert first.created.utcoffset() == dt.timedelta(hours=1)
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("wrong_key", "decrypt_failed"),
+    ("truncated_zip", "bad_zip"),
+    ("invalid_xml", "invalid_xml"),
+    ("xml_bomb", "xml_entities_forbidden"),
+])
+def test_bad_files_fail_with_a_stable_reason(drop, kind, reason):
+    name = drop.inject(kind)
+    with pytest.raises(BadFile) as err:
+        list(read_file(name, (drop.drop / name).read_bytes(), KEYS))
+    assert err.value.reason == reason
+
+
+def test_200_mb_file_is_refused_as_too_large_without_inflating_it(drop):
+    name = drop.inject("large_file")
+    data = (drop.drop / name).read_bytes()
+    assert len(data) < 64 * 1024 * 1024
+    with pytest.raises(BadFile) as err:
+        list(read_file(name, data, KEYS))
+    assert err.value.reason == "too_large"
+
+
+def test_member_lying_about_its_size_is_stopped_while_inflating():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ERDF_R151_x.xml", b"<R151>" + b" " * (8 << 20) + b"</R151>")
+    raw = bytearray(buf.getvalue())
+    # Rewrite the declared uncompressed size (local header and central directory) to 100 bytes.
+    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = raw.find(sig)
+        raw[at + offset:at + offset + 4] = (100).to_bytes(4, "little")
+    with pytest.raises(BadFile) as err:
+        list(parse_r151(open_xml(bytes(raw), Limits(max_uncompressed_bytes=1 << 20))))
+    assert err.value.reason in {"too_large", "zip_bomb", "bad_zip"}
+    with pytest.raises(BadFile) as err:
+        list(parse_r151(open_xml(buf.getvalue(), Limits(max_ratio=50))))
+    assert err.value.reason == "zip_bomb"
+
+
+def test_clear_zip_and_unknown_names_are_refused():
+    with pytest.raises(BadFile) as err:
+        decrypt("ERDF_R151_a.zip", b"PK\x03\x04" + bytes(60), KEYS)
+    assert err.value.reason == "decrypt_failed"
+    with pytest.raises(BadFile) as err:
+        parse_file_name("ENEDIS_R171_foo.zip")
+    assert err.value.reason == "not_r151_name"
+
+
+def test_real_excerpt_a_reads_to_the_published_index():
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><R151 xmlns:xsi ="http://www.w3.org/2001/XMLSchema-instance">'
+           b"<En_Tete_Flux><Identifiant_Flux>R151</Identifiant_Flux><Date_Creation>2022-02-04T03:07:26+01:00"
+           b"</Date_Creation><Numero_Abonnement>3184182</Numero_Abonnement><Unite_Mesure_Index>Wh"
+           b"</Unite_Mesure_Index><Unite_Mesure_Puissance>VA</Unite_Mesure_Puissance></En_Tete_Flux>"
+           b"<PRM><Id_PRM>09111642617347</Id_PRM><Donnees_Releve><Date_Releve>2022-02-02</Date_Releve>"
+           b"<Id_Calendrier_Distributeur>DI000001</Id_Calendrier_Distributeur><Id_Affaire>M02SXIXD</Id_Affaire>"
+           b"<Classe_Temporelle_Distributeur><Id_Classe_Temporelle>BASE</Id_Classe_Temporelle><Rang_Cadran>1"
+           b"</Rang_Cadran><Valeur>9744495</Valeur></Classe_Temporelle_Distributeur><Puissance_Maximale>"
+           b"<Valeur>3817</Valeur></Puissance_Maximale></Donnees_Releve></PRM></R151>")
+    (r,) = list(parse_r151(io.BytesIO(xml)))
+    state = {r.prm: IndexState(dt.date(2022, 2, 1), "DI000001", {"BASE": 9_723_814})}
+    batch = daily_energy([r], state, {r.prm: 36})
+    assert [(d.day, d.energy_wh, d.quality) for d in batch.days] == [(dt.date(2022, 2, 2), 20_681, "measured")]
+    assert batch.days[0].max_power_va == 3817
