@@ -6,25 +6,42 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import sandboxes as sandbox_support
 from tests.support.client import ApiUser
 from tests.support.stack import Stack, reset_database, reset_vhost
 
-ARTIFACTS = Path(os.environ.get("METRO_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+# Several suites may run at once on one machine (developers working side by side): each takes a slot,
+# which gives it its own ports, database and virtual host.
+SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
+ARTIFACTS = Path(os.environ.get("METRO_TEST_ARTIFACTS",
+                                Path(__file__).resolve().parents[1] / "test-artifacts" / f"slot{SLOT}"))
+SANDBOX_PORTS = {k: v + 100 * SLOT for k, v in sandbox_support.TEST_PORTS.items()}
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    return reset_database("metroenergies_test")
+    return reset_database(f"metroenergies_test_{SLOT}")
 
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
-    return reset_vhost("metro_test")
+    return reset_vhost(f"metro_test_{SLOT}")
 
 
 @pytest.fixture(scope="session")
-def stack(database_url, amqp_url):
-    s = Stack(database_url=database_url, amqp_url=amqp_url, base_port=18000, log_dir=ARTIFACTS / "logs")
+def sandboxes():
+    handles = sandbox_support.start_all(ARTIFACTS / "sandboxes", SANDBOX_PORTS)
+    yield handles
+    for h in handles.values():
+        h.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, amqp_url, sandboxes):
+    env = {k: v for h in sandboxes.values() for k, v in h.service_env.items()}
+    s = Stack(database_url=database_url, amqp_url=amqp_url, base_port=18000 + 100 * SLOT, log_dir=ARTIFACTS / "logs",
+              extra_env=env)
+    s.sandboxes = sandboxes
     s.start_all()
     yield s
     s.stop_all()

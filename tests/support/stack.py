@@ -25,6 +25,7 @@ class Stack:
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    sandboxes: dict = field(default_factory=dict)
 
     def port(self, package: str) -> int:
         return self.base_port + BASE_PORTS[package]
@@ -52,7 +53,7 @@ class Stack:
         if wait:
             self.wait_ready(package)
 
-    def wait_ready(self, package: str, timeout: float = 60) -> None:
+    def wait_ready(self, package: str, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             proc = self.processes[package]

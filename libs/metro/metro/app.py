@@ -16,11 +16,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from metro.bus import Bus, Consumer, Handler
 from metro.db import Database
+from metro.erasure import erasure_handler, personal_data_router
 from metro.errors import install_error_handlers
+from metro.events import Events
 from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
+from metro.personal_data import load_registry
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
@@ -54,7 +57,11 @@ class ServiceSpec:
     on_start: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     needs_bus: bool = True
+    # Services erase their registered rows when the deletion saga asks; the gateway runs the saga itself.
+    erases_on_request: bool = True
     openapi: dict = field(default_factory=dict)
+    # Called with the app and settings once the routers are in, e.g. to serve static files.
+    configure: list[Callable[[FastAPI, ServiceSettings], None]] = field(default_factory=list)
 
 
 class _RequestContext:
@@ -111,7 +118,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if settings.run_workers:
             if outbox and bus:
                 tasks.append(asyncio.create_task(OutboxRelay(db, bus, outbox).run(rt.stop), name="outbox"))
-            for purpose, handlers in spec.consumers.items():
+            for purpose, handlers in consumers.items():
                 consumer = Consumer(db, bus, f"{spec.name}.{purpose}", handlers, spec.inbox_table,
                                     retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries)
                 tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"consumer:{purpose}"))
@@ -133,6 +140,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if bus:
                 await bus.close()
             await db.dispose()
+
+    registry = load_registry(spec.name)
+    consumers = dict(spec.consumers)
+    if spec.erases_on_request and spec.outbox_table is not None:
+        consumers.setdefault("erasure", {})
+        consumers["erasure"] = {Events.erasure_requested: erasure_handler(spec.name, registry, spec.outbox_table),
+                                **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
     install_error_handlers(app)
@@ -163,6 +177,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
+    if registry:
+        app.include_router(personal_data_router(registry))
+    for configure in spec.configure:
+        configure(app, settings)
     return app
 
 

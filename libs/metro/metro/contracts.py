@@ -81,6 +81,8 @@ class ConsentView(BaseModel):
     history_from: dt.date | None = None
     reason: str | None = None
     warnings: list[str] = []
+    address_check: str | None = None
+    dso_reference: str | None = None
 
 
 class MeterView(BaseModel):
@@ -140,6 +142,7 @@ class ConsumptionPoint(BaseModel):
     quality: str
     days: int = 1
     days_missing: int = 0
+    co2e_g: int | None = None
 
 
 class ConsumptionSeries(BaseModel):
@@ -149,3 +152,168 @@ class ConsumptionSeries(BaseModel):
     points: list[ConsumptionPoint]
     eur_estimated: bool = False
     eur_method: str | None = None
+
+
+class ContractDeclaration(Strict):
+    """The resident's own description of the electricity contract, used where the DSO gives none."""
+    tariff_option: Literal["BASE", "HPHC", "TEMPO"]
+    subscribed_kva: Literal[3, 6, 9, 12, 15, 18, 24, 30, 36]
+    offpeak_hours: str | None = Field(default=None, max_length=80,
+                                      pattern=r"^[0-9Hh:;,\- ()A-Za-z]*$",
+                                      description="e.g. '22:00-06:00' or '01:30-08:00;12:30-14:00'")
+
+
+class ContractView(BaseModel):
+    meter_id: uuid.UUID
+    origin: Literal["dso", "resident", "assumed"]
+    tariff_option: str
+    subscribed_kva: int | None = None
+    offpeak_hours: str | None = None
+    offpeak_hours_per_day: float | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    status: str | None = None
+
+
+class TariffCatalogueVersion(BaseModel):
+    energy: Literal["electricity", "gas"]
+    version: int
+    source: str
+    rows: int
+    created_at: dt.datetime
+
+
+class PeerMetric(BaseModel):
+    value: float
+    median: float
+    efficient: float
+    rank: int
+    percentile: float
+    group_size: int
+
+
+class Comparison(BaseModel):
+    meter_id: uuid.UUID
+    energy: str
+    start: dt.date
+    end: dt.date
+    wh: int | None = None
+    days_missing: int = 0
+    available: bool
+    reason: str | None = None
+    level: int | None = None
+    criteria: list[str] = []
+    group_size: int = 0
+    weather_normalised: bool = False
+    kwh: PeerMetric | None = None
+    kwh_per_m2: PeerMetric | None = None
+    kwh_per_occupant: PeerMetric | None = None
+    last_year_wh: int | None = None
+    last_year_days_missing: int | None = None
+
+
+class ToDateTotals(BaseModel):
+    meter_id: uuid.UUID
+    energy: str
+    as_of: dt.date | None
+    month_wh: int = 0
+    month_eur: str | None = None
+    month_days: int = 0
+    month_days_missing: int = 0
+    month_partial: bool = False
+    forecast_wh: int | None = None
+    forecast_eur: str | None = None
+    forecast_method: str | None = None
+    year_wh: int = 0
+    year_eur: str | None = None
+    year_days: int = 0
+    year_days_missing: int = 0
+    year_partial: bool = False
+    eur_estimated: bool = False
+    eur_method: str | None = None
+
+
+class AnomalyAlert(BaseModel):
+    meter_id: uuid.UUID
+    episode_key: str
+    kind: str
+    start: dt.date
+    end: dt.date
+    expected_wh: int
+    observed_wh: int
+    detected_at: dt.datetime
+
+
+class MeterSummary(BaseModel):
+    meter_id: uuid.UUID
+    energy: str
+    last_7_days: ConsumptionSeries | None = None
+    totals: ToDateTotals
+    comparison: Comparison | None = None
+
+
+class Summary(BaseModel):
+    meters: list[MeterSummary]
+    alerts: list[AnomalyAlert]
+
+
+# --- notify (issue 9): preferences, messages, in-app notifications, unsubscribe -----------------------
+
+class AlertKind(StrEnum):
+    anomaly = "anomaly"
+    threshold = "threshold"
+    consent = "consent"
+
+
+class ChannelPreferences(Strict):
+    alerts: list[AlertKind] = Field(default_factory=lambda: list(AlertKind))
+
+
+class QuietHours(Strict):
+    """Local time (Europe/Paris); an interval crossing midnight such as 22:00–07:00 is allowed."""
+    start: dt.time
+    end: dt.time
+
+
+class NotificationPreferences(Strict):
+    """Web push is not offered yet: e-mail and in-app are the two channels."""
+    language: Literal["fr", "en"] = "fr"
+    report_frequency: Literal["weekly", "monthly", "none"] = "monthly"
+    email: ChannelPreferences = Field(default_factory=ChannelPreferences)
+    in_app: ChannelPreferences = Field(default_factory=ChannelPreferences)
+    quiet_hours: QuietHours | None = None
+    threshold_kwh_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
+    threshold_eur_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
+
+
+class PreferencesView(NotificationPreferences):
+    model_config = ConfigDict(extra="ignore")
+    unsubscribed_at: dt.datetime | None = None
+    unsubscribed_scope: str | None = None
+
+
+class MessageView(BaseModel):
+    id: uuid.UUID
+    kind: str
+    subject: str
+    status: Literal["pending", "sending", "sent", "failed"]
+    attempts: int
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+    text_body: str
+
+
+class NotificationView(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    link: str | None = None
+    created_at: dt.datetime
+    read_at: dt.datetime | None = None
+
+
+class UnsubscribeResult(BaseModel):
+    scope: str
+    detail: str

@@ -38,6 +38,8 @@ class Events:
     anomaly_detected = "consumption.anomaly_detected"
     erasure_requested = "account.erasure_requested"
     account_erased = "account.erased"
+    # The notify service keeps the address and language it writes to.
+    account_created = "account.created"
     # Facts about declarations that consumption and notify project for authorisation and peer groups.
     meter_declared = "meter.declared"
     dwelling_updated = "dwelling.updated"

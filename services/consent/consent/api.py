@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import service
+from consent import flows, service, sharing
+from consent.lifecycle import Status
+from consent.schemas import ConsentHistory, DsoStatus, ReadCheck, RevokeAll, SgeSubscription, ShareCreate
 from metro.contracts import ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.db import get_session
-from metro.service_auth import acting_account
+from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account)]
@@ -33,8 +35,53 @@ async def get_dwelling(account: Account, session: Session):
 
 @router.post("/meters", response_model=MeterView, status_code=201)
 async def declare_meter(body: MeterDeclaration, account: Account, session: Session, request: Request):
-    meter, consent = await service.declare_meter(session, outbox(request), account, body)
-    return service.meter_view(meter, consent)
+    rt = request.app.state.runtime
+    meter, consent = await service.declare_meter(session, rt.outbox, account, body)
+    url, warnings = None, []
+    if meter.channel == "dataconnect":
+        url = await flows.start_dataconnect(session, rt.outbox, rt.services, consent, rt.settings.consent_page_ttl)
+    elif meter.channel == "adict":
+        warnings = await flows.declare_adict(session, rt.outbox, rt.services, consent, meter, body.grdf_holder)
+    consent = await service.repository.get_consent(session, consent.id)
+    return service.meter_view(meter, consent).model_copy(update={"consent": service.consent_view(
+        consent, authorize_url=url, warnings=warnings)})
+
+
+@router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201)
+async def renew_consent(meter_id: uuid.UUID, account: Account, session: Session, request: Request):
+    rt = request.app.state.runtime
+    return await flows.renew(session, rt.outbox, rt.services, account, meter_id, rt.settings.consent_page_ttl)
+
+
+@router.get("/consents/enedis/callback")
+async def dataconnect_callback(request: Request, who: Annotated[Caller, Depends(caller)], session: Session):
+    rt = request.app.state.runtime
+    return await flows.dataconnect_callback(session, rt.outbox, rt.services, who.principal,
+                                            dict(request.query_params))
+
+
+@router.get("/meters/{meter_id}/consents", response_model=list[ConsentHistory])
+async def consent_history(meter_id: uuid.UUID, account: Account, session: Session):
+    """Every consent of the meter with its full history: the resident's proof of what they agreed to."""
+    await service.own_meter(session, account, meter_id)
+    return await service.history(session, meter_id)
+
+
+@router.post("/admin/sge-subscriptions", response_model=ConsentView, status_code=201)
+async def sge_subscription(body: SgeSubscription, who: Annotated[Caller, Depends(caller)], session: Session,
+                           request: Request):
+    consent = await flows.record_sge_subscription(session, outbox(request), body.meter_id, body.reference,
+                                                  body.consent_end, actor=f"admin:{who.principal.account_id}")
+    return service.consent_view(consent)
+
+
+@router.post("/consents/{consent_id}/dso-status")
+async def dso_status(consent_id: uuid.UUID, body: DsoStatus, _: Annotated[Caller, Depends(caller)], session: Session,
+                     request: Request):
+    """A connector reports what the DSO says of a consent (ADICT access right active, refused, ...)."""
+    changed = await flows.dso_reported(session, outbox(request), consent_id, Status(body.status), reason=body.reason,
+                                       evidence=body.evidence, values=body.values())
+    return {"changed": changed}
 
 
 @router.get("/meters", response_model=list[MeterView])
@@ -52,3 +99,47 @@ async def get_meter(meter_id: uuid.UUID, account: Account, session: Session):
 @router.delete("/meters/{meter_id}/consent", response_model=ConsentView)
 async def revoke(meter_id: uuid.UUID, account: Account, session: Session, request: Request):
     return await service.revoke_by_resident(session, outbox(request), account, meter_id)
+
+
+@router.get("/accounts/{account_id}/meter-ids")
+async def account_meter_ids(account_id: uuid.UUID, _: Annotated[Caller, Depends(caller)], session: Session):
+    return {"meter_ids": [str(m) for m in await service.account_meter_ids(session, account_id)]}
+
+
+@router.post("/accounts/{account_id}/revoke-all")
+async def revoke_all(account_id: uuid.UUID, body: RevokeAll, _: Annotated[Caller, Depends(caller)], session: Session,
+                     request: Request):
+    """Deletion starts here: every consent revoked at once, with what the resident must tell a DSO themselves."""
+    return {"dso_actions": await service.revoke_all(session, outbox(request), account_id, body.reason)}
+
+
+@router.post("/shares", status_code=201)
+async def create_share(body: ShareCreate, account: Account, session: Session):
+    return await sharing.create(session, account, body.adviser_id, body.adviser_name, body.scopes)
+
+
+@router.get("/shares")
+async def list_shares(account: Account, session: Session):
+    return await sharing.list_for_resident(session, account)
+
+
+@router.delete("/shares/{share_id}")
+async def revoke_share(share_id: uuid.UUID, account: Account, session: Session):
+    return await sharing.revoke(session, account, share_id)
+
+
+@router.get("/advisers/{adviser_id}/shares")
+async def adviser_shares(adviser_id: uuid.UUID, _: Annotated[Caller, Depends(caller)], session: Session):
+    return await sharing.list_for_adviser(session, adviser_id)
+
+
+@router.post("/reads", status_code=204)
+async def authorize_read(body: ReadCheck, _: Annotated[Caller, Depends(caller)], session: Session):
+    """Checks that a reader may see a resident's data and writes the access to the log in one transaction."""
+    await sharing.authorize_read(session, body.reader_id, body.reader_role, body.reader_name, body.resident_id,
+                                 body.scope, body.what)
+
+
+@router.get("/access-log")
+async def access_log(account: Account, session: Session):
+    return await sharing.access_log_of(session, account)

@@ -1,11 +1,12 @@
 """The consent service: dwellings, meters, DSO consents and their life cycle, shares, access log."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consent import api, models
+from consent import api, handlers, models, worker
 from metro.app import ServiceSpec
 from metro.settings import ServiceSettings
 
@@ -13,7 +14,14 @@ from metro.settings import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="METRO_CONSENT_", extra="ignore")
 
+    # Enedis never reports a refusal: a consent page nobody came back from times out after 7 days.
+    holder_timeout: dt.timedelta = dt.timedelta(days=7)
+    consent_page_ttl: dt.timedelta = dt.timedelta(days=7)
+    reminder_days: tuple[int, ...] = (30, 7)
+    sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
+
 
 def spec() -> ServiceSpec:
     return ServiceSpec(name="consent", package_dir=Path(__file__).parent, routers=[api.router],
-                       outbox_table=models.outbox, inbox_table=models.inbox)
+                       outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
+                       workers=[worker.lifecycle_worker])

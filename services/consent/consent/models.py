@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from metro.bus import inbox_table
 from metro.db import make_metadata
@@ -65,6 +65,10 @@ consents = sa.Table(
     # Hash of the single-use OAuth `state` bound to the account; the state itself is never stored.
     sa.Column("state_hash", sa.Text, unique=True),
     sa.Column("state_expires_at", sa.DateTime(timezone=True)),
+    # The seed's accuracy control: the DSO's address of the meter against the declared dwelling.
+    sa.Column("address_check", sa.Text),
+    # Reminders already sent (days before expiry), so each is sent once.
+    sa.Column("reminders_sent", ARRAY(sa.Integer), nullable=False, server_default="{}"),
 )
 
 # Append-only history of every transition: the resident's proof of what they agreed to.
@@ -73,10 +77,35 @@ consent_events = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("consent_id", UUID(as_uuid=True), sa.ForeignKey("consents.id", ondelete="CASCADE"),
               nullable=False, index=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("from_status", sa.Text),
     sa.Column("to_status", sa.Text, nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("evidence", JSONB, nullable=False, server_default="{}"),
+)
+
+# Read access a resident gives an energy adviser, scoped, until taken back.
+shares = sa.Table(
+    "shares", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("resident_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("adviser_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("adviser_name", sa.Text, nullable=False),
+    sa.Column("scopes", ARRAY(sa.Text), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# Every read of a resident's data by someone else (adviser, administrator): shown to the resident.
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("resident_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("reader_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("reader_role", sa.Text, nullable=False),
+    sa.Column("reader_name", sa.Text, nullable=False),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.models import consent_events, consents, dwellings, meters
+from consent.models import consent_events, consents, dwellings, meters  # noqa: F401 (re-exported)
 
 
 async def upsert_dwelling(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -71,7 +71,8 @@ async def update_consent(session: AsyncSession, consent_id: uuid.UUID, values: d
 
 
 async def append_event(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(sa.insert(consent_events).values(**values))
+    owner = sa.select(consents.c.account_id).where(consents.c.id == values["consent_id"]).scalar_subquery()
+    await session.execute(sa.insert(consent_events).values(account_id=owner, **values))
 
 
 async def consent_history(session: AsyncSession, consent_id: uuid.UUID) -> list[sa.Row]:

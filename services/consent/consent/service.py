@@ -39,7 +39,8 @@ def consent_view(row: sa.Row | None, **extra: Any) -> ConsentView | None:
     if row is None:
         return None
     return ConsentView(id=row.id, status=row.status, channel=row.channel, expires_at=row.expires_at,
-                       history_from=row.history_from, reason=row.reason, **extra)
+                       history_from=row.history_from, reason=row.reason, address_check=row.address_check,
+                       dso_reference=row.dso_reference, **extra)
 
 
 def meter_view(row: sa.Row, consent: sa.Row | None, **extra: Any) -> MeterView:
@@ -142,5 +143,44 @@ async def revoke_by_resident(session: AsyncSession, outbox: Outbox, account_id: 
     return consent_view(await repository.get_consent(session, consent.id))
 
 
+async def history(session: AsyncSession, meter_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = (await session.execute(sa.select(repository.consents).where(repository.consents.c.meter_id == meter_id)
+                                  .order_by(repository.consents.c.requested_at))).all()
+    return [{"id": r.id, "channel": r.channel, "purpose": r.purpose, "status": r.status,
+             "requested_at": r.requested_at, "expires_at": r.expires_at,
+             "history": [dict(e._mapping) for e in await repository.consent_history(session, r.id)]} for r in rows]
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def account_meter_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
+    return list((await session.execute(sa.select(repository.meters.c.id).where(
+        repository.meters.c.account_id == account_id))).scalars())
+
+
+DSO_WITHOUT_REVOCATION_API = {
+    "enedis": "Data Connect offers no call to withdraw a consent: withdraw it yourself in your Enedis customer "
+              "space (mon-compte-client.enedis.fr → « Gérer mes autorisations »). MétroEnergies has stopped "
+              "collecting already.",
+}
+
+
+async def revoke_all(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, reason: str) -> list[dict]:
+    """Revokes every live consent of the account at once; says which DSOs the resident must tell themselves."""
+    actions: list[dict] = []
+    meter_ids = await account_meter_ids(session, account_id)
+    latest = await repository.latest_consents(session, meter_ids)
+    for meter_id, consent in latest.items():
+        consent = await repository.get_consent(session, consent.id, lock=True)
+        status = Status(consent.status)
+        if status in FINAL:
+            continue
+        target = Status.revoked if status in COLLECTING else Status.refused
+        await transition(session, outbox, consent, target, actor="resident", reason=reason)
+        meter = await repository.get_meter(session, meter_id)
+        if status in COLLECTING and meter.dso in DSO_WITHOUT_REVOCATION_API and meter.channel == "dataconnect":
+            actions.append({"meter_id": str(meter_id), "dso": meter.dso, "identifier": meter.identifier,
+                            "action": DSO_WITHOUT_REVOCATION_API[meter.dso]})
+    return actions

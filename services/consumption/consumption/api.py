@@ -1,24 +1,89 @@
-"""Internal routes of the consumption service (called by the gateway with a service token)."""
+"""Internal routes of the consumption service (called by the gateway and notify with a service token)."""
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import service
-from metro.contracts import ConsumptionSeries, Step
+from metro.contracts import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView, Step, Summary,
+                             TariffCatalogueVersion, ToDateTotals)
 from metro.db import get_session
-from metro.service_auth import Caller, caller
+from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
 
 
+def json(body: dict) -> Response:
+    """Bodies built as plain dicts in the shape of their response_model, serialised once (hot paths)."""
+    return Response(orjson.dumps(body), media_type="application/json")
+
+Who = Annotated[Caller, Depends(caller)]
+Session = Annotated[AsyncSession, Depends(get_session)]
+From = Annotated[dt.date, Query(alias="from")]
+To = Annotated[dt.date, Query(alias="to", description="exclusive")]
+
+
 @router.get("/meters/{meter_id}/consumption", response_model=ConsumptionSeries)
-async def get_consumption(meter_id: uuid.UUID, who: Annotated[Caller, Depends(caller)],
-                          session: Annotated[AsyncSession, Depends(get_session)],
-                          start: Annotated[dt.date, Query(alias="from")],
-                          end: Annotated[dt.date, Query(alias="to")], step: Step = Step.day):
-    return await service.consumption(session, meter_id, who.principal, start, end, step)
+async def get_consumption(meter_id: uuid.UUID, who: Who, session: Session, start: From, end: To,
+                          step: Step = Step.day):
+    return json(await service.consumption(session, meter_id, who.principal, start, end, step))
+
+
+@router.get("/meters/{meter_id}/totals", response_model=ToDateTotals)
+async def get_totals(meter_id: uuid.UUID, who: Who, session: Session, as_of: dt.date | None = None):
+    return await service.totals(session, meter_id, who.principal, as_of)
+
+
+@router.get("/meters/{meter_id}/comparison", response_model=Comparison)
+async def get_comparison(meter_id: uuid.UUID, who: Who, session: Session, start: From, end: To):
+    return await service.comparison(session, meter_id, who.principal, start, end)
+
+
+@router.get("/meters/{meter_id}/contract", response_model=ContractView)
+async def get_contract(meter_id: uuid.UUID, who: Who, session: Session):
+    return await service.contract_view(session, meter_id, who.principal)
+
+
+@router.put("/meters/{meter_id}/contract", response_model=ContractView)
+async def put_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: Who, session: Session):
+    return await service.declare_contract(session, meter_id, who.principal, body)
+
+
+@router.get("/me/summary", response_model=Summary)
+async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account)], session: Session):
+    return json(await service.summary(session, account_id))
+
+
+@router.put("/tariffs/{energy}", response_model=TariffCatalogueVersion)
+async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, who: Who, session: Session,
+                      source: Annotated[str | None, Query(max_length=300)] = None):
+    """The body is the CSV file itself (same shape as the bundled data file)."""
+    return await service.upload_tariffs(session, energy, await request.body(), source, who.principal)
+
+
+@router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])
+async def get_tariffs(energy: Literal["electricity", "gas"], who: Who, session: Session):
+    return await service.tariff_versions(session, energy)
+
+
+@router.get("/accounts")
+async def get_accounts(who: Who, session: Session, with_meters: bool = True) -> list[str]:
+    """Accounts having at least one meter (for report runs)."""
+    service.authorize_platform(who.principal)
+    return await service.accounts_with_meters(session)
+
+
+@router.get("/accounts/{account_id}/report")
+async def get_report(account_id: uuid.UUID, who: Who, session: Session, start: From, end: To) -> dict:
+    return await service.report(session, account_id, who.principal, start, end)
+
+
+@router.get("/accounts/{account_id}/month")
+async def get_month(account_id: uuid.UUID, who: Who, session: Session,
+                    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict:
+    return await service.month(session, account_id, who.principal, month)

@@ -5,15 +5,35 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consumption import api, handlers, models
-from metro.app import ServiceSpec
+from consumption import api, handlers, models, service, worker
+from consumption.anomalies import DEFAULT_FLOOR_WH, DEFAULT_RATIO, DEFAULT_WEEKS
+from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="METRO_CONSUMPTION_", extra="ignore")
 
+    # A day is an anomaly when it is ≥ ratio × its baseline and ≥ floor Wh above it.
+    anomaly_ratio: float = DEFAULT_RATIO
+    anomaly_floor_wh: int = DEFAULT_FLOOR_WH
+    anomaly_weeks: int = DEFAULT_WEEKS
+    # Episodes ending longer ago than this before the meter's last day are history, not news.
+    anomaly_lookback_days: int = 14
+    anomaly_interval_seconds: float = 2.0
+    comparison_cache_seconds: float = 300.0
+    tariff_refresh_seconds: float = 10.0
+
+
+async def _start(rt: Runtime) -> None:
+    settings: Settings = rt.settings  # type: ignore[assignment]
+    service.PEERS.ttl = settings.comparison_cache_seconds
+    service.TARIFFS.refresh_seconds = settings.tariff_refresh_seconds
+    async with rt.db.session() as session, session.begin():
+        await service.seed_tariffs(session)
+
 
 def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
-                       outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS)
+                       outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
+                       workers=[worker.anomaly_worker], on_start=[_start])

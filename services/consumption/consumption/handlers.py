@@ -7,7 +7,7 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import repository
+from consumption import repository, service
 from metro.events import Envelope, Events
 
 
@@ -35,6 +35,7 @@ async def on_readings_collected(session: AsyncSession, events: list[Envelope]) -
         rows["s"].append(source)
         rows["e"].append(extra)
     await repository.upsert_readings(session, rows)
+    await repository.queue_scans(session, sorted({uuid.UUID(m) for m in rows["m"]}))
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> None:
@@ -44,7 +45,18 @@ async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> No
                                       p["energy"], p["dso"])
 
 
+async def on_dwelling_updated(session: AsyncSession, events: list[Envelope]) -> None:
+    for e in events:
+        await repository.upsert_profile(session, uuid.UUID(e.payload["account_id"]), e.payload.get("profile") or {})
+
+
+async def on_contract_changed(session: AsyncSession, events: list[Envelope]) -> None:
+    for e in events:
+        await service.record_dso_contract(session, e.payload)
+
+
 HANDLERS = {
     "readings": {Events.readings_collected: on_readings_collected},
-    "meters": {Events.meter_declared: on_meter_declared},
+    "meters": {Events.meter_declared: on_meter_declared, Events.dwelling_updated: on_dwelling_updated,
+               Events.contract_changed: on_contract_changed},
 }

@@ -40,3 +40,58 @@ readings = sa.Table(
 )
 
 PARTITION_YEARS = range(2010, 2041)
+
+# Projected from consent's `dwelling.updated`: the comparison criteria only, never the address.
+profiles = sa.Table(
+    "profiles", metadata,
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("profile", JSONB, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# One row per meter and origin: the DSO's contract (`contract.changed`) wins over the resident's declaration.
+contracts = sa.Table(
+    "contracts", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("origin", sa.Text, primary_key=True),  # "dso" or "resident"
+    sa.Column("tariff_option", sa.Text, nullable=False),  # BASE, HPHC, TEMPO
+    sa.Column("subscribed_kva", sa.Integer),
+    sa.Column("offpeak_hours", sa.Text),
+    sa.Column("offpeak_hours_per_day", sa.Numeric(5, 2)),
+    sa.Column("start", sa.Date),
+    sa.Column("end", sa.Date),
+    sa.Column("status", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Every catalogue an administrator uploaded (and the bundled one at first start); the highest id is in force.
+tariff_catalogues = sa.Table(
+    "tariff_catalogues", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("energy", sa.Text, nullable=False, index=True),
+    sa.Column("csv", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("uploaded_by", UUID(as_uuid=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Episodes already announced: the primary key makes a restart or a replay publish nothing twice.
+anomaly_episodes = sa.Table(
+    "anomaly_episodes", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("episode_key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date, nullable=False),
+    sa.Column("expected_wh", sa.BigInteger, nullable=False),
+    sa.Column("observed_wh", sa.BigInteger, nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Meters with new readings since their last anomaly scan.
+anomaly_scan_queue = sa.Table(
+    "anomaly_scan_queue", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

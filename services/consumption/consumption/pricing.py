@@ -104,38 +104,46 @@ def _hc_share(contract: Contract) -> tuple[Decimal, str]:
                    "(uniform load through the day; the DSO gave a daily total only)")
 
 
-def _electricity_energy(kwh: Decimal, tariff: ElectricityTariff, contract: Contract, day: date,
-                        split: Mapping[str, int] | None) -> tuple[Decimal, bool, str]:
-    if tariff.option == "BASE":
-        return kwh * tariff.price("BASE"), False, f"{_fmt(kwh)} kWh × {tariff.price('BASE')} €/kWh"
-    if tariff.option == "HPHC":
-        if split:
-            hp, hc = Decimal(split.get("HP", 0)) / 1000, Decimal(split.get("HC", 0)) / 1000
-            return (hp * tariff.price("HP") + hc * tariff.price("HC"), False,
-                    f"HP {_fmt(hp)} kWh × {tariff.price('HP')} + "
-                    f"HC {_fmt(hc)} kWh × {tariff.price('HC')} €/kWh")
-        share, why = _hc_share(contract)
-        price = share * tariff.price("HC") + (1 - share) * tariff.price("HP")
-        return kwh * price, True, f"{_fmt(kwh)} kWh × {_q(price)} €/kWh blended; {why}"
-    colour = contract.tempo_colours.get(day)
-    if colour is not None:
-        colour = colour.upper()
-        if split:
-            hp, hc = Decimal(split.get("HP", 0)) / 1000, Decimal(split.get("HC", 0)) / 1000
-            return (hp * tariff.price(f"{colour}_HP") + hc * tariff.price(f"{colour}_HC"), False,
-                    f"Tempo {colour}: HP {_fmt(hp)} kWh + HC {_fmt(hc)} kWh")
-        share, why = _hc_share(contract)
-        price = share * tariff.price(f"{colour}_HC") + (1 - share) * tariff.price(f"{colour}_HP")
-        return kwh * price, True, f"Tempo {colour}: {_fmt(kwh)} kWh × {_q(price)} €/kWh blended; {why}"
-    share, why = _hc_share(contract)
+def _tempo_average(tariff: ElectricityTariff, share: Decimal) -> Decimal:
     total_days = sum(TEMPO_COLOUR_DAYS.values())
-    price = sum(
+    return sum(
         (Decimal(n) / total_days) * (share * tariff.price(f"{c}_HC") + (1 - share) * tariff.price(f"{c}_HP"))
         for c, n in TEMPO_COLOUR_DAYS.items()
     )
-    return (kwh * price, True,
-            f"Tempo colour unknown: {_fmt(kwh)} kWh × {_q(price)} €/kWh, the average over a Tempo year "
-            f"(300 blue, 43 white, 22 red days); {why}")
+
+
+def _unsplit_price(tariff: ElectricityTariff, contract: Contract, day: date) -> tuple[Decimal, bool, str]:
+    """€/kWh for a daily total without a measured HP/HC split, whether it is estimated, and the reason."""
+    if tariff.option == "BASE":
+        return tariff.price("BASE"), False, ""
+    share, why = _hc_share(contract)
+    if tariff.option == "HPHC":
+        return share * tariff.price("HC") + (1 - share) * tariff.price("HP"), True, f"blended; {why}"
+    colour = contract.tempo_colours.get(day)
+    if colour is not None:
+        colour = colour.upper()
+        return (share * tariff.price(f"{colour}_HC") + (1 - share) * tariff.price(f"{colour}_HP"), True,
+                f"Tempo {colour} blended; {why}")
+    return (_tempo_average(tariff, share), True,
+            "Tempo colour unknown: the average over a Tempo year (300 blue, 43 white, 22 red days); " + why)
+
+
+def _electricity_energy(kwh: Decimal, tariff: ElectricityTariff, contract: Contract, day: date,
+                        split: Mapping[str, int] | None) -> tuple[Decimal, bool, str]:
+    if split and tariff.option in ("HPHC", "TEMPO"):
+        hp, hc = Decimal(split.get("HP", 0)) / 1000, Decimal(split.get("HC", 0)) / 1000
+        if tariff.option == "HPHC":
+            return (hp * tariff.price("HP") + hc * tariff.price("HC"), False,
+                    f"HP {_fmt(hp)} kWh × {tariff.price('HP')} + "
+                    f"HC {_fmt(hc)} kWh × {tariff.price('HC')} €/kWh")
+        colour = contract.tempo_colours.get(day)
+        if colour is not None:
+            colour = colour.upper()
+            return (hp * tariff.price(f"{colour}_HP") + hc * tariff.price(f"{colour}_HC"), False,
+                    f"Tempo {colour}: HP {_fmt(hp)} kWh + HC {_fmt(hc)} kWh")
+    price, estimated, why = _unsplit_price(tariff, contract, day)
+    how = f"{_fmt(kwh)} kWh × {price if tariff.option == 'BASE' else _q(price)} €/kWh"
+    return kwh * price, estimated, f"{how} {why}".rstrip()
 
 
 def price_day(day: date, wh: int | None, contract: Contract, catalogue: Catalogue,
@@ -273,3 +281,65 @@ def to_date_totals(values: Iterable[tuple[date, int | Decimal | None]], as_of: d
                       f"last year's {as_of:%m} total ÷ its first {ly_elapsed_count} days")
     return ToDate(as_of, month_total, month_count, month_missing, year_total, year_count, year_missing,
                   forecast.quantize(CENT, rounding=ROUND_HALF_UP) if forecast is not None else None, method)
+
+
+def hc_share_method(contract: Contract) -> str:
+    """How the off-peak share is obtained when the DSO gives a daily total only (for a series' note)."""
+    return _hc_share(contract)[1]
+
+
+class DailyPricer:
+    """price_day for the many days of one contract: days without a measured split are priced from a rate
+    resolved once per tariff version and year (the energy price is linear in kWh), with the same figures as
+    price_day; the method then names the rate rather than each day's kWh."""
+
+    def __init__(self, contract: Contract, catalogue: Catalogue):
+        self.contract = contract
+        self.catalogue = catalogue
+        self._rates: dict[tuple, tuple[Decimal, Decimal, Decimal, bool, str, date] | None] = {}
+
+    def _rate(self, day: date) -> tuple[Decimal, Decimal, Decimal, bool, str, date] | None:
+        c = self.contract
+        try:
+            if c.energy == "electricity":
+                tariff = self.catalogue.electricity(day, c.option, c.kva)
+                key = ("e", tariff.valid_from, day.year, c.tempo_colours.get(day))
+            elif c.energy == "gas" and c.gas_band is not None:
+                gas = self.catalogue.gas(day, c.gas_band)
+                key = ("g", gas.valid_from, day.year, gas.carried_forward_from)
+            else:
+                return None
+        except TariffNotFound:
+            return None
+        if key in self._rates:
+            return self._rates[key]
+        if c.energy == "electricity":
+            price, estimated, why = _unsplit_price(tariff, c, day)
+            label = f"TRVE {tariff.option} {tariff.kva} kVA from {tariff.valid_from.isoformat()}"
+            subscription_year, carried, valid_from = (tariff.subscription_eur_year, tariff.subscription_carried,
+                                                      tariff.valid_from)
+        else:
+            price, estimated, why = gas.price_eur_kwh, gas.carried_forward_from is not None, ""
+            label = f"CRE gas benchmark {gas.profile} {gas.valid_from:%Y-%m}"
+            subscription_year, carried, valid_from = gas.subscription_eur_year, gas.subscription_carried, \
+                gas.valid_from
+        year_days = days_in_year(day.year)
+        method = f"{label}: kWh × {_q(price)} €/kWh {why}".rstrip() + \
+            f" + {subscription_year} €/yr ÷ {year_days} days"
+        if carried:
+            method += " (subscription carried from the previous version: not published in the data)"
+        subscription = subscription_year / year_days
+        rate = (price, subscription, _q(subscription), estimated or carried, method, valid_from)
+        self._rates[key] = rate
+        return rate
+
+    def price(self, day: date, wh: int | None, split: Mapping[str, int] | None = None) -> DayPrice:
+        if wh is None or split:
+            return price_day(day, wh, self.contract, self.catalogue, split)
+        rate = self._rate(day)
+        if rate is None:
+            return price_day(day, wh, self.contract, self.catalogue)
+        price, subscription, subscription_q, estimated, method, valid_from = rate
+        energy = Decimal(wh) / 1000 * price
+        return DayPrice(day, wh, (energy + subscription).quantize(CENT, rounding=ROUND_HALF_UP), subscription_q,
+                        _q(energy), estimated, method, valid_from)

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption.models import meters, readings
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings,
+                                tariff_catalogues)
 
 UPSERT_READINGS = sa.text("""
     INSERT INTO consumption.readings (meter_id, day, wh, quality, source, extra)
@@ -50,9 +51,13 @@ async def meter_owner(session: AsyncSession, meter_id: uuid.UUID) -> tuple[uuid.
     return (row.account_id, row.energy) if row else None
 
 
-async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> list[sa.Row]:
+async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date, *,
+                with_extra: bool = False) -> list[sa.Row]:
+    cols = [readings.c.day, readings.c.wh, readings.c.quality]
+    if with_extra:
+        cols.append(readings.c.extra)
     result = await session.execute(
-        sa.select(readings.c.day, readings.c.wh, readings.c.quality)
+        sa.select(*cols)
         .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
         .order_by(readings.c.day))
     return list(result.all())
@@ -61,3 +66,140 @@ async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end:
 async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
     return (await session.execute(sa.select(sa.func.max(readings.c.day))
                                   .where(readings.c.meter_id == meter_id))).scalar_one()
+
+
+async def meter_info(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy)
+                                  .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))).first()
+
+
+async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy)
+        .where(meters.c.account_id == account_id, meters.c.erased_at.is_(None))
+        .order_by(meters.c.declared_at, meters.c.meter_id))
+    return list(result.all())
+
+
+async def accounts_with_meters(session: AsyncSession) -> list[uuid.UUID]:
+    result = await session.execute(
+        sa.select(meters.c.account_id).where(meters.c.erased_at.is_(None), meters.c.account_id.is_not(None))
+        .distinct().order_by(meters.c.account_id))
+    return list(result.scalars())
+
+
+async def upsert_profile(session: AsyncSession, account_id: uuid.UUID, profile: dict[str, Any]) -> None:
+    stmt = insert(profiles).values(account_id=account_id, profile=profile)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[profiles.c.account_id],
+        set_={"profile": stmt.excluded.profile, "updated_at": sa.func.now()}))
+
+
+async def profile_of(session: AsyncSession, account_id: uuid.UUID | None) -> dict[str, Any] | None:
+    if account_id is None:
+        return None
+    return (await session.execute(sa.select(profiles.c.profile)
+                                  .where(profiles.c.account_id == account_id))).scalar_one_or_none()
+
+
+async def upsert_contract(session: AsyncSession, meter_id: uuid.UUID, origin: str, values: dict[str, Any]) -> None:
+    stmt = insert(contracts).values(meter_id=meter_id, origin=origin, **values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[contracts.c.meter_id, contracts.c.origin],
+        set_={**{k: stmt.excluded[k] for k in values}, "updated_at": sa.func.now()}))
+
+
+async def meter_contracts(session: AsyncSession, meter_id: uuid.UUID) -> dict[str, sa.Row]:
+    result = await session.execute(sa.select(contracts).where(contracts.c.meter_id == meter_id))
+    return {r.origin: r for r in result.all()}
+
+
+async def latest_catalogue_ids(session: AsyncSession) -> dict[str, int]:
+    result = await session.execute(sa.select(tariff_catalogues.c.energy, sa.func.max(tariff_catalogues.c.id))
+                                   .group_by(tariff_catalogues.c.energy))
+    return {energy: version for energy, version in result.all()}
+
+
+async def catalogue(session: AsyncSession, version: int) -> sa.Row:
+    return (await session.execute(sa.select(tariff_catalogues)
+                                  .where(tariff_catalogues.c.id == version))).one()
+
+
+async def catalogue_versions(session: AsyncSession, energy: str) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(tariff_catalogues.c.id, tariff_catalogues.c.energy, tariff_catalogues.c.source,
+                  tariff_catalogues.c.rows, tariff_catalogues.c.created_at)
+        .where(tariff_catalogues.c.energy == energy).order_by(tariff_catalogues.c.id.desc()))
+    return list(result.all())
+
+
+async def insert_catalogue(session: AsyncSession, energy: str, csv: str, source: str, rows: int,
+                           uploaded_by: uuid.UUID | None) -> sa.Row:
+    return (await session.execute(
+        sa.insert(tariff_catalogues).values(energy=energy, csv=csv, source=source, rows=rows,
+                                            uploaded_by=uploaded_by)
+        .returning(tariff_catalogues.c.id, tariff_catalogues.c.energy, tariff_catalogues.c.source,
+                   tariff_catalogues.c.rows, tariff_catalogues.c.created_at))).one()
+
+
+PERIOD_TOTALS = sa.text("""
+    SELECT m.meter_id, m.account_id, p.profile, t.wh, coalesce(t.days, 0) AS days
+    FROM consumption.meters m
+    JOIN consumption.profiles p ON p.account_id = m.account_id
+    LEFT JOIN (SELECT r.meter_id, sum(r.wh) AS wh, count(*) AS days
+               FROM consumption.readings r
+               JOIN consumption.meters m2 ON m2.meter_id = r.meter_id AND m2.energy = :energy
+               WHERE r.day >= :start AND r.day < :end
+               GROUP BY r.meter_id) t ON t.meter_id = m.meter_id
+    WHERE m.energy = :energy AND m.erased_at IS NULL
+""")
+
+
+async def period_totals(session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> list[sa.Row]:
+    """Every profiled home of one energy with its total over [start, end): the peer population."""
+    return list((await session.execute(PERIOD_TOTALS, {"energy": energy, "start": start, "end": end})).all())
+
+
+async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[int, int]:
+    row = (await session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(readings.c.wh), 0), sa.func.count())
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end))).one()
+    return int(row[0]), int(row[1])
+
+
+async def queue_scans(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    if meter_ids:
+        stmt = insert(anomaly_scan_queue).values([{"meter_id": m} for m in meter_ids])
+        await session.execute(stmt.on_conflict_do_update(index_elements=[anomaly_scan_queue.c.meter_id],
+                                                         set_={"queued_at": sa.func.now()}))
+
+
+CLAIM_SCANS = sa.text("""
+    DELETE FROM consumption.anomaly_scan_queue
+    WHERE meter_id IN (SELECT meter_id FROM consumption.anomaly_scan_queue ORDER BY queued_at
+                       LIMIT :limit FOR UPDATE SKIP LOCKED)
+    RETURNING meter_id
+""")
+
+
+async def claim_scans(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    return list((await session.execute(CLAIM_SCANS, {"limit": limit})).scalars())
+
+
+async def record_episodes(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Inserts the episodes not yet announced; returns the keys that are new."""
+    if not rows:
+        return set()
+    result = await session.execute(insert(anomaly_episodes).values(rows).on_conflict_do_nothing()
+                                   .returning(anomaly_episodes.c.episode_key))
+    return set(result.scalars())
+
+
+async def recent_episodes(session: AsyncSession, meter_ids: list[uuid.UUID], since: dt.date) -> list[sa.Row]:
+    if not meter_ids:
+        return []
+    result = await session.execute(
+        sa.select(anomaly_episodes).where(anomaly_episodes.c.meter_id.in_(meter_ids),
+                                          anomaly_episodes.c.end >= since)
+        .order_by(anomaly_episodes.c.start.desc()))
+    return list(result.all())

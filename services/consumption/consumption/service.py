@@ -1,17 +1,39 @@
-"""Decisions of the consumption service: turning stored days into the series a resident reads."""
+"""Decisions of the consumption service: turning stored days into the series, euros, totals and comparisons
+a resident reads."""
 from __future__ import annotations
 
+import asyncio
+import calendar
 import datetime as dt
+import re
+import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
-from metro.contracts import ConsumptionPoint, ConsumptionSeries, Step
-from metro.errors import AppError, NotFound
+from consumption.climate import bundled_emission_factors
+from consumption.comparison import HomeComparison, MetricComparison, compare_homes
+from consumption.pricing import CENT, Contract, DailyPricer, DayPrice, hc_share_method, to_date_totals
+from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvError, parse_electricity_csv,
+                                 parse_gas_csv)
+from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, PeerMetric, Step,
+                             TariffCatalogueVersion, ToDateTotals)
+from metro.errors import AppError, Forbidden, NotFound
 from metro.service_auth import Principal
 
 MAX_DAYS = {Step.day: 3 * 366 + 31, Step.week: 10 * 366, Step.month: 20 * 366, Step.year: 50 * 366}
+DAY = dt.timedelta(days=1)
+# A peer whose period has more missing days than this share is left out of the group.
+MIN_PEER_COVERAGE = 0.9
+ASSUMED_KVA = 6
+ASSUMED_OFFPEAK_HOURS = Decimal(8)
+CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network"}
 
 
 def period_start(day: dt.date, step: Step) -> dt.date:
@@ -31,18 +53,44 @@ def next_period(start: dt.date, step: Step) -> dt.date:
         return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     if step is Step.year:
         return start.replace(year=start.year + 1)
-    return start + dt.timedelta(days=1)
+    return start + DAY
 
 
-async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal: Principal) -> str:
-    """The meter's energy, if the principal may read it; otherwise not found (no existence leak)."""
-    owner = await repository.meter_owner(session, meter_id)
-    if owner is None:
+def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    return first, next_period(first, Step.month)
+
+
+def same_day_last_year(day: dt.date) -> dt.date:
+    # 29 February has no twin: the previous year's 28 February stands in.
+    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else \
+        day.replace(year=day.year - 1)
+
+
+def cents(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal: Principal) -> sa.Row:
+    """The meter (id, account, energy), if the principal may read it; otherwise not found (no existence leak)."""
+    row = await repository.meter_info(session, meter_id)
+    if row is None:
         raise NotFound("no such meter", code="meter_not_found")
-    account_id, energy = owner
-    if principal.account_id != account_id and not principal.has("reader:all"):
+    if principal.account_id != row.account_id and not principal.has("reader:all"):
         raise NotFound("no such meter", code="meter_not_found")
-    return energy
+    return row
+
+
+def authorize_account(account_id: uuid.UUID, principal: Principal) -> None:
+    """Account-wide internal reads: the platform itself (periodic reports), the account, or an administrator."""
+    if principal.account_id not in (None, account_id) and not principal.has("admin"):
+        raise Forbidden("this account is not yours", code="account_forbidden")
+
+
+def authorize_platform(principal: Principal) -> None:
+    """Reads across accounts: the platform itself or an administrator, never a resident."""
+    if principal.account_id is not None and not principal.has("admin"):
+        raise Forbidden("this list is for the platform", code="platform_only")
 
 
 def check_range(start: dt.date, end: dt.date, step: Step) -> None:
@@ -52,15 +100,248 @@ def check_range(start: dt.date, end: dt.date, step: Step) -> None:
         raise AppError(f"period too long for step {step.value}", code="period_too_long", status_code=422)
 
 
-def aggregate(rows, start: dt.date, end: dt.date, step: Step) -> list[ConsumptionPoint]:
+# --- tariffs ------------------------------------------------------------------------------------------------
+
+class TariffStore:
+    """The catalogue in force, rebuilt only when a newer version is stored (checked every few seconds)."""
+
+    def __init__(self, refresh_seconds: float = 10.0):
+        self.refresh_seconds = refresh_seconds
+        self.versions: dict[str, int] = {}
+        self.catalogue: Catalogue | None = None
+        self.checked = 0.0
+
+    def invalidate(self) -> None:
+        self.checked = 0.0
+
+    async def get(self, session: AsyncSession) -> Catalogue:
+        now = time.monotonic()
+        if self.catalogue is not None and now - self.checked < self.refresh_seconds:
+            return self.catalogue
+        versions = await repository.latest_catalogue_ids(session)
+        if self.catalogue is None or versions != self.versions:
+            electricity = (await repository.catalogue(session, versions["electricity"])).csv \
+                if "electricity" in versions else (DATA_DIR / "trve.csv").read_bytes()
+            gas = (await repository.catalogue(session, versions["gas"])).csv \
+                if "gas" in versions else (DATA_DIR / "gas_benchmark.csv").read_bytes()
+            self.catalogue = Catalogue.from_csv(electricity, gas)
+            self.versions = versions
+        self.checked = now
+        return self.catalogue
+
+
+TARIFFS = TariffStore()
+BUNDLED_SOURCES = {"electricity": "bundled data/trve.csv (CRE open data; see data/SOURCES.md)",
+                   "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)"}
+
+
+async def seed_tariffs(session: AsyncSession) -> None:
+    """At first start the bundled files become version 1 of each catalogue, with their source."""
+    versions = await repository.latest_catalogue_ids(session)
+    for energy, name, parse in (("electricity", "trve.csv", parse_electricity_csv),
+                                ("gas", "gas_benchmark.csv", parse_gas_csv)):
+        if energy not in versions:
+            text = (DATA_DIR / name).read_text("utf-8")
+            await repository.insert_catalogue(session, energy, text, BUNDLED_SOURCES[energy], len(parse(text)),
+                                              None)
+
+
+def _version_view(row: sa.Row) -> TariffCatalogueVersion:
+    return TariffCatalogueVersion(energy=row.energy, version=row.id, source=row.source, rows=row.rows,
+                                  created_at=row.created_at)
+
+
+async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, source: str | None,
+                         principal: Principal) -> TariffCatalogueVersion:
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator updates the tariff catalogue", code="forbidden_role")
+    parse = {"electricity": parse_electricity_csv, "gas": parse_gas_csv}.get(energy)
+    if parse is None:
+        raise NotFound("tariffs exist for electricity and gas only", code="tariff_energy_unknown")
+    try:
+        parsed = parse(content)
+    except TariffCsvError as error:
+        raise AppError(error.detail, code=error.code, status_code=422) from error
+    text = content.decode("utf-8-sig")
+    label = source.strip() if source and source.strip() else "uploaded by an administrator"
+    row = await repository.insert_catalogue(session, energy, text, f"{label} (account {principal.account_id})",
+                                            len(parsed), principal.account_id)
+    TARIFFS.invalidate()
+    return _version_view(row)
+
+
+async def tariff_versions(session: AsyncSession, energy: str) -> list[TariffCatalogueVersion]:
+    return [_version_view(r) for r in await repository.catalogue_versions(session, energy)]
+
+
+# --- contracts ----------------------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"(\d{1,2})\s*[hH:]\s*(\d{2})?\s*-\s*(\d{1,2})\s*[hH:]\s*(\d{2})?")
+DSO_OPTIONS = {"BASE": "BASE", "HC": "HPHC", "HPHC": "HPHC", "HC_SEASONAL": "HPHC", "TEMPO": "TEMPO"}
+
+
+def offpeak_hours_per_day(text: str | None) -> Decimal | None:
+    """'HC (22H00-6H00)', '22:00-06:00' or '01:30-08:00;12:30-14:00' → hours per day (8, 8, 8)."""
+    if not text:
+        return None
+    minutes = 0
+    for h1, m1, h2, m2 in _RANGE.findall(text):
+        start, end = int(h1) * 60 + int(m1 or 0), int(h2) * 60 + int(m2 or 0)
+        if start > 24 * 60 or end > 24 * 60:
+            return None
+        minutes += (end - start) % (24 * 60)
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01")) if minutes else None
+
+
+def _contract_values(option: str, kva: int | None, offpeak: str | None, start: Any = None, end: Any = None,
+                     status: str | None = None) -> dict[str, Any]:
+    return {"tariff_option": option, "subscribed_kva": kva, "offpeak_hours": offpeak,
+            "offpeak_hours_per_day": offpeak_hours_per_day(offpeak),
+            "start": dt.date.fromisoformat(start) if isinstance(start, str) else start,
+            "end": dt.date.fromisoformat(end) if isinstance(end, str) else end, "status": status}
+
+
+async def record_dso_contract(session: AsyncSession, payload: dict[str, Any]) -> None:
+    raw = str(payload.get("tariff_option") or "").upper()
+    kva = payload.get("subscribed_kva")
+    await repository.upsert_contract(session, uuid.UUID(payload["meter_id"]), "dso", _contract_values(
+        DSO_OPTIONS.get(raw, raw), int(kva) if kva is not None else None, payload.get("offpeak_hours"),
+        payload.get("start"), payload.get("end"), payload.get("status")))
+
+
+async def declare_contract(session: AsyncSession, meter_id: uuid.UUID, principal: Principal,
+                           body: ContractDeclaration) -> ContractView:
+    meter = await authorize_meter(session, meter_id, principal)
+    if meter.account_id != principal.account_id:
+        raise NotFound("no such meter", code="meter_not_found")
+    if meter.energy != "electricity":
+        raise AppError("a tariff option is declared for an electricity meter", code="contract_not_electricity",
+                       status_code=422)
+    if body.tariff_option != "BASE" and offpeak_hours_per_day(body.offpeak_hours) is None:
+        raise AppError("an off-peak contract needs its off-peak hours, e.g. '22:00-06:00'",
+                       code="offpeak_hours_required", status_code=422)
+    await repository.upsert_contract(session, meter_id, "resident", _contract_values(
+        body.tariff_option, body.subscribed_kva, body.offpeak_hours if body.tariff_option != "BASE" else None))
+    return await contract_view(session, meter_id, principal)
+
+
+@dataclass
+class Pricing:
+    contract: Contract | None
+    view: ContractView
+    label: str
+    assumed: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+async def resolve_pricing(session: AsyncSession, meter: sa.Row) -> Pricing:
+    """The contract that prices a meter: the DSO's, else the resident's declaration, else an assumption."""
+    if meter.energy == "gas":
+        profile = await repository.profile_of(session, meter.account_id) or {}
+        band = "chauffage" if profile.get("heating_energy") == "gas" else "cuisson_eau_chaude"
+        why = ("gas heating declared in the dwelling" if band == "chauffage"
+               else "no gas heating declared in the dwelling")
+        return Pricing(Contract(energy="gas", gas_band=band),
+                       ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option=band),
+                       f"CRE gas benchmark price, profile {band} ({why})")
+    if meter.energy != "electricity":
+        return Pricing(None, ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option="none"),
+                       f"no regulated tariff for {meter.energy}: euros are not computed")
+    rows = await repository.meter_contracts(session, meter.meter_id)
+    row = next((rows[o] for o in ("dso", "resident") if o in rows and rows[o].tariff_option in OPTION_PERIODS),
+               None)
+    if row is None:
+        view = ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option="BASE",
+                            subscribed_kva=ASSUMED_KVA)
+        return Pricing(Contract(option="BASE", kva=ASSUMED_KVA), view, f"TRVE BASE {ASSUMED_KVA} kVA",
+                       assumed=f"no contract known (neither from the DSO nor declared): priced as Tarif Bleu "
+                               f"BASE {ASSUMED_KVA} kVA")
+    view = ContractView(meter_id=meter.meter_id, origin=row.origin, tariff_option=row.tariff_option,
+                        subscribed_kva=row.subscribed_kva, offpeak_hours=row.offpeak_hours,
+                        offpeak_hours_per_day=float(row.offpeak_hours_per_day)
+                        if row.offpeak_hours_per_day is not None else None,
+                        start=row.start, end=row.end, status=row.status)
+    assumed = []
+    kva = row.subscribed_kva
+    if kva is None:
+        kva = ASSUMED_KVA
+        assumed.append(f"subscribed power unknown: {ASSUMED_KVA} kVA assumed")
+    hours = row.offpeak_hours_per_day
+    if row.tariff_option != "BASE" and hours is None:
+        hours = ASSUMED_OFFPEAK_HOURS
+        assumed.append(f"off-peak hours unknown: {ASSUMED_OFFPEAK_HOURS} h assumed")
+    origin = "DSO contract" if row.origin == "dso" else "contract declared by the resident"
+    return Pricing(Contract(option=row.tariff_option, kva=kva, offpeak_hours=Decimal(hours or 8)), view,
+                   f"TRVE {row.tariff_option} {kva} kVA ({origin})", assumed="; ".join(assumed) or None)
+
+
+async def contract_view(session: AsyncSession, meter_id: uuid.UUID, principal: Principal) -> ContractView:
+    meter = await authorize_meter(session, meter_id, principal)
+    return (await resolve_pricing(session, meter)).view
+
+
+def _split(extra: Any) -> dict[str, int] | None:
+    if not isinstance(extra, dict):
+        return None
+    hp, hc = extra.get("HP", extra.get("hp_wh")), extra.get("HC", extra.get("hc_wh"))
+    if hp is None or hc is None:
+        return None
+    return {"HP": int(hp), "HC": int(hc)}
+
+
+def price_rows(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> dict[dt.date, DayPrice]:
+    if pricing.contract is None:
+        return {}
+    off_peak = pricing.contract.option != "BASE" and pricing.contract.energy == "electricity"
+    out: dict[dt.date, DayPrice] = {}
+    estimated_split = carried = False
+    pricer = DailyPricer(pricing.contract, catalogue)
+    for r in rows:
+        split = _split(getattr(r, "extra", None)) if off_peak else None
+        p = pricer.price(r.day, r.wh, split)
+        out[r.day] = p
+        if p.estimated:
+            estimated_split |= off_peak and split is None
+            carried |= "carried" in p.method
+    notes = []
+    if pricing.assumed:
+        notes.append(pricing.assumed)
+    if estimated_split:
+        if pricing.contract.option == "TEMPO":
+            notes.append("Tempo day colours are not collected: each day is priced at the average over a Tempo "
+                         "year (300 blue, 43 white, 22 red days)")
+        notes.append(f"off-peak contract with daily totals only: {hc_share_method(pricing.contract)}")
+    if carried:
+        notes.append("some prices or subscriptions are carried from the previous published version")
+    pricing.notes = notes
+    return out
+
+
+def eur_method(pricing: Pricing) -> str:
+    base = f"{pricing.label}: kWh × price in force that day + yearly subscription ÷ days in the year"
+    return "; ".join([base, *pricing.notes])
+
+
+def day_eur(p: DayPrice | None) -> Decimal | None:
+    if p is None or p.eur is None:
+        return None
+    return p.energy_eur + p.subscription_eur
+
+
+# --- series -------------------------------------------------------------------------------------------------
+
+def aggregate(rows, start: dt.date, end: dt.date, step: Step, prices: dict[dt.date, DayPrice] | None = None,
+              co2e: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+    """Points shaped as metro.contracts.ConsumptionPoint, as plain dicts: a year of days is served often."""
     by_day = {r.day: (r.wh, r.quality) for r in rows}
-    points: list[ConsumptionPoint] = []
+    prices = prices or {}
+    points: list[dict[str, Any]] = []
     p = period_start(start, step)
     while p < end:
         nxt = next_period(p, step)
         lo, hi = max(p, start), min(nxt, end)
         days = (hi - lo).days
-        wh, present, estimated = 0, 0, False
+        wh, present, estimated, eur, priced = 0, 0, False, Decimal(0), 0
         d = lo
         while d < hi:
             v = by_day.get(d)
@@ -68,22 +349,320 @@ def aggregate(rows, start: dt.date, end: dt.date, step: Step) -> list[Consumptio
                 wh += v[0]
                 present += 1
                 estimated |= v[1] != "measured"
-            d += dt.timedelta(days=1)
+                e = day_eur(prices.get(d))
+                if e is not None:
+                    eur += e
+                    priced += 1
+            d += DAY
         if present == 0:
             quality = "missing"
         elif present < days:
             quality = "partial"
         else:
             quality = "estimated" if estimated else "measured"
-        points.append(ConsumptionPoint(period=p, wh=wh if present else None, quality=quality, days=days,
-                                       days_missing=days - present))
+        points.append({"period": p, "wh": wh if present else None, "eur": cents(eur) if priced else None,
+                       "quality": quality, "days": days, "days_missing": days - present,
+                       "co2e_g": grams(wh, co2e) if present and co2e else None})
         p = nxt
     return points
 
 
+def co2e_factor(energy: str) -> tuple[int, int] | None:
+    """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator)."""
+    name = CO2E_ENERGY.get(energy)
+    if not name:
+        return None
+    return bundled_emission_factors().factor(name).kg_per_kwh.as_integer_ratio()
+
+
+def grams(wh: int, factor: tuple[int, int]) -> int:
+    num, den = factor
+    return (2 * wh * num + den) // (2 * den)
+
+
 async def consumption(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
-                      end: dt.date, step: Step) -> ConsumptionSeries:
-    await authorize_meter(session, meter_id, principal)
+                      end: dt.date, step: Step) -> dict[str, Any]:
+    meter = await authorize_meter(session, meter_id, principal)
     check_range(start, end, step)
-    rows = await repository.daily(session, meter_id, start, end)
-    return ConsumptionSeries(meter_id=meter_id, step=step, points=aggregate(rows, start, end, step))
+    return await series(session, meter, start, end, step)
+
+
+async def series(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
+                 rows: Sequence[Any] | None = None, pricing: Pricing | None = None,
+                 prices: dict[dt.date, DayPrice] | None = None) -> dict[str, Any]:
+    """A metro.contracts.ConsumptionSeries as a plain dict."""
+    pricing = pricing or await resolve_pricing(session, meter)
+    if rows is None:
+        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
+        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
+    if prices is None:
+        prices = price_rows(rows, pricing, await TARIFFS.get(session))
+    points = aggregate(rows, start, end, step, prices, co2e_factor(meter.energy))
+    priced = pricing.contract is not None
+    return {"meter_id": meter.meter_id, "unit": "Wh", "step": step.value, "points": points,
+            "eur_estimated": priced and bool(pricing.notes),
+            "eur_method": eur_method(pricing) if priced else pricing.label}
+
+
+# --- totals and forecast ------------------------------------------------------------------------------------
+
+@dataclass
+class MeterYear:
+    """What the summary, the totals and the month report read for one meter: rows up to `as_of`, priced."""
+    meter: sa.Row
+    as_of: dt.date | None
+    rows: list[Any]
+    pricing: Pricing
+    prices: dict[dt.date, DayPrice]
+
+
+async def load_meter_year(session: AsyncSession, meter: sa.Row, as_of: dt.date | None = None) -> MeterYear:
+    pricing = await resolve_pricing(session, meter)
+    if as_of is None:
+        as_of = await repository.last_day(session, meter.meter_id)
+    if as_of is None:
+        return MeterYear(meter, None, [], pricing, {})
+    start = min(as_of.replace(month=1, day=1), as_of.replace(day=1, year=as_of.year - 1))
+    off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
+    rows = await repository.daily(session, meter.meter_id, start, as_of + DAY, with_extra=off_peak)
+    prices = price_rows(rows, pricing, await TARIFFS.get(session))
+    return MeterYear(meter, as_of, rows, pricing, prices)
+
+
+def to_date(y: MeterYear) -> ToDateTotals:
+    m = y.meter
+    if y.as_of is None:
+        return ToDateTotals(meter_id=m.meter_id, energy=m.energy, as_of=None)
+    wh = to_date_totals(((r.day, r.wh) for r in y.rows), y.as_of)
+    priced = y.pricing.contract is not None
+    eur = to_date_totals(((d, day_eur(p)) for d, p in y.prices.items()), y.as_of) if priced else None
+    return ToDateTotals(
+        meter_id=m.meter_id, energy=m.energy, as_of=y.as_of,
+        month_wh=int(wh.month_total), month_eur=cents(eur.month_total) if eur else None,
+        month_days=wh.month_days_with_data, month_days_missing=len(wh.month_missing_days),
+        month_partial=bool(wh.month_missing_days),
+        forecast_wh=int(wh.month_forecast.to_integral_value(ROUND_HALF_UP))
+        if wh.month_forecast is not None else None,
+        forecast_eur=cents(eur.month_forecast) if eur and eur.month_forecast is not None else None,
+        forecast_method=wh.forecast_method,
+        year_wh=int(wh.year_total), year_eur=cents(eur.year_total) if eur else None,
+        year_days=wh.year_days_with_data, year_days_missing=len(wh.year_missing_days),
+        year_partial=bool(wh.year_missing_days),
+        eur_estimated=priced and bool(y.pricing.notes),
+        eur_method=eur_method(y.pricing) if priced else y.pricing.label)
+
+
+async def totals(session: AsyncSession, meter_id: uuid.UUID, principal: Principal,
+                 as_of: dt.date | None) -> ToDateTotals:
+    meter = await authorize_meter(session, meter_id, principal)
+    return to_date(await load_meter_year(session, meter, as_of))
+
+
+# --- comparison ---------------------------------------------------------------------------------------------
+
+def comparison_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """consent's dwelling profile → the criteria of comparison.compare_homes."""
+    return {"heating_energy": profile.get("heating_energy"), "heating_mode": profile.get("heating_mode"),
+            "hot_water": profile.get("hot_water_energy"), "dwelling_type": profile.get("dwelling_type"),
+            "surface_m2": profile.get("surface_m2"), "occupants": profile.get("occupants"),
+            "municipality": profile.get("insee_code")}
+
+
+@dataclass
+class PeerPeriod:
+    results: dict[uuid.UUID, HomeComparison]
+    totals: dict[uuid.UUID, tuple[int | None, int]]
+    expires: float
+
+
+class PeerCache:
+    """Peer statistics per (energy, period), shared by every request of this process for `ttl` seconds."""
+
+    def __init__(self, ttl: float = 300.0):
+        self.ttl = ttl
+        self.entries: dict[tuple[str, dt.date, dt.date], PeerPeriod] = {}
+        self.locks: dict[tuple[str, dt.date, dt.date], asyncio.Lock] = {}
+
+    async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
+        key = (energy, start, end)
+        entry = self.entries.get(key)
+        if entry is not None and entry.expires > time.monotonic():
+            return entry
+        lock = self.locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            entry = self.entries.get(key)
+            if entry is not None and entry.expires > time.monotonic():
+                return entry
+            entry = await self._compute(session, energy, start, end)
+            now = time.monotonic()
+            for k in [k for k, e in self.entries.items() if e.expires <= now]:
+                del self.entries[k]
+            self.entries[key] = entry
+            return entry
+
+    async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
+        days = (end - start).days
+        homes, totals = [], {}
+        for r in await repository.period_totals(session, energy, start, end):
+            present = int(r.days)
+            wh = int(r.wh) if r.wh is not None else None
+            totals[r.meter_id] = (wh, present)
+            # A home missing a few days is scaled to the whole period; one missing more is left out.
+            kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
+            homes.append((r.meter_id, comparison_profile(r.profile), kwh))
+        results = compare_homes(homes, energy=energy)
+        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
+
+
+PEERS = PeerCache()
+
+
+def _metric(m: MetricComparison | None) -> PeerMetric | None:
+    if m is None:
+        return None
+    return PeerMetric(value=round(m.value, 3), median=round(m.median, 3), efficient=round(m.efficient, 3),
+                      rank=m.rank, percentile=round(m.percentile, 1), group_size=m.group_size)
+
+
+async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> Comparison:
+    peers = await PEERS.get(session, meter.energy, start, end)
+    days = (end - start).days
+    if meter.meter_id in peers.totals:
+        wh, present = peers.totals[meter.meter_id]
+    else:
+        wh, present = await repository.meter_total(session, meter.meter_id, start, end)
+        wh = wh if present else None
+    ly_wh, ly_present = await repository.meter_total(session, meter.meter_id, same_day_last_year(start),
+                                                     same_day_last_year(end))
+    ly_days = (same_day_last_year(end) - same_day_last_year(start)).days
+    view = Comparison(meter_id=meter.meter_id, energy=meter.energy, start=start, end=end, wh=wh,
+                      days_missing=days - present, available=False,
+                      last_year_wh=ly_wh if ly_present else None,
+                      last_year_days_missing=ly_days - ly_present if ly_present else None)
+    result = peers.results.get(meter.meter_id)
+    if result is None:
+        view.reason = "dwelling_not_described"
+    elif result.kwh is None:
+        view.reason = "too_many_missing_days" if wh is not None else (result.reason or "no_consumption")
+        if result.reason == "too_few_peers" or result.reason == "profile_incomplete":
+            view.reason = result.reason
+    else:
+        view.available = True
+        view.level, view.criteria, view.group_size = result.level, list(result.criteria), result.group_size
+        view.weather_normalised = result.weather_normalised
+        view.kwh, view.kwh_per_m2 = _metric(result.kwh), _metric(result.per_m2)
+        view.kwh_per_occupant = _metric(result.per_occupant)
+    return view
+
+
+async def comparison(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
+                     end: dt.date) -> Comparison:
+    meter = await authorize_meter(session, meter_id, principal)
+    check_range(start, end, Step.year)
+    if (end - start).days > 366:
+        raise AppError("a comparison covers at most one year", code="period_too_long", status_code=422)
+    return await compare(session, meter, start, end)
+
+
+def last_complete_month(as_of: dt.date) -> tuple[dt.date, dt.date]:
+    first, nxt = month_bounds(as_of)
+    if as_of + DAY == nxt:
+        return first, nxt
+    return month_bounds(first - DAY)
+
+
+# --- summary, reports ---------------------------------------------------------------------------------------
+
+def _alert(r: sa.Row) -> AnomalyAlert:
+    return AnomalyAlert(meter_id=r.meter_id, episode_key=r.episode_key, kind=r.kind, start=r.start, end=r.end,
+                        expected_wh=r.expected_wh, observed_wh=r.observed_wh, detected_at=r.published_at)
+
+
+async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int = 30) -> dict[str, Any]:
+    """A metro.contracts.Summary as a plain dict."""
+    meters = await repository.account_meters(session, account_id)
+    out: list[dict[str, Any]] = []
+    latest: dt.date | None = None
+    for meter in meters:
+        y = await load_meter_year(session, meter)
+        if y.as_of is None:
+            out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
+                        "totals": to_date(y).model_dump(), "comparison": None})
+            continue
+        latest = max(latest or y.as_of, y.as_of)
+        week_start = y.as_of - dt.timedelta(days=6)
+        week_rows = [r for r in y.rows if r.day >= week_start]
+        week = await series(session, meter, week_start, y.as_of + DAY, Step.day, rows=week_rows,
+                            pricing=y.pricing, prices=y.prices)
+        start, end = last_complete_month(y.as_of)
+        out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": week,
+                    "totals": to_date(y).model_dump(),
+                    "comparison": (await compare(session, meter, start, end)).model_dump()})
+    alerts = []
+    if latest is not None:
+        alerts = [_alert(r).model_dump() for r in await repository.recent_episodes(
+            session, [m.meter_id for m in meters], latest - dt.timedelta(days=alert_days))]
+    return {"meters": out, "alerts": alerts}
+
+
+async def accounts_with_meters(session: AsyncSession) -> list[str]:
+    return [str(a) for a in await repository.accounts_with_meters(session)]
+
+
+async def report(session: AsyncSession, account_id: uuid.UUID, principal: Principal, start: dt.date,
+                 end: dt.date) -> dict[str, Any]:
+    """The periodic report of one account over [start, end) (`to` is exclusive, as everywhere)."""
+    authorize_account(account_id, principal)
+    check_range(start, end, Step.year)
+    if (end - start).days > 366:
+        raise AppError("a report covers at most one year", code="period_too_long", status_code=422)
+    meters = []
+    for meter in await repository.account_meters(session, account_id):
+        pricing = await resolve_pricing(session, meter)
+        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
+        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
+        prices = price_rows(rows, pricing, await TARIFFS.get(session))
+        eur = [day_eur(prices.get(r.day)) for r in rows]
+        priced = [e for e in eur if e is not None]
+        peers = await compare(session, meter, start, end)
+        metric = peers.kwh
+        meters.append({
+            "meter_id": str(meter.meter_id), "energy": meter.energy,
+            "wh": sum(r.wh for r in rows), "eur": cents(sum(priced, Decimal(0))) if priced else None,
+            "days": (end - start).days, "days_missing": (end - start).days - len(rows),
+            "last_year_wh": peers.last_year_wh,
+            "peer_median_wh": round(metric.median * 1000) if metric else None,
+            "peer_efficient_wh": round(metric.efficient * 1000) if metric else None,
+            "rank": metric.rank if metric else None, "group_size": metric.group_size if metric else None,
+            "daily": [{"day": r.day.isoformat(), "wh": r.wh, "eur": cents(e)} for r, e in zip(rows, eur)],
+        })
+    return {"account_id": str(account_id), "from": start.isoformat(), "to": end.isoformat(), "meters": meters}
+
+
+def parse_month(month: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        raise AppError("month is YYYY-MM", code="invalid_month", status_code=422) from None
+
+
+async def month(session: AsyncSession, account_id: uuid.UUID, principal: Principal, month: str) -> dict[str, Any]:
+    """Month to date and forecast per meter, for personal-threshold alerts."""
+    authorize_account(account_id, principal)
+    first = parse_month(month)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    meters = []
+    for meter in await repository.account_meters(session, account_id):
+        latest = await repository.last_day(session, meter.meter_id)
+        as_of = min(latest, last) if latest is not None and latest >= first else None
+        t = to_date(await load_meter_year(session, meter, as_of)) if as_of else None
+        meters.append({
+            "meter_id": str(meter.meter_id), "energy": meter.energy,
+            "as_of": as_of.isoformat() if as_of else None,
+            "wh": t.month_wh if t else 0, "eur": t.month_eur if t else None,
+            "days": t.month_days if t else 0, "days_missing": t.month_days_missing if t else last.day,
+            "forecast_wh": t.forecast_wh if t else None, "forecast_eur": t.forecast_eur if t else None,
+            "forecast_method": t.forecast_method if t else None,
+            "eur_estimated": t.eur_estimated if t else False,
+        })
+    return {"account_id": str(account_id), "month": month, "meters": meters}

@@ -158,3 +158,20 @@ def test_month_forecast_follows_last_years_profile_when_complete():
     # forecast = 10 000 × 10 × 400 006 / 100 000 = 400 006
     assert result.month_forecast == Decimal("400006.00")
     assert result.forecast_method.startswith("same period last year")
+
+
+@pytest.mark.parametrize("contract", [
+    BASE_6,
+    Contract(energy="electricity", option="HPHC", kva=9, offpeak_hours=Decimal(8)),
+    Contract(energy="electricity", option="TEMPO", kva=6, offpeak_hours=Decimal(8),
+             tempo_colours={date(2025, 1, 15): "ROUGE"}),
+    Contract(energy="gas", gas_band="chauffage"),
+])
+def test_the_daily_pricer_gives_the_same_euros_as_price_day_across_versions_and_a_leap_year(contract):
+    from consumption.pricing import DailyPricer, price_day
+    pricer = DailyPricer(contract, CATALOGUE)
+    for day, _ in days(date(2023, 12, 1), date(2026, 12, 1), None)[::4]:
+        wh = 7_777 + day.toordinal() % 5_000
+        slow, fast = price_day(day, wh, contract, CATALOGUE), pricer.price(day, wh)
+        assert (fast.eur, fast.energy_eur, fast.subscription_eur, fast.estimated, fast.tariff_valid_from) == \
+            (slow.eur, slow.energy_eur, slow.subscription_eur, slow.estimated, slow.tariff_valid_from), day

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import api, models, ops, proxy, service
+from gateway import api, consumption_routes, erasure, models, notify_routes, ops, personal, proxy, service, web
 from metro.app import Runtime, ServiceSpec
+from metro.events import Events
 from metro.settings import ServiceSettings
 
 DEFAULT_ADMIN_PASSWORD = "local-admin-password-change-me"
@@ -24,6 +25,9 @@ class Settings(ServiceSettings):
     login_window: dt.timedelta = dt.timedelta(minutes=15)
     login_max_failures_per_client: int = 50
     web_dist: Path | None = None
+    # The seed requires an administrator's check before erasure; without one it completes after this delay.
+    erasure_delay: dt.timedelta = dt.timedelta(days=30)
+    erasure_sweep_interval: dt.timedelta = dt.timedelta(minutes=5)
 
     def secrets(self) -> dict[str, str]:
         return {**super().secrets(), "admin_password": self.admin_password}
@@ -43,7 +47,11 @@ async def _throttle(rt: Runtime) -> None:
 
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=[api.router, proxy.router, ops.router],
+    routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router]
+    return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
+                       consumers={"erasure-confirmations": {Events.account_erased: erasure.on_account_erased}},
+                       workers=[erasure.erasure_worker],
+                       configure=[web.mount_web], erases_on_request=False,
                        openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
                                 "redoc_url": None, "version": "1.0.0"})

@@ -62,3 +62,19 @@ terms_acceptances = sa.Table(
     sa.Column("version", sa.Text, sa.ForeignKey("terms_versions.version"), primary_key=True),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# The deletion saga's state. Once complete, only a hash of the account id remains.
+erasure_requests = sa.Table(
+    "erasure_requests", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), unique=True),
+    sa.Column("subject_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("meter_ids", ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("validated_at", sa.DateTime(timezone=True)),
+    sa.Column("validated_by", sa.Text),
+    sa.Column("services_pending", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+)

@@ -9,6 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Admin
+from gateway.schemas import SgeSubscription
+from metro.contracts import ConsentView
+from metro.errors import AppError, NotFound, UpstreamError, error_responses
+
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 DEPENDENCIES = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
 
@@ -40,3 +45,42 @@ async def health(request: Request):
     checks.update(dict(zip(DEPENDENCIES, results)))
     status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
     return JSONResponse(Health(status=status, checks=checks).model_dump(), 200 if status == "ok" else 503)
+
+
+COLLECTORS = {"enedis": "ingest_enedis", "grdf": "ingest_grdf", "sge": "ingest_sge"}
+
+
+def _collector(dso: str) -> str:
+    if dso not in COLLECTORS:
+        raise NotFound(f"unknown DSO {dso!r}; one of {', '.join(COLLECTORS)}", code="unknown_dso")
+    return COLLECTORS[dso]
+
+
+@router.post("/admin/collections/{dso}/run", status_code=202, tags=["admin"],
+             responses=error_responses(NotFound, UpstreamError))
+async def run_collection(dso: str, who: Admin, request: Request):
+    """Start a collection cycle now for one DSO; returns at once."""
+    return await request.app.state.runtime.services.json(_collector(dso), "POST", "/internal/collections/run",
+                                                         principal=who.principal)
+
+
+@router.get("/admin/collections", tags=["admin"])
+async def collections(who: Admin, request: Request):
+    """Per DSO: last cycle, meters collected, failures by outcome, quota used."""
+    rt = request.app.state.runtime
+
+    async def one(dso: str):
+        try:
+            return await rt.services.json(COLLECTORS[dso], "GET", "/internal/collections", principal=who.principal)
+        except AppError as exc:
+            return {"dso": dso, "error": exc.code, "detail": exc.detail}
+    return {"collections": await asyncio.gather(*(one(d) for d in COLLECTORS))}
+
+
+@router.post("/admin/sge/subscriptions", response_model=ConsentView, status_code=201, tags=["admin"],
+             responses=error_responses(NotFound, AppError))
+async def sge_subscription(body: SgeSubscription, who: Admin, request: Request):
+    """Record an SGE subscription made on the Enedis portal against a resident's declared meter, with the
+    written consent's reference and end date: the consent becomes active."""
+    return await request.app.state.runtime.services.json("consent", "POST", "/internal/admin/sge-subscriptions",
+                                                         principal=who.principal, json=body.model_dump(mode="json"))

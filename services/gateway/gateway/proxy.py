@@ -6,9 +6,13 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from gateway.auth import User
+from gateway.schemas import ConsentHistory
 from metro.contracts import ConsentView, ConsumptionSeries, Dwelling, MeterDeclaration, MeterView, Step
 from metro.errors import AppError, Conflict, NotFound, error_responses
 
@@ -60,6 +64,41 @@ async def revoke_consent(meter_id: uuid.UUID, who: User, request: Request):
 async def consumption(meter_id: uuid.UUID, who: User, request: Request,
                       start: Annotated[dt.date, Query(alias="from")], end: Annotated[dt.date, Query(alias="to")],
                       step: Step = Step.day):
-    return await services(request).json(
+    # Passed through as received: a year of days is the most requested body, validated where it is built.
+    upstream = await services(request).send(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=who.principal,
         params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
+    return Response(upstream.content, media_type="application/json")
+
+
+@router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201, tags=["meters"],
+             responses=error_responses(NotFound, Conflict))
+async def renew_consent(meter_id: uuid.UUID, who: User, request: Request):
+    """Ask for a new consent for the same meter (after a refusal, an expiry or a revocation, or to extend it);
+    for Enedis the answer carries the consent page's address."""
+    return await services(request).json("consent", "POST", f"/internal/meters/{meter_id}/consent",
+                                        principal=who.principal)
+
+
+@router.get("/meters/{meter_id}/consents", response_model=list[ConsentHistory], tags=["meters"],
+            responses=error_responses(NotFound))
+async def consent_history(meter_id: uuid.UUID, who: User, request: Request):
+    """Every consent given for the meter, with each change, who made it and the DSO's evidence."""
+    return await services(request).json("consent", "GET", f"/internal/meters/{meter_id}/consents",
+                                        principal=who.principal)
+
+
+@router.get("/consents/enedis/callback", tags=["meters"], status_code=303,
+            responses={303: {"description": "back to the meters page with the outcome"}})
+async def enedis_callback(who: User, request: Request):
+    """Where the Enedis consent page sends the resident back; the single-use `state` ties the answer to the
+    account that asked for it."""
+    try:
+        result = await services(request).json("consent", "GET", "/internal/consents/enedis/callback",
+                                              principal=who.principal, params=dict(request.query_params))
+    except AppError as exc:
+        return RedirectResponse(f"/meters?{urlencode({'consent': 'error', 'error': exc.code})}", status_code=303)
+    query = {"consent": result["status"], "meter": result["meter_id"]}
+    if result.get("warnings"):
+        query["warnings"] = ",".join(result["warnings"])
+    return RedirectResponse(f"/meters?{urlencode(query)}", status_code=303)

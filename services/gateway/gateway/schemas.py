@@ -85,3 +85,28 @@ class Account(BaseModel):
 
 class RoleUpdate(Strict):
     roles: list[Role] = Field(min_length=1)
+
+
+class ConsentHistoryEntry(BaseModel):
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    evidence: dict
+
+
+class ConsentHistory(BaseModel):
+    id: uuid.UUID
+    channel: str
+    purpose: str
+    status: str
+    requested_at: dt.datetime
+    expires_at: dt.datetime | None
+    history: list[ConsentHistoryEntry]
+
+
+class SgeSubscription(Strict):
+    meter_id: uuid.UUID
+    reference: str = Field(min_length=1, max_length=80)
+    consent_end: dt.date

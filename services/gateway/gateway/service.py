@@ -15,12 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository
 from gateway.schemas import MIN_PASSWORD_LENGTH, Account, Role, Signup, Terms, TermsPublication, TermsState
+from gateway.models import outbox as outbox_table
 from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
+from metro.events import Events
+from metro.outbox import Outbox
 
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # Verified against when the e-mail is unknown, so a login takes as long whether the account exists or not.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 TERMS_SEED = Path(__file__).parent / "terms" / "v1.json"
+account_outbox = Outbox(outbox_table, "gateway")
 
 
 def token_hash(token: str) -> str:
@@ -79,6 +83,8 @@ async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
     if not created:
         raise Conflict("an account already uses this e-mail address", code="email_taken")
     await repository.accept_terms(session, account_id, current.version)
+    await account_outbox.add(session, Events.account_created, {"account_id": str(account_id), "email": email,
+                                                               "language": body.language})
     return account_id
 
 

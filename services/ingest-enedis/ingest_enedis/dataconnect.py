@@ -288,9 +288,13 @@ class DataConnectClient:
 
     # --- metering --------------------------------------------------------------------------------------------
 
-    async def daily_consumption(self, prm: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
-        """Daily energy in Wh for [start, end[ (one call: split long ranges with plan_windows)."""
+    async def daily_consumption(self, prm: str, start: dt.date, end: dt.date,
+                                raw: list[Any] | None = None) -> list[tuple[dt.date, int]]:
+        """Daily energy in Wh for [start, end[ (one call: split long ranges with plan_windows).
+        ``raw`` receives the decoded body as the DSO sent it, to be kept for replays."""
         body = await self._daily("consumption", prm, start, end)
+        if raw is not None:
+            raw.append(body)
         return [(_parse_date(d), int(v)) for d, v in self._points(body)]
 
     async def daily_max_power(self, prm: str, start: dt.date, end: dt.date) -> list[DailyMaxPower]:

@@ -28,9 +28,16 @@ def sandbox_url():
         yield url
 
 
+@pytest.fixture(scope="module")
+async def shared_http():
+    # Plain HTTP on localhost: skipping the CA bundle saves about 0.3 s per client.
+    async with httpx.AsyncClient(verify=False) as http:
+        yield http
+
+
 @pytest.fixture
-async def control(sandbox_url):
-    async with httpx.AsyncClient(base_url=sandbox_url) as http:
+async def control(sandbox_url, shared_http):
+    async with httpx.AsyncClient(base_url=sandbox_url, verify=False) as http:
         await http.post("/_sandbox/reset")
         await http.put("/_sandbox/quotas", json={"per_second": 1000, "per_hour": 100_000})
         await http.put("/_sandbox/clock", json={"now": NOW})
@@ -38,15 +45,13 @@ async def control(sandbox_url):
 
 
 @pytest.fixture(params=["v5", "2026"])
-async def client(request, sandbox_url, control):
-    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation=request.param) as c:
-        yield c
+async def client(request, sandbox_url, control, shared_http):
+    yield DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http, api_generation=request.param)
 
 
 @pytest.fixture
-async def v5(sandbox_url, control):
-    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT) as c:
-        yield c
+async def v5(sandbox_url, control, shared_http):
+    yield DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http)
 
 
 async def new_customer(control: httpx.AsyncClient, **spec) -> dict:
@@ -121,7 +126,7 @@ async def test_v1_consent_redirect_gives_every_chosen_prm_and_opens_collection(s
         await v5.daily_consumption(customer["prms"][0], dt.date(2026, 3, 1), dt.date(2026, 3, 8))
     url = v5.authorize_url("a" * 40, duration="P3Y") + f"&login_hint={customer['login_hint']}"
     assert url.startswith(f"{sandbox_url}/dataconnect/v1/oauth2/authorize?")
-    async with httpx.AsyncClient() as browser:
+    async with httpx.AsyncClient(verify=False) as browser:
         response = await click(browser, url, "accept")
     assert response.status_code in (302, 303)
     location = response.headers["location"]
@@ -131,11 +136,12 @@ async def test_v1_consent_redirect_gives_every_chosen_prm_and_opens_collection(s
     assert len(await v5.daily_consumption(customer["prms"][1], dt.date(2026, 3, 1), dt.date(2026, 3, 8))) == 7
 
 
-async def test_v2_consent_gives_an_autorisation_exchanged_for_the_prm(sandbox_url, control):
+async def test_v2_consent_gives_an_autorisation_exchanged_for_the_prm(sandbox_url, control, shared_http):
     customer = await new_customer(control, count=1, consent=False)
     await control.put("/_sandbox/session", json={"customer_id": customer["customer_id"]})
-    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation="2026") as c2026, \
-            httpx.AsyncClient() as browser:
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http,
+                                 api_generation="2026") as c2026, \
+            httpx.AsyncClient(verify=False) as browser:
         url = c2026.authorize_url("b" * 32, duration="P1095D")
         assert "/dataconnect/v2/oauth2/authorize?" in url
         response = await click(browser, url, "accept")
@@ -148,7 +154,7 @@ async def test_v2_consent_gives_an_autorisation_exchanged_for_the_prm(sandbox_ur
 
 
 async def test_refusal_never_reaches_the_application(control, v5):
-    async with httpx.AsyncClient() as browser:
+    async with httpx.AsyncClient(verify=False) as browser:
         response = await click(browser, v5.authorize_url("state-3"), "refuse")
     assert response.status_code == 200 and "location" not in response.headers
 
@@ -166,8 +172,8 @@ async def test_token_is_cached_and_renewed_when_the_dso_says_it_expired(control,
     assert (await control.get("/_sandbox/counters")).json()["tokens_issued"] == before + 2
 
 
-async def test_wrong_secret_is_a_bad_request_not_a_retry(sandbox_url, control):
-    async with DataConnectClient(sandbox_url, CLIENT_ID, "wrong", REDIRECT) as c:
+async def test_wrong_secret_is_a_bad_request_not_a_retry(sandbox_url, control, shared_http):
+    async with DataConnectClient(sandbox_url, CLIENT_ID, "wrong", REDIRECT, http=shared_http) as c:
         with pytest.raises(BadRequest) as caught:
             await c.daily_consumption("22516914714270", dt.date(2026, 3, 1), dt.date(2026, 3, 2))
     assert caught.value.code == "invalid_client"
@@ -307,15 +313,15 @@ async def test_truncated_body_is_transient(control, client):
     assert caught.value.code == "truncated_body"
 
 
-async def test_unreachable_dso_is_transient(control):
-    async with DataConnectClient("http://127.0.0.1:9", CLIENT_ID, SECRET, REDIRECT) as c:
+async def test_unreachable_dso_is_transient(control, shared_http):
+    async with DataConnectClient("http://127.0.0.1:9", CLIENT_ID, SECRET, REDIRECT, http=shared_http) as c:
         with pytest.raises(Transient):
             await c.daily_consumption("22516914714270", dt.date(2026, 1, 1), dt.date(2026, 1, 2))
 
 
 async def test_slow_dso_times_out_as_transient(sandbox_url, control):
     await control.put("/_sandbox/faults", json={"latency_ms": 500})
-    async with httpx.AsyncClient(timeout=0.2) as http, \
+    async with httpx.AsyncClient(timeout=0.2, verify=False) as http, \
             DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=http) as c:
         with pytest.raises(Transient):
             await c.daily_consumption("22516914714270", dt.date(2026, 1, 1), dt.date(2026, 1, 2))

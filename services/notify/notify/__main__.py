@@ -1,4 +1,4 @@
-from notify.app import Settings, spec
+from notify.app import COMMANDS, Settings, spec
 from metro.cli import main
 
-main(spec, Settings)
+main(spec, Settings, COMMANDS)

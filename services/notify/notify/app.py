@@ -1,19 +1,89 @@
-"""The notify service."""
+"""The notify service: preferences, in-app notifications, and e-mail (alerts, reports, consent reminders)."""
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from notify import models
-from metro.app import ServiceSpec
+from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
+from notify import api, handlers, models, reports, sender, service
 
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="METRO_NOTIFY_", extra="ignore")
 
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_timeout: float = 15
+    mail_from: str = "MétroEnergies <no-reply@metroenergies.example.org>"
+    # Where the resident's browser reaches the app: links in e-mails point there.
+    public_url: str = "http://127.0.0.1:8000"
+    unsubscribe_secret: str = "local-unsubscribe-secret-change-me"
+    send_batch: int = 50
+    send_idle_interval: float = 0.5
+    send_lease_seconds: float = 120
+    send_max_attempts: int = 12
+    # 2 s doubling to 10 min: twelve attempts span about an hour of SMTP outage.
+    send_backoff_seconds: float = 2
+    send_backoff_max_seconds: float = 600
+    # For failure tests only: wait this long between claiming messages and talking to SMTP.
+    pause_before_smtp: float = 0
+    schedule_enabled: bool = True
+    schedule_interval_seconds: float = 900
+    report_hour: int = 7
+    report_concurrency: int = 16
+
+    def secrets(self) -> dict[str, str]:
+        return {**super().secrets(), "unsubscribe_secret": self.unsubscribe_secret}
+
+
+async def _configure(rt: Runtime) -> None:
+    service.configure(rt.settings)
+
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="notify", package_dir=Path(__file__).parent, routers=[],
-                       outbox_table=models.outbox, inbox_table=models.inbox)
+    return ServiceSpec(name="notify", package_dir=Path(__file__).parent, routers=[api.router],
+                       outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
+                       on_start=[_configure], workers=[sender.run, reports.scheduler])
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frequency", choices=["monthly", "weekly"], default="monthly")
+    p.add_argument("--period", help="2025-01 for a month, 2025-W03 for a week; default: the last complete one")
+    p.add_argument("--send", action="store_true", help="also send every due e-mail before returning")
+
+
+async def report_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Runs the report cycle now (and, with --send, delivers what is due)."""
+    from metro.db import Database
+    from metro.migrations import upgrade_async
+    from metro.service_auth import ServiceClient, ServiceTokens
+
+    await upgrade_async(Path(__file__).parent, settings.database_url)
+    config = service.configure(settings)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, application_name="notify-report")
+    services = ServiceClient(ServiceTokens(settings.service_secret, "notify"),
+                             {"consumption": settings.consumption_url})
+    try:
+        if args.period:
+            start, end, label = reports.period_of(args.frequency, args.period)
+        else:
+            start, end, label = reports.last_period(args.frequency, dt.date.today())
+        stats = await reports.run_reports(db, services, config, args.frequency, start, end, label,
+                                          concurrency=settings.report_concurrency)
+        print(f"report {args.frequency} {label}: {stats}", flush=True)
+        if args.send:
+            sent = 0
+            while n := await sender.send_due(db, settings):
+                sent += n
+            print(f"sent batches covering {sent} messages", flush=True)
+    finally:
+        await services.close()
+        await db.dispose()
+    return 0
+
+
+COMMANDS = {"report": (report_command, _report_args)}

@@ -1,6 +1,9 @@
 """Tables of the notify service (schema ``notify``)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
 from metro.bus import inbox_table
 from metro.db import make_metadata
 from metro.outbox import outbox_table
@@ -9,3 +12,74 @@ SCHEMA = "notify"
 metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# Projected from the gateway's `account.created` / `account.updated`: where and in which language to write.
+recipients = sa.Table(
+    "recipients", metadata,
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False, server_default="fr"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# A missing row means the conservative defaults (monthly report, every alert on, no quiet hours).
+preferences = sa.Table(
+    "preferences", metadata,
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("settings", JSONB, nullable=False),
+    sa.Column("unsubscribed_at", sa.DateTime(timezone=True)),
+    sa.Column("unsubscribed_scope", sa.Text),
+    # What the preferences were before a one-click unsubscribe, so that the app can undo it.
+    sa.Column("before_unsubscribe", JSONB),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# The e-mail outbox: a message is recorded before it is sent; `dedup_key` makes a redelivered event or a
+# re-run report a no-op. The address is resolved at send time so that a changed e-mail applies.
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("dedup_key", sa.Text, nullable=False, unique=True),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    # Inline images as {cid: PNG bytes}; only the report chart today.
+    sa.Column("inline_png", sa.LargeBinary),
+    sa.Column("inline_cid", sa.Text),
+    sa.Column("unsubscribe_url", sa.Text),
+    sa.Column("to_address", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),  # pending|sending|sent|failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index(None, "next_attempt_at", postgresql_where=sa.text("status IN ('pending', 'sending')")),
+)
+
+notifications = sa.Table(
+    "notifications", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("dedup_key", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("link", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("read_at", sa.DateTime(timezone=True)),
+)
+
+# One row per finished scheduled run (a report period, a day of threshold checks): the scheduler wakes
+# often and must not fetch every account's report again once the period is done.
+report_runs = sa.Table(
+    "report_runs", metadata,
+    sa.Column("job", sa.Text, primary_key=True),  # weekly | monthly | thresholds
+    sa.Column("period", sa.Text, primary_key=True),  # 2025-01, 2025-W03, 2025-01-15
+    sa.Column("recorded", sa.Integer, nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

@@ -22,7 +22,7 @@ def base_url():
 
 @pytest.fixture
 async def http(base_url):
-    async with httpx.AsyncClient(base_url=base_url) as client:
+    async with httpx.AsyncClient(base_url=base_url, verify=False) as client:
         await client.post("/_sandbox/reset")
         await client.put("/_sandbox/quotas", json={"per_second": 1000})
         await client.put("/_sandbox/clock", json={"now": "2026-03-10T09:00:00+01:00"})

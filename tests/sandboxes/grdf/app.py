@@ -141,6 +141,11 @@ class Sandbox:
             right["date_passage_a_obsolete"], right["source_passage_a_obsolete"] = self.stamp(), source
 
 
+def dumps(value: Any) -> str:
+    """Compact, UTF-8 JSON as ADICT writes its NDJSON lines."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def public(right: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in right.items() if not k.startswith("_")}
 
@@ -268,13 +273,11 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             if right["_client"] != client:
                 continue
             if all(not values or str(right.get(key)) in values for key, values in filters.items()):
-                rows.append(json.dumps(public(right), ensure_ascii=False))
+                rows.append(dumps(public(right)))
         trailer = codes.OK if rows else ("1000000001", "Aucun droit d’accès trouvé.")
-        rows.append(json.dumps({"code_statut_traitement": trailer[0], "message_retour_traitement": trailer[1]},
-                               ensure_ascii=False))
-        return ndjson(sandbox, rows, stream_error=json.dumps(
-            {"code_statut_traitement": codes.TECHNICAL[0], "message_retour_traitement": codes.TECHNICAL[1]},
-            ensure_ascii=False))
+        rows.append(dumps({"code_statut_traitement": trailer[0], "message_retour_traitement": trailer[1]}))
+        return ndjson(sandbox, rows, stream_error=dumps(
+            {"code_statut_traitement": codes.TECHNICAL[0], "message_retour_traitement": codes.TECHNICAL[1]}))
 
     @api.get("/droits_acces")
     async def list_all(client: str = Depends(gate)) -> Response:
@@ -402,9 +405,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                               "statut_restitution": {"code": code[0], "message": code[1]}})
 
     def status_line(pce: str, echo: dict[str, Any], code: tuple[str, str]) -> str:
-        return json.dumps({"pce": {"id_pce": pce}, "periode": echo, "releve_debut": None, "releve_fin": None,
-                           "consommation": None, "statut_restitution": {"code": code[0], "message": code[1]}},
-                          ensure_ascii=False)
+        return dumps({"pce": {"id_pce": pce}, "periode": echo, "releve_debut": None, "releve_fin": None,
+                      "consommation": None, "statut_restitution": {"code": code[0], "message": code[1]}})
 
     async def consumption(request: Request, client: str, pce: str, kind: str) -> Response:
         params = dict(request.query_params) | {"_pce": pce}
@@ -626,7 +628,7 @@ def informative_lines(sandbox: Sandbox, customer: Customer, echo: dict[str, Any]
         gas_day = series.get(day)
         if gas_day is not None and not customer.in_hole(day):
             start_ts, end_ts = gas_day_bounds(day)
-            out.append(json.dumps({
+            out.append(dumps({
                 "pce": {"id_pce": customer.pce}, "periode": echo,
                 "releve_debut": {"date_releve": start_ts,
                                  "index_brut_debut": {"valeur_index": gas_day.index_start, "horodate_Index": start_ts},
@@ -644,7 +646,7 @@ def informative_lines(sandbox: Sandbox, customer: Customer, echo: dict[str, Any]
                     "sens_flux_gaz": "Consommation",
                     "statut_conso": "Provisoire" if day >= month_start else "Définitive",
                     "journee_gaziere": day.isoformat(), "type_conso": "Informative Journalier"},
-                "statut_restitution": None}, ensure_ascii=False))
+                "statut_restitution": None}))
         day += dt.timedelta(days=1)
     return out
 
@@ -669,7 +671,7 @@ def published_lines(sandbox: Sandbox, customer: Customer, echo: dict[str, Any], 
             volume = last.index_end - first.index_start
             releve = {"raison_releve": "RNO", "libelle_raison_releve": "Relevé normal", "qualite_releve": "Mesure",
                       "statut_releve": "Normal"}
-            out.append(json.dumps({
+            out.append(dumps({
                 "pce": {"id_pce": customer.pce}, "periode": echo,
                 "releve_debut": {"date_releve": start_ts, **releve,
                                  "index_brut_debut": {"valeur_index": first.index_start, "horodate_Index": start_ts},
@@ -687,7 +689,7 @@ def published_lines(sandbox: Sandbox, customer: Customer, echo: dict[str, Any], 
                     "type_conso": "Publiée"},
                 "bordereau_publication": {"date_debut_bordereau": None, "date_fin_bordereau": None,
                                           "nb_jour_gazier": len(days)},
-                "statut_restitution": None}, ensure_ascii=False))
+                "statut_restitution": None}))
         month = following
     return out
 

@@ -1,0 +1,47 @@
+SHELL := /bin/bash
+UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: help install services migrate run test test-unit test-e2e test-browser bench checks web openapi browser
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+install: ## install uv and the locked Python environment (and the web app's packages)
+	@bash scripts/ensure-uv.sh
+	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund --loglevel=error; fi
+
+browser: ## install Debian's Chromium for the browser tests (no browser download)
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "cannot install chromium with apt-get"; exit 1; }; }
+
+services: ## check that PostgreSQL and RabbitMQ answer, starting them if installed but stopped
+	@bash scripts/ensure-services.sh
+
+migrate: install services ## apply every service's migrations to the local database
+	@psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='metroenergies'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -qc "create database metroenergies"
+	@for s in gateway consent consumption notify ingest_enedis ingest_grdf ingest_sge; do $(UV) run python -m $$s migrate || exit 1; done
+
+web: install ## build the web app into web/dist
+	@if [ -f web/package.json ]; then cd web && npm run build --silent; fi
+
+run: install services web ## start everything locally with the DSO sandboxes and a demo resident
+	@$(UV) run python scripts/run_local.py
+
+test: install services browser web ## the whole suite: unit, integration, end-to-end and browser tests
+	@$(UV) run pytest -q $(PYTEST_ARGS)
+
+test-unit: install ## fast tests without processes
+	@$(UV) run pytest -q -m "not e2e and not browser" libs services tests/sandboxes $(PYTEST_ARGS)
+
+test-e2e: install services ## end-to-end tests over real processes
+	@$(UV) run pytest -q tests/e2e $(PYTEST_ARGS)
+
+bench: install services ## every benchmark, printing figures beside their baselines
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+
+checks: ## service boundaries and API contract (the contract needs `make run` running)
+	@python3 ../shared/checks/boundaries.py .
+	@python3 ../shared/checks/api_contract.py http://127.0.0.1:8000 || true
+
+openapi: install ## write the gateway's OpenAPI document to web/openapi.json
+	@$(UV) run python scripts/openapi.py > web/openapi.json

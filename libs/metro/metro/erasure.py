@@ -1,0 +1,70 @@
+"""What every service does for the personal-data promises: export its part, and erase it when the
+deletion saga asks, confirming with ``account.erased``."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+import orjson
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.events import Envelope, Events
+from metro.outbox import Outbox
+from metro.personal_data import PersonalTable, describe, erase, export_rows
+from metro.service_auth import Caller, caller
+
+
+def subject_hash(value: uuid.UUID | str) -> str:
+    """What may remain of an erased identifier: enough to drop late messages, nothing to find it by."""
+    return hashlib.sha256(f"metro-erased:{value}".encode()).hexdigest()
+
+
+def personal_data_router(registry: list[PersonalTable]) -> APIRouter:
+    router = APIRouter(prefix="/internal/personal-data", include_in_schema=False)
+
+    @router.get("/registry")
+    async def registry_view(_: Annotated[Caller, Depends(caller)]):
+        return describe(registry)
+
+    @router.get("/export")
+    async def export(request: Request, _: Annotated[Caller, Depends(caller)], account_id: uuid.UUID,
+                     meter_id: Annotated[list[uuid.UUID], Query()] = []):  # noqa: B006
+        """Newline-delimited JSON, one registered row a line, streamed from a server-side cursor."""
+        db = request.app.state.db
+
+        async def lines():
+            async with db.session() as session, session.begin():
+                async for entry, row in export_rows(session, registry, account_id, meter_id):
+                    yield orjson.dumps({"table": entry.name, "purpose": entry.purpose, "row": row}) + b"\n"
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    return router
+
+
+def _mentions(table: sa.Table, account_id: uuid.UUID, meter_ids: list[uuid.UUID]):
+    text = sa.cast(table.c.payload, sa.Text)
+    ids = [str(account_id), *map(str, meter_ids)]
+    return sa.or_(*(text.contains(i) for i in ids))
+
+
+def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None):
+    outbox = Outbox(outbox_table, service) if outbox_table is not None else None
+
+    async def on_erasure_requested(session: AsyncSession, events: list[Envelope]) -> None:
+        for e in events:
+            account_id = uuid.UUID(e.payload["account_id"])
+            meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
+            counts = await erase(session, registry, account_id, meter_ids)
+            if outbox_table is not None:
+                # Events already published still name the account in their payload: drop them too.
+                result = await session.execute(sa.delete(outbox_table).where(
+                    outbox_table.c.published_at.is_not(None), _mentions(outbox_table, account_id, meter_ids)))
+                counts[f"{outbox_table.schema}.outbox"] = result.rowcount or 0
+            if outbox is not None:
+                await outbox.add(session, Events.account_erased, {"account_id": str(account_id), "service": service,
+                                                                  "rows": sum(counts.values())})
+    return on_erasure_requested

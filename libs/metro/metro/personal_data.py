@@ -1,0 +1,92 @@
+"""The personal-data registry: each service declares which of its tables hold personal data, why, and
+for how long. The export and the erasure both walk it, so neither can forget a table.
+
+A service lists its tables in ``<package>/privacy.py`` as ``PERSONAL_DATA: list[PersonalTable]``.
+A row belongs to an account when ``account_column`` equals the account id, or when ``meter_column`` is
+one of the account's meters.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class PersonalTable:
+    table: sa.Table
+    purpose: str
+    retention: str
+    # One column, or several (a share names the resident and the adviser: both may ask for it).
+    account_column: str | tuple[str, ...] | None = None
+    meter_column: str | None = None
+    # Columns never exported (secrets, hashes); they are still erased with the row.
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.table.schema}.{self.table.name}"
+
+    def owned_by(self, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:
+        clauses = []
+        columns = (self.account_column,) if isinstance(self.account_column, str) else self.account_column or ()
+        clauses.extend(self.table.c[c] == account_id for c in columns)
+        if self.meter_column and meter_ids:
+            clauses.append(self.table.c[self.meter_column].in_(meter_ids))
+        return sa.or_(*clauses) if clauses else sa.false()
+
+    def exported_columns(self) -> list[sa.Column]:
+        return [c for c in self.table.c if c.name not in self.hidden]
+
+
+def jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    return value
+
+
+async def export_rows(session: AsyncSession, registry: list[PersonalTable], account_id: uuid.UUID,
+                      meter_ids: list[uuid.UUID], *, chunk: int = 2000) -> AsyncIterator[tuple[PersonalTable, dict]]:
+    """Every registered row of the account, table by table, streamed in chunks (small in memory)."""
+    for entry in registry:
+        cols = entry.exported_columns()
+        result = await session.stream(sa.select(*cols).where(entry.owned_by(account_id, meter_ids))
+                                      .execution_options(yield_per=chunk))
+        async for row in result:
+            yield entry, {c.name: jsonable(v) for c, v in zip(cols, row)}
+
+
+async def erase(session: AsyncSession, registry: list[PersonalTable], account_id: uuid.UUID,
+                meter_ids: list[uuid.UUID]) -> dict[str, int]:
+    """Deletes every registered row of the account; returns the count per table. Children first: the
+    registry lists tables in an order where deleting top to bottom respects foreign keys, or the
+    foreign keys cascade."""
+    counts: dict[str, int] = {}
+    for entry in registry:
+        result = await session.execute(sa.delete(entry.table).where(entry.owned_by(account_id, meter_ids)))
+        counts[entry.name] = result.rowcount or 0
+    return counts
+
+
+def describe(registry: list[PersonalTable]) -> list[dict]:
+    return [{"table": e.name, "purpose": e.purpose, "retention": e.retention,
+             "columns": [c.name for c in e.exported_columns()]} for e in registry]
+
+
+def load_registry(package: str) -> list[PersonalTable]:
+    """A service's registry, from ``<package>/privacy.py``; empty when the service holds no personal data."""
+    import importlib
+    try:
+        module = importlib.import_module(f"{package}.privacy")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{package}.privacy":
+            return []
+        raise
+    return list(module.PERSONAL_DATA)

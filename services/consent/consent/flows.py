@@ -1,0 +1,224 @@
+"""How a consent is obtained on each DSO channel, and how DSO-reported facts move it.
+
+Data Connect: the resident is sent to the Enedis consent page with a single-use ``state`` bound to the
+account; the callback verifies it and asks ingest-enedis which usage points were granted.
+ADICT: ingest-grdf declares the access right; the holder confirms at GRDF; ingest-grdf reports the state.
+SGE: an administrator records the subscription made by hand on the Enedis portal.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import unicodedata
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent import repository, service
+from consent.lifecycle import COLLECTING, Status
+from metro.errors import AppError, Conflict, NotFound
+from metro.outbox import Outbox
+from metro.service_auth import Principal, ServiceClient
+
+log = logging.getLogger(__name__)
+DATACONNECT_DURATION = "P3Y"
+CONSENT_YEARS = 3
+HISTORY_DAYS = 3 * 365 + 15
+
+
+def _hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def _years_later(moment: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+async def start_dataconnect(session: AsyncSession, outbox: Outbox, services: ServiceClient, consent: sa.Row,
+                            state_ttl: dt.timedelta) -> str:
+    """A fresh authorize URL; the consent waits for the holder at the Enedis page."""
+    state = secrets.token_urlsafe(24)
+    url = (await services.json("ingest_enedis", "GET", "/internal/consent/authorize-url",
+                               params={"state": state, "duration": DATACONNECT_DURATION}))["url"]
+    await repository.update_consent(session, consent.id, {
+        "state_hash": _hash(state), "state_expires_at": service.utcnow() + state_ttl})
+    if consent.status == Status.requested:
+        await service.transition(session, outbox, consent, Status.awaiting_holder, actor="platform",
+                                 evidence={"consent_page": "enedis.dataconnect", "duration": DATACONNECT_DURATION})
+    return url
+
+
+def _norm(text: str | None) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def address_warnings(dwelling: sa.Row | None, dso_address: dict[str, Any] | None) -> list[str]:
+    """The seed's accuracy control: the DSO's address of the usage point against the declared dwelling."""
+    if dso_address is None:
+        return ["address_unavailable"]
+    if dwelling is None:
+        return ["dwelling_missing"]
+    warnings = []
+    if dso_address.get("insee_code") and dso_address["insee_code"] != dwelling.insee_code:
+        warnings.append("address_municipality_mismatch")
+    elif dso_address.get("postal_code") and dso_address["postal_code"] != dwelling.postal_code:
+        warnings.append("address_postal_code_mismatch")
+    street = _norm(dso_address.get("street"))
+    declared = _norm(dwelling.street)
+    if street and declared and not (set(street.split()) & set(declared.split()) - {"rue", "de", "la", "du", "avenue",
+                                                                                  "chemin", "des", "le", "bd"}):
+        warnings.append("address_street_mismatch")
+    return warnings
+
+
+async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: ServiceClient,
+                               principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+    state = params.get("state")
+    if not state:
+        raise AppError("the DSO's answer carries no state", code="consent_state_missing", status_code=400)
+    consent = await repository.consent_by_state_hash(session, _hash(state))
+    if consent is None or consent.account_id != principal.account_id:
+        # Unknown, already used, or another account's: a forged or replayed callback records nothing.
+        raise AppError("this consent answer is unknown or was already used", code="consent_state_invalid",
+                       status_code=400)
+    if consent.state_expires_at is None or consent.state_expires_at < service.utcnow():
+        raise AppError("this consent request has expired; start again", code="consent_state_expired",
+                       status_code=400)
+    await repository.update_consent(session, consent.id, {"state_hash": None, "state_expires_at": None})
+    meter = await repository.get_meter(session, consent.meter_id)
+    evidence = {k: v for k, v in params.items() if k in ("usage_point_id", "autorisation_id", "error",
+                                                          "error_description")}
+    if params.get("error"):
+        await service.transition(session, outbox, consent, Status.refused, actor="dso", reason="refused_at_dso",
+                                 evidence=evidence)
+        return {"meter_id": str(meter.id), "status": Status.refused.value, "warnings": []}
+    try:
+        granted = await services.json("ingest_enedis", "POST", "/internal/consent/redirect", json={"params": params})
+    except AppError as exc:
+        if exc.code == "consent_refused":
+            await service.transition(session, outbox, consent, Status.refused, actor="dso",
+                                     reason="refused_at_dso", evidence=evidence)
+            return {"meter_id": str(meter.id), "status": Status.refused.value, "warnings": []}
+        raise
+    prms = granted.get("usage_point_ids", [])
+    evidence.update({"generation": granted.get("generation"), "usage_point_ids": prms,
+                     **(granted.get("evidence") or {})})
+    if meter.identifier not in prms:
+        await service.transition(session, outbox, consent, Status.invalid, actor="dso",
+                                 reason="consent_for_another_meter", evidence=evidence)
+        return {"meter_id": str(meter.id), "status": Status.invalid.value, "warnings": ["consent_for_another_meter"]}
+    try:
+        address = await services.json("ingest_enedis", "GET", f"/internal/usage-points/{meter.identifier}/address")
+    except AppError:
+        address = None
+    warnings = address_warnings(await repository.get_dwelling(session, consent.account_id), address)
+    evidence["address_check"] = warnings or ["match"]
+    now = service.utcnow()
+    current = await repository.get_consent(session, consent.id)
+    await service.transition(session, outbox, current, Status.active, actor="resident", evidence=evidence, values={
+        "history_from": (now - dt.timedelta(days=HISTORY_DAYS)).date(),
+        "expires_at": _years_later(now, CONSENT_YEARS),
+        "dso_reference": granted.get("evidence", {}).get("autorisation_id") or params.get("autorisation_id"),
+        "address_check": "mismatch" if any(w.endswith("mismatch") for w in warnings) else
+                         ("match" if not warnings else "unknown"),
+    })
+    return {"meter_id": str(meter.id), "status": Status.active.value, "warnings": warnings}
+
+
+async def renew(session: AsyncSession, outbox: Outbox, services: ServiceClient, account_id: uuid.UUID,
+                meter_id: uuid.UUID, state_ttl: dt.timedelta) -> dict[str, Any]:
+    """A new consent for the same meter (after refusal, expiry or revocation, or to extend one)."""
+    meter = await service.own_meter(session, account_id, meter_id)
+    latest = (await repository.latest_consents(session, [meter_id])).get(meter_id)
+    if latest is not None and Status(latest.status) in (Status.requested, Status.awaiting_holder):
+        consent = latest
+    else:
+        if latest is not None and Status(latest.status) in COLLECTING and meter.channel != "dataconnect":
+            raise Conflict("this meter's consent is still active", code="consent_still_active")
+        consent_id = uuid.uuid4()
+        await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id, "account_id": account_id,
+                                                  "channel": meter.channel, "status": Status.requested.value})
+        await repository.append_event(session, {"consent_id": consent_id, "to_status": Status.requested.value,
+                                                "actor": "resident", "evidence": {"renewal_of": str(latest.id)
+                                                                                  if latest else None}})
+        consent = await repository.get_consent(session, consent_id)
+    url = None
+    if meter.channel == "dataconnect":
+        url = await start_dataconnect(session, outbox, services, consent, state_ttl)
+    view = service.consent_view(await repository.get_consent(session, consent.id), authorize_url=url)
+    return view.model_dump(mode="json")
+
+
+async def record_sge_subscription(session: AsyncSession, outbox: Outbox, meter_id: uuid.UUID, reference: str,
+                                  consent_end: dt.date, actor: str) -> sa.Row:
+    meter = await repository.get_meter(session, meter_id)
+    if meter is None or meter.released_at is not None:
+        raise NotFound("no such meter", code="meter_not_found")
+    if meter.channel != "sge":
+        raise AppError("this meter is not collected through the SGE channel", code="wrong_channel", status_code=422)
+    if consent_end <= service.utcnow().date():
+        raise AppError("the written consent has already ended", code="consent_end_past", status_code=422)
+    latest = (await repository.latest_consents(session, [meter_id])).get(meter_id)
+    if latest is None or Status(latest.status) not in (Status.requested, Status.awaiting_holder):
+        consent_id = uuid.uuid4()
+        await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id,
+                                                  "account_id": meter.account_id, "channel": "sge",
+                                                  "status": Status.requested.value})
+        await repository.append_event(session, {"consent_id": consent_id, "to_status": Status.requested.value,
+                                                "actor": actor, "evidence": {}})
+        latest = await repository.get_consent(session, consent_id)
+    end = dt.datetime.combine(consent_end, dt.time(0), tzinfo=dt.UTC)
+    await service.transition(session, outbox, latest, Status.active, actor=actor,
+                             evidence={"sge_subscription": reference, "written_consent_end": consent_end.isoformat()},
+                             values={"dso_reference": reference, "expires_at": end,
+                                     "history_from": service.utcnow().date()})
+    return await repository.get_consent(session, latest.id)
+
+
+async def dso_reported(session: AsyncSession, outbox: Outbox, consent_id: uuid.UUID, status: Status, *,
+                       reason: str | None, evidence: dict[str, Any], values: dict[str, Any] | None = None) -> bool:
+    consent = await repository.get_consent(session, consent_id, lock=True)
+    if consent is None:
+        raise NotFound("no such consent", code="consent_not_found")
+    return await service.transition(session, outbox, consent, status, actor="dso", reason=reason,
+                                    evidence=evidence, values=values)
+
+
+async def declare_adict(session: AsyncSession, outbox: Outbox, services: ServiceClient, consent: sa.Row,
+                        meter: sa.Row, holder) -> list[str]:
+    """Declares the access right at GRDF through ingest-grdf; the holder then confirms at GRDF."""
+    if holder is None:
+        raise AppError("declaring a GRDF meter needs the holder's name as on the contract, postal code and e-mail",
+                       code="grdf_holder_required", status_code=422)
+    today = service.utcnow().date()
+    body = {"consent_id": str(consent.id), "meter_id": str(meter.id), "pce": meter.identifier,
+            "holder_name": holder.holder_name, "postal_code": holder.postal_code, "email": holder.email,
+            "start": today.isoformat(), "end": (today + dt.timedelta(days=CONSENT_YEARS * 365)).isoformat()}
+    try:
+        answer = await services.json("ingest_grdf", "POST", "/internal/access-rights", json=body)
+    except AppError as exc:
+        if exc.status_code >= 500 or exc.code in ("upstream_unavailable", "not_found"):
+            return ["declaration_pending"]
+        await service.transition(session, outbox, consent, Status.invalid, actor="dso", reason=exc.code,
+                                 evidence={"grdf_code": exc.code, "message": exc.detail})
+        return [exc.code]
+    target = Status(answer["status"])
+    evidence = {"access_right_id": answer.get("access_right_id"), "dso_status": answer.get("dso_status"),
+                "holder_name": holder.holder_name, "postal_code": holder.postal_code}
+    await repository.update_consent(session, consent.id, {"dso_reference": answer.get("access_right_id")})
+    consent = await repository.get_consent(session, consent.id)
+    values = {}
+    if target is Status.active:
+        now = service.utcnow()
+        values = {"history_from": (now - dt.timedelta(days=HISTORY_DAYS)).date(),
+                  "expires_at": _years_later(now, CONSENT_YEARS)}
+    await service.transition(session, outbox, consent, target, actor="dso", evidence=evidence, values=values)
+    return []

@@ -1,0 +1,66 @@
+"""Bodies of the consent service's internal operations."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from metro.contracts import Strict
+
+
+class SgeSubscription(Strict):
+    meter_id: uuid.UUID
+    reference: str = Field(min_length=1, max_length=80)
+    consent_end: dt.date
+
+
+class DsoStatus(Strict):
+    status: Literal["awaiting_holder", "active", "refused", "invalid", "timed_out", "revoked", "expired"]
+    reason: str | None = None
+    evidence: dict[str, Any] = {}
+    dso_reference: str | None = None
+    expires_at: dt.datetime | None = None
+    history_from: dt.date | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k in ("dso_reference", "expires_at", "history_from") if (v := getattr(self, k)) is not None}
+
+
+class HistoryEntry(BaseModel):
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    evidence: dict[str, Any]
+
+
+class ConsentHistory(BaseModel):
+    id: uuid.UUID
+    channel: str
+    purpose: str
+    status: str
+    requested_at: dt.datetime
+    expires_at: dt.datetime | None
+    history: list[HistoryEntry]
+
+
+class ShareCreate(Strict):
+    adviser_id: uuid.UUID
+    adviser_name: str = Field(min_length=1, max_length=200)
+    scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
+
+
+class ReadCheck(Strict):
+    reader_id: uuid.UUID
+    reader_role: Literal["adviser", "admin"]
+    reader_name: str
+    resident_id: uuid.UUID
+    scope: Literal["consumption", "profile"]
+    what: str = Field(max_length=300)
+
+
+class RevokeAll(Strict):
+    reason: Literal["account_deleted", "user"] = "account_deleted"

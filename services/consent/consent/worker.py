@@ -1,0 +1,68 @@
+"""Time-driven moves of the life cycle: the 7-day time-out of an unanswered consent page, reminders 30 and
+7 days before the end, and expiry."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+
+from consent import repository, service
+from consent.lifecycle import Status
+from consent.models import consents, meters
+from metro.app import Runtime
+from metro.events import Events
+
+log = logging.getLogger(__name__)
+
+
+async def sweep(rt: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
+    now = now or service.utcnow()
+    settings = rt.settings
+    counts = {"timed_out": 0, "expiring": 0, "expired": 0, "reminders": 0}
+    async with rt.db.session() as session, session.begin():
+        stale = (await session.execute(sa.select(consents).where(
+            consents.c.status == Status.awaiting_holder.value,
+            consents.c.requested_at < now - settings.holder_timeout).with_for_update(skip_locked=True))).all()
+        for c in stale:
+            counts["timed_out"] += await service.transition(session, rt.outbox, c, Status.timed_out, actor="platform",
+                                                            reason="no_answer_in_time")
+        ending = (await session.execute(sa.select(consents, meters.c.dso).join(meters, meters.c.id == consents.c.meter_id)
+                                        .where(consents.c.status.in_([Status.active.value, Status.expiring.value]),
+                                               consents.c.expires_at.is_not(None))
+                                        .with_for_update(of=consents, skip_locked=True))).all()
+        for c in ending:
+            left = c.expires_at - now
+            if left <= dt.timedelta(0):
+                counts["expired"] += await service.transition(session, rt.outbox, c, Status.expired, actor="platform",
+                                                              reason="expired")
+                continue
+            if c.status == Status.active.value and left <= dt.timedelta(days=30):
+                counts["expiring"] += await service.transition(session, rt.outbox, c, Status.expiring,
+                                                               actor="platform", reason="ends_within_30_days")
+            for days in sorted(settings.reminder_days, reverse=True):
+                if left <= dt.timedelta(days=days) and days not in (c.reminders_sent or []):
+                    await rt.outbox.add(session, Events.consent_expiring, {
+                        "consent_id": str(c.id), "meter_id": str(c.meter_id), "account_id": str(c.account_id),
+                        "dso": c.dso, "expires_at": c.expires_at.isoformat(), "days_left": max(left.days, 0),
+                        "reminder": days})
+                    await repository.update_consent(session, c.id, {
+                        "reminders_sent": sorted({*(c.reminders_sent or []), days})})
+                    counts["reminders"] += 1
+                    break
+    return counts
+
+
+async def lifecycle_worker(rt: Runtime) -> None:
+    while not rt.stop.is_set():
+        try:
+            counts = await sweep(rt)
+            if any(counts.values()):
+                log.info("consent sweep", extra=counts)
+        except Exception:
+            log.exception("consent sweep failed")
+        try:
+            await asyncio.wait_for(rt.stop.wait(), rt.settings.sweep_interval.total_seconds())
+        except TimeoutError:
+            pass

@@ -1,0 +1,21 @@
+"""Personal data held by the consumption service: every table with an account or a meter reference."""
+from __future__ import annotations
+
+from consumption.models import anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings
+from metro.personal_data import PersonalTable
+
+# Children before parents: erasure walks the list top to bottom.
+PERSONAL_DATA: list[PersonalTable] = [
+    PersonalTable(readings, "daily consumption shown to the resident, priced and compared",
+                  "while the account exists; at most 3 years of history", meter_column="meter_id"),
+    PersonalTable(contracts, "tariff option, subscribed power and off-peak hours to compute euros",
+                  "while the account exists", meter_column="meter_id"),
+    PersonalTable(anomaly_episodes, "consumption anomalies already announced to the resident (never twice)",
+                  "while the account exists", meter_column="meter_id"),
+    PersonalTable(anomaly_scan_queue, "meters waiting for an anomaly scan after new readings",
+                  "until the scan, minutes", meter_column="meter_id"),
+    PersonalTable(profiles, "dwelling profile (municipality, surface, occupants, heating) for peer groups",
+                  "while the account exists", account_column="account_id"),
+    PersonalTable(meters, "which account owns which meter, to authorise every read",
+                  "while the account exists", account_column="account_id", meter_column="meter_id"),
+]

@@ -1,0 +1,67 @@
+"""Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced
+once (the episode key is stored with the outbox row in one transaction)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption import repository
+from consumption.anomalies import detect_anomalies
+from metro.app import Runtime
+from metro.events import Events
+from metro.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+async def scan_meter(session: AsyncSession, outbox: Outbox, meter_id, *, ratio: float, floor_wh: int,
+                     weeks: int, lookback_days: int) -> int:
+    meter = await repository.meter_info(session, meter_id)
+    if meter is None:
+        return 0
+    last = await repository.last_day(session, meter_id)
+    if last is None:
+        return 0
+    # Enough history for the baseline of the oldest day still worth announcing.
+    since = last - dt.timedelta(days=lookback_days + weeks * 7 + 7)
+    rows = await repository.daily(session, meter_id, since, last + dt.timedelta(days=1))
+    episodes = [e for e in detect_anomalies([(r.day, r.wh) for r in rows], ratio=ratio, floor_wh=floor_wh,
+                                            weeks=weeks)
+                if e.end >= last - dt.timedelta(days=lookback_days)]
+    fresh = await repository.record_episodes(session, [
+        {"meter_id": meter_id, "episode_key": e.key, "kind": e.kind, "start": e.start, "end": e.end,
+         "expected_wh": e.expected_wh, "observed_wh": e.actual_wh} for e in episodes])
+    for e in episodes:
+        if e.key in fresh:
+            await outbox.add(session, Events.anomaly_detected, {
+                "meter_id": str(meter_id), "account_id": str(meter.account_id) if meter.account_id else None,
+                "episode_key": e.key, "kind": e.kind, "start": e.start.isoformat(), "end": e.end.isoformat(),
+                "expected_wh": e.expected_wh, "observed_wh": e.actual_wh, "excess_wh": e.excess_wh})
+    return len(fresh)
+
+
+async def scan_pending(rt: Runtime, batch: int = 50) -> int:
+    s = rt.settings
+    async with rt.db.session() as session, session.begin():
+        meter_ids = await repository.claim_scans(session, batch)
+        for meter_id in meter_ids:
+            await scan_meter(session, rt.outbox, meter_id, ratio=s.anomaly_ratio, floor_wh=s.anomaly_floor_wh,
+                             weeks=s.anomaly_weeks, lookback_days=s.anomaly_lookback_days)
+    return len(meter_ids)
+
+
+async def anomaly_worker(rt: Runtime) -> None:
+    while not rt.stop.is_set():
+        try:
+            n = await scan_pending(rt)
+        except Exception:
+            log.exception("anomaly scan failed")
+            n = 0
+        if n == 0:
+            try:
+                await asyncio.wait_for(rt.stop.wait(), rt.settings.anomaly_interval_seconds)
+            except TimeoutError:
+                pass

@@ -1,0 +1,86 @@
+"""Public consumption operations: euros, totals, comparison, contract declaration, summary, tariff uploads.
+The gateway authenticates, then forwards to the consumption service with a service token naming the account."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from gateway.auth import Admin, User
+from metro.contracts import (Comparison, ContractDeclaration, ContractView, Summary, TariffCatalogueVersion,
+                             ToDateTotals)
+from metro.errors import AppError, Forbidden, NotFound, error_responses
+
+router = APIRouter(prefix="/api/v1")
+MAX_TARIFF_CSV_BYTES = 2_000_000
+
+
+def services(request: Request):
+    return request.app.state.runtime.services
+
+
+@router.get("/meters/{meter_id}/comparison", response_model=Comparison, tags=["consumption"],
+            responses=error_responses(NotFound, AppError))
+async def comparison(meter_id: uuid.UUID, who: User, request: Request,
+                     start: Annotated[dt.date, Query(alias="from")],
+                     end: Annotated[dt.date, Query(alias="to", description="exclusive")]):
+    """This home beside similar homes over [from, to): median, the efficient 20 %, rank, per m² and per
+    occupant, and its own figure for the same period last year. Never shown for a group under 10 homes."""
+    return await services(request).json(
+        "consumption", "GET", f"/internal/meters/{meter_id}/comparison", principal=who.principal,
+        params={"from": start.isoformat(), "to": end.isoformat()})
+
+
+@router.get("/meters/{meter_id}/totals", response_model=ToDateTotals, tags=["consumption"],
+            responses=error_responses(NotFound))
+async def totals(meter_id: uuid.UUID, who: User, request: Request, as_of: dt.date | None = None):
+    """Month to date and year to date in kWh and euros up to `as_of` (default: the last day collected), with
+    a forecast for the whole month; `*_partial` says when days are missing."""
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    return await services(request).json("consumption", "GET", f"/internal/meters/{meter_id}/totals",
+                                        principal=who.principal, params=params)
+
+
+@router.get("/meters/{meter_id}/contract", response_model=ContractView, tags=["consumption"],
+            responses=error_responses(NotFound))
+async def get_contract(meter_id: uuid.UUID, who: User, request: Request):
+    return await services(request).json("consumption", "GET", f"/internal/meters/{meter_id}/contract",
+                                        principal=who.principal)
+
+
+@router.put("/meters/{meter_id}/contract", response_model=ContractView, tags=["consumption"],
+            responses=error_responses(NotFound, AppError))
+async def declare_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: User, request: Request):
+    """The resident's own contract (option, kVA, off-peak hours), used where the DSO gives none."""
+    return await services(request).json("consumption", "PUT", f"/internal/meters/{meter_id}/contract",
+                                        principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/me/summary", response_model=Summary, tags=["consumption"])
+async def summary(who: User, request: Request):
+    """Every meter's last 7 days, month to date in kWh and euros, forecast, comparison, and recent alerts."""
+    upstream = await services(request).send("consumption", "GET", "/internal/me/summary", principal=who.principal)
+    return Response(upstream.content, media_type="application/json")
+
+
+@router.put("/admin/tariffs/{energy}", response_model=TariffCatalogueVersion, tags=["admin"],
+            responses=error_responses(Forbidden, AppError),
+            openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
+                "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
+async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request,
+                         source: Annotated[str | None, Query(max_length=300)] = None):
+    """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version."""
+    body = await request.body()
+    if len(body) > MAX_TARIFF_CSV_BYTES:
+        raise AppError("the tariff file is too large", code="tariff_csv_too_large", status_code=413)
+    return await services(request).json(
+        "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
+        params={"source": source} if source else {}, headers={"content-type": "text/csv"})
+
+
+@router.get("/admin/tariffs/{energy}", response_model=list[TariffCatalogueVersion], tags=["admin"])
+async def tariff_versions(energy: Literal["electricity", "gas"], who: Admin, request: Request):
+    return await services(request).json("consumption", "GET", f"/internal/tariffs/{energy}",
+                                        principal=who.principal)

@@ -1,0 +1,62 @@
+"""Public routes served by the notify service: preferences, messages, in-app notifications, unsubscribe."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from gateway.auth import User
+from metro.contracts import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
+                             UnsubscribeResult)
+from metro.errors import AppError, NotFound, error_responses
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+
+
+def _notify(request: Request):
+    return request.app.state.runtime.services
+
+
+@router.get("/me/preferences", response_model=PreferencesView)
+async def get_preferences(who: User, request: Request):
+    return await _notify(request).json("notify", "GET", "/internal/preferences", principal=who.principal)
+
+
+@router.put("/me/preferences", response_model=PreferencesView, responses=error_responses(AppError))
+async def put_preferences(body: NotificationPreferences, who: User, request: Request):
+    return await _notify(request).json("notify", "PUT", "/internal/preferences", principal=who.principal,
+                                       json=body.model_dump(mode="json"))
+
+
+@router.post("/me/preferences/undo-unsubscribe", response_model=PreferencesView,
+             responses=error_responses(NotFound))
+async def undo_unsubscribe(who: User, request: Request):
+    """Restores the preferences as they were before the last one-click unsubscribe."""
+    return await _notify(request).json("notify", "POST", "/internal/preferences/undo-unsubscribe",
+                                       principal=who.principal)
+
+
+@router.get("/me/messages", response_model=list[MessageView])
+async def messages(who: User, request: Request):
+    return await _notify(request).json("notify", "GET", "/internal/messages", principal=who.principal)
+
+
+@router.get("/me/notifications", response_model=list[NotificationView])
+async def notifications(who: User, request: Request):
+    return await _notify(request).json("notify", "GET", "/internal/notifications", principal=who.principal)
+
+
+@router.post("/me/notifications/{notification_id}/read", response_model=NotificationView,
+             responses=error_responses(NotFound))
+async def read_notification(notification_id: uuid.UUID, who: User, request: Request):
+    return await _notify(request).json("notify", "POST", f"/internal/notifications/{notification_id}/read",
+                                       principal=who.principal)
+
+
+@router.api_route("/unsubscribe", methods=["GET", "POST"], response_model=UnsubscribeResult,
+                  responses=error_responses(AppError))
+async def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=500)], request: Request):
+    """One click from an e-mail, no login: the signed token says who and what. POST is RFC 8058's
+    List-Unsubscribe-Post, which mail clients send."""
+    return await _notify(request).json("notify", "POST", "/internal/unsubscribe", json={"token": token})

@@ -1,0 +1,12 @@
+"""Personal data held by the gateway (identity). Erased last, by the deletion saga itself."""
+from gateway.models import accounts, sessions, terms_acceptances
+from metro.personal_data import PersonalTable
+
+PERSONAL_DATA = [
+    PersonalTable(terms_acceptances, "proof of which terms of use were accepted and when",
+                  "until the account is deleted", account_column="account_id"),
+    PersonalTable(sessions, "keeping you logged in; script tokens you created", "until they expire or you log out",
+                  account_column="account_id", hidden=("token_hash", "csrf_token")),
+    PersonalTable(accounts, "logging in, and sending the alerts and reports you ask for",
+                  "until the account is deleted", account_column="id", hidden=("password_hash",)),
+]

@@ -1,0 +1,39 @@
+"""Serves the built SPA: hashed assets cached for a year, every other non-API path answers index.html."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse
+from starlette.staticfiles import StaticFiles
+
+from metro.errors import NotFound
+
+DEFAULT_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class _HashedAssets(StaticFiles):
+    async def get_response(self, path, scope):
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = IMMUTABLE
+        return response
+
+
+def mount_web(app: FastAPI, settings) -> None:
+    dist: Path = getattr(settings, "web_dist", None) or DEFAULT_DIST
+    if not (dist / "index.html").exists():
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", _HashedAssets(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str, request: Request):
+        if path.startswith(("api/", "health/", "metrics")):
+            raise NotFound("no such operation", code="not_found")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            # sw.js and the manifest must be revalidated so that a new release is picked up.
+            return FileResponse(candidate, headers={"cache-control": "no-cache"})
+        return FileResponse(dist / "index.html", headers={"cache-control": "no-cache"})

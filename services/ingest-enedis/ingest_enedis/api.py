@@ -1,0 +1,118 @@
+"""Internal routes: the DSO side of the consent pages (for the consent service), usage-point data, and
+collection administration. Every route takes a service token."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest_enedis import models, repository
+from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
+from ingest_enedis.service import Collector
+from metro.collection import CallFailed, CallStats, cycle_view, open_cycle
+from metro.db import get_session
+from metro.dso import Outcome
+from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
+from metro.service_auth import Caller, caller
+
+router = APIRouter(prefix="/internal", tags=["internal"])
+
+# Redirect parameters that are credentials, never kept as evidence.
+SECRET_PARAMS = {"code", "access_token", "refresh_token", "id_token"}
+
+
+class RedirectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, str]
+
+
+def _client(request: Request) -> DataConnectClient:
+    return request.app.state.runtime.extras["client"]
+
+
+async def _dso(request: Request, make_call) -> Any:
+    """One call on behalf of the consent service, under the same quota as collection."""
+    rt = request.app.state.runtime
+    try:
+        return await Collector(rt, rt.extras["client"], rt.extras["bucket"], "api").call(CallStats(), make_call)
+    except CallFailed as failed:
+        error = failed.error
+        if error.outcome is Outcome.consent_revoked:
+            raise Forbidden("Enedis holds no consent for this usage point", code="dso_consent_missing") from None
+        if error.outcome is Outcome.no_data:
+            raise NotFound("Enedis knows nothing for this usage point", code="usage_point_not_found") from None
+        if error.outcome is Outcome.bad_request:
+            raise Unprocessable(str(error), code="invalid_prm" if error.code == "invalid_prm" else "dso_bad_request") \
+                from None
+        if error.outcome is Outcome.quota_exceeded:
+            raise TooManyRequests("Enedis quota reached, try again later", code="dso_quota_exceeded",
+                                  headers={"retry-after": str(int(error.retry_after or 60))}) from None
+        raise UpstreamError("Enedis Data Connect is unavailable", code="dso_unavailable") from None
+
+
+@router.get("/consent/authorize-url", responses=error_responses(Unprocessable))
+async def authorize_url(request: Request, state: str = Query(..., min_length=1, max_length=100),
+                        duration: str = Query("P3Y", pattern=r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$"),
+                        _: Caller = Depends(caller)) -> dict[str, str]:
+    return {"url": _client(request).authorize_url(state, duration)}
+
+
+@router.post("/consent/redirect", responses=error_responses(AppError, Forbidden, UpstreamError))
+async def consent_redirect(request: Request, body: RedirectIn, _: Caller = Depends(caller)) -> dict[str, Any]:
+    redirect = parse_consent_redirect(body.params)
+    if redirect.error in ("access_denied", "consent_refused"):
+        raise AppError(redirect.error_description or redirect.error, code="consent_refused", status_code=409)
+    if redirect.error is not None or not redirect.granted:
+        raise AppError(f"not a Data Connect consent redirect ({redirect.error or 'no usage point'})",
+                       code="bad_redirect")
+    evidence = {"params": {k: v for k, v in body.params.items() if k not in SECRET_PARAMS},
+                "received_at": dt.datetime.now(dt.UTC).isoformat()}
+    if redirect.prms:
+        return {"usage_point_ids": list(redirect.prms), "generation": "v1", "evidence": evidence}
+    try:
+        prms = await _dso(request, lambda: _client(request).exchange_autorisation(redirect.autorisation_id))
+    except (Forbidden, NotFound, Unprocessable):
+        raise AppError("the autorisation_id is unknown to Enedis", code="bad_redirect") from None
+    if not prms:
+        raise AppError("the autorisation_id names no usage point", code="bad_redirect")
+    evidence["usage_point_ids"] = prms
+    return {"usage_point_ids": prms, "generation": "v2", "evidence": evidence}
+
+
+@router.get("/usage-points/{prm}/address", responses=error_responses(Forbidden, NotFound, UpstreamError))
+async def usage_point_address(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
+    address = await _dso(request, lambda: _client(request).address(prm))
+    return {k: address.get(k) for k in ("street", "postal_code", "insee_code", "city")}
+
+
+@router.get("/usage-points/{prm}/contract", responses=error_responses(Forbidden, NotFound, UpstreamError))
+async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
+    contract = await _dso(request, lambda: _client(request).contract(prm))
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
+
+
+@router.post("/collections/run", status_code=202)
+async def run_collection(request: Request, session: AsyncSession = Depends(get_session),
+                         _: Caller = Depends(caller)) -> dict[str, Any]:
+    """Every active meter becomes due now; replicas start at once and the call returns at once."""
+    due = await repository.make_all_due(session)
+    cycle_id = await open_cycle(session, models.cycles, CAPABILITIES.dso, trigger="manual")
+    request.app.state.runtime.extras["wake"].set()
+    return {"cycle_id": str(cycle_id), "meters_due": due}
+
+
+@router.get("/collections")
+async def collections(request: Request, session: AsyncSession = Depends(get_session),
+                      _: Caller = Depends(caller)) -> dict[str, Any]:
+    r = await repository.report(session)
+    last = cycle_view(r["last_cycle"])
+    return {"dso": CAPABILITIES.dso, "last_cycle": last, "outcomes": last["outcomes"] if last else {},
+            "meters_collected": r["meters_collected"], "meters_active": r["meters_active"],
+            "quota_used": await request.app.state.runtime.extras["bucket"].usage(),
+            "failures": r["failures"],
+            "capabilities": {"publication_time": CAPABILITIES.publication_time.isoformat(),
+                             "lag_days": [CAPABILITIES.lag_days_min, CAPABILITIES.lag_days_max],
+                             "history_days": CAPABILITIES.history_days}}

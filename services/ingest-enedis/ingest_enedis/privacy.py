@@ -1,0 +1,16 @@
+"""Personal data held by ingest-enedis: what is collected for which meter (walked by export and erasure)."""
+from __future__ import annotations
+
+from ingest_enedis import models
+from metro.personal_data import PersonalTable
+
+PERSONAL_DATA: list[PersonalTable] = [
+    PersonalTable(models.raw_payloads, purpose="the DSO's answers as received, to replay a parser fix",
+                  retention="raw_retention_days (90 days by default)", meter_column="meter_id",
+                  hidden=("body",)),
+    PersonalTable(models.collected_ranges, purpose="which days were already collected, to ask only the missing ones",
+                  retention="while the consent is active, erased with the account", meter_column="meter_id"),
+    PersonalTable(models.cursors, purpose="collection state per meter under consent (usage point, consent period)",
+                  retention="while the consent is active, erased with the account", meter_column="meter_id",
+                  account_column="account_id"),
+]

@@ -1,0 +1,86 @@
+"""The SGE SFTP drop, seen from the platform: list, fetch, remove. Public-key auth (asyncssh)."""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Protocol
+
+import asyncssh
+
+from metro.dso import Transient
+
+
+@dataclass(frozen=True)
+class DropEntry:
+    name: str
+    size: int
+    mtime: int
+
+
+class Drop(Protocol):
+    async def list(self) -> list[DropEntry]: ...
+    async def fetch(self, name: str) -> bytes: ...
+    async def remove(self, entry: DropEntry) -> bool: ...
+
+
+class SftpDrop:
+    """One SSH connection per collection cycle; use as an async context manager."""
+
+    def __init__(self, host: str, port: int, username: str, key_path: str | None, directory: str,
+                 known_hosts: str | None = None, timeout: float = 30):
+        self._args = dict(host=host, port=port, username=username, known_hosts=known_hosts,
+                          client_keys=[key_path] if key_path else None, connect_timeout=timeout)
+        self.directory = directory
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+
+    async def __aenter__(self) -> "SftpDrop":
+        try:
+            self._conn = await asyncssh.connect(**self._args)
+            self._sftp = await self._conn.start_sftp_client()
+        except (OSError, asyncssh.Error) as exc:
+            await self.__aexit__(None, None, None)
+            raise Transient(f"SGE drop unreachable: {exc}", code="sftp_unavailable") from exc
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._sftp:
+            self._sftp.exit()
+        if self._conn:
+            self._conn.close()
+            await self._conn.wait_closed()
+
+    def _path(self, name: str) -> str:
+        return posixpath.join(self.directory, name)
+
+    async def list(self) -> list[DropEntry]:
+        assert self._sftp
+        try:
+            entries = await self._sftp.readdir(self.directory)
+        except (OSError, asyncssh.Error) as exc:
+            raise Transient(f"cannot list {self.directory}: {exc}", code="sftp_list_failed") from exc
+        return [DropEntry(str(e.filename), int(e.attrs.size or 0), int(e.attrs.mtime or 0)) for e in entries
+                if e.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR and not str(e.filename).startswith(".")]
+
+    async def fetch(self, name: str) -> bytes:
+        assert self._sftp
+        try:
+            async with self._sftp.open(self._path(name), "rb") as f:
+                return await f.read()
+        except (OSError, asyncssh.Error) as exc:
+            raise Transient(f"cannot read {name}: {exc}", code="sftp_read_failed") from exc
+
+    async def remove(self, entry: DropEntry) -> bool:
+        """Removes the file as it was listed; a file replaced since (a republication) stays for next time."""
+        assert self._sftp
+        path = self._path(entry.name)
+        try:
+            attrs = await self._sftp.stat(path)
+            if int(attrs.size or 0) != entry.size or int(attrs.mtime or 0) != entry.mtime:
+                return False
+            await self._sftp.remove(path)
+            return True
+        except asyncssh.SFTPNoSuchFile:
+            return False
+        except (OSError, asyncssh.Error) as exc:
+            raise Transient(f"cannot remove {entry.name}: {exc}", code="sftp_remove_failed") from exc

@@ -1,0 +1,170 @@
+"""Decisions of the ingest-sge service: which files to import, what to publish, which consents end."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest_sge import repository
+from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, KeyRing, Limits, Reading, daily_energy, decrypt,
+                             open_xml, parse_file_name, parse_r151)
+from metro.events import Events
+from metro.outbox import Outbox
+
+log = logging.getLogger(__name__)
+PARIS = ZoneInfo("Europe/Paris")
+SOURCE = "enedis.sge"
+MAX_DAYS_PER_EVENT = 366
+
+
+@dataclass
+class DropFile:
+    name: str
+    size: int
+    data: bytes | None  # None: too large to fetch, judged on its size
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    status: str  # imported | quarantined | ignored | already_done
+    reason: str | None = None
+    detail: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def view(self) -> dict:
+        out = {"name": self.name, "status": self.status, "counts": self.counts}
+        if self.reason:
+            out |= {"reason": self.reason, "detail": self.detail}
+        return out
+
+
+def file_order(name: str) -> tuple:
+    """Oldest publication first, so a PRM's indexes arrive in day order; unparsable names last."""
+    try:
+        f: FileName = parse_file_name(name)
+        return (0, f.created, f.abonnement, f.sequence, f.x, name)
+    except BadFile:
+        return (1, dt.datetime.max, "", 0, 0, name)
+
+
+def _read(name: str, data: bytes, keys: KeyRing, limits: Limits) -> tuple[bytes, list[Reading]]:
+    zip_bytes = decrypt(name, data, keys, limits)
+    return zip_bytes, list(parse_r151(open_xml(zip_bytes, limits)))
+
+
+def _in_consent(sub: sa.Row, day: dt.date) -> bool:
+    if sub.history_from and day < sub.history_from:
+        return False
+    return not (sub.expires_at and day >= sub.expires_at.astimezone(PARIS).date())
+
+
+async def import_files(session: AsyncSession, outbox: Outbox, batch: list[DropFile], keys: KeyRing,
+                       limits: Limits) -> list[FileOutcome]:
+    """Imports a batch of drop files in the caller's transaction: file rows, raw copies, index states and
+    one readings.collected per meter for the whole batch. A bad file is quarantined and the rest go on."""
+    outcomes: list[FileOutcome] = []
+    known = await repository.known_files(session, [f.name for f in batch])
+    subs = await repository.active_subscriptions(session)
+    states = await repository.index_states(session, subs)
+    changed: dict = {}
+    to_publish: dict[uuid.UUID, dict[dt.date, DailyEnergy]] = {}
+    for f in sorted(batch, key=lambda f: file_order(f.name)):
+        if f.data is None:
+            key = f"unfetched:size={f.size}"
+            if (f.name, key) not in known:
+                await repository.add_file(session, name=f.name, sha256=key, size=f.size, status="quarantined",
+                                          reason="too_large",
+                                          detail=f"{f.size} bytes on the drop, limit {limits.max_file_bytes}")
+                known.add((f.name, key))
+                outcomes.append(FileOutcome(f.name, "quarantined", "too_large"))
+            continue
+        sha = hashlib.sha256(f.data).hexdigest()
+        if (f.name, sha) in known:
+            outcomes.append(FileOutcome(f.name, "already_done"))
+            continue
+        known.add((f.name, sha))
+        try:
+            parse_file_name(f.name)
+            zip_bytes, readings = await asyncio.to_thread(_read, f.name, f.data, keys, limits)
+        except BadFile as exc:
+            if exc.reason == "not_r151_name":
+                await repository.add_file(session, name=f.name, sha256=sha, size=f.size, status="ignored",
+                                          reason=exc.reason)
+                outcomes.append(FileOutcome(f.name, "ignored", exc.reason))
+                continue
+            await repository.add_file(session, name=f.name, sha256=sha, size=f.size, status="quarantined",
+                                      reason=exc.reason, detail=exc.detail[:500], raw=f.data)
+            outcomes.append(FileOutcome(f.name, "quarantined", exc.reason, exc.detail[:500]))
+            continue
+        except Exception as exc:  # a parser bug must not hold back the files after this one
+            log.exception("unexpected error reading an SGE file", extra={"file": f.name})
+            await repository.add_file(session, name=f.name, sha256=sha, size=f.size, status="quarantined",
+                                      reason="reader_error", detail=repr(exc)[:500], raw=f.data)
+            outcomes.append(FileOutcome(f.name, "quarantined", "reader_error", repr(exc)[:500]))
+            continue
+        counts: Counter[str] = Counter(readings=len(readings))
+        subscribed = [r for r in readings if r.prm in subs]
+        counts["unsubscribed"] = len(readings) - len(subscribed)
+        energy = daily_energy(subscribed, states)
+        states.update(energy.states)
+        changed.update(energy.states)
+        counts["already_known"] = len(energy.ignored)
+        for d in energy.days:
+            sub = subs[d.prm]
+            if d.energy_wh is None:
+                counts[d.quality] += 1
+            elif not _in_consent(sub, d.day):
+                counts["outside_consent"] += 1
+            else:
+                to_publish.setdefault(sub.meter_id, {})[d.day] = d
+                counts["published"] += 1
+        await repository.add_file(session, name=f.name, sha256=sha, size=f.size, status="imported",
+                                  counts=dict(counts), raw=zip_bytes, raw_kind="zip")
+        outcomes.append(FileOutcome(f.name, "imported", counts=dict(counts)))
+    await repository.save_index_states(session, changed, {p: s.meter_id for p, s in subs.items()})
+    await outbox.add_many(session, readings_events(to_publish))
+    return outcomes
+
+
+def readings_events(by_meter: dict[uuid.UUID, dict[dt.date, DailyEnergy]]) -> list[tuple[str, dict]]:
+    events = []
+    for meter_id, days in by_meter.items():
+        ordered = [days[d] for d in sorted(days)]
+        for i in range(0, len(ordered), MAX_DAYS_PER_EVENT):
+            readings = []
+            for d in ordered[i:i + MAX_DAYS_PER_EVENT]:
+                r = {"day": d.day.isoformat(), "wh": d.energy_wh, "quality": d.quality}
+                if d.max_power_va is not None:
+                    r["extra"] = {"max_power_va": d.max_power_va}
+                readings.append(r)
+            events.append((Events.readings_collected, {"meter_id": str(meter_id), "source": SOURCE,
+                                                       "unit": "Wh", "readings": readings}))
+    return events
+
+
+async def expire_subscriptions(session: AsyncSession, outbox: Outbox, now: dt.datetime) -> int:
+    """A consent past its end stops collection here and is reported to consent, once."""
+    expired = await repository.expire_due(session, now)
+    await outbox.add_many(session, [(Events.consent_revoked, {
+        "consent_id": str(s.consent_id), "meter_id": str(s.meter_id),
+        "account_id": str(s.account_id) if s.account_id else None, "dso": "enedis", "channel": "sge",
+        "identifier": s.prm, "reason": "expired", "dso_reference": s.dso_reference}) for s in expired])
+    return len(expired)
+
+
+def summarize(outcomes: list[FileOutcome]) -> dict:
+    status = Counter(o.status for o in outcomes)
+    readings: Counter[str] = Counter()
+    for o in outcomes:
+        readings.update(o.counts)
+    return {"files": dict(status), "readings": dict(readings),
+            "quarantined": [{"name": o.name, "reason": o.reason} for o in outcomes if o.status == "quarantined"]}

@@ -1,0 +1,143 @@
+"""The collection cycle: expire consents, take new files from the drop, import, then clean the drop."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ingest_sge import r151, repository, service
+from ingest_sge.drop import Drop, DropEntry, SftpDrop
+from metro.app import Runtime
+from metro.dso import DsoError, Outcome
+
+log = logging.getLogger(__name__)
+# pg advisory lock id: one collection cycle at a time across replicas.
+CYCLE_LOCK = 0x5_6E_151
+
+
+def keyring_from(settings) -> tuple[r151.KeyRing, str | None]:
+    aes = tuple(bytes.fromhex(k.strip()) for k in settings.aes_keys.split(",") if k.strip())
+    gpg, home = None, None
+    if settings.pgp_private_key_path:
+        import gnupg
+
+        home = tempfile.mkdtemp(prefix="ingest-sge-gpg-")
+        gpg = gnupg.GPG(gnupghome=home)
+        imported = gpg.import_keys(Path(settings.pgp_private_key_path).read_text(),
+                                   passphrase=settings.pgp_passphrase or None)
+        if not imported.fingerprints:
+            raise RuntimeError(f"no OpenPGP key in {settings.pgp_private_key_path}")
+    return r151.KeyRing(aes_keys=aes, gpg=gpg, gpg_passphrase=settings.pgp_passphrase or None), home
+
+
+def limits_from(settings) -> r151.Limits:
+    return r151.Limits(max_file_bytes=settings.max_file_bytes,
+                       max_uncompressed_bytes=settings.max_uncompressed_bytes)
+
+
+def drop_from(settings) -> SftpDrop:
+    return SftpDrop(settings.sftp_host, settings.sftp_port, settings.sftp_username, settings.sftp_key_path,
+                    settings.sftp_dir, known_hosts=settings.sftp_known_hosts, timeout=settings.sftp_timeout_s)
+
+
+async def open_keyring(rt: Runtime) -> None:
+    rt.extras["keys"], rt.extras["gpg_home"] = await asyncio.to_thread(keyring_from, rt.settings)
+    rt.extras["cycle_lock"] = asyncio.Lock()
+
+
+async def close_keyring(rt: Runtime) -> None:
+    home = rt.extras.get("gpg_home")
+    if home:
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def is_candidate(name: str) -> bool:
+    # Other fluxes (R50, R171, *_svc.xml companions) may share the folder: they are not ours to take.
+    return "_R151_" in name
+
+
+async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limits, *,
+                  files_per_transaction: int, raw_retention_days: int) -> dict:
+    """One pass over the drop; each batch of files commits before its files leave the drop."""
+    report: dict = {"files": {}, "readings": {}, "quarantined": [], "removed": 0, "skipped": 0}
+    now = dt.datetime.now(dt.UTC)
+    async with db.session() as session, session.begin():
+        report["expired_subscriptions"] = await service.expire_subscriptions(session, outbox, now)
+    entries = await drop.list()
+    candidates = sorted((e for e in entries if is_candidate(e.name)), key=lambda e: service.file_order(e.name))
+    report["skipped"] = len(entries) - len(candidates)
+    for i in range(0, len(candidates), files_per_transaction):
+        chunk: list[DropEntry] = candidates[i:i + files_per_transaction]
+        batch = [service.DropFile(e.name, e.size, None if e.size > limits.max_file_bytes else await drop.fetch(e.name))
+                 for e in chunk]
+        async with db.session() as session, session.begin():
+            outcomes = await service.import_files(session, outbox, batch, keys, limits)
+        by_name = {e.name: e for e in chunk}
+        for o in outcomes:
+            unfetched = by_name[o.name].size > limits.max_file_bytes
+            if o.status in ("imported", "quarantined", "already_done") and not unfetched:
+                report["removed"] += await drop.remove(by_name[o.name])
+        summary = service.summarize(outcomes)
+        for key in ("files", "readings"):
+            for k, v in summary[key].items():
+                report[key][k] = report[key].get(k, 0) + v
+        report["quarantined"] += summary["quarantined"]
+    async with db.session() as session, session.begin():
+        report["raw_purged"] = await repository.purge_raw(session, now - dt.timedelta(days=raw_retention_days))
+    return report
+
+
+async def run_cycle(rt: Runtime, trigger: str) -> dict:
+    async with rt.extras["cycle_lock"]:
+        async with rt.db.engine.connect() as guard:
+            if not await guard.scalar(sa.select(sa.func.pg_try_advisory_lock(CYCLE_LOCK))):
+                return {"trigger": trigger, "outcome": "busy", "detail": "another replica is collecting"}
+            try:
+                return await _cycle(rt, trigger)
+            finally:
+                await guard.execute(sa.select(sa.func.pg_advisory_unlock(CYCLE_LOCK)))
+                await guard.commit()
+
+
+async def _cycle(rt: Runtime, trigger: str) -> dict:
+    s = rt.settings
+    started = dt.datetime.now(dt.UTC)
+    outcome, report = Outcome.ok.value, {}
+    try:
+        async with drop_from(s) as drop:
+            report = await collect(rt.db, rt.outbox, drop, rt.extras["keys"], limits_from(s),
+                                   files_per_transaction=s.files_per_transaction,
+                                   raw_retention_days=s.raw_retention_days)
+    except DsoError as exc:
+        outcome = exc.outcome.value
+        report["error"] = {"code": exc.code, "detail": str(exc)[:500]}
+        log.warning("SGE collection failed", extra={"code": exc.code, "error": str(exc)[:300]})
+    finished = dt.datetime.now(dt.UTC)
+    report = {"trigger": trigger, "outcome": outcome, "started_at": started.isoformat(),
+              "finished_at": finished.isoformat(), **report}
+    async with rt.db.session() as session, session.begin():
+        await repository.add_cycle(session, trigger=trigger, outcome=outcome, started_at=started,
+                                   finished_at=finished, report=report)
+    log.info("SGE collection cycle", extra={"trigger": trigger, "outcome": outcome,
+                                             "files": report.get("files"), "readings": report.get("readings")})
+    return report
+
+
+async def poll(rt: Runtime) -> None:
+    while not rt.stop.is_set():
+        try:
+            await asyncio.wait_for(rt.stop.wait(), rt.settings.poll_interval_s)
+            return
+        except TimeoutError:
+            pass
+        try:
+            await run_cycle(rt, "poll")
+        except Exception:
+            log.exception("SGE collection cycle crashed")

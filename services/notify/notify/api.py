@@ -1,0 +1,72 @@
+"""Internal routes of the notify service (called by the gateway with a service token)."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.contracts import MessageView, NotificationPreferences, NotificationView, PreferencesView, UnsubscribeResult
+from metro.db import get_session
+from metro.errors import NotFound
+from metro.service_auth import Caller, acting_account, caller
+from notify import repository, service
+
+router = APIRouter(prefix="/internal")
+Account = Annotated[uuid.UUID, Depends(acting_account)]
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+UNSUBSCRIBED = {
+    "reports": {"fr": "Vous ne recevrez plus les bilans par e-mail.", "en": "You will no longer receive reports by e-mail."},
+    "anomaly": {"fr": "Vous ne recevrez plus les alertes de consommation inhabituelle par e-mail.",
+                "en": "You will no longer receive unusual-consumption alerts by e-mail."},
+    "threshold": {"fr": "Vous ne recevrez plus les alertes de seuil par e-mail.",
+                  "en": "You will no longer receive threshold alerts by e-mail."},
+    "consent": {"fr": "Vous ne recevrez plus les rappels de consentement par e-mail.",
+                "en": "You will no longer receive consent reminders by e-mail."},
+}
+
+
+class UnsubscribeRequest(BaseModel):
+    token: str
+
+
+@router.get("/preferences", response_model=PreferencesView)
+async def get_preferences(account: Account, session: Session):
+    return await service.get_preferences(session, account)
+
+
+@router.put("/preferences", response_model=PreferencesView)
+async def put_preferences(body: NotificationPreferences, account: Account, session: Session):
+    return await service.put_preferences(session, account, body)
+
+
+@router.post("/preferences/undo-unsubscribe", response_model=PreferencesView)
+async def undo_unsubscribe(account: Account, session: Session):
+    return await service.undo_unsubscribe(session, account)
+
+
+@router.get("/messages", response_model=list[MessageView])
+async def messages(account: Account, session: Session):
+    return [MessageView.model_validate(r._mapping) for r in await repository.list_messages(session, account)]
+
+
+@router.get("/notifications", response_model=list[NotificationView])
+async def notifications(account: Account, session: Session):
+    return [NotificationView.model_validate(r._mapping) for r in await repository.list_notifications(session, account)]
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationView)
+async def read(notification_id: uuid.UUID, account: Account, session: Session):
+    row = await repository.mark_read(session, account, notification_id)
+    if row is None:
+        raise NotFound("no such notification", code="notification_not_found")
+    return NotificationView.model_validate(row._mapping)
+
+
+@router.post("/unsubscribe", response_model=UnsubscribeResult)
+async def unsubscribe(body: UnsubscribeRequest, _: Annotated[Caller, Depends(caller)], session: Session):
+    scope, lang = await service.unsubscribe(session, body.token)
+    return UnsubscribeResult(scope=scope, detail=UNSUBSCRIBED[scope][lang])

@@ -1,0 +1,168 @@
+"""Words and number formats of the e-mails, in French and English."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+LANGUAGES = ("fr", "en")
+ENERGY = {
+    "fr": {"electricity": "Électricité", "gas": "Gaz", "heat": "Chaleur (réseau)", "water": "Eau"},
+    "en": {"electricity": "Electricity", "gas": "Gas", "heat": "District heating", "water": "Water"},
+}
+MONTHS = {
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+
+TEXT = {
+    "fr": {
+        "greeting": "Bonjour,",
+        "signature": "L'équipe MétroEnergies",
+        "unsubscribe": "Ne plus recevoir ces e-mails",
+        "unsubscribe_note": "Vous pouvez annuler ce désabonnement à tout moment dans l'application.",
+        "report_subject_monthly": "Votre bilan énergie de {period}",
+        "report_subject_weekly": "Votre bilan énergie de la semaine du {period}",
+        "report_intro": "Voici votre consommation pour la période du {start} au {end}.",
+        "total": "Total",
+        "energy": "Énergie",
+        "consumption": "Consommation",
+        "cost": "Coût",
+        "vs_last_year": "Par rapport à l'an dernier",
+        "vs_peers": "Par rapport aux logements similaires",
+        "no_comparison": "pas de comparaison possible",
+        "peer_sentence": "{pct} par rapport à la médiane de {n} logements similaires (rang {rank} sur {n})",
+        "missing_days": "{n} jour(s) sans données dans la période",
+        "chart_alt": "Consommation journalière de la période",
+        "action_title": "Une action pour le mois prochain",
+        "see_more": "Voir le détail dans l'application",
+        "anomaly_subject": "Consommation inhabituelle détectée",
+        "anomaly_body": "Entre le {start} et le {end}, votre compteur a consommé {observed} alors que "
+                        "{expected} étaient attendus, soit {excess} de plus que d'habitude.",
+        "anomaly_hint": "Un appareil resté allumé, un chauffage d'appoint ou une fuite peuvent l'expliquer.",
+        "threshold_subject": "Votre seuil mensuel risque d'être dépassé",
+        "threshold_body": "D'après la consommation de {month} jusqu'ici, votre compteur {energy} devrait "
+                          "atteindre {forecast} ce mois-ci, au-delà du seuil de {threshold} que vous avez fixé.",
+        "expiring_subject": "Votre consentement expire dans {days} jours",
+        "expiring_body": "Le consentement qui nous permet de collecter les données de votre compteur expire "
+                         "le {date}. Renouvelez-le pour continuer à suivre votre consommation :",
+        "revoked_subject": "La collecte de votre compteur est interrompue",
+        "revoked_body_dso": "Le gestionnaire de réseau nous indique que votre consentement n'est plus valide. "
+                            "La collecte est interrompue ; vous pouvez le renouveler ici :",
+        "revoked_body_supply_ended": "Le contrat de fourniture de ce compteur a pris fin, la collecte est "
+                                     "interrompue. Si vous avez un nouveau contrat, renouvelez votre "
+                                     "consentement ici :",
+        "renew": "Renouveler le consentement",
+    },
+    "en": {
+        "greeting": "Hello,",
+        "signature": "The MétroEnergies team",
+        "unsubscribe": "Stop receiving these e-mails",
+        "unsubscribe_note": "You can undo this at any time in the app.",
+        "report_subject_monthly": "Your energy report for {period}",
+        "report_subject_weekly": "Your energy report for the week of {period}",
+        "report_intro": "Here is your consumption from {start} to {end}.",
+        "total": "Total",
+        "energy": "Energy",
+        "consumption": "Consumption",
+        "cost": "Cost",
+        "vs_last_year": "Compared with last year",
+        "vs_peers": "Compared with similar homes",
+        "no_comparison": "no comparison available",
+        "peer_sentence": "{pct} against the median of {n} similar homes (rank {rank} of {n})",
+        "missing_days": "{n} day(s) without data in the period",
+        "chart_alt": "Daily consumption over the period",
+        "action_title": "One action for next month",
+        "see_more": "See the details in the app",
+        "anomaly_subject": "Unusual consumption detected",
+        "anomaly_body": "Between {start} and {end}, your meter used {observed} where {expected} was expected: "
+                        "{excess} more than usual.",
+        "anomaly_hint": "An appliance left on, an extra heater or a leak may explain it.",
+        "threshold_subject": "Your monthly threshold may be exceeded",
+        "threshold_body": "Based on {month} so far, your {energy} meter should reach {forecast} this month, "
+                          "above the {threshold} threshold you set.",
+        "expiring_subject": "Your consent expires in {days} days",
+        "expiring_body": "The consent that lets us collect your meter's data expires on {date}. Renew it to "
+                         "keep following your consumption:",
+        "revoked_subject": "Collection from your meter has stopped",
+        "revoked_body_dso": "The network operator tells us that your consent is no longer valid. Collection "
+                            "has stopped; you can renew it here:",
+        "revoked_body_supply_ended": "The supply contract of this meter has ended and collection has stopped. "
+                                     "If you have a new contract, renew your consent here:",
+        "renew": "Renew the consent",
+    },
+}
+
+ACTIONS = {
+    "heating_setpoint": {
+        "fr": "Baissez le chauffage de 1 °C : environ 7 % d'économie sur le chauffage.",
+        "en": "Lower the heating by 1 °C: about 7 % less heating energy.",
+    },
+    "standby": {
+        "fr": "Éteignez les appareils en veille la nuit avec une multiprise à interrupteur.",
+        "en": "Switch off appliances on standby at night with a switched power strip.",
+    },
+    "check_increase": {
+        "fr": "Votre consommation augmente : vérifiez les réglages du chauffe-eau et du chauffage.",
+        "en": "Your consumption is rising: check the settings of the water heater and the heating.",
+    },
+    "keep_going": {
+        "fr": "Vous faites partie des logements les plus sobres : continuez ainsi et partagez vos gestes.",
+        "en": "Your home is among the most efficient: keep it up and share what works.",
+    },
+}
+
+
+def language(value: str | None) -> str:
+    return value if value in LANGUAGES else "fr"
+
+
+def _group(number: str, sep: str) -> str:
+    head, _, tail = number.partition(".")
+    neg = head.startswith("-")
+    head = head.lstrip("-")
+    parts = []
+    while len(head) > 3:
+        parts.insert(0, head[-3:])
+        head = head[:-3]
+    parts.insert(0, head)
+    return ("-" if neg else "") + sep.join(parts) + ("." + tail if tail else "")
+
+
+def decimal_text(value: Decimal, places: int, lang: str) -> str:
+    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if lang == "fr":
+        return _group(f"{q:f}", "\u202f").replace(".", ",")
+    return _group(f"{q:f}", ",")
+
+
+def kwh(wh: int | float | None, lang: str) -> str:
+    if wh is None:
+        return "–"
+    return f"{decimal_text(Decimal(int(wh)) / 1000, 1, lang)} kWh"
+
+
+def eur(value: Decimal | str | float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    amount = decimal_text(Decimal(str(value)), 2, lang)
+    return f"{amount} €" if lang == "fr" else f"€{amount}"
+
+
+def percent_change(now: int | float | None, before: int | float | None, lang: str) -> str | None:
+    if now is None or not before:
+        return None
+    change = (Decimal(int(now)) - Decimal(int(before))) * 100 / Decimal(int(before))
+    text = decimal_text(change, 0, lang)
+    return ("+" if change > 0 and not text.startswith("+") else "") + text + (" %" if lang == "fr" else "%")
+
+
+def date_text(day: dt.date, lang: str) -> str:
+    if lang == "fr":
+        return f"{day.day} {MONTHS['fr'][day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS['en'][day.month - 1]} {day.year}"
+
+
+def month_text(day: dt.date, lang: str) -> str:
+    return f"{MONTHS[lang][day.month - 1]} {day.year}"

@@ -1,0 +1,142 @@
+"""Every SQL statement of the notify service."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.models import messages, notifications, preferences, recipients, report_runs
+
+
+async def upsert_recipient(session: AsyncSession, account_id: uuid.UUID, email: str, language: str) -> None:
+    stmt = insert(recipients).values(account_id=account_id, email=email, language=language)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[recipients.c.account_id],
+        set_={"email": stmt.excluded.email, "language": stmt.excluded.language, "updated_at": sa.func.now()}))
+
+
+async def recipient(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(recipients).where(recipients.c.account_id == account_id))).first()
+
+
+async def preferences_row(session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False) -> sa.Row | None:
+    stmt = sa.select(preferences).where(preferences.c.account_id == account_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def save_preferences(session: AsyncSession, account_id: uuid.UUID, settings: dict, *,
+                           unsubscribed_at: dt.datetime | None = None, scope: str | None = None,
+                           before: dict | None = None) -> None:
+    values = {"settings": settings, "unsubscribed_at": unsubscribed_at, "unsubscribed_scope": scope,
+              "before_unsubscribe": before, "updated_at": sa.func.now()}
+    stmt = insert(preferences).values(account_id=account_id, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[preferences.c.account_id], set_=values))
+
+
+async def audience(session: AsyncSession, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple]:
+    """account → (email or None, recipient language or None, preference settings or None)."""
+    rows = (await session.execute(
+        sa.select(recipients.c.account_id, recipients.c.email, recipients.c.language, preferences.c.settings)
+        .select_from(recipients.outerjoin(preferences, preferences.c.account_id == recipients.c.account_id))
+        .where(recipients.c.account_id.in_(account_ids)))).all()
+    return {r.account_id: (r.email, r.language, r.settings) for r in rows}
+
+
+async def insert_message(session: AsyncSession, values: dict) -> bool:
+    """False when a message with the same dedup key exists: nothing is recorded twice."""
+    stmt = insert(messages).values(**values).on_conflict_do_nothing(index_elements=[messages.c.dedup_key])
+    return (await session.execute(stmt.returning(messages.c.id))).first() is not None
+
+
+async def insert_notification(session: AsyncSession, values: dict) -> bool:
+    stmt = insert(notifications).values(**values).on_conflict_do_nothing(index_elements=[notifications.c.dedup_key])
+    return (await session.execute(stmt.returning(notifications.c.id))).first() is not None
+
+
+async def existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set((await session.execute(sa.select(messages.c.dedup_key)
+                                      .where(messages.c.dedup_key.in_(keys)))).scalars())
+
+
+async def list_messages(session: AsyncSession, account_id: uuid.UUID, limit: int = 200) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(messages).where(messages.c.account_id == account_id)
+        .order_by(messages.c.created_at.desc()).limit(limit))).all())
+
+
+async def list_notifications(session: AsyncSession, account_id: uuid.UUID, limit: int = 200) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(notifications).where(notifications.c.account_id == account_id)
+        .order_by(notifications.c.created_at.desc()).limit(limit))).all())
+
+
+async def mark_read(session: AsyncSession, account_id: uuid.UUID, notification_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(
+        sa.update(notifications)
+        .where(notifications.c.id == notification_id, notifications.c.account_id == account_id)
+        .values(read_at=sa.func.coalesce(notifications.c.read_at, sa.func.now()))
+        .returning(notifications))).first()
+
+
+async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> list[sa.Row]:
+    """Pending rows that are due, and `sending` rows whose lease ran out (their sender died)."""
+    m = messages
+    now = sa.func.now()
+    due = (sa.select(m.c.id)
+           .where(sa.or_(sa.and_(m.c.status == "pending", m.c.next_attempt_at <= now),
+                         sa.and_(m.c.status == "sending", m.c.lease_until < now)))
+           .order_by(m.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    return list((await session.execute(
+        sa.update(m).where(m.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", attempts=m.c.attempts + 1,
+                lease_until=now + dt.timedelta(seconds=lease_seconds))
+        .returning(m))).all())
+
+
+async def addresses(session: AsyncSession, account_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = (await session.execute(sa.select(recipients.c.account_id, recipients.c.email)
+                                  .where(recipients.c.account_id.in_(list(account_ids))))).all()
+    return {r.account_id: r.email for r in rows}
+
+
+async def settle(session: AsyncSession, sent: list[dict], retry: list[dict], failed: list[dict]) -> None:
+    """Each list holds {"mid", ...}: sent {"to"}, retry {"error", "at"}, failed {"error"}."""
+    m = messages
+    conn = await session.connection()
+    if sent:
+        await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
+            status="sent", sent_at=sa.func.now(), to_address=sa.bindparam("to"), lease_until=None,
+            last_error=None), sent)
+    if retry:
+        await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
+            status="pending", next_attempt_at=sa.bindparam("at"), last_error=sa.bindparam("error"),
+            lease_until=None), retry)
+    if failed:
+        await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
+            status="failed", last_error=sa.bindparam("error"), lease_until=None), failed)
+
+
+async def run_done(session: AsyncSession, job: str, period: str) -> bool:
+    return (await session.execute(sa.select(report_runs.c.recorded).where(
+        report_runs.c.job == job, report_runs.c.period == period))).first() is not None
+
+
+async def record_run(session: AsyncSession, job: str, period: str, recorded: int) -> None:
+    await session.execute(insert(report_runs).values(job=job, period=period, recorded=recorded)
+                          .on_conflict_do_nothing())
+
+
+async def accounts_with_threshold(session: AsyncSession) -> list[sa.Row]:
+    s = preferences.c.settings
+    return list((await session.execute(
+        sa.select(preferences.c.account_id, preferences.c.settings).where(sa.or_(
+            s["threshold_kwh_per_month"].astext.is_not(None), s["threshold_eur_per_month"].astext.is_not(None)))
+    )).all())

@@ -1,0 +1,131 @@
+"""Delivers recorded e-mails over SMTP.
+
+Guarantee: at least once, with deduplication. A message is recorded (unique dedup key) before it is
+sent; a sender claims due rows with FOR UPDATE SKIP LOCKED and marks them `sending` with a lease, so
+replicas never send the same row concurrently. If a sender dies before SMTP accepted a message, the lease
+runs out and the row is sent again. If it dies after SMTP accepted it but before recording `sent`, the
+message goes out a second time with the same Message-ID header, which lets the relay or the mailbox (and
+the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import sqlalchemy as sa
+
+from metro.db import Database
+from notify import repository
+
+log = logging.getLogger(__name__)
+
+NO_ADDRESS = "no e-mail address known for this account yet"
+
+
+def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = to
+    msg["Subject"] = row.subject
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = format_datetime(row.created_at)
+    msg["X-MetroEnergies-Kind"] = row.kind
+    if row.unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(row.text_body)
+    msg.add_alternative(row.html_body, subtype="html")
+    if row.inline_png:
+        html_part = msg.get_payload()[1]
+        html_part.add_related(row.inline_png, "image", "png", cid=f"<{row.inline_cid}>",
+                              disposition="inline", filename="chart.png")
+    return msg
+
+
+def deliver(host: str, port: int, timeout: float, envelope_from: str,
+            items: list[tuple[uuid.UUID, EmailMessage]]) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """Blocking: one SMTP session for the batch. Returns id → ("sent" | "retry" | "failed", reason)."""
+    results: dict[uuid.UUID, tuple[str, str | None]] = {}
+    try:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        return {i: ("retry", f"SMTP unavailable: {exc!r}"[:500]) for i, _ in items}
+    with smtp:
+        for n, (i, msg) in enumerate(items):
+            try:
+                smtp.send_message(msg, from_addr=envelope_from, to_addrs=[msg["To"]])
+                results[i] = ("sent", None)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [c for c, _ in exc.recipients.values()]
+                results[i] = ("failed" if all(c >= 500 for c in codes) else "retry",
+                              f"recipient refused: {exc.recipients!r}"[:500])
+            except smtplib.SMTPResponseException as exc:
+                results[i] = ("failed" if exc.smtp_code >= 500 else "retry",
+                              f"{exc.smtp_code} {exc.smtp_error!r}"[:500])
+                try:
+                    smtp.rset()
+                except (OSError, smtplib.SMTPException):
+                    for j, _ in items[n + 1:]:
+                        results[j] = ("retry", "SMTP session lost")
+                    break
+            except (OSError, smtplib.SMTPException) as exc:
+                for j, _ in items[n:]:
+                    results[j] = ("retry", f"SMTP session lost: {exc!r}"[:500])
+                break
+    return results
+
+
+def backoff(attempts: int, base: float, ceiling: float) -> float:
+    return min(ceiling, base * 2 ** max(attempts - 1, 0))
+
+
+async def send_due(db: Database, settings) -> int:
+    """Claims and sends one batch; returns how many rows were claimed."""
+    async with db.session() as session, session.begin():
+        rows = await repository.claim_due(session, settings.send_batch, settings.send_lease_seconds)
+        to = await repository.addresses(session, {r.account_id for r in rows}) if rows else {}
+    if not rows:
+        return 0
+    if settings.pause_before_smtp:
+        await asyncio.sleep(settings.pause_before_smtp)
+    envelope_from = parseaddr(settings.mail_from)[1]
+    items = [(r.id, build_mime(r, to[r.account_id], settings.mail_from)) for r in rows if r.account_id in to]
+    results = await asyncio.to_thread(deliver, settings.smtp_host, settings.smtp_port, settings.smtp_timeout,
+                                      envelope_from, items) if items else {}
+    now = dt.datetime.now(dt.UTC)
+    sent, retry, failed = [], [], []
+    for r in rows:
+        outcome, reason = results.get(r.id, ("retry", NO_ADDRESS))
+        if outcome == "sent":
+            sent.append({"mid": r.id, "to": to[r.account_id]})
+        elif outcome == "failed" or r.attempts >= settings.send_max_attempts:
+            failed.append({"mid": r.id, "error": reason})
+        else:
+            delay = backoff(r.attempts, settings.send_backoff_seconds, settings.send_backoff_max_seconds)
+            retry.append({"mid": r.id, "error": reason, "at": now + dt.timedelta(seconds=delay)})
+    async with db.session() as session, session.begin():
+        await repository.settle(session, sent, retry, failed)
+    if retry or failed:
+        log.warning("e-mails not sent", extra={"retry": len(retry), "failed": len(failed),
+                                               "error": (retry or failed)[0]["error"]})
+    return len(rows)
+
+
+async def run(rt) -> None:
+    settings = rt.settings
+    while not rt.stop.is_set():
+        try:
+            n = await send_due(rt.db, settings)
+        except Exception:
+            log.exception("e-mail sender failed")
+            n = 0
+        if n == 0:
+            try:
+                await asyncio.wait_for(rt.stop.wait(), settings.send_idle_interval)
+            except TimeoutError:
+                pass

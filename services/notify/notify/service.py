@@ -1,0 +1,177 @@
+"""Decisions of the notify service: who hears about what, on which channel, and when."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.contracts import AlertKind, NotificationPreferences, PreferencesView
+from metro.errors import AppError, NotFound
+from notify import i18n, repository
+from notify.render import Rendered
+
+PARIS = ZoneInfo("Europe/Paris")
+UNSUBSCRIBE_SCOPES = {"reports", *(k.value for k in AlertKind)}
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    public_url: str
+    unsubscribe_secret: str
+    mail_domain: str
+
+    @classmethod
+    def from_settings(cls, settings) -> "MailConfig":
+        domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "metroenergies.localhost"
+        return cls(settings.public_url.rstrip("/"), settings.unsubscribe_secret, domain)
+
+    def meter_url(self, meter_id: str) -> str:
+        return f"{self.public_url}/meters/{meter_id}"
+
+    def unsubscribe_url(self, account_id: uuid.UUID, scope: str) -> str:
+        return f"{self.public_url}/api/v1/unsubscribe?token={unsubscribe_token(self.unsubscribe_secret, account_id, scope)}"
+
+
+# Set once at start-up: event handlers receive only a session.
+CONFIG: MailConfig | None = None
+
+
+def configure(settings) -> MailConfig:
+    global CONFIG
+    CONFIG = MailConfig.from_settings(settings)
+    return CONFIG
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsubscribe_token(secret: str, account_id: uuid.UUID, scope: str) -> str:
+    """No expiry on purpose: a link in an old e-mail must still work without logging in."""
+    body = _b64(orjson.dumps({"a": str(account_id), "s": scope}))
+    mac = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:20]
+    return f"{body}.{_b64(mac)}"
+
+
+def read_unsubscribe_token(secret: str, token: str) -> tuple[uuid.UUID, str]:
+    bad = AppError("this unsubscribe link is invalid", code="invalid_unsubscribe_token")
+    body, _, mac = token.partition(".")
+    expected = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:20])
+    if not body or not hmac.compare_digest(mac, expected):
+        raise bad
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        account_id, scope = uuid.UUID(claims["a"]), claims["s"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise bad from exc
+    if scope not in UNSUBSCRIBE_SCOPES:
+        raise bad
+    return account_id, scope
+
+
+def effective(settings: dict | None, recipient_language: str | None) -> NotificationPreferences:
+    if settings:
+        return NotificationPreferences.model_validate(settings)
+    return NotificationPreferences(language=i18n.language(recipient_language))
+
+
+async def get_preferences(session: AsyncSession, account_id: uuid.UUID) -> PreferencesView:
+    row = await repository.preferences_row(session, account_id)
+    rec = await repository.recipient(session, account_id)
+    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    return PreferencesView(**prefs.model_dump(), unsubscribed_at=row.unsubscribed_at if row else None,
+                           unsubscribed_scope=row.unsubscribed_scope if row else None)
+
+
+async def put_preferences(session: AsyncSession, account_id: uuid.UUID,
+                          body: NotificationPreferences) -> PreferencesView:
+    if body.quiet_hours and body.quiet_hours.start == body.quiet_hours.end:
+        raise AppError("quiet hours must not start and end at the same time", code="invalid_quiet_hours",
+                       status_code=422)
+    await repository.save_preferences(session, account_id, body.model_dump(mode="json"))
+    return await get_preferences(session, account_id)
+
+
+async def unsubscribe(session: AsyncSession, token: str) -> tuple[str, str]:
+    """One click from an e-mail: turns off what that e-mail was about, and remembers how to undo it."""
+    assert CONFIG
+    account_id, scope = read_unsubscribe_token(CONFIG.unsubscribe_secret, token)
+    row = await repository.preferences_row(session, account_id, lock=True)
+    rec = await repository.recipient(session, account_id)
+    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    before = prefs.model_dump(mode="json")
+    if scope == "reports":
+        prefs.report_frequency = "none"
+    else:
+        prefs.email.alerts = [k for k in prefs.email.alerts if k.value != scope]
+    await repository.save_preferences(session, account_id, prefs.model_dump(mode="json"),
+                                      unsubscribed_at=dt.datetime.now(dt.UTC), scope=scope,
+                                      before=(row.before_unsubscribe if row and row.before_unsubscribe else before))
+    return scope, prefs.language
+
+
+async def undo_unsubscribe(session: AsyncSession, account_id: uuid.UUID) -> PreferencesView:
+    row = await repository.preferences_row(session, account_id, lock=True)
+    if row is None or row.before_unsubscribe is None:
+        raise NotFound("there is no unsubscribe to undo", code="nothing_to_undo")
+    await repository.save_preferences(session, account_id, row.before_unsubscribe)
+    return await get_preferences(session, account_id)
+
+
+def after_quiet_hours(now: dt.datetime, prefs: NotificationPreferences) -> dt.datetime:
+    """When an alert e-mail may leave: now, or the end of the resident's quiet hours (local time)."""
+    qh = prefs.quiet_hours
+    if qh is None:
+        return now
+    local = now.astimezone(PARIS)
+    t = local.time().replace(tzinfo=None)
+    inside = (qh.start <= t < qh.end) if qh.start < qh.end else (t >= qh.start or t < qh.end)
+    if not inside:
+        return now
+    end = dt.datetime.combine(local.date(), qh.end, tzinfo=PARIS)
+    if end <= local:
+        end += dt.timedelta(days=1)
+    return end.astimezone(dt.UTC)
+
+
+def new_message(config: MailConfig, account_id: uuid.UUID, kind: str, dedup_key: str, rendered: Rendered,
+                unsubscribe_url: str, not_before: dt.datetime | None = None) -> dict:
+    mid = uuid.uuid4()
+    values = {"id": mid, "account_id": account_id, "kind": kind, "dedup_key": dedup_key,
+              "message_id": f"<{mid}@{config.mail_domain}>", "subject": rendered.subject,
+              "text_body": rendered.text, "html_body": rendered.html, "inline_png": rendered.png,
+              "inline_cid": rendered.cid, "unsubscribe_url": unsubscribe_url}
+    if not_before is not None:
+        values["next_attempt_at"] = not_before
+    return values
+
+
+async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertKind, kind: str, dedup_key: str,
+                render, link: str) -> None:
+    """Records the in-app notification and the e-mail the resident asked for; a replay records nothing.
+
+    ``render(language, unsubscribe_url) -> Rendered``.
+    """
+    assert CONFIG
+    row = await repository.preferences_row(session, account_id)
+    rec = await repository.recipient(session, account_id)
+    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    unsubscribe_url = CONFIG.unsubscribe_url(account_id, alert_kind.value)
+    rendered: Rendered = render(prefs.language, unsubscribe_url)
+    if alert_kind in prefs.in_app.alerts:
+        first_paragraph = rendered.text.split("\n\n")[2] if rendered.text.count("\n\n") >= 2 else rendered.text
+        await repository.insert_notification(session, {
+            "id": uuid.uuid4(), "account_id": account_id, "kind": kind, "dedup_key": dedup_key,
+            "title": rendered.subject, "body": first_paragraph.strip(), "link": link})
+    if alert_kind in prefs.email.alerts:
+        now = dt.datetime.now(dt.UTC)
+        await repository.insert_message(session, new_message(
+            CONFIG, account_id, kind, dedup_key, rendered, unsubscribe_url, after_quiet_hours(now, prefs)))

@@ -1,0 +1,100 @@
+"""Rendering and delivery pieces on recorded data, without processes."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+
+from metro.contracts import NotificationPreferences, QuietHours
+from metro.errors import AppError
+from notify import render, reports, sender, service
+
+REPORT = json.loads((Path(__file__).parent / "data" / "report_two_meters.json").read_text())
+
+
+def _report(lang: str) -> render.Rendered:
+    return render.report(lang, "monthly", REPORT, "https://app.example.org/", "https://app.example.org/u?t=x",
+                         "chart-2025-01@example.org")
+
+
+def test_monthly_report_shows_totals_per_energy_and_overall_in_english():
+    r = _report("en")
+    assert r.subject == "Your energy report for January 2025"
+    assert "Electricity: 294.5 kWh, €62.12" in r.text
+    assert "Gas: 1,023.0 kWh, €132.66" in r.text
+    assert "Total: 1,317.5 kWh, €194.78" in r.text
+    assert "Compared with last year: -2%" in r.text
+    assert "rank 14 of 40" in r.text
+    assert "Gas: 2 day(s) without data" in r.text
+    assert "https://app.example.org/u?t=x" in r.text and 'href="https://app.example.org/u?t=x"' in r.html
+    assert 'src="cid:chart-2025-01@example.org"' in r.html
+
+
+def test_french_report_uses_french_words_and_number_format():
+    r = _report("fr")
+    assert r.subject == "Votre bilan énergie de janvier 2025"
+    assert "Total: 1\u202f317,5 kWh, 194,78 €" in r.text
+    assert "Ne plus recevoir ces e-mails" in r.html
+
+
+def test_chart_is_a_png_image_with_bars():
+    image = Image.open(io.BytesIO(_report("en").png))
+    assert image.format == "PNG" and image.size == (640, 260)
+    colours = {c for _, c in image.getcolors(100000)}
+    assert (242, 169, 0) in colours and (46, 117, 182) in colours
+
+
+def test_html_escapes_what_comes_from_data():
+    r = render.alert("en", "Subject", ["<script>x</script>"], "https://u")
+    assert "<script>" not in r.html and "&lt;script&gt;" in r.html
+
+
+def test_mime_has_text_html_and_inline_png_in_one_related_part():
+    r = _report("en")
+    row = SimpleNamespace(subject=r.subject, message_id="<1@example.org>", created_at=dt.datetime.now(dt.UTC),
+                          kind="report", unsubscribe_url="https://u", text_body=r.text, html_body=r.html,
+                          inline_png=r.png, inline_cid=r.cid)
+    parsed = message_from_bytes(sender.build_mime(row, "a@example.org", "M <no-reply@example.org>").as_bytes(),
+                                policy=policy.default)
+    types = [p.get_content_type() for p in parsed.walk()]
+    assert types == ["multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png"]
+    image = [p for p in parsed.walk() if p.get_content_type() == "image/png"][0]
+    assert image["Content-ID"] == f"<{r.cid}>" and image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_unsubscribe_token_round_trips_and_refuses_tampering():
+    account = uuid.uuid4()
+    token = service.unsubscribe_token("secret", account, "reports")
+    assert service.read_unsubscribe_token("secret", token) == (account, "reports")
+    with pytest.raises(AppError) as exc:
+        service.read_unsubscribe_token("other-secret", token)
+    assert exc.value.code == "invalid_unsubscribe_token"
+    forged = service.unsubscribe_token("secret", account, "everything")
+    with pytest.raises(AppError):
+        service.read_unsubscribe_token("secret", forged)
+
+
+def test_quiet_hours_across_midnight_delay_until_morning_paris_time():
+    prefs = NotificationPreferences(quiet_hours=QuietHours(start=dt.time(22), end=dt.time(7)))
+    night = dt.datetime(2025, 1, 15, 22, 30, tzinfo=dt.UTC)  # 23:30 in Paris
+    assert service.after_quiet_hours(night, prefs) == dt.datetime(2025, 1, 16, 6, 0, tzinfo=dt.UTC)
+    noon = dt.datetime(2025, 1, 15, 11, 0, tzinfo=dt.UTC)
+    assert service.after_quiet_hours(noon, prefs) == noon
+
+
+def test_last_complete_periods():
+    assert reports.last_period("monthly", dt.date(2025, 3, 1)) == (dt.date(2025, 2, 1), dt.date(2025, 3, 1), "2025-02")
+    assert reports.last_period("weekly", dt.date(2025, 1, 15)) == (dt.date(2025, 1, 6), dt.date(2025, 1, 13), "2025-W02")
+    assert reports.period_of("weekly", "2025-W02")[:2] == (dt.date(2025, 1, 6), dt.date(2025, 1, 13))
+
+
+def test_backoff_doubles_up_to_the_ceiling():
+    assert [sender.backoff(n, 2, 600) for n in (1, 2, 3, 10, 20)] == [2, 4, 8, 600, 600]

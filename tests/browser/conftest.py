@@ -1,0 +1,87 @@
+"""Headless Chromium (Debian's, never a downloaded one) driving the SPA served by the test stack's gateway."""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, sync_playwright
+
+from tests.conftest import ARTIFACTS
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = ARTIFACTS / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def web_build() -> Path:
+    """The gateway serves web/dist only if it exists when it starts: build first when it is missing."""
+    if not (WEB / "dist" / "index.html").exists():
+        if not (WEB / "node_modules").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
+        subprocess.run(["npm", "run", "build"], cwd=WEB, check=True)
+    return WEB / "dist"
+
+
+@pytest.fixture(scope="session")
+def site(web_build, stack) -> str:
+    url = stack.url("gateway")
+    r = httpx.get(url + "/", timeout=10)
+    if "text/html" not in r.headers.get("content-type", ""):
+        pytest.fail("the gateway does not serve the SPA: build web/dist (make web) before the stack starts")
+    return url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, site) -> Page:
+    context = browser.new_context(base_url=site, locale="fr-FR", accept_downloads=True,
+                                  viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(15_000)
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    """axe-core on the page as it is now: no serious or critical violation (RGAA / WCAG 2.1 AA rules)."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
+                                                                             "wcag21aa", "best-practice"]}})
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    report = "; ".join(f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+    assert not bad, f"accessibility violations on {name}: {report}"
+
+
+def error_of(page: Page, label: str) -> str:
+    """The message shown next to the field labelled `label` (found through its aria-describedby)."""
+    field = page.get_by_label(label, exact=True)
+    ids = (field.get_attribute("aria-describedby") or "").split()
+    errors = [i for i in ids if i.endswith("-error")]
+    assert errors, f"no error next to {label!r}"
+    return page.locator(f"[id='{errors[0]}']").inner_text()
+
+
+def heading(page: Page, text: str):
+    return page.get_by_role("heading", level=1, name=re.compile(text))

@@ -1,0 +1,289 @@
+"""Issue 3: Data Connect collection over the real processes and the Data Connect sandbox."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+import uuid
+
+import aio_pika
+import asyncpg
+import httpx
+import pytest
+
+from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
+from metro.events import EXCHANGE, Envelope, Events
+from metro.service_auth import ServiceTokens
+from metro.settings import DEFAULT_SERVICE_SECRET
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.timeout(300)
+PARIS_TODAY = lambda: dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()  # noqa: E731
+
+
+def raw_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg", "postgresql")
+
+
+@pytest.fixture(scope="module")
+def sandbox(stack):
+    client = httpx.Client(base_url=stack.sandboxes["enedis"].url, timeout=30)
+    yield client
+    client.delete("/_sandbox/faults")
+    client.delete("/_sandbox/clock")
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def ingest(stack):
+    tokens = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway")
+
+    class Internal:
+        def request(self, method: str, path: str, **kw) -> httpx.Response:
+            headers = {"authorization": f"Bearer {tokens.issue('ingest_enedis')}"}
+            return httpx.request(method, stack.url("ingest_enedis") + path, headers=headers, timeout=30, **kw)
+
+    return Internal()
+
+
+class Tap:
+    """A test queue bound to what ingest-enedis publishes, as a downstream consumer would see it."""
+
+    def __init__(self, amqp_url: str):
+        self.amqp_url = amqp_url
+        self.events: list[Envelope] = []
+
+    async def __aenter__(self) -> "Tap":
+        self.connection = await aio_pika.connect(self.amqp_url)
+        channel = await self.connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        self.queue = await channel.declare_queue(f"test.enedis.{uuid.uuid4().hex[:8]}", exclusive=True)
+        for name in (Events.readings_collected, Events.consent_revoked, Events.contract_changed):
+            await self.queue.bind(exchange, routing_key=name)
+        await self.queue.consume(self._on_message, no_ack=True)
+        return self
+
+    async def _on_message(self, message) -> None:
+        self.events.append(Envelope.from_bytes(message.body))
+
+    async def __aexit__(self, *exc) -> None:
+        await self.connection.close()
+
+    def of(self, name: str, meter_id: str) -> list[Envelope]:
+        seen, out = set(), []
+        for e in self.events:
+            # The outbox relay is at-least-once: a redelivered event keeps its id; consumers drop it.
+            if e.name == name and e.payload.get("meter_id") == meter_id and e.id not in seen:
+                seen.add(e.id)
+                out.append(e)
+        return out
+
+    def days(self, meter_id: str) -> list[str]:
+        return [r["day"] for e in self.of(Events.readings_collected, meter_id) for r in e.payload["readings"]]
+
+
+def expected_period(activation: dt.date) -> tuple[dt.date, dt.date]:
+    today = PARIS_TODAY()
+    start = max(earliest_history_day(today), _add_months(today, -36), activation)
+    return start, latest_published_day(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
+
+
+async def new_meter(stack, sandbox, resident, *, publish: bool = True, **customer) -> dict:
+    """A sandbox customer with consent, the meter declared by the resident, and consent.granted published
+    as the consent service will once the callback flow is wired."""
+    created = sandbox.post("/_sandbox/customers", json={"consent": True, **customer})
+    assert created.status_code == 201, created.text
+    prm = created.json()["prms"][0]
+    activation = dt.date.fromisoformat(created.json()["meters"][0]["activation_date"])
+    r = resident.post("/meters", json={"energy": "electricity", "dso": "enedis", "identifier": prm})
+    assert r.status_code == 201, r.text
+    meter_id = r.json()["id"]
+
+    async def known():
+        conn = await asyncpg.connect(raw_dsn(stack.database_url))
+        try:
+            return await conn.fetchval("select 1 from consumption.meters where meter_id=$1", uuid.UUID(meter_id))
+        finally:
+            await conn.close()
+    await eventually(known)
+    meter = {"prm": prm, "meter_id": meter_id, "activation": activation,
+             "account_id": resident.account.get("id") if resident.account else None}
+    if publish:
+        await grant(stack, meter)
+    return meter
+
+
+async def grant(stack, meter: dict) -> None:
+    connection = await aio_pika.connect(stack.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        env = Envelope(name=Events.consent_granted, producer="test", payload={
+            "consent_id": str(uuid.uuid4()), "meter_id": meter["meter_id"], "account_id": meter["account_id"],
+            "dso": "enedis", "channel": "dataconnect", "identifier": meter["prm"], "energy": "electricity",
+            "history_from": None, "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1095)).isoformat(),
+            "dso_reference": None})
+        await exchange.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id)),
+                               routing_key=env.name)
+    finally:
+        await connection.close()
+
+
+def truth(sandbox, meter: dict) -> dict[str, int]:
+    start, end = expected_period(meter["activation"])
+    r = sandbox.get(f"/_sandbox/ground_truth/{meter['prm']}", params={"start": start.isoformat(),
+                                                                      "end": end.isoformat()})
+    assert r.status_code == 200, r.text
+    return {d["date"]: d["value"] for d in r.json()["days"]}
+
+
+def served(resident, meter: dict) -> dict[str, int]:
+    start, end = expected_period(meter["activation"])
+    r = resident.get(f"/meters/{meter['meter_id']}/consumption",
+                     params={"from": start.isoformat(), "to": end.isoformat()})
+    assert r.status_code == 200, r.text
+    return {p["day"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
+
+
+async def collected_exactly(sandbox, resident, meter: dict, timeout: float = 90) -> dict[str, int]:
+    expected = truth(sandbox, meter)
+    assert len(expected) > 300
+
+    def complete():
+        got = served(resident, meter)
+        assert got == expected, f"{len(got)} days served, {len(expected)} expected"
+        return got
+    return await eventually(complete, timeout=timeout, interval=1)
+
+
+async def cursor(stack, meter: dict):
+    conn = await asyncpg.connect(raw_dsn(stack.database_url))
+    try:
+        return await conn.fetchrow("select * from ingest_enedis.cursors where meter_id=$1", uuid.UUID(meter["meter_id"]))
+    finally:
+        await conn.close()
+
+
+async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(stack, sandbox, ingest, resident):
+    async with Tap(stack.amqp_url) as tap:
+        meter = await new_meter(stack, sandbox, resident)
+        await collected_exactly(sandbox, resident, meter)
+        days = tap.days(meter["meter_id"])
+        assert len(days) == len(set(days)) == len(truth(sandbox, meter))
+        assert all(len(e.payload["readings"]) <= 365 and e.payload["source"] == "enedis.dataconnect"
+                   for e in tap.of(Events.readings_collected, meter["meter_id"]))
+        contracts = tap.of(Events.contract_changed, meter["meter_id"])
+        assert len(contracts) == 1 and contracts[0].payload["status"] == "active"
+
+        # A second run finds nothing missing: not one more day, no new contract.changed.
+        assert ingest.request("POST", "/internal/collections/run").status_code == 202
+        await asyncio.sleep(3)
+        assert len(tap.days(meter["meter_id"])) == len(days)
+        assert len(tap.of(Events.contract_changed, meter["meter_id"])) == 1
+
+    report = ingest.request("GET", "/internal/collections").json()
+    assert report["dso"] == "enedis" and report["quota_used"]["per_second"] == 5
+    assert report["quota_used"]["total"] >= 5
+    assert report["last_cycle"]["trigger"] == "manual"
+
+
+async def test_a_kill_mid_backfill_loses_no_day_and_publishes_none_twice(stack, sandbox, resident):
+    sandbox.put("/_sandbox/faults", json={"latency_ms": 800})
+    try:
+        async with Tap(stack.amqp_url) as tap:
+            meter = await new_meter(stack, sandbox, resident)
+            await eventually(lambda: len(tap.of(Events.readings_collected, meter["meter_id"])) >= 1, timeout=60)
+            stack.kill("ingest_enedis")
+            partial = len(tap.of(Events.readings_collected, meter["meter_id"]))
+            assert partial < 4, "the backfill ended before the kill"
+            sandbox.delete("/_sandbox/faults")
+            stack.start("ingest_enedis")
+            await collected_exactly(sandbox, resident, meter)
+            await asyncio.sleep(1)
+            days = tap.days(meter["meter_id"])
+            assert sorted(days) == sorted(truth(sandbox, meter)), "a day missing or published twice"
+    finally:
+        sandbox.delete("/_sandbox/faults")
+        if "ingest_enedis" not in stack.processes:
+            stack.start("ingest_enedis")
+
+
+async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(stack, sandbox, resident):
+    sandbox.put("/_sandbox/faults", json={"latency_ms": 600})
+    try:
+        async with Tap(stack.amqp_url) as tap:
+            meter = await new_meter(stack, sandbox, resident)
+            await eventually(lambda: tap.of(Events.readings_collected, meter["meter_id"]), timeout=60)
+            assert sandbox.post(f"/_sandbox/consents/{meter['prm']}/revoke").status_code == 200
+            revoked = await eventually(lambda: tap.of(Events.consent_revoked, meter["meter_id"]), timeout=60)
+            assert revoked[0].payload["reason"] == "dso" and revoked[0].payload["channel"] == "dataconnect"
+            row = await cursor(stack, meter)
+            assert row["active"] is False
+            kept = tap.days(meter["meter_id"])
+            assert kept and len(kept) < len(truth(sandbox, meter))
+            await eventually(lambda: len(served(resident, meter)) == len(kept))
+    finally:
+        sandbox.delete("/_sandbox/faults")
+
+
+async def test_supply_end_revokes_the_consent_with_reason_supply_ended(stack, sandbox, resident):
+    async with Tap(stack.amqp_url) as tap:
+        meter = await new_meter(stack, sandbox, resident, contract={"status": "terminated"})
+        revoked = await eventually(lambda: tap.of(Events.consent_revoked, meter["meter_id"]), timeout=60)
+        assert revoked[0].payload["reason"] == "supply_ended"
+        assert (await cursor(stack, meter))["active"] is False
+
+
+async def test_a_burst_of_500_is_retried_and_a_longer_one_waits_for_the_next_attempt(stack, sandbox, ingest, resident):
+    sandbox.put("/_sandbox/faults", json={"fail_next_500": 2})
+    short = await new_meter(stack, sandbox, resident)
+    await collected_exactly(sandbox, resident, short)
+    assert (await cursor(stack, short))["last_outcome"] == "ok"
+
+    sandbox.put("/_sandbox/faults", json={"fail_next_500": 3})
+    long = await new_meter(stack, sandbox, resident)
+
+    async def backed_off():
+        row = await cursor(stack, long)
+        return row and row["last_outcome"] == "transient" and row["attempts"] == 1 and \
+            row["next_due_at"] > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
+    await eventually(backed_off, timeout=30)
+    failures = ingest.request("GET", "/internal/collections").json()["failures"]
+    assert long["meter_id"] in [m["meter_id"] for m in failures["meters"]]
+    assert served(resident, long) == {}
+    assert ingest.request("POST", "/internal/collections/run").status_code == 202
+    await collected_exactly(sandbox, resident, long)
+    assert (await cursor(stack, long))["active"] is True
+
+
+async def test_a_burst_of_429_is_waited_out_without_a_tight_loop(stack, sandbox, ingest, resident):
+    sandbox.delete("/_sandbox/counters")
+    sandbox.put("/_sandbox/faults", json={"fail_next_429": 4})
+    started = time.monotonic()
+    meter = await new_meter(stack, sandbox, resident)
+    await collected_exactly(sandbox, resident, meter)
+    assert time.monotonic() - started >= 4  # one second per 429, as the DSO asks
+    counters = sandbox.get("/_sandbox/counters").json()
+    assert counters["status"].get("429") == 4, counters  # not one retry before the wait
+    assert (await cursor(stack, meter))["last_outcome"] == "ok"
+    assert ingest.request("GET", "/internal/collections").json()["last_cycle"]["throttled"] >= 4
+
+
+async def test_a_one_hour_outage_is_filled_once_the_dso_is_back(stack, sandbox, ingest, resident):
+    sandbox.put("/_sandbox/faults", json={"outage_minutes": 60})
+    try:
+        meter = await new_meter(stack, sandbox, resident)
+
+        async def failing():
+            row = await cursor(stack, meter)
+            return row and row["last_outcome"] == "transient" and row["active"]
+        await eventually(failing, timeout=30)
+        assert served(resident, meter) == {}
+        sandbox.post("/_sandbox/clock/advance", json={"seconds": 3601})
+        assert ingest.request("POST", "/internal/collections/run").status_code == 202
+        await collected_exactly(sandbox, resident, meter)
+        assert (await cursor(stack, meter))["attempts"] == 0
+    finally:
+        sandbox.delete("/_sandbox/faults")
+        sandbox.delete("/_sandbox/clock")

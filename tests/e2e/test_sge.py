@@ -1,0 +1,264 @@
+"""Enedis SGE file channel end to end: consents → subscriptions, the SFTP drop polled by the real ingest-sge
+process, R151 files decrypted and parsed, daily energy in the consumption database equal to the ground truth."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import aio_pika
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from metro.events import EXCHANGE, Envelope, Events
+from metro.service_auth import ServiceTokens
+from metro.settings import DEFAULT_SERVICE_SECRET
+from tests.sandboxes.sge import generator as gen
+from tests.support.events import connect
+from tests.support.stack import ROOT
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.timeout(900)
+
+START = dt.date(2026, 3, 1)
+DAYS = 30
+PRMS = [f"{21000000000000 + i * 7919:014d}" for i in range(3500)]
+PGP_PRMS = PRMS[-3:]
+REPLACED, MISSING, MISSING_TWICE, REVOKED = PRMS[0], PRMS[1], PRMS[2], PRMS[4]
+UNCONSENTED = "29999999999999"
+SCENARIOS = {REPLACED: {"replacement_day": str(START + dt.timedelta(days=10))},
+             MISSING: {"missing_days": [str(START + dt.timedelta(days=14))]},
+             MISSING_TWICE: {"missing_days": [str(START + dt.timedelta(days=5)), str(START + dt.timedelta(days=6))]}}
+
+
+def _consent(prm: str, meter_id: uuid.UUID, *, expires_at: dt.datetime | None = None) -> dict:
+    return {"consent_id": str(uuid.uuid4()), "meter_id": str(meter_id), "account_id": str(uuid.uuid4()),
+            "dso": "enedis", "channel": "sge", "identifier": prm, "energy": "electricity",
+            "history_from": "2025-01-01",
+            "expires_at": (expires_at or dt.datetime(2027, 3, 1, tzinfo=dt.UTC)).isoformat(),
+            "dso_reference": "M0" + prm[-6:]}
+
+
+async def _publish(amqp_url: str, events: list[tuple[str, dict]]) -> None:
+    bus = await connect(amqp_url)
+    try:
+        for i in range(0, len(events), 250):
+            await asyncio.gather(*(bus.publish(Envelope(name=n, producer="consent", payload=p))
+                                   for n, p in events[i:i + 250]))
+    finally:
+        await bus.close()
+
+
+@pytest.fixture(scope="module")
+def sge(stack):
+    handle = stack.sandboxes["sge"]
+    token = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway").issue("ingest_sge")
+    return {"handle": handle, "sandbox": handle.url, "service": stack.url("ingest_sge"),
+            "headers": {"authorization": f"Bearer {token}"}}
+
+
+def _headers(sge) -> dict:
+    # Service tokens live a minute; this module runs longer than that.
+    return {"authorization": "Bearer " + ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway").issue("ingest_sge")}
+
+
+async def _report(sge) -> dict:
+    async with httpx.AsyncClient(base_url=sge["service"], timeout=30) as http:
+        r = await http.get("/internal/collections", headers=_headers(sge))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def _run(sge) -> dict:
+    async with httpx.AsyncClient(base_url=sge["service"], timeout=600) as http:
+        r = await http.post("/internal/collections/run", headers=_headers(sge))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def _truth(sandbox: str, prms: list[str], start: dt.date, end: dt.date) -> dict[str, dict[str, int | None]]:
+    sem = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:
+        async def one(prm):
+            async with sem:
+                r = await http.get(f"/_sandbox/ground_truth/{prm}", params={"start": str(start), "end": str(end)})
+                return prm, {d["day"]: d["energy_wh"] for d in r.json()["days"]}
+        return dict(await asyncio.gather(*(one(p) for p in prms)))
+
+
+async def _stored(database_url: str, meters: dict[str, uuid.UUID], start: dt.date, end: dt.date):
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.text(
+                "select meter_id, day, wh, quality, source from consumption.readings "
+                "where meter_id = any(:m) and day between :s and :e"),
+                {"m": list(meters.values()), "s": start, "e": end})).all()
+    finally:
+        await engine.dispose()
+    prm_of = {m: p for p, m in meters.items()}
+    out: dict[str, dict[str, int]] = {p: {} for p in meters}
+    for r in rows:
+        out[prm_of[r.meter_id]][r.day.isoformat()] = r.wh
+    return out, rows
+
+
+@pytest.fixture(scope="module")
+async def thirty_days(stack, sge):
+    """3 500 PRMs consented and subscribed, 30 days published, collected by the poller or on demand."""
+    meters = {p: uuid.uuid4() for p in PRMS}
+    granted = [_consent(p, m) for p, m in meters.items()]
+    revoked = next(g for g in granted if g["identifier"] == REVOKED)
+    await _publish(stack.amqp_url, [(Events.consent_granted, g) for g in granted]
+                   + [(Events.consent_revoked, {**revoked, "reason": "user"})])
+
+    async def subscribed():
+        return (await _report(sge))["subscriptions"]["active"] == len(PRMS) - 1
+    await eventually(subscribed, timeout=60, interval=0.5)
+    end = START + dt.timedelta(days=DAYS - 1)
+    async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=180) as http:
+        aes = [p for p in PRMS if p not in PGP_PRMS] + [UNCONSENTED]
+        assert (await http.post("/_sandbox/subscriptions", json={"prms": aes})).status_code == 200
+        assert (await http.post("/_sandbox/subscriptions", json={"prms": PGP_PRMS, "encryption": "pgp"})).status_code == 200
+        for prm, scenario in SCENARIOS.items():
+            assert (await http.put(f"/_sandbox/scenario/{prm}", json=scenario)).status_code == 200
+        files = (await http.post("/_sandbox/publish", json={"start": str(START), "end": str(end)})).json()["files"]
+    first = await _run(sge)
+    truth = await _truth(sge["sandbox"], PRMS, START, end)
+    expected = {p: {d: v for d, v in days.items() if v is not None} for p, days in truth.items()}
+    expected[REVOKED] = {}
+    want = sum(len(v) for v in expected.values())
+
+    async def all_stored():
+        stored, rows = await _stored(stack.database_url, meters, START, end)
+        return (stored, rows) if len(rows) >= want else None
+    stored, rows = await eventually(all_stored, timeout=300, interval=2)
+    return {"meters": meters, "files": files, "first": first, "truth": truth, "expected": expected,
+            "stored": stored, "rows": rows}
+
+
+async def test_thirty_days_of_3500_prms_match_the_ground_truth_for_every_day(thirty_days):
+    stored, expected = thirty_days["stored"], thirty_days["expected"]
+    assert len(thirty_days["files"]) == DAYS * 3  # 2 AES zips (3 000 + 498 PRMs) and 1 OpenPGP file a day
+    assert sum(len(v) for v in expected.values()) > 3499 * (DAYS - 1) - 10
+    mismatched = [p for p in PRMS if stored[p] != expected[p]]
+    assert not mismatched, (mismatched[:5], {p: (stored[p], expected[p]) for p in mismatched[:2]})
+    assert {(r.quality, r.source) for r in thirty_days["rows"]} == {("measured", "enedis.sge")}
+
+
+async def test_meter_replacement_and_missing_days_leave_gaps_not_wrong_values(thirty_days):
+    stored = thirty_days["stored"]
+    day = lambda n: str(START + dt.timedelta(days=n))  # noqa: E731
+    assert day(10) not in stored[REPLACED] and day(11) in stored[REPLACED] and day(9) in stored[REPLACED]
+    assert 0 < stored[REPLACED][day(11)] < 24 * 12_000
+    assert {day(14), day(15)}.isdisjoint(stored[MISSING]) and day(16) in stored[MISSING]
+    assert {day(5), day(6), day(7)}.isdisjoint(stored[MISSING_TWICE]) and day(8) in stored[MISSING_TWICE]
+    assert len(stored[PRMS[10]]) == DAYS - 1  # the first day has no previous index to difference against
+
+
+async def test_unconsented_and_revoked_prms_are_not_published(thirty_days, sge):
+    assert thirty_days["stored"][REVOKED] == {}
+    report = await _report(sge)
+    assert report["files"]["imported"] >= DAYS * 3
+    assert report["quarantined"] == []
+    # Each day's file carries the PRM nobody consented to and the revoked one: read, never published.
+    assert report["readings"]["unsubscribed"] >= 2 * DAYS
+    assert report["readings"]["published"] == sum(len(v) for v in thirty_days["expected"].values())
+
+
+async def test_collected_files_leave_the_drop(thirty_days, sge):
+    async def empty():
+        left = [p.name for p in Path(sge["handle"].info["drop"]).iterdir() if p.name.startswith("ERDF_R151_")]
+        if left:
+            await _run(sge)
+        return not left
+    await eventually(empty, timeout=30, interval=1)
+
+
+async def test_each_bad_file_is_quarantined_with_its_reason_and_good_files_around_it_are_imported(
+        stack, sge, thirty_days):
+    day_before, day_after = START + dt.timedelta(days=DAYS), START + dt.timedelta(days=DAYS + 1)
+    async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=180) as http:
+        await http.post("/_sandbox/publish", json={"day": str(day_before)})
+        bad = {k: (await http.post("/_sandbox/inject", json={"kind": k})).json()["file"] for k in gen.BAD_KINDS}
+        await http.post("/_sandbox/publish", json={"day": str(day_after)})
+    await _run(sge)
+
+    async def quarantined():
+        got = {q["name"]: q for q in (await _report(sge))["quarantined"]}
+        return got if set(bad.values()) <= set(got) else None
+    got = await eventually(quarantined, timeout=60, interval=1)
+    reasons = {kind: got[name]["reason"] for kind, name in bad.items()}
+    assert reasons == {"wrong_key": "decrypt_failed", "truncated_zip": "bad_zip", "invalid_xml": "invalid_xml",
+                       "xml_bomb": "xml_entities_forbidden", "large_file": "too_large"}
+    assert all(got[n]["detail"] and got[n]["at"] for n in bad.values())
+    sample = PRMS[100:140]
+    truth = await _truth(sge["sandbox"], sample, day_before, day_after)
+
+    async def both_days():
+        stored, _ = await _stored(stack.database_url, {p: thirty_days["meters"][p] for p in sample},
+                                  day_before, day_after)
+        return stored if all(len(v) == 2 for v in stored.values()) else None
+    stored = await eventually(both_days, timeout=60, interval=1)
+    assert stored == {p: {d: v for d, v in t.items()} for p, t in truth.items()}
+
+
+async def test_expired_subscription_is_reported_revoked_once(stack, sge):
+    connection = await aio_pika.connect(stack.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(f"test.sge.revoked.{uuid.uuid4().hex[:8]}", exclusive=True)
+        await queue.bind(exchange, Events.consent_revoked)
+        prm, meter = "21999999999993", uuid.uuid4()
+        consent = _consent(prm, meter, expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        await _publish(stack.amqp_url, [(Events.consent_granted, consent)])
+        got: list[dict] = []
+
+        async def revoked():
+            await _run(sge)
+            while (m := await queue.get(fail=False, no_ack=True)) is not None:
+                e = Envelope.from_bytes(m.body)
+                if e.payload["identifier"] == prm:
+                    got.append(e.payload)
+            return got
+        await eventually(revoked, timeout=30, interval=0.5)
+        await _run(sge)
+        await asyncio.sleep(1)
+        while (m := await queue.get(fail=False, no_ack=True)) is not None:
+            if Envelope.from_bytes(m.body).payload["identifier"] == prm:
+                got.append(Envelope.from_bytes(m.body).payload)
+    finally:
+        await connection.close()
+    assert len(got) == 1
+    assert got[0] | {"reason": "expired"} == got[0]
+    assert (got[0]["consent_id"], got[0]["meter_id"], got[0]["channel"]) == (consent["consent_id"], str(meter), "sge")
+
+
+async def test_files_imported_by_hand_go_through_the_same_path(stack, sge, tmp_path):
+    prm, meter = "21999999999986", uuid.uuid4()
+    before = (await _report(sge))["subscriptions"]["active"]
+    await _publish(stack.amqp_url, [(Events.consent_granted, _consent(prm, meter))])
+
+    async def subscribed():
+        return (await _report(sge))["subscriptions"]["active"] == before + 1
+    await eventually(subscribed, timeout=20)
+    pub = gen.Publisher(tmp_path / "manual", aes_key=sge["handle"].info["aes_key"])
+    pub.subscribe([prm])
+    names = pub.publish_days([START, START + dt.timedelta(days=1)])
+    proc = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "ingest_sge", "import", *(str(pub.drop / n) for n in names)],
+        cwd=ROOT, env={**stack.env("ingest_sge")}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    truth = pub.ground_truth(prm, START + dt.timedelta(days=1), START + dt.timedelta(days=1))
+
+    async def stored():
+        s, _ = await _stored(stack.database_url, {prm: meter}, START, START + dt.timedelta(days=1))
+        return s[prm] or None
+    assert await eventually(stored, timeout=30) == {d.isoformat(): v for d, v in truth.items()}

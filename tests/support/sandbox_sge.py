@@ -1,0 +1,72 @@
+"""Starts the SGE sandbox (SFTP drop + control API) with fresh keys, and tells ingest-sge how to reach it.
+
+In ``workdir/sge``: the platform's SSH client key (its public half authorised on the drop), an AES key
+shared with the sandbox, and an OpenPGP key pair (the sandbox encrypts "pgp" subscriptions to it).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import asyncssh
+
+from tests.support.sandboxes import SandboxHandle, spawn, wait_http
+
+PGP_PASSPHRASE = "sge-test-passphrase"
+
+
+def _pgp_pair(home: Path) -> tuple[str, str]:
+    import gnupg
+
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    gpg = gnupg.GPG(gnupghome=str(home))
+    key = gpg.gen_key(gpg.gen_key_input(key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH",
+                                        subkey_curve="cv25519", name_email="sge@metroenergies.test",
+                                        passphrase=PGP_PASSPHRASE))
+    public = gpg.export_keys(str(key))
+    private = gpg.export_keys(str(key), secret=True, passphrase=PGP_PASSPHRASE)
+    return public, private
+
+
+def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
+    work = Path(workdir) / "sge"
+    work.mkdir(parents=True, exist_ok=True)
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = work / "client_key"
+    client_key.write_private_key(str(key_path))
+    os.chmod(key_path, 0o600)
+    (work / "authorized_keys").write_bytes(client_key.export_public_key())
+    aes_key = secrets.token_bytes(32)
+    (work / "aes_key.hex").write_text(aes_key.hex())
+    public, private = _pgp_pair(work / f"gnupg-{secrets.token_hex(4)}")
+    (work / "platform.pub.asc").write_text(public)
+    private_path = work / "platform.sec.asc"
+    private_path.write_text(private)
+    os.chmod(private_path, 0o600)
+    root = work / f"drop-{secrets.token_hex(4)}"
+    process = spawn(["-m", "tests.sandboxes.sge", "--sftp-port", str(ports["sge_sftp"]),
+                     "--control-port", str(ports["sge_control"]), "--root", str(root),
+                     "--host-key", str(work / "host_key"), "--authorized-keys", str(work / "authorized_keys"),
+                     "--aes-key", aes_key.hex(), "--pgp-public-key", str(work / "platform.pub.asc")],
+                    work / "sandbox.log")
+    url = f"http://127.0.0.1:{ports['sge_control']}"
+    try:
+        wait_http(url + "/_sandbox/health", process)
+    except RuntimeError:
+        SandboxHandle("sge", process).stop()
+        raise
+    env = {
+        "METRO_INGEST_SGE_SFTP_HOST": "127.0.0.1",
+        "METRO_INGEST_SGE_SFTP_PORT": str(ports["sge_sftp"]),
+        "METRO_INGEST_SGE_SFTP_USERNAME": "metro",
+        "METRO_INGEST_SGE_SFTP_KEY_PATH": str(key_path),
+        "METRO_INGEST_SGE_AES_KEYS": aes_key.hex(),
+        "METRO_INGEST_SGE_PGP_PRIVATE_KEY_PATH": str(private_path),
+        "METRO_INGEST_SGE_PGP_PASSPHRASE": PGP_PASSPHRASE,
+        "METRO_INGEST_SGE_POLL_INTERVAL_S": "5",
+    }
+    return SandboxHandle("sge", process, url=url, service_env=env,
+                         info={"root": root, "drop": root / "flux_enedis" / "C5", "aes_key": aes_key,
+                               "client_key": key_path, "sftp_port": ports["sge_sftp"]})

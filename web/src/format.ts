@@ -1,0 +1,37 @@
+import type { Lang } from "./i18n";
+
+const locale = (lang: Lang) => (lang === "fr" ? "fr-FR" : "en-GB");
+
+export function kwh(wh: number | null | undefined, lang: Lang): string {
+  if (wh == null) return "—";
+  const value = wh / 1000;
+  return `${value.toLocaleString(locale(lang), { maximumFractionDigits: value < 10 ? 1 : 0 })} kWh`;
+}
+
+export function euros(eur: string | number | null | undefined, lang: Lang): string {
+  if (eur == null || eur === "") return "—";
+  return Number(eur).toLocaleString(locale(lang), { style: "currency", currency: "EUR" });
+}
+
+export function day(iso: string | null | undefined, lang: Lang, opts?: Intl.DateTimeFormatOptions): string {
+  if (!iso) return "—";
+  const d = new Date(iso.length === 10 ? `${iso}T12:00:00` : iso);
+  return d.toLocaleDateString(locale(lang), opts ?? { day: "numeric", month: "long", year: "numeric" });
+}
+
+export function isoDay(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+export function addDays(iso: string, n: number): string {
+  const d = new Date(`${iso}T12:00:00`);
+  d.setDate(d.getDate() + n);
+  return isoDay(d);
+}
+
+export function addMonths(iso: string, n: number): string {
+  const d = new Date(`${iso}T12:00:00`);
+  d.setMonth(d.getMonth() + n);
+  return isoDay(d);
+}

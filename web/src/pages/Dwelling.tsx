@@ -1,0 +1,116 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, ApiError, unwrap, type Dwelling as DwellingBody } from "../api/client";
+import { Field, FormError, Select, fieldError } from "../components/Form";
+import { useI18n, type Key } from "../i18n";
+
+type Form = Record<keyof DwellingBody, string>;
+const EMPTY: Form = {
+  street: "", postal_code: "", municipality: "", insee_code: "", surface_m2: "", occupants: "", dwelling_type: "",
+  heating_energy: "", heating_mode: "", hot_water_energy: "", construction_year: "",
+};
+const ENERGIES = ["electricity", "gas", "heat_network", "wood", "fuel_oil", "heat_pump", "other"] as const;
+const NUMBERS = new Set(["surface_m2", "occupants", "construction_year"]);
+
+function toBody(form: Form): DwellingBody {
+  const body: Record<string, string | number | null> = {};
+  for (const [k, v] of Object.entries(form)) {
+    const value = v.trim();
+    body[k] = value === "" ? null : NUMBERS.has(k) ? Number(value.replace(",", ".")) : value;
+  }
+  return body as unknown as DwellingBody;
+}
+
+export default function Dwelling() {
+  const { t } = useI18n();
+  const client = useQueryClient();
+  const [form, setForm] = useState<Form>(EMPTY);
+  const saved = useQuery({
+    queryKey: ["dwelling"],
+    queryFn: async () => {
+      try {
+        return await unwrap(api.GET("/api/v1/me/dwelling"));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+  });
+  useEffect(() => {
+    if (saved.data) {
+      setForm(Object.fromEntries(Object.keys(EMPTY).map((k) => [k, String(saved.data![k as keyof DwellingBody] ?? "")])) as Form);
+    }
+  }, [saved.data]);
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PUT("/api/v1/me/dwelling", { body: toBody(form) })),
+    onSuccess: (d) => client.setQueryData(["dwelling"], d),
+  });
+  const bind = (name: keyof Form) => ({
+    name,
+    value: form[name],
+    onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [name]: e.target.value })),
+    error: fieldError(save.error, name, t),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  const energyOptions = (
+    <>
+      <option value="">{t("dwelling.unknown")}</option>
+      {ENERGIES.map((e) => (
+        <option key={e} value={e}>
+          {t(`heating.${e}` as Key)}
+        </option>
+      ))}
+    </>
+  );
+  return (
+    <div>
+      <h1>{t("dwelling.title")}</h1>
+      <p className="lead">{t("dwelling.intro")}</p>
+      <form onSubmit={submit} noValidate className="card grid-form">
+        <Field label={t("dwelling.street")} autoComplete="street-address" {...bind("street")} />
+        <div className="row">
+          <Field label={t("dwelling.postal_code")} autoComplete="postal-code" inputMode="numeric" {...bind("postal_code")} />
+          <Field label={t("dwelling.municipality")} autoComplete="address-level2" {...bind("municipality")} />
+        </div>
+        <Field label={t("dwelling.insee_code")} hint={t("dwelling.insee_hint")} {...bind("insee_code")} />
+        <div className="row">
+          <Field label={t("dwelling.surface")} inputMode="decimal" optional {...bind("surface_m2")} />
+          <Field label={t("dwelling.occupants")} inputMode="numeric" optional {...bind("occupants")} />
+        </div>
+        <div className="row">
+          <Select label={t("dwelling.type")} optional {...bind("dwelling_type")}>
+            <option value="">{t("dwelling.unknown")}</option>
+            <option value="house">{t("dwelling.type.house")}</option>
+            <option value="apartment">{t("dwelling.type.apartment")}</option>
+          </Select>
+          <Field label={t("dwelling.year")} inputMode="numeric" optional {...bind("construction_year")} />
+        </div>
+        <div className="row">
+          <Select label={t("dwelling.heating_energy")} optional {...bind("heating_energy")}>
+            {energyOptions}
+          </Select>
+          <Select label={t("dwelling.heating_mode")} optional {...bind("heating_mode")}>
+            <option value="">{t("dwelling.unknown")}</option>
+            <option value="individual">{t("dwelling.heating_mode.individual")}</option>
+            <option value="collective">{t("dwelling.heating_mode.collective")}</option>
+          </Select>
+        </div>
+        <Select label={t("dwelling.hot_water")} optional {...bind("hot_water_energy")}>
+          {energyOptions}
+        </Select>
+        <FormError error={save.error} />
+        {save.isSuccess && (
+          <div className="alert alert--ok" role="status">
+            {t("dwelling.saved")}
+          </div>
+        )}
+        <button className="button" type="submit" disabled={save.isPending}>
+          {t("dwelling.save")}
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,200 @@
+import { useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap, type MeterView } from "../api/client";
+import { ConfirmButton } from "../components/Confirm";
+import { Field, FormError, Select, fieldError } from "../components/Form";
+import { day } from "../format";
+import { errorMessage, known, useI18n, type Key } from "../i18n";
+import { useLocation } from "../router";
+
+const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
+const DSO_BY_ENERGY = { electricity: "enedis", gas: "grdf" } as const;
+
+export function useMeters() {
+  return useQuery({ queryKey: ["meters"], queryFn: () => unwrap(api.GET("/api/v1/meters")) });
+}
+
+function goToConsentPage(url: string | null | undefined): boolean {
+  if (!url) return false;
+  window.location.assign(url);
+  return true;
+}
+
+function DeclareMeter() {
+  const { t } = useI18n();
+  const client = useQueryClient();
+  const [energy, setEnergy] = useState<"electricity" | "gas">("electricity");
+  const [identifier, setIdentifier] = useState("");
+  const [label, setLabel] = useState("");
+  const [holder, setHolder] = useState({ holder_name: "", postal_code: "", email: "" });
+  const [redirecting, setRedirecting] = useState(false);
+  const declare = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/v1/meters", {
+          body: {
+            energy,
+            dso: DSO_BY_ENERGY[energy],
+            identifier,
+            label: label.trim() || null,
+            grdf_holder: energy === "gas" ? holder : null,
+          },
+        }),
+      ),
+    onSuccess: (meter) => {
+      client.invalidateQueries({ queryKey: ["meters"] });
+      if (goToConsentPage(meter.consent?.authorize_url)) setRedirecting(true);
+      else setIdentifier("");
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    declare.mutate();
+  };
+  const bindHolder = (name: keyof typeof holder) => ({
+    value: holder[name],
+    onChange: (e: { target: { value: string } }) => setHolder((h) => ({ ...h, [name]: e.target.value })),
+    error: fieldError(declare.error, name, t),
+  });
+  return (
+    <form onSubmit={submit} noValidate className="card" aria-labelledby="declare-title">
+      <h2 id="declare-title">{t("meters.declare")}</h2>
+      <p>{t("meters.declare.intro")}</p>
+      <Select label={t("meters.energy")} name="energy" value={energy}
+        onChange={(e) => setEnergy(e.target.value as "electricity" | "gas")}>
+        <option value="electricity">{t("energy.electricity")} — Enedis</option>
+        <option value="gas">{t("energy.gas")} — GRDF</option>
+      </Select>
+      <Field label={t("meters.identifier")} name="identifier" inputMode={energy === "gas" ? "text" : "numeric"}
+        autoComplete="off" hint={t(energy === "gas" ? "meters.identifier.hint.grdf" : "meters.identifier.hint.enedis")}
+        value={identifier} onChange={(e) => setIdentifier(e.target.value)}
+        error={fieldError(declare.error, "identifier", t)} />
+      <Field label={t("meters.label")} name="label" optional value={label} onChange={(e) => setLabel(e.target.value)}
+        error={fieldError(declare.error, "label", t)} />
+      {energy === "gas" && (
+        <fieldset>
+          <legend>GRDF</legend>
+          <Field label={t("meters.holder_name")} autoComplete="name" {...bindHolder("holder_name")} />
+          <Field label={t("meters.holder_postal_code")} inputMode="numeric" autoComplete="postal-code"
+            {...bindHolder("postal_code")} />
+          <Field label={t("meters.holder_email")} type="email" autoComplete="email" {...bindHolder("email")} />
+        </fieldset>
+      )}
+      <FormError error={declare.error} />
+      {redirecting && (
+        <div className="alert alert--info" role="status">
+          {t("meters.redirecting")}
+        </div>
+      )}
+      <button className="button" type="submit" disabled={declare.isPending || redirecting}>
+        {t("meters.submit")}
+      </button>
+    </form>
+  );
+}
+
+function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean }) {
+  const { t, lang } = useI18n();
+  const client = useQueryClient();
+  const status = meter.consent?.status ?? "none";
+  const revoke = useMutation({
+    mutationFn: () =>
+      unwrap(api.DELETE("/api/v1/meters/{meter_id}/consent", { params: { path: { meter_id: meter.id } } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["meters"] }),
+  });
+  const renew = useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/v1/meters/{meter_id}/consent", { params: { path: { meter_id: meter.id } } })),
+    onSuccess: (consent) => {
+      if (!goToConsentPage((consent as { authorize_url?: string | null }).authorize_url)) {
+        client.invalidateQueries({ queryKey: ["meters"] });
+      }
+    },
+  });
+  const freshnessKey = `freshness.${meter.freshness}`;
+  const freshness = meter.freshness ? (known(freshnessKey) ? t(freshnessKey) : meter.freshness) : null;
+  const title = meter.label || `${t(`energy.${meter.energy}` as Key)} · ${meter.dso.toUpperCase()}`;
+  return (
+    <li className={`card meter${highlight ? " meter--highlight" : ""}`} data-meter={meter.id}>
+      <div className="meter-head">
+        <h3>{title}</h3>
+        <span className={`badge badge--${status}`}>
+          {t("consent.status")} : {t(`consent.${status}` as Key)}
+        </span>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>{t("meters.identifier")}</dt>
+          <dd className="mono">{meter.identifier}</dd>
+        </div>
+        {meter.consent?.expires_at && (
+          <div>
+            <dt>{t("consent.status")}</dt>
+            <dd>{t("consent.expires", { date: day(meter.consent.expires_at, lang) })}</dd>
+          </div>
+        )}
+        <div>
+          <dt>{t("meters.data")}</dt>
+          <dd>
+            {meter.last_collected_day
+              ? t("consent.last_day", { date: day(meter.last_collected_day, lang) })
+              : t("consent.no_data_yet")}
+            {freshness && ` (${freshness})`}
+          </dd>
+        </div>
+      </dl>
+      {revoke.isSuccess && (
+        <div className="alert alert--ok" role="status">
+          {t("consent.revoked_done")}
+        </div>
+      )}
+      {(revoke.error || renew.error) && (
+        <div className="alert alert--error" role="alert">
+          {errorMessage(t, ((revoke.error || renew.error) as { code?: string }).code ?? "network_error")}
+        </div>
+      )}
+      <div className="actions">
+        {FINAL.has(status) || status === "none" ? (
+          <button type="button" className="button" onClick={() => renew.mutate()} disabled={renew.isPending}>
+            {t("consent.renew")}
+          </button>
+        ) : (
+          <ConfirmButton label={t("consent.revoke")} question={t("consent.revoke.confirm", { identifier: meter.identifier })}
+            confirm={t("consent.revoke")} onConfirm={() => revoke.mutate()} busy={revoke.isPending} />
+        )}
+      </div>
+    </li>
+  );
+}
+
+export default function Meters() {
+  const { t } = useI18n();
+  const location = useLocation();
+  const meters = useMeters();
+  const callback = location.searchParams.get("consent");
+  const callbackMeter = location.searchParams.get("meter");
+  return (
+    <div>
+      <h1>{t("meters.title")}</h1>
+      {callback && (
+        <div className={`alert ${callback === "active" ? "alert--ok" : "alert--info"}`} role="status">
+          {callback === "active"
+            ? t("consent.callback.active")
+            : callback === "refused"
+              ? t("consent.callback.refused")
+              : t("consent.callback.other", { status: t(`consent.${callback}` as Key) })}
+        </div>
+      )}
+      {meters.error && <FormError error={meters.error} />}
+      {meters.data && meters.data.length === 0 && <p>{t("meters.none")}</p>}
+      {meters.data && meters.data.length > 0 && (
+        <ul className="meters">
+          {meters.data.map((m) => (
+            <MeterCard key={m.id} meter={m} highlight={m.id === callbackMeter} />
+          ))}
+        </ul>
+      )}
+      <DeclareMeter />
+    </div>
+  );
+}

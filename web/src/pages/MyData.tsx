@@ -1,0 +1,194 @@
+import { useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, pending } from "../api/client";
+import { ConfirmButton } from "../components/Confirm";
+import { Field, FormError, fieldError } from "../components/Form";
+import { day } from "../format";
+import { errorMessage, useI18n } from "../i18n";
+import { navigate } from "../router";
+
+type Share = { id: string; adviser_email?: string; adviser?: string; created_at?: string };
+type AccessEntry = { id?: string; at?: string; created_at?: string; who?: string; actor?: string; role?: string; what?: string; action?: string };
+
+/** The personal-data operations are arriving: until then a missing one reads "not available yet". */
+function optional<T>(call: () => Promise<T>) {
+  return async (): Promise<T | null> => {
+    try {
+      return await call();
+    } catch (e) {
+      if (e instanceof ApiError && [404, 405, 501].includes(e.status) && e.code === "not_found") return null;
+      throw e;
+    }
+  };
+}
+
+const list = <T,>(answer: T[] | { items: T[] } | null) => (answer === null ? null : Array.isArray(answer) ? answer : answer.items);
+
+function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
+  return (
+    <section className="card" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function HeldData() {
+  const { t } = useI18n();
+  const data = useQuery({ queryKey: ["my-data"], retry: false,
+    queryFn: optional(() => pending<Record<string, unknown>>("GET", "/api/v1/me/data")) });
+  if (data.isPending) return <p>{t("app.loading")}</p>;
+  if (data.error) return <FormError error={data.error} />;
+  if (data.data === null) return <p>{t("common.unavailable")}</p>;
+  return (
+    <ul className="held">
+      {Object.entries(data.data).map(([name, content]) => (
+        <li key={name}>
+          <details>
+            <summary>
+              {name}
+              {Array.isArray(content) ? ` (${content.length})` : ""}
+            </summary>
+            <pre>{JSON.stringify(content, null, 2)}</pre>
+          </details>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Shares() {
+  const { t, lang } = useI18n();
+  const client = useQueryClient();
+  const [email, setEmail] = useState("");
+  const shares = useQuery({ queryKey: ["shares"], retry: false,
+    queryFn: optional(async () => list(await pending<Share[] | { items: Share[] }>("GET", "/api/v1/me/shares"))) });
+  const share = useMutation({
+    mutationFn: () => pending<Share>("POST", "/api/v1/me/shares", { adviser_email: email }),
+    onSuccess: () => (setEmail(""), client.invalidateQueries({ queryKey: ["shares"] })),
+  });
+  const stop = useMutation({
+    mutationFn: (id: string) => pending<unknown>("DELETE", `/api/v1/me/shares/${id}`),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["shares"] }),
+  });
+  if (shares.data === null) return <p>{t("common.unavailable")}</p>;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    share.mutate();
+  };
+  return (
+    <>
+      <p>{t("data.shares.intro")}</p>
+      {shares.data?.length === 0 && <p>{t("data.shares.none")}</p>}
+      <ul className="shares">
+        {(shares.data ?? []).map((s) => {
+          const who = s.adviser_email ?? s.adviser ?? s.id;
+          return (
+            <li key={s.id}>
+              <span>
+                <strong>{who}</strong>
+                {s.created_at && <span className="muted"> {t("data.shares.since", { date: day(s.created_at, lang) })}</span>}
+              </span>
+              <button type="button" className="button button--secondary" onClick={() => stop.mutate(s.id)}>
+                {t("data.shares.revoke", { who })}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {stop.error && <FormError error={stop.error} />}
+      <form onSubmit={submit} noValidate className="inline-form">
+        <Field label={t("data.shares.email")} type="email" autoComplete="off" value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={fieldError(share.error, "adviser_email", t) ?? fieldError(share.error, "email", t)} />
+        <button type="submit" className="button" disabled={share.isPending}>
+          {t("data.shares.submit")}
+        </button>
+      </form>
+      {share.error instanceof ApiError && !share.error.field && <FormError error={share.error} />}
+    </>
+  );
+}
+
+function AccessLog() {
+  const { t, lang } = useI18n();
+  const log = useQuery({ queryKey: ["access-log"], retry: false,
+    queryFn: optional(async () => list(await pending<AccessEntry[] | { items: AccessEntry[] }>("GET", "/api/v1/me/access-log"))) });
+  if (log.isPending) return <p>{t("app.loading")}</p>;
+  if (log.data === null) return <p>{t("common.unavailable")}</p>;
+  if (!log.data || log.data.length === 0) return <p>{t("data.log.none")}</p>;
+  return (
+    <div className="table-scroll">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t("data.log.when")}</th>
+            <th scope="col">{t("data.log.who")}</th>
+            <th scope="col">{t("data.log.what")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {log.data.map((e, i) => (
+            <tr key={e.id ?? i}>
+              <td>{day(e.at ?? e.created_at, lang, { dateStyle: "medium", timeStyle: "short" } as Intl.DateTimeFormatOptions)}</td>
+              <td>{[e.who ?? e.actor, e.role].filter(Boolean).join(" · ")}</td>
+              <td>{e.what ?? e.action}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DeleteAccount() {
+  const { t } = useI18n();
+  const client = useQueryClient();
+  const remove = useMutation({
+    mutationFn: () => pending<unknown>("DELETE", "/api/v1/me"),
+    onSuccess: () => {
+      client.clear();
+      navigate("/goodbye", true);
+    },
+  });
+  return (
+    <>
+      <p>{t("data.delete.intro")}</p>
+      {remove.error && <p role="alert" className="alert alert--error">{errorMessage(t, (remove.error as ApiError).code)}</p>}
+      <ConfirmButton danger label={t("data.delete")} question={t("data.delete.confirm")} confirm={t("data.delete.yes")}
+        onConfirm={() => remove.mutate()} busy={remove.isPending} />
+    </>
+  );
+}
+
+export default function MyData() {
+  const { t } = useI18n();
+  return (
+    <div>
+      <h1>{t("data.title")}</h1>
+      <p className="lead">{t("data.intro")}</p>
+      <Section id="held-title" title={t("data.held")}>
+        <HeldData />
+      </Section>
+      <Section id="export-title" title={t("data.export")}>
+        <div className="actions">
+          <a className="button button--secondary" href="/api/v1/me/export?format=json" download>
+            {t("data.export.json")}
+          </a>
+          <a className="button button--secondary" href="/api/v1/me/export?format=csv" download>
+            {t("data.export.csv")}
+          </a>
+        </div>
+      </Section>
+      <Section id="shares-title" title={t("data.shares")}>
+        <Shares />
+      </Section>
+      <Section id="log-title" title={t("data.log")}>
+        <AccessLog />
+      </Section>
+      <Section id="delete-title" title={t("data.delete")}>
+        <DeleteAccount />
+      </Section>
+    </div>
+  );
+}
