@@ -193,6 +193,7 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=60)
+    parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
     args = parser.parse_args()
     t0 = time.perf_counter()
     exists = psql(f"select 1 from pg_database where datname = '{DATABASE}'") == "1"
@@ -206,11 +207,17 @@ def main() -> None:
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench",
                   extra_env={"{P}DB_POOL_SIZE": "20", "{P}LOG_LEVEL": "WARNING"})
     try:
-        stack.start_all(("consumption", "gateway"))
+        for package in ("consumption", "gateway"):
+            stack.start(package, wait=False)
+        for package in ("consumption", "gateway"):
+            stack.wait_ready(package, timeout=300)
         if not asyncio.run(loaded()):
             print(f"loading {HOMES} homes × {(LAST_DAY - FIRST_DAY).days + 1} days into {DATABASE} with COPY")
             asyncio.run(load())
-        print(f"data ready after {time.perf_counter() - t0:.0f} s; signing up {args.residents} residents")
+        print(f"data ready after {time.perf_counter() - t0:.0f} s")
+        if args.load_only:
+            return
+        print(f"signing up {args.residents} residents")
         users = [ApiUser(stack.url("gateway")).signup() for _ in range(args.residents)]
         sessions = [u.http.cookies["metro_session"] for u in users]
         meters = asyncio.run(give_homes_to([u.account["id"] for u in users]))

@@ -31,9 +31,11 @@ def amqp_url() -> str:
 @pytest.fixture(scope="session")
 def sandboxes():
     handles = sandbox_support.start_all(ARTIFACTS / "sandboxes", SANDBOX_PORTS)
-    yield handles
-    for h in handles.values():
-        h.stop()
+    try:
+        yield handles
+    finally:
+        for h in handles.values():
+            h.stop()
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +44,11 @@ def stack(database_url, amqp_url, sandboxes):
     s = Stack(database_url=database_url, amqp_url=amqp_url, base_port=18000 + 100 * SLOT, log_dir=ARTIFACTS / "logs",
               extra_env=env)
     s.sandboxes = sandboxes
-    s.start_all()
-    yield s
-    s.stop_all()
+    try:
+        s.start_all()
+        yield s
+    finally:
+        s.stop_all()
 
 
 @pytest.fixture

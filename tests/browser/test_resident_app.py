@@ -24,9 +24,10 @@ def new_email() -> str:
 
 def sign_up(page: Page, email: str, password: str = STRONG_PASSWORD) -> None:
     page.goto("/signup")
+    expect(page.locator(".terms")).to_be_visible()
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_label(re.compile("J'accepte les conditions")).check()
+    page.get_by_label(re.compile("accepte les conditions")).check()
     page.get_by_role("button", name="Créer mon compte").click()
 
 
@@ -181,7 +182,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_typed_is_lost(page
     sign_up(page, email, password="short")
     assert "12 caractères" in error_of(page, "Mot de passe")
     expect(page.get_by_label("Adresse e-mail")).to_have_value(email)
-    expect(page.get_by_label(re.compile("J'accepte"))).to_be_checked()
+    expect(page.get_by_label(re.compile("accepte les conditions"))).to_be_checked()
     shot(page, "20-signup-weak-password")
     assert_accessible(page, "signup with an error")
 

@@ -18,7 +18,7 @@ from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(600)  # the first test also pays for starting the stack
 PARIS_TODAY = lambda: dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()  # noqa: E731
 
 

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.support.client import ApiUser
+from tests.support.client import ApiUser, admin_user
 from tests.support.events import connect, drain, queue_depth, readings_event
 from tests.support.waiting import eventually
 
@@ -199,8 +199,7 @@ def test_login_is_rate_limited_per_account(stack, resident, api):
 
 
 def test_new_terms_force_reacceptance(stack, resident):
-    admin = ApiUser(stack.url("gateway"))
-    assert admin.login("admin@metroenergies.example.org", "local-admin-password-change-me").status_code == 200
+    admin = admin_user(stack.url("gateway"))
     version = f"test-{uuid.uuid4().hex[:6]}"
     r = admin.post("/admin/terms", json={"version": version, "summary": "New", "text": "New terms",
                                          "data_collected": [{"data": "e-mail", "why": "login", "kept": "always"}]})

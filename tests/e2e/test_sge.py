@@ -120,7 +120,7 @@ async def thirty_days(stack, sge):
 
     async def subscribed():
         return (await _report(sge))["subscriptions"]["active"] == len(PRMS) - 1
-    await eventually(subscribed, timeout=60, interval=0.5)
+    await eventually(subscribed, timeout=300, interval=1)
     end = START + dt.timedelta(days=DAYS - 1)
     async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=180) as http:
         aes = [p for p in PRMS if p not in PGP_PRMS] + [UNCONSENTED]

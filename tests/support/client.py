@@ -51,3 +51,21 @@ class ApiUser:
 
     def close(self) -> None:
         self.http.close()
+
+
+ADMIN_EMAIL = "admin@metroenergies.example.org"
+ADMIN_PASSWORD = "local-admin-password-change-me"
+
+
+def admin_user(base_url: str) -> ApiUser:
+    admin = ApiUser(base_url)
+    r = admin.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert r.status_code == 200, r.text
+    if r.json()["terms"]["acceptance_required"]:
+        admin.post("/me/terms", json={"version": r.json()["terms"]["current_version"]})
+    return admin
+
+
+def random_prm() -> str:
+    import random
+    return "".join(random.choice("0123456789") for _ in range(14))

@@ -11,6 +11,9 @@ CLIENT_SECRET = "metroenergies-test-secret"
 
 
 def gateway_callback() -> str:
+    public = os.environ.get("METRO_GATEWAY_PUBLIC_URL")
+    if public:
+        return f"{public.rstrip('/')}/api/v1/consents/enedis/callback"
     slot = int(os.environ.get("METRO_TEST_SLOT", "0"))
     return f"http://127.0.0.1:{18000 + 100 * slot}/api/v1/consents/enedis/callback"
 

@@ -53,7 +53,7 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
                     work / "sandbox.log")
     url = f"http://127.0.0.1:{ports['sge_control']}"
     try:
-        wait_http(url + "/_sandbox/health", process)
+        wait_http(url + "/_sandbox/health", process, timeout=120)
     except RuntimeError:
         SandboxHandle("sge", process).stop()
         raise

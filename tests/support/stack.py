@@ -39,6 +39,8 @@ class Stack:
         values = {"DATABASE_URL": self.database_url, "AMQP_URL": self.amqp_url, "PORT": str(self.port(package)),
                   "RETRY_DELAY_MS": "300", "MAX_RETRIES": "3", "DB_POOL_SIZE": "5"}
         values.update({f"{p.upper()}_URL": self.url(p) for p in PACKAGES})
+        # Time-driven sweeps run often in tests; tests move timestamps back rather than wait days.
+        values.update({"SWEEP_INTERVAL": "PT2S", "ERASURE_SWEEP_INTERVAL": "PT2S"})
         env.update({prefix + k: v for k, v in values.items()})
         for key, value in self.extra_env.items():
             env[key.replace("{P}", prefix)] = value
@@ -87,8 +89,12 @@ class Stack:
     def start_all(self, packages=PACKAGES) -> None:
         for p in packages:
             self.start(p, wait=False)
-        for p in packages:
-            self.wait_ready(p)
+        try:
+            for p in packages:
+                self.wait_ready(p)
+        except BaseException:
+            self.stop_all()
+            raise
 
     def stop_all(self) -> None:
         for p in list(self.processes):

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/internal")
 
 def json(body: dict) -> Response:
     """Bodies built as plain dicts in the shape of their response_model, serialised once (hot paths)."""
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 Who = Annotated[Caller, Depends(caller)]
 Session = Annotated[AsyncSession, Depends(get_session)]

@@ -197,8 +197,8 @@ def _contract_values(option: str, kva: int | None, offpeak: str | None, start: A
                      status: str | None = None) -> dict[str, Any]:
     return {"tariff_option": option, "subscribed_kva": kva, "offpeak_hours": offpeak,
             "offpeak_hours_per_day": offpeak_hours_per_day(offpeak),
-            "start": dt.date.fromisoformat(start) if isinstance(start, str) else start,
-            "end": dt.date.fromisoformat(end) if isinstance(end, str) else end, "status": status}
+            "start": dt.date.fromisoformat(start[:10]) if isinstance(start, str) else start,
+            "end": dt.date.fromisoformat(end[:10]) if isinstance(end, str) else end, "status": status}
 
 
 async def record_dso_contract(session: AsyncSession, payload: dict[str, Any]) -> None:
@@ -543,9 +543,9 @@ async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.
     if result is None:
         view.reason = "dwelling_not_described"
     elif result.kwh is None:
-        view.reason = "too_many_missing_days" if wh is not None else (result.reason or "no_consumption")
-        if result.reason == "too_few_peers" or result.reason == "profile_incomplete":
-            view.reason = result.reason
+        view.reason = result.reason or "no_consumption"
+        if view.reason == "no_consumption" and wh is not None:
+            view.reason = "too_many_missing_days"
     else:
         view.available = True
         view.level, view.criteria, view.group_size = result.level, list(result.criteria), result.group_size

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -9,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated
-from gateway.schemas import Account, Login, Signup, Terms, TermsAcceptance, TermsPublication, TokenIssued, TokenRequest
+from gateway.schemas import (Account, Login, RoleUpdate, Signup, Terms, TermsAcceptance, TermsPublication, TokenIssued,
+                             TokenRequest)
 from metro.db import get_session
-from metro.errors import AppError, Conflict, TooManyRequests, Unauthorized, error_responses
+from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -106,3 +108,13 @@ async def terms(session: Session):
 async def publish_terms(body: TermsPublication, _: Admin, session: Session):
     """Publish a new terms-of-use version: every account must accept it before using its data again."""
     return await service.publish_terms(session, body)
+
+
+@router.put("/admin/accounts/{account_id}/roles", response_model=Account, tags=["admin"],
+            responses=error_responses(NotFound))
+async def set_roles(account_id: uuid.UUID, body: RoleUpdate, _: Admin, session: Session):
+    """Give an account its roles (resident, adviser, professional, analyst, admin)."""
+    if await repository.account_by_id(session, account_id) is None:
+        raise NotFound("no such account", code="account_not_found")
+    await repository.update_account(session, account_id, {"roles": sorted({r.value for r in body.roles})})
+    return await service.account_view(session, await repository.account_by_id(session, account_id))

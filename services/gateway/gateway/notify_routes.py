@@ -54,9 +54,13 @@ async def read_notification(notification_id: uuid.UUID, who: User, request: Requ
                                        principal=who.principal)
 
 
-@router.api_route("/unsubscribe", methods=["GET", "POST"], response_model=UnsubscribeResult,
-                  responses=error_responses(AppError))
+@router.get("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(AppError))
 async def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=500)], request: Request):
-    """One click from an e-mail, no login: the signed token says who and what. POST is RFC 8058's
-    List-Unsubscribe-Post, which mail clients send."""
+    """One click from an e-mail, no login: the signed token says who and what."""
+    return await _notify(request).json("notify", "POST", "/internal/unsubscribe", json={"token": token})
+
+
+@router.post("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(AppError))
+async def unsubscribe_one_click(token: Annotated[str, Query(min_length=10, max_length=500)], request: Request):
+    """RFC 8058 one-click: what mail clients send for the List-Unsubscribe-Post header."""
     return await _notify(request).json("notify", "POST", "/internal/unsubscribe", json={"token": token})

@@ -426,9 +426,11 @@ class AdictClient:
 
     # ---- données ----
 
-    async def informative_daily(self, pce: str, start: dt.date, end: dt.date) -> list[DailyReading]:
+    async def informative_daily(self, pce: str, start: dt.date, end: dt.date,
+                                raw: list[Any] | None = None) -> list[DailyReading]:
         """Gas days in [start, end) from donnees_consos_informatives, energy in integer Wh.
-        Raises NoData when GRDF has nothing for the period, ConsentRevoked when the right is gone."""
+        Raises NoData when GRDF has nothing for the period, ConsentRevoked when the right is gone.
+        ``raw`` receives the lines as GRDF sent them, once the whole body has been read."""
         check_pce(pce)
         if start >= end:
             raise BadRequest("start must be before end", code="empty_period")
@@ -437,7 +439,8 @@ class AdictClient:
         if response.status_code != 200:
             raise http_error(response)
         readings: dict[dt.date, DailyReading] = {}
-        for line in parse_objects(response.content):
+        lines = parse_objects(response.content)
+        for line in lines:
             if not isinstance(line, dict):
                 raise Transient("ADICT data line is not an object", code="malformed_line")
             if "code_statut_traitement" in line:
@@ -457,6 +460,8 @@ class AdictClient:
             known = readings.get(reading.day)
             if known is None or (reading.final and not known.final):
                 readings[reading.day] = reading
+        if raw is not None:
+            raw.extend(lines)
         return [readings[day] for day in sorted(readings)]
 
     async def contract(self, pce: str) -> dict[str, Any]:

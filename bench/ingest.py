@@ -1,0 +1,103 @@
+"""Readings per second from `readings.collected` messages through the real consumption service (its
+batching, idempotent consumer) to committed rows, beside a raw COPY of the same rows (the physical limit).
+
+    uv run python bench/ingest.py [--meters 1000] [--days 365]
+
+Uses its own database (metroenergies_bench_ingest) and RabbitMQ vhost (metro_bench_ingest).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from metro.bus import Bus  # noqa: E402
+from tests.support.db import raw_dsn  # noqa: E402
+from tests.support.events import readings_event  # noqa: E402
+from tests.support.stack import Stack, reset_database, reset_vhost  # noqa: E402
+
+START = dt.date(2023, 1, 1)
+
+
+async def count(conn) -> int:
+    return await conn.fetchval("select count(*) from consumption.readings")
+
+
+async def through_consumer(stack: Stack, events, rows: int) -> float:
+    """From the first publish until every message is handled (in the inbox) and committed."""
+    conn = await asyncpg.connect(raw_dsn(stack.database_url))
+    handled_before = await conn.fetchval("select count(*) from consumption.inbox")
+    bus = Bus(stack.amqp_url)
+    await bus.connect()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(bus.publish(e) for e in events))
+    while True:
+        n = await conn.fetchval("select count(*) from consumption.inbox")
+        if n >= handled_before + len(events):
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    assert await count(conn) == rows, "rows missing or duplicated"
+    await bus.close()
+    await conn.close()
+    return elapsed
+
+
+async def raw_copy(database_url: str, records) -> float:
+    conn = await asyncpg.connect(raw_dsn(database_url))
+    await conn.execute("DROP TABLE IF EXISTS bench_copy")
+    await conn.execute("CREATE TABLE bench_copy (meter_id uuid, day date, wh bigint, quality text not null, "
+                       "source text not null, extra jsonb, collected_at timestamptz not null default now(), "
+                       "PRIMARY KEY (meter_id, day))")
+    t0 = time.perf_counter()
+    await conn.copy_records_to_table("bench_copy", records=records,
+                                      columns=["meter_id", "day", "wh", "quality", "source"])
+    elapsed = time.perf_counter() - t0
+    await conn.execute("DROP TABLE bench_copy")
+    await conn.close()
+    return elapsed
+
+
+async def main(meters: int, days: int) -> None:
+    rng = random.Random(7)
+    ids = [uuid.uuid4() for _ in range(meters)]
+    values = {m: [rng.randint(2000, 40000) for _ in range(days)] for m in ids}
+    rows = meters * days
+    records = [(m, START + dt.timedelta(days=i), v, "measured", "bench") for m in ids for i, v in enumerate(values[m])]
+
+    stack = Stack(reset_database("metroenergies_bench_ingest"), reset_vhost("metro_bench_ingest"), base_port=27600,
+                  log_dir=Path("test-artifacts/bench-ingest"))
+    copy_s = await raw_copy(stack.database_url, records)
+    stack.start("consumption")
+    try:
+        first = [readings_event(m, START, values[m], source="bench") for m in ids]
+        consumer_s = await through_consumer(stack, first, rows)
+        # A replay with new event ids: the upsert keyed on (meter_id, day) must change nothing.
+        replay = [readings_event(m, START, values[m], source="bench") for m in ids]
+        replay_s = await through_consumer(stack, replay, rows)
+    finally:
+        stack.stop_all()
+    copy_rate, consumer_rate, replay_rate = rows / copy_s, rows / consumer_s, rows / replay_s
+    print(f"rows: {rows} ({meters} meters x {days} days, one message per meter)")
+    print(f"raw COPY into an empty table:           {copy_rate:>10,.0f} rows/s  ({copy_s:.2f} s)")
+    print(f"readings.collected -> consumer -> rows: {consumer_rate:>10,.0f} rows/s  ({consumer_s:.2f} s)"
+          f"  ratio {consumer_rate / copy_rate:.2f} of COPY")
+    print(f"same readings replayed (no change):     {replay_rate:>10,.0f} rows/s  ({replay_s:.2f} s)"
+          f"  ratio {replay_rate / copy_rate:.2f} of COPY")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    args = parser.parse_args()
+    asyncio.run(main(args.meters, args.days))

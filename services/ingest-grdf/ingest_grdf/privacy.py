@@ -1,0 +1,21 @@
+"""Personal data held by ingest-grdf: the declared holders and what is collected for which PCE (walked by
+export and erasure)."""
+from __future__ import annotations
+
+from ingest_grdf import models
+from metro.personal_data import PersonalTable
+
+PERSONAL_DATA: list[PersonalTable] = [
+    PersonalTable(models.access_rights, purpose="the access right declared at GRDF for the consent: PCE, holder's "
+                  "name, postal code and e-mail as GRDF requires them, and GRDF's state of the right",
+                  retention="while the consent lives, erased with the account", meter_column="meter_id"),
+    PersonalTable(models.raw_payloads, purpose="GRDF's answers as received, to replay a parser fix",
+                  retention="raw_retention_days (90 days by default)", meter_column="meter_id",
+                  hidden=("body",)),
+    PersonalTable(models.collected_ranges, purpose="which gas days were already collected, to ask only the "
+                  "missing ones", retention="while the consent is active, erased with the account",
+                  meter_column="meter_id"),
+    PersonalTable(models.cursors, purpose="collection state per PCE under consent (PCE, consent period, "
+                  "contract data)", retention="while the consent is active, erased with the account",
+                  meter_column="meter_id", account_column="account_id"),
+]

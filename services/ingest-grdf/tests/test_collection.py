@@ -1,0 +1,79 @@
+"""Pure decisions of ingest-grdf: what GRDF's states and codes mean, which days to ask, what is published."""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from ingest_grdf.adict import DailyReading
+from ingest_grdf.app import Settings, quota_bucket
+from ingest_grdf.rights import consent_status, declaration_error
+from ingest_grdf.service import contract_event, covered_until, history_start, latest_published_day, \
+    readings_payloads
+
+D = dt.date
+
+
+def test_grdf_states_map_to_the_consent_life_cycle():
+    assert consent_status("awaiting_holder") == "awaiting_holder"
+    assert consent_status("active") == "active"
+    assert consent_status("to_recheck") == "active"
+    assert consent_status("refused") == "refused"
+    assert consent_status("obsolete") == "revoked"
+    assert consent_status("unknown") == "invalid"
+
+
+def test_declaration_refusals_carry_a_stable_code_the_resident_can_act_on():
+    assert declaration_error("1000000005", "Le code postal ne correspond pas").code == "grdf_postal_code_mismatch"
+    holder = declaration_error("1000000022", "La demande d'accès est incohérente.")
+    assert (holder.code, holder.status_code) == ("grdf_holder_mismatch", 409)
+    assert declaration_error("1000000022", "La date de fin du droit d’accès ...").code == \
+        "grdf_declaration_incoherent"
+    assert declaration_error("1000000006", "Le PCE est inconnu.").code == "grdf_unknown_pce"
+    assert declaration_error("9999999999", "?").code == "grdf_declaration_refused"
+    assert all(declaration_error(c, "m").status_code < 500 for c in ("1000000005", "1000000003", None))
+
+
+def test_gas_day_d_is_expected_after_midday_the_next_day():
+    before = dt.datetime(2026, 1, 10, 10, 0, tzinfo=dt.UTC)  # 11:00 Paris
+    after = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)  # 13:00 Paris
+    assert latest_published_day(before) == D(2026, 1, 8)
+    assert latest_published_day(after) == D(2026, 1, 9)
+
+
+def test_history_goes_back_three_years_unless_the_meter_or_the_consent_is_younger():
+    today = D(2026, 11, 28)
+    none = SimpleNamespace(history_from=None)
+    assert history_start(none, None, today) == D(2023, 11, 29)
+    assert history_start(none, {"commissioning_date": "2025-02-01"}, today) == D(2025, 2, 1)
+    assert history_start(SimpleNamespace(history_from=D(2024, 5, 1)), None, today) == D(2024, 5, 1)
+
+
+def test_days_grdf_may_still_publish_count_only_once_returned():
+    late_from = D(2024, 6, 9)
+    assert covered_until((D(2024, 1, 1), D(2024, 6, 1)), None, late_from) == D(2024, 6, 1)
+    assert covered_until((D(2024, 6, 1), D(2024, 6, 11)), D(2024, 6, 8), late_from) == D(2024, 6, 9)
+    assert covered_until((D(2024, 6, 1), D(2024, 6, 11)), D(2024, 6, 10), late_from) == D(2024, 6, 11)
+
+
+def test_readings_are_integer_wh_with_volume_and_coefficient_at_most_a_year_per_event():
+    readings = [DailyReading(day=D(2024, 1, 1) + dt.timedelta(days=i), wh=48_000, volume_m3=4,
+                             conversion_coefficient=11.71, quality="measured", final=True) for i in range(400)]
+    payloads = readings_payloads("m-1", readings)
+    assert [len(p["readings"]) for p in payloads] == [365, 35]
+    first = payloads[0]["readings"][0]
+    assert payloads[0]["source"] == "grdf.adict" and payloads[0]["unit"] == "Wh"
+    assert first == {"day": "2024-01-01", "wh": 48_000, "quality": "measured",
+                     "extra": {"volume_m3": 4, "conversion_coefficient": 11.71}}
+
+
+def test_contract_event_names_the_routing_tariff_and_no_electric_fields():
+    event = contract_event("m-1", {"tariff": "T2", "annual_consumption_kwh": 14000, "commissioning_date": "2020-01-01",
+                                   "profile": "P016"})
+    assert event["tariff_option"] == "T2" and event["subscribed_kva"] is None and event["offpeak_hours"] is None
+    assert event["raw"]["annual_consumption_kwh"] == 14000 and event["start"] == "2020-01-01"
+
+
+def test_the_shared_bucket_keeps_one_call_per_second_and_the_daily_cap():
+    bucket = quota_bucket(SimpleNamespace(db=None), Settings(quota_per_second=1.0, quota_per_day=6000))
+    assert bucket.capacity + bucket.rate <= 1.0
+    assert (bucket.capacity + bucket.rate * 86_400) <= 6000

@@ -1,0 +1,218 @@
+"""Issue 8: one registry walked by export and erasure, one-button deletion across services, sharing."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+import zipfile
+
+import pytest
+
+from metro.personal_data import load_registry
+from tests.support.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
+from tests.support.db import fetch, fetchval, rows_mentioning, user_tables
+from tests.support.events import connect, readings_event
+from tests.support.waiting import eventually
+
+PACKAGES = ("gateway", "consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
+DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
+            "surface_m2": 70, "occupants": 2, "dwelling_type": "apartment", "heating_energy": "electricity"}
+# Tables that name an account or a meter but hold no personal data of their own, each with the reason.
+NOT_PERSONAL = {
+    "gateway.erasure_requests": "the deletion saga's state; the account id is cleared when erasure completes",
+}
+REFERENCE_COLUMNS = ("account_id", "meter_id", "resident_id", "adviser_id", "reader_id")
+
+
+def registry_names() -> set[str]:
+    return {entry.name for p in PACKAGES for entry in load_registry(p)}
+
+
+async def resident_with_data(stack, *, days: int = 30) -> tuple[ApiUser, dict]:
+    user = ApiUser(stack.url("gateway")).signup()
+    assert user.put("/me/dwelling", json=DWELLING).status_code == 200
+    r = user.post("/meters", json={"energy": "electricity", "dso": "enedis", "identifier": random_prm()})
+    assert r.status_code == 201, r.text
+    meter = r.json()
+    await eventually(lambda: fetchval(stack.database_url, "select 1 from consumption.meters where meter_id=$1",
+                                      uuid.UUID(meter["id"])))
+    bus = await connect(stack.amqp_url)
+    await bus.publish(readings_event(meter["id"], dt.date(2025, 1, 1), [1000 + i for i in range(days)]))
+    await bus.close()
+    await eventually(lambda: fetchval(stack.database_url, "select count(*) = $2 from consumption.readings "
+                                      "where meter_id=$1", uuid.UUID(meter["id"]), days))
+    return user, meter
+
+
+def make_adviser(stack) -> ApiUser:
+    adviser = ApiUser(stack.url("gateway")).signup()
+    admin = admin_user(stack.url("gateway"))
+    r = admin.put(f"/admin/accounts/{adviser.account['id']}/roles", json={"roles": ["adviser"]})
+    assert r.status_code == 200, r.text
+    return adviser
+
+
+async def test_every_table_that_names_an_account_or_meter_is_in_the_registry(stack):
+    names = registry_names()
+    referencing = await fetch(stack.database_url, """
+        SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns c
+        JOIN pg_class k ON k.relname = c.table_name
+        JOIN pg_namespace n ON n.oid = k.relnamespace AND n.nspname = c.table_schema
+        WHERE column_name = ANY($1::text[]) AND NOT k.relispartition""", list(REFERENCE_COLUMNS))
+    missing = {r[0] for r in referencing} - names - set(NOT_PERSONAL)
+    assert not missing, f"tables with an account or meter reference missing from the registry: {sorted(missing)}"
+    accounts = await fetch(stack.database_url, "select 1 from information_schema.tables "
+                                               "where table_schema='gateway' and table_name='accounts'")
+    assert accounts and "gateway.accounts" in names
+
+
+async def test_export_holds_every_registered_table_with_own_rows_and_nothing_of_anyone_else(stack):
+    alice, alice_meter = await resident_with_data(stack)
+    bob, bob_meter = await resident_with_data(stack)
+    adviser = make_adviser(stack)
+    assert alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).status_code == 201
+
+    document = alice.get("/me/export", params={"format": "json"})
+    assert document.status_code == 200
+    assert "attachment" in document.headers["content-disposition"]
+    datasets = document.json()["datasets"]
+    for entry_name in registry_names():
+        schema, table = entry_name.split(".")
+        own = [e for p in PACKAGES for e in load_registry(p) if e.name == entry_name][0]
+        expected = await fetchval(stack.database_url, f"""select count(*) from "{schema}"."{table}" t where """ +
+                                  " or ".join(f"t.{c}::text = any($1::text[])" for c in
+                                              ([own.account_column] if isinstance(own.account_column, str)
+                                               else list(own.account_column or ())) +
+                                              ([own.meter_column] if own.meter_column else [])),
+                                  [alice.account["id"], alice_meter["id"]])
+        got = len(datasets.get(entry_name, {}).get("rows", []))
+        assert got == expected, f"{entry_name}: exported {got} rows, database holds {expected}"
+    assert len(datasets["consumption.readings"]["rows"]) == 30
+    assert datasets["gateway.accounts"]["rows"][0]["email"] == alice.email
+    text = document.text
+    for foreign in (bob.account["id"], bob_meter["id"], bob.email):
+        assert foreign not in text
+    assert "password_hash" not in text and "token_hash" not in text and "state_hash" not in text
+
+    archive = zipfile.ZipFile(io.BytesIO(alice.get("/me/export", params={"format": "csv"}).content))
+    names = set(archive.namelist())
+    assert {"consumption.readings.csv", "gateway.accounts.csv", "consent.meters.csv"} <= names
+    readings = archive.read("consumption.readings.csv").decode().splitlines()
+    assert len(readings) == 31 and readings[0].startswith("meter_id,day,wh")
+    assert json.loads(alice.get("/me/data").text)["account_id"] == alice.account["id"]
+
+
+async def test_one_button_deletion_erases_every_trace_after_the_administrators_check(stack):
+    alice, meter = await resident_with_data(stack)
+    adviser = make_adviser(stack)
+    share = alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]})
+    assert share.status_code == 201
+    assert adviser.get(f"/adviser/residents/{alice.account['id']}/dwelling").status_code == 200
+    account_id, email = alice.account["id"], alice.email
+
+    r = alice.delete("/me")
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "pending_validation"
+    assert alice.get("/me").status_code == 401
+    assert ApiUser(stack.url("gateway")).login(email).status_code in (401, 403)
+    meters = await fetch(stack.database_url, "select status, reason from consent.consents where account_id=$1",
+                         uuid.UUID(account_id))
+    assert all(m["status"] in ("revoked", "refused") for m in meters)
+
+    admin = admin_user(stack.url("gateway"))
+    pending = [p for p in admin.get("/admin/erasure-requests").json() if p["email"] == email]
+    assert pending and pending[0]["status"] == "pending_validation"
+    assert admin.post(f"/admin/erasure-requests/{pending[0]['id']}/validate").status_code == 200
+
+    async def erased():
+        return await fetchval(stack.database_url, "select status = 'completed' from gateway.erasure_requests "
+                                                  "where id = $1", uuid.UUID(pending[0]["id"]))
+    await eventually(erased, timeout=60)
+    traces = await rows_mentioning(stack.database_url, [account_id, meter["id"], email])
+    assert traces == {}
+    assert admin.get("/me").status_code == 200
+    again = ApiUser(stack.url("gateway"))
+    assert again.post("/auth/signup", json={"email": email, "password": STRONG_PASSWORD, "accepted_terms_version":
+                                            again.http.get("/terms/current").json()["version"]}).status_code == 201
+
+
+async def test_erasure_completes_by_itself_after_the_delay_if_nobody_acts(stack):
+    alice, meter = await resident_with_data(stack, days=3)
+    assert alice.delete("/me").status_code == 202
+    # The administrator does nothing; the configured delay passes (moved back in time here).
+    await fetch(stack.database_url, "update gateway.erasure_requests set due_at = now() - interval '1 second' "
+                                    "where account_id = $1", uuid.UUID(alice.account["id"]))
+
+    async def erased():
+        return not await rows_mentioning(stack.database_url, [alice.account["id"], meter["id"]])
+    await eventually(erased, timeout=120, interval=1)
+
+
+async def test_adviser_reads_only_what_was_shared_and_every_read_is_logged(stack):
+    alice, meter = await resident_with_data(stack, days=5)
+    adviser = make_adviser(stack)
+    base = f"/adviser/residents/{alice.account['id']}"
+    assert adviser.get(f"{base}/meters").status_code == 404
+    share = alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).json()
+    assert [r["resident_id"] for r in adviser.get("/adviser/residents").json()] == [alice.account["id"]]
+    series = adviser.get(f"{base}/meters/{meter['id']}/consumption", params={"from": "2025-01-01", "to": "2025-01-06"})
+    assert series.status_code == 200 and [p["wh"] for p in series.json()["points"]] == [1000, 1001, 1002, 1003, 1004]
+    assert adviser.get(f"{base}/dwelling").status_code == 404, "profile was not shared"
+    log = alice.get("/me/access-log").json()
+    assert [(e["reader_name"], e["reader_role"]) for e in log] == [(adviser.email, "adviser")]
+    assert "consumption of meter" in log[0]["what"]
+    assert alice.delete(f"/me/shares/{share['id']}").status_code == 200
+    assert adviser.get(f"{base}/meters/{meter['id']}/consumption",
+                       params={"from": "2025-01-01", "to": "2025-01-06"}).status_code == 404
+    assert adviser.get("/adviser/residents").json() == []
+    assert alice.get("/me/shares").json()[0]["revoked_at"] is not None
+
+
+async def test_sharing_with_someone_who_is_not_an_adviser_is_refused(stack, resident):
+    other = ApiUser(stack.url("gateway")).signup()
+    r = resident.post("/me/shares", json={"adviser_email": other.email, "scopes": ["consumption"]})
+    assert r.status_code == 404 and r.json()["error"] == "adviser_not_found"
+
+
+@pytest.fixture(scope="module")
+async def matrix(stack):
+    owner, meter = await resident_with_data(stack, days=2)
+    stranger = ApiUser(stack.url("gateway")).signup()
+    shared = make_adviser(stack)
+    unshared = make_adviser(stack)
+    revoked = make_adviser(stack)
+    owner.post("/me/shares", json={"adviser_email": shared.email, "scopes": ["consumption", "profile"]})
+    gone = owner.post("/me/shares", json={"adviser_email": revoked.email, "scopes": ["consumption", "profile"]}).json()
+    owner.delete(f"/me/shares/{gone['id']}")
+    admin = admin_user(stack.url("gateway"))
+    return {"owner": owner, "stranger": stranger, "adviser_shared": shared, "adviser_unshared": unshared,
+            "adviser_revoked": revoked, "admin": admin, "anonymous": ApiUser(stack.url("gateway")), "meter": meter}
+
+
+RESIDENT_PATHS = ["/meters/{meter}", "/meters/{meter}/consumption?from=2025-01-01&to=2025-01-03",
+                  "/meters/{meter}/consents"]
+ADVISER_PATHS = ["/adviser/residents/{owner}/meters", "/adviser/residents/{owner}/dwelling",
+                 "/adviser/residents/{owner}/meters/{meter}/consumption?from=2025-01-01&to=2025-01-03"]
+EXPECTED = {
+    # who: (resident paths, adviser paths)
+    "owner": (200, 403),
+    "stranger": (404, 403),
+    "adviser_shared": (404, 200),
+    "adviser_unshared": (404, 404),
+    "adviser_revoked": (404, 404),
+    "admin": (404, 403),
+    "anonymous": (401, 401),
+}
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+async def test_role_and_ownership_matrix(matrix, who):
+    client = matrix[who]
+    ids = {"meter": matrix["meter"]["id"], "owner": matrix["owner"].account["id"]}
+    for paths, expected in zip((RESIDENT_PATHS, ADVISER_PATHS), EXPECTED[who]):
+        for path in paths:
+            r = client.get(path.format(**ids))
+            assert r.status_code == expected, f"{who} GET {path}: {r.status_code} {r.text[:200]}"
+    admin_only = client.get("/admin/erasure-requests")
+    assert admin_only.status_code == {"admin": 200, "anonymous": 401}.get(who, 403)

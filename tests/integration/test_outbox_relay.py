@@ -1,0 +1,86 @@
+"""Issue 2: the outbox survives a relay killed between commit and publish, and between publish and the
+mark; the idempotent consumer turns the resulting duplicate into exactly one effect."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+
+from metro.bus import Bus, Consumer, inbox_table
+from metro.db import Database
+from metro.outbox import Outbox
+from tests.support.events import queue_depth
+from tests.support.relay_process import metadata, table as outbox
+from tests.support.stack import ROOT
+from tests.support.waiting import eventually
+
+inbox = inbox_table(metadata)
+facts = sa.Table("facts", metadata, sa.Column("id", UUID(as_uuid=True), primary_key=True))
+effects = sa.Table("effects", metadata, sa.Column("fact_id", UUID(as_uuid=True)),
+                   sa.Column("n", sa.Integer, sa.Identity(), primary_key=True))
+
+
+def run_relay(database_url: str, amqp_url: str, *, crash: bool) -> int:
+    env = {"METRO_CRASH_AFTER_PUBLISH": "1"} if crash else {}
+    import os
+    return subprocess.run([sys.executable, "-m", "tests.support.relay_process", database_url, amqp_url],
+                          cwd=ROOT, env={**os.environ, **env}, timeout=60).returncode
+
+
+async def test_event_committed_then_relay_killed_arrives_once(database_url, amqp_url):
+    db = Database(database_url, pool_size=2)
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text("DROP SCHEMA IF EXISTS relaytest CASCADE"))
+        await conn.execute(sa.text("CREATE SCHEMA relaytest"))
+        await conn.run_sync(metadata.create_all)
+    bus = Bus(amqp_url)
+    await bus.connect()
+    received = asyncio.Event()
+
+    async def handle(session, events):
+        for e in events:
+            await session.execute(sa.insert(effects).values(fact_id=uuid.UUID(e.payload["fact_id"])))
+        received.set()
+
+    consumer = Consumer(db, bus, "relaytest.facts", {"relaytest.fact_recorded": handle}, inbox,
+                        retry_delay_ms=200, max_retries=2)
+    await consumer.declare()
+
+    fact_id = uuid.uuid4()
+    async with db.session() as session, session.begin():
+        await session.execute(sa.insert(facts).values(id=fact_id))
+        await Outbox(outbox, "relaytest").add(session, "relaytest.fact_recorded", {"fact_id": str(fact_id)})
+    # Committed, and no relay alive: nothing is on the broker yet.
+    assert await queue_depth(amqp_url, "relaytest.facts") == 0
+
+    # The relay dies after the broker confirmed and before the row is marked: the message is out, the row is not.
+    assert run_relay(database_url, amqp_url, crash=True) == 137
+    await eventually(lambda: queue_depth(amqp_url, "relaytest.facts"))
+    async with db.session() as session:
+        assert (await session.execute(sa.select(outbox.c.published_at))).scalar_one() is None
+
+    # A new relay publishes it again and marks it; the broker now holds the event twice.
+    assert run_relay(database_url, amqp_url, crash=False) == 0
+    assert await queue_depth(amqp_url, "relaytest.facts") == 2
+    async with db.session() as session:
+        assert (await session.execute(sa.select(outbox.c.published_at))).scalar_one() is not None
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.wait_for(received.wait(), 20)
+    await eventually(lambda: _depth_zero(amqp_url))
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    async with db.session() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(effects))).scalar_one() == 1
+        assert (await session.execute(sa.select(sa.func.count()).select_from(inbox))).scalar_one() == 1
+    await bus.close()
+    await db.dispose()
+
+
+async def _depth_zero(amqp_url: str) -> bool:
+    return await queue_depth(amqp_url, "relaytest.facts") == 0
