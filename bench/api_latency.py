@@ -11,7 +11,7 @@ The data live in a dedicated database (metroenergies_bench, never a test databas
 once and reused by later runs (--reload to rebuild). The gateway and consumption services run as real
 processes against it.
 
-Run: uv run python bench/api_latency.py [--reload] [--seconds 10] [--residents 60]
+Run: uv run python bench/api_latency.py [--reload] [--load-only] [--seconds 10] [--residents 20]
 """
 from __future__ import annotations
 
@@ -159,7 +159,8 @@ async def measure(gateway: str, sessions: list[str], meters: list[str], seconds:
                                   {"cookie": f"metro_session={s}"}) for m, s in zip(meters, sessions)],
     }
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=gateway, timeout=30, limits=limits) as client:
+    # A request still unanswered after 5 s counts as an error: the run stays bounded when a rate is too high.
+    async with httpx.AsyncClient(base_url=gateway, timeout=5, limits=limits) as client:
         for name, requests in endpoints.items():
             for url, headers in requests[:3]:
                 r = await client.get(url, headers=headers)
@@ -192,7 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--residents", type=int, default=60)
+    parser.add_argument("--residents", type=int, default=20)
     parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
     args = parser.parse_args()
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import ARTIFACTS
 
@@ -19,6 +19,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"width": 390, "height": 844}
+# Six suites share two cores: answers can take seconds.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +79,7 @@ def assert_accessible(page: Page, name: str) -> None:
 def error_of(page: Page, label: str) -> str:
     """The message shown next to the field labelled `label` (found through its aria-describedby)."""
     field = page.get_by_label(label, exact=True)
+    expect(field).to_have_attribute("aria-invalid", "true")
     ids = (field.get_attribute("aria-describedby") or "").split()
     errors = [i for i in ids if i.endswith("-error")]
     assert errors, f"no error next to {label!r}"

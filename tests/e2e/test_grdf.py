@@ -145,7 +145,7 @@ def served(resident, meter_id: str) -> dict[str, int]:
     start, end = expected_period()
     r = resident.get(f"/meters/{meter_id}/consumption", params={"from": start.isoformat(), "to": end.isoformat()})
     assert r.status_code == 200, r.text
-    return {p["day"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
+    return {p["period"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
 
 
 async def collected_exactly(sandbox, resident, pce: str, meter_id: str, timeout: float = 60) -> dict[str, int]:

@@ -35,5 +35,6 @@ def consent_at_dso(sandbox_url: str, authorize_url: str, customer_id: str, decis
         form = _Form()
         form.feed(page.text)
         action = re.search(r'<form[^>]*id="consent"[^>]*action="([^"]+)"', page.text).group(1)
-        data = [(k, v) for k, vs in form.fields.items() for v in vs if k != "decision"] + [("decision", decision)]
+        data = {k: vs for k, vs in form.fields.items() if k != "decision"}
+        data["decision"] = decision
         return dso.post(action, data=data)

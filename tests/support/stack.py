@@ -37,7 +37,7 @@ class Stack:
         prefix = f"METRO_{package.upper()}_"
         env = {**os.environ}
         values = {"DATABASE_URL": self.database_url, "AMQP_URL": self.amqp_url, "PORT": str(self.port(package)),
-                  "RETRY_DELAY_MS": "300", "MAX_RETRIES": "3", "DB_POOL_SIZE": "5"}
+                  "RETRY_DELAY_MS": "300", "MAX_RETRIES": "3", "DB_POOL_SIZE": "3"}
         values.update({f"{p.upper()}_URL": self.url(p) for p in PACKAGES})
         # Time-driven sweeps run often in tests; tests move timestamps back rather than wait days.
         values.update({"SWEEP_INTERVAL": "PT2S", "ERASURE_SWEEP_INTERVAL": "PT2S"})

@@ -142,22 +142,28 @@ async def insert_catalogue(session: AsyncSession, energy: str, csv: str, source:
                    tariff_catalogues.c.rows, tariff_catalogues.c.created_at))).one()
 
 
-PERIOD_TOTALS = sa.text("""
-    SELECT m.meter_id, m.account_id, p.profile, t.wh, coalesce(t.days, 0) AS days
-    FROM consumption.meters m
-    JOIN consumption.profiles p ON p.account_id = m.account_id
-    LEFT JOIN (SELECT r.meter_id, sum(r.wh) AS wh, count(*) AS days
-               FROM consumption.readings r
-               JOIN consumption.meters m2 ON m2.meter_id = r.meter_id AND m2.energy = :energy
-               WHERE r.day >= :start AND r.day < :end
-               GROUP BY r.meter_id) t ON t.meter_id = m.meter_id
+PROFILED_METERS = sa.text("""
+    SELECT m.meter_id, p.profile
+    FROM consumption.meters m JOIN consumption.profiles p ON p.account_id = m.account_id
     WHERE m.energy = :energy AND m.erased_at IS NULL
+""")
+# One aggregate over the period's partition(s). Kept apart from the join above: right after a bulk load the
+# planner's row estimates are stale and a combined query can fall into a nested loop over every home.
+PERIOD_TOTALS = sa.text("""
+    SELECT meter_id, sum(wh) AS wh, count(*) AS days
+    FROM consumption.readings
+    WHERE day >= :start AND day < :end
+    GROUP BY meter_id
 """)
 
 
-async def period_totals(session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> list[sa.Row]:
-    """Every profiled home of one energy with its total over [start, end): the peer population."""
-    return list((await session.execute(PERIOD_TOTALS, {"energy": energy, "start": start, "end": end})).all())
+async def period_totals(session: AsyncSession, energy: str, start: dt.date,
+                        end: dt.date) -> list[tuple[uuid.UUID, dict[str, Any], int | None, int]]:
+    """Every profiled home of one energy with its total over [start, end) and its days with a reading."""
+    homes = (await session.execute(PROFILED_METERS, {"energy": energy})).all()
+    totals = {r.meter_id: (int(r.wh), int(r.days))
+              for r in await session.execute(PERIOD_TOTALS, {"start": start, "end": end})}
+    return [(h.meter_id, h.profile, *totals.get(h.meter_id, (None, 0))) for h in homes]
 
 
 async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[int, int]:

@@ -503,13 +503,11 @@ class PeerCache:
     async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         days = (end - start).days
         homes, totals = [], {}
-        for r in await repository.period_totals(session, energy, start, end):
-            present = int(r.days)
-            wh = int(r.wh) if r.wh is not None else None
-            totals[r.meter_id] = (wh, present)
+        for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end):
+            totals[meter_id] = (wh, present)
             # A home missing a few days is scaled to the whole period; one missing more is left out.
             kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
-            homes.append((r.meter_id, comparison_profile(r.profile), kwh))
+            homes.append((meter_id, comparison_profile(profile), kwh))
         results = compare_homes(homes, energy=energy)
         return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
 

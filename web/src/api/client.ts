@@ -69,12 +69,3 @@ export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   const detail = typeof body.detail === "string" ? body.detail : "";
   throw new ApiError(result.response.status, body.error ?? `http_${result.response.status}`, detail);
 }
-
-/**
- * Operations announced by the issue but not yet in web/openapi.json (personal data, comparison, alerts):
- * called through the same client and middleware, without types until `make openapi` brings them in.
- */
-export async function pending<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
-  const loose = api as unknown as Record<string, (p: string, o?: object) => Promise<Result<T>>>;
-  return unwrap(loose[method](path, body === undefined ? {} : { body }));
-}

@@ -151,6 +151,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/accounts/{account_id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Roles
+         * @description Give an account its roles (resident, adviser, professional, analyst, admin).
+         */
+        put: operations["set_roles_api_v1_admin_accounts__account_id__roles_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/dwelling": {
         parameters: {
             query?: never;
@@ -781,17 +801,15 @@ export interface paths {
         };
         /**
          * Unsubscribe
-         * @description One click from an e-mail, no login: the signed token says who and what. POST is RFC 8058's
-         *     List-Unsubscribe-Post, which mail clients send.
+         * @description One click from an e-mail, no login: the signed token says who and what.
          */
         get: operations["unsubscribe_api_v1_unsubscribe_get"];
         put?: never;
         /**
-         * Unsubscribe
-         * @description One click from an e-mail, no login: the signed token says who and what. POST is RFC 8058's
-         *     List-Unsubscribe-Post, which mail clients send.
+         * Unsubscribe One Click
+         * @description RFC 8058 one-click: what mail clients send for the List-Unsubscribe-Post header.
          */
-        post: operations["unsubscribe_api_v1_unsubscribe_get"];
+        post: operations["unsubscribe_one_click_api_v1_unsubscribe_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1447,6 +1465,11 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "adviser" | "professional" | "analyst" | "admin";
+        /** RoleUpdate */
+        RoleUpdate: {
+            /** Roles */
+            roles: components["schemas"]["Role"][];
+        };
         /** SgeSubscription */
         SgeSubscription: {
             /**
@@ -2035,6 +2058,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Terms"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_roles_api_v1_admin_accounts__account_id__roles_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */
@@ -3516,7 +3583,7 @@ export interface operations {
             };
         };
     };
-    unsubscribe_api_v1_unsubscribe_get: {
+    unsubscribe_one_click_api_v1_unsubscribe_post: {
         parameters: {
             query: {
                 token: string;

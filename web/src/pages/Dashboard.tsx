@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { api, ApiError, pending, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
+import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { BarChart } from "../components/BarChart";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
@@ -67,9 +67,6 @@ function Segmented<T extends string>(props: { legend: string; value: T; options:
   );
 }
 
-type PeerMetric = { value: number; median: number; efficient: number; group_size: number };
-type Comparison = { available: boolean; reason?: string | null; group_size: number; kwh?: PeerMetric | null };
-
 function ComparisonCard({ meterId, range }: { meterId: string; range: { from: string; to: string } }) {
   const { t, lang } = useI18n();
   const comparison = useQuery({
@@ -77,7 +74,11 @@ function ComparisonCard({ meterId, range }: { meterId: string; range: { from: st
     retry: false,
     queryFn: async () => {
       try {
-        return await pending<Comparison>("GET", `/api/v1/meters/${meterId}/comparison?from=${range.from}&to=${range.to}`);
+        return await unwrap(
+          api.GET("/api/v1/meters/{meter_id}/comparison", {
+            params: { path: { meter_id: meterId }, query: { from: range.from, to: range.to } },
+          }),
+        );
       } catch (e) {
         // The comparison is being built: an absent operation is "not available yet", not an error.
         if (e instanceof ApiError && [404, 405, 501].includes(e.status)) return null;
@@ -128,8 +129,6 @@ function ComparisonCard({ meterId, range }: { meterId: string; range: { from: st
   );
 }
 
-type Notification = { id: string; title: string; body: string; created_at: string; read_at?: string | null };
-
 function Alerts() {
   const { t, lang } = useI18n();
   const alerts = useQuery({
@@ -137,8 +136,7 @@ function Alerts() {
     retry: false,
     queryFn: async () => {
       try {
-        const answer = await pending<Notification[] | { items: Notification[] }>("GET", "/api/v1/me/notifications");
-        return Array.isArray(answer) ? answer : answer.items;
+        return await unwrap(api.GET("/api/v1/me/notifications"));
       } catch (e) {
         if (e instanceof ApiError && [404, 405, 501].includes(e.status)) return null;
         throw e;

@@ -1,14 +1,12 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, pending } from "../api/client";
+import { api, ApiError, unwrap } from "../api/client";
 import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, fieldError } from "../components/Form";
 import { day } from "../format";
 import { errorMessage, useI18n } from "../i18n";
 import { navigate } from "../router";
 
-type Share = { id: string; adviser_email?: string; adviser?: string; created_at?: string };
-type AccessEntry = { id?: string; at?: string; created_at?: string; who?: string; actor?: string; role?: string; what?: string; action?: string };
 
 /** The personal-data operations are arriving: until then a missing one reads "not available yet". */
 function optional<T>(call: () => Promise<T>) {
@@ -22,8 +20,6 @@ function optional<T>(call: () => Promise<T>) {
   };
 }
 
-const list = <T,>(answer: T[] | { items: T[] } | null) => (answer === null ? null : Array.isArray(answer) ? answer : answer.items);
-
 function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
   return (
     <section className="card" aria-labelledby={id}>
@@ -36,7 +32,7 @@ function Section({ id, title, children }: { id: string; title: string; children:
 function HeldData() {
   const { t } = useI18n();
   const data = useQuery({ queryKey: ["my-data"], retry: false,
-    queryFn: optional(() => pending<Record<string, unknown>>("GET", "/api/v1/me/data")) });
+    queryFn: optional(async () => (await unwrap(api.GET("/api/v1/me/data"))) as Record<string, unknown>) });
   if (data.isPending) return <p>{t("app.loading")}</p>;
   if (data.error) return <FormError error={data.error} />;
   if (data.data === null) return <p>{t("common.unavailable")}</p>;
@@ -62,16 +58,18 @@ function Shares() {
   const client = useQueryClient();
   const [email, setEmail] = useState("");
   const shares = useQuery({ queryKey: ["shares"], retry: false,
-    queryFn: optional(async () => list(await pending<Share[] | { items: Share[] }>("GET", "/api/v1/me/shares"))) });
+    queryFn: optional(() => unwrap(api.GET("/api/v1/me/shares"))) });
   const share = useMutation({
-    mutationFn: () => pending<Share>("POST", "/api/v1/me/shares", { adviser_email: email }),
+    mutationFn: () =>
+      unwrap(api.POST("/api/v1/me/shares", { body: { adviser_email: email, scopes: ["consumption", "profile"] } })),
     onSuccess: () => (setEmail(""), client.invalidateQueries({ queryKey: ["shares"] })),
   });
   const stop = useMutation({
-    mutationFn: (id: string) => pending<unknown>("DELETE", `/api/v1/me/shares/${id}`),
+    mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/me/shares/{share_id}", { params: { path: { share_id: id } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["shares"] }),
   });
   if (shares.data === null) return <p>{t("common.unavailable")}</p>;
+  const current = (shares.data ?? []).filter((s) => !s.revoked_at);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     share.mutate();
@@ -79,15 +77,15 @@ function Shares() {
   return (
     <>
       <p>{t("data.shares.intro")}</p>
-      {shares.data?.length === 0 && <p>{t("data.shares.none")}</p>}
+      {shares.data && current.length === 0 && <p>{t("data.shares.none")}</p>}
       <ul className="shares">
-        {(shares.data ?? []).map((s) => {
-          const who = s.adviser_email ?? s.adviser ?? s.id;
+        {current.map((s) => {
+          const who = s.adviser_name;
           return (
             <li key={s.id}>
               <span>
                 <strong>{who}</strong>
-                {s.created_at && <span className="muted"> {t("data.shares.since", { date: day(s.created_at, lang) })}</span>}
+                <span className="muted"> {t("data.shares.since", { date: day(s.created_at, lang) })}</span>
               </span>
               <button type="button" className="button button--secondary" onClick={() => stop.mutate(s.id)}>
                 {t("data.shares.revoke", { who })}
@@ -113,7 +111,7 @@ function Shares() {
 function AccessLog() {
   const { t, lang } = useI18n();
   const log = useQuery({ queryKey: ["access-log"], retry: false,
-    queryFn: optional(async () => list(await pending<AccessEntry[] | { items: AccessEntry[] }>("GET", "/api/v1/me/access-log"))) });
+    queryFn: optional(() => unwrap(api.GET("/api/v1/me/access-log"))) });
   if (log.isPending) return <p>{t("app.loading")}</p>;
   if (log.data === null) return <p>{t("common.unavailable")}</p>;
   if (!log.data || log.data.length === 0) return <p>{t("data.log.none")}</p>;
@@ -129,10 +127,10 @@ function AccessLog() {
         </thead>
         <tbody>
           {log.data.map((e, i) => (
-            <tr key={e.id ?? i}>
-              <td>{day(e.at ?? e.created_at, lang, { dateStyle: "medium", timeStyle: "short" } as Intl.DateTimeFormatOptions)}</td>
-              <td>{[e.who ?? e.actor, e.role].filter(Boolean).join(" · ")}</td>
-              <td>{e.what ?? e.action}</td>
+            <tr key={i}>
+              <td>{day(e.at, lang, { dateStyle: "medium", timeStyle: "short" } as Intl.DateTimeFormatOptions)}</td>
+              <td>{`${e.reader_name} · ${e.reader_role}`}</td>
+              <td>{e.what}</td>
             </tr>
           ))}
         </tbody>
@@ -145,7 +143,7 @@ function DeleteAccount() {
   const { t } = useI18n();
   const client = useQueryClient();
   const remove = useMutation({
-    mutationFn: () => pending<unknown>("DELETE", "/api/v1/me"),
+    mutationFn: () => unwrap(api.DELETE("/api/v1/me")),
     onSuccess: () => {
       client.clear();
       navigate("/goodbye", true);
