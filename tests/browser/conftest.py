@@ -64,6 +64,7 @@ def page(browser, site) -> Page:
 
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header would otherwise sit mid-picture
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 

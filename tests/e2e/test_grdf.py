@@ -29,6 +29,17 @@ pytestmark = pytest.mark.timeout(600)
 ADMIN = ("admin@metroenergies.example.org", "local-admin-password-change-me")
 
 
+async def amqp(url: str) -> aio_pika.abc.AbstractRobustConnection:
+    """The test's own broker connection; on a loaded machine a first attempt may stall, so it is bounded."""
+    for attempt in range(3):
+        try:
+            return await asyncio.wait_for(aio_pika.connect(url, timeout=10), 20)
+        except (TimeoutError, OSError):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def raw_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg", "postgresql")
 
@@ -81,7 +92,7 @@ class Tap:
         self.events: list[Envelope] = []
 
     async def __aenter__(self) -> "Tap":
-        self.connection = await aio_pika.connect(self.amqp_url)
+        self.connection = await amqp(self.amqp_url)
         channel = await self.connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         self.queue = await channel.declare_queue(f"test.grdf.{uuid.uuid4().hex[:8]}", exclusive=True)
@@ -267,7 +278,7 @@ async def granted_meter(stack, sandbox, resident) -> tuple[str, str]:
 
 
 async def grant(stack, meter_id: str, pce: str, account_id: str | None, access_right_id: str) -> None:
-    connection = await aio_pika.connect(stack.amqp_url)
+    connection = await amqp(stack.amqp_url)
     try:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -276,7 +287,8 @@ async def grant(stack, meter_id: str, pce: str, account_id: str | None, access_r
             "channel": "adict", "identifier": pce, "energy": "gas", "history_from": None,
             "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat(),
             "dso_reference": access_right_id})
-        await exchange.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id)), routing_key=env.name)
+        await asyncio.wait_for(exchange.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id)),
+                                                routing_key=env.name), 30)
     finally:
         await connection.close()
 

@@ -129,7 +129,7 @@ async def test_one_button_deletion_erases_every_trace_after_the_administrators_c
         return await fetchval(stack.database_url, "select status = 'completed' from gateway.erasure_requests "
                                                   "where id = $1", uuid.UUID(pending[0]["id"]))
     await eventually(erased, timeout=60)
-    traces = await rows_mentioning(stack.database_url, [account_id, meter["id"], email])
+    traces = await rows_mentioning(stack.database_url, [account_id, meter["id"], meter["identifier"], email])
     assert traces == {}
     assert admin.get("/me").status_code == 200
     again = ApiUser(stack.url("gateway"))

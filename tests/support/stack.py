@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +48,9 @@ class Stack:
         return env
 
     def start(self, package: str, wait: bool = True) -> None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port(package))) == 0:
+                raise RuntimeError(f"port {self.port(package)} for {package} is taken (a leftover process?)")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{package}.log", "ab")
         self.processes[package] = subprocess.Popen(

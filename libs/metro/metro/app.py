@@ -23,7 +23,7 @@ from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
-from metro.personal_data import load_registry
+from metro.personal_data import load_after_erase, load_registry
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
@@ -145,7 +145,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     consumers = dict(spec.consumers)
     if spec.erases_on_request and spec.outbox_table is not None:
         consumers.setdefault("erasure", {})
-        consumers["erasure"] = {Events.erasure_requested: erasure_handler(spec.name, registry, spec.outbox_table),
+        consumers["erasure"] = {Events.erasure_requested: erasure_handler(spec.name, registry, spec.outbox_table,
+                                                                               load_after_erase(spec.name)),
                                 **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)

@@ -39,7 +39,8 @@ def personal_data_router(registry: list[PersonalTable]) -> APIRouter:
         async def lines():
             async with db.session() as session, session.begin():
                 async for entry, row in export_rows(session, registry, account_id, meter_id):
-                    yield orjson.dumps({"table": entry.name, "purpose": entry.purpose, "row": row}) + b"\n"
+                    yield orjson.dumps({"table": entry.name, "purpose": entry.purpose, "row": row},
+                                       option=orjson.OPT_NON_STR_KEYS, default=str) + b"\n"
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     return router
@@ -51,7 +52,7 @@ def _mentions(table: sa.Table, account_id: uuid.UUID, meter_ids: list[uuid.UUID]
     return sa.or_(*(text.contains(i) for i in ids))
 
 
-def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None):
+def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None, after_erase=None):
     outbox = Outbox(outbox_table, service) if outbox_table is not None else None
 
     async def on_erasure_requested(session: AsyncSession, events: list[Envelope]) -> None:
@@ -59,12 +60,15 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
             account_id = uuid.UUID(e.payload["account_id"])
             meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
             counts = await erase(session, registry, account_id, meter_ids)
+            if after_erase is not None:
+                await after_erase(session, account_id, meter_ids)
             if outbox_table is not None:
                 # Events already published still name the account in their payload: drop them too.
                 result = await session.execute(sa.delete(outbox_table).where(
                     outbox_table.c.published_at.is_not(None), _mentions(outbox_table, account_id, meter_ids)))
                 counts[f"{outbox_table.schema}.outbox"] = result.rowcount or 0
             if outbox is not None:
-                await outbox.add(session, Events.account_erased, {"account_id": str(account_id), "service": service,
-                                                                  "rows": sum(counts.values())})
+                # The confirmation names the account only by its hash: it must not become a trace itself.
+                await outbox.add(session, Events.account_erased, {"subject": subject_hash(account_id),
+                                                                  "service": service, "rows": sum(counts.values())})
     return on_erasure_requested

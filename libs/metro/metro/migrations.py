@@ -33,12 +33,17 @@ def run_env(target_metadata: sa.MetaData, schema: str) -> None:
     def include_name(name, type_, parent_names):
         return name == schema if type_ == "schema" else True
 
+    def include_object(obj, name, type_, reflected, compare_to):
+        # Tables made by hand in migrations (partitions) are not in the metadata: never drop them.
+        return not (type_ == "table" and reflected and compare_to is None)
+
     def do_run(connection) -> None:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         # Replicas starting together: one migrates, the others wait and find nothing to do.
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": f"migrate:{schema}"})
         context.configure(connection=connection, target_metadata=target_metadata,
                           version_table_schema=schema, include_schemas=True, include_name=include_name,
+                          include_object=include_object,
                           compare_type=True)
         context.run_migrations()
         connection.commit()

@@ -90,3 +90,12 @@ def load_registry(package: str) -> list[PersonalTable]:
             return []
         raise
     return list(module.PERSONAL_DATA)
+
+
+def load_after_erase(package: str):
+    """An optional ``after_erase(session, account_id, meter_ids)`` in ``<package>/privacy.py``."""
+    import importlib
+    try:
+        return getattr(importlib.import_module(f"{package}.privacy"), "after_erase", None)
+    except ModuleNotFoundError:
+        return None

@@ -95,3 +95,11 @@ anomaly_scan_queue = sa.Table(
     sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# What remains of an erased meter: a hash, so that a late `readings.collected` is dropped, never stored,
+# while nothing in the database still names the meter.
+erased_meters = sa.Table(
+    "erased_meters", metadata,
+    sa.Column("subject_hash", sa.Text, primary_key=True),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

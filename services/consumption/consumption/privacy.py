@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from consumption.models import anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings
+from consumption import repository
 from metro.personal_data import PersonalTable
 
 # Children before parents: erasure walks the list top to bottom.
@@ -19,3 +20,7 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(meters, "which account owns which meter, to authorise every read",
                   "while the account exists", account_column="account_id", meter_column="meter_id"),
 ]
+
+
+async def after_erase(session, account_id, meter_ids) -> None:
+    await repository.mark_erased(session, meter_ids)

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings,
                                 tariff_catalogues)
+from consumption.models import erased_meters as erased_meters_table
+from metro.erasure import subject_hash
 
 UPSERT_READINGS = sa.text("""
     INSERT INTO consumption.readings (meter_id, day, wh, quality, source, extra)
@@ -31,9 +33,16 @@ async def upsert_readings(session: AsyncSession, rows: dict[str, list[Any]]) -> 
 
 
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    result = await session.execute(sa.select(meters.c.meter_id).where(
-        meters.c.meter_id.in_(meter_ids), meters.c.erased_at.is_not(None)))
-    return set(result.scalars())
+    hashes = {subject_hash(m): m for m in meter_ids}
+    result = await session.execute(sa.select(erased_meters_table.c.subject_hash).where(
+        erased_meters_table.c.subject_hash.in_(list(hashes))))
+    return {hashes[h] for h in result.scalars()}
+
+
+async def mark_erased(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    if meter_ids:
+        await session.execute(insert(erased_meters_table).values(
+            [{"subject_hash": subject_hash(m)} for m in meter_ids]).on_conflict_do_nothing())
 
 
 async def upsert_meter(session: AsyncSession, meter_id: uuid.UUID, account_id: uuid.UUID, energy: str,

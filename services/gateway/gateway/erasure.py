@@ -74,11 +74,11 @@ async def validate(session: AsyncSession, request_id: uuid.UUID, by: str) -> dic
 
 async def on_account_erased(session: AsyncSession, events: list[Envelope]) -> None:
     for e in events:
-        account_id = uuid.UUID(e.payload["account_id"])
         row = (await session.execute(sa.select(erasure_requests).where(
-            erasure_requests.c.subject_hash == subject_hash(account_id)).with_for_update())).first()
+            erasure_requests.c.subject_hash == e.payload["subject"]).with_for_update())).first()
         if row is None or row.status != "erasing":
             continue
+        account_id = row.account_id
         left = [s for s in row.services_pending if s != e.payload.get("service")]
         await session.execute(sa.update(erasure_requests).where(erasure_requests.c.id == row.id)
                               .values(services_pending=left))

@@ -107,6 +107,10 @@ async def _records(request: Request, account_id: uuid.UUID) -> AsyncIterator[tup
                     yield item["table"], item["purpose"], item["row"]
 
 
+def _dumps(value) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
 async def _json_document(records: AsyncIterator[tuple[str, str, dict]], account_id: uuid.UUID):
     yield b'{"account_id": "' + str(account_id).encode() + b'", "generated_at": ' + \
         orjson.dumps(dt.datetime.now(dt.UTC)) + b', "datasets": {'
@@ -118,7 +122,7 @@ async def _json_document(records: AsyncIterator[tuple[str, str, dict]], account_
             yield (b"" if first_set else b", ") + orjson.dumps(dataset) + b': {"purpose": ' + \
                 orjson.dumps(purpose) + b', "rows": ['
             current, first_row, first_set = dataset, True, False
-        yield (b"" if first_row else b", ") + orjson.dumps(row)
+        yield (b"" if first_row else b", ") + _dumps(row)
         first_row = False
     if current is not None:
         yield b"]}"
@@ -158,7 +162,7 @@ async def _csv_zip(records: AsyncIterator[tuple[str, str, dict]]):
             writer = csv.DictWriter(text, fieldnames=list(row))
             writer.writeheader()
             current = dataset
-        writer.writerow({k: orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v for k, v in row.items()})
+        writer.writerow({k: _dumps(v).decode() if isinstance(v, (dict, list)) else v for k, v in row.items()})
         yield sink.take()
     if entry is not None:
         text.flush()

@@ -115,7 +115,7 @@ async def revocations_due(session: AsyncSession, backoff: dt.timedelta) -> list[
 # ---- report ----
 
 async def report(session: AsyncSession) -> dict[str, Any]:
-    c = cursors
+    c = cursors.c
     last = (await session.execute(sa.select(cycles).where(cycles.c.dso == DSO)
                                   .order_by(cycles.c.started_at.desc()).limit(1))).one_or_none()
     since = last.started_at if last is not None else dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
