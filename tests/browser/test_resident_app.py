@@ -12,10 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, shot
-from tests.support.client import STRONG_PASSWORD, ApiUser
+from tests.support.client import admin_user, STRONG_PASSWORD, ApiUser
 
 pytestmark = pytest.mark.browser
-ADMIN = ("admin@metroenergies.example.org", "local-admin-password-change-me")
 
 
 def new_email() -> str:
@@ -32,9 +31,7 @@ def sign_up(page: Page, email: str, password: str = STRONG_PASSWORD) -> None:
 
 
 def admin(stack) -> ApiUser:
-    user = ApiUser(stack.url("gateway"))
-    assert user.login(*ADMIN).status_code == 200
-    return user
+    return admin_user(stack.url("gateway"))
 
 
 def wait_for_readings(page: Page, meter_id: str, stack, timeout: float = 90) -> list[dict]:

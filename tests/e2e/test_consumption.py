@@ -26,7 +26,7 @@ import pytest
 from metro.events import EXCHANGE, Envelope, Events
 from metro.service_auth import Principal, ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
-from tests.support.client import ApiUser
+from tests.support.client import admin_user, ApiUser
 from tests.support.events import connect, readings_event
 from tests.support.waiting import eventually
 
@@ -198,8 +198,7 @@ async def test_an_administrator_replaces_the_electricity_catalogue_and_prices_fo
         return r.json()["points"][0]["eur"]
     assert await eventually(eur) == "2.12"   # 8 × 0.2001 + 190.81/365 = 1.6008 + 0.522767
 
-    admin = ApiUser(stack.url("gateway"))
-    assert admin.login("admin@metroenergies.example.org", "local-admin-password-change-me").status_code == 200
+    admin = admin_user(stack.url("gateway"))
     csv = {"content-type": "text/csv"}
     assert resident.put("/admin/tariffs/electricity", content=TRVE, headers=csv).status_code == 403
     bad = admin.put("/admin/tariffs/electricity", content="valid_from,valid_to\n2026-01-01,\n", headers=csv)

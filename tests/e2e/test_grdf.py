@@ -20,13 +20,12 @@ from ingest_grdf.service import latest_published_day
 from metro.events import EXCHANGE, Envelope, Events
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
-from tests.support.client import ApiUser
+from tests.support.client import admin_user, ApiUser
 from tests.support.sandbox_grdf import CLIENT_ID, CLIENT_SECRET
 from tests.support.waiting import eventually
 
 # Generous: the first test also pays for starting the whole stack on a shared machine.
 pytestmark = pytest.mark.timeout(600)
-ADMIN = ("admin@metroenergies.example.org", "local-admin-password-change-me")
 
 
 async def amqp(url: str) -> aio_pika.abc.AbstractRobustConnection:
@@ -68,8 +67,7 @@ def sandbox(stack):
 
 @pytest.fixture(scope="module")
 def admin(stack):
-    user = ApiUser(stack.url("gateway"))
-    assert user.login(*ADMIN).status_code == 200
+    user = admin_user(stack.url("gateway"))
     yield user
     user.close()
 
