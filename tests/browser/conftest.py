@@ -42,7 +42,7 @@ def site(web_build, stack) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make browser)")
