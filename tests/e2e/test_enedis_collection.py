@@ -143,7 +143,7 @@ def served(resident, meter: dict) -> dict[str, int]:
     r = resident.get(f"/meters/{meter['meter_id']}/consumption",
                      params={"from": start.isoformat(), "to": end.isoformat()})
     assert r.status_code == 200, r.text
-    return {p["day"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
+    return {p["period"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
 
 
 async def collected_exactly(sandbox, resident, meter: dict, timeout: float = 90) -> dict[str, int]:

@@ -106,7 +106,7 @@ async def test_an_anomaly_makes_exactly_one_email_with_its_figures_and_one_in_ap
     await stays(sink, person, 1, 2)
 
     [message] = person.get("/me/messages").json()
-    assert message["status"] == "sent" and message["kind"] == "anomaly" and message["attempts"] == 1
+    assert message["status"] == "sent" and message["kind"] == "anomaly" and message["attempts"] >= 1
     [note] = person.get("/me/notifications").json()
     assert note["read_at"] is None and "52,3 kWh" in note["body"]
     assert person.post(f"/me/notifications/{note['id']}/read").json()["read_at"] is not None
