@@ -16,11 +16,13 @@ import time
 import uuid
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from metro.bus import Bus  # noqa: E402
+from metro.events import EXCHANGE  # noqa: E402
 from tests.support.db import raw_dsn  # noqa: E402
 from tests.support.events import readings_event  # noqa: E402
 from tests.support.stack import Stack, reset_database, reset_vhost  # noqa: E402
@@ -38,8 +40,14 @@ async def through_consumer(stack: Stack, events, rows: int) -> float:
     handled_before = await conn.fetchval("select count(*) from consumption.inbox")
     bus = Bus(stack.amqp_url)
     await bus.connect()
+    # Serialised before the clock starts: the producer's work is not the consumer's.
+    messages = [aio_pika.Message(e.to_bytes(), message_id=str(e.id), content_type="application/json",
+                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT, type=e.name) for e in events]
+    exchange = await bus.connection.channel(publisher_confirms=True)
+    exchange = await exchange.get_exchange(EXCHANGE)
+    await conn.execute("CHECKPOINT")  # every phase starts without dirty pages left by the one before
     t0 = time.perf_counter()
-    await asyncio.gather(*(bus.publish(e) for e in events))
+    await asyncio.gather(*(exchange.publish(m, routing_key=e.name) for m, e in zip(messages, events)))
     while True:
         n = await conn.fetchval("select count(*) from consumption.inbox")
         if n >= handled_before + len(events):
@@ -52,19 +60,26 @@ async def through_consumer(stack: Stack, events, rows: int) -> float:
     return elapsed
 
 
-async def raw_copy(database_url: str, records) -> float:
+async def raw_copy(database_url: str, records, years: range) -> float:
+    """The best of three COPYs into an empty table of the readings' shape: partitioned by year, same key."""
     conn = await asyncpg.connect(raw_dsn(database_url))
-    await conn.execute("DROP TABLE IF EXISTS bench_copy")
-    await conn.execute("CREATE TABLE bench_copy (meter_id uuid, day date, wh bigint, quality text not null, "
-                       "source text not null, extra jsonb, collected_at timestamptz not null default now(), "
-                       "PRIMARY KEY (meter_id, day))")
-    t0 = time.perf_counter()
-    await conn.copy_records_to_table("bench_copy", records=records,
-                                      columns=["meter_id", "day", "wh", "quality", "source"])
-    elapsed = time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(3):
+        await conn.execute("DROP TABLE IF EXISTS bench_copy")
+        await conn.execute("CREATE TABLE bench_copy (LIKE consumption.readings INCLUDING DEFAULTS) "
+                           "PARTITION BY RANGE (day)")
+        await conn.execute("ALTER TABLE bench_copy ADD PRIMARY KEY (meter_id, day)")
+        for y in years:
+            await conn.execute(f"CREATE TABLE bench_copy_{y} PARTITION OF bench_copy "
+                               f"FOR VALUES FROM ('{y}-01-01') TO ('{y + 1}-01-01')")
+        await conn.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table("bench_copy", records=records,
+                                          columns=["meter_id", "day", "wh", "quality", "source"])
+        best = min(best, time.perf_counter() - t0)
     await conn.execute("DROP TABLE bench_copy")
     await conn.close()
-    return elapsed
+    return best
 
 
 async def main(meters: int, days: int) -> None:
@@ -76,9 +91,9 @@ async def main(meters: int, days: int) -> None:
 
     stack = Stack(reset_database("metroenergies_bench_ingest"), reset_vhost("metro_bench_ingest"), base_port=27600,
                   log_dir=Path("test-artifacts/bench-ingest"))
-    copy_s = await raw_copy(stack.database_url, records)
-    stack.start("consumption")
+    stack.start("consumption")  # migrates: the readings table exists for the baseline to copy its shape
     try:
+        copy_s = await raw_copy(stack.database_url, records, range(START.year, records[-1][1].year + 1))
         first = [readings_event(m, START, values[m], source="bench") for m in ids]
         consumer_s = await through_consumer(stack, first, rows)
         # A replay with new event ids: the upsert keyed on (meter_id, day) must change nothing.
@@ -88,7 +103,7 @@ async def main(meters: int, days: int) -> None:
         stack.stop_all()
     copy_rate, consumer_rate, replay_rate = rows / copy_s, rows / consumer_s, rows / replay_s
     print(f"rows: {rows} ({meters} meters x {days} days, one message per meter)")
-    print(f"raw COPY into an empty table:           {copy_rate:>10,.0f} rows/s  ({copy_s:.2f} s)")
+    print(f"raw COPY into an empty table (best of 3):{copy_rate:>10,.0f} rows/s  ({copy_s:.2f} s)")
     print(f"readings.collected -> consumer -> rows: {consumer_rate:>10,.0f} rows/s  ({consumer_s:.2f} s)"
           f"  ratio {consumer_rate / copy_rate:.2f} of COPY")
     print(f"same readings replayed (no change):     {replay_rate:>10,.0f} rows/s  ({replay_s:.2f} s)"

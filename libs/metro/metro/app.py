@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from metro.bus import Bus, Consumer, Handler
+from metro.bus import Bus, Consumer, Handler, OrderKey
 from metro.db import Database
 from metro.erasure import erasure_handler, personal_data_router
 from metro.errors import install_error_handlers
@@ -53,6 +53,8 @@ class ServiceSpec:
     inbox_table: sa.Table | None = None
     # queue purpose -> {event name -> handler}
     consumers: dict[str, dict[str, Handler]] = field(default_factory=dict)
+    # queue purpose -> the key its events keep their order by; such a queue handles batches in parallel
+    order_keys: dict[str, OrderKey] = field(default_factory=dict)
     workers: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_start: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
@@ -120,7 +122,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 tasks.append(asyncio.create_task(OutboxRelay(db, bus, outbox).run(rt.stop), name="outbox"))
             for purpose, handlers in consumers.items():
                 consumer = Consumer(db, bus, f"{spec.name}.{purpose}", handlers, spec.inbox_table,
-                                    retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries)
+                                    retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries,
+                                    order_key=spec.order_keys.get(purpose))
                 tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"consumer:{purpose}"))
             for worker in spec.workers:
                 tasks.append(asyncio.create_task(worker(rt), name=worker.__name__))

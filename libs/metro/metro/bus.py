@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 
 import aio_pika
 import sqlalchemy as sa
@@ -26,6 +26,8 @@ from metro.metrics import EVENTS_HANDLED
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
+# The key whose events must be applied in order (e.g. the meter of a reading); other keys may go in parallel.
+OrderKey = Callable[[Envelope], Hashable]
 
 
 class Bus:
@@ -78,11 +80,15 @@ class Consumer:
 
     A batch that fails is replayed message by message so that one poison message does not hold back
     the others; the failing one is retried after a delay and dead-lettered after ``max_retries``.
+
+    With an ``order_key``, up to ``concurrency`` batches are in flight at once (one prepares in Python
+    while PostgreSQL writes another), but a batch sharing a key with one in flight waits for it: events of
+    one key are still applied in the order they were received.
     """
 
     def __init__(self, db: Database, bus: Bus, queue: str, handlers: dict[str, Handler], inbox: sa.Table,
                  *, retry_delay_ms: int = 5000, max_retries: int = 3, batch_size: int = 64,
-                 batch_wait: float = 0.02):
+                 batch_wait: float = 0.02, order_key: OrderKey | None = None, concurrency: int = 2):
         self.db = db
         self.bus = bus
         self.queue = queue
@@ -92,6 +98,9 @@ class Consumer:
         self.max_retries = max_retries
         self.batch_size = batch_size
         self.batch_wait = batch_wait
+        self.order_key = order_key
+        self.concurrency = concurrency if order_key else 1
+        self._in_flight: dict[asyncio.Task, set[Hashable] | None] = {}
         self._pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._channel: aio_pika.abc.AbstractChannel | None = None
 
@@ -122,8 +131,10 @@ class Consumer:
             while not stop.is_set():
                 batch = await self._next_batch(stop)
                 if batch:
-                    await self._process(batch)
+                    await self._dispatch(batch)
         finally:
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight))
             try:
                 await self._queue.cancel(tag)
             except Exception:  # channel already gone during shutdown
@@ -147,17 +158,42 @@ class Consumer:
                 break
         return batch
 
-    async def _process(self, batch: list[AbstractIncomingMessage]) -> None:
-        parsed: list[tuple[AbstractIncomingMessage, Envelope | None]] = []
+    async def _dispatch(self, batch: list[AbstractIncomingMessage]) -> None:
+        good = await self._parse(batch)
+        if not good:
+            return
+        if self.concurrency == 1:
+            await self._settle(good)
+            return
+        try:
+            keys: set[Hashable] | None = {self.order_key(e) for _, e in good}  # type: ignore[misc]
+        except Exception:  # no key: the batch goes alone
+            keys = None
+        before = [t for t, k in self._in_flight.items() if keys is None or k is None or k & keys]
+        if before:
+            await asyncio.wait(before)
+        while len(self._in_flight) >= self.concurrency:
+            await asyncio.wait(list(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self._settle(good))
+        self._in_flight[task] = keys
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task) -> None:
+        self._in_flight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("batch not settled", extra={"queue": self.queue, "error": repr(task.exception())[:300]})
+
+    async def _parse(self, batch: list[AbstractIncomingMessage]) -> list[tuple[AbstractIncomingMessage, Envelope]]:
+        good: list[tuple[AbstractIncomingMessage, Envelope]] = []
         for m in batch:
             try:
-                parsed.append((m, Envelope.from_bytes(m.body)))
+                good.append((m, Envelope.from_bytes(m.body)))
             except Exception as exc:
                 log.error("unreadable message", extra={"queue": self.queue, "error": repr(exc)[:300]})
                 await self._dead_letter(m, f"unreadable: {exc!r}"[:300])
-        good = [(m, e) for m, e in parsed if e is not None]
-        if not good:
-            return
+        return good
+
+    async def _settle(self, good: list[tuple[AbstractIncomingMessage, Envelope]]) -> None:
         try:
             await self._handle([e for _, e in good])
         except Exception:

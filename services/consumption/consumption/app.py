@@ -36,4 +36,5 @@ async def _start(rt: Runtime) -> None:
 def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
+                       order_keys=handlers.ORDER_KEYS,
                        workers=[worker.anomaly_worker], on_start=[_start])

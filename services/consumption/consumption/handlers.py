@@ -1,7 +1,6 @@
 """Event consumers of the consumption service."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import orjson
@@ -12,30 +11,31 @@ from metro.events import Envelope, Events
 
 
 async def on_readings_collected(session: AsyncSession, events: list[Envelope]) -> None:
-    """Many batches in one statement: the upsert keyed on (meter_id, day) makes replays harmless."""
-    meter_ids = list({uuid.UUID(e.payload["meter_id"]) for e in events})
-    dropped = await repository.erased_meters(session, meter_ids)
-    latest: dict[tuple[str, str], tuple] = {}
+    """Many batches in one statement: the upsert keyed on (meter_id, day) makes replays harmless.
+
+    Identifiers and days go to PostgreSQL as the text they arrived as and are checked by its casts.
+    """
+    by_meter: dict[str, list[Envelope]] = {}
     for e in events:
-        meter = e.payload["meter_id"]
-        if uuid.UUID(meter) in dropped:
+        by_meter.setdefault(str(uuid.UUID(e.payload["meter_id"])), []).append(e)
+    dropped = {str(m) for m in await repository.erased_meters(session, [uuid.UUID(m) for m in by_meter])}
+    records: list[tuple] = []
+    # Meters in one order: index pages are touched in sequence and concurrent batches lock rows alike.
+    for meter, group in sorted(by_meter.items()):
+        if meter in dropped:
             continue
-        source = e.payload.get("source", "unknown")
-        for r in e.payload["readings"]:
+        # Within one statement a key may appear once; the later message (and reading) wins.
+        latest: dict[str, tuple] = {}
+        for e in group:
+            source = e.payload.get("source", "unknown")
+            for r in e.payload["readings"]:
+                latest[r["day"]] = (r, source)
+        for day, (r, source) in latest.items():
             extra = r.get("extra")
-            # Within one statement a key may appear once; the later message wins.
-            latest[(meter, r["day"])] = (r["wh"], r.get("quality", "measured"), source,
-                                         orjson.dumps(extra).decode() if extra else None)
-    rows: dict[str, list] = {"m": [], "d": [], "w": [], "q": [], "s": [], "e": []}
-    for (meter, day), (wh, quality, source, extra) in latest.items():
-        rows["m"].append(meter)
-        rows["d"].append(dt.date.fromisoformat(day))
-        rows["w"].append(int(wh))
-        rows["q"].append(quality)
-        rows["s"].append(source)
-        rows["e"].append(extra)
-    await repository.upsert_readings(session, rows)
-    await repository.queue_scans(session, sorted({uuid.UUID(m) for m in rows["m"]}))
+            records.append((meter, day, int(r["wh"]), r.get("quality", "measured"), source,
+                            orjson.dumps(extra).decode() if extra else None))
+    await repository.upsert_readings(session, records)
+    await repository.queue_scans(session, sorted(uuid.UUID(m) for m in by_meter if m not in dropped))
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> None:
@@ -60,3 +60,5 @@ HANDLERS = {
     "meters": {Events.meter_declared: on_meter_declared, Events.dwelling_updated: on_dwelling_updated,
                Events.contract_changed: on_contract_changed},
 }
+# Readings of one meter are applied in the order received; different meters are written in parallel.
+ORDER_KEYS = {"readings": lambda e: uuid.UUID(e.payload["meter_id"])}

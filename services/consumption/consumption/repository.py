@@ -14,22 +14,32 @@ from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts,
 from consumption.models import erased_meters as erased_meters_table
 from metro.erasure import subject_hash
 
-UPSERT_READINGS = sa.text("""
+# Readings arrive by the tens of thousands per batch: they are COPYed (binary) into a session-private
+# staging table, then merged in one statement. The upsert keyed on (meter_id, day) leaves a replay unchanged.
+CREATE_STAGE = """
+    CREATE TEMP TABLE IF NOT EXISTS readings_stage
+      (meter_id text, day text, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
+"""
+MERGE_STAGE = """
     INSERT INTO consumption.readings (meter_id, day, wh, quality, source, extra)
-    SELECT m, d, w, q, s, e::jsonb
-    FROM unnest(CAST(:m AS uuid[]), CAST(:d AS date[]), CAST(:w AS bigint[]), CAST(:q AS text[]),
-                CAST(:s AS text[]), CAST(:e AS text[])) AS t(m, d, w, q, s, e)
+    SELECT meter_id::uuid, day::date, wh, quality, source, extra::jsonb FROM readings_stage
     ON CONFLICT (meter_id, day) DO UPDATE
       SET wh = excluded.wh, quality = excluded.quality, source = excluded.source, extra = excluded.extra,
           collected_at = now()
       WHERE (consumption.readings.wh, consumption.readings.quality, consumption.readings.extra)
             IS DISTINCT FROM (excluded.wh, excluded.quality, excluded.extra)
-""")
+"""
 
 
-async def upsert_readings(session: AsyncSession, rows: dict[str, list[Any]]) -> None:
-    if rows["m"]:
-        await session.execute(UPSERT_READINGS, rows)
+async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, int, str, str, str | None]]) -> None:
+    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
+    if not records:
+        return
+    raw = await (await session.connection()).get_raw_connection()
+    conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
+    await conn.execute(CREATE_STAGE)
+    await conn.copy_records_to_table("readings_stage", records=records)
+    await conn.execute(MERGE_STAGE)
 
 
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
