@@ -3,7 +3,7 @@
 Prints the calls made, the 429s received (target 0) and the wall time against the quota's lower bound
 (calls / quota per second; target within 1.2 of it). Own database and vhost; real processes.
 
-    cd /work/main && uv run python -m bench.enedis_cycle --prms 2000 --per-second 20
+    uv run python bench/enedis_cycle.py --prms 2000 --per-second 20
 """
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ import time
 import uuid
 from pathlib import Path
 
-import aio_pika
-import asyncpg
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metro.events import EXCHANGE, Envelope, Events
-from tests.support import sandbox_enedis
-from tests.support.stack import ROOT, Stack, reset_database, reset_vhost
+import aio_pika  # noqa: E402
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from metro.events import EXCHANGE, Envelope, Events  # noqa: E402
+from tests.support import sandbox_enedis  # noqa: E402
+from tests.support.stack import ROOT, Stack, reset_database, reset_vhost  # noqa: E402
 
 
 async def grant_all(amqp_url: str, prms: list[str]) -> None:
