@@ -1,8 +1,9 @@
 """What every DSO connector's collection shares: its tables, the quota shared by every replica, work
 sharing, one policy per outcome, cycle reports and scheduling at the DSO's publication time.
 
-DSO-agnostic: a connector brings its client and decides which periods to ask; this module decides when,
-how fast, by whom, and what each outcome means.
+DSO-agnostic: a connector subclasses ``Collector`` with its client calls, which periods to ask, its payloads
+and events; this module decides when, how fast, by whom, and what each outcome means, and runs the loop
+(``run_collection``) and the statements on the collection tables (``CollectionStore``).
 """
 from __future__ import annotations
 
