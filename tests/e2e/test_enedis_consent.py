@@ -1,12 +1,15 @@
 """Issue 3, consent part: a resident gives consent at the Enedis page and the platform records it."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from urllib.parse import parse_qs, urlparse
 
+import httpx
+
 from tests.support import enedis_consent
-from tests.support.client import ApiUser, random_prm
-from tests.support.db import fetch
+from tests.support.client import ApiUser, admin_user, random_prm
+from tests.support.db import fetch, fetchval
 from tests.support.enedis_consent import create_customer
 from tests.support.waiting import eventually
 
@@ -70,15 +73,142 @@ def test_forged_or_foreign_callbacks_record_nothing(stack, resident):
     assert resident.get(f"/meters/{meter['id']}").json()["consent"]["status"] == "awaiting_holder"
 
 
-def test_address_mismatch_is_shown_before_any_data(stack, resident):
+# Same street name, but the DSO places these meters in Saint-Martin-d'Hères; the dwelling says Grenoble.
+ELSEWHERE = {"street": "5 place Grenette", "insee": "38421", "postal": "38400"}
+DWELLING_AT_THE_DSO_ADDRESS = {"street": "5 place Grenette", "postal_code": "38400",
+                               "municipality": "Saint-Martin-d'Hères", "insee_code": "38421",
+                               "surface_m2": 55, "occupants": 2}
+
+
+def consented_elsewhere(stack, resident: ApiUser) -> dict:
+    """A meter whose DSO address is in another municipality than the dwelling, with consent given."""
     prm = random_prm()
-    cid = customer(stack, prm, street="1 avenue Victor Hugo", insee="38421", postal="38400")
+    cid = customer(stack, prm, **ELSEWHERE)
     meter = declare(resident, prm)
     answer = consent_at_dso(stack, meter["consent"]["authorize_url"], cid)
     back = resident.http.get(answer.headers["location"].replace(stack.url("gateway") + "/api/v1", ""))
     query = parse_qs(urlparse(back.headers["location"]).query)
-    assert "address_municipality_mismatch" in query["warnings"][0]
-    assert resident.get(f"/meters/{meter['id']}").json()["consent"]["address_check"] == "mismatch"
+    assert query["consent"] == ["active"] and "address_municipality_mismatch" in query["warnings"][0]
+    return {**meter, "prm": prm}
+
+
+def ground_truth(stack, prm: str, days: int = 30) -> tuple[dict[str, int], str, str]:
+    start = (dt.date.today() - dt.timedelta(days=days)).isoformat()
+    r = httpx.get(f"{stack.sandboxes['enedis'].url}/_sandbox/ground_truth/{prm}", params={"start": start})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return ({d["date"]: d["value"] for d in body["days"]
+             if d["value"] is not None and d["date"] >= body["activation_date"]}, start, body["end"])
+
+
+def consumption(user: ApiUser, meter_id: str, start: str, end: str) -> httpx.Response:
+    return user.get(f"/meters/{meter_id}/consumption", params={"from": start, "to": end})
+
+
+async def withheld_while_collected(stack, resident: ApiUser, meter: dict, start: str, end: str) -> None:
+    """Collection goes on (readings are stored) while the resident is answered 409 address_unconfirmed."""
+    async def collected():
+        return await fetchval(stack.database_url, "select count(*) from consumption.readings where meter_id = $1",
+                              uuid.UUID(meter["id"]))
+    await eventually(collected, timeout=90, interval=1)
+
+    def refused():
+        r = consumption(resident, meter["id"], start, end)
+        assert r.status_code == 409 and r.json()["error"] == "address_unconfirmed", r.text
+        return True
+    # The hold travels as an event, in the same transaction as consent.granted: it is there by now.
+    await eventually(refused, timeout=10)
+
+
+def served_equals(resident: ApiUser, meter: dict, truth: dict[str, int], start: str, end: str):
+    def check():
+        r = consumption(resident, meter["id"], start, end)
+        assert r.status_code == 200, r.text
+        got = {p["period"]: p["wh"] for p in r.json()["points"] if p["wh"] is not None}
+        assert got == truth, f"{len(got)} days served, {len(truth)} expected"
+        return True
+    return check
+
+
+async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_the_meter(stack, resident):
+    meter = consented_elsewhere(stack, resident)
+    truth, start, end = ground_truth(stack, meter["prm"])
+    assert len(truth) >= 20
+
+    listed = resident.get("/meters").json()
+    consent = next(m for m in listed if m["id"] == meter["id"])["consent"]
+    assert consent["address_check"] == "mismatch" and consent["warnings"] == ["address_municipality_mismatch"]
+    assert resident.get(f"/meters/{meter['id']}").json()["consent"]["warnings"] == ["address_municipality_mismatch"]
+    # Which part differs, never the DSO's address: it may be a neighbour's.
+    assert "38421" not in str(listed) and "38400" not in str(listed)
+
+    await withheld_while_collected(stack, resident, meter, start, end)
+    comparison = resident.get(f"/meters/{meter['id']}/comparison", params={"from": start, "to": end})
+    assert comparison.status_code == 409 and comparison.json()["error"] == "address_unconfirmed"
+    summary = next(m for m in resident.get("/me/summary").json()["meters"] if m["meter_id"] == meter["id"])
+    assert summary["withheld"] == "address_unconfirmed" and summary["last_7_days"] is None
+    assert summary["totals"]["month_wh"] == 0 and summary["comparison"] is None
+
+    admin = admin_user(stack.url("gateway"))
+    try:
+        pending = {m["meter_id"]: m for m in admin.get("/admin/address-mismatches").json()}
+        assert pending[meter["id"]]["mismatch"] == ["municipality"]
+        assert pending[meter["id"]]["identifier"] == meter["prm"]
+        forbidden = resident.get("/admin/address-mismatches")
+        assert forbidden.status_code == 403 and forbidden.json()["error"] == "forbidden_role"
+
+        confirmed = resident.post(f"/meters/{meter['id']}/address-confirmation")
+        assert confirmed.status_code == 200, confirmed.text
+        assert confirmed.json()["address_check"] == "confirmed" and confirmed.json()["status"] == "active"
+        history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+        assert history[-1]["actor"] == "resident" and history[-1]["reason"] == "address_confirmed"
+        assert history[-1]["to_status"] == "active" and history[-1]["at"]
+        assert meter["id"] not in {m["meter_id"] for m in admin.get("/admin/address-mismatches").json()}
+    finally:
+        admin.close()
+
+    await eventually(served_equals(resident, meter, truth, start, end), timeout=60, interval=0.5)
+    again = resident.post(f"/meters/{meter['id']}/address-confirmation")
+    assert again.status_code == 409 and again.json()["error"] == "address_not_in_question"
+
+
+async def test_correcting_the_dwelling_checks_again_and_lifts_the_hold(stack, resident):
+    meter = consented_elsewhere(stack, resident)
+    truth, start, end = ground_truth(stack, meter["prm"])
+    await withheld_while_collected(stack, resident, meter, start, end)
+
+    assert resident.put("/me/dwelling", json=DWELLING_AT_THE_DSO_ADDRESS).status_code == 200
+    consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+    assert consent["address_check"] == "match" and consent["warnings"] == []
+    history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+    assert history[-1]["reason"] == "dwelling_corrected" and history[-1]["evidence"]["address_check"] == "match"
+    await eventually(served_equals(resident, meter, truth, start, end), timeout=60, interval=0.5)
+
+
+async def test_an_administrator_rejects_a_mismatch_the_consent_is_revoked_and_nothing_is_shown(stack, resident):
+    meter = consented_elsewhere(stack, resident)
+    admin = admin_user(stack.url("gateway"))
+    try:
+        refused = resident.post(f"/admin/address-mismatches/{meter['id']}", json={"decision": "clear"})
+        assert refused.status_code == 403
+        r = admin.post(f"/admin/address-mismatches/{meter['id']}",
+                       json={"decision": "reject", "note": "the holder says it is the flat below"})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "revoked" and r.json()["reason"] == "address_rejected"
+        assert r.json()["address_check"] == "rejected"
+        assert meter["id"] not in {m["meter_id"] for m in admin.get("/admin/address-mismatches").json()}
+    finally:
+        admin.close()
+    history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+    assert history[-1]["to_status"] == "revoked" and history[-1]["actor"].startswith("admin:")
+    assert history[-1]["evidence"]["note"] == "the holder says it is the flat below"
+    assert resident.post(f"/meters/{meter['id']}/address-confirmation").status_code == 409
+    today = dt.date.today()
+
+    def withheld():
+        r = consumption(resident, meter["id"], (today - dt.timedelta(days=30)).isoformat(), today.isoformat())
+        return r.status_code == 409 and r.json()["error"] == "address_unconfirmed"
+    await eventually(withheld, timeout=30)
 
 
 async def test_a_consent_page_nobody_came_back_from_times_out_after_seven_days(stack, resident):

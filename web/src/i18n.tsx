@@ -199,6 +199,16 @@ const fr = {
   "error.invalid_field": "Valeur non valide.",
   "error.missing_field": "Ce champ est obligatoire.",
   "error.generic": "Une erreur est survenue ({code}). Réessayez dans un moment.",
+  "address.title": "L'adresse de ce compteur chez le distributeur ne correspond pas à votre logement.",
+  "address.intro": "Par précaution, ses données ne sont pas affichées tant que ce n'est pas réglé. Ce qui diffère :",
+  "address.part.address_municipality_mismatch": "la commune",
+  "address.part.address_postal_code_mismatch": "le code postal",
+  "address.part.address_street_mismatch": "la rue",
+  "address.confirm": "C'est bien mon compteur",
+  "address.fix": "Corriger mon logement",
+  "address.rejected": "Un administrateur a constaté que ce compteur n'est pas à l'adresse de votre logement : l'accord est retiré et ses données ne sont pas affichées.",
+  "error.address_unconfirmed": "Les données de ce compteur sont masquées tant que son adresse n'est pas confirmée.",
+  "error.address_not_in_question": "L'adresse de ce compteur n'est plus en question.",
 };
 
 export type Key = keyof typeof fr;
@@ -402,6 +412,16 @@ const en: Record<Key, string> = {
   "error.invalid_field": "Invalid value.",
   "error.missing_field": "This field is required.",
   "error.generic": "Something went wrong ({code}). Try again in a moment.",
+  "address.title": "The DSO's address for this meter does not match your dwelling.",
+  "address.intro": "To be safe, its data is not shown until this is settled. What differs:",
+  "address.part.address_municipality_mismatch": "the municipality",
+  "address.part.address_postal_code_mismatch": "the postal code",
+  "address.part.address_street_mismatch": "the street",
+  "address.confirm": "This is my meter",
+  "address.fix": "Correct my dwelling",
+  "address.rejected": "An administrator found this meter is not at your dwelling's address: the consent is withdrawn and its data is not shown.",
+  "error.address_unconfirmed": "This meter's data is hidden until its address is confirmed.",
+  "error.address_not_in_question": "This meter's address is no longer in question.",
 };
 
 export type Lang = "fr" | "en";

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import flows, service, sharing
+from consent import address, flows, service, sharing
 from consent.lifecycle import Status
-from consent.schemas import ConsentHistory, DsoStatus, ReadCheck, RevokeAll, SgeSubscription, ShareCreate
+from consent.schemas import (AddressDecision, AddressMismatch, ConsentHistory, DsoStatus, ReadCheck, RevokeAll,
+                             SgeSubscription, ShareCreate)
 from metro.contracts import ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.db import get_session
+from metro.errors import Forbidden
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -25,7 +27,10 @@ def outbox(request: Request):
 
 @router.put("/dwelling", response_model=Dwelling)
 async def put_dwelling(body: Dwelling, account: Account, session: Session, request: Request):
-    return await service.put_dwelling(session, outbox(request), account, body)
+    rt = request.app.state.runtime
+    dwelling = await service.put_dwelling(session, rt.outbox, account, body)
+    await address.recheck_after_dwelling(session, rt.outbox, rt.services, account)
+    return dwelling
 
 
 @router.get("/dwelling", response_model=Dwelling)
@@ -65,6 +70,25 @@ async def consent_history(meter_id: uuid.UUID, account: Account, session: Sessio
     """Every consent of the meter with its full history: the resident's proof of what they agreed to."""
     await service.own_meter(session, account, meter_id)
     return await service.history(session, meter_id)
+
+
+@router.post("/meters/{meter_id}/address-confirmation", response_model=ConsentView)
+async def confirm_address(meter_id: uuid.UUID, account: Account, session: Session, request: Request):
+    """The resident states the meter is theirs although the DSO's address differs from the dwelling's."""
+    return await address.confirm_by_resident(session, outbox(request), account, meter_id)
+
+
+@router.get("/admin/address-mismatches", response_model=list[AddressMismatch])
+async def address_mismatches(who: Annotated[Caller, Depends(caller)], session: Session):
+    if not who.principal.has("admin"):
+        raise Forbidden("only an administrator sees address mismatches", code="forbidden_role")
+    return await address.pending(session)
+
+
+@router.post("/admin/address-mismatches/{meter_id}", response_model=ConsentView)
+async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Annotated[Caller, Depends(caller)],
+                         session: Session, request: Request):
+    return await address.decide(session, outbox(request), who.principal, meter_id, body.decision, body.note)
 
 
 @router.post("/admin/sge-subscriptions", response_model=ConsentView, status_code=201)

@@ -11,14 +11,14 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-import unicodedata
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import repository, service
+from consent import address, repository, service
+from consent.address import address_warnings
 from consent.lifecycle import COLLECTING, Status
 from metro.errors import AppError, Conflict, NotFound
 from metro.outbox import Outbox
@@ -53,30 +53,6 @@ async def start_dataconnect(session: AsyncSession, outbox: Outbox, services: Ser
         await service.transition(session, outbox, consent, Status.awaiting_holder, actor="platform",
                                  evidence={"consent_page": "enedis.dataconnect", "duration": DATACONNECT_DURATION})
     return url
-
-
-def _norm(text: str | None) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
-
-
-def address_warnings(dwelling: sa.Row | None, dso_address: dict[str, Any] | None) -> list[str]:
-    """The seed's accuracy control: the DSO's address of the usage point against the declared dwelling."""
-    if dso_address is None:
-        return ["address_unavailable"]
-    if dwelling is None:
-        return ["dwelling_missing"]
-    warnings = []
-    if dso_address.get("insee_code") and dso_address["insee_code"] != dwelling.insee_code:
-        warnings.append("address_municipality_mismatch")
-    elif dso_address.get("postal_code") and dso_address["postal_code"] != dwelling.postal_code:
-        warnings.append("address_postal_code_mismatch")
-    street = _norm(dso_address.get("street"))
-    declared = _norm(dwelling.street)
-    if street and declared and not (set(street.split()) & set(declared.split()) - {"rue", "de", "la", "du", "avenue",
-                                                                                  "chemin", "des", "le", "bd"}):
-        warnings.append("address_street_mismatch")
-    return warnings
 
 
 async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: ServiceClient,
@@ -116,20 +92,23 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
                                  reason="consent_for_another_meter", evidence=evidence)
         return {"meter_id": str(meter.id), "status": Status.invalid.value, "warnings": ["consent_for_another_meter"]}
     try:
-        address = await services.json("ingest_enedis", "GET", f"/internal/usage-points/{meter.identifier}/address")
+        dso_address = await services.json("ingest_enedis", "GET",
+                                          f"/internal/usage-points/{meter.identifier}/address")
     except AppError:
-        address = None
-    warnings = address_warnings(await repository.get_dwelling(session, consent.account_id), address)
+        dso_address = None
+    warnings = address_warnings(await repository.get_dwelling(session, consent.account_id), dso_address)
     evidence["address_check"] = warnings or ["match"]
+    check, parts = address.outcome(warnings)
     now = service.utcnow()
     current = await repository.get_consent(session, consent.id)
     await service.transition(session, outbox, current, Status.active, actor="resident", evidence=evidence, values={
         "history_from": (now - dt.timedelta(days=HISTORY_DAYS)).date(),
         "expires_at": _years_later(now, CONSENT_YEARS),
         "dso_reference": granted.get("evidence", {}).get("autorisation_id") or params.get("autorisation_id"),
-        "address_check": "mismatch" if any(w.endswith("mismatch") for w in warnings) else
-                         ("match" if not warnings else "unknown"),
+        "address_check": check, "address_mismatch": parts or None,
     })
+    # Same transaction as consent.granted: the hold normally reaches consumption before any reading does.
+    await address.publish_hold(session, outbox, meter, await repository.get_consent(session, consent.id))
     return {"meter_id": str(meter.id), "status": Status.active.value, "warnings": warnings}
 
 

@@ -28,7 +28,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 LIVE = frozenset({S.requested, S.awaiting_holder, S.active, S.expiring})
 COLLECTING = frozenset({S.active, S.expiring})
-REVOKE_REASONS = frozenset({"user", "dso", "expired", "account_deleted", "supply_ended"})
+REVOKE_REASONS = frozenset({"user", "dso", "expired", "account_deleted", "supply_ended",
+                            # an administrator found the meter is not at the resident's dwelling
+                            "address_rejected"})
 
 
 def allowed(current: Status, target: Status) -> bool:

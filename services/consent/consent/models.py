@@ -66,9 +66,15 @@ consents = sa.Table(
     sa.Column("state_hash", sa.Text, unique=True),
     sa.Column("state_expires_at", sa.DateTime(timezone=True)),
     # The seed's accuracy control: the DSO's address of the meter against the declared dwelling.
+    # match, mismatch (data withheld until resolved), unknown, confirmed (by the resident), cleared (by an
+    # administrator), rejected (by an administrator: the consent is revoked, the data stays withheld).
     sa.Column("address_check", sa.Text),
+    # Which parts differ (municipality, postal_code, street); the DSO's address itself is never stored.
+    sa.Column("address_mismatch", ARRAY(sa.Text)),
     # Reminders already sent (days before expiry), so each is sent once.
     sa.Column("reminders_sent", ARRAY(sa.Integer), nullable=False, server_default="{}"),
+    sa.Index("ix_consent_consents_address_pending", "updated_at",
+             postgresql_where=sa.text("address_check = 'mismatch'")),
 )
 
 # Append-only history of every transition: the resident's proof of what they agreed to.

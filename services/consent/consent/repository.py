@@ -78,3 +78,15 @@ async def append_event(session: AsyncSession, values: dict[str, Any]) -> None:
 async def consent_history(session: AsyncSession, consent_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(sa.select(consent_events).where(
         consent_events.c.consent_id == consent_id).order_by(consent_events.c.id))).all())
+
+
+async def pending_address_checks(session: AsyncSession, statuses: list[str]) -> list[sa.Row]:
+    """Consents whose meter's DSO address differs from the dwelling and nobody has resolved it yet."""
+    return list((await session.execute(
+        sa.select(consents.c.id.label("consent_id"), consents.c.meter_id, consents.c.account_id,
+                  consents.c.status, consents.c.channel, consents.c.address_mismatch,
+                  consents.c.updated_at.label("since"), meters.c.dso, meters.c.identifier)
+        .join(meters, meters.c.id == consents.c.meter_id)
+        .where(consents.c.address_check == "mismatch", consents.c.status.in_(statuses),
+               meters.c.released_at.is_(None))
+        .order_by(consents.c.updated_at))).all())

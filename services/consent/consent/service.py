@@ -38,9 +38,14 @@ async def get_dwelling(session: AsyncSession, account_id: uuid.UUID) -> Dwelling
 def consent_view(row: sa.Row | None, **extra: Any) -> ConsentView | None:
     if row is None:
         return None
+    warnings = list(extra.pop("warnings", None) or [])
+    if row.address_check in ("mismatch", "rejected"):
+        # Which part differs, never the DSO's address itself: it may be a neighbour's.
+        warnings += [f"address_{part}_mismatch" for part in row.address_mismatch or []
+                     if f"address_{part}_mismatch" not in warnings]
     return ConsentView(id=row.id, status=row.status, channel=row.channel, expires_at=row.expires_at,
                        history_from=row.history_from, reason=row.reason, address_check=row.address_check,
-                       dso_reference=row.dso_reference, **extra)
+                       dso_reference=row.dso_reference, warnings=warnings, **extra)
 
 
 def meter_view(row: sa.Row, consent: sa.Row | None, **extra: Any) -> MeterView:

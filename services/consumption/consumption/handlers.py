@@ -42,7 +42,7 @@ async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> No
     for e in events:
         p = e.payload
         await repository.upsert_meter(session, uuid.UUID(p["meter_id"]), uuid.UUID(p["account_id"]),
-                                      p["energy"], p["dso"])
+                                      p["energy"], p["dso"], p.get("address_hold"), e.occurred_at)
 
 
 async def on_dwelling_updated(session: AsyncSession, events: list[Envelope]) -> None:

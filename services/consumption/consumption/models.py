@@ -24,6 +24,10 @@ meters = sa.Table(
     sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     # A tombstone without the account: late readings for an erased meter are dropped, not stored.
     sa.Column("erased_at", sa.DateTime(timezone=True)),
+    # consent's accuracy control: the DSO's address differs from the dwelling and nobody has resolved it, so
+    # readings are kept but never shown. `hold_at` is when consent decided it: an older fact never wins.
+    sa.Column("address_hold", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("hold_at", sa.DateTime(timezone=True)),
 )
 
 # The big table: one row per meter and local day, energy in integer Wh, partitioned by year.

@@ -56,11 +56,18 @@ async def mark_erased(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None
 
 
 async def upsert_meter(session: AsyncSession, meter_id: uuid.UUID, account_id: uuid.UUID, energy: str,
-                       dso: str) -> None:
-    stmt = insert(meters).values(meter_id=meter_id, account_id=account_id, energy=energy, dso=dso)
+                       dso: str, address_hold: bool | None = None, hold_at: dt.datetime | None = None) -> None:
+    """``address_hold`` None leaves the hold as it is; otherwise it applies unless a later decision is stored."""
+    stmt = insert(meters).values(meter_id=meter_id, account_id=account_id, energy=energy, dso=dso,
+                                 address_hold=bool(address_hold),
+                                 hold_at=hold_at if address_hold is not None else None)
+    newer = sa.and_(stmt.excluded.hold_at.is_not(None),
+                    sa.or_(meters.c.hold_at.is_(None), stmt.excluded.hold_at >= meters.c.hold_at))
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[meters.c.meter_id],
-        set_={"account_id": stmt.excluded.account_id, "energy": stmt.excluded.energy, "dso": stmt.excluded.dso},
+        set_={"account_id": stmt.excluded.account_id, "energy": stmt.excluded.energy, "dso": stmt.excluded.dso,
+              "address_hold": sa.case((newer, stmt.excluded.address_hold), else_=meters.c.address_hold),
+              "hold_at": sa.case((newer, stmt.excluded.hold_at), else_=meters.c.hold_at)},
         where=meters.c.erased_at.is_(None)))
 
 
@@ -88,13 +95,14 @@ async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None
 
 
 async def meter_info(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy)
+    return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy,
+                                            meters.c.address_hold)
                                   .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))).first()
 
 
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     result = await session.execute(
-        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy)
+        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold)
         .where(meters.c.account_id == account_id, meters.c.erased_at.is_(None))
         .order_by(meters.c.declared_at, meters.c.meter_id))
     return list(result.all())

@@ -24,7 +24,7 @@ from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvE
                                  parse_gas_csv)
 from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, PeerMetric, Step,
                              TariffCatalogueVersion, ToDateTotals)
-from metro.errors import AppError, Forbidden, NotFound
+from metro.errors import AppError, Conflict, Forbidden, NotFound
 from metro.service_auth import Principal
 
 MAX_DAYS = {Step.day: 3 * 366 + 31, Step.week: 10 * 366, Step.month: 20 * 366, Step.year: 50 * 366}
@@ -79,6 +79,17 @@ async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal:
     if principal.account_id != row.account_id and not principal.has("reader:all"):
         raise NotFound("no such meter", code="meter_not_found")
     return row
+
+
+class AddressUnconfirmed(Conflict):
+    code = "address_unconfirmed"
+
+
+def check_shown(meter: sa.Row) -> None:
+    """Collected while consent's accuracy control holds it, but shown to nobody until it is resolved."""
+    if meter.address_hold:
+        raise AddressUnconfirmed("the DSO's address of this meter differs from the dwelling's: confirm the meter "
+                                 "is yours or correct the dwelling before its data is shown")
 
 
 def authorize_account(account_id: uuid.UUID, principal: Principal) -> None:
@@ -383,6 +394,7 @@ def grams(wh: int, factor: tuple[int, int]) -> int:
 async def consumption(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
                       end: dt.date, step: Step) -> dict[str, Any]:
     meter = await authorize_meter(session, meter_id, principal)
+    check_shown(meter)
     check_range(start, end, step)
     return await series(session, meter, start, end, step)
 
@@ -455,6 +467,7 @@ def to_date(y: MeterYear) -> ToDateTotals:
 async def totals(session: AsyncSession, meter_id: uuid.UUID, principal: Principal,
                  as_of: dt.date | None) -> ToDateTotals:
     meter = await authorize_meter(session, meter_id, principal)
+    check_shown(meter)
     return to_date(await load_meter_year(session, meter, as_of))
 
 
@@ -556,6 +569,7 @@ async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.
 async def comparison(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
                      end: dt.date) -> Comparison:
     meter = await authorize_meter(session, meter_id, principal)
+    check_shown(meter)
     check_range(start, end, Step.year)
     if (end - start).days > 366:
         raise AppError("a comparison covers at most one year", code="period_too_long", status_code=422)
@@ -582,6 +596,11 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
     out: list[dict[str, Any]] = []
     latest: dt.date | None = None
     for meter in meters:
+        if meter.address_hold:
+            out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
+                        "totals": ToDateTotals(meter_id=meter.meter_id, energy=meter.energy, as_of=None).model_dump(),
+                        "comparison": None, "withheld": AddressUnconfirmed.code})
+            continue
         y = await load_meter_year(session, meter)
         if y.as_of is None:
             out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
@@ -599,7 +618,7 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
     alerts = []
     if latest is not None:
         alerts = [_alert(r).model_dump() for r in await repository.recent_episodes(
-            session, [m.meter_id for m in meters], latest - dt.timedelta(days=alert_days))]
+            session, [m.meter_id for m in meters if not m.address_hold], latest - dt.timedelta(days=alert_days))]
     return {"meters": out, "alerts": alerts}
 
 
@@ -616,6 +635,8 @@ async def report(session: AsyncSession, account_id: uuid.UUID, principal: Princi
         raise AppError("a report covers at most one year", code="period_too_long", status_code=422)
     meters = []
     for meter in await repository.account_meters(session, account_id):
+        if meter.address_hold:
+            continue
         pricing = await resolve_pricing(session, meter)
         off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
         rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
@@ -651,6 +672,8 @@ async def month(session: AsyncSession, account_id: uuid.UUID, principal: Princip
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     meters = []
     for meter in await repository.account_meters(session, account_id):
+        if meter.address_hold:
+            continue
         latest = await repository.last_day(session, meter.meter_id)
         as_of = min(latest, last) if latest is not None and latest >= first else None
         t = to_date(await load_meter_year(session, meter, as_of)) if as_of else None

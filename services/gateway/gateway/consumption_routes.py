@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from gateway.auth import Admin, User
-from metro.contracts import (Comparison, ContractDeclaration, ContractView, Summary, TariffCatalogueVersion,
-                             ToDateTotals)
+from gateway.proxy import AddressUnconfirmed
+from gateway.schemas import SummaryView
+from metro.contracts import Comparison, ContractDeclaration, ContractView, TariffCatalogueVersion, ToDateTotals
 from metro.errors import AppError, Forbidden, NotFound, error_responses
 
 router = APIRouter(prefix="/api/v1")
@@ -22,7 +23,7 @@ def services(request: Request):
 
 
 @router.get("/meters/{meter_id}/comparison", response_model=Comparison, tags=["consumption"],
-            responses=error_responses(NotFound, AppError))
+            responses=error_responses(NotFound, AppError, AddressUnconfirmed))
 async def comparison(meter_id: uuid.UUID, who: User, request: Request,
                      start: Annotated[dt.date, Query(alias="from")],
                      end: Annotated[dt.date, Query(alias="to", description="exclusive")]):
@@ -34,7 +35,7 @@ async def comparison(meter_id: uuid.UUID, who: User, request: Request,
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals, tags=["consumption"],
-            responses=error_responses(NotFound))
+            responses=error_responses(NotFound, AddressUnconfirmed))
 async def totals(meter_id: uuid.UUID, who: User, request: Request, as_of: dt.date | None = None):
     """Month to date and year to date in kWh and euros up to `as_of` (default: the last day collected), with
     a forecast for the whole month; `*_partial` says when days are missing."""
@@ -58,9 +59,10 @@ async def declare_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: 
                                         principal=who.principal, json=body.model_dump(mode="json"))
 
 
-@router.get("/me/summary", response_model=Summary, tags=["consumption"])
+@router.get("/me/summary", response_model=SummaryView, tags=["consumption"])
 async def summary(who: User, request: Request):
-    """Every meter's last 7 days, month to date in kWh and euros, forecast, comparison, and recent alerts."""
+    """Every meter's last 7 days, month to date in kWh and euros, forecast, comparison, and recent alerts; a
+    meter whose DSO address is not confirmed has `withheld: address_unconfirmed` and no figures."""
     upstream = await services(request).send("consumption", "GET", "/internal/me/summary", principal=who.principal)
     return Response(upstream.content, media_type="application/json")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 import sqlalchemy as sa
@@ -10,9 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth import Admin
-from gateway.schemas import SgeSubscription
+from gateway.schemas import AddressDecision, AddressMismatch, SgeSubscription
 from metro.contracts import ConsentView
-from metro.errors import AppError, NotFound, UpstreamError, error_responses
+from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 DEPENDENCIES = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
@@ -84,3 +85,21 @@ async def sge_subscription(body: SgeSubscription, who: Admin, request: Request):
     written consent's reference and end date: the consent becomes active."""
     return await request.app.state.runtime.services.json("consent", "POST", "/internal/admin/sge-subscriptions",
                                                          principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/admin/address-mismatches", response_model=list[AddressMismatch], tags=["admin"])
+async def address_mismatches(who: Admin, request: Request):
+    """Meters whose DSO address differs from the declared dwelling and that nobody has resolved yet: their data
+    is collected but withheld."""
+    return await request.app.state.runtime.services.json("consent", "GET", "/internal/admin/address-mismatches",
+                                                         principal=who.principal)
+
+
+@router.post("/admin/address-mismatches/{meter_id}", response_model=ConsentView, tags=["admin"],
+             responses=error_responses(NotFound, Conflict))
+async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Admin, request: Request):
+    """Clear the mismatch (the data is shown) or reject the consent (revoked with reason `address_rejected`, the
+    data stays withheld); the decision and its note go into the consent's history."""
+    return await request.app.state.runtime.services.json(
+        "consent", "POST", f"/internal/admin/address-mismatches/{meter_id}", principal=who.principal,
+        json=body.model_dump(mode="json"))

@@ -25,6 +25,7 @@ def services(request: Request):
 
 @router.put("/me/dwelling", response_model=Dwelling, tags=["dwelling"])
 async def put_dwelling(body: Dwelling, who: User, request: Request):
+    """Describe the dwelling; meters whose DSO address differed are checked again against it."""
     return await services(request).json("consent", "PUT", "/internal/dwelling", principal=who.principal,
                                         json=body.model_dump(mode="json"))
 
@@ -41,12 +42,20 @@ async def declare_meter(body: MeterDeclaration, who: User, request: Request):
                                         json=body.model_dump(mode="json"))
 
 
-@router.get("/meters", response_model=list[MeterView], tags=["meters"])
+ADDRESS_CHECK_DOC = (
+    "`consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, "
+    "`mismatch` (its data is withheld; `consent.warnings` says which part differs: "
+    "`address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by "
+    "the resident, `cleared` or `rejected` by an administrator.")
+
+
+@router.get("/meters", response_model=list[MeterView], tags=["meters"], description=ADDRESS_CHECK_DOC)
 async def list_meters(who: User, request: Request):
     return await services(request).json("consent", "GET", "/internal/meters", principal=who.principal)
 
 
-@router.get("/meters/{meter_id}", response_model=MeterView, tags=["meters"], responses=error_responses(NotFound))
+@router.get("/meters/{meter_id}", response_model=MeterView, tags=["meters"], responses=error_responses(NotFound),
+            description=ADDRESS_CHECK_DOC)
 async def get_meter(meter_id: uuid.UUID, who: User, request: Request):
     return await services(request).json("consent", "GET", f"/internal/meters/{meter_id}",
                                         principal=who.principal)
@@ -59,16 +68,32 @@ async def revoke_consent(meter_id: uuid.UUID, who: User, request: Request):
                                         principal=who.principal)
 
 
+class AddressUnconfirmed(Conflict):
+    code = "address_unconfirmed"
+
+
 @router.get("/meters/{meter_id}/consumption", response_model=ConsumptionSeries, tags=["consumption"],
-            responses=error_responses(NotFound, AppError))
+            responses=error_responses(NotFound, AppError, AddressUnconfirmed))
 async def consumption(meter_id: uuid.UUID, who: User, request: Request,
                       start: Annotated[dt.date, Query(alias="from")], end: Annotated[dt.date, Query(alias="to")],
                       step: Step = Step.day):
+    """Daily to yearly kWh and euros over [from, to). 409 `address_unconfirmed` while the meter's DSO address
+    differs from the dwelling and nobody has resolved it."""
     # Passed through as received: a year of days is the most requested body, validated where it is built.
     upstream = await services(request).send(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=who.principal,
         params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
     return Response(upstream.content, media_type="application/json")
+
+
+@router.post("/meters/{meter_id}/address-confirmation", response_model=ConsentView, tags=["meters"],
+             responses=error_responses(NotFound, Conflict))
+async def confirm_address(meter_id: uuid.UUID, who: User, request: Request):
+    """The resident confirms the meter supplies their dwelling although the DSO's address differs: its data is
+    shown from now on, and the statement is kept in the consent's history. 409 `address_not_in_question`
+    when the address is not in question."""
+    return await services(request).json("consent", "POST", f"/internal/meters/{meter_id}/address-confirmation",
+                                        principal=who.principal)
 
 
 @router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201, tags=["meters"],

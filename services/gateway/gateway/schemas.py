@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from metro.contracts import Strict
+from metro.contracts import MeterSummary, Strict, Summary
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -110,3 +111,36 @@ class SgeSubscription(Strict):
     meter_id: uuid.UUID
     reference: str = Field(min_length=1, max_length=80)
     consent_end: dt.date
+
+
+MismatchPart = Literal["municipality", "postal_code", "street"]
+
+
+class AddressMismatch(BaseModel):
+    """A meter whose DSO address differs from the declared dwelling, its data withheld until resolved. Only
+    which parts differ is given: the DSO's address may be a neighbour's."""
+    consent_id: uuid.UUID
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    dso: str
+    channel: str
+    identifier: str
+    status: str
+    mismatch: list[MismatchPart]
+    since: dt.datetime
+
+
+class AddressDecision(Strict):
+    """`clear`: the data is shown; `reject`: the consent is revoked (reason `address_rejected`) and the data
+    stays withheld."""
+    decision: Literal["clear", "reject"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class MeterSummaryView(MeterSummary):
+    withheld: Literal["address_unconfirmed"] | None = Field(
+        default=None, description="why this meter's figures are not given (then every figure is empty)")
+
+
+class SummaryView(Summary):
+    meters: list[MeterSummaryView]

@@ -180,7 +180,10 @@ export interface paths {
         };
         /** Get Dwelling */
         get: operations["get_dwelling_api_v1_me_dwelling_get"];
-        /** Put Dwelling */
+        /**
+         * Put Dwelling
+         * @description Describe the dwelling; meters whose DSO address differed are checked again against it.
+         */
         put: operations["put_dwelling_api_v1_me_dwelling_put"];
         post?: never;
         delete?: never;
@@ -196,7 +199,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Meters */
+        /**
+         * List Meters
+         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by the resident, `cleared` or `rejected` by an administrator.
+         */
         get: operations["list_meters_api_v1_meters_get"];
         put?: never;
         /** Declare Meter */
@@ -214,7 +220,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Meter */
+        /**
+         * Get Meter
+         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by the resident, `cleared` or `rejected` by an administrator.
+         */
         get: operations["get_meter_api_v1_meters__meter_id__get"];
         put?: never;
         post?: never;
@@ -253,10 +262,36 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Consumption */
+        /**
+         * Consumption
+         * @description Daily to yearly kWh and euros over [from, to). 409 `address_unconfirmed` while the meter's DSO address
+         *     differs from the dwelling and nobody has resolved it.
+         */
         get: operations["consumption_api_v1_meters__meter_id__consumption_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meters/{meter_id}/address-confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Address
+         * @description The resident confirms the meter supplies their dwelling although the DSO's address differs: its data is
+         *     shown from now on, and the statement is kept in the consent's history. 409 `address_not_in_question`
+         *     when the address is not in question.
+         */
+        post: operations["confirm_address_api_v1_meters__meter_id__address_confirmation_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -376,6 +411,48 @@ export interface paths {
          *     written consent's reference and end date: the consent becomes active.
          */
         post: operations["sge_subscription_api_v1_admin_sge_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/address-mismatches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Address Mismatches
+         * @description Meters whose DSO address differs from the declared dwelling and that nobody has resolved yet: their data
+         *     is collected but withheld.
+         */
+        get: operations["address_mismatches_api_v1_admin_address_mismatches_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/address-mismatches/{meter_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide Address
+         * @description Clear the mismatch (the data is shown) or reject the consent (revoked with reason `address_rejected`, the
+         *     data stays withheld); the decision and its note go into the consent's history.
+         */
+        post: operations["decide_address_api_v1_admin_address_mismatches__meter_id__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -671,7 +748,8 @@ export interface paths {
         };
         /**
          * Summary
-         * @description Every meter's last 7 days, month to date in kWh and euros, forecast, comparison, and recent alerts.
+         * @description Every meter's last 7 days, month to date in kWh and euros, forecast, comparison, and recent alerts; a
+         *     meter whose DSO address is not confirmed has `withheld: address_unconfirmed` and no figures.
          */
         get: operations["summary_api_v1_me_summary_get"];
         put?: never;
@@ -855,6 +933,57 @@ export interface components {
              */
             created_at: string;
             terms: components["schemas"]["TermsState"];
+        };
+        /**
+         * AddressDecision
+         * @description `clear`: the data is shown; `reject`: the consent is revoked (reason `address_rejected`) and the data
+         *     stays withheld.
+         */
+        AddressDecision: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "clear" | "reject";
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * AddressMismatch
+         * @description A meter whose DSO address differs from the declared dwelling, its data withheld until resolved. Only
+         *     which parts differ is given: the DSO's address may be a neighbour's.
+         */
+        AddressMismatch: {
+            /**
+             * Consent Id
+             * Format: uuid
+             */
+            consent_id: string;
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Dso */
+            dso: string;
+            /** Channel */
+            channel: string;
+            /** Identifier */
+            identifier: string;
+            /** Status */
+            status: string;
+            /** Mismatch */
+            mismatch: ("municipality" | "postal_code" | "street")[];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
         };
         /**
          * AlertKind
@@ -1311,8 +1440,8 @@ export interface components {
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
         };
-        /** MeterSummary */
-        MeterSummary: {
+        /** MeterSummaryView */
+        MeterSummaryView: {
             /**
              * Meter Id
              * Format: uuid
@@ -1323,6 +1452,11 @@ export interface components {
             last_7_days?: components["schemas"]["ConsumptionSeries"] | null;
             totals: components["schemas"]["ToDateTotals"];
             comparison?: components["schemas"]["Comparison"] | null;
+            /**
+             * Withheld
+             * @description why this meter's figures are not given (then every figure is empty)
+             */
+            withheld?: "address_unconfirmed" | null;
         };
         /** MeterView */
         MeterView: {
@@ -1561,10 +1695,10 @@ export interface components {
          * @enum {string}
          */
         Step: "day" | "week" | "month" | "year";
-        /** Summary */
-        Summary: {
+        /** SummaryView */
+        SummaryView: {
             /** Meters */
-            meters: components["schemas"]["MeterSummary"][];
+            meters: components["schemas"]["MeterSummaryView"][];
             /** Alerts */
             alerts: components["schemas"]["AnomalyAlert"][];
         };
@@ -2428,6 +2562,64 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description address_unconfirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    confirm_address_api_v1_meters__meter_id__address_confirmation_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2630,6 +2822,79 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    address_mismatches_api_v1_admin_address_mismatches_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressMismatch"][];
+                };
+            };
+        };
+    };
+    decide_address_api_v1_admin_address_mismatches__meter_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3120,6 +3385,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description address_unconfirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -3155,6 +3429,15 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description address_unconfirmed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3281,7 +3564,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Summary"];
+                    "application/json": components["schemas"]["SummaryView"];
                 };
             };
         };

@@ -1,6 +1,7 @@
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
+import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
@@ -314,7 +315,7 @@ export default function Dashboard() {
         <Segmented legend={t("dashboard.meter")} value={meter?.id ?? ""} onChange={setChosen}
           options={list.map((m) => [m.id, m.label || `${t(`energy.${m.energy}` as Key)} ${m.identifier.slice(-4)}`])} />
       )}
-      {meter && <MeterDashboard key={meter.id} meter={meter} />}
+      {meter && (addressHeld(meter) ? <AddressHold meter={meter} /> : <MeterDashboard key={meter.id} meter={meter} />)}
     </div>
   );
 }

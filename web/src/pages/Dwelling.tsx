@@ -43,7 +43,11 @@ export default function Dwelling() {
   }, [saved.data]);
   const save = useMutation({
     mutationFn: () => unwrap(api.PUT("/api/v1/me/dwelling", { body: toBody(form) })),
-    onSuccess: (d) => client.setQueryData(["dwelling"], d),
+    onSuccess: (d) => {
+      client.setQueryData(["dwelling"], d);
+      // A corrected address may lift a meter's address hold.
+      client.invalidateQueries({ queryKey: ["meters"] });
+    },
   });
   const bind = (name: keyof Form) => ({
     name,

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type MeterView } from "../api/client";
+import { AddressHold, addressHeld } from "../components/AddressHold";
 import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, Select, fieldError } from "../components/Form";
 import { day } from "../format";
@@ -143,6 +144,7 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
           </dd>
         </div>
       </dl>
+      {addressHeld(meter) && <AddressHold meter={meter} />}
       {revoke.isSuccess && (
         <div className="alert alert--ok" role="status">
           {t("consent.revoked_done")}
