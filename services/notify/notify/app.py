@@ -25,10 +25,11 @@ class Settings(ServiceSettings):
     send_batch: int = 50
     send_idle_interval: float = 0.5
     send_lease_seconds: float = 120
-    send_max_attempts: int = 12
-    # 2 s doubling to 10 min: twelve attempts span about an hour of SMTP outage.
+    # Attempts the relay answered about the message itself (4xx): 2 s doubling to 2 min, over half an hour in all.
+    # While the relay is unreachable messages wait without limit and go at most 2 min after it is back.
+    send_max_attempts: int = 24
     send_backoff_seconds: float = 2
-    send_backoff_max_seconds: float = 600
+    send_backoff_max_seconds: float = 120
     # For failure tests only: wait this long between claiming messages and talking to SMTP.
     pause_before_smtp: float = 0
     schedule_enabled: bool = True

@@ -6,6 +6,9 @@ replicas never send the same row concurrently. If a sender dies before SMTP acce
 runs out and the row is sent again. If it dies after SMTP accepted it but before recording `sent`, the
 message goes out a second time with the same Message-ID header, which lets the relay or the mailbox (and
 the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send.
+
+While the relay cannot be reached, messages wait however long the outage lasts, retried with a backoff
+capped at `send_backoff_max_seconds`: only an answer about the message itself counts towards giving up.
 """
 from __future__ import annotations
 
@@ -49,12 +52,13 @@ def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
 
 def deliver(host: str, port: int, timeout: float, envelope_from: str,
             items: list[tuple[uuid.UUID, EmailMessage]]) -> dict[uuid.UUID, tuple[str, str | None]]:
-    """Blocking: one SMTP session for the batch. Returns id → ("sent" | "retry" | "failed", reason)."""
+    """Blocking: one SMTP session for the batch. Returns id → ("sent" | "retry" | "unavailable" | "failed",
+    reason); "unavailable" means the relay was not there to answer about the message."""
     results: dict[uuid.UUID, tuple[str, str | None]] = {}
     try:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     except (OSError, smtplib.SMTPException) as exc:
-        return {i: ("retry", f"SMTP unavailable: {exc!r}"[:500]) for i, _ in items}
+        return {i: ("unavailable", f"SMTP unavailable: {exc!r}"[:500]) for i, _ in items}
     with smtp:
         for n, (i, msg) in enumerate(items):
             try:
@@ -71,11 +75,11 @@ def deliver(host: str, port: int, timeout: float, envelope_from: str,
                     smtp.rset()
                 except (OSError, smtplib.SMTPException):
                     for j, _ in items[n + 1:]:
-                        results[j] = ("retry", "SMTP session lost")
+                        results[j] = ("unavailable", "SMTP session lost")
                     break
             except (OSError, smtplib.SMTPException) as exc:
                 for j, _ in items[n:]:
-                    results[j] = ("retry", f"SMTP session lost: {exc!r}"[:500])
+                    results[j] = ("unavailable", f"SMTP session lost: {exc!r}"[:500])
                 break
     return results
 
@@ -103,7 +107,7 @@ async def send_due(db: Database, settings) -> int:
         outcome, reason = results.get(r.id, ("retry", NO_ADDRESS))
         if outcome == "sent":
             sent.append({"mid": r.id, "to": to[r.account_id]})
-        elif outcome == "failed" or r.attempts >= settings.send_max_attempts:
+        elif outcome == "failed" or (outcome == "retry" and r.attempts >= settings.send_max_attempts):
             failed.append({"mid": r.id, "error": reason})
         else:
             delay = backoff(r.attempts, settings.send_backoff_seconds, settings.send_backoff_max_seconds)
