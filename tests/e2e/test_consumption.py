@@ -376,7 +376,7 @@ def test_notify_reads_reports_and_month_to_date_without_an_account_principal(sta
     user, meter_id = base_home
     account_id = user.account["id"]
     with platform_client(stack) as client:
-        assert account_id in client.get("/internal/accounts", params={"with_meters": "true"}).json()
+        assert account_id in client.get("/internal/accounts", params={"with_meters": "true"}).json()["accounts"]
         r = client.get(f"/internal/accounts/{account_id}/report", params={"from": "2024-02-01", "to": "2024-03-01"})
         assert r.status_code == 200, r.text
         [m] = r.json()["meters"]

@@ -72,10 +72,10 @@ async def get_tariffs(energy: Literal["electricity", "gas"], who: Who, session: 
 
 
 @router.get("/accounts")
-async def get_accounts(who: Who, session: Session, with_meters: bool = True) -> list[str]:
+async def get_accounts(who: Who, session: Session, with_meters: bool = True) -> dict[str, list[str]]:
     """Accounts having at least one meter (for report runs)."""
     service.authorize_platform(who.principal)
-    return await service.accounts_with_meters(session)
+    return {"accounts": await service.accounts_with_meters(session)}
 
 
 @router.get("/accounts/{account_id}/report")

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 async def scan_meter(session: AsyncSession, outbox: Outbox, meter_id, *, ratio: float, floor_wh: int,
                      weeks: int, lookback_days: int) -> int:
     meter = await repository.meter_info(session, meter_id)
-    if meter is None:
+    # A meter whose address is in question may be a neighbour's: nothing about it is announced until resolved
+    # (its next readings queue it again).
+    if meter is None or meter.address_hold:
         return 0
     last = await repository.last_day(session, meter_id)
     if last is None:

@@ -43,8 +43,7 @@ async def run_reports(db: Database, services: ServiceClient, config: service.Mai
     """Records one report e-mail per resident who wants this frequency; a re-run records nothing new."""
     began = time.perf_counter()
     listed = await services.json("consumption", "GET", "/internal/accounts", params={"with_meters": "true"})
-    # The agreed body is {"accounts": [...]}; consumption currently answers with the bare list.
-    accounts = [uuid.UUID(a) for a in (listed["accounts"] if isinstance(listed, dict) else listed)]
+    accounts = [uuid.UUID(a) for a in listed["accounts"]]
     stats = {"accounts": len(accounts), "recorded": 0, "skipped": 0, "failed": 0}
     sem = asyncio.Semaphore(concurrency)
 
