@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from pathlib import Path
 
 import asyncssh
@@ -27,6 +28,8 @@ def _pgp_pair(home: Path) -> tuple[str, str]:
                                         passphrase=PGP_PASSPHRASE))
     public = gpg.export_keys(str(key))
     private = gpg.export_keys(str(key), secret=True, passphrase=PGP_PASSPHRASE)
+    # gpg started an agent for this home; nothing needs it once the keys are exported.
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=30)
     return public, private
 
 

@@ -5,10 +5,12 @@ same PRM publishes the same indexes in every run and the ground truth is computa
 """
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import io
 import os
+import subprocess
 import tempfile
 import threading
 import zipfile
@@ -285,6 +287,9 @@ class PgpEncryptor:
             raise ValueError("no OpenPGP public key in the given text")
         self.fingerprint = imported.fingerprints[0]
         self._lock = threading.Lock()
+        # gpg starts an agent for the home; it must not outlive the sandbox process.
+        atexit.register(subprocess.run, ["gpgconf", "--homedir", self._home.name, "--kill", "gpg-agent"],
+                        capture_output=True, timeout=30)
 
     def encrypt(self, plain: bytes) -> bytes:
         with self._lock:
