@@ -317,3 +317,29 @@ class NotificationView(BaseModel):
 class UnsubscribeResult(BaseModel):
     scope: str
     detail: str
+
+
+# --- accuracy control: a meter whose DSO address differs from the declared dwelling --------------------------
+
+MismatchPart = Literal["municipality", "postal_code", "street"]
+
+
+class AddressMismatch(BaseModel):
+    """A meter whose DSO address differs from the declared dwelling, its data withheld until resolved. Only
+    which parts differ is given: the DSO's address may be a neighbour's."""
+    consent_id: uuid.UUID
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    dso: str
+    channel: str
+    identifier: str
+    status: str
+    mismatch: list[MismatchPart]
+    since: dt.datetime
+
+
+class AddressDecision(Strict):
+    """`clear`: the data is shown; `reject`: the consent is revoked (reason `address_rejected`) and the data
+    stays withheld."""
+    decision: Literal["clear", "reject"]
+    note: str | None = Field(default=None, max_length=500)

@@ -9,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import address, flows, service, sharing
 from consent.lifecycle import Status
-from consent.schemas import (AddressDecision, AddressMismatch, ConsentHistory, DsoStatus, ReadCheck, RevokeAll,
-                             SgeSubscription, ShareCreate)
-from metro.contracts import ConsentView, Dwelling, MeterDeclaration, MeterView
+from consent.schemas import ConsentHistory, DsoStatus, ReadCheck, RevokeAll, SgeSubscription, ShareCreate
+from metro.contracts import AddressDecision, AddressMismatch, ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.db import get_session
 from metro.errors import Forbidden
 from metro.service_auth import Caller, acting_account, caller

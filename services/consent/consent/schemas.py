@@ -66,18 +66,3 @@ class RevokeAll(Strict):
     reason: Literal["account_deleted", "user"] = "account_deleted"
 
 
-class AddressDecision(Strict):
-    decision: Literal["clear", "reject"]
-    note: str | None = Field(default=None, max_length=500)
-
-
-class AddressMismatch(BaseModel):
-    consent_id: uuid.UUID
-    meter_id: uuid.UUID
-    account_id: uuid.UUID
-    dso: str
-    channel: str
-    identifier: str
-    status: str
-    mismatch: list[str]
-    since: dt.datetime

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth import Admin
-from gateway.schemas import AddressDecision, AddressMismatch, SgeSubscription
+from gateway.schemas import SgeSubscription
+from metro.contracts import AddressDecision, AddressMismatch
 from metro.contracts import ConsentView
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 
