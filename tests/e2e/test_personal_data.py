@@ -4,11 +4,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import random
+import string
 import uuid
 import zipfile
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from ingest_grdf.adict import years_before
+from ingest_grdf.service import latest_published_day
 from metro.personal_data import load_registry
 from tests.support.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
 from tests.support.db import fetch, fetchval, rows_mentioning, user_tables
@@ -137,6 +143,73 @@ async def test_one_button_deletion_erases_every_trace_after_the_administrators_c
     again = ApiUser(stack.url("gateway"))
     assert again.post("/auth/signup", json={"email": email, "password": STRONG_PASSWORD, "accepted_terms_version":
                                             again.http.get("/terms/current").json()["version"]}).status_code == 201
+
+
+async def gas_meter_collected(stack, grdf: httpx.Client, user: ApiUser, admin: ApiUser, surname: str) -> dict:
+    """A PCE declared by the resident, validated by the holder at the ADICT sandbox, and its three years of
+    gas days collected into consumption."""
+    pce = "38" + "".join(random.choices(string.digits, k=12))
+    r = grdf.post("/customers", json={"pce": pce, "holder_name": surname, "postal_code": "38000",
+                                      "profile": "heating"})
+    assert r.status_code == 201, r.text
+    r = user.post("/meters", json={"energy": "gas", "dso": "grdf", "identifier": pce, "grdf_holder": {
+        "holder_name": f"Jeanne {surname.title()}", "postal_code": "38000", "email": user.email}})
+    assert r.status_code == 201, r.text
+    meter = r.json()
+    [right] = [x for x in grdf.get("/access_rights").json() if x["id_pce"] == pce]
+    assert grdf.post(f"/holder/{right['id_droit_acces']}/accept").status_code == 200
+    await eventually(lambda: {m["id"]: m for m in user.get("/meters").json()}[meter["id"]]["consent"]["status"]
+                     == "active", timeout=30)
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    truth = grdf.get(f"/ground_truth/{pce}", params={
+        "start": (years_before(today, 3) + dt.timedelta(days=1)).isoformat(),
+        "end": (latest_published_day(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)).isoformat()}).json()["days"]
+    assert len(truth) > 1000
+    assert admin.post("/admin/collections/grdf/run").status_code == 202
+    await eventually(lambda: fetchval(stack.database_url, "select count(*) = $2 from consumption.readings "
+                                      "where meter_id = $1", uuid.UUID(meter["id"]), len(truth)),
+                     timeout=120, interval=1)
+    return {**meter, "access_right_id": right["id_droit_acces"]}
+
+
+async def test_deletion_gives_the_gas_access_right_up_at_grdf_even_if_adict_is_down_and_leaves_no_trace(stack):
+    grdf = httpx.Client(base_url=stack.sandboxes["grdf"].url + "/_sandbox", timeout=30)
+    admin = admin_user(stack.url("gateway"))
+    try:
+        alice, power = await resident_with_data(stack)
+        surname = "".join(random.choices(string.ascii_uppercase, k=10))
+        gas = await gas_meter_collected(stack, grdf, alice, admin, surname)
+        account_id, email = alice.account["id"], alice.email
+
+        def right_at_grdf() -> dict:
+            [right] = [x for x in grdf.get("/access_rights").json() if x["id_droit_acces"] == gas["access_right_id"]]
+            return right
+        assert right_at_grdf()["etat_droit_acces"] == "Active"
+
+        # ADICT is down from the deletion until every service has erased its part.
+        assert grdf.post("/faults", json={"kind": "outage", "minutes": 30}).status_code == 200
+        r = alice.delete("/me")
+        assert r.status_code == 202, r.text
+        [pending] = [p for p in admin.get("/admin/erasure-requests").json() if p["email"] == email]
+        assert admin.post(f"/admin/erasure-requests/{pending['id']}/validate").status_code == 200
+        await eventually(lambda: fetchval(stack.database_url, "select status = 'completed' from "
+                                          "gateway.erasure_requests where id = $1", uuid.UUID(pending["id"])),
+                         timeout=90, interval=0.5)
+        assert right_at_grdf()["etat_droit_acces"] == "Active"
+        assert grdf.delete("/faults").status_code == 200
+
+        def revoked_at_grdf() -> dict:
+            right = right_at_grdf()
+            assert (right["etat_droit_acces"], right["source_revocation"]) == ("Révoquée", "Tiers"), right
+            return right
+        await eventually(revoked_at_grdf, timeout=60, interval=0.5)
+
+        needles = [account_id, email, power["id"], power["identifier"], gas["id"], gas["identifier"], surname]
+        assert await rows_mentioning(stack.database_url, needles) == {}
+    finally:
+        grdf.delete("/faults")
+        grdf.close()
+        admin.close()
 
 
 async def test_erasure_completes_by_itself_after_the_delay_if_nobody_acts(stack):

@@ -46,3 +46,15 @@ access_rights = sa.Table(
     sa.Column("revoke_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
 )
+
+# Access rights to give up at GRDF (PATCH), until GRDF has taken it. Apart from access_rights, whose rows go
+# with the account's erasure: a deletion must not drop a revocation GRDF could not take yet. GRDF's id of
+# the right is all it keeps.
+revocations = sa.Table(
+    "revocations", metadata,
+    sa.Column("access_right_id", sa.Text, primary_key=True),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tried_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+)

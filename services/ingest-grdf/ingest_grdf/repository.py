@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_grdf.models import access_rights, collected_ranges, cursors, cycles, raw_payloads
+from ingest_grdf.models import access_rights, collected_ranges, cursors, cycles, raw_payloads, revocations
 from metro.collection import CollectionStore
 
 store = CollectionStore("grdf", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
@@ -50,20 +50,45 @@ async def update_access_right(session: AsyncSession, access_right_id: str, **val
                           .values(**values))
 
 
+# GRDF states in which the right still gives access, or will once the holder validates it.
+LIVE = ["active", "awaiting_holder", "to_recheck"]
+
+
 async def request_revocation(session: AsyncSession, consent_id: uuid.UUID | None, meter_id: uuid.UUID) -> None:
     t = access_rights
     where = [t.c.consent_id == consent_id] if consent_id is not None else [t.c.meter_id == meter_id]
-    await session.execute(sa.update(t).where(*where, t.c.revoke_requested_at.is_(None),
-                                             t.c.status.in_(["active", "awaiting_holder"]))
-                          .values(revoke_requested_at=sa.func.now()))
+    ids = (await session.execute(sa.update(t).where(*where, t.c.revoke_requested_at.is_(None), t.c.status.in_(LIVE))
+                                 .values(revoke_requested_at=sa.func.now())
+                                 .returning(t.c.access_right_id))).scalars().all()
+    await queue_revocations(session, list(ids))
+
+
+async def live_access_rights(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[str]:
+    t = access_rights
+    return list((await session.execute(sa.select(t.c.access_right_id).where(
+        t.c.meter_id.in_(meter_ids), t.c.status.in_(LIVE), t.c.revoked_at_dso_at.is_(None)))).scalars())
+
+
+async def queue_revocations(session: AsyncSession, access_right_ids: list[str]) -> None:
+    if access_right_ids:
+        await session.execute(insert(revocations).values([{"access_right_id": i} for i in access_right_ids])
+                              .on_conflict_do_nothing(index_elements=[revocations.c.access_right_id]))
 
 
 async def revocations_due(session: AsyncSession, backoff: dt.timedelta) -> list[sa.Row]:
-    t = access_rights
-    rows = await session.execute(sa.select(t).where(
-        t.c.revoke_requested_at.is_not(None), t.c.revoked_at_dso_at.is_(None),
-        sa.or_(t.c.revoke_attempts == 0, t.c.checked_at < sa.func.now() - backoff)))
-    return list(rows)
+    r = revocations
+    return list(await session.execute(sa.select(r).where(
+        sa.or_(r.c.attempts == 0, r.c.tried_at < sa.func.now() - backoff)).order_by(r.c.requested_at)))
+
+
+async def revocation_done(session: AsyncSession, access_right_id: str) -> None:
+    await session.execute(sa.delete(revocations).where(revocations.c.access_right_id == access_right_id))
+
+
+async def revocation_failed(session: AsyncSession, access_right_id: str, error: str) -> None:
+    r = revocations
+    await session.execute(sa.update(r).where(r.c.access_right_id == access_right_id).values(
+        attempts=r.c.attempts + 1, tried_at=sa.func.now(), last_error=error))
 
 
 # ---- report ----

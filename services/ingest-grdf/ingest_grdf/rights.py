@@ -198,7 +198,10 @@ class AccessRightsWatch:
         async with self.rt.db.session() as session:
             due = await repository.revocations_due(session, backoff)
         for row in due:
-            values: dict[str, Any] = {"checked_at": sa.func.now(), "revoke_attempts": row.revoke_attempts + 1}
+            # The access right's own row is gone when the account was erased meanwhile: then these are no-ops.
+            values: dict[str, Any] = {"checked_at": sa.func.now(),
+                                      "revoke_attempts": models.access_rights.c.revoke_attempts + 1}
+            done = True
             try:
                 await self.collector.call(CallStats(), lambda r=row: self.client.revoke_access(r.access_right_id))
                 values.update(revoked_at_dso_at=sa.func.now(), status="revoked", reported_status="revoked",
@@ -209,5 +212,10 @@ class AccessRightsWatch:
                     values.update(revoked_at_dso_at=sa.func.now(), last_error=str(failed)[:500])
                 else:
                     values["last_error"] = str(failed)[:500]
+                    done = False
             async with self.rt.db.session() as session, session.begin():
                 await repository.update_access_right(session, row.access_right_id, **values)
+                if done:
+                    await repository.revocation_done(session, row.access_right_id)
+                else:
+                    await repository.revocation_failed(session, row.access_right_id, values["last_error"])
