@@ -16,7 +16,9 @@ from metro.db import get_session
 from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-Session = Annotated[AsyncSession, Depends(get_session)]
+# Committed before the response leaves (a yield dependency's default is after it): the client acts on the
+# answer at once, e.g. with the session cookie it carries, and must find what the request wrote.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _settings(request: Request):

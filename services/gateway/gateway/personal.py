@@ -25,7 +25,8 @@ from metro.personal_data import export_rows
 from metro.service_auth import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
-Session = Annotated[AsyncSession, Depends(get_session)]
+# Committed before the response leaves, as in gateway.api.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Adviser = Annotated[Identity, Depends(require_role("adviser"))]
 EXPORTING = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
 
