@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -39,8 +40,14 @@ class Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one transaction per request, committed when the handler returns."""
+    """One transaction per request, committed when the handler returns; use it through ``DbSession``."""
     db: Database = request.app.state.db
     async with db.session() as session:
         async with session.begin():
             yield session
+
+
+# scope="function": the commit happens before the response leaves. With FastAPI's default the exit of a yield
+# dependency runs after the response is sent, so a client could act on an answer (a session cookie, a saved
+# dwelling) before it is committed.
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

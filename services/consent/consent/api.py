@@ -5,19 +5,18 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import address, flows, service, sharing
 from consent.lifecycle import Status
 from consent.schemas import ConsentHistory, DsoStatus, ReadCheck, RevokeAll, SgeSubscription, ShareCreate
 from metro.contracts import AddressDecision, AddressMismatch, ConsentView, Dwelling, MeterDeclaration, MeterView
-from metro.db import get_session
+from metro.db import DbSession
 from metro.errors import Forbidden
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = DbSession
 
 
 def outbox(request: Request):

@@ -7,12 +7,11 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import service
 from metro.contracts import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView, Step, Summary,
                              TariffCatalogueVersion, ToDateTotals)
-from metro.db import get_session
+from metro.db import DbSession
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -23,7 +22,7 @@ def json(body: dict) -> Response:
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 Who = Annotated[Caller, Depends(caller)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = DbSession
 From = Annotated[dt.date, Query(alias="from")]
 To = Annotated[dt.date, Query(alias="to", description="exclusive")]
 

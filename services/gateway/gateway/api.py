@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated
 from gateway.schemas import (Account, Login, RoleUpdate, Signup, Terms, TermsAcceptance, TermsPublication, TokenIssued,
                              TokenRequest)
-from metro.db import get_session
+from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 # Committed before the response leaves (a yield dependency's default is after it): the client acts on the
 # answer at once, e.g. with the session cookie it carries, and must find what the request wrote.
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Session = DbSession
 
 
 def _settings(request: Request):

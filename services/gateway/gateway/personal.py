@@ -14,19 +14,18 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, EmailStr, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import erasure, privacy, repository
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Identity, User, require_role
 from metro.contracts import ConsumptionSeries, Dwelling, MeterView, Step, Strict
-from metro.db import get_session
+from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
 from metro.personal_data import export_rows
 from metro.service_auth import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
 # Committed before the response leaves, as in gateway.api.
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Session = DbSession
 Adviser = Annotated[Identity, Depends(require_role("adviser"))]
 EXPORTING = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
 

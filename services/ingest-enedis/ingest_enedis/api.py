@@ -7,13 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_enedis import models, repository
 from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
 from ingest_enedis.service import Collector
 from metro.collection import CallFailed, CallStats, cycle_view, open_cycle
-from metro.db import get_session
+from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
 from metro.service_auth import Caller, caller
@@ -95,7 +94,7 @@ async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(c
 
 
 @router.post("/collections/run", status_code=202)
-async def run_collection(request: Request, session: AsyncSession = Depends(get_session),
+async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(caller)) -> dict[str, Any]:
     """Every active meter becomes due now; replicas start at once and the call returns at once."""
     due = await repository.make_all_due(session)
@@ -105,7 +104,7 @@ async def run_collection(request: Request, session: AsyncSession = Depends(get_s
 
 
 @router.get("/collections")
-async def collections(request: Request, session: AsyncSession = Depends(get_session),
+async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     r = await repository.report(session)
     last = cycle_view(r["last_cycle"])

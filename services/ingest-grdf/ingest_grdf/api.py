@@ -8,12 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_grdf import models, repository, rights
 from ingest_grdf.adict import CAPABILITIES
 from metro.collection import cycle_view, open_cycle
-from metro.db import get_session
+from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
 from metro.service_auth import Caller, caller
 
@@ -45,7 +44,7 @@ class AccessRightOut(BaseModel):
 
 
 @router.post("/access-rights", response_model=AccessRightOut, responses=error_responses(AppError, UpstreamError))
-async def declare_access_right(body: AccessRightIn, request: Request, session: AsyncSession = Depends(get_session),
+async def declare_access_right(body: AccessRightIn, request: Request, session: DbSession,
                                _: Caller = Depends(caller)) -> dict[str, Any]:
     """Declares the access right at GRDF (the holder then validates it by e-mail) and watches its state."""
     rt = request.app.state.runtime
@@ -62,7 +61,7 @@ async def check_access_rights(request: Request, _: Caller = Depends(caller)) -> 
 
 
 @router.post("/collections/run", status_code=202)
-async def run_collection(request: Request, session: AsyncSession = Depends(get_session),
+async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(caller)) -> dict[str, Any]:
     """Every active meter becomes due now and every watched access right is listed at GRDF (a day already
     collected asks GRDF nothing, so the listing is what tells a right is gone); returns at once."""
@@ -74,7 +73,7 @@ async def run_collection(request: Request, session: AsyncSession = Depends(get_s
 
 
 @router.get("/collections")
-async def collections(request: Request, session: AsyncSession = Depends(get_session),
+async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     r = await repository.report(session)
     last = cycle_view(r["last_cycle"])

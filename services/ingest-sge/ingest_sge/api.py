@@ -6,15 +6,14 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_sge import repository, worker
 from ingest_sge.models import subscriptions
-from metro.db import get_session
+from metro.db import DbSession
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["collections"])
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = DbSession
 
 
 @router.post("/collections/run")

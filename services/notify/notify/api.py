@@ -6,17 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.contracts import MessageView, NotificationPreferences, NotificationView, PreferencesView, UnsubscribeResult
-from metro.db import get_session
+from metro.db import DbSession
 from metro.errors import NotFound
 from metro.service_auth import Caller, acting_account, caller
 from notify import repository, service
 
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+Session = DbSession
 
 UNSUBSCRIBED = {
     "reports": {"fr": "Vous ne recevrez plus les bilans par e-mail.", "en": "You will no longer receive reports by e-mail."},
