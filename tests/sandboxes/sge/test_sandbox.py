@@ -40,7 +40,8 @@ def platform_keys(tmp_path_factory):
                                         subkey_curve="cv25519", name_email="sge@metroenergies.test",
                                         no_protection=True))
     client_key = asyncssh.generate_private_key("ssh-ed25519")
-    return gpg, gpg.export_keys(str(key)), client_key
+    yield gpg, gpg.export_keys(str(key)), client_key
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=30)
 
 
 @pytest.fixture(scope="module")
