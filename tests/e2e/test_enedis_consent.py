@@ -185,6 +185,38 @@ async def test_correcting_the_dwelling_checks_again_and_lifts_the_hold(stack, re
     await eventually(served_equals(resident, meter, truth, start, end), timeout=60, interval=0.5)
 
 
+async def test_a_meter_consented_before_the_dwelling_was_described_is_held_once_the_dwelling_is_elsewhere(stack):
+    resident = ApiUser(stack.url("gateway")).signup()
+    try:
+        prm = random_prm()
+        cid = customer(stack, prm, **ELSEWHERE)
+        r = resident.post("/meters", json={"energy": "electricity", "dso": "enedis", "identifier": prm})
+        assert r.status_code == 201, r.text
+        meter = r.json()
+        answer = consent_at_dso(stack, meter["consent"]["authorize_url"], cid)
+        back = resident.http.get(answer.headers["location"].replace(stack.url("gateway") + "/api/v1", ""))
+        assert parse_qs(urlparse(back.headers["location"]).query)["consent"] == ["active"]
+        assert resident.get(f"/meters/{meter['id']}").json()["consent"]["address_check"] == "unknown"
+        truth, start, end = ground_truth(stack, prm)
+        # Nothing to compare with yet: the data is shown.
+        await eventually(served_equals(resident, meter, truth, start, end), timeout=90, interval=1)
+
+        # The dwelling now described is in Grenoble; the DSO places the meter in Saint-Martin-d'Hères.
+        assert resident.put("/me/dwelling", json=DWELLING).status_code == 200
+        consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+        assert consent["address_check"] == "mismatch" and consent["warnings"] == ["address_municipality_mismatch"]
+        history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+        assert history[-1]["reason"] == "address_checked" and history[-1]["evidence"]["address_check"] == "mismatch"
+
+        def refused():
+            r = consumption(resident, meter["id"], start, end)
+            assert r.status_code == 409 and r.json()["error"] == "address_unconfirmed", r.text
+            return True
+        await eventually(refused, timeout=10)
+    finally:
+        resident.close()
+
+
 async def test_an_administrator_rejects_a_mismatch_the_consent_is_revoked_and_nothing_is_shown(stack, resident):
     meter = consented_elsewhere(stack, resident)
     admin = admin_user(stack.url("gateway"))

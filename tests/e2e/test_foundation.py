@@ -58,6 +58,18 @@ async def test_collected_readings_are_read_back_by_the_owner_and_hidden_from_oth
     assert len(monthly) == 12 and monthly[0]["wh"] == sum(values[:31])
     assert sum(p["wh"] for p in monthly) == sum(values)
 
+    # A corrected day arrives later: the year served next shows it (a series is never served stale).
+    corrected = values[:68] + [values[68] + 1234] + values[69:]
+    bus = await connect(stack.amqp_url)
+    await bus.publish(readings_event(meter["id"], start, corrected))
+    await bus.close()
+
+    def corrected_served():
+        r = resident.get(f"/meters/{meter['id']}/consumption", params={"from": "2025-01-01", "to": "2026-01-01"})
+        assert [p["wh"] for p in r.json()["points"]] == corrected
+        return True
+    await eventually(corrected_served)
+
     other = ApiUser(stack.url("gateway")).signup()
     r = other.get(f"/meters/{meter['id']}/consumption", params={"from": "2025-01-01", "to": "2026-01-01"})
     assert r.status_code == 404 and r.json()["error"] == "meter_not_found"

@@ -382,9 +382,14 @@ class TokenBucket:
         if found is None:
             await self.ensure()
             return await self.take(n)
-        wait = taken.wait - (time.monotonic() - read_at)
+        due = read_at + taken.wait
+        wait = due - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        # Woken later than the room kept for jitter (a busy event loop): calling now would crowd the calls of
+        # the next slots into one DSO window. The slot is given up and a new one taken.
+        if time.monotonic() - due > self.arrival_jitter_s:
+            return max(wait, 0.0) + await self.take(n)
         return max(wait, 0.0)
 
     async def penalise(self, seconds: float) -> None:

@@ -28,6 +28,8 @@ PARTS = {"address_municipality_mismatch": "municipality", "address_postal_code_m
          "address_street_mismatch": "street"}
 # Checks under which nothing is shown: a rejected meter may well be a neighbour's.
 WITHHELD = frozenset({"mismatch", "rejected"})
+# Checked again when the dwelling changes: a mismatch may be corrected, an unchecked meter may turn out elsewhere.
+RECHECKED = frozenset({"mismatch", "unknown", None})
 
 
 def outcome(warnings: list[str]) -> tuple[str, list[str]]:
@@ -108,13 +110,16 @@ async def confirm_by_resident(session: AsyncSession, outbox: Outbox, account_id:
 
 async def recheck_after_dwelling(session: AsyncSession, outbox: Outbox, services: ServiceClient,
                                  account_id: uuid.UUID) -> None:
-    """The dwelling changed: every withheld meter is checked again against the address the DSO gives."""
+    """The dwelling changed: every withheld meter, and every one that could not be checked (no dwelling yet, the
+    DSO's address unavailable), is checked again against the address the DSO gives. A meter first shown
+    unchecked is held if the dwelling now described is elsewhere."""
     meters = await repository.account_meters(session, account_id)
     latest = await repository.latest_consents(session, [m.id for m in meters])
     dwelling = await repository.get_dwelling(session, account_id)
     for meter in meters:
         consent = latest.get(meter.id)
-        if consent is None or consent.address_check != "mismatch" or meter.dso != "enedis":
+        if (consent is None or meter.channel != "dataconnect" or Status(consent.status) not in COLLECTING
+                or consent.address_check not in RECHECKED):
             continue
         try:
             dso_address = await services.json("ingest_enedis", "GET",
@@ -123,10 +128,11 @@ async def recheck_after_dwelling(session: AsyncSession, outbox: Outbox, services
             log.warning("address recheck of meter %s failed: %s", meter.id, exc.code)
             continue
         check, parts = outcome(address_warnings(dwelling, dso_address))
-        if check == "unknown" or (check == "mismatch" and parts == (consent.address_mismatch or [])):
+        if check == "unknown" or (check == consent.address_check and parts == (consent.address_mismatch or [])):
             continue
         consent = await repository.get_consent(session, consent.id, lock=True)
-        await _record(session, outbox, consent, check, actor="resident", reason="dwelling_corrected",
+        reason = "dwelling_corrected" if consent.address_check == "mismatch" else "address_checked"
+        await _record(session, outbox, consent, check, actor="resident", reason=reason,
                       evidence={"mismatch": parts, "previous_mismatch": consent.address_mismatch or []}, parts=parts)
 
 

@@ -30,7 +30,8 @@ To = Annotated[dt.date, Query(alias="to", description="exclusive")]
 @router.get("/meters/{meter_id}/consumption", response_model=ConsumptionSeries)
 async def get_consumption(meter_id: uuid.UUID, who: Who, session: Session, start: From, end: To,
                           step: Step = Step.day):
-    return json(await service.consumption(session, meter_id, who.principal, start, end, step))
+    return Response(await service.consumption_json(session, meter_id, who.principal, start, end, step),
+                    media_type="application/json")
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals)

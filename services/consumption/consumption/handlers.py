@@ -35,7 +35,9 @@ async def on_readings_collected(session: AsyncSession, events: list[Envelope]) -
             records.append((meter, day, int(r["wh"]), r.get("quality", "measured"), source,
                             orjson.dumps(extra).decode() if extra else None))
     await repository.upsert_readings(session, records)
-    await repository.queue_scans(session, sorted(uuid.UUID(m) for m in by_meter if m not in dropped))
+    kept = sorted(uuid.UUID(m) for m in by_meter if m not in dropped)
+    await repository.bump_readings_version(session, kept)
+    await repository.queue_scans(session, kept)
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> None:

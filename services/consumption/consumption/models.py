@@ -28,6 +28,8 @@ meters = sa.Table(
     # readings are kept but never shown. `hold_at` is when consent decided it: an older fact never wins.
     sa.Column("address_hold", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("hold_at", sa.DateTime(timezone=True)),
+    # Bumped by every batch of readings for the meter: what is computed from its readings is cached by it.
+    sa.Column("readings_version", sa.BigInteger, nullable=False, server_default=sa.text("0")),
 )
 
 # The big table: one row per meter and local day, energy in integer Wh, partitioned by year.

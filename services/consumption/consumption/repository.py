@@ -42,6 +42,13 @@ async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, i
     await conn.execute(MERGE_STAGE)
 
 
+async def bump_readings_version(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    """In the readings' transaction, meters in sorted order (the same lock order for concurrent batches)."""
+    if meter_ids:
+        await session.execute(sa.update(meters).where(meters.c.meter_id.in_(sorted(meter_ids)))
+                              .values(readings_version=meters.c.readings_version + 1))
+
+
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     hashes = {subject_hash(m): m for m in meter_ids}
     result = await session.execute(sa.select(erased_meters_table.c.subject_hash).where(
@@ -96,7 +103,7 @@ async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None
 
 async def meter_info(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
     return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy,
-                                            meters.c.address_hold)
+                                            meters.c.address_hold, meters.c.readings_version)
                                   .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))).first()
 
 

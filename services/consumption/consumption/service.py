@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
@@ -391,24 +393,40 @@ def grams(wh: int, factor: tuple[int, int]) -> int:
     return (2 * wh * num + den) // (2 * den)
 
 
-async def consumption(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
-                      end: dt.date, step: Step) -> dict[str, Any]:
+# Series as served (JSON), keyed by all they are computed from: the meter's readings version (read before the
+# readings, so a body is never older than its key), the range and step, the contract that prices it and the
+# tariff catalogue versions. A year of days is the most requested body and changes about once a day. Per
+# process and bounded: an entry is about 30 KB.
+SERIES_CACHE: LRUCache = LRUCache(maxsize=2000)
+
+
+async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
+                           end: dt.date, step: Step) -> bytes:
     meter = await authorize_meter(session, meter_id, principal)
     check_shown(meter)
     check_range(start, end, step)
-    return await series(session, meter, start, end, step)
+    pricing = await resolve_pricing(session, meter)
+    catalogue = await TARIFFS.get(session)
+    key = (meter.meter_id, meter.readings_version, start, end, step, repr(pricing.contract), pricing.label,
+           pricing.assumed, tuple(sorted(TARIFFS.versions.items())))
+    body = SERIES_CACHE.get(key)
+    if body is None:
+        body = orjson.dumps(await series(session, meter, start, end, step, pricing=pricing, catalogue=catalogue),
+                            default=str)
+        SERIES_CACHE[key] = body
+    return body
 
 
 async def series(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
                  rows: Sequence[Any] | None = None, pricing: Pricing | None = None,
-                 prices: dict[dt.date, DayPrice] | None = None) -> dict[str, Any]:
+                 prices: dict[dt.date, DayPrice] | None = None, catalogue: Catalogue | None = None) -> dict[str, Any]:
     """A metro.contracts.ConsumptionSeries as a plain dict."""
     pricing = pricing or await resolve_pricing(session, meter)
     if rows is None:
         off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
         rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
     if prices is None:
-        prices = price_rows(rows, pricing, await TARIFFS.get(session))
+        prices = price_rows(rows, pricing, catalogue or await TARIFFS.get(session))
     points = aggregate(rows, start, end, step, prices, co2e_factor(meter.energy))
     priced = pricing.contract is not None
     return {"meter_id": meter.meter_id, "unit": "Wh", "step": step.value, "points": points,
