@@ -23,7 +23,7 @@ from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
-from metro.personal_data import load_after_erase, load_registry
+from metro.personal_data import load_erase_hook, load_registry
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
@@ -148,9 +148,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     consumers = dict(spec.consumers)
     if spec.erases_on_request and spec.outbox_table is not None:
         consumers.setdefault("erasure", {})
-        consumers["erasure"] = {Events.erasure_requested: erasure_handler(spec.name, registry, spec.outbox_table,
-                                                                               load_after_erase(spec.name)),
-                                **consumers["erasure"]}
+        handler = erasure_handler(spec.name, registry, spec.outbox_table,
+                                  before_erase=load_erase_hook(spec.name, "before_erase"),
+                                  after_erase=load_erase_hook(spec.name, "after_erase"))
+        consumers["erasure"] = {Events.erasure_requested: handler, **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
     install_error_handlers(app)

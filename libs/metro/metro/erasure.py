@@ -52,13 +52,16 @@ def _mentions(table: sa.Table, account_id: uuid.UUID, meter_ids: list[uuid.UUID]
     return sa.or_(*(text.contains(i) for i in ids))
 
 
-def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None, after_erase=None):
+def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None, *,
+                    before_erase=None, after_erase=None):
     outbox = Outbox(outbox_table, service) if outbox_table is not None else None
 
     async def on_erasure_requested(session: AsyncSession, events: list[Envelope]) -> None:
         for e in events:
             account_id = uuid.UUID(e.payload["account_id"])
             meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
+            if before_erase is not None:
+                await before_erase(session, account_id, meter_ids)
             counts = await erase(session, registry, account_id, meter_ids)
             if after_erase is not None:
                 await after_erase(session, account_id, meter_ids)

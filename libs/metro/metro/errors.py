@@ -40,6 +40,12 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class AddressUnconfirmed(Conflict):
+    """A meter whose DSO address differs from the declared dwelling: its data is shown to nobody until the
+    resident confirms it or an administrator clears it (consent's accuracy control)."""
+    code = "address_unconfirmed"
+
+
 class Unauthorized(AppError):
     status_code = 401
     code = "not_authenticated"

@@ -92,10 +92,11 @@ def load_registry(package: str) -> list[PersonalTable]:
     return list(module.PERSONAL_DATA)
 
 
-def load_after_erase(package: str):
-    """An optional ``after_erase(session, account_id, meter_ids)`` in ``<package>/privacy.py``."""
+def load_erase_hook(package: str, name: str):
+    """An optional ``before_erase`` or ``after_erase(session, account_id, meter_ids)`` in ``<package>/privacy.py``:
+    what a service does in the erasure's transaction before its registered rows go, or after."""
     import importlib
     try:
-        return getattr(importlib.import_module(f"{package}.privacy"), "after_erase", None)
+        return getattr(importlib.import_module(f"{package}.privacy"), name, None)
     except ModuleNotFoundError:
         return None

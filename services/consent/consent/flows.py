@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import address, repository, service
-from consent.address import address_warnings
 from consent.lifecycle import COLLECTING, Status
 from metro.errors import AppError, Conflict, NotFound
 from metro.outbox import Outbox
@@ -96,7 +95,7 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
                                           f"/internal/usage-points/{meter.identifier}/address")
     except AppError:
         dso_address = None
-    warnings = address_warnings(await repository.get_dwelling(session, consent.account_id), dso_address)
+    warnings = address.address_warnings(await repository.get_dwelling(session, consent.account_id), dso_address)
     evidence["address_check"] = warnings or ["match"]
     check, parts = address.outcome(warnings)
     now = service.utcnow()

@@ -64,5 +64,3 @@ class ReadCheck(Strict):
 
 class RevokeAll(Strict):
     reason: Literal["account_deleted", "user"] = "account_deleted"
-
-

@@ -26,7 +26,7 @@ from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvE
                                  parse_gas_csv)
 from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, PeerMetric, Step,
                              TariffCatalogueVersion, ToDateTotals)
-from metro.errors import AppError, Conflict, Forbidden, NotFound
+from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound
 from metro.service_auth import Principal
 
 MAX_DAYS = {Step.day: 3 * 366 + 31, Step.week: 10 * 366, Step.month: 20 * 366, Step.year: 50 * 366}
@@ -81,10 +81,6 @@ async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal:
     if principal.account_id != row.account_id and not principal.has("reader:all"):
         raise NotFound("no such meter", code="meter_not_found")
     return row
-
-
-class AddressUnconfirmed(Conflict):
-    code = "address_unconfirmed"
 
 
 def check_shown(meter: sa.Row) -> None:

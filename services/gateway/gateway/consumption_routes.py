@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from gateway.auth import Admin, User
-from gateway.proxy import AddressUnconfirmed
 from gateway.schemas import SummaryView
 from metro.contracts import Comparison, ContractDeclaration, ContractView, TariffCatalogueVersion, ToDateTotals
-from metro.errors import AppError, Forbidden, NotFound, error_responses
+from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound, error_responses
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000

@@ -12,8 +12,7 @@ from pydantic import BaseModel
 
 from gateway.auth import Admin
 from gateway.schemas import SgeSubscription
-from metro.contracts import AddressDecision, AddressMismatch
-from metro.contracts import ConsentView
+from metro.contracts import AddressDecision, AddressMismatch, ConsentView
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])

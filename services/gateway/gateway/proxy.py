@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from gateway.auth import User
 from gateway.schemas import ConsentHistory
 from metro.contracts import ConsentView, ConsumptionSeries, Dwelling, MeterDeclaration, MeterView, Step
-from metro.errors import AppError, Conflict, NotFound, error_responses
+from metro.errors import AddressUnconfirmed, AppError, Conflict, NotFound, error_responses
 
 router = APIRouter(prefix="/api/v1")
 
@@ -66,10 +66,6 @@ async def get_meter(meter_id: uuid.UUID, who: User, request: Request):
 async def revoke_consent(meter_id: uuid.UUID, who: User, request: Request):
     return await services(request).json("consent", "DELETE", f"/internal/meters/{meter_id}/consent",
                                         principal=who.principal)
-
-
-class AddressUnconfirmed(Conflict):
-    code = "address_unconfirmed"
 
 
 @router.get("/meters/{meter_id}/consumption", response_model=ConsumptionSeries, tags=["consumption"],

@@ -6,11 +6,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_grdf import models, privacy, repository, rights
+from ingest_grdf import repository, rights
 from ingest_grdf.service import CHANNEL
-from metro.erasure import erasure_handler
 from metro.events import Envelope, Events
-from metro.personal_data import load_after_erase
 
 # Only these reasons come from our side; after a DSO-side end there is nothing left to give up.
 TIERS_REVOCATION_REASONS = {"user", "account_deleted"}
@@ -40,20 +38,6 @@ async def on_consent_revoked(session: AsyncSession, events: list[Envelope]) -> N
             await rights.request_revocation(session, consent_id, meter_id)
 
 
-_erase = erasure_handler("ingest_grdf", privacy.PERSONAL_DATA, models.outbox, load_after_erase("ingest_grdf"))
-
-
-async def on_erasure_requested(session: AsyncSession, events: list[Envelope]) -> None:
-    """The account's rights still live at GRDF are queued for revocation before their rows are erased: the
-    deletion may reach us before the consent's revocation does, or while GRDF cannot take the PATCH."""
-    for e in events:
-        meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
-        await repository.queue_revocations(session, await repository.live_access_rights(session, meter_ids))
-    await _erase(session, events)
-
-
 HANDLERS = {
     "consents": {Events.consent_granted: on_consent_granted, Events.consent_revoked: on_consent_revoked},
-    # Replaces the erasure every service gets by default (metro.app), which it runs after the queueing.
-    "erasure": {Events.erasure_requested: on_erasure_requested},
 }

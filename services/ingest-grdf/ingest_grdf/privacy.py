@@ -2,7 +2,7 @@
 export and erasure)."""
 from __future__ import annotations
 
-from ingest_grdf import models
+from ingest_grdf import models, repository
 from metro.personal_data import PersonalTable
 
 PERSONAL_DATA: list[PersonalTable] = [
@@ -19,3 +19,9 @@ PERSONAL_DATA: list[PersonalTable] = [
                   "contract data)", retention="while the consent is active, erased with the account",
                   meter_column="meter_id", account_column="account_id"),
 ]
+
+
+async def before_erase(session, account_id, meter_ids) -> None:
+    """The account's rights still live at GRDF are queued for revocation before their rows are erased: the
+    deletion may reach us before the consent's revocation does, or while GRDF cannot take the PATCH."""
+    await repository.queue_revocations(session, await repository.live_access_rights(session, meter_ids))
