@@ -52,6 +52,10 @@ def _mentions(table: sa.Table, account_id: uuid.UUID, meter_ids: list[uuid.UUID]
     return sa.or_(*(text.contains(i) for i in ids))
 
 
+class OutboxNotDrained(Exception):
+    """The erasure is retried once the relay has published what still names the account."""
+
+
 def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: sa.Table | None, *,
                     before_erase=None, after_erase=None):
     outbox = Outbox(outbox_table, service) if outbox_table is not None else None
@@ -60,6 +64,14 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
         for e in events:
             account_id = uuid.UUID(e.payload["account_id"])
             meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
+            if outbox_table is not None:
+                # An event naming the account that is still to be published (the consents' revocation written
+                # just before) must go out, and then be erased with the rest: the erasure waits for the relay
+                # (the consumer retries it after its delay) rather than leave a row that outlives it.
+                waiting = (await session.execute(sa.select(sa.func.count()).select_from(outbox_table).where(
+                    outbox_table.c.published_at.is_(None), _mentions(outbox_table, account_id, meter_ids)))).scalar()
+                if waiting:
+                    raise OutboxNotDrained(f"{waiting} event(s) naming the account are not published yet")
             if before_erase is not None:
                 await before_erase(session, account_id, meter_ids)
             counts = await erase(session, registry, account_id, meter_ids)

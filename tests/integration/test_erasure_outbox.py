@@ -1,0 +1,51 @@
+"""Issue 8: an event naming the account that is still waiting in the outbox when the erasure arrives goes out
+first and is then erased with the rest; the erasure never leaves it behind."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from metro.db import Database, make_metadata
+from metro.erasure import OutboxNotDrained, erasure_handler
+from metro.events import Envelope, Events
+from metro.outbox import Outbox, outbox_table
+
+metadata = make_metadata("erasuretest")
+outbox = outbox_table(metadata)
+
+
+async def test_erasure_waits_for_events_naming_the_account_then_erases_them(database_url):
+    db = Database(database_url, pool_size=2)
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text("DROP SCHEMA IF EXISTS erasuretest CASCADE"))
+        await conn.execute(sa.text("CREATE SCHEMA erasuretest"))
+        await conn.run_sync(metadata.create_all)
+    account, meter, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with db.session() as session, session.begin():
+        await Outbox(outbox, "erasuretest").add(session, Events.consent_revoked,
+                                                {"account_id": str(account), "meter_id": str(meter)})
+        await Outbox(outbox, "erasuretest").add(session, Events.consent_revoked, {"account_id": str(other)})
+    handler = erasure_handler("erasuretest", [], outbox)
+    request = Envelope(name=Events.erasure_requested, producer="test",
+                       payload={"account_id": str(account), "meter_ids": [str(meter)]})
+
+    # Not yet published: the erasure refuses (its consumer retries it) and nothing is deleted.
+    with pytest.raises(OutboxNotDrained):
+        async with db.session() as session, session.begin():
+            await handler(session, [request])
+    async with db.session() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(outbox))).scalar_one() == 2
+
+    # The relay has published it: now it goes with the erasure; another account's event stays.
+    async with db.session() as session, session.begin():
+        await session.execute(sa.update(outbox).values(published_at=sa.func.now()))
+    async with db.session() as session, session.begin():
+        await handler(session, [request])
+    async with db.session() as session:
+        payloads = [r.payload for r in await session.execute(sa.select(outbox.c.name, outbox.c.payload))]
+    assert str(account) not in str(payloads) and str(meter) not in str(payloads)
+    assert {"account_id": str(other)} in payloads
+    assert any(p.get("service") == "erasuretest" for p in payloads), "the erasure's confirmation is recorded"
+    await db.dispose()
