@@ -20,7 +20,8 @@ class Settings(ServiceSettings):
     anomaly_weeks: int = DEFAULT_WEEKS
     # Episodes ending longer ago than this before the meter's last day are history, not news.
     anomaly_lookback_days: int = 14
-    anomaly_interval_seconds: float = 2.0
+    # How long the anomaly and pricing workers sleep when their queue is empty.
+    worker_interval_seconds: float = 2.0
     comparison_cache_seconds: float = 300.0
     tariff_refresh_seconds: float = 10.0
 
@@ -37,4 +38,4 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
-                       workers=[worker.anomaly_worker], on_start=[_start])
+                       workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start])

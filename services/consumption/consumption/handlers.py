@@ -36,8 +36,8 @@ async def on_readings_collected(session: AsyncSession, events: list[Envelope]) -
                             orjson.dumps(extra).decode() if extra else None))
     await repository.upsert_readings(session, records)
     kept = sorted(uuid.UUID(m) for m in by_meter if m not in dropped)
-    await repository.bump_readings_version(session, kept)
     await repository.queue_scans(session, kept)
+    await repository.queue_pricing(session, kept)
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> None:
@@ -45,16 +45,20 @@ async def on_meter_declared(session: AsyncSession, events: list[Envelope]) -> No
         p = e.payload
         await repository.upsert_meter(session, uuid.UUID(p["meter_id"]), uuid.UUID(p["account_id"]),
                                       p["energy"], p["dso"], p.get("address_hold"), e.occurred_at)
+    await repository.queue_pricing(session, [uuid.UUID(e.payload["meter_id"]) for e in events])
 
 
 async def on_dwelling_updated(session: AsyncSession, events: list[Envelope]) -> None:
     for e in events:
-        await repository.upsert_profile(session, uuid.UUID(e.payload["account_id"]), e.payload.get("profile") or {})
+        account_id = uuid.UUID(e.payload["account_id"])
+        await repository.upsert_profile(session, account_id, e.payload.get("profile") or {})
+        await repository.requeue_pricing(session, account_id=account_id)
 
 
 async def on_contract_changed(session: AsyncSession, events: list[Envelope]) -> None:
     for e in events:
         await service.record_dso_contract(session, e.payload)
+    await repository.queue_pricing(session, [uuid.UUID(e.payload["meter_id"]) for e in events])
 
 
 HANDLERS = {

@@ -28,8 +28,8 @@ meters = sa.Table(
     # readings are kept but never shown. `hold_at` is when consent decided it: an older fact never wins.
     sa.Column("address_hold", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("hold_at", sa.DateTime(timezone=True)),
-    # Bumped by every batch of readings for the meter: what is computed from its readings is cached by it.
-    sa.Column("readings_version", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    # The contract and tariff catalogue its `priced_days` were priced with (service.pricing_key).
+    sa.Column("priced_key", sa.Text),
 )
 
 # The big table: one row per meter and local day, energy in integer Wh, partitioned by year.
@@ -46,6 +46,29 @@ readings = sa.Table(
 )
 
 PARTITION_YEARS = range(2010, 2041)
+
+# The read model of euros: each reading priced once, by the pricing worker, with the Wh and HP/HC split it was
+# priced from. A row is current while those still equal the reading's and the meter's `priced_key` is the key
+# of its contract and catalogue in force; otherwise the day is priced again (and, meanwhile, on the fly).
+priced_days = sa.Table(
+    "priced_days", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("wh", sa.BigInteger, nullable=False),
+    sa.Column("extra", JSONB),
+    # energy + subscription, unrounded (6 decimals each, as pricing.DayPrice); NULL: no tariff for that day.
+    sa.Column("eur", sa.Numeric(18, 6)),
+    # service.PRICE_FLAGS: the HP/HC split was estimated, a figure was carried from an earlier version.
+    sa.Column("flags", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
+    postgresql_partition_by="RANGE (day)",
+)
+
+# Meters whose readings, contract or catalogue changed since they were last priced.
+price_queue = sa.Table(
+    "price_queue", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
 
 # Projected from consent's `dwelling.updated`: the comparison criteria only, never the address.
 profiles = sa.Table(

@@ -1,7 +1,8 @@
 """Personal data held by the consumption service: every table with an account or a meter reference."""
 from __future__ import annotations
 
-from consumption.models import anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, price_queue, priced_days,
+                                profiles, readings)
 from consumption import repository
 from metro.personal_data import PersonalTable
 
@@ -9,6 +10,10 @@ from metro.personal_data import PersonalTable
 PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(readings, "daily consumption shown to the resident, priced and compared",
                   "while the account exists; at most 3 years of history", meter_column="meter_id"),
+    PersonalTable(priced_days, "each day's euros, priced once from its reading and the contract, to serve series fast",
+                  "as the reading it was priced from", meter_column="meter_id"),
+    PersonalTable(price_queue, "meters waiting to be priced after new readings, a contract or a catalogue",
+                  "until priced, minutes", meter_column="meter_id"),
     PersonalTable(contracts, "tariff option, subscribed power and off-peak hours to compute euros",
                   "while the account exists", meter_column="meter_id"),
     PersonalTable(anomaly_episodes, "consumption anomalies already announced to the resident (never twice)",

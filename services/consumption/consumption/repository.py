@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, profiles, readings,
-                                tariff_catalogues)
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, price_queue,
+                                priced_days, profiles, readings, tariff_catalogues)
 from consumption.models import erased_meters as erased_meters_table
 from metro.erasure import subject_hash
 
@@ -40,13 +40,6 @@ async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, i
     await conn.execute(CREATE_STAGE)
     await conn.copy_records_to_table("readings_stage", records=records)
     await conn.execute(MERGE_STAGE)
-
-
-async def bump_readings_version(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
-    """In the readings' transaction, meters in sorted order (the same lock order for concurrent batches)."""
-    if meter_ids:
-        await session.execute(sa.update(meters).where(meters.c.meter_id.in_(sorted(meter_ids)))
-                              .values(readings_version=meters.c.readings_version + 1))
 
 
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -103,7 +96,7 @@ async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None
 
 async def meter_info(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
     return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy,
-                                            meters.c.address_hold, meters.c.readings_version)
+                                            meters.c.address_hold, meters.c.priced_key)
                                   .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))).first()
 
 
@@ -207,23 +200,162 @@ async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date
     return int(row[0]), int(row[1])
 
 
-async def queue_scans(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+async def enqueue(session: AsyncSession, queue: sa.Table, meter_ids: list[uuid.UUID]) -> None:
+    """Work for a worker (anomaly scans, pricing): one row per meter, however often it is queued."""
     if meter_ids:
-        stmt = insert(anomaly_scan_queue).values([{"meter_id": m} for m in meter_ids])
-        await session.execute(stmt.on_conflict_do_update(index_elements=[anomaly_scan_queue.c.meter_id],
+        stmt = insert(queue).values([{"meter_id": m} for m in sorted(set(meter_ids))])
+        await session.execute(stmt.on_conflict_do_update(index_elements=[queue.c.meter_id],
                                                          set_={"queued_at": sa.func.now()}))
 
 
-CLAIM_SCANS = sa.text("""
-    DELETE FROM consumption.anomaly_scan_queue
-    WHERE meter_id IN (SELECT meter_id FROM consumption.anomaly_scan_queue ORDER BY queued_at
-                       LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING meter_id
+async def queue_scans(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    await enqueue(session, anomaly_scan_queue, meter_ids)
+
+
+async def queue_pricing(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    await enqueue(session, price_queue, meter_ids)
+
+
+async def requeue_pricing(session: AsyncSession, *, energy: str | None = None,
+                          account_id: uuid.UUID | None = None) -> None:
+    """Every live meter of an energy (a new catalogue) or of an account (a new dwelling profile: gas is priced by
+    its heating energy) is priced again."""
+    where = [meters.c.erased_at.is_(None)]
+    if energy is not None:
+        where.append(meters.c.energy == energy)
+    if account_id is not None:
+        where.append(meters.c.account_id == account_id)
+    stmt = insert(price_queue).from_select(["meter_id"], sa.select(meters.c.meter_id).where(*where))
+    await session.execute(stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id],
+                                                     set_={"queued_at": sa.func.now()}))
+
+
+async def claim(session: AsyncSession, queue: sa.Table, limit: int) -> list[uuid.UUID]:
+    """The oldest queued meters, taken off the queue inside the caller's transaction: other workers skip them
+    meanwhile, and they are back on the queue if the transaction fails."""
+    oldest = (sa.select(queue.c.meter_id).order_by(queue.c.queued_at).limit(limit)
+              .with_for_update(skip_locked=True))
+    result = await session.execute(sa.delete(queue).where(queue.c.meter_id.in_(oldest.scalar_subquery()))
+                                   .returning(queue.c.meter_id))
+    return list(result.scalars())
+
+
+# --- the priced-days read model -----------------------------------------------------------------------------
+
+UNPRICED = sa.text("""
+    SELECT r.day, r.wh, r.extra, r.extra::text AS extra_json
+    FROM consumption.readings r
+    LEFT JOIN consumption.priced_days p ON p.meter_id = r.meter_id AND p.day = r.day
+    WHERE r.meter_id = :meter
+      AND (p.day IS NULL OR p.wh <> r.wh OR p.extra IS DISTINCT FROM r.extra)
+    ORDER BY r.day
 """)
+CREATE_PRICED_STAGE = """
+    CREATE TEMP TABLE IF NOT EXISTS priced_stage
+      (meter_id uuid, day date, wh bigint, extra text, eur numeric, flags smallint) ON COMMIT DELETE ROWS
+"""
+MERGE_PRICED_STAGE = """
+    INSERT INTO consumption.priced_days (meter_id, day, wh, extra, eur, flags)
+    SELECT meter_id, day, wh, extra::jsonb, eur, flags FROM priced_stage
+    ON CONFLICT (meter_id, day) DO UPDATE
+      SET wh = excluded.wh, extra = excluded.extra, eur = excluded.eur, flags = excluded.flags
+"""
 
 
-async def claim_scans(session: AsyncSession, limit: int) -> list[uuid.UUID]:
-    return list((await session.execute(CLAIM_SCANS, {"limit": limit})).scalars())
+async def unpriced_readings(session: AsyncSession, meter_id: uuid.UUID) -> list[sa.Row]:
+    """The meter's readings with no priced day, or priced from other Wh or another split (``extra_json``: the
+    split as stored, copied as is)."""
+    return list((await session.execute(UNPRICED, {"meter": meter_id})).all())
+
+
+async def clear_priced_days(session: AsyncSession, meter_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(priced_days).where(priced_days.c.meter_id == meter_id))
+
+
+async def store_priced_days(session: AsyncSession, meter_id: uuid.UUID, key: str,
+                            records: list[tuple[uuid.UUID, dt.date, int, str | None, Any, int]]) -> None:
+    """``records``: (meter_id, day, wh, extra JSON, eur, flags); the meter is then priced under ``key``."""
+    if records:
+        raw = await (await session.connection()).get_raw_connection()
+        conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
+        await conn.execute(CREATE_PRICED_STAGE)
+        await conn.copy_records_to_table("priced_stage", records=records)
+        await conn.execute(MERGE_PRICED_STAGE)
+    await session.execute(sa.update(meters).where(meters.c.meter_id == meter_id).values(priced_key=key))
+
+
+# A meter's points over [start, end) at one step, as the JSON array of metro.contracts.ConsumptionPoint, built by
+# PostgreSQL in one statement. {days} is where the days come from: the readings joined to their priced days
+# (FROM_READ_MODEL, which also says whether every price there is current) or arrays priced by the caller
+# (FROM_ARRAYS). Rounding as pricing.period_total: unrounded euros are added up, then rounded half up once.
+SERIES = """
+    WITH days AS ({days}),
+    periods AS (
+        SELECT p::date AS period, greatest(p::date, CAST(:start AS date)) AS lo,
+               least((p + CAST(CAST(:step AS text) AS interval))::date, CAST(:end AS date)) AS hi
+        FROM generate_series(CAST(:first AS timestamp), CAST(:end AS timestamp) - interval '1 day',
+                             CAST(CAST(:step AS text) AS interval)) AS p
+    ),
+    sums AS (
+        SELECT date_trunc(:unit, day)::date AS period, count(*) AS present, sum(wh) AS wh,
+               bool_or(quality <> 'measured') AS estimated, sum(eur) AS eur
+        FROM days GROUP BY 1
+    )
+    SELECT coalesce(json_agg(json_build_object(
+               'period', p.period,
+               'wh', s.wh,
+               'eur', round(s.eur, 2)::text,
+               'quality', CASE WHEN s.present IS NULL THEN 'missing' WHEN s.present < p.hi - p.lo THEN 'partial'
+                               WHEN s.estimated THEN 'estimated' ELSE 'measured' END,
+               'days', p.hi - p.lo,
+               'days_missing', p.hi - p.lo - coalesce(s.present, 0),
+               'co2e_g', CASE WHEN CAST(:co2e_den AS numeric) > 0
+                              THEN div(2 * s.wh * CAST(:co2e_num AS numeric) + CAST(:co2e_den AS numeric),
+                                       2 * CAST(:co2e_den AS numeric)) END
+           ) ORDER BY p.period), '[]')::text AS points,
+           (SELECT coalesce(bit_or(flags), 0) FROM days) AS flags,
+           {current} AS current
+    FROM periods p LEFT JOIN sums s ON s.period = p.period
+"""
+FROM_READ_MODEL = """
+    SELECT r.day, r.wh, r.quality, pd.eur, pd.flags,
+           pd.day IS NOT NULL AND pd.wh = r.wh AND pd.extra IS NOT DISTINCT FROM r.extra AS current
+    FROM consumption.readings r
+    LEFT JOIN consumption.priced_days pd
+      ON pd.meter_id = r.meter_id AND pd.day = r.day AND pd.day >= :start AND pd.day < :end
+    WHERE r.meter_id = :meter AND r.day >= :start AND r.day < :end
+"""
+# The same snapshot as the days: priced under the pricing in force, and every day priced from its reading.
+READ_MODEL_CURRENT = """
+    coalesce((SELECT priced_key = :key FROM consumption.meters WHERE meter_id = :meter), false)
+    AND (SELECT coalesce(bool_and(current), true) FROM days)
+"""
+FROM_ARRAYS = """
+    SELECT * FROM unnest(CAST(:days AS date[]), CAST(:whs AS bigint[]), CAST(:qualities AS text[]),
+                         CAST(:eurs AS numeric[]), CAST(:flag_list AS smallint[])) AS d(day, wh, quality, eur, flags)
+"""
+SERIES_FROM_READ_MODEL = sa.text(SERIES.format(days=FROM_READ_MODEL, current=READ_MODEL_CURRENT))
+SERIES_FROM_ARRAYS = sa.text(SERIES.format(days=FROM_ARRAYS, current="true"))
+STEP_INTERVALS = {"day": "1 day", "week": "7 days", "month": "1 month", "year": "1 year"}
+
+
+async def series_points(session: AsyncSession, meter_id: uuid.UUID, first: dt.date, start: dt.date, end: dt.date,
+                        step: str, co2e: tuple[int, int] | None, key: str | None = None,
+                        days: list[tuple[dt.date, int, str, Any, int]] | None = None) -> tuple[str, int, bool]:
+    """(points JSON, the days' flags OR-ed, whether the priced days were all current). From the read model when
+    ``days`` is None (``key`` names the pricing in force), else from ``days``: (day, wh, quality, eur, flags).
+    ``first`` is the start of the period holding ``start``."""
+    num, den = co2e or (0, 0)
+    params: dict[str, Any] = {"meter": meter_id, "first": first, "start": start, "end": end, "unit": step,
+                              "step": STEP_INTERVALS[step], "co2e_num": num, "co2e_den": den}
+    if days is None:
+        row = (await session.execute(SERIES_FROM_READ_MODEL, {**params, "key": key})).one()
+    else:
+        columns = [list(c) for c in zip(*days)] or [[], [], [], [], []]
+        row = (await session.execute(SERIES_FROM_ARRAYS, {
+            **params, "days": columns[0], "whs": columns[1], "qualities": columns[2], "eurs": columns[3],
+            "flag_list": columns[4]})).one()
+    return row.points, int(row.flags), bool(row.current)
 
 
 async def record_episodes(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:

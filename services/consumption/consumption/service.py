@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import hashlib
 import datetime as dt
 import re
 import time
@@ -15,7 +16,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
@@ -176,6 +176,7 @@ async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, sou
     row = await repository.insert_catalogue(session, energy, text, f"{label} (account {principal.account_id})",
                                             len(parsed), principal.account_id)
     TARIFFS.invalidate()
+    await repository.requeue_pricing(session, energy=energy)
     return _version_view(row)
 
 
@@ -231,6 +232,7 @@ async def declare_contract(session: AsyncSession, meter_id: uuid.UUID, principal
                        code="offpeak_hours_required", status_code=422)
     await repository.upsert_contract(session, meter_id, "resident", _contract_values(
         body.tariff_option, body.subscribed_kva, body.offpeak_hours if body.tariff_option != "BASE" else None))
+    await repository.queue_pricing(session, [meter_id])
     return await contract_view(session, meter_id, principal)
 
 
@@ -298,37 +300,63 @@ def _split(extra: Any) -> dict[str, int] | None:
     return {"HP": int(hp), "HC": int(hc)}
 
 
-def price_rows(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> dict[dt.date, DayPrice]:
+# Per priced day: what makes its euros an estimate (OR-ed over a period into the notes of eur_method).
+SPLIT_ESTIMATED = 1  # an off-peak contract priced from a daily total, without the DSO's HP/HC split
+CARRIED = 2  # a price or a subscription carried from an earlier version of the catalogue
+
+
+def price_with_flags(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> list[tuple[DayPrice, int]]:
+    """Each row (day, wh[, extra]) priced under the pricing, with its flags."""
     if pricing.contract is None:
-        return {}
+        return []
     off_peak = pricing.contract.option != "BASE" and pricing.contract.energy == "electricity"
-    out: dict[dt.date, DayPrice] = {}
-    estimated_split = carried = False
     pricer = DailyPricer(pricing.contract, catalogue)
+    out = []
     for r in rows:
         split = _split(getattr(r, "extra", None)) if off_peak else None
         p = pricer.price(r.day, r.wh, split)
-        out[r.day] = p
+        flags = 0
         if p.estimated:
-            estimated_split |= off_peak and split is None
-            carried |= "carried" in p.method
+            flags |= SPLIT_ESTIMATED if off_peak and split is None else 0
+            flags |= CARRIED if "carried" in p.method else 0
+        out.append((p, flags))
+    return out
+
+
+def pricing_notes(pricing: Pricing, flags: int) -> list[str]:
+    """Why euros over days with these flags are estimated, and how."""
     notes = []
     if pricing.assumed:
         notes.append(pricing.assumed)
-    if estimated_split:
+    if flags & SPLIT_ESTIMATED and pricing.contract is not None:
         if pricing.contract.option == "TEMPO":
             notes.append("Tempo day colours are not collected: each day is priced at the average over a Tempo "
                          "year (300 blue, 43 white, 22 red days)")
         notes.append(f"off-peak contract with daily totals only: {hc_share_method(pricing.contract)}")
-    if carried:
+    if flags & CARRIED:
         notes.append("some prices or subscriptions are carried from the previous published version")
-    pricing.notes = notes
-    return out
+    return notes
 
 
-def eur_method(pricing: Pricing) -> str:
+def price_rows(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> dict[dt.date, DayPrice]:
+    """The rows' prices by day; `pricing.notes` then says what in them is estimated."""
+    priced = price_with_flags(rows, pricing, catalogue)
+    flags = 0
+    for _, f in priced:
+        flags |= f
+    pricing.notes = pricing_notes(pricing, flags)
+    return {p.day: p for p, _ in priced}
+
+
+def pricing_key(meter: sa.Row, pricing: Pricing) -> str:
+    """What a meter's priced days depend on: its contract as priced and the catalogue version of its energy."""
+    identity = repr((pricing.contract, TARIFFS.versions.get(meter.energy)))
+    return hashlib.blake2b(identity.encode(), digest_size=12).hexdigest()
+
+
+def eur_method(pricing: Pricing, notes: list[str] | None = None) -> str:
     base = f"{pricing.label}: kWh × price in force that day + yearly subscription ÷ days in the year"
-    return "; ".join([base, *pricing.notes])
+    return "; ".join([base, *(pricing.notes if notes is None else notes)])
 
 
 def day_eur(p: DayPrice | None) -> Decimal | None:
@@ -339,43 +367,6 @@ def day_eur(p: DayPrice | None) -> Decimal | None:
 
 # --- series -------------------------------------------------------------------------------------------------
 
-def aggregate(rows, start: dt.date, end: dt.date, step: Step, prices: dict[dt.date, DayPrice] | None = None,
-              co2e: tuple[int, int] | None = None) -> list[dict[str, Any]]:
-    """Points shaped as metro.contracts.ConsumptionPoint, as plain dicts: a year of days is served often."""
-    by_day = {r.day: (r.wh, r.quality) for r in rows}
-    prices = prices or {}
-    points: list[dict[str, Any]] = []
-    p = period_start(start, step)
-    while p < end:
-        nxt = next_period(p, step)
-        lo, hi = max(p, start), min(nxt, end)
-        days = (hi - lo).days
-        wh, present, estimated, eur, priced = 0, 0, False, Decimal(0), 0
-        d = lo
-        while d < hi:
-            v = by_day.get(d)
-            if v is not None:
-                wh += v[0]
-                present += 1
-                estimated |= v[1] != "measured"
-                e = day_eur(prices.get(d))
-                if e is not None:
-                    eur += e
-                    priced += 1
-            d += DAY
-        if present == 0:
-            quality = "missing"
-        elif present < days:
-            quality = "partial"
-        else:
-            quality = "estimated" if estimated else "measured"
-        points.append({"period": p, "wh": wh if present else None, "eur": cents(eur) if priced else None,
-                       "quality": quality, "days": days, "days_missing": days - present,
-                       "co2e_g": grams(wh, co2e) if present and co2e else None})
-        p = nxt
-    return points
-
-
 def co2e_factor(energy: str) -> tuple[int, int] | None:
     """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator)."""
     name = CO2E_ENERGY.get(energy)
@@ -384,50 +375,60 @@ def co2e_factor(energy: str) -> tuple[int, int] | None:
     return bundled_emission_factors().factor(name).kg_per_kwh.as_integer_ratio()
 
 
-def grams(wh: int, factor: tuple[int, int]) -> int:
-    num, den = factor
-    return (2 * wh * num + den) // (2 * den)
-
-
-# Series as served (JSON), keyed by all they are computed from: the meter's readings version (read before the
-# readings, so a body is never older than its key), the range and step, the contract that prices it and the
-# tariff catalogue versions. A year of days is the most requested body and changes about once a day. Per
-# process and bounded: an entry is about 30 KB.
-SERIES_CACHE: LRUCache = LRUCache(maxsize=2000)
-
-
 async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
                            end: dt.date, step: Step) -> bytes:
     meter = await authorize_meter(session, meter_id, principal)
     check_shown(meter)
     check_range(start, end, step)
-    pricing = await resolve_pricing(session, meter)
+    return await series_json(session, meter, start, end, step, await resolve_pricing(session, meter))
+
+
+async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
+                      pricing: Pricing) -> bytes:
+    """A metro.contracts.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker
+    keeps; while some of them are not current (new readings, another contract or catalogue), the range is
+    priced here and aggregated by the same statement."""
     catalogue = await TARIFFS.get(session)
-    key = (meter.meter_id, meter.readings_version, start, end, step, repr(pricing.contract), pricing.label,
-           pricing.assumed, tuple(sorted(TARIFFS.versions.items())))
-    body = SERIES_CACHE.get(key)
-    if body is None:
-        body = orjson.dumps(await series(session, meter, start, end, step, pricing=pricing, catalogue=catalogue),
-                            default=str)
-        SERIES_CACHE[key] = body
-    return body
-
-
-async def series(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
-                 rows: Sequence[Any] | None = None, pricing: Pricing | None = None,
-                 prices: dict[dt.date, DayPrice] | None = None, catalogue: Catalogue | None = None) -> dict[str, Any]:
-    """A metro.contracts.ConsumptionSeries as a plain dict."""
-    pricing = pricing or await resolve_pricing(session, meter)
-    if rows is None:
+    first, co2e = period_start(start, step), co2e_factor(meter.energy)
+    points, flags, current = await repository.series_points(
+        session, meter.meter_id, first, start, end, step.value, co2e, key=pricing_key(meter, pricing))
+    if not current:
         off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
         rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
-    if prices is None:
-        prices = price_rows(rows, pricing, catalogue or await TARIFFS.get(session))
-    points = aggregate(rows, start, end, step, prices, co2e_factor(meter.energy))
+        prices = {p.day: (p, f) for p, f in price_with_flags(rows, pricing, catalogue)}
+        days = []
+        for r in rows:
+            p, f = prices.get(r.day, (None, 0))
+            days.append((r.day, r.wh, r.quality, day_eur(p), f))
+        points, flags, _ = await repository.series_points(session, meter.meter_id, first, start, end, step.value,
+                                                          co2e, days=days)
     priced = pricing.contract is not None
-    return {"meter_id": meter.meter_id, "unit": "Wh", "step": step.value, "points": points,
-            "eur_estimated": priced and bool(pricing.notes),
-            "eur_method": eur_method(pricing) if priced else pricing.label}
+    head = orjson.dumps({"meter_id": str(meter.meter_id), "unit": "Wh", "step": step.value,
+                         "eur_estimated": priced and bool(pricing_notes(pricing, flags)),
+                         "eur_method": eur_method(pricing, pricing_notes(pricing, flags)) if priced
+                         else pricing.label})
+    return head[:-1] + b',"points":' + points.encode() + b"}"
+
+
+async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
+    """The pricing worker's step: the meter's readings not yet priced under the pricing in force are priced
+    and stored (all of them when the contract or the catalogue changed). Returns the days priced."""
+    meter = await repository.meter_info(session, meter_id)
+    if meter is None:
+        return 0
+    pricing = await resolve_pricing(session, meter)
+    catalogue = await TARIFFS.get(session)
+    key = pricing_key(meter, pricing)
+    if key != meter.priced_key:
+        await repository.clear_priced_days(session, meter_id)
+    rows = await repository.unpriced_readings(session, meter_id)
+    priced = {p.day: (p, f) for p, f in price_with_flags(rows, pricing, catalogue)}
+    records = []
+    for r in rows:
+        p, f = priced.get(r.day, (None, 0))
+        records.append((meter_id, r.day, r.wh, r.extra_json, day_eur(p), f))
+    await repository.store_priced_days(session, meter_id, key, records)
+    return len(records)
 
 
 # --- totals and forecast ------------------------------------------------------------------------------------
@@ -622,9 +623,7 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
             continue
         latest = max(latest or y.as_of, y.as_of)
         week_start = y.as_of - dt.timedelta(days=6)
-        week_rows = [r for r in y.rows if r.day >= week_start]
-        week = await series(session, meter, week_start, y.as_of + DAY, Step.day, rows=week_rows,
-                            pricing=y.pricing, prices=y.prices)
+        week = orjson.loads(await series_json(session, meter, week_start, y.as_of + DAY, Step.day, y.pricing))
         start, end = last_complete_month(y.as_of)
         out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": week,
                     "totals": to_date(y).model_dump(),

@@ -1,5 +1,9 @@
-"""Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced
-once (the episode key is stored with the outbox row in one transaction)."""
+"""Background work on queued meters.
+
+Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced once
+(the episode key is stored with the outbox row in one transaction).
+Pricing: after new readings, a contract or a catalogue, each meter's days are priced into the read model the
+series are served from (service.price_meter)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +12,12 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import repository
+from consumption import repository, service
 from consumption.anomalies import detect_anomalies
 from metro.app import Runtime
 from metro.events import Events
 from metro.outbox import Outbox
+from consumption.models import anomaly_scan_queue, price_queue
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +53,40 @@ async def scan_meter(session: AsyncSession, outbox: Outbox, meter_id, *, ratio: 
 async def scan_pending(rt: Runtime, batch: int = 50) -> int:
     s = rt.settings
     async with rt.db.session() as session, session.begin():
-        meter_ids = await repository.claim_scans(session, batch)
+        meter_ids = await repository.claim(session, anomaly_scan_queue, batch)
         for meter_id in meter_ids:
             await scan_meter(session, rt.outbox, meter_id, ratio=s.anomaly_ratio, floor_wh=s.anomaly_floor_wh,
                              weeks=s.anomaly_weeks, lookback_days=s.anomaly_lookback_days)
     return len(meter_ids)
 
 
-async def anomaly_worker(rt: Runtime) -> None:
+async def price_pending(rt: Runtime, batch: int = 20) -> int:
+    """A few meters per transaction: a first pricing holds three years of days each."""
+    async with rt.db.session() as session, session.begin():
+        meter_ids = await repository.claim(session, price_queue, batch)
+        for meter_id in meter_ids:
+            await service.price_meter(session, meter_id)
+    return len(meter_ids)
+
+
+async def drain(rt: Runtime, name: str, step) -> None:
+    """Runs `step` while it finds work, then waits for the interval (or the stop)."""
     while not rt.stop.is_set():
         try:
-            n = await scan_pending(rt)
+            n = await step(rt)
         except Exception:
-            log.exception("anomaly scan failed")
+            log.exception("%s failed", name)
             n = 0
         if n == 0:
             try:
-                await asyncio.wait_for(rt.stop.wait(), rt.settings.anomaly_interval_seconds)
+                await asyncio.wait_for(rt.stop.wait(), rt.settings.worker_interval_seconds)
             except TimeoutError:
                 pass
+
+
+async def anomaly_worker(rt: Runtime) -> None:
+    await drain(rt, "anomaly scan", scan_pending)
+
+
+async def pricing_worker(rt: Runtime) -> None:
+    await drain(rt, "pricing", price_pending)
