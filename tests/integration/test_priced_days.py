@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from consumption import repository, service
-from consumption.models import contracts, meters, readings
+from consumption.models import contracts, meters, priced_days, readings
 from consumption.pricing import CENT, Contract, price_day
 from consumption.tariffs import DATA_DIR, Catalogue
 from metro.contracts import Step
@@ -99,6 +99,13 @@ async def is_current(db, meter_id, start, end) -> bool:
                                                key=service.pricing_key(meter, pricing)))[2]
 
 
+async def totals_and_report(db, meter_id, account_id, as_of) -> tuple[dict, dict]:
+    async with db.session() as session, session.begin():
+        totals = (await service.totals(session, meter_id, Principal(account_id), as_of)).model_dump(mode="json")
+        report = await service.report(session, account_id, Principal(account_id), START, END)
+        return totals, report
+
+
 async def price(db, meter_id) -> int:
     async with db.session() as session, session.begin():
         return await service.price_meter(session, meter_id)
@@ -116,9 +123,16 @@ async def test_the_read_model_and_the_on_the_fly_pricing_give_the_independent_fi
     assert not await is_current(db, meter_id, START, END), "nothing priced yet: served on the fly"
     on_the_fly = {(s, e, step): await served(db, meter_id, account_id, s, e, step)
                   for s, e in RANGES for step in Step}
+    as_of = dt.date(2024, 3, 10)
+    totals_on_the_fly, report_on_the_fly = await totals_and_report(db, meter_id, account_id, as_of)
 
     assert await price(db, meter_id) == (END - START).days - 1  # every reading once
     assert await is_current(db, meter_id, START, END)
+    # Month and year to date, the forecast and the report give the same euros from the model.
+    assert await totals_and_report(db, meter_id, account_id, as_of) == (totals_on_the_fly, report_on_the_fly)
+    march = (await expected_points(db, meter_id, contract, dt.date(2024, 3, 1), as_of + dt.timedelta(days=1),
+                                   Step.month))[0]
+    assert (totals_on_the_fly["month_wh"], totals_on_the_fly["month_eur"]) == (march["wh"], march["eur"])
     for (s, e, step), body in on_the_fly.items():
         from_model = await served(db, meter_id, account_id, s, e, step)
         assert from_model == body, (s, e, step)
@@ -130,6 +144,14 @@ async def test_the_read_model_and_the_on_the_fly_pricing_give_the_independent_fi
     else:
         # Days without the DSO's split are estimated, and the method says how.
         assert year["eur_estimated"] and "8 off-peak hours / 24 h" in year["eur_method"]
+
+    # The totals do read the model: a euro more stored on a priced day shows in the month to date.
+    async with db.session() as session, session.begin():
+        await session.execute(sa.update(priced_days).where(priced_days.c.meter_id == meter_id,
+                                                           priced_days.c.day == as_of)
+                              .values(eur=priced_days.c.eur + 1))
+    totals_from_model, _ = await totals_and_report(db, meter_id, account_id, as_of)
+    assert Decimal(totals_from_model["month_eur"]) == Decimal(march["eur"]) + 1
 
 
 async def test_a_changed_reading_contract_or_catalogue_is_priced_again(db):

@@ -31,15 +31,21 @@ MERGE_STAGE = """
 """
 
 
-async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, int, str, str, str | None]]) -> None:
-    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
-    if not records:
-        return
+async def copy_merge(session: AsyncSession, create: str, stage: str, records: list[tuple], merge: str) -> None:
+    """COPY (binary) ``records`` into the session-private ``stage`` table, then merge them in one statement."""
     raw = await (await session.connection()).get_raw_connection()
     conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
-    await conn.execute(CREATE_STAGE)
-    await conn.copy_records_to_table("readings_stage", records=records)
-    await conn.execute(MERGE_STAGE)
+    await conn.execute(create)
+    await conn.copy_records_to_table(stage, records=records)
+    await conn.execute(merge)
+    # ON COMMIT DELETE ROWS empties it only at the end of the transaction, which may merge several batches.
+    await conn.execute(f"TRUNCATE {stage}")
+
+
+async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, int, str, str, str | None]]) -> None:
+    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
+    if records:
+        await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)
 
 
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -276,11 +282,7 @@ async def store_priced_days(session: AsyncSession, meter_id: uuid.UUID, key: str
                             records: list[tuple[uuid.UUID, dt.date, int, str | None, Any, int]]) -> None:
     """``records``: (meter_id, day, wh, extra JSON, eur, flags); the meter is then priced under ``key``."""
     if records:
-        raw = await (await session.connection()).get_raw_connection()
-        conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
-        await conn.execute(CREATE_PRICED_STAGE)
-        await conn.copy_records_to_table("priced_stage", records=records)
-        await conn.execute(MERGE_PRICED_STAGE)
+        await copy_merge(session, CREATE_PRICED_STAGE, "priced_stage", records, MERGE_PRICED_STAGE)
     await session.execute(sa.update(meters).where(meters.c.meter_id == meter_id).values(priced_key=key))
 
 
@@ -337,6 +339,22 @@ FROM_ARRAYS = """
 SERIES_FROM_READ_MODEL = sa.text(SERIES.format(days=FROM_READ_MODEL, current=READ_MODEL_CURRENT))
 SERIES_FROM_ARRAYS = sa.text(SERIES.format(days=FROM_ARRAYS, current="true"))
 STEP_INTERVALS = {"day": "1 day", "week": "7 days", "month": "1 month", "year": "1 year"}
+
+
+READ_MODEL_DAYS = sa.text(f"""
+    SELECT day, wh, quality, eur, flags,
+           current AND coalesce((SELECT priced_key = :key FROM consumption.meters WHERE meter_id = :meter), false)
+           AS current
+    FROM ({FROM_READ_MODEL}) d ORDER BY day
+""")
+
+
+async def priced_range(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date,
+                       key: str) -> list[sa.Row]:
+    """The readings of [start, end) with their priced days: (day, wh, quality, eur, flags, current), current
+    when the day was priced from this reading under the pricing named ``key``."""
+    return list((await session.execute(READ_MODEL_DAYS, {"meter": meter_id, "start": start, "end": end,
+                                                         "key": key})).all())
 
 
 async def series_points(session: AsyncSession, meter_id: uuid.UUID, first: dt.date, start: dt.date, end: dt.date,

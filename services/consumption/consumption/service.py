@@ -338,14 +338,25 @@ def pricing_notes(pricing: Pricing, flags: int) -> list[str]:
     return notes
 
 
-def price_rows(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> dict[dt.date, DayPrice]:
-    """The rows' prices by day; `pricing.notes` then says what in them is estimated."""
-    priced = price_with_flags(rows, pricing, catalogue)
+async def priced_days(session: AsyncSession, meter: sa.Row, pricing: Pricing, start: dt.date,
+                      end: dt.date) -> tuple[list[Any], dict[dt.date, Decimal | None]]:
+    """The meter's readings of [start, end) and the euros of each day, from the priced days the pricing worker
+    keeps, or priced here while some of them are not current; `pricing.notes` then says what in them is
+    estimated."""
+    rows = await repository.priced_range(session, meter.meter_id, start, end, pricing_key(meter, pricing))
     flags = 0
-    for _, f in priced:
-        flags |= f
+    if all(r.current for r in rows):
+        eur = {}
+        for r in rows:
+            eur[r.day], flags = r.eur, flags | r.flags
+    else:
+        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
+        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
+        eur = {}
+        for p, f in price_with_flags(rows, pricing, await TARIFFS.get(session)):
+            eur[p.day], flags = day_eur(p), flags | f
     pricing.notes = pricing_notes(pricing, flags)
-    return {p.day: p for p, _ in priced}
+    return rows, eur
 
 
 def pricing_key(meter: sa.Row, pricing: Pricing) -> str:
@@ -440,7 +451,7 @@ class MeterYear:
     as_of: dt.date | None
     rows: list[Any]
     pricing: Pricing
-    prices: dict[dt.date, DayPrice]
+    eur: dict[dt.date, Decimal | None]
 
 
 async def load_meter_year(session: AsyncSession, meter: sa.Row, as_of: dt.date | None = None) -> MeterYear:
@@ -450,10 +461,8 @@ async def load_meter_year(session: AsyncSession, meter: sa.Row, as_of: dt.date |
     if as_of is None:
         return MeterYear(meter, None, [], pricing, {})
     start = min(as_of.replace(month=1, day=1), as_of.replace(day=1, year=as_of.year - 1))
-    off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
-    rows = await repository.daily(session, meter.meter_id, start, as_of + DAY, with_extra=off_peak)
-    prices = price_rows(rows, pricing, await TARIFFS.get(session))
-    return MeterYear(meter, as_of, rows, pricing, prices)
+    rows, eur = await priced_days(session, meter, pricing, start, as_of + DAY)
+    return MeterYear(meter, as_of, rows, pricing, eur)
 
 
 def to_date(y: MeterYear) -> ToDateTotals:
@@ -462,7 +471,7 @@ def to_date(y: MeterYear) -> ToDateTotals:
         return ToDateTotals(meter_id=m.meter_id, energy=m.energy, as_of=None)
     wh = to_date_totals(((r.day, r.wh) for r in y.rows), y.as_of)
     priced = y.pricing.contract is not None
-    eur = to_date_totals(((d, day_eur(p)) for d, p in y.prices.items()), y.as_of) if priced else None
+    eur = to_date_totals(y.eur.items(), y.as_of) if priced else None
     return ToDateTotals(
         meter_id=m.meter_id, energy=m.energy, as_of=y.as_of,
         month_wh=int(wh.month_total), month_eur=cents(eur.month_total) if eur else None,
@@ -650,11 +659,8 @@ async def report(session: AsyncSession, account_id: uuid.UUID, principal: Princi
     for meter in await repository.account_meters(session, account_id):
         if meter.address_hold:
             continue
-        pricing = await resolve_pricing(session, meter)
-        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
-        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
-        prices = price_rows(rows, pricing, await TARIFFS.get(session))
-        eur = [day_eur(prices.get(r.day)) for r in rows]
+        rows, by_day = await priced_days(session, meter, await resolve_pricing(session, meter), start, end)
+        eur = [by_day.get(r.day) for r in rows]
         priced = [e for e in eur if e is not None]
         peers = await compare(session, meter, start, end)
         metric = peers.kwh
