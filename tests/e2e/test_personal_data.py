@@ -48,6 +48,9 @@ async def resident_with_data(stack, *, days: int = 30) -> tuple[ApiUser, dict]:
     await bus.close()
     await eventually(lambda: fetchval(stack.database_url, "select count(*) = $2 from consumption.readings "
                                       "where meter_id=$1", uuid.UUID(meter["id"]), days))
+    # ... and priced by consumption's pricing worker, so that what the export holds is settled.
+    await eventually(lambda: fetchval(stack.database_url, "select count(*) = $2 from consumption.priced_days "
+                                      "where meter_id=$1", uuid.UUID(meter["id"]), days))
     return user, meter
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 from fastapi import Request
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -84,44 +87,85 @@ async def acting_account(request: Request) -> uuid.UUID:
     return who.principal.account_id
 
 
+@dataclass(frozen=True)
+class ServiceReply:
+    status_code: int
+    content: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.content) if self.content else None
+
+
+class ServiceStream:
+    """A streamed answer: its status and its body line by line."""
+
+    def __init__(self, response: aiohttp.ClientResponse):
+        self.status_code = response.status
+        self._response = response
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        async for line in self._response.content:
+            if line := line.strip():
+                yield line
+
+
 class ServiceClient:
-    """HTTP to the other services, with a fresh service token per call; their errors pass through."""
+    """HTTP to the other services, with a fresh service token per call; their errors pass through.
+
+    aiohttp rather than httpx (which the DSO clients use): every public request crosses this client, and here it
+    spends a third to a half of httpx's CPU per call (bench/api_latency.py's load generator measured both), and its
+    pool stays cheap however many connections a burst opened (httpcore walks every pooled connection per call)."""
 
     def __init__(self, tokens: ServiceTokens, urls: dict[str, str], *, timeout: float = 30.0):
         self.tokens = tokens
         self.urls = urls
-        # A small pool: httpcore walks every pooled connection (and counts them all again for each one) on each
-        # request, so a pool grown to hundreds by a burst made every later call slower. A service serves at most
-        # its database pool at once; more connections would only queue there.
-        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=40,
-                                                                            max_keepalive_connections=10))
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """Opened on first use, inside the running event loop."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=self.timeout, cookie_jar=aiohttp.DummyCookieJar(),
+                                               connector=aiohttp.TCPConnector(limit=100))
+        return self._http
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.close()
+
+    def _request(self, service: str, method: str, path: str, principal: Principal | None, kwargs: dict[str, Any]):
+        headers = {"authorization": f"Bearer {self.tokens.issue(service, principal)}", **kwargs.pop("headers", {})}
+        if "content" in kwargs:
+            kwargs["data"] = kwargs.pop("content")
+        return self.http.request(method, self.urls[service] + path, headers=headers, **kwargs)
 
     async def send(self, service: str, method: str, path: str, *, principal: Principal | None = None,
-                   **kwargs: Any) -> httpx.Response:
-        headers = {"authorization": f"Bearer {self.tokens.issue(service, principal)}",
-                   **kwargs.pop("headers", {})}
+                   **kwargs: Any) -> ServiceReply:
         try:
-            response = await self.http.request(method, self.urls[service] + path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
+            async with self._request(service, method, path, principal, kwargs) as response:
+                reply = ServiceReply(response.status, await response.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamError(f"{service} is unavailable") from exc
-        if response.status_code >= 500:
-            raise UpstreamError(f"{service} failed ({response.status_code})")
-        if response.status_code >= 400:
+        if reply.status_code >= 500:
+            raise UpstreamError(f"{service} failed ({reply.status_code})")
+        if reply.status_code >= 400:
             try:
-                body = response.json()
-                raise AppError(body["detail"], code=body["error"], status_code=response.status_code)
+                body = reply.json()
+                raise AppError(body["detail"], code=body["error"], status_code=reply.status_code)
             except (ValueError, KeyError, TypeError):
-                raise AppError(response.text[:200], status_code=response.status_code) from None
-        return response
+                raise AppError(reply.content[:200].decode("utf-8", "replace"),
+                               status_code=reply.status_code) from None
+        return reply
 
     async def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self.send(service, method, path, **kwargs)
-        return response.json() if response.content else None
+        return (await self.send(service, method, path, **kwargs)).json()
 
-    def stream(self, service: str, method: str, path: str, *, principal: Principal | None = None,
-               **kwargs: Any):
-        headers = {"authorization": f"Bearer {self.tokens.issue(service, principal)}"}
-        return self.http.stream(method, self.urls[service] + path, headers=headers, **kwargs)
+    @asynccontextmanager
+    async def stream(self, service: str, method: str, path: str, *, principal: Principal | None = None,
+                     **kwargs: Any) -> AsyncIterator[ServiceStream]:
+        try:
+            async with self._request(service, method, path, principal, kwargs) as response:
+                yield ServiceStream(response)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(f"{service} is unavailable") from exc

@@ -101,10 +101,9 @@ async def _records(request: Request, account_id: uuid.UUID) -> AsyncIterator[tup
                 continue
             if response.status_code != 200:
                 raise AppError(f"{service} could not export its part", code="export_incomplete", status_code=502)
-            async for line in response.aiter_lines():
-                if line:
-                    item = orjson.loads(line)
-                    yield item["table"], item["purpose"], item["row"]
+            async for line in response.lines():
+                item = orjson.loads(line)
+                yield item["table"], item["purpose"], item["row"]
 
 
 def _dumps(value) -> bytes:
