@@ -5,7 +5,9 @@ same run.
 Open loop: requests leave at a fixed arrival rate whatever the answers do (latency is counted from the
 planned send time, so a stalled server cannot hide its queue), spread over many residents.
 Phase 1: each endpoint at a steady 100 req/s. Phase 2: rising rates; the highest one whose p99 stays under
-100 ms is reported.
+100 ms is reported. Before each endpoint the services are restarted and warmed up alike, so that a run which
+saturated them does not weigh on the next one. The load generator is aiohttp: it shares the two cores with the
+services, and costs a third to a half of the CPU httpx does per request.
 
 The data live in a dedicated database (metroenergies_bench, never a test database), bulk-loaded with COPY
 once and reused by later runs (--reload to rebuild). The gateway and consumption services run as real
@@ -50,6 +52,7 @@ FIRST_DAY = dt.date(2023, 11, 1)
 LAST_DAY = dt.date(2026, 10, 31)
 BASE_PORT = 28000
 MUNICIPALITIES = ("38185", "38421", "38151", "38169", "38229", "38485", "38563", "38057")
+SERVICES = ("consumption", "gateway")
 RATES = (100, 150, 200, 300, 400, 600)
 
 
@@ -154,11 +157,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dict]], rate: float,
                     seconds: float) -> dict:
-    """Sends at `rate` per second for `seconds`; returns p50/p99 (ms), errors and the achieved rate.
-
-    The load generator shares the machine's two cores with the services: it uses aiohttp, which spends about half
-    the CPU per request httpx does, and whose pool stays cheap with hundreds of connections open (httpcore's walks
-    every pooled connection per request, which made the generator the bottleneck once a backlog formed)."""
+    """Sends at `rate` per second for `seconds`; returns p50/p99 (ms), errors and the achieved rate."""
     n = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
@@ -191,18 +190,6 @@ async def fetch(client: aiohttp.ClientSession, url: str, headers: dict) -> tuple
         return r.status, await r.read()
 
 
-async def drained(client: aiohttp.ClientSession, probes: list[tuple[str, dict]]) -> None:
-    """Waits until every service is idle again: requests a saturating run gave up on are still being served, and
-    would otherwise be billed to the next endpoint measured. The probes go all the way to the database."""
-    loop = asyncio.get_running_loop()
-    deadline, quick = loop.time() + 180, 0
-    while quick < 5 and loop.time() < deadline:
-        t0 = loop.time()
-        await asyncio.gather(*(fetch(client, url, headers) for url, headers in probes))
-        quick = quick + 1 if loop.time() - t0 < 0.05 else 0
-        await asyncio.sleep(0.2)
-
-
 class OnTheFly:
     """While entered, the residents' priced days are not current (as right after new readings, a new contract
     or a new catalogue, before the pricing worker has caught up): their series are priced on the fly."""
@@ -227,61 +214,71 @@ class OnTheFly:
             await conn.close()
 
 
-async def measure(gateway: str, consumption: str, sessions: list[str], meters: list[str], seconds: float,
+async def measure(gateway: str, restart, sessions: list[str], meters: list[str], seconds: float,
                   only: str | None) -> None:
     # Every one-year request of a run is a different (meter, range): nothing can be served from a cache.
     years = [{"from": (LAST_DAY - dt.timedelta(days=364 + k)).isoformat(),
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
-    one_year = [(str(httpx.URL(f"/api/v1/meters/{m}/consumption", params=year)), {"cookie": f"metro_session={s}"})
-                for year in years for m, s in zip(meters, sessions)]
+    one_year = [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/consumption", params=year)),
+                 {"cookie": f"metro_session={s}"}) for year in years for m, s in zip(meters, sessions)]
     endpoints = {
-        "GET /api/v1/terms/current (baseline)": ([("/api/v1/terms/current", {})], None),
-        "GET /api/v1/me/summary": ([("/api/v1/me/summary", {"cookie": f"metro_session={s}"}) for s in sessions],
-                                   None),
+        "GET /api/v1/terms/current (baseline)": ([(f"{gateway}/api/v1/terms/current", {})], None),
+        "GET /api/v1/me/summary": ([(f"{gateway}/api/v1/me/summary", {"cookie": f"metro_session={s}"})
+                                    for s in sessions], None),
         "GET one year of days": (one_year, None),
         "GET one year of days, priced on the fly": (one_year, OnTheFly(meters)),
     }
     endpoints = {name: e for name, e in endpoints.items() if "baseline" in name or not only or only in name}
-    endpoints = {name: ([(gateway + url, headers) for url, headers in requests], state)
-                 for name, (requests, state) in endpoints.items()}
-    day = {"from": LAST_DAY.isoformat(), "to": (LAST_DAY + dt.timedelta(days=1)).isoformat()}
-    probes = [(f"{gateway}/api/v1/terms/current", {}), (f"{consumption}/health/ready", {}),
-              (str(httpx.URL(f"{gateway}/api/v1/meters/{meters[0]}/consumption", params=day)),
-               {"cookie": f"metro_session={sessions[0]}"})]
-    # A request still unanswered after 5 s counts as an error: the run stays bounded when a rate is too high.
-    # No cookie jar: each request carries its resident's session cookie, and only it.
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5), cookie_jar=aiohttp.DummyCookieJar(),
-                                     connector=aiohttp.TCPConnector(limit=400)) as client:
-        for name, (requests, _) in endpoints.items():
+
+    @contextlib.asynccontextmanager
+    async def fresh(requests: list[tuple[str, dict]], state):
+        """Each endpoint is measured on services restarted and warmed up alike: a run that saturated them (its
+        abandoned requests, the pools it grew) does not weigh on the next endpoint measured."""
+        await asyncio.to_thread(restart)
+        # A request still unanswered after 5 s counts as an error: the run stays bounded when a rate is too high.
+        # No cookie jar: each request carries its resident's session cookie, and only it.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
+                                         cookie_jar=aiohttp.DummyCookieJar(),
+                                         connector=aiohttp.TCPConnector(limit=400)) as client, \
+                state or contextlib.nullcontext():
             for url, headers in requests[:3]:
                 status, body = await fetch(client, url, headers)
                 assert status == 200, (url, status, body[:300])
             await open_loop(client, requests[-100:], 50, 2)
-        print(f"\nphase 1: steady 100 req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
-        print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        steady = {}
-        for name, (requests, state) in endpoints.items():
-            await drained(client, probes)
-            async with state or contextlib.nullcontext():
-                steady[name] = res = await open_loop(client, requests, 100, seconds)
-            print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d}")
-        print("\nphase 2: highest rate with p99 under 100 ms (5 s per step)")
-        for name, (requests, state) in endpoints.items():
-            best, steps = None, []
-            async with state or contextlib.nullcontext():
-                for rate in RATES:
-                    await drained(client, probes)
-                    res = await open_loop(client, requests, rate, 5)
-                    steps.append(f"{rate}:{res['p99']:.0f}ms")
-                    if res["p99"] >= 100 or res["errors"]:
-                        break
-                    best = rate
-            print(f"{name:42} {('≥ ' if best == RATES[-1] else '') + str(best or '< 100'):>8} req/s   "
-                  f"(rate:p99 {' '.join(steps)})")
-        base = steady["GET /api/v1/terms/current (baseline)"]
-        print("\nratios to the baseline at 100 req/s (p99): " + ", ".join(
-            f"{name.split(' (')[0]} ×{res['p99'] / base['p99']:.1f}" for name, res in steady.items()
-            if res is not base))
+            yield client
+
+    print(f"\nphase 1: steady 100 req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
+    print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    steady = {}
+    for name, (requests, state) in endpoints.items():
+        async with fresh(requests, state) as client:
+            steady[name] = res = await open_loop(client, requests, 100, seconds)
+        print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d}")
+    print("\nphase 2: highest rate with p99 under 100 ms (5 s per step; rising, so only the last step saturates)")
+    for name, (requests, state) in endpoints.items():
+        best, steps = None, []
+        async with fresh(requests, state) as client:
+            for rate in RATES:
+                res = await open_loop(client, requests, rate, 5)
+                steps.append(f"{rate}:{res['p99']:.0f}ms")
+                if res["p99"] >= 100 or res["errors"]:
+                    break
+                best = rate
+        print(f"{name:42} {('≥ ' if best == RATES[-1] else '') + str(best or '< 100'):>8} req/s   "
+              f"(rate:p99 {' '.join(steps)})")
+    base = steady["GET /api/v1/terms/current (baseline)"]
+    print("\nratios to the baseline at 100 req/s (p99): " + ", ".join(
+        f"{name.split(' (')[0]} ×{res['p99'] / base['p99']:.1f}" for name, res in steady.items()
+        if res is not base))
+
+
+def restart(stack: Stack) -> None:
+    for package in SERVICES:
+        stack.stop(package)
+    for package in SERVICES:
+        stack.start(package, wait=False)
+    for package in SERVICES:
+        stack.wait_ready(package, timeout=300)
 
 
 def main() -> None:
@@ -304,9 +301,9 @@ def main() -> None:
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench",
                   extra_env={"{P}DB_POOL_SIZE": "20", "{P}LOG_LEVEL": "WARNING"})
     try:
-        for package in ("consumption", "gateway"):
+        for package in SERVICES:
             stack.start(package, wait=False)
-        for package in ("consumption", "gateway"):
+        for package in SERVICES:
             stack.wait_ready(package, timeout=300)
         if not asyncio.run(loaded()):
             print(f"loading {HOMES} homes × {(LAST_DAY - FIRST_DAY).days + 1} days into {DATABASE} with COPY")
@@ -321,7 +318,7 @@ def main() -> None:
         meters = asyncio.run(give_homes_to([u.account["id"] for u in users]))
         for u in users:
             u.close()
-        asyncio.run(measure(stack.url("gateway"), stack.url("consumption"), sessions, meters, args.seconds,
+        asyncio.run(measure(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds,
                             args.only))
     finally:
         stack.stop_all()
