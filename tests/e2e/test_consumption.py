@@ -32,6 +32,7 @@ from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 TRVE = (ROOT / "services/consumption/consumption/data/trve.csv").read_text("utf-8")
+DJU = (ROOT / "services/consumption/consumption/data/dju_grenoble.csv").read_text("utf-8")
 PRM = lambda: "".join(random.choice("0123456789") for _ in range(14))  # noqa: E731
 
 
@@ -328,6 +329,49 @@ def test_no_peer_group_in_the_population_is_under_ten_homes(stack, population):
             c = r.json()
             assert c["available"] and c["group_size"] >= 10
             assert c["group_size"] == len(peers_of(homes, daily, profile, c["level"]))
+
+
+def test_degree_days_uploaded_by_an_administrator_weather_normalise_the_heating_energy(stack, population):
+    residents, homes, daily = population
+    admin = admin_user(stack.url("gateway"))
+    csv = {"content-type": "text/csv"}
+    # January 2025 was 25 % colder than its normal at Le Versoud (the figures are the test's, not Météo-France's).
+    cold = DJU.replace("38538002,GRENOBLE - LVD (Le Versoud),actual,2025-01,18,,",
+                       "38538002,GRENOBLE - LVD (Le Versoud),actual,2025-01,18,500,")
+    cold = cold.replace("38538002,GRENOBLE - LVD (Le Versoud),normal_1991_2020,01,18,,",
+                        "38538002,GRENOBLE - LVD (Le Versoud),normal_1991_2020,01,18,400,")
+    assert cold.count(",500,") == 1 and cold.count(",400,") == 1
+    assert residents[0][0].put("/admin/degree-days", content=cold, headers=csv).status_code == 403
+    bad = admin.put("/admin/degree-days", content=cold.replace("actual,2025-01", "actual,2025-1"), headers=csv)
+    assert bad.status_code == 422 and bad.json()["error"] == "degree_days_csv_invalid_period"
+    params = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
+    electric = next(h for h in homes if h[2]["heating_energy"] == "electricity")  # heated by the metered energy
+    gas = next(h for h in homes if h[2]["heating_energy"] == "gas")
+
+    def compared(client, home) -> dict:
+        r = client.get(f"/internal/meters/{home[0]}/comparison", params=params)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    try:
+        r = admin.put("/admin/degree-days", params={"source": "Météo-France DJU (test)"}, content=cold, headers=csv)
+        assert r.status_code == 200, r.text
+        assert admin.get("/admin/degree-days").json()[0]["version"] == r.json()["version"]
+        with platform_client(stack, Principal(None, ("reader:all",))) as client:
+            c = compared(client, electric)
+            # The heating share (70 % by default) is scaled by normal ÷ observed: 0.3 + 0.7 × 400/500 = 0.86.
+            mine = daily[electric[0]] * 31 / 1000
+            assert c["weather_normalised"] and c["kwh"]["value"] == pytest.approx(mine * 0.86, abs=1e-3)
+            peers = [v for v, _ in peers_of(homes, daily, electric[2], c["level"])]
+            assert c["kwh"]["median"] == pytest.approx(statistics.median(peers) * 0.86, abs=1e-3)
+            g = compared(client, gas)  # electricity is not what heats this home: left as measured
+            assert not g["weather_normalised"] and g["kwh"]["value"] == pytest.approx(daily[gas[0]] * 31 / 1000,
+                                                                                       abs=1e-3)
+    finally:
+        assert admin.put("/admin/degree-days", content=DJU, headers=csv).status_code == 200
+        admin.close()
+    with platform_client(stack, Principal(None, ("reader:all",))) as client:
+        assert not compared(client, electric)["weather_normalised"], "the bundled file has gaps only"
 
 
 # --- anomalies, summary, reports for notify ----------------------------------------------------------------

@@ -183,6 +183,14 @@ class TariffCatalogueVersion(BaseModel):
     created_at: dt.datetime
 
 
+class DegreeDaysVersion(BaseModel):
+    """A stored degree-day file (monthly DJU per station, observed and 1991-2020 normals); the latest is in force."""
+    version: int
+    source: str
+    rows: int
+    created_at: dt.datetime
+
+
 class PeerMetric(BaseModel):
     value: float
     median: float

@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumption import service
-from metro.contracts import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView, Step, Summary,
-                             TariffCatalogueVersion, ToDateTotals)
+from metro.contracts import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView, DegreeDaysVersion,
+                             Step, Summary, TariffCatalogueVersion, ToDateTotals)
 from metro.db import DbSession
 from metro.service_auth import Caller, acting_account, caller
 
@@ -69,6 +69,18 @@ async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, w
 @router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])
 async def get_tariffs(energy: Literal["electricity", "gas"], who: Who, session: Session):
     return await service.tariff_versions(session, energy)
+
+
+@router.put("/degree-days", response_model=DegreeDaysVersion)
+async def put_degree_days(request: Request, who: Who, session: Session,
+                          source: Annotated[str | None, Query(max_length=300)] = None):
+    """The body is the CSV file itself (same shape as the bundled data/dju_grenoble.csv)."""
+    return await service.upload_degree_days(session, await request.body(), source, who.principal)
+
+
+@router.get("/degree-days", response_model=list[DegreeDaysVersion])
+async def get_degree_days(who: Who, session: Session):
+    return await service.degree_day_versions(session, who.principal)
 
 
 @router.get("/accounts")

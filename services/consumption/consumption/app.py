@@ -24,12 +24,16 @@ class Settings(ServiceSettings):
     worker_interval_seconds: float = 2.0
     comparison_cache_seconds: float = 300.0
     tariff_refresh_seconds: float = 10.0
+    # The Météo-France station whose degree days weather-normalise comparisons of the reference area.
+    degree_day_station: str = service.DEFAULT_DEGREE_DAY_STATION
 
 
 async def _start(rt: Runtime) -> None:
     settings: Settings = rt.settings  # type: ignore[assignment]
     service.PEERS.ttl = settings.comparison_cache_seconds
     service.TARIFFS.refresh_seconds = settings.tariff_refresh_seconds
+    service.DEGREE_DAYS.refresh_seconds = settings.tariff_refresh_seconds
+    service.PEERS.station = settings.degree_day_station
     async with rt.db.session() as session, session.begin():
         await service.seed_tariffs(session)
 

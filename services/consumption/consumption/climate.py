@@ -2,7 +2,8 @@
 
 Degree days: the Météo-France (simple mean) and COSTIC formulas, base 18 °C, from daily TN/TX. The bundled
 `dju_grenoble.csv` has no observed values (NOT FOUND in the sources): its blank cells are reported as gaps,
-never as zero. The DPE 3CL conventional climate (zone H1c, < 400 m) is available as a reference year; it is
+never as zero. An administrator uploads a filled file of the same shape (PUT /api/v1/admin/degree-days); the
+comparison then normalises the months whose observed value and normal are both given. The DPE 3CL conventional climate (zone H1c, < 400 m) is available as a reference year; it is
 base 19 over heating hours only, so it must not be mixed with observed base-18 DJU — use it as the
 reference of a ratio computed on the same basis, or not at all.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -71,19 +73,70 @@ class DegreeDayRow:
     source: str
 
 
+DEGREE_DAY_COLUMNS = ("station_id", "station_name", "kind", "period", "base_c", "dju_value", "status_source")
+# kind → how its period is written: a calendar month (actual), a month of the year (normals, conventional).
+DEGREE_DAY_KINDS = {"actual": r"\d{4}-(0[1-9]|1[0-2])", "normal_1991_2020": r"(0[1-9]|1[0-2])",
+                    "3cl_dh19_conventional": r"(0[1-9]|1[0-2])"}
+
+
+class DegreeDayCsvError(ValueError):
+    """A rejected degree-day file; `code` is stable, the message names the line."""
+
+    def __init__(self, code: str, detail: str, line: int | None = None):
+        super().__init__(f"line {line}: {detail}" if line else detail)
+        self.code, self.detail = code, str(self)
+
+
 @dataclass(frozen=True)
 class DegreeDays:
     rows: tuple[DegreeDayRow, ...]
 
     @classmethod
-    def load(cls, content: str | None = None) -> "DegreeDays":
-        text = content if content is not None else (DATA_DIR / "dju_grenoble.csv").read_text("utf-8")
-        rows = []
-        for row in csv.DictReader(io.StringIO(text)):
-            raw = row["dju_value"].strip()
-            rows.append(DegreeDayRow(row["station_id"], row["station_name"], row["kind"], row["period"],
-                                     float(row["base_c"]), float(raw) if raw else None, row["status_source"]))
+    def load(cls, content: str | bytes | None = None) -> "DegreeDays":
+        """The bundled file, or an uploaded one in the same shape (validated: a blank value is a gap)."""
+        if content is None:
+            content = (DATA_DIR / "dju_grenoble.csv").read_text("utf-8")
+        if isinstance(content, bytes):
+            try:
+                content = content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise DegreeDayCsvError("degree_days_csv_encoding", "the file is not UTF-8 text") from None
+        reader = csv.DictReader(io.StringIO(content))
+        missing = [c for c in DEGREE_DAY_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DegreeDayCsvError("degree_days_csv_missing_column", f"missing column(s): {', '.join(missing)}")
+        rows, seen = [], set()
+        for line, row in enumerate(reader, start=2):
+            kind, period = (row["kind"] or "").strip(), (row["period"] or "").strip()
+            if kind not in DEGREE_DAY_KINDS:
+                raise DegreeDayCsvError("degree_days_csv_invalid_kind", f"unknown kind {kind!r}", line)
+            if not re.fullmatch(DEGREE_DAY_KINDS[kind], period):
+                raise DegreeDayCsvError("degree_days_csv_invalid_period", f"period {period!r} for kind {kind}",
+                                        line)
+            try:
+                raw = (row["dju_value"] or "").strip()
+                value, base = (float(raw) if raw else None), float(row["base_c"])
+            except ValueError:
+                raise DegreeDayCsvError("degree_days_csv_invalid_number", "base_c and dju_value are numbers",
+                                        line) from None
+            if value is not None and not 0 <= value < 2000:
+                raise DegreeDayCsvError("degree_days_csv_invalid_number", f"{value} degree days in a month", line)
+            key = (row["station_id"].strip(), kind, period)
+            if key in seen:
+                raise DegreeDayCsvError("degree_days_csv_duplicate", f"{key} appears twice", line)
+            seen.add(key)
+            rows.append(DegreeDayRow(key[0], row["station_name"], kind, period, base, value, row["status_source"]))
         return cls(tuple(rows))
+
+    def period_and_reference(self, station_id: str, start: date, end: date) -> tuple[float, float] | None:
+        """(observed DJU, normal DJU) over [start, end), each month's value spread evenly over its days; None
+        while a month of either is a gap (no normalisation rather than a wrong one)."""
+        observed = self.daily_from_monthly(station_id, start, end)
+        normal = {day: self.monthly(station_id, f"{day:%m}", "normal_1991_2020") for day in observed}
+        if not observed or any(v is None for v in observed.values()) or any(v is None for v in normal.values()):
+            return None
+        normal_days = sum(v / calendar.monthrange(d.year, d.month)[1] for d, v in normal.items())
+        return sum(observed.values()), normal_days
 
     def monthly(self, station_id: str, month: str, kind: str = "actual") -> float | None:
         for row in self.rows:

@@ -93,7 +93,8 @@ contracts = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
-# Every catalogue an administrator uploaded (and the bundled one at first start); the highest id is in force.
+# Every catalogue an administrator uploaded (and the bundled one at first start); the highest id of each kind is
+# in force. `energy` names the kind: the electricity or gas tariffs, or the degree days ("degree_days").
 tariff_catalogues = sa.Table(
     "tariff_catalogues", metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

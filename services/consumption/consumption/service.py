@@ -9,26 +9,28 @@ import datetime as dt
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
-from consumption.climate import bundled_emission_factors
-from consumption.comparison import HomeComparison, MetricComparison, compare_homes
+from consumption.climate import DegreeDayCsvError, DegreeDays, bundled_emission_factors
+from consumption.comparison import DEFAULT_CLIMATE_AREA, HomeComparison, MetricComparison, compare_homes
 from consumption.pricing import CENT, Contract, DailyPricer, DayPrice, hc_share_method, to_date_totals
 from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvError, parse_electricity_csv,
                                  parse_gas_csv)
-from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, PeerMetric, Step,
-                             TariffCatalogueVersion, ToDateTotals)
+from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
+                             PeerMetric, Step, TariffCatalogueVersion, ToDateTotals)
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound
 from metro.service_auth import Principal
 
+T = TypeVar("T")
+DEFAULT_DEGREE_DAY_STATION = "38538002"  # Météo-France GRENOBLE - LVD (Le Versoud), inside the Métropole
 MAX_DAYS = {Step.day: 3 * 366 + 31, Step.week: 10 * 366, Step.month: 20 * 366, Step.year: 50 * 366}
 DAY = dt.timedelta(days=1)
 # A peer whose period has more missing days than this share is left out of the group.
@@ -111,35 +113,39 @@ def check_range(start: dt.date, end: dt.date, step: Step) -> None:
 
 # --- tariffs ------------------------------------------------------------------------------------------------
 
-class TariffStore:
-    """The catalogue in force, rebuilt only when a newer version is stored (checked every few seconds)."""
+class CatalogueStore(Generic[T]):
+    """What is built from the latest stored version of some catalogue kinds (the bundled files until one is
+    uploaded), rebuilt only when a newer version is stored (checked every few seconds)."""
 
-    def __init__(self, refresh_seconds: float = 10.0):
-        self.refresh_seconds = refresh_seconds
+    def __init__(self, kinds: tuple[str, ...], build: Callable[[dict[str, str]], T], refresh_seconds: float = 10.0):
+        self.kinds, self.build, self.refresh_seconds = kinds, build, refresh_seconds
         self.versions: dict[str, int] = {}
-        self.catalogue: Catalogue | None = None
+        self.value: T | None = None
         self.checked = 0.0
 
     def invalidate(self) -> None:
         self.checked = 0.0
 
-    async def get(self, session: AsyncSession) -> Catalogue:
+    async def get(self, session: AsyncSession) -> T:
         now = time.monotonic()
-        if self.catalogue is not None and now - self.checked < self.refresh_seconds:
-            return self.catalogue
-        versions = await repository.latest_catalogue_ids(session)
-        if self.catalogue is None or versions != self.versions:
-            electricity = (await repository.catalogue(session, versions["electricity"])).csv \
-                if "electricity" in versions else (DATA_DIR / "trve.csv").read_bytes()
-            gas = (await repository.catalogue(session, versions["gas"])).csv \
-                if "gas" in versions else (DATA_DIR / "gas_benchmark.csv").read_bytes()
-            self.catalogue = Catalogue.from_csv(electricity, gas)
+        if self.value is not None and now - self.checked < self.refresh_seconds:
+            return self.value
+        latest = await repository.latest_catalogue_ids(session)
+        versions = {kind: latest[kind] for kind in self.kinds if kind in latest}
+        if self.value is None or versions != self.versions:
+            self.value = self.build({kind: (await repository.catalogue(session, version)).csv
+                                     for kind, version in versions.items()})
             self.versions = versions
         self.checked = now
-        return self.catalogue
+        return self.value
 
 
-TARIFFS = TariffStore()
+TARIFFS = CatalogueStore(("electricity", "gas"), lambda texts: Catalogue.from_csv(
+    texts.get("electricity") or (DATA_DIR / "trve.csv").read_bytes(),
+    texts.get("gas") or (DATA_DIR / "gas_benchmark.csv").read_bytes()))
+# Degree days are versioned beside the tariffs, in the same catalogue table, under their own kind.
+DEGREE_DAYS_KIND = "degree_days"
+DEGREE_DAYS = CatalogueStore((DEGREE_DAYS_KIND,), lambda texts: DegreeDays.load(texts.get(DEGREE_DAYS_KIND)))
 BUNDLED_SOURCES = {"electricity": "bundled data/trve.csv (CRE open data; see data/SOURCES.md)",
                    "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)"}
 
@@ -182,6 +188,35 @@ async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, sou
 
 async def tariff_versions(session: AsyncSession, energy: str) -> list[TariffCatalogueVersion]:
     return [_version_view(r) for r in await repository.catalogue_versions(session, energy)]
+
+
+async def upload_degree_days(session: AsyncSession, content: bytes, source: str | None,
+                             principal: Principal) -> DegreeDaysVersion:
+    """A new degree-day file in force (same shape as the bundled one): comparisons of homes heated with the
+    compared energy are weather-normalised once the period's months and their normals are all given."""
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator updates the degree days", code="forbidden_role")
+    try:
+        parsed = DegreeDays.load(content)
+    except DegreeDayCsvError as error:
+        raise AppError(error.detail, code=error.code, status_code=422) from error
+    label = source.strip() if source and source.strip() else "uploaded by an administrator"
+    row = await repository.insert_catalogue(session, DEGREE_DAYS_KIND, content.decode("utf-8-sig"),
+                                            f"{label} (account {principal.account_id})", len(parsed.rows),
+                                            principal.account_id)
+    DEGREE_DAYS.invalidate()
+    PEERS.invalidate()
+    return _degree_days_view(row)
+
+
+def _degree_days_view(row: sa.Row) -> DegreeDaysVersion:
+    return DegreeDaysVersion(version=row.id, source=row.source, rows=row.rows, created_at=row.created_at)
+
+
+async def degree_day_versions(session: AsyncSession, principal: Principal) -> list[DegreeDaysVersion]:
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator reads the degree-day versions", code="forbidden_role")
+    return [_degree_days_view(r) for r in await repository.catalogue_versions(session, DEGREE_DAYS_KIND)]
 
 
 # --- contracts ----------------------------------------------------------------------------------------------
@@ -515,10 +550,15 @@ class PeerPeriod:
 class PeerCache:
     """Peer statistics per (energy, period), shared by every request of this process for `ttl` seconds."""
 
-    def __init__(self, ttl: float = 300.0):
+    def __init__(self, ttl: float = 300.0, station: str = DEFAULT_DEGREE_DAY_STATION):
         self.ttl = ttl
+        # The weather station whose degree days stand for the reference area (Grenoble - Le Versoud).
+        self.station = station
         self.entries: dict[tuple[str, dt.date, dt.date], PeerPeriod] = {}
         self.locks: dict[tuple[str, dt.date, dt.date], asyncio.Lock] = {}
+
+    def invalidate(self) -> None:
+        self.entries.clear()
 
     async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         key = (energy, start, end)
@@ -545,7 +585,8 @@ class PeerCache:
             # A home missing a few days is scaled to the whole period; one missing more is left out.
             kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
             homes.append((meter_id, comparison_profile(profile), kwh))
-        results = compare_homes(homes, energy=energy)
+        dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
+        results = compare_homes(homes, energy=energy, degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
         return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
 
 

@@ -1,8 +1,10 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from consumption.climate import (
-    DegreeDays, co2e_days, daily_degree_days, dj_costic, dj_meteo, normalise_heating,
+    DegreeDayCsvError, DegreeDays, co2e_days, daily_degree_days, dj_costic, dj_meteo, normalise_heating,
 )
 
 
@@ -46,3 +48,40 @@ def test_co2e_per_day_uses_the_sourced_factor():
     assert heat.kg_per_kwh == Decimal("0.091") and heat_days[0][1] == Decimal("3.640")  # 40 × 0.091
     _, dpe_gas = co2e_days([], "gas", scheme="dpe")
     assert dpe_gas.kg_per_kwh == Decimal("0.2045")  # 0.227 per kWh PCI ÷ 1.11
+
+
+HEADER = "station_id,station_name,kind,period,base_c,dju_value,raw_value,status_source\n"
+
+
+def dju_csv(rows: list[tuple[str, str, str]]) -> str:
+    """(kind, period, value) rows of station 38538002."""
+    return HEADER + "".join(f"38538002,GRENOBLE - LVD,{k},{p},18,{v},,test\n" for k, p, v in rows)
+
+
+def test_degree_days_over_a_period_are_spread_by_month_and_set_beside_the_normals():
+    dju = DegreeDays.load(dju_csv([("actual", "2025-01", "400"), ("actual", "2025-02", "280"),
+                                   ("normal_1991_2020", "01", "360"), ("normal_1991_2020", "02", "300")]))
+    observed, normal = dju.period_and_reference("38538002", date(2025, 1, 16), date(2025, 2, 15))
+    # 16 January days × 400/31 + 14 February days × 280/28; normals 16 × 360/31 + 14 × 300/28
+    assert abs(observed - (16 * 400 / 31 + 140)) < 1e-9 and abs(normal - (16 * 360 / 31 + 150)) < 1e-9
+    # A month without its observed value, or without its normal, means no normalisation, not a wrong one.
+    assert dju.period_and_reference("38538002", date(2025, 2, 1), date(2025, 3, 2)) is None
+    gap = DegreeDays.load(dju_csv([("actual", "2025-01", "400"), ("normal_1991_2020", "01", "")]))
+    assert gap.period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) is None
+    assert DegreeDays.load().period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) is None
+
+
+@pytest.mark.parametrize("content,code", [
+    ("station_id,kind,period\n", "degree_days_csv_missing_column"),
+    (dju_csv([("actual", "2025-13", "400")]), "degree_days_csv_invalid_period"),
+    (dju_csv([("normal_1991_2020", "2025-01", "400")]), "degree_days_csv_invalid_period"),
+    (dju_csv([("forecast", "2025-01", "400")]), "degree_days_csv_invalid_kind"),
+    (dju_csv([("actual", "2025-01", "cold")]), "degree_days_csv_invalid_number"),
+    (dju_csv([("actual", "2025-01", "-3")]), "degree_days_csv_invalid_number"),
+    (dju_csv([("actual", "2025-01", "400"), ("actual", "2025-01", "410")]), "degree_days_csv_duplicate"),
+    (b"\xff\xfe" + "x".encode("utf-16-le"), "degree_days_csv_encoding"),
+])
+def test_a_bad_degree_day_file_is_refused_with_its_reason(content, code):
+    with pytest.raises(DegreeDayCsvError) as error:
+        DegreeDays.load(content)
+    assert error.value.code == code

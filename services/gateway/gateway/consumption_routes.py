@@ -1,4 +1,5 @@
-"""Public consumption operations: euros, totals, comparison, contract declaration, summary, tariff uploads.
+"""Public consumption operations: euros, totals, comparison, contract declaration, summary, tariff and degree-day
+uploads.
 The gateway authenticates, then forwards to the consumption service with a service token naming the account."""
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
-from metro.contracts import Comparison, ContractDeclaration, ContractView, TariffCatalogueVersion, ToDateTotals
+from metro.contracts import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion, TariffCatalogueVersion,
+                             ToDateTotals)
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound, error_responses
 
 router = APIRouter(prefix="/api/v1")
@@ -79,6 +81,29 @@ async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, requ
     return await services(request).json(
         "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
         params={"source": source} if source else {}, headers={"content-type": "text/csv"})
+
+
+@router.put("/admin/degree-days", response_model=DegreeDaysVersion, tags=["admin"],
+            responses=error_responses(Forbidden, AppError),
+            openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
+                "type": "string", "description": "monthly degree days per station, observed and normals, shaped "
+                                                 "like the bundled data/dju_grenoble.csv"}}}}})
+async def upload_degree_days(who: Admin, request: Request,
+                             source: Annotated[str | None, Query(max_length=300)] = None):
+    """Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
+    as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
+    months it fills."""
+    body = await request.body()
+    if len(body) > MAX_TARIFF_CSV_BYTES:
+        raise AppError("the degree-day file is too large", code="degree_days_csv_too_large", status_code=413)
+    return await services(request).json(
+        "consumption", "PUT", "/internal/degree-days", principal=who.principal, content=body,
+        params={"source": source} if source else {}, headers={"content-type": "text/csv"})
+
+
+@router.get("/admin/degree-days", response_model=list[DegreeDaysVersion], tags=["admin"])
+async def degree_day_versions(who: Admin, request: Request):
+    return await services(request).json("consumption", "GET", "/internal/degree-days", principal=who.principal)
 
 
 @router.get("/admin/tariffs/{energy}", response_model=list[TariffCatalogueVersion], tags=["admin"])

@@ -781,6 +781,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/degree-days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Degree Day Versions */
+        get: operations["degree_day_versions_api_v1_admin_degree_days_get"];
+        /**
+         * Upload Degree Days
+         * @description Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
+         *     as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
+         *     months it fills.
+         */
+        put: operations["upload_degree_days_api_v1_admin_degree_days_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/preferences": {
         parameters: {
             query?: never;
@@ -1259,6 +1282,23 @@ export interface components {
             why: string;
             /** Kept */
             kept: string;
+        };
+        /**
+         * DegreeDaysVersion
+         * @description A stored degree-day file (monthly DJU per station, observed and 1991-2020 normals); the latest is in force.
+         */
+        DegreeDaysVersion: {
+            /** Version */
+            version: number;
+            /** Source */
+            source: string;
+            /** Rows */
+            rows: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** DeletionRequested */
         DeletionRequested: {
@@ -3624,6 +3664,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TariffCatalogueVersion"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    degree_day_versions_api_v1_admin_degree_days_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DegreeDaysVersion"][];
+                };
+            };
+        };
+    };
+    upload_degree_days_api_v1_admin_degree_days_put: {
+        parameters: {
+            query?: {
+                source?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DegreeDaysVersion"];
                 };
             };
             /** @description bad_request */
