@@ -119,7 +119,8 @@ class ServiceClient:
     def __init__(self, tokens: ServiceTokens, urls: dict[str, str], *, timeout: float = 30.0):
         self.tokens = tokens
         self.urls = urls
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        # Per step, as httpx counts it, not for the whole exchange: an export streams for as long as it needs.
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         self._http: aiohttp.ClientSession | None = None
 
     @property
