@@ -34,6 +34,7 @@ async def _start(rt: Runtime) -> None:
     service.TARIFFS.refresh_seconds = settings.tariff_refresh_seconds
     service.DEGREE_DAYS.refresh_seconds = settings.tariff_refresh_seconds
     service.PEERS.station = settings.degree_day_station
+    service.PEERS.db = rt.db
     async with rt.db.session() as session, session.begin():
         await service.seed_tariffs(session)
 

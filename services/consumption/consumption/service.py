@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import hashlib
+import logging
 import datetime as dt
 import re
 import time
@@ -26,10 +27,12 @@ from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvE
                                  parse_gas_csv)
 from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
                              PeerMetric, Step, TariffCatalogueVersion, ToDateTotals)
+from metro.db import Database
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound
 from metro.service_auth import Principal
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 DEFAULT_DEGREE_DAY_STATION = "38538002"  # Météo-France GRENOBLE - LVD (Le Versoud), inside the Métropole
 MAX_DAYS = {Step.day: 3 * 366 + 31, Step.week: 10 * 366, Step.month: 20 * 366, Step.year: 50 * 366}
 DAY = dt.timedelta(days=1)
@@ -548,14 +551,21 @@ class PeerPeriod:
 
 
 class PeerCache:
-    """Peer statistics per (energy, period), shared by every request of this process for `ttl` seconds."""
+    """Peer statistics per (energy, period), shared by every request of this process for `ttl` seconds.
+
+    Past its time an entry is still served while one task computes its successor: no request waits for the
+    periodic recomputation (a second or more over the whole population), and the CPU-bound comparison runs in a
+    thread so that the event loop keeps serving meanwhile. Only a period never computed yet, or a cache just
+    invalidated, is waited for."""
 
     def __init__(self, ttl: float = 300.0, station: str = DEFAULT_DEGREE_DAY_STATION):
         self.ttl = ttl
         # The weather station whose degree days stand for the reference area (Grenoble - Le Versoud).
         self.station = station
+        self.db: Database | None = None  # for the refreshes in the background (set at start-up)
         self.entries: dict[tuple[str, dt.date, dt.date], PeerPeriod] = {}
         self.locks: dict[tuple[str, dt.date, dt.date], asyncio.Lock] = {}
+        self.refreshing: dict[tuple[str, dt.date, dt.date], asyncio.Task] = {}
 
     def invalidate(self) -> None:
         self.entries.clear()
@@ -563,19 +573,32 @@ class PeerCache:
     async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         key = (energy, start, end)
         entry = self.entries.get(key)
-        if entry is not None and entry.expires > time.monotonic():
+        if entry is not None:
+            if entry.expires <= time.monotonic() and self.db is not None and key not in self.refreshing:
+                task = asyncio.create_task(self._refresh(key), name=f"peers:{energy}:{start}")
+                self.refreshing[key] = task
+                task.add_done_callback(lambda _: self.refreshing.pop(key, None))
             return entry
-        lock = self.locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self.locks.setdefault(key, asyncio.Lock()):
             entry = self.entries.get(key)
-            if entry is not None and entry.expires > time.monotonic():
-                return entry
-            entry = await self._compute(session, energy, start, end)
-            now = time.monotonic()
-            for k in [k for k, e in self.entries.items() if e.expires <= now]:
-                del self.entries[k]
-            self.entries[key] = entry
+            if entry is None:
+                entry = self._store(key, await self._compute(session, *key))
             return entry
+
+    async def _refresh(self, key: tuple[str, dt.date, dt.date]) -> None:
+        try:
+            async with self.db.session() as session:
+                self._store(key, await self._compute(session, *key))
+        except Exception:
+            log.exception("peer statistics not refreshed; the previous ones are served meanwhile")
+
+    def _store(self, key: tuple[str, dt.date, dt.date], entry: PeerPeriod) -> PeerPeriod:
+        # Periods nobody asked for during a few lifetimes are dropped.
+        stale = time.monotonic() - 3 * self.ttl
+        for k in [k for k, e in self.entries.items() if e.expires <= stale]:
+            del self.entries[k]
+        self.entries[key] = entry
+        return entry
 
     async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         days = (end - start).days
@@ -586,7 +609,8 @@ class PeerCache:
             kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
             homes.append((meter_id, comparison_profile(profile), kwh))
         dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
-        results = compare_homes(homes, energy=energy, degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
+        results = await asyncio.to_thread(compare_homes, homes, energy=energy,
+                                          degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
         return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
 
 
