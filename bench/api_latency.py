@@ -19,7 +19,7 @@ one-year request is measured twice: from the read model, and "priced on the fly"
 marked not current, as right after new readings, a contract change or a new catalogue, before the worker has
 caught up).
 
-Run: uv run python bench/api_latency.py [--reload] [--load-only] [--seconds 10] [--residents 20] [--only summary]
+Run: uv run python bench/api_latency.py [--reload] [--load-only] [--seconds 10] [--residents 200] [--only summary]
 """
 from __future__ import annotations
 
@@ -285,7 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--residents", type=int, default=20)
+    parser.add_argument("--residents", type=int, default=200)
     parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
     parser.add_argument("--only", help="measure only the endpoints whose name holds this text (and the baseline)")
     args = parser.parse_args()

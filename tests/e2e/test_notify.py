@@ -13,7 +13,8 @@ import pytest
 
 from metro.events import Envelope, Events
 from tests.support import sandbox_smtp
-from tests.support.client import ApiUser
+from tests.support.client import ApiUser, admin_user
+from tests.support.db import fetchval, rows_mentioning
 from tests.support.events import connect, readings_event
 from tests.support.stack import ROOT
 from tests.support.waiting import eventually
@@ -249,3 +250,25 @@ async def test_messages_wait_while_smtp_is_down_and_go_when_it_is_back(notify, s
     assert len({m["Message-ID"] for m in got}) == 2
     await stays(sink, person, 2, 2)
     assert all(m["status"] == "sent" for m in person.get("/me/messages").json())
+
+
+async def test_an_alert_arriving_after_the_account_is_erased_records_nothing(notify, sink, person):
+    """Consumers of different queues run in their own order: an anomaly published by consumption before its
+    erasure can reach notify after notify's. It must not bring back a notification or an e-mail."""
+    email, who = person.email, account_id(person)
+    assert person.delete("/me").status_code == 202
+    admin = admin_user(notify.url("gateway"))
+    try:
+        [pending] = [p for p in admin.get("/admin/erasure-requests").json() if p["email"] == email]
+        assert admin.post(f"/admin/erasure-requests/{pending['id']}/validate").status_code == 200
+    finally:
+        admin.close()
+    await eventually(lambda: fetchval(notify.database_url, "select status = 'completed' from "
+                                      "gateway.erasure_requests where id = $1", uuid.UUID(pending["id"])),
+                     timeout=60)
+    late = anomaly(person)
+    await publish(notify, late)
+    await eventually(lambda: fetchval(notify.database_url, "select count(*) = 1 from notify.inbox "
+                                      "where event_id = $1", late.id), timeout=30)
+    assert await rows_mentioning(notify.database_url, [who, email]) == {}
+    await stays(sink, person, 0, 1)

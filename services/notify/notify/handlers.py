@@ -18,7 +18,7 @@ REVOKED_NOTICE_REASONS = {"dso", "supply_ended"}
 async def on_account(session: AsyncSession, events: list[Envelope]) -> None:
     for e in events:
         p = e.payload
-        if p.get("email"):
+        if p.get("email") and await service.still_here(session, uuid.UUID(p["account_id"])):
             await repository.upsert_recipient(session, uuid.UUID(p["account_id"]), p["email"],
                                               i18n.language(p.get("language")))
 

@@ -83,3 +83,11 @@ report_runs = sa.Table(
     sa.Column("recorded", sa.Integer, nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# What remains of an erased account: a hash, so that an alert or an account update arriving after the erasure
+# (consumers of other queues run in their own order) records nothing, while nothing here still names it.
+erased_accounts = sa.Table(
+    "erased_accounts", metadata,
+    sa.Column("subject_hash", sa.Text, primary_key=True),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

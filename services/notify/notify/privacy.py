@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from metro.personal_data import PersonalTable
+from notify import repository
 from notify.models import messages, notifications, preferences, recipients
 
 PERSONAL_DATA: list[PersonalTable] = [
@@ -15,3 +16,12 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(recipients, "the address and language to write to, copied from the account",
                   "until the account is deleted", account_column="account_id"),
 ]
+
+
+async def before_erase(session, account_id, meter_ids) -> None:
+    # An alert being recorded for the account finishes first, and its rows go with the rest.
+    await repository.lock_account(session, account_id)
+
+
+async def after_erase(session, account_id, meter_ids) -> None:
+    await repository.mark_erased(session, account_id)

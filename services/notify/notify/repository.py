@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.models import messages, notifications, preferences, recipients, report_runs
+from metro.erasure import subject_hash
+from notify.models import erased_accounts, messages, notifications, preferences, recipients, report_runs
 
 
 async def upsert_recipient(session: AsyncSession, account_id: uuid.UUID, email: str, language: str) -> None:
@@ -140,3 +141,18 @@ async def accounts_with_threshold(session: AsyncSession) -> list[sa.Row]:
         sa.select(preferences.c.account_id, preferences.c.settings).where(sa.or_(
             s["threshold_kwh_per_month"].astext.is_not(None), s["threshold_eur_per_month"].astext.is_not(None)))
     )).all())
+
+
+async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Serialises what records for an account with its erasure, until the transaction ends."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(str(account_id), 0))))
+
+
+async def is_erased(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    return (await session.execute(sa.select(erased_accounts.c.subject_hash).where(
+        erased_accounts.c.subject_hash == subject_hash(account_id)))).first() is not None
+
+
+async def mark_erased(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(insert(erased_accounts).values(subject_hash=subject_hash(account_id))
+                          .on_conflict_do_nothing())

@@ -5,6 +5,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -17,6 +18,8 @@ from metro.contracts import AlertKind, NotificationPreferences, PreferencesView
 from metro.errors import AppError, NotFound
 from notify import i18n, repository
 from notify.render import Rendered
+
+log = logging.getLogger(__name__)
 
 PARIS = ZoneInfo("Europe/Paris")
 UNSUBSCRIBE_SCOPES = {"reports", *(k.value for k in AlertKind)}
@@ -154,6 +157,16 @@ def new_message(config: MailConfig, account_id: uuid.UUID, kind: str, dedup_key:
     return values
 
 
+async def still_here(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """False for an erased account: an event about it that arrives late records nothing (the erasure waits for
+    a recording under way, and the other way round)."""
+    await repository.lock_account(session, account_id)
+    if await repository.is_erased(session, account_id):
+        log.info("event about an erased account dropped")
+        return False
+    return True
+
+
 async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertKind, kind: str, dedup_key: str,
                 render, link: str) -> None:
     """Records the in-app notification and the e-mail the resident asked for; a replay records nothing.
@@ -161,6 +174,8 @@ async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertK
     ``render(language, unsubscribe_url) -> Rendered``.
     """
     assert CONFIG
+    if not await still_here(session, account_id):
+        return
     row = await repository.preferences_row(session, account_id)
     rec = await repository.recipient(session, account_id)
     prefs = effective(row.settings if row else None, rec.language if rec else None)
