@@ -64,6 +64,10 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
         for e in events:
             account_id = uuid.UUID(e.payload["account_id"])
             meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
+            # First, so that work under way on the account (which the hook waits for, e.g. by locking its rows)
+            # has committed what it writes before the outbox is looked at.
+            if before_erase is not None:
+                await before_erase(session, account_id, meter_ids)
             if outbox_table is not None:
                 # An event naming the account that is still to be published (the consents' revocation written
                 # just before) must go out, and then be erased with the rest: the erasure waits for the relay
@@ -72,8 +76,6 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
                     outbox_table.c.published_at.is_(None), _mentions(outbox_table, account_id, meter_ids)))).scalar()
                 if waiting:
                     raise OutboxNotDrained(f"{waiting} event(s) naming the account are not published yet")
-            if before_erase is not None:
-                await before_erase(session, account_id, meter_ids)
             counts = await erase(session, registry, account_id, meter_ids)
             if after_erase is not None:
                 await after_erase(session, account_id, meter_ids)

@@ -100,10 +100,20 @@ async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None
                                   .where(readings.c.meter_id == meter_id))).scalar_one()
 
 
-async def meter_info(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy,
-                                            meters.c.address_hold, meters.c.priced_key)
-                                  .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))).first()
+async def meter_info(session: AsyncSession, meter_id: uuid.UUID, *, lock: bool = False) -> sa.Row | None:
+    """``lock``: for the workers, which write about the meter; an erasure waits until they commit, and a worker
+    that comes after it finds no meter."""
+    stmt = (sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold,
+                      meters.c.priced_key)
+            .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))
+    return (await session.execute(stmt.with_for_update(read=True) if lock else stmt)).first()
+
+
+async def lock_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> None:
+    """Waits for the workers writing about these meters, and keeps new ones out until the transaction ends."""
+    await session.execute(sa.select(meters.c.meter_id).where(
+        sa.or_(meters.c.account_id == account_id, meters.c.meter_id.in_(meter_ids)))
+        .order_by(meters.c.meter_id).with_for_update())  # in meter order, as the workers take them
 
 
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:

@@ -462,7 +462,7 @@ async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end:
 async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
     """The pricing worker's step: the meter's readings not yet priced under the pricing in force are priced
     and stored (all of them when the contract or the catalogue changed). Returns the days priced."""
-    meter = await repository.meter_info(session, meter_id)
+    meter = await repository.meter_info(session, meter_id, lock=True)
     if meter is None:
         return 0
     pricing = await resolve_pricing(session, meter)

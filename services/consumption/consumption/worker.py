@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 async def scan_meter(session: AsyncSession, outbox: Outbox, meter_id, *, ratio: float, floor_wh: int,
                      weeks: int, lookback_days: int) -> int:
-    meter = await repository.meter_info(session, meter_id)
+    meter = await repository.meter_info(session, meter_id, lock=True)
     # A meter whose address is in question may be a neighbour's: nothing about it is announced until resolved
     # (its next readings queue it again).
     if meter is None or meter.address_hold:
@@ -54,7 +54,7 @@ async def scan_pending(rt: Runtime, batch: int = 50) -> int:
     s = rt.settings
     async with rt.db.session() as session, session.begin():
         meter_ids = await repository.claim(session, anomaly_scan_queue, batch)
-        for meter_id in meter_ids:
+        for meter_id in sorted(meter_ids):  # in meter order, as an erasure locks them
             await scan_meter(session, rt.outbox, meter_id, ratio=s.anomaly_ratio, floor_wh=s.anomaly_floor_wh,
                              weeks=s.anomaly_weeks, lookback_days=s.anomaly_lookback_days)
     return len(meter_ids)
@@ -64,7 +64,7 @@ async def price_pending(rt: Runtime, batch: int = 20) -> int:
     """A few meters per transaction: a first pricing holds three years of days each."""
     async with rt.db.session() as session, session.begin():
         meter_ids = await repository.claim(session, price_queue, batch)
-        for meter_id in meter_ids:
+        for meter_id in sorted(meter_ids):  # in meter order, as an erasure locks them
             await service.price_meter(session, meter_id)
     return len(meter_ids)
 
