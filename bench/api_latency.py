@@ -197,21 +197,20 @@ class OnTheFly:
     def __init__(self, meters: list[str]):
         self.meters = [uuid.UUID(m) for m in meters]
 
-    async def __aenter__(self):
+    async def _set(self, sql: str) -> None:
         conn = await asyncpg.connect(DSN)
         try:
-            await conn.execute("update consumption.meters set priced_key = 'not-current:' || priced_key "
-                               "where meter_id = any($1)", self.meters)
+            await conn.execute(sql, self.meters)
         finally:
             await conn.close()
 
+    async def __aenter__(self):
+        await self._set("update consumption.meters set priced_key = 'not-current:' || priced_key "
+                        "where meter_id = any($1)")
+
     async def __aexit__(self, *exc):
-        conn = await asyncpg.connect(DSN)
-        try:
-            await conn.execute("update consumption.meters set priced_key = substr(priced_key, 13) "
-                               "where meter_id = any($1) and priced_key like 'not-current:%'", self.meters)
-        finally:
-            await conn.close()
+        await self._set("update consumption.meters set priced_key = substr(priced_key, 13) "
+                        "where meter_id = any($1) and priced_key like 'not-current:%'")
 
 
 async def measure(gateway: str, restart, sessions: list[str], meters: list[str], seconds: float,

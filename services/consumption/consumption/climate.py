@@ -3,9 +3,10 @@
 Degree days: the Météo-France (simple mean) and COSTIC formulas, base 18 °C, from daily TN/TX. The bundled
 `dju_grenoble.csv` has no observed values (NOT FOUND in the sources): its blank cells are reported as gaps,
 never as zero. An administrator uploads a filled file of the same shape (PUT /api/v1/admin/degree-days); the
-comparison then normalises the months whose observed value and normal are both given. The DPE 3CL conventional climate (zone H1c, < 400 m) is available as a reference year; it is
-base 19 over heating hours only, so it must not be mixed with observed base-18 DJU — use it as the
-reference of a ratio computed on the same basis, or not at all.
+comparison then normalises the months whose observed value and normal are both given. The DPE 3CL conventional
+climate (zone H1c, < 400 m) is available as a reference year; it is base 19 over heating hours only, so it must
+not be mixed with observed base-18 DJU — use it as the reference of a ratio computed on the same basis, or not
+at all.
 
 Weather normalisation model (used by comparison and anomalies):
     E_norm = E_base + E_heat × DJU_reference / DJU_period,  E_heat = heating_share × E

@@ -343,13 +343,15 @@ SPLIT_ESTIMATED = 1  # an off-peak contract priced from a daily total, without t
 CARRIED = 2  # a price or a subscription carried from an earlier version of the catalogue
 
 
-def price_with_flags(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue) -> list[tuple[DayPrice, int]]:
-    """Each row (day, wh[, extra]) priced under the pricing, with its flags."""
+def day_prices(rows: Sequence[Any], pricing: Pricing,
+               catalogue: Catalogue) -> dict[dt.date, tuple[Decimal | None, int]]:
+    """Each row (day, wh[, extra]) priced under the pricing: its euros and flags, by day (none without a
+    contract)."""
     if pricing.contract is None:
-        return []
+        return {}
     off_peak = pricing.contract.option != "BASE" and pricing.contract.energy == "electricity"
     pricer = DailyPricer(pricing.contract, catalogue)
-    out = []
+    out = {}
     for r in rows:
         split = _split(getattr(r, "extra", None)) if off_peak else None
         p = pricer.price(r.day, r.wh, split)
@@ -357,8 +359,16 @@ def price_with_flags(rows: Sequence[Any], pricing: Pricing, catalogue: Catalogue
         if p.estimated:
             flags |= SPLIT_ESTIMATED if off_peak and split is None else 0
             flags |= CARRIED if "carried" in p.method else 0
-        out.append((p, flags))
+        out[r.day] = (day_eur(p), flags)
     return out
+
+
+async def price_on_the_fly(session: AsyncSession, meter: sa.Row, pricing: Pricing, start: dt.date,
+                           end: dt.date) -> tuple[list[Any], dict[dt.date, tuple[Decimal | None, int]]]:
+    """The meter's readings of [start, end) priced here, while the priced days the worker keeps are behind."""
+    off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
+    rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
+    return rows, day_prices(rows, pricing, await TARIFFS.get(session))
 
 
 def pricing_notes(pricing: Pricing, flags: int) -> list[str]:
@@ -381,20 +391,17 @@ async def priced_days(session: AsyncSession, meter: sa.Row, pricing: Pricing, st
     """The meter's readings of [start, end) and the euros of each day, from the priced days the pricing worker
     keeps, or priced here while some of them are not current; `pricing.notes` then says what in them is
     estimated."""
+    await TARIFFS.get(session)  # the catalogue versions in force, which the pricing key names
     rows = await repository.priced_range(session, meter.meter_id, start, end, pricing_key(meter, pricing))
-    flags = 0
     if all(r.current for r in rows):
-        eur = {}
-        for r in rows:
-            eur[r.day], flags = r.eur, flags | r.flags
+        prices = {r.day: (r.eur, r.flags) for r in rows}
     else:
-        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
-        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
-        eur = {}
-        for p, f in price_with_flags(rows, pricing, await TARIFFS.get(session)):
-            eur[p.day], flags = day_eur(p), flags | f
+        rows, prices = await price_on_the_fly(session, meter, pricing, start, end)
+    flags = 0
+    for _, f in prices.values():
+        flags |= f
     pricing.notes = pricing_notes(pricing, flags)
-    return rows, eur
+    return rows, {day: eur for day, (eur, _) in prices.items()}
 
 
 def pricing_key(meter: sa.Row, pricing: Pricing) -> str:
@@ -437,18 +444,13 @@ async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end:
     """A metro.contracts.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker
     keeps; while some of them are not current (new readings, another contract or catalogue), the range is
     priced here and aggregated by the same statement."""
-    catalogue = await TARIFFS.get(session)
+    await TARIFFS.get(session)  # the catalogue versions in force, which the pricing key names
     first, co2e = period_start(start, step), co2e_factor(meter.energy)
     points, flags, current = await repository.series_points(
         session, meter.meter_id, first, start, end, step.value, co2e, key=pricing_key(meter, pricing))
     if not current:
-        off_peak = pricing.contract is not None and pricing.contract.option != "BASE"
-        rows = await repository.daily(session, meter.meter_id, start, end, with_extra=off_peak)
-        prices = {p.day: (p, f) for p, f in price_with_flags(rows, pricing, catalogue)}
-        days = []
-        for r in rows:
-            p, f = prices.get(r.day, (None, 0))
-            days.append((r.day, r.wh, r.quality, day_eur(p), f))
+        rows, prices = await price_on_the_fly(session, meter, pricing, start, end)
+        days = [(r.day, r.wh, r.quality, *prices.get(r.day, (None, 0))) for r in rows]
         points, flags, _ = await repository.series_points(session, meter.meter_id, first, start, end, step.value,
                                                           co2e, days=days)
     priced = pricing.contract is not None
@@ -471,11 +473,8 @@ async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
     if key != meter.priced_key:
         await repository.clear_priced_days(session, meter_id)
     rows = await repository.unpriced_readings(session, meter_id)
-    priced = {p.day: (p, f) for p, f in price_with_flags(rows, pricing, catalogue)}
-    records = []
-    for r in rows:
-        p, f = priced.get(r.day, (None, 0))
-        records.append((meter_id, r.day, r.wh, r.extra_json, day_eur(p), f))
+    prices = day_prices(rows, pricing, catalogue)
+    records = [(meter_id, r.day, r.wh, r.extra_json, *prices.get(r.day, (None, 0))) for r in rows]
     await repository.store_priced_days(session, meter_id, key, records)
     return len(records)
 
