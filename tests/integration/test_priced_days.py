@@ -152,6 +152,11 @@ async def test_the_read_model_and_the_on_the_fly_pricing_give_the_independent_fi
                               .values(eur=priced_days.c.eur + 1))
     totals_from_model, _ = await totals_and_report(db, meter_id, account_id, as_of)
     assert Decimal(totals_from_model["month_eur"]) == Decimal(march["eur"]) + 1
+    # So does the series: the contract read with the meter names the pricing the worker priced under.
+    next_day = as_of + dt.timedelta(days=1)
+    day = (await served(db, meter_id, account_id, as_of, next_day, Step.day))["points"][0]
+    expected = (await expected_points(db, meter_id, contract, as_of, next_day, Step.day))[0]
+    assert Decimal(day["eur"]) == Decimal(expected["eur"]) + 1
 
 
 async def test_a_changed_reading_contract_or_catalogue_is_priced_again(db):

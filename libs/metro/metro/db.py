@@ -22,18 +22,33 @@ def make_metadata(schema: str) -> MetaData:
 
 
 class Database:
+    """One pool per process, for two kinds of sessions: ``session()`` (a transaction, committed or rolled back by
+    its owner) and ``reader()`` (autocommit: each statement is its own snapshot, with no BEGIN and no COMMIT, for
+    the hot read paths whose answer comes from one statement).
+
+    Disconnects are handled optimistically: a connection found dead fails its statement, and SQLAlchemy then
+    discards every connection of the pool opened before it. A ping before each checkout (``pool_pre_ping``) was a
+    round trip on every request. ``pool_recycle`` renews connections before any idle timeout on the way."""
+
     def __init__(self, url: str, *, pool_size: int = 10, application_name: str = "metro"):
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            pool_recycle=1800,
             connect_args={"server_settings": {"application_name": application_name}},
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                          expire_on_commit=False)
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
+
+    def reader(self) -> AsyncSession:
+        """Statements run outside any transaction: use it only where a read needs no consistent snapshot across
+        statements (one statement, or statements that each stand alone)."""
+        return self.readers()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -47,7 +62,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
 
 
+async def get_reader(request: Request) -> AsyncIterator[AsyncSession]:
+    """Autocommit reads for the request (``Database.reader``); use it through ``DbReader``."""
+    db: Database = request.app.state.db
+    async with db.reader() as session:
+        yield session
+
+
 # scope="function": the commit happens before the response leaves. With FastAPI's default the exit of a yield
 # dependency runs after the response is sent, so a client could act on an answer (a session cookie, a saved
 # dwelling) before it is committed.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DbReader = Annotated[AsyncSession, Depends(get_reader, scope="function")]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +108,26 @@ async def meter_info(session: AsyncSession, meter_id: uuid.UUID, *, lock: bool =
                       meters.c.priced_key)
             .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))
     return (await session.execute(stmt.with_for_update(read=True) if lock else stmt)).first()
+
+
+CONTRACT_COLUMNS = [c for c in contracts.c if c.name not in ("meter_id", "updated_at")]
+METER_AND_CONTRACTS = (
+    sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold, meters.c.priced_key,
+              *[c.label(f"contract_{c.name}") for c in CONTRACT_COLUMNS])
+    .select_from(meters.outerjoin(contracts, contracts.c.meter_id == meters.c.meter_id))
+    .where(meters.c.meter_id == sa.bindparam("meter"), meters.c.erased_at.is_(None)))
+
+
+async def meter_and_contracts(session: AsyncSession,
+                              meter_id: uuid.UUID) -> tuple[sa.Row | None, dict[str, Any]]:
+    """meter_info and meter_contracts (the contracts' columns by name) in one statement, for the most requested
+    read."""
+    rows = (await session.execute(METER_AND_CONTRACTS, {"meter": meter_id})).all()
+    if not rows:
+        return None, {}
+    found = {r.contract_origin: SimpleNamespace(**{c.name: r._mapping[f"contract_{c.name}"] for c in CONTRACT_COLUMNS})
+             for r in rows if r.contract_origin is not None}
+    return rows[0], found
 
 
 async def lock_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> None:
@@ -302,37 +323,54 @@ async def store_priced_days(session: AsyncSession, meter_id: uuid.UUID, key: str
 # (FROM_ARRAYS). Rounding as pricing.period_total: unrounded euros are added up, then rounded half up once.
 # The JSON is written by concatenation: every value is a number, a fixed word or an ISO date, none needs
 # escaping, and it costs PostgreSQL half of what json_build_object does for a year of days.
+# POINT_JSON's braces are doubled twice: it is formatted into SERIES, which is formatted in turn.
+# {days} is referenced once, so PostgreSQL inlines it rather than materialising it; flags and currency are
+# aggregated in the same pass as the sums.
+POINT_JSON = """
+    '{{{{"period":"' || to_char({period}, 'YYYY-MM-DD')
+    || '","wh":' || coalesce({wh}::text, 'null')
+    || ',"eur":' || coalesce('"' || round({eur}, 2)::text || '"', 'null')
+    || ',"quality":"' || {quality}
+    || '","days":' || {length}
+    || ',"days_missing":' || {missing}
+    || ',"co2e_g":' || coalesce(CASE WHEN CAST(:co2e_den AS numeric) > 0
+                                     THEN div(2 * {wh} * CAST(:co2e_num AS numeric) + CAST(:co2e_den AS numeric),
+                                              2 * CAST(:co2e_den AS numeric)) END::text, 'null')
+    || '}}}}'
+"""
 SERIES = """
-    WITH days AS ({days}),
+    WITH sums AS (
+        SELECT date_trunc(:unit, day::timestamp)::date AS period, count(*) AS present, sum(wh) AS wh,
+               bool_or(quality <> 'measured') AS estimated, sum(eur) AS eur, bit_or(flags) AS flags,
+               bool_and(current) AS current
+        FROM ({days}) d GROUP BY 1
+    ),
     periods AS (
         SELECT p::date AS period, greatest(p::date, CAST(:start AS date)) AS lo,
                least((p + CAST(CAST(:step AS text) AS interval))::date, CAST(:end AS date)) AS hi
         FROM generate_series(CAST(:first AS timestamp), CAST(:end AS timestamp) - interval '1 day',
                              CAST(CAST(:step AS text) AS interval)) AS p
-    ),
-    sums AS (
-        SELECT date_trunc(:unit, day)::date AS period, count(*) AS present, sum(wh) AS wh,
-               bool_or(quality <> 'measured') AS estimated, sum(eur) AS eur
-        FROM days GROUP BY 1
     )
-    SELECT '[' || coalesce(string_agg(
-               '{{"period":"' || to_char(p.period, 'YYYY-MM-DD')
-               || '","wh":' || coalesce(s.wh::text, 'null')
-               || ',"eur":' || coalesce('"' || round(s.eur, 2)::text || '"', 'null')
-               || ',"quality":"' || CASE WHEN s.present IS NULL THEN 'missing'
-                                         WHEN s.present < p.hi - p.lo THEN 'partial'
-                                         WHEN s.estimated THEN 'estimated' ELSE 'measured' END
-               || '","days":' || (p.hi - p.lo)
-               || ',"days_missing":' || (p.hi - p.lo - coalesce(s.present, 0))
-               || ',"co2e_g":' || coalesce(CASE WHEN CAST(:co2e_den AS numeric) > 0
-                                                THEN div(2 * s.wh * CAST(:co2e_num AS numeric)
-                                                         + CAST(:co2e_den AS numeric),
-                                                         2 * CAST(:co2e_den AS numeric)) END::text, 'null')
-               || '}}', ',' ORDER BY p.period), '') || ']' AS points,
-           (SELECT coalesce(bit_or(flags), 0) FROM days) AS flags,
-           {current} AS current
+    SELECT '[' || coalesce(string_agg({point}, ',' ORDER BY p.period), '') || ']' AS points,
+           coalesce(bit_or(s.flags), 0) AS flags, {current} AND coalesce(bool_and(s.current), true) AS current
     FROM periods p LEFT JOIN sums s ON s.period = p.period
-"""
+""".format(days="{days}", current="{current}", point=POINT_JSON.format(
+    period="p.period", wh="s.wh", eur="s.eur", length="(p.hi - p.lo)",
+    missing="(p.hi - p.lo - coalesce(s.present, 0))",
+    quality="""CASE WHEN s.present IS NULL THEN 'missing' WHEN s.present < p.hi - p.lo THEN 'partial'
+                   WHEN s.estimated THEN 'estimated' ELSE 'measured' END"""))
+# The same for step=day, the most requested series: a period is a day, so there is nothing to group (a third
+# cheaper for PostgreSQL on a year of days).
+SERIES_OF_DAYS = """
+    SELECT '[' || coalesce(string_agg({point}, ',' ORDER BY p), '') || ']' AS points,
+           coalesce(bit_or(d.flags), 0) AS flags, {current} AND coalesce(bool_and(d.current), true) AS current
+    FROM generate_series(CAST(:start AS timestamp), CAST(:end AS timestamp) - interval '1 day',
+                         interval '1 day') AS p
+    LEFT JOIN ({days}) d ON d.day = p::date
+""".format(days="{days}", current="{current}", point=POINT_JSON.format(
+    period="p", wh="d.wh", eur="d.eur", length="1", missing="CASE WHEN d.day IS NULL THEN 1 ELSE 0 END",
+    quality="""CASE WHEN d.day IS NULL THEN 'missing' WHEN d.quality <> 'measured' THEN 'estimated'
+                   ELSE 'measured' END"""))
 FROM_READ_MODEL = """
     SELECT r.day, r.wh, r.quality, pd.eur, pd.flags,
            pd.day IS NOT NULL AND pd.wh = r.wh AND pd.extra IS NOT DISTINCT FROM r.extra AS current
@@ -341,17 +379,18 @@ FROM_READ_MODEL = """
       ON pd.meter_id = r.meter_id AND pd.day = r.day AND pd.day >= :start AND pd.day < :end
     WHERE r.meter_id = :meter AND r.day >= :start AND r.day < :end
 """
-# The same snapshot as the days: priced under the pricing in force, and every day priced from its reading.
-READ_MODEL_CURRENT = """
-    coalesce((SELECT priced_key = :key FROM consumption.meters WHERE meter_id = :meter), false)
-    AND (SELECT coalesce(bool_and(current), true) FROM days)
-"""
+# Priced under the pricing in force (each day is checked against its reading by FROM_READ_MODEL, in the same
+# snapshot).
+READ_MODEL_CURRENT = "coalesce((SELECT priced_key = :key FROM consumption.meters WHERE meter_id = :meter), false)"
 FROM_ARRAYS = """
     SELECT * FROM unnest(CAST(:days AS date[]), CAST(:whs AS bigint[]), CAST(:qualities AS text[]),
-                         CAST(:eurs AS numeric[]), CAST(:flag_list AS smallint[])) AS d(day, wh, quality, eur, flags)
+                         CAST(:eurs AS numeric[]), CAST(:flag_list AS smallint[]), CAST(NULL AS boolean[]))
+                  AS d(day, wh, quality, eur, flags, current)
 """
-SERIES_FROM_READ_MODEL = sa.text(SERIES.format(days=FROM_READ_MODEL, current=READ_MODEL_CURRENT))
-SERIES_FROM_ARRAYS = sa.text(SERIES.format(days=FROM_ARRAYS, current="true"))
+# Keyed by (step is day, days from the read model).
+SERIES_STATEMENTS = {(by_day, from_model): sa.text((SERIES_OF_DAYS if by_day else SERIES).format(
+    days=FROM_READ_MODEL if from_model else FROM_ARRAYS, current=READ_MODEL_CURRENT if from_model else "true"))
+    for by_day in (True, False) for from_model in (True, False)}
 STEP_INTERVALS = {"day": "1 day", "week": "7 days", "month": "1 month", "year": "1 year"}
 
 
@@ -380,11 +419,12 @@ async def series_points(session: AsyncSession, meter_id: uuid.UUID, first: dt.da
     num, den = co2e or (0, 0)
     params: dict[str, Any] = {"meter": meter_id, "first": first, "start": start, "end": end, "unit": step,
                               "step": STEP_INTERVALS[step], "co2e_num": num, "co2e_den": den}
+    statement = SERIES_STATEMENTS[step == "day", days is None]
     if days is None:
-        row = (await session.execute(SERIES_FROM_READ_MODEL, {**params, "key": key})).one()
+        row = (await session.execute(statement, {**params, "key": key})).one()
     else:
         columns = [list(c) for c in zip(*days)] or [[], [], [], [], []]
-        row = (await session.execute(SERIES_FROM_ARRAYS, {
+        row = (await session.execute(statement, {
             **params, "days": columns[0], "whs": columns[1], "qualities": columns[2], "eurs": columns[3],
             "flag_list": columns[4]})).one()
     return row.points, int(row.flags), bool(row.current)

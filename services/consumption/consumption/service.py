@@ -81,11 +81,15 @@ def cents(value: Decimal | None) -> str | None:
 async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal: Principal) -> sa.Row:
     """The meter (id, account, energy), if the principal may read it; otherwise not found (no existence leak)."""
     row = await repository.meter_info(session, meter_id)
-    if row is None:
-        raise NotFound("no such meter", code="meter_not_found")
-    if principal.account_id != row.account_id and not principal.has("reader:all"):
-        raise NotFound("no such meter", code="meter_not_found")
+    check_access(row, principal)
     return row
+
+
+def check_access(meter: sa.Row | None, principal: Principal) -> None:
+    if meter is None:
+        raise NotFound("no such meter", code="meter_not_found")
+    if principal.account_id != meter.account_id and not principal.has("reader:all"):
+        raise NotFound("no such meter", code="meter_not_found")
 
 
 def check_shown(meter: sa.Row) -> None:
@@ -283,8 +287,9 @@ class Pricing:
     notes: list[str] = field(default_factory=list)
 
 
-async def resolve_pricing(session: AsyncSession, meter: sa.Row) -> Pricing:
-    """The contract that prices a meter: the DSO's, else the resident's declaration, else an assumption."""
+async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[str, Any] | None = None) -> Pricing:
+    """The contract that prices a meter: the DSO's, else the resident's declaration, else an assumption.
+    ``contracts``: the meter's, by origin, when the caller has read them already."""
     if meter.energy == "gas":
         profile = await repository.profile_of(session, meter.account_id) or {}
         band = "chauffage" if profile.get("heating_energy") == "gas" else "cuisson_eau_chaude"
@@ -296,7 +301,7 @@ async def resolve_pricing(session: AsyncSession, meter: sa.Row) -> Pricing:
     if meter.energy != "electricity":
         return Pricing(None, ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option="none"),
                        f"no regulated tariff for {meter.energy}: euros are not computed")
-    rows = await repository.meter_contracts(session, meter.meter_id)
+    rows = contracts if contracts is not None else await repository.meter_contracts(session, meter.meter_id)
     row = next((rows[o] for o in ("dso", "resident") if o in rows and rows[o].tariff_option in OPTION_PERIODS),
                None)
     if row is None:
@@ -433,10 +438,11 @@ def co2e_factor(energy: str) -> tuple[int, int] | None:
 
 async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
                            end: dt.date, step: Step) -> bytes:
-    meter = await authorize_meter(session, meter_id, principal)
+    meter, contracts = await repository.meter_and_contracts(session, meter_id)
+    check_access(meter, principal)
     check_shown(meter)
     check_range(start, end, step)
-    return await series_json(session, meter, start, end, step, await resolve_pricing(session, meter))
+    return await series_json(session, meter, start, end, step, await resolve_pricing(session, meter, contracts))
 
 
 async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,

@@ -46,7 +46,8 @@ async def identity(request: Request, cookie: Annotated[str | None, Depends(cooki
         token, via = cookie, "cookie"
     else:
         raise Unauthorized("you are not logged in", code="not_authenticated")
-    async with request.app.state.db.session() as session:
+    # Every request's first step: one statement outside any transaction (no BEGIN and ROLLBACK around it).
+    async with request.app.state.db.reader() as session:
         row = await service.resolve_session(session, token)
     if via == "cookie" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)

@@ -35,18 +35,22 @@ async def insert_session(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(sa.insert(sessions).values(**values))
 
 
-async def session_with_account(session: AsyncSession, token_hash: str) -> sa.Row | None:
-    return (await session.execute(
-        sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, accounts.c.id,
-                  accounts.c.email, accounts.c.roles, accounts.c.status, _accepted_current_terms())
-        .join(accounts, accounts.c.id == sessions.c.account_id)
-        .where(sessions.c.token_hash == token_hash))).first()
-
-
 def _accepted_current_terms():
     current = sa.select(terms_versions.c.version).order_by(terms_versions.c.published_at.desc()).limit(1)
     return sa.exists().where(terms_acceptances.c.account_id == accounts.c.id,
                              terms_acceptances.c.version == current.scalar_subquery()).label("terms_ok")
+
+
+# Built once: it runs on every authenticated request.
+SESSION_WITH_ACCOUNT = (
+    sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, accounts.c.id, accounts.c.email,
+              accounts.c.roles, accounts.c.status, _accepted_current_terms())
+    .join(accounts, accounts.c.id == sessions.c.account_id)
+    .where(sessions.c.token_hash == sa.bindparam("token_hash")))
+
+
+async def session_with_account(session: AsyncSession, token_hash: str) -> sa.Row | None:
+    return (await session.execute(SESSION_WITH_ACCOUNT, {"token_hash": token_hash})).first()
 
 
 async def delete_session(session: AsyncSession, token_hash: str) -> None:
