@@ -246,19 +246,15 @@ def to_date_totals(values: Iterable[tuple[date, int | Decimal | None]], as_of: d
     forecast = mean so far × as_of.day × (last year's month ÷ last year's first as_of.day days)
     ("same period last year"), which follows a month that ends colder or warmer than it starts.
     """
-    series = {d: Decimal(v) for d, v in values if v is not None}
+    series = {d: v for d, v in values if v is not None}
     month_start, year_start = as_of.replace(day=1), as_of.replace(month=1, day=1)
 
     def span(start: date, end: date) -> tuple[Decimal, int, list[date]]:
-        total, count, missing, day = Decimal(0), 0, [], start
-        while day <= end:
-            if day in series:
-                total += series[day]
-                count += 1
-            else:
-                missing.append(day)
-            day += timedelta(days=1)
-        return total, count, missing
+        inside = [v for d, v in series.items() if start <= d <= end]
+        length = (end - start).days + 1
+        missing = [] if len(inside) == length else [
+            day for day in (start + timedelta(days=i) for i in range(length)) if day not in series]
+        return Decimal(sum(inside)), len(inside), missing
 
     month_total, month_count, month_missing = span(month_start, as_of)
     year_total, year_count, year_missing = span(year_start, as_of)

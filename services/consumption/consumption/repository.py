@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, price_queue,
                                 priced_days, profiles, readings, tariff_catalogues)
 from consumption.models import erased_meters as erased_meters_table
+from metro.db import named_rows
 from metro.erasure import subject_hash
 
 # Readings arrive by the tens of thousands per batch: they are COPYed (binary) into a session-private
@@ -85,7 +86,7 @@ async def meter_owner(session: AsyncSession, meter_id: uuid.UUID) -> tuple[uuid.
 
 
 async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date, *,
-                with_extra: bool = False) -> list[sa.Row]:
+                with_extra: bool = False) -> list[Any]:
     cols = [readings.c.day, readings.c.wh, readings.c.quality]
     if with_extra:
         cols.append(readings.c.extra)
@@ -93,7 +94,7 @@ async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end:
         sa.select(*cols)
         .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
         .order_by(readings.c.day))
-    return list(result.all())
+    return named_rows(result)
 
 
 async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
@@ -299,10 +300,10 @@ MERGE_PRICED_STAGE = """
 """
 
 
-async def unpriced_readings(session: AsyncSession, meter_id: uuid.UUID) -> list[sa.Row]:
+async def unpriced_readings(session: AsyncSession, meter_id: uuid.UUID) -> list[Any]:
     """The meter's readings with no priced day, or priced from other Wh or another split (``extra_json``: the
     split as stored, copied as is)."""
-    return list((await session.execute(UNPRICED, {"meter": meter_id})).all())
+    return named_rows(await session.execute(UNPRICED, {"meter": meter_id}))
 
 
 async def clear_priced_days(session: AsyncSession, meter_id: uuid.UUID) -> None:
@@ -403,11 +404,11 @@ READ_MODEL_DAYS = sa.text(f"""
 
 
 async def priced_range(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date,
-                       key: str) -> list[sa.Row]:
+                       key: str) -> list[Any]:
     """The readings of [start, end) with their priced days: (day, wh, quality, eur, flags, current), current
     when the day was priced from this reading under the pricing named ``key``."""
-    return list((await session.execute(READ_MODEL_DAYS, {"meter": meter_id, "start": start, "end": end,
-                                                         "key": key})).all())
+    return named_rows(await session.execute(READ_MODEL_DAYS, {"meter": meter_id, "start": start, "end": end,
+                                                           "key": key}))
 
 
 async def series_points(session: AsyncSession, meter_id: uuid.UUID, first: dt.date, start: dt.date, end: dt.date,
