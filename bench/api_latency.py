@@ -298,7 +298,7 @@ def main() -> None:
     stack = Stack(database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
                   amqp_url=reset_vhost("metro_bench"), base_port=BASE_PORT,
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench",
-                  extra_env={"{P}DB_POOL_SIZE": "20", "{P}LOG_LEVEL": "WARNING"})
+                  extra_env={"{P}DB_POOL_SIZE": "20", "{P}DB_POOL_WARM": "20", "{P}LOG_LEVEL": "WARNING"})
     try:
         for package in SERVICES:
             stack.start(package, wait=False)

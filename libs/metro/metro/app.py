@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.bus import Bus, Consumer, Handler, OrderKey
 from metro.db import Database
@@ -64,6 +66,8 @@ class ServiceSpec:
     openapi: dict = field(default_factory=dict)
     # Called with the app and settings once the routers are in, e.g. to serve static files.
     configure: list[Callable[[FastAPI, ServiceSettings], None]] = field(default_factory=list)
+    # The reads that warm each pooled connection at start (settings.db_pool_warm of them).
+    warm_reads: Callable[[AsyncSession], Awaitable[Any]] | None = None
 
 
 class _RequestContext:
@@ -116,6 +120,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.runtime, app.state.db, app.state.tokens, app.state.settings = rt, db, tokens, settings
         for hook in spec.on_start:
             await hook(rt)
+        await db.warm_up(settings.db_pool_warm, spec.warm_reads)
         tasks: list[asyncio.Task] = []
         if settings.run_workers:
             if outbox and bus:

@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 10
+    # Connections opened and warmed with the service's hot reads at start (Database.warm_up, at most the pool
+    # size): the pool size where a service takes traffic as soon as it starts; 0 in tests, which start many
+    # services against one PostgreSQL.
+    db_pool_warm: int = 0
     run_workers: bool = True
     # Internal services, reachable over HTTP with a service token.
     consent_url: str = "http://127.0.0.1:8001"

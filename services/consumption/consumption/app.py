@@ -43,4 +43,5 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
-                       workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start])
+                       workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start],
+                       warm_reads=service.warm_reads)

@@ -445,6 +445,16 @@ async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal
     return await series_json(session, meter, start, end, step, await resolve_pricing(session, meter, contracts))
 
 
+async def warm_reads(session: AsyncSession) -> None:
+    """The statements of a one-year series, run once for no meter on each connection opened at start
+    (Database.warm_up)."""
+    nobody, today = uuid.UUID(int=0), dt.date.today()
+    year_ago = today - dt.timedelta(days=365)
+    await repository.meter_and_contracts(session, nobody)
+    await TARIFFS.get(session)
+    await repository.series_points(session, nobody, year_ago, year_ago, today, Step.day.value, None, key="")
+
+
 async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
                       pricing: Pricing) -> bytes:
     """A metro.contracts.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker

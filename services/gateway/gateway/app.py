@@ -51,7 +51,7 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
                        consumers={"erasure-confirmations": {Events.account_erased: erasure.on_account_erased}},
-                       workers=[erasure.erasure_worker],
+                       workers=[erasure.erasure_worker], warm_reads=service.warm_reads,
                        configure=[web.mount_web], erases_on_request=False,
                        openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
                                 "redoc_url": None, "version": "1.0.0"})

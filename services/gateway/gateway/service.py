@@ -139,6 +139,11 @@ async def open_session(session: AsyncSession, account_id: uuid.UUID, kind: str, 
     return token, csrf, expires
 
 
+async def warm_reads(session: AsyncSession) -> None:
+    """Every authenticated request's statement, run once on each connection opened at start (Database.warm_up)."""
+    await repository.session_with_account(session, token_hash(""))
+
+
 async def resolve_session(session: AsyncSession, token: str):
     row = await repository.session_with_account(session, token_hash(token))
     if row is None:
