@@ -140,7 +140,8 @@ async def lock_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: l
 
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     result = await session.execute(
-        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold)
+        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold,
+                  meters.c.priced_key)
         .where(meters.c.account_id == account_id, meters.c.erased_at.is_(None))
         .order_by(meters.c.declared_at, meters.c.meter_id))
     return list(result.all())

@@ -459,11 +459,14 @@ async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end:
                       pricing: Pricing) -> bytes:
     """A metro.contracts.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker
     keeps; while some of them are not current (new readings, another contract or catalogue), the range is
-    priced here and aggregated by the same statement."""
+    priced here and aggregated by the same statement. ``meter`` carries its ``priced_key``: when it names another
+    pricing (a contract or a catalogue the worker has not priced yet), the read model is not even asked."""
     await TARIFFS.get(session)  # the catalogue versions in force, which the pricing key names
     first, co2e = period_start(start, step), co2e_factor(meter.energy)
-    points, flags, current = await repository.series_points(
-        session, meter.meter_id, first, start, end, step.value, co2e, key=pricing_key(meter, pricing))
+    key, current = pricing_key(meter, pricing), False
+    if meter.priced_key == key:  # checked again by the statement, in its own snapshot
+        points, flags, current = await repository.series_points(
+            session, meter.meter_id, first, start, end, step.value, co2e, key=key)
     if not current:
         rows, prices = await price_on_the_fly(session, meter, pricing, start, end)
         days = [(r.day, r.wh, r.quality, *prices.get(r.day, (None, 0))) for r in rows]
