@@ -4,9 +4,10 @@ same run.
 
 Open loop: requests leave at a fixed arrival rate whatever the answers do (latency is counted from the
 planned send time, so a stalled server cannot hide its queue), spread over many residents.
-Phase 1: each endpoint at a steady 100 req/s. Phase 2: rising rates; the highest one whose p99 stays under
-100 ms is reported. Before each endpoint the services are restarted and warmed up alike, so that a run which
-saturated them does not weigh on the next one. The load generator is aiohttp: it shares the two cores with the
+Phase 1: each endpoint at a steady 100 req/s. Phase 2: rising rates from 25 req/s; the highest one whose p99
+stays under 100 ms is reported. Before each endpoint the services are restarted and warmed up alike, so that a
+run which saturated them does not weigh on the next one; they open and warm their 20 pooled connections at start
+(DB_POOL_WARM), as a deployment taking traffic at once would. The load generator is aiohttp: it shares the two cores with the
 services, and costs a third to a half of the CPU httpx does per request.
 
 The data live in a dedicated database (metroenergies_bench, never a test database), bulk-loaded with COPY
