@@ -148,6 +148,13 @@ async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_t
     summary = next(m for m in resident.get("/me/summary").json()["meters"] if m["meter_id"] == meter["id"])
     assert summary["withheld"] == "address_unconfirmed" and summary["last_7_days"] is None
     assert summary["totals"]["month_wh"] == 0 and summary["comparison"] is None
+    # Nor exported: the export leaves the readings out and says so.
+    exported = resident.get("/me/export").json()["datasets"]
+    readings = exported.get("consumption.readings", {"rows": []})["rows"]
+    assert meter["id"] not in {r["meter_id"] for r in readings}
+    withheld = exported["consumption.withheld"]["rows"]
+    assert [(w["meter_id"], w["reason"]) for w in withheld] == [(meter["id"], "address_unconfirmed")]
+    assert {"consumption.readings", "consumption.priced_days"} <= set(withheld[0]["datasets"])
 
     admin = admin_user(stack.url("gateway"))
     try:
@@ -168,6 +175,9 @@ async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_t
         admin.close()
 
     await eventually(served_equals(resident, meter, truth, start, end), timeout=60, interval=0.5)
+    exported = resident.get("/me/export").json()["datasets"]
+    assert "consumption.withheld" not in exported
+    assert set(truth) <= {r["day"] for r in exported["consumption.readings"]["rows"] if r["meter_id"] == meter["id"]}
     again = resident.post(f"/meters/{meter['id']}/address-confirmation")
     assert again.status_code == 409 and again.json()["error"] == "address_not_in_question"
 

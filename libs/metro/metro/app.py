@@ -25,7 +25,7 @@ from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
-from metro.personal_data import load_erase_hook, load_registry
+from metro.personal_data import load_privacy_hook, load_registry
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
@@ -154,8 +154,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     if spec.erases_on_request and spec.outbox_table is not None:
         consumers.setdefault("erasure", {})
         handler = erasure_handler(spec.name, registry, spec.outbox_table,
-                                  before_erase=load_erase_hook(spec.name, "before_erase"),
-                                  after_erase=load_erase_hook(spec.name, "after_erase"))
+                                  before_erase=load_privacy_hook(spec.name, "before_erase"),
+                                  after_erase=load_privacy_hook(spec.name, "after_erase"))
         consumers["erasure"] = {Events.erasure_requested: handler, **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
@@ -188,7 +188,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     if registry:
-        app.include_router(personal_data_router(registry))
+        app.include_router(personal_data_router(registry, load_privacy_hook(spec.name, "withheld_meters")))
     for configure in spec.configure:
         configure(app, settings)
     return app

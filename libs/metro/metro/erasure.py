@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.events import Envelope, Events
 from metro.outbox import Outbox
-from metro.personal_data import PersonalTable, describe, erase, export_rows
+from metro.personal_data import PersonalTable, describe, erase, export_rows, withheld_rows
 from metro.service_auth import Caller, caller
 
 
@@ -23,7 +23,9 @@ def subject_hash(value: uuid.UUID | str) -> str:
     return hashlib.sha256(f"metro-erased:{value}".encode()).hexdigest()
 
 
-def personal_data_router(registry: list[PersonalTable]) -> APIRouter:
+def personal_data_router(registry: list[PersonalTable], withheld_meters=None) -> APIRouter:
+    """``withheld_meters(session, account_id, meter_ids)``: the meters whose measurements the export leaves out,
+    with the reason; each is listed in a ``<schema>.withheld`` dataset instead."""
     router = APIRouter(prefix="/internal/personal-data", include_in_schema=False)
 
     @router.get("/registry")
@@ -38,9 +40,12 @@ def personal_data_router(registry: list[PersonalTable]) -> APIRouter:
 
         async def lines():
             async with db.session() as session, session.begin():
-                async for entry, row in export_rows(session, registry, account_id, meter_id):
+                withheld = await withheld_meters(session, account_id, meter_id) if withheld_meters else {}
+                async for entry, row in export_rows(session, registry, account_id, meter_id, withheld=withheld):
                     yield orjson.dumps({"table": entry.name, "purpose": entry.purpose, "row": row},
                                        option=orjson.OPT_NON_STR_KEYS, default=str) + b"\n"
+                for row in withheld_rows(registry, withheld):
+                    yield orjson.dumps(row) + b"\n"
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     return router

@@ -27,6 +27,10 @@ class PersonalTable:
     meter_column: str | None = None
     # Columns never exported (secrets, hashes); they are still erased with the row.
     hidden: tuple[str, ...] = ()
+    # Measured at the meter (readings and what is computed from them): left out of the export while the service
+    # withholds the meter, e.g. consumption while the DSO's address of it differs from the dwelling, since the
+    # measurements may be a neighbour's. Still erased with the account.
+    measured: bool = False
 
     @property
     def name(self) -> str:
@@ -52,15 +56,36 @@ def jsonable(value):
     return value
 
 
+WITHHELD_PURPOSE = ("meters whose measurements this export leaves out, and why: they are shown to nobody and "
+                    "exported to nobody until the reason is resolved (address_unconfirmed: the DSO's address of the "
+                    "meter differs from the dwelling, so they may be someone else's)")
+
+
 async def export_rows(session: AsyncSession, registry: list[PersonalTable], account_id: uuid.UUID,
-                      meter_ids: list[uuid.UUID], *, chunk: int = 2000) -> AsyncIterator[tuple[PersonalTable, dict]]:
-    """Every registered row of the account, table by table, streamed in chunks (small in memory)."""
+                      meter_ids: list[uuid.UUID], *, withheld: dict[uuid.UUID, str] | None = None,
+                      chunk: int = 2000) -> AsyncIterator[tuple[PersonalTable, dict]]:
+    """Every registered row of the account, table by table, streamed in chunks (small in memory). ``withheld``:
+    meters whose measured tables are left out, with the reason (rows of ``PersonalTable.measured`` tables)."""
+    withheld = withheld or {}
     for entry in registry:
         cols = entry.exported_columns()
-        result = await session.stream(sa.select(*cols).where(entry.owned_by(account_id, meter_ids))
-                                      .execution_options(yield_per=chunk))
+        owned = entry.owned_by(account_id, meter_ids)
+        if entry.measured and entry.meter_column and withheld:
+            owned = sa.and_(owned, entry.table.c[entry.meter_column].not_in(list(withheld)))
+        result = await session.stream(sa.select(*cols).where(owned).execution_options(yield_per=chunk))
         async for row in result:
             yield entry, {c.name: jsonable(v) for c, v in zip(cols, row)}
+
+
+def withheld_rows(registry: list[PersonalTable], withheld: dict[uuid.UUID, str]) -> list[dict]:
+    """Export lines of the ``<schema>.withheld`` dataset: each withheld meter, the reason and the datasets left
+    out."""
+    if not withheld:
+        return []
+    name, left_out = f"{registry[0].table.schema}.withheld", [e.name for e in registry if e.measured]
+    return [{"table": name, "purpose": WITHHELD_PURPOSE,
+             "row": {"meter_id": str(meter), "reason": reason, "datasets": left_out}}
+            for meter, reason in withheld.items()]
 
 
 async def erase(session: AsyncSession, registry: list[PersonalTable], account_id: uuid.UUID,
@@ -92,9 +117,10 @@ def load_registry(package: str) -> list[PersonalTable]:
     return list(module.PERSONAL_DATA)
 
 
-def load_erase_hook(package: str, name: str):
-    """An optional ``before_erase`` or ``after_erase(session, account_id, meter_ids)`` in ``<package>/privacy.py``:
-    what a service does in the erasure's transaction before its registered rows go, or after."""
+def load_privacy_hook(package: str, name: str):
+    """An optional function of ``<package>/privacy.py``, called with (session, account_id, meter_ids):
+    ``before_erase`` and ``after_erase``, what a service does in the erasure's transaction before its registered
+    rows go, or after; ``withheld_meters``, the meters whose measurements the export leaves out, with the reason."""
     import importlib
     try:
         return getattr(importlib.import_module(f"{package}.privacy"), name, None)

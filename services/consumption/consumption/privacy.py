@@ -4,20 +4,21 @@ from __future__ import annotations
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, price_queue, priced_days,
                                 profiles, readings)
 from consumption import repository
+from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
 
 # Children before parents: erasure walks the list top to bottom.
 PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(readings, "daily consumption shown to the resident, priced and compared",
-                  "while the account exists; at most 3 years of history", meter_column="meter_id"),
+                  "while the account exists; at most 3 years of history", meter_column="meter_id", measured=True),
     PersonalTable(priced_days, "each day's euros, priced once from its reading and the contract, to serve series fast",
-                  "as the reading it was priced from", meter_column="meter_id"),
+                  "as the reading it was priced from", meter_column="meter_id", measured=True),
     PersonalTable(price_queue, "meters waiting to be priced after new readings, a contract or a catalogue",
                   "until priced, minutes", meter_column="meter_id"),
     PersonalTable(contracts, "tariff option, subscribed power and off-peak hours to compute euros",
                   "while the account exists", meter_column="meter_id"),
     PersonalTable(anomaly_episodes, "consumption anomalies already announced to the resident (never twice)",
-                  "while the account exists", meter_column="meter_id"),
+                  "while the account exists", meter_column="meter_id", measured=True),
     PersonalTable(anomaly_scan_queue, "meters waiting for an anomaly scan after new readings",
                   "until the scan, minutes", meter_column="meter_id"),
     PersonalTable(profiles, "dwelling profile (municipality, surface, occupants, heating) for peer groups",
@@ -25,6 +26,12 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(meters, "which account owns which meter, to authorise every read",
                   "while the account exists", account_column="account_id", meter_column="meter_id"),
 ]
+
+
+async def withheld_meters(session, account_id, meter_ids) -> dict:
+    """Meters held by consent's accuracy control: their measurements are exported to nobody, as they are shown to
+    nobody, until the resident confirms the meter or corrects the dwelling."""
+    return {m: AddressUnconfirmed.code for m in await repository.held_meters(session, account_id, meter_ids)}
 
 
 async def before_erase(session, account_id, meter_ids) -> None:

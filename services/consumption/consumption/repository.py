@@ -138,6 +138,14 @@ async def lock_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: l
         .order_by(meters.c.meter_id).with_for_update())  # in meter order, as the workers take them
 
 
+async def held_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The account's meters (or these) whose data consent's accuracy control holds back."""
+    result = await session.execute(
+        sa.select(meters.c.meter_id).where(sa.or_(meters.c.account_id == account_id, meters.c.meter_id.in_(meter_ids)),
+                                           meters.c.address_hold, meters.c.erased_at.is_(None)))
+    return list(result.scalars())
+
+
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     result = await session.execute(
         sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold,
