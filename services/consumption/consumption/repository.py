@@ -102,19 +102,25 @@ async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None
                                   .where(readings.c.meter_id == meter_id))).scalar_one()
 
 
+# What every reader of a meter uses: whose it is, its energy, whether it is shown, and what it is priced under.
+METER_COLUMNS = (meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold, meters.c.priced_key)
+
+
+def _account_or_meters(account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """The account's meters, and these (an erasure or an export names them too, as consent knows them)."""
+    return sa.or_(meters.c.account_id == account_id, meters.c.meter_id.in_(meter_ids))
+
+
 async def meter_info(session: AsyncSession, meter_id: uuid.UUID, *, lock: bool = False) -> sa.Row | None:
     """``lock``: for the workers, which write about the meter; an erasure waits until they commit, and a worker
     that comes after it finds no meter."""
-    stmt = (sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold,
-                      meters.c.priced_key)
-            .where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None)))
+    stmt = sa.select(*METER_COLUMNS).where(meters.c.meter_id == meter_id, meters.c.erased_at.is_(None))
     return (await session.execute(stmt.with_for_update(read=True) if lock else stmt)).first()
 
 
 CONTRACT_COLUMNS = [c for c in contracts.c if c.name not in ("meter_id", "updated_at")]
 METER_AND_CONTRACTS = (
-    sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold, meters.c.priced_key,
-              *[c.label(f"contract_{c.name}") for c in CONTRACT_COLUMNS])
+    sa.select(*METER_COLUMNS, *[c.label(f"contract_{c.name}") for c in CONTRACT_COLUMNS])
     .select_from(meters.outerjoin(contracts, contracts.c.meter_id == meters.c.meter_id))
     .where(meters.c.meter_id == sa.bindparam("meter"), meters.c.erased_at.is_(None)))
 
@@ -133,23 +139,21 @@ async def meter_and_contracts(session: AsyncSession,
 
 async def lock_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> None:
     """Waits for the workers writing about these meters, and keeps new ones out until the transaction ends."""
-    await session.execute(sa.select(meters.c.meter_id).where(
-        sa.or_(meters.c.account_id == account_id, meters.c.meter_id.in_(meter_ids)))
-        .order_by(meters.c.meter_id).with_for_update())  # in meter order, as the workers take them
+    await session.execute(sa.select(meters.c.meter_id).where(_account_or_meters(account_id, meter_ids))
+                          .order_by(meters.c.meter_id).with_for_update())  # in meter order, as the workers take them
 
 
 async def held_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     """The account's meters (or these) whose data consent's accuracy control holds back."""
     result = await session.execute(
-        sa.select(meters.c.meter_id).where(sa.or_(meters.c.account_id == account_id, meters.c.meter_id.in_(meter_ids)),
-                                           meters.c.address_hold, meters.c.erased_at.is_(None)))
+        sa.select(meters.c.meter_id).where(_account_or_meters(account_id, meter_ids), meters.c.address_hold,
+                                           meters.c.erased_at.is_(None)))
     return list(result.scalars())
 
 
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     result = await session.execute(
-        sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold,
-                  meters.c.priced_key)
+        sa.select(*METER_COLUMNS)
         .where(meters.c.account_id == account_id, meters.c.erased_at.is_(None))
         .order_by(meters.c.declared_at, meters.c.meter_id))
     return list(result.all())
