@@ -17,9 +17,9 @@ from consumption import repository, service
 from consumption.models import contracts, meters, priced_days, readings
 from consumption.pricing import CENT, Contract, price_day
 from consumption.tariffs import DATA_DIR, Catalogue
-from metro.contracts import Step
 from metro.db import Database
 from metro.migrations import upgrade_async
+from metro.schemas.consumption import Step
 from metro.service_auth import Principal
 
 START, END = dt.date(2023, 12, 20), dt.date(2024, 3, 12)  # a tariff change on 1 February 2024, 29 February

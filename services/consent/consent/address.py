@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import repository, service
 from consent.lifecycle import COLLECTING, Status
-from metro.contracts import ConsentView
 from metro.errors import AppError, Conflict, Forbidden, NotFound
 from metro.events import Events
 from metro.outbox import Outbox
+from metro.schemas.consent import ConsentView
 from metro.service_auth import Principal, ServiceClient
 
 log = logging.getLogger(__name__)

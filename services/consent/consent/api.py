@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 
 from consent import address, flows, service, sharing
 from consent.lifecycle import Status
-from consent.schemas import ConsentHistory, DsoStatus, ReadCheck, RevokeAll, SgeSubscription, ShareCreate
-from metro.contracts import AddressDecision, AddressMismatch, ConsentView, Dwelling, MeterDeclaration, MeterView
+from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
 from metro.errors import Forbidden
+from metro.schemas.consent import (AddressDecision, AddressMismatch, ConsentHistory, ConsentView, Dwelling,
+                                   MeterDeclaration, MeterView, SgeSubscription)
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")

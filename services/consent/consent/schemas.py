@@ -5,15 +5,9 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from metro.contracts import Strict
-
-
-class SgeSubscription(Strict):
-    meter_id: uuid.UUID
-    reference: str = Field(min_length=1, max_length=80)
-    consent_end: dt.date
+from metro.schemas import Strict
 
 
 class DsoStatus(Strict):
@@ -26,25 +20,6 @@ class DsoStatus(Strict):
 
     def values(self) -> dict[str, Any]:
         return {k: v for k in ("dso_reference", "expires_at", "history_from") if (v := getattr(self, k)) is not None}
-
-
-class HistoryEntry(BaseModel):
-    at: dt.datetime
-    from_status: str | None
-    to_status: str
-    actor: str
-    reason: str | None
-    evidence: dict[str, Any]
-
-
-class ConsentHistory(BaseModel):
-    id: uuid.UUID
-    channel: str
-    purpose: str
-    status: str
-    requested_at: dt.datetime
-    expires_at: dt.datetime | None
-    history: list[HistoryEntry]
 
 
 class ShareCreate(Strict):

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import repository
 from consent.lifecycle import COLLECTING, FINAL, REVOKE_REASONS, Status, allowed
-from metro.contracts import ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.errors import AppError, Conflict, NotFound
 from metro.events import Events
 from metro.outbox import Outbox
+from metro.schemas.consent import ConsentView, Dwelling, MeterDeclaration, MeterView
 
 
 async def put_dwelling(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, body: Dwelling) -> Dwelling:

@@ -9,9 +9,9 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumption import service
-from metro.contracts import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView, DegreeDaysVersion,
-                             Step, Summary, TariffCatalogueVersion, ToDateTotals)
 from metro.db import DbReader, DbSession
+from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
+                                       DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")

@@ -331,7 +331,7 @@ async def store_priced_days(session: AsyncSession, meter_id: uuid.UUID, key: str
     await session.execute(sa.update(meters).where(meters.c.meter_id == meter_id).values(priced_key=key))
 
 
-# A meter's points over [start, end) at one step, as the JSON array of metro.contracts.ConsumptionPoint, built by
+# A meter's points over [start, end) at one step, as the JSON array of metro.schemas.consumption.ConsumptionPoint, built by
 # PostgreSQL in one statement. {days} is where the days come from: the readings joined to their priced days
 # (FROM_READ_MODEL, which also says whether every price there is current) or arrays priced by the caller
 # (FROM_ARRAYS). Rounding as pricing.period_total: unrounded euros are added up, then rounded half up once.

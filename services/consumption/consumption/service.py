@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import datetime as dt
 import hashlib
 import logging
-import datetime as dt
 import re
 import time
 import uuid
@@ -25,10 +25,11 @@ from consumption.comparison import DEFAULT_CLIMATE_AREA, HomeComparison, MetricC
 from consumption.pricing import CENT, Contract, DailyPricer, DayPrice, hc_share_method, to_date_totals
 from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvError, parse_electricity_csv,
                                  parse_gas_csv)
-from metro.contracts import (AnomalyAlert, Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
-                             PeerMetric, Step, TariffCatalogueVersion, ToDateTotals)
 from metro.db import Database
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound
+from metro.schemas.consumption import (AnomalyAlert, Comparison, ContractDeclaration, ContractView,
+                                       DegreeDaysVersion, PeerMetric, Step, TariffCatalogueVersion,
+                                       ToDateTotals)
 from metro.service_auth import Principal
 
 T = TypeVar("T")
@@ -457,7 +458,7 @@ async def warm_reads(session: AsyncSession) -> None:
 
 async def series_json(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, step: Step,
                       pricing: Pricing) -> bytes:
-    """A metro.contracts.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker
+    """A metro.schemas.consumption.ConsumptionSeries, serialised. The euros come from the priced days the pricing worker
     keeps; while some of them are not current (new readings, another contract or catalogue), the range is
     priced here and aggregated by the same statement. ``meter`` carries its ``priced_key``: when it names another
     pricing (a contract or a catalogue the worker has not priced yet), the read model is not even asked."""
@@ -698,7 +699,7 @@ def _alert(r: sa.Row) -> AnomalyAlert:
 
 
 async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int = 30) -> dict[str, Any]:
-    """A metro.contracts.Summary as a plain dict."""
+    """A metro.schemas.consumption.Summary as a plain dict."""
     meters = await repository.account_meters(session, account_id)
     out: list[dict[str, Any]] = []
     latest: dt.date | None = None

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
-from metro.contracts import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion, TariffCatalogueVersion,
-                             ToDateTotals)
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound, error_responses
+from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
+                                       TariffCatalogueVersion, ToDateTotals)
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000

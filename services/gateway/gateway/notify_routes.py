@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from gateway.auth import User
-from metro.contracts import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
-                             UnsubscribeResult)
 from metro.errors import AppError, NotFound, error_responses
+from metro.schemas.notify import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
+                                  UnsubscribeResult)
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 

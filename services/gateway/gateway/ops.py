@@ -8,20 +8,14 @@ import httpx
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from gateway.auth import Admin
-from gateway.schemas import SgeSubscription
-from metro.contracts import AddressDecision, AddressMismatch, ConsentView
+from gateway.schemas import Health
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
+from metro.schemas.consent import AddressDecision, AddressMismatch, ConsentView, SgeSubscription
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 DEPENDENCIES = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
-
-
-class Health(BaseModel):
-    status: str
-    checks: dict[str, str]
 
 
 async def _service_ready(http: httpx.AsyncClient, url: str) -> str:

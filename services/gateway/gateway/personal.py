@@ -13,14 +13,15 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, EmailStr, Field
 
 from gateway import erasure, privacy, repository
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Identity, User, require_role
-from metro.contracts import ConsumptionSeries, Dwelling, MeterView, Step, Strict
+from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
 from metro.personal_data import export_rows
+from metro.schemas.consent import AccessLogEntry, Dwelling, MeterView, Share, SharedResident
+from metro.schemas.consumption import ConsumptionSeries, Step
 from metro.service_auth import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
@@ -28,58 +29,6 @@ router = APIRouter(prefix="/api/v1", tags=["personal data"])
 Session = DbSession
 Adviser = Annotated[Identity, Depends(require_role("adviser"))]
 EXPORTING = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
-
-
-class ShareRequest(Strict):
-    adviser_email: EmailStr
-    scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
-
-
-class Share(BaseModel):
-    id: uuid.UUID
-    adviser_id: uuid.UUID
-    adviser_name: str
-    scopes: list[str]
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
-
-
-class AccessLogEntry(BaseModel):
-    reader_role: str
-    reader_name: str
-    what: str
-    at: dt.datetime
-
-
-class DsoAction(BaseModel):
-    meter_id: uuid.UUID
-    dso: str
-    identifier: str
-    action: str
-
-
-class DeletionRequested(BaseModel):
-    id: uuid.UUID
-    status: str
-    erasure_due_at: dt.datetime
-    dso_actions: list[DsoAction]
-
-
-class ErasureRequest(BaseModel):
-    id: uuid.UUID
-    status: str
-    email: str | None
-    requested_at: dt.datetime
-    due_at: dt.datetime
-    validated_at: dt.datetime | None
-    services_pending: list[str]
-
-
-class SharedResident(BaseModel):
-    share_id: uuid.UUID
-    resident_id: uuid.UUID
-    scopes: list[str]
-    shared_at: dt.datetime
 
 
 def _rt(request: Request):

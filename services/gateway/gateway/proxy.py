@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated
-
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.auth import User
-from gateway.schemas import ConsentHistory
-from metro.contracts import ConsentView, ConsumptionSeries, Dwelling, MeterDeclaration, MeterView, Step
 from metro.errors import AddressUnconfirmed, AppError, Conflict, NotFound, error_responses
+from metro.schemas.consent import ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.schemas.consumption import ConsumptionSeries, Step
 
 router = APIRouter(prefix="/api/v1")
 

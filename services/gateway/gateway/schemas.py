@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from metro.contracts import MeterSummary, Strict, Summary
+from metro.schemas import Strict
+from metro.schemas.consumption import MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -88,33 +89,6 @@ class RoleUpdate(Strict):
     roles: list[Role] = Field(min_length=1)
 
 
-class ConsentHistoryEntry(BaseModel):
-    at: dt.datetime
-    from_status: str | None
-    to_status: str
-    actor: str
-    reason: str | None
-    evidence: dict
-
-
-class ConsentHistory(BaseModel):
-    id: uuid.UUID
-    channel: str
-    purpose: str
-    status: str
-    requested_at: dt.datetime
-    expires_at: dt.datetime | None
-    history: list[ConsentHistoryEntry]
-
-
-class SgeSubscription(Strict):
-    meter_id: uuid.UUID
-    reference: str = Field(min_length=1, max_length=80)
-    consent_end: dt.date
-
-
-
-
 class MeterSummaryView(MeterSummary):
     withheld: Literal["address_unconfirmed"] | None = Field(
         default=None, description="why this meter's figures are not given (then every figure is empty)")
@@ -122,3 +96,37 @@ class MeterSummaryView(MeterSummary):
 
 class SummaryView(Summary):
     meters: list[MeterSummaryView]
+
+
+class ShareRequest(Strict):
+    adviser_email: EmailStr
+    scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
+
+
+class DsoAction(BaseModel):
+    meter_id: uuid.UUID
+    dso: str
+    identifier: str
+    action: str
+
+
+class DeletionRequested(BaseModel):
+    id: uuid.UUID
+    status: str
+    erasure_due_at: dt.datetime
+    dso_actions: list[DsoAction]
+
+
+class ErasureRequest(BaseModel):
+    id: uuid.UUID
+    status: str
+    email: str | None
+    requested_at: dt.datetime
+    due_at: dt.datetime
+    validated_at: dt.datetime | None
+    services_pending: list[str]
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str]

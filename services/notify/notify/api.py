@@ -5,11 +5,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
 
-from metro.contracts import MessageView, NotificationPreferences, NotificationView, PreferencesView, UnsubscribeResult
 from metro.db import DbSession
 from metro.errors import NotFound
+from metro.schemas.notify import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
+                                  UnsubscribeRequest, UnsubscribeResult)
 from metro.service_auth import Caller, acting_account, caller
 from notify import repository, service
 
@@ -26,10 +26,6 @@ UNSUBSCRIBED = {
     "consent": {"fr": "Vous ne recevrez plus les rappels de consentement par e-mail.",
                 "en": "You will no longer receive consent reminders by e-mail."},
 }
-
-
-class UnsubscribeRequest(BaseModel):
-    token: str
 
 
 @router.get("/preferences", response_model=PreferencesView)

@@ -5,8 +5,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.contracts import AlertKind
 from metro.events import Envelope, Events
+from metro.schemas.notify import AlertKind
 from notify import i18n, render, repository, service
 
 ACCOUNT_CREATED = Events.account_created

@@ -8,9 +8,9 @@ import time
 import uuid
 from decimal import Decimal
 
-from metro.contracts import AlertKind
 from metro.db import Database
 from metro.errors import AppError
+from metro.schemas.notify import AlertKind
 from metro.service_auth import Principal, ServiceClient
 from notify import i18n, render, repository, service
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.contracts import AlertKind, NotificationPreferences, PreferencesView
 from metro.errors import AppError, NotFound
+from metro.schemas.notify import AlertKind, NotificationPreferences, PreferencesView
 from notify import i18n, repository
 from notify.render import Rendered
 

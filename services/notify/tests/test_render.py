@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from metro.contracts import NotificationPreferences, QuietHours
 from metro.errors import AppError
+from metro.schemas.notify import NotificationPreferences, QuietHours
 from notify import render, reports, sender, service
 
 REPORT = json.loads((Path(__file__).parent / "data" / "report_two_meters.json").read_text())

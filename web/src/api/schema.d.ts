@@ -1125,27 +1125,7 @@ export interface components {
             /** Expires At */
             expires_at: string | null;
             /** History */
-            history: components["schemas"]["ConsentHistoryEntry"][];
-        };
-        /** ConsentHistoryEntry */
-        ConsentHistoryEntry: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** From Status */
-            from_status: string | null;
-            /** To Status */
-            to_status: string;
-            /** Actor */
-            actor: string;
-            /** Reason */
-            reason: string | null;
-            /** Evidence */
-            evidence: {
-                [key: string]: unknown;
-            };
+            history: components["schemas"]["HistoryEntry"][];
         };
         /** ConsentView */
         ConsentView: {
@@ -1427,6 +1407,26 @@ export interface components {
          * @enum {string}
          */
         HeatingEnergy: "electricity" | "gas" | "heat_network" | "wood" | "fuel_oil" | "heat_pump" | "other";
+        /** HistoryEntry */
+        HistoryEntry: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** From Status */
+            from_status: string | null;
+            /** To Status */
+            to_status: string;
+            /** Actor */
+            actor: string;
+            /** Reason */
+            reason: string | null;
+            /** Evidence */
+            evidence: {
+                [key: string]: unknown;
+            };
+        };
         /** Login */
         Login: {
             /**

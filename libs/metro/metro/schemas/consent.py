@@ -1,0 +1,191 @@
+"""Bodies of the consent service: dwellings, meters, consents and their history, shares, accuracy control."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from metro.schemas import Energy, Strict
+
+DEFAULT_CHANNEL = {"enedis": "dataconnect", "grdf": "adict", "greenalp": "file", "cciag": "file",
+                   "gaz_electricite_de_grenoble": "file"}
+CHANNELS = {"dataconnect", "sge", "adict", "file"}
+PRM_RE = re.compile(r"^\d{14}$")
+PCE_RE = re.compile(r"^(GI\d{6}|\d{14})$")
+
+
+def identifier_error(dso: str, energy: Energy, identifier: str) -> str | None:
+    if dso == "enedis" or (energy is Energy.electricity and dso != "grdf"):
+        if not PRM_RE.match(identifier):
+            return "an electricity usage point (PRM) is 14 digits"
+    elif dso == "grdf" or energy is Energy.gas:
+        if not PCE_RE.match(identifier):
+            return "a gas delivery point (PCE) is 14 digits or GI followed by 6 digits"
+    elif not identifier or len(identifier) > 64:
+        return "the meter identifier must be 1 to 64 characters"
+    return None
+
+
+class GrdfHolder(Strict):
+    """What ADICT needs to declare the access right: the holder as written on the gas contract."""
+    holder_name: str = Field(min_length=1, max_length=120)
+    postal_code: str = Field(pattern=r"^\d{5}$")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+
+
+class MeterDeclaration(Strict):
+    energy: Energy
+    dso: str = Field(min_length=2, max_length=40, pattern=r"^[a-z_]+$")
+    channel: Literal["dataconnect", "sge", "adict", "file"] | None = None
+    identifier: str = Field(min_length=1, max_length=64)
+    label: str | None = Field(default=None, max_length=80)
+    grdf_holder: GrdfHolder | None = None
+
+    @field_validator("identifier")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip().replace(" ", "")
+
+    @model_validator(mode="after")
+    def _check(self):
+        problem = identifier_error(self.dso, self.energy, self.identifier)
+        if problem:
+            raise PydanticCustomError("invalid_identifier", problem, {"code": "invalid_identifier"})
+        if self.channel is None:
+            self.channel = DEFAULT_CHANNEL.get(self.dso, "file")
+        return self
+
+
+class ConsentView(BaseModel):
+    id: uuid.UUID
+    status: str
+    channel: str
+    authorize_url: str | None = None
+    expires_at: dt.datetime | None = None
+    history_from: dt.date | None = None
+    reason: str | None = None
+    warnings: list[str] = []
+    address_check: str | None = None
+    dso_reference: str | None = None
+
+
+class MeterView(BaseModel):
+    id: uuid.UUID
+    energy: Energy
+    dso: str
+    channel: str
+    identifier: str
+    label: str | None = None
+    created_at: dt.datetime
+    consent: ConsentView | None = None
+    last_collected_day: dt.date | None = None
+    freshness: str | None = None
+    contract: dict | None = None
+
+
+class DwellingType(StrEnum):
+    house = "house"
+    apartment = "apartment"
+
+
+class HeatingEnergy(StrEnum):
+    electricity = "electricity"
+    gas = "gas"
+    heat_network = "heat_network"
+    wood = "wood"
+    fuel_oil = "fuel_oil"
+    heat_pump = "heat_pump"
+    other = "other"
+
+
+class Dwelling(Strict):
+    street: str = Field(min_length=1, max_length=200)
+    postal_code: str = Field(pattern=r"^\d{5}$")
+    municipality: str = Field(min_length=1, max_length=100)
+    insee_code: str = Field(pattern=r"^\d[\dAB]\d{3}$")
+    surface_m2: float | None = Field(default=None, gt=5, le=2000)
+    occupants: int | None = Field(default=None, ge=1, le=30)
+    dwelling_type: DwellingType | None = None
+    heating_energy: HeatingEnergy | None = None
+    heating_mode: Literal["individual", "collective"] | None = None
+    hot_water_energy: HeatingEnergy | None = None
+    construction_year: int | None = Field(default=None, ge=1500, le=2100)
+
+
+# --- accuracy control: a meter whose DSO address differs from the declared dwelling --------------------------
+
+MismatchPart = Literal["municipality", "postal_code", "street"]
+
+
+class AddressMismatch(BaseModel):
+    """A meter whose DSO address differs from the declared dwelling, its data withheld until resolved. Only
+    which parts differ is given: the DSO's address may be a neighbour's."""
+    consent_id: uuid.UUID
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    dso: str
+    channel: str
+    identifier: str
+    status: str
+    mismatch: list[MismatchPart]
+    since: dt.datetime
+
+
+class AddressDecision(Strict):
+    """`clear`: the data is shown; `reject`: the consent is revoked (reason `address_rejected`) and the data
+    stays withheld."""
+    decision: Literal["clear", "reject"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class SgeSubscription(Strict):
+    meter_id: uuid.UUID
+    reference: str = Field(min_length=1, max_length=80)
+    consent_end: dt.date
+
+
+class HistoryEntry(BaseModel):
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    evidence: dict[str, Any]
+
+
+class ConsentHistory(BaseModel):
+    id: uuid.UUID
+    channel: str
+    purpose: str
+    status: str
+    requested_at: dt.datetime
+    expires_at: dt.datetime | None
+    history: list[HistoryEntry]
+
+
+class Share(BaseModel):
+    id: uuid.UUID
+    adviser_id: uuid.UUID
+    adviser_name: str
+    scopes: list[str]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class SharedResident(BaseModel):
+    share_id: uuid.UUID
+    resident_id: uuid.UUID
+    scopes: list[str]
+    shared_at: dt.datetime
+
+
+class AccessLogEntry(BaseModel):
+    reader_role: str
+    reader_name: str
+    what: str
+    at: dt.datetime

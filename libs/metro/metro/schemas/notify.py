@@ -1,0 +1,75 @@
+"""Bodies of the notify service: preferences, messages, in-app notifications, unsubscribe."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from metro.schemas import Strict
+
+
+class AlertKind(StrEnum):
+    anomaly = "anomaly"
+    threshold = "threshold"
+    consent = "consent"
+
+
+class ChannelPreferences(Strict):
+    alerts: list[AlertKind] = Field(default_factory=lambda: list(AlertKind))
+
+
+class QuietHours(Strict):
+    """Local time (Europe/Paris); an interval crossing midnight such as 22:00–07:00 is allowed."""
+    start: dt.time
+    end: dt.time
+
+
+class NotificationPreferences(Strict):
+    """Web push is not offered yet: e-mail and in-app are the two channels."""
+    language: Literal["fr", "en"] = "fr"
+    report_frequency: Literal["weekly", "monthly", "none"] = "monthly"
+    email: ChannelPreferences = Field(default_factory=ChannelPreferences)
+    in_app: ChannelPreferences = Field(default_factory=ChannelPreferences)
+    quiet_hours: QuietHours | None = None
+    threshold_kwh_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
+    threshold_eur_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
+
+
+class PreferencesView(NotificationPreferences):
+    model_config = ConfigDict(extra="ignore")
+    unsubscribed_at: dt.datetime | None = None
+    unsubscribed_scope: str | None = None
+
+
+class MessageView(BaseModel):
+    id: uuid.UUID
+    kind: str
+    subject: str
+    status: Literal["pending", "sending", "sent", "failed"]
+    attempts: int
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+    text_body: str
+
+
+class NotificationView(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    link: str | None = None
+    created_at: dt.datetime
+    read_at: dt.datetime | None = None
+
+
+class UnsubscribeResult(BaseModel):
+    scope: str
+    detail: str
+
+
+class UnsubscribeRequest(BaseModel):
+    token: str
