@@ -21,7 +21,7 @@ import aio_pika  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from metro.events import EXCHANGE, Envelope, Events  # noqa: E402
+from metro.events import EXCHANGE, ConsentGranted, Envelope  # noqa: E402
 from tests.support import sandbox_enedis  # noqa: E402
 from tests.support.stack import ROOT, Stack, reset_database, reset_vhost  # noqa: E402
 
@@ -33,7 +33,7 @@ async def grant_all(amqp_url: str, prms: list[str]) -> None:
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1095)).isoformat()
         for prm in prms:
-            env = Envelope(name=Events.consent_granted, producer="bench", payload={
+            env = Envelope(name=ConsentGranted.name, producer="bench", payload={
                 "consent_id": str(uuid.uuid4()), "meter_id": str(uuid.uuid4()), "account_id": None,
                 "dso": "enedis", "channel": "dataconnect", "identifier": prm, "energy": "electricity",
                 "history_from": None, "expires_at": expires, "dso_reference": None})

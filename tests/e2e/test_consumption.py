@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import pytest
 
-from metro.events import EXCHANGE, Envelope, Events
+from metro.events import EXCHANGE, AnomalyDetected, ContractChanged, Envelope
 from metro.service_auth import Principal, ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.support.client import admin_user, ApiUser
@@ -175,7 +175,7 @@ async def test_an_offpeak_contract_with_daily_totals_only_is_estimated_until_the
     assert [p["eur"] for p in s["points"]] == ["2.26", "2.26", "2.26"]
     assert s["eur_estimated"] and "8 off-peak hours / 24 h" in s["eur_method"]
 
-    await publish(stack, Envelope(name=Events.contract_changed, producer="ingest_enedis", payload={
+    await publish(stack, Envelope(name=ContractChanged.name, producer="ingest_enedis", payload={
         "meter_id": meter_id, "dso": "enedis", "tariff_option": "BASE", "subscribed_kva": 6,
         "offpeak_hours": None, "start": "2020-01-01", "end": None, "status": "active"}))
 
@@ -382,7 +382,7 @@ async def test_a_spike_is_announced_once_even_when_readings_are_replayed(stack, 
     channel = await connection.channel()
     exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
     queue = await channel.declare_queue(f"test.anomalies.{uuid.uuid4().hex[:8]}", exclusive=True)
-    await queue.bind(exchange, routing_key=Events.anomaly_detected)
+    await queue.bind(exchange, routing_key=AnomalyDetected.name)
     got: list[dict] = []
 
     async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
-from metro.events import EXCHANGE, Envelope, Events
+from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
+                          ReadingsCollected)
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.support.waiting import eventually
@@ -59,7 +60,7 @@ class Tap:
         channel = await self.connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         self.queue = await channel.declare_queue(f"test.enedis.{uuid.uuid4().hex[:8]}", exclusive=True)
-        for name in (Events.readings_collected, Events.consent_revoked, Events.contract_changed):
+        for name in (ReadingsCollected.name, ConsentRevoked.name, ContractChanged.name):
             await self.queue.bind(exchange, routing_key=name)
         await self.queue.consume(self._on_message, no_ack=True)
         return self
@@ -80,7 +81,7 @@ class Tap:
         return out
 
     def days(self, meter_id: str) -> list[str]:
-        return [r["day"] for e in self.of(Events.readings_collected, meter_id) for r in e.payload["readings"]]
+        return [day for e in self.of(ReadingsCollected.name, meter_id) for day, *_ in e.payload["readings"]]
 
 
 def expected_period(activation: dt.date) -> tuple[dt.date, dt.date]:
@@ -119,7 +120,7 @@ async def grant(stack, meter: dict) -> None:
     try:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        env = Envelope(name=Events.consent_granted, producer="test", payload={
+        env = Envelope(name=ConsentGranted.name, producer="test", payload={
             "consent_id": str(uuid.uuid4()), "meter_id": meter["meter_id"], "account_id": meter["account_id"],
             "dso": "enedis", "channel": "dataconnect", "identifier": meter["prm"], "energy": "electricity",
             "history_from": None, "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1095)).isoformat(),
@@ -171,9 +172,10 @@ async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(
         await collected_exactly(sandbox, resident, meter)
         days = tap.days(meter["meter_id"])
         assert len(days) == len(set(days)) == len(truth(sandbox, meter))
-        assert all(len(e.payload["readings"]) <= 365 and e.payload["source"] == "enedis.dataconnect"
-                   for e in tap.of(Events.readings_collected, meter["meter_id"]))
-        contracts = tap.of(Events.contract_changed, meter["meter_id"])
+        assert all(len(e.payload["readings"]) <= ReadingsCollected.MAX_DAYS
+                   and e.payload["source"] == "enedis.dataconnect"
+                   for e in tap.of(ReadingsCollected.name, meter["meter_id"]))
+        contracts = tap.of(ContractChanged.name, meter["meter_id"])
         assert len(contracts) == 1 and contracts[0].payload["status"] == "active"
 
         # A second run finds nothing missing: not one more day, no new contract.changed.
@@ -181,7 +183,7 @@ async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(
         assert ingest.request("POST", "/internal/collections/run").status_code == 202
         await asyncio.sleep(3)
         assert len(tap.days(meter["meter_id"])) == len(days)
-        assert len(tap.of(Events.contract_changed, meter["meter_id"])) == 1
+        assert len(tap.of(ContractChanged.name, meter["meter_id"])) == 1
 
     report = ingest.request("GET", "/internal/collections").json()
     assert report["dso"] == "enedis" and report["quota_used"]["per_second"] == 5
@@ -202,9 +204,9 @@ async def test_a_kill_mid_backfill_loses_no_day_and_publishes_none_twice(stack, 
     try:
         async with Tap(stack.amqp_url) as tap:
             meter = await new_meter(stack, sandbox, resident)
-            await eventually(lambda: len(tap.of(Events.readings_collected, meter["meter_id"])) >= 1, timeout=60)
+            await eventually(lambda: len(tap.of(ReadingsCollected.name, meter["meter_id"])) >= 1, timeout=60)
             stack.kill("ingest_enedis")
-            partial = len(tap.of(Events.readings_collected, meter["meter_id"]))
+            partial = len(tap.of(ReadingsCollected.name, meter["meter_id"]))
             assert partial < 4, "the backfill ended before the kill"
             sandbox.delete("/_sandbox/faults")
             stack.start("ingest_enedis")
@@ -223,9 +225,9 @@ async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(sta
     try:
         async with Tap(stack.amqp_url) as tap:
             meter = await new_meter(stack, sandbox, resident)
-            await eventually(lambda: tap.of(Events.readings_collected, meter["meter_id"]), timeout=60)
+            await eventually(lambda: tap.of(ReadingsCollected.name, meter["meter_id"]), timeout=60)
             assert sandbox.post(f"/_sandbox/consents/{meter['prm']}/revoke").status_code == 200
-            revoked = await eventually(lambda: tap.of(Events.consent_revoked, meter["meter_id"]), timeout=60)
+            revoked = await eventually(lambda: tap.of(ConsentRevoked.name, meter["meter_id"]), timeout=60)
             assert revoked[0].payload["reason"] == "dso" and revoked[0].payload["channel"] == "dataconnect"
             row = await cursor(stack, meter)
             assert row["active"] is False
@@ -239,7 +241,7 @@ async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(sta
 async def test_supply_end_revokes_the_consent_with_reason_supply_ended(stack, sandbox, resident):
     async with Tap(stack.amqp_url) as tap:
         meter = await new_meter(stack, sandbox, resident, contract={"status": "terminated"})
-        revoked = await eventually(lambda: tap.of(Events.consent_revoked, meter["meter_id"]), timeout=60)
+        revoked = await eventually(lambda: tap.of(ConsentRevoked.name, meter["meter_id"]), timeout=60)
         assert revoked[0].payload["reason"] == "supply_ended"
         assert (await cursor(stack, meter))["active"] is False
 

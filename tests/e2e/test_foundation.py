@@ -83,7 +83,7 @@ async def test_duplicate_and_poison_events_change_nothing_and_poison_lands_in_de
     await wait_meter_known(stack, meter["id"])
     first = readings_event(meter["id"], dt.date(2025, 3, 1), [1000, 2000, 3000])
     poison = readings_event(meter["id"], dt.date(2025, 3, 4), [4000])
-    poison.payload["readings"][0]["wh"] = "not a number"
+    poison.payload["readings"][0][1] = "not a number"
     later = readings_event(meter["id"], dt.date(2025, 3, 5), [5000])
     bus = await connect(stack.amqp_url)
     for event in (first, first, poison, later, first):

@@ -17,7 +17,8 @@ import pytest
 
 from ingest_grdf.adict import AdictClient, years_before
 from ingest_grdf.service import latest_published_day
-from metro.events import EXCHANGE, Envelope, Events
+from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
+                          ReadingsCollected)
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.support.client import admin_user, ApiUser
@@ -94,7 +95,7 @@ class Tap:
         channel = await self.connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         self.queue = await channel.declare_queue(f"test.grdf.{uuid.uuid4().hex[:8]}", exclusive=True)
-        for name in (Events.readings_collected, Events.consent_revoked, Events.contract_changed):
+        for name in (ReadingsCollected.name, ConsentRevoked.name, ContractChanged.name):
             await self.queue.bind(exchange, routing_key=name)
         await self.queue.consume(self._on_message, no_ack=True)
         return self
@@ -114,7 +115,7 @@ class Tap:
         return out
 
     def days(self, meter_id: str) -> list[str]:
-        return [r["day"] for e in self.of(Events.readings_collected, meter_id) for r in e.payload["readings"]]
+        return [day for e in self.of(ReadingsCollected.name, meter_id) for day, *_ in e.payload["readings"]]
 
 
 def customer(sandbox, holder: str = "ROUSSEAU", postal_code: str = "38000") -> str:
@@ -200,9 +201,10 @@ async def test_declared_pce_waits_for_the_holder_then_is_collected_and_stops_whe
         expected = await collected_exactly(sandbox, resident, pce, meter_id)
         days = tap.days(meter_id)
         assert len(days) == len(set(days)) == len(expected), "a day missing or published twice"
-        assert all(e.payload["source"] == "grdf.adict" and len(e.payload["readings"]) <= 365
-                   for e in tap.of(Events.readings_collected, meter_id))
-        contracts = tap.of(Events.contract_changed, meter_id)
+        assert all(e.payload["source"] == "grdf.adict"
+                   and len(e.payload["readings"]) <= ReadingsCollected.MAX_DAYS
+                   for e in tap.of(ReadingsCollected.name, meter_id))
+        contracts = tap.of(ContractChanged.name, meter_id)
         assert len(contracts) == 1 and contracts[0].payload["tariff_option"] in ("T1", "T2")
 
         # Each day keeps the volume and the conversion coefficient GRDF computed the energy from.
@@ -222,7 +224,7 @@ async def test_declared_pce_waits_for_the_holder_then_is_collected_and_stops_whe
         assert sandbox.post(f"/access_rights/{right['id_droit_acces']}/revoke").status_code == 200
         assert admin.post("/admin/collections/grdf/run").status_code == 202
         await eventually(lambda: consent_of(resident, meter_id)["status"] == "revoked", timeout=30)
-        revoked = tap.of(Events.consent_revoked, meter_id)
+        revoked = tap.of(ConsentRevoked.name, meter_id)
         assert revoked and revoked[0].payload["reason"] == "dso"
         kept = len(tap.days(meter_id))
         assert admin.post("/admin/collections/grdf/run").status_code == 202
@@ -280,7 +282,7 @@ async def grant(stack, meter_id: str, pce: str, account_id: str | None, access_r
     try:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        env = Envelope(name=Events.consent_granted, producer="test", payload={
+        env = Envelope(name=ConsentGranted.name, producer="test", payload={
             "consent_id": str(uuid.uuid4()), "meter_id": meter_id, "account_id": account_id, "dso": "grdf",
             "channel": "adict", "identifier": pce, "energy": "gas", "history_from": None,
             "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat(),

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from metro.events import Envelope, Events
+from metro.events import AnomalyDetected, ConsentExpiring, ConsentRevoked, Envelope
 from tests.support import sandbox_smtp
 from tests.support.client import ApiUser, admin_user
 from tests.support.db import fetchval, rows_mentioning
@@ -63,7 +63,7 @@ def account_id(user: ApiUser) -> str:
 
 def anomaly(user: ApiUser, *, meter_id: str | None = None, episode: str = "2025-01-14",
             observed: int = 52340, expected: int = 20000) -> Envelope:
-    return Envelope(name=Events.anomaly_detected, producer="consumption", payload={
+    return Envelope(name=AnomalyDetected.name, producer="consumption", payload={
         "meter_id": meter_id or str(uuid.uuid4()), "account_id": account_id(user), "episode_key": episode,
         "kind": "day", "start": "2025-01-14", "end": "2025-01-15", "expected_wh": expected,
         "observed_wh": observed, "excess_wh": observed - expected})
@@ -129,10 +129,10 @@ async def test_preferences_have_conservative_defaults_and_turn_off_email_alerts(
 
 async def test_consent_expiry_reminder_links_to_the_meter_to_renew(notify, sink, person):
     meter_id, consent_id = str(uuid.uuid4()), str(uuid.uuid4())
-    expiring = Envelope(name=Events.consent_expiring, producer="consent", payload={
+    expiring = Envelope(name=ConsentExpiring.name, producer="consent", payload={
         "consent_id": consent_id, "meter_id": meter_id, "account_id": account_id(person), "dso": "enedis",
-        "expires_at": "2026-03-01T00:00:00+00:00", "days_left": 30})
-    revoked_by_user = Envelope(name=Events.consent_revoked, producer="consent", payload={
+        "expires_at": "2026-03-01T00:00:00+00:00", "days_left": 30, "reminder": 30})
+    revoked_by_user = Envelope(name=ConsentRevoked.name, producer="consent", payload={
         "consent_id": str(uuid.uuid4()), "meter_id": meter_id, "account_id": account_id(person), "dso": "enedis",
         "channel": "dataconnect", "identifier": PRM(), "reason": "user", "dso_reference": None})
     await publish(notify, expiring, expiring, revoked_by_user)

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from metro.events import EXCHANGE, Envelope, Events
+from metro.events import EXCHANGE, ConsentGranted, ConsentRevoked, Envelope
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.sandboxes.sge import generator as gen
@@ -118,8 +118,8 @@ async def thirty_days(stack, sge):
     meters = {p: uuid.uuid4() for p in PRMS}
     granted = [_consent(p, m) for p, m in meters.items()]
     revoked = next(g for g in granted if g["identifier"] == REVOKED)
-    await _publish(stack.amqp_url, [(Events.consent_granted, g) for g in granted]
-                   + [(Events.consent_revoked, {**revoked, "reason": "user"})])
+    await _publish(stack.amqp_url, [(ConsentGranted.name, g) for g in granted]
+                   + [(ConsentRevoked.name, {**revoked, "reason": "user"})])
 
     async def subscribed():
         return (await _report(sge))["subscriptions"]["active"] == len(PRMS) - 1
@@ -218,10 +218,10 @@ async def test_expired_subscription_is_reported_revoked_once(stack, sge):
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(f"test.sge.revoked.{uuid.uuid4().hex[:8]}", exclusive=True)
-        await queue.bind(exchange, Events.consent_revoked)
+        await queue.bind(exchange, ConsentRevoked.name)
         prm, meter = "21999999999993", uuid.uuid4()
         consent = _consent(prm, meter, expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
-        await _publish(stack.amqp_url, [(Events.consent_granted, consent)])
+        await _publish(stack.amqp_url, [(ConsentGranted.name, consent)])
         got: list[dict] = []
 
         async def revoked():
@@ -247,7 +247,7 @@ async def test_expired_subscription_is_reported_revoked_once(stack, sge):
 async def test_files_imported_by_hand_go_through_the_same_path(stack, sge, tmp_path):
     prm, meter = "21999999999986", uuid.uuid4()
     before = (await _report(sge))["subscriptions"]["active"]
-    await _publish(stack.amqp_url, [(Events.consent_granted, _consent(prm, meter))])
+    await _publish(stack.amqp_url, [(ConsentGranted.name, _consent(prm, meter))])
 
     async def subscribed():
         return (await _report(sge))["subscriptions"]["active"] == before + 1

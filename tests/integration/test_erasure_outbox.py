@@ -2,6 +2,7 @@
 first and is then erased with the rest; the erasure never leaves it behind."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from metro.db import Database, make_metadata
 from metro.erasure import OutboxNotDrained, erasure_handler
-from metro.events import Envelope, Events
+from metro.events import ConsentRevoked, ErasureRequested, Received
 from metro.outbox import Outbox, outbox_table
 
 metadata = make_metadata("erasuretest")
@@ -24,12 +25,13 @@ async def test_erasure_waits_for_events_naming_the_account_then_erases_them(data
         await conn.run_sync(metadata.create_all)
     account, meter, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with db.session() as session, session.begin():
-        await Outbox(outbox, "erasuretest").add(session, Events.consent_revoked,
-                                                {"account_id": str(account), "meter_id": str(meter)})
-        await Outbox(outbox, "erasuretest").add(session, Events.consent_revoked, {"account_id": str(other)})
+        for account_id, meter_id in ((account, meter), (other, uuid.uuid4())):
+            await Outbox(outbox, "erasuretest").add(session, ConsentRevoked(
+                account_id=account_id, meter_id=meter_id, dso="enedis", channel="dataconnect", reason="user"))
     handler = erasure_handler("erasuretest", [], outbox)
-    request = Envelope(name=Events.erasure_requested, producer="test",
-                       payload={"account_id": str(account), "meter_ids": [str(meter)]})
+    request = Received[ErasureRequested](id=uuid.uuid4(), name=ErasureRequested.name, producer="test",
+                                         occurred_at=dt.datetime.now(dt.UTC),
+                                         payload=ErasureRequested(account_id=account, meter_ids=[meter]))
 
     # Not yet published: the erasure refuses (its consumer retries it) and nothing is deleted.
     with pytest.raises(OutboxNotDrained):
@@ -46,6 +48,6 @@ async def test_erasure_waits_for_events_naming_the_account_then_erases_them(data
     async with db.session() as session:
         payloads = [r.payload for r in await session.execute(sa.select(outbox.c.name, outbox.c.payload))]
     assert str(account) not in str(payloads) and str(meter) not in str(payloads)
-    assert {"account_id": str(other)} in payloads
+    assert [p["account_id"] for p in payloads if p.get("reason")] == [str(other)]
     assert any(p.get("service") == "erasuretest" for p in payloads), "the erasure's confirmation is recorded"
     await db.dispose()

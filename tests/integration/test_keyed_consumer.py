@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from metro.bus import Bus, Consumer, inbox_table
 from metro.db import Database
-from metro.events import Envelope
+from metro.events import Envelope, Event
 from tests.support.events import queue_depth
 from tests.support.waiting import eventually
 
@@ -19,6 +19,12 @@ applied = sa.Table("applied", metadata, sa.Column("n", sa.Integer, sa.Identity()
                    sa.Column("key", sa.Text, nullable=False), sa.Column("seq", sa.Integer, nullable=False))
 
 KEYS, STEPS = 12, 25
+
+
+class StepTaken(Event):
+    name = "keytest.step"
+    key: str
+    seq: int
 
 
 async def test_events_of_one_key_keep_their_order_while_batches_run_in_parallel(database_url, amqp_url):
@@ -38,18 +44,19 @@ async def test_events_of_one_key_keep_their_order_while_batches_run_in_parallel(
         most_in_flight = max(most_in_flight, in_flight)
         try:
             for e in events:
-                await session.execute(sa.insert(applied).values(key=e.payload["key"], seq=e.payload["seq"]))
+                await session.execute(sa.insert(applied).values(key=e.payload.key, seq=e.payload.seq))
             await asyncio.sleep(rng.uniform(0.01, 0.08))  # a slow batch: the next one must not overtake it
         finally:
             in_flight -= 1
 
-    consumer = Consumer(db, bus, "keytest.steps", {"keytest.step": handle}, inbox, retry_delay_ms=200,
-                        max_retries=2, batch_size=5, order_key=lambda e: e.payload["key"], concurrency=2)
+    consumer = Consumer(db, bus, "keytest.steps", {StepTaken: handle}, inbox, retry_delay_ms=200,
+                        max_retries=2, batch_size=5, order_key=lambda e: e.payload.key, concurrency=2)
     await consumer.declare()
     # Keys interleaved, each key's steps in order: consecutive batches share keys now and then.
     for seq in range(STEPS):
         for k in rng.sample(range(KEYS), KEYS):
-            await bus.publish(Envelope(name="keytest.step", producer="test", payload={"key": f"k{k}", "seq": seq}))
+            step = StepTaken(key=f"k{k}", seq=seq)
+            await bus.publish(Envelope(name=step.name, producer="test", payload=step.to_payload()))
 
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from metro.bus import Bus, Consumer, inbox_table
 from metro.db import Database
+from metro.events import Event
 from metro.outbox import Outbox
 from tests.support.events import queue_depth
 from tests.support.relay_process import metadata, table as outbox
@@ -22,6 +23,11 @@ inbox = inbox_table(metadata)
 facts = sa.Table("facts", metadata, sa.Column("id", UUID(as_uuid=True), primary_key=True))
 effects = sa.Table("effects", metadata, sa.Column("fact_id", UUID(as_uuid=True)),
                    sa.Column("n", sa.Integer, sa.Identity(), primary_key=True))
+
+
+class FactRecorded(Event):
+    name = "relaytest.fact_recorded"
+    fact_id: uuid.UUID
 
 
 def run_relay(database_url: str, amqp_url: str, *, crash: bool) -> int:
@@ -43,17 +49,17 @@ async def test_event_committed_then_relay_killed_arrives_once(database_url, amqp
 
     async def handle(session, events):
         for e in events:
-            await session.execute(sa.insert(effects).values(fact_id=uuid.UUID(e.payload["fact_id"])))
+            await session.execute(sa.insert(effects).values(fact_id=e.payload.fact_id))
         received.set()
 
-    consumer = Consumer(db, bus, "relaytest.facts", {"relaytest.fact_recorded": handle}, inbox,
+    consumer = Consumer(db, bus, "relaytest.facts", {FactRecorded: handle}, inbox,
                         retry_delay_ms=200, max_retries=2)
     await consumer.declare()
 
     fact_id = uuid.uuid4()
     async with db.session() as session, session.begin():
         await session.execute(sa.insert(facts).values(id=fact_id))
-        await Outbox(outbox, "relaytest").add(session, "relaytest.fact_recorded", {"fact_id": str(fact_id)})
+        await Outbox(outbox, "relaytest").add(session, FactRecorded(fact_id=fact_id))
     # Committed, and no relay alive: nothing is on the broker yet.
     assert await queue_depth(amqp_url, "relaytest.facts") == 0
 

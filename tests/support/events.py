@@ -7,15 +7,14 @@ import uuid
 import aio_pika
 
 from metro.bus import Bus
-from metro.events import Envelope, Events
+from metro.events import Envelope, ReadingsCollected
 
 
 def readings_event(meter_id: uuid.UUID | str, start: dt.date, values: list[int | None], *,
                    source: str = "test", event_id: uuid.UUID | None = None) -> Envelope:
-    readings = [{"day": (start + dt.timedelta(days=i)).isoformat(), "wh": v, "quality": "measured"}
-                for i, v in enumerate(values) if v is not None]
-    return Envelope(id=event_id or uuid.uuid4(), name=Events.readings_collected, producer="test",
-                    payload={"meter_id": str(meter_id), "source": source, "unit": "Wh", "readings": readings})
+    readings = [(start + dt.timedelta(days=i), v, "measured", None) for i, v in enumerate(values) if v is not None]
+    payload = ReadingsCollected(meter_id=meter_id, source=source, readings=readings)
+    return Envelope(id=event_id or uuid.uuid4(), name=payload.name, producer="test", payload=payload.to_payload())
 
 
 async def connect(amqp_url: str) -> Bus:

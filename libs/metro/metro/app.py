@@ -20,7 +20,7 @@ from metro.bus import Bus, Consumer, Handler, OrderKey
 from metro.db import Database
 from metro.erasure import erasure_handler, personal_data_router
 from metro.errors import install_error_handlers
-from metro.events import Events
+from metro.events import ErasureRequested, Event
 from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
@@ -53,8 +53,8 @@ class ServiceSpec:
     routers: list[APIRouter]
     outbox_table: sa.Table | None = None
     inbox_table: sa.Table | None = None
-    # queue purpose -> {event name -> handler}
-    consumers: dict[str, dict[str, Handler]] = field(default_factory=dict)
+    # queue purpose -> {event model -> handler}
+    consumers: dict[str, dict[type[Event], Handler]] = field(default_factory=dict)
     # queue purpose -> the key its events keep their order by; such a queue handles batches in parallel
     order_keys: dict[str, OrderKey] = field(default_factory=dict)
     workers: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
@@ -156,7 +156,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         handler = erasure_handler(spec.name, registry, spec.outbox_table,
                                   before_erase=load_privacy_hook(spec.name, "before_erase"),
                                   after_erase=load_privacy_hook(spec.name, "after_erase"))
-        consumers["erasure"] = {Events.erasure_requested: handler, **consumers["erasure"]}
+        consumers["erasure"] = {ErasureRequested: handler, **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
     install_error_handlers(app)

@@ -11,23 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from typing import Any
 
 import aio_pika
 import sqlalchemy as sa
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.db import Database
-from metro.events import EXCHANGE, Envelope
+from metro.events import EXCHANGE, Envelope, Event, Received
 from metro.logs import correlation_id
 from metro.metrics import EVENTS_HANDLED
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
+Handler = Callable[[AsyncSession, list[Received[Any]]], Awaitable[None]]
 # The key whose events must be applied in order (e.g. the meter of a reading); other keys may go in parallel.
-OrderKey = Callable[[Envelope], Hashable]
+OrderKey = Callable[[Received[Any]], Hashable]
+
+
+class Unreadable(Exception):
+    """A message no handler of this queue can take: not an envelope, an unknown version, an invalid payload."""
 
 
 class Bus:
@@ -86,13 +92,16 @@ class Consumer:
     one key are still applied in the order they were received.
     """
 
-    def __init__(self, db: Database, bus: Bus, queue: str, handlers: dict[str, Handler], inbox: sa.Table,
+    def __init__(self, db: Database, bus: Bus, queue: str, handlers: dict[type[Event], Handler], inbox: sa.Table,
                  *, retry_delay_ms: int = 5000, max_retries: int = 3, batch_size: int = 64,
                  batch_wait: float = 0.02, order_key: OrderKey | None = None, concurrency: int = 2):
         self.db = db
         self.bus = bus
         self.queue = queue
         self.handlers = handlers
+        self._envelopes: dict[str, dict[int, type[Received[Any]]]] = {}
+        for model in handlers:
+            self._envelopes.setdefault(model.name, {})[model.version] = Received[model]  # type: ignore[valid-type]
         self.inbox = inbox
         self.retry_delay_ms = retry_delay_ms
         self.max_retries = max_retries
@@ -119,7 +128,7 @@ class Consumer:
             **quorum, "x-delivery-limit": self.max_retries + 2,
             "x-dead-letter-exchange": "", "x-dead-letter-routing-key": f"{self.queue}.retry",
             "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
-        for name in self.handlers:
+        for name in self._envelopes:
             await q.bind(exchange, routing_key=name)
         self._channel = ch
         self._queue = q
@@ -183,17 +192,41 @@ class Consumer:
         if not task.cancelled() and task.exception() is not None:
             log.error("batch not settled", extra={"queue": self.queue, "error": repr(task.exception())[:300]})
 
-    async def _parse(self, batch: list[AbstractIncomingMessage]) -> list[tuple[AbstractIncomingMessage, Envelope]]:
-        good: list[tuple[AbstractIncomingMessage, Envelope]] = []
+    async def _parse(self, batch: list[AbstractIncomingMessage]) -> list[tuple[AbstractIncomingMessage, Received]]:
+        good: list[tuple[AbstractIncomingMessage, Received]] = []
         for m in batch:
             try:
-                good.append((m, Envelope.from_bytes(m.body)))
+                good.append((m, self.validate(m.body, m.type)))
             except Exception as exc:
-                log.error("unreadable message", extra={"queue": self.queue, "error": repr(exc)[:300]})
-                await self._dead_letter(m, f"unreadable: {exc!r}"[:300])
+                reason = str(exc) if isinstance(exc, Unreadable) else f"unreadable: {exc!r}"
+                log.error("unreadable message", extra={"queue": self.queue, "error": reason[:300]})
+                await self._dead_letter(m, reason[:1000])
         return good
 
-    async def _settle(self, good: list[tuple[AbstractIncomingMessage, Envelope]]) -> None:
+    def validate(self, body: bytes, name: str | None) -> Received[Any]:
+        """The envelope and its payload validated in one pass over the bytes, by the model registered for the
+        event's name (the message's AMQP type) and version."""
+        if not name:  # published without a type: the body says
+            name = Envelope.from_bytes(body).name
+        versions = self._envelopes.get(name)
+        if not versions:
+            raise Unreadable(f"no handler for {name!r}")
+        if len(versions) == 1:
+            [(version, envelope_type)] = versions.items()
+        else:
+            version = Envelope.from_bytes(body).version
+            envelope_type = versions.get(version)
+            if envelope_type is None:
+                raise Unreadable(f"{name} version {version} is not handled here")
+        try:
+            received = envelope_type.model_validate_json(body)
+        except ValidationError as exc:
+            raise Unreadable(f"invalid {name}: {exc}") from None
+        if received.version != version:
+            raise Unreadable(f"{name} version {received.version} is not handled here")
+        return received
+
+    async def _settle(self, good: list[tuple[AbstractIncomingMessage, Received]]) -> None:
         try:
             await self._handle([e for _, e in good])
         except Exception:
@@ -211,7 +244,7 @@ class Consumer:
         for m, _ in good:
             await m.ack()
 
-    async def _handle(self, envelopes: list[Envelope]) -> None:
+    async def _handle(self, envelopes: list[Received]) -> None:
         async with self.db.session() as session, session.begin():
             ids = [e.id for e in envelopes]
             fresh = set((await session.execute(
@@ -220,10 +253,8 @@ class Consumer:
             todo = [e for e in envelopes if e.id in fresh]
             seen: set = set()
             todo = [e for e in todo if not (e.id in seen or seen.add(e.id))]
-            for name, group in _group_in_order(todo):
-                handler = self.handlers.get(name)
-                if handler is None:
-                    continue
+            for model, group in _group_in_order(todo):
+                handler = self.handlers[model]
                 token = correlation_id.set(str(group[0].id))
                 try:
                     await handler(session, group)
@@ -232,7 +263,7 @@ class Consumer:
         EVENTS_HANDLED.labels(self.queue, "ok").inc(len(todo))
         EVENTS_HANDLED.labels(self.queue, "duplicate").inc(len(envelopes) - len(todo))
 
-    async def _fail(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
+    async def _fail(self, message: AbstractIncomingMessage, envelope: Received) -> None:
         attempts = _attempts(message, self.queue)
         log.exception("event handling failed", extra={"queue": self.queue, "event_id": str(envelope.id),
                                                       "event": envelope.name, "attempt": attempts + 1})
@@ -253,12 +284,13 @@ class Consumer:
         EVENTS_HANDLED.labels(self.queue, "dead_lettered").inc()
 
 
-def _group_in_order(envelopes: Iterable[Envelope]) -> list[tuple[str, list[Envelope]]]:
-    """Consecutive events of the same name form one group, so order across names is kept."""
-    groups: list[tuple[str, list[Envelope]]] = []
+def _group_in_order(envelopes: Iterable[Received]) -> list[tuple[type[Event], list[Received]]]:
+    """Consecutive events of the same model form one group, so order across events is kept."""
+    groups: list[tuple[type[Event], list[Received]]] = []
     for e in envelopes:
-        if groups and groups[-1][0] == e.name:
+        model = type(e.payload)
+        if groups and groups[-1][0] is model:
             groups[-1][1].append(e)
         else:
-            groups.append((e.name, [e]))
+            groups.append((model, [e]))
     return groups

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.db import Database
 from metro.dso import Capabilities, DsoError, Outcome, QuotaExceeded
-from metro.events import Events
+from metro.events import ConsentGranted, ConsentRevoked, ContractChanged, ReadingsCollected
 from metro.metrics import DSO_CALLS
 from metro.settings import ServiceSettings
 
@@ -144,14 +144,12 @@ class CollectionStore:
     cycles: sa.Table
     raw_payloads: sa.Table
 
-    async def upsert_cursor(self, session: AsyncSession, p: dict[str, Any]) -> None:
+    async def upsert_cursor(self, session: AsyncSession, consent: ConsentGranted) -> None:
         """A consent (new or renewed) makes the meter due now; collected history stays."""
         values = {
-            "meter_id": uuid.UUID(p["meter_id"]), "consent_id": uuid.UUID(p["consent_id"]),
-            "account_id": uuid.UUID(p["account_id"]) if p.get("account_id") else None,
-            "identifier": p["identifier"], "dso_reference": p.get("dso_reference"),
-            "history_from": dt.date.fromisoformat(p["history_from"][:10]) if p.get("history_from") else None,
-            "expires_at": dt.datetime.fromisoformat(p["expires_at"]) if p.get("expires_at") else None,
+            "meter_id": consent.meter_id, "consent_id": consent.consent_id, "account_id": consent.account_id,
+            "identifier": consent.identifier, "dso_reference": consent.dso_reference,
+            "history_from": consent.history_from, "expires_at": consent.expires_at,
             "active": True, "next_due_at": sa.func.now(), "attempts": 0,
         }
         stmt = insert(self.cursors).values(**values)
@@ -682,14 +680,14 @@ class Collector:
     def last_day(self, readings: list) -> dt.date | None:
         raise NotImplementedError
 
-    def readings_events(self, cursor, readings: list) -> list[dict[str, Any]]:
+    def readings_events(self, cursor, readings: list) -> list[ReadingsCollected]:
         raise NotImplementedError
 
     async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any] | None:
         """The contract as JSON, or None to keep the one known."""
         raise NotImplementedError
 
-    def contract_event(self, cursor, contract: dict[str, Any]) -> dict[str, Any]:
+    def contract_event(self, cursor, contract: dict[str, Any]) -> ContractChanged:
         raise NotImplementedError
 
     def raw_body(self, raw: list[Any]) -> Any:
@@ -702,11 +700,10 @@ class Collector:
     def supply_ended(self, contract: dict[str, Any] | None) -> bool:
         return False
 
-    def revoked_event(self, cursor, reason: str, code: str | None) -> dict[str, Any]:
-        return {"consent_id": str(cursor.consent_id), "meter_id": str(cursor.meter_id),
-                "account_id": str(cursor.account_id) if cursor.account_id else None,
-                "dso": self.capabilities.dso, "channel": self.capabilities.channel, "identifier": cursor.identifier,
-                "reason": reason, "dso_reference": cursor.dso_reference}
+    def revoked_event(self, cursor, reason: str, code: str | None) -> ConsentRevoked:
+        return ConsentRevoked(consent_id=cursor.consent_id, meter_id=cursor.meter_id, account_id=cursor.account_id,
+                              dso=self.capabilities.dso, channel=self.capabilities.channel,
+                              identifier=cursor.identifier, reason=reason, dso_reference=cursor.dso_reference)
 
     async def on_revoked(self, session: AsyncSession, cursor) -> None:
         """What else the connector records when the DSO says the consent is gone."""
@@ -787,7 +784,7 @@ class Collector:
                                      self.settings.lease_seconds, contract=fresh, contract_checked_at=sa.func.now()):
                 raise LeaseLost()
             if fresh != previous:
-                await self.rt.outbox.add(session, Events.contract_changed, self.contract_event(cursor, fresh))
+                await self.rt.outbox.add(session, self.contract_event(cursor, fresh))
         return fresh
 
     async def _commit_window(self, cursor, window: Range, readings: list, body: Any, covered_end: dt.date) -> None:
@@ -807,8 +804,7 @@ class Collector:
                                      window)
             if covered_end > window[0]:
                 await add_collected(session, store.collected_ranges, cursor.meter_id, (window[0], covered_end))
-            for payload in self.readings_events(cursor, readings):
-                await self.rt.outbox.add(session, Events.readings_collected, payload)
+            await self.rt.outbox.add_many(session, self.readings_events(cursor, readings))
 
     def _on_failure(self, cursor, failed: CallFailed) -> tuple[Outcome, dict]:
         error = failed.error
@@ -833,7 +829,7 @@ class Collector:
         """The DSO says the consent is gone: stop now, tell the consent service; collected history stays."""
         await self.store.deactivate(session, cursor.meter_id, None, Outcome.consent_revoked.value)
         await self.on_revoked(session, cursor)
-        await self.rt.outbox.add(session, Events.consent_revoked, self.revoked_event(cursor, reason, code))
+        await self.rt.outbox.add(session, self.revoked_event(cursor, reason, code))
 
 
 # --- the collection loop --------------------------------------------------------------------------------

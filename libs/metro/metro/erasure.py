@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.events import Envelope, Events
+from metro.events import AccountErased, ErasureRequested, Received
 from metro.outbox import Outbox
 from metro.personal_data import PersonalTable, describe, erase, export_rows, withheld_rows
 from metro.service_auth import Caller, caller
@@ -65,10 +65,9 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
                     before_erase=None, after_erase=None):
     outbox = Outbox(outbox_table, service) if outbox_table is not None else None
 
-    async def on_erasure_requested(session: AsyncSession, events: list[Envelope]) -> None:
+    async def on_erasure_requested(session: AsyncSession, events: list[Received[ErasureRequested]]) -> None:
         for e in events:
-            account_id = uuid.UUID(e.payload["account_id"])
-            meter_ids = [uuid.UUID(m) for m in e.payload.get("meter_ids", [])]
+            account_id, meter_ids = e.payload.account_id, e.payload.meter_ids
             # First, so that work under way on the account (which the hook waits for, e.g. by locking its rows)
             # has committed what it writes before the outbox is looked at.
             if before_erase is not None:
@@ -91,6 +90,6 @@ def erasure_handler(service: str, registry: list[PersonalTable], outbox_table: s
                 counts[f"{outbox_table.schema}.outbox"] = result.rowcount or 0
             if outbox is not None:
                 # The confirmation names the account only by its hash: it must not become a trace itself.
-                await outbox.add(session, Events.account_erased, {"subject": subject_hash(account_id),
-                                                                  "service": service, "rows": sum(counts.values())})
+                await outbox.add(session, AccountErased(subject=subject_hash(account_id), service=service,
+                                                        rows=sum(counts.values())))
     return on_erasure_requested

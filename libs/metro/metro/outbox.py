@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from typing import Any
 
 import aio_pika
 import sqlalchemy as sa
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.bus import Bus
 from metro.db import Database
-from metro.events import Envelope
+from metro.events import Envelope, Event
 from metro.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 
 log = logging.getLogger(__name__)
@@ -48,22 +47,21 @@ class Outbox:
         self.table = table
         self.producer = producer
 
-    async def add(self, session: AsyncSession, name: str, payload: dict[str, Any], *,
-                  event_id: uuid.UUID | None = None) -> Envelope:
+    async def add(self, session: AsyncSession, event: Event, *, event_id: uuid.UUID | None = None) -> uuid.UUID:
         """Write one event in the caller's transaction."""
-        env = Envelope(id=event_id or uuid.uuid4(), name=name, producer=self.producer, payload=payload)
+        event_id = event_id or uuid.uuid4()
         await session.execute(sa.insert(self.table).values(
-            id=env.id, name=env.name, version=env.version, occurred_at=env.occurred_at,
-            payload=env.model_dump(mode="json")["payload"]))
-        return env
+            id=event_id, name=event.name, version=event.version, occurred_at=dt.datetime.now(dt.UTC),
+            payload=event.to_payload()))
+        return event_id
 
-    async def add_many(self, session: AsyncSession, events: list[tuple[str, dict[str, Any]]]) -> None:
+    async def add_many(self, session: AsyncSession, events: list[Event]) -> None:
         if not events:
             return
         now = dt.datetime.now(dt.UTC)
         await session.execute(sa.insert(self.table), [
-            {"id": uuid.uuid4(), "name": name, "version": 1, "occurred_at": now, "payload": payload}
-            for name, payload in events])
+            {"id": uuid.uuid4(), "name": e.name, "version": e.version, "occurred_at": now, "payload": e.to_payload()}
+            for e in events])
 
 
 class OutboxRelay:

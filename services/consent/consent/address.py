@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent import repository, service
 from consent.lifecycle import COLLECTING, Status
 from metro.errors import AppError, Conflict, Forbidden, NotFound
-from metro.events import Events
+from metro.events import MeterDeclared
 from metro.outbox import Outbox
 from metro.schemas.consent import ConsentView
 from metro.service_auth import Principal, ServiceClient
@@ -70,9 +70,8 @@ def withheld(consent: sa.Row | None) -> bool:
 
 async def publish_hold(session: AsyncSession, outbox: Outbox, meter: sa.Row, consent: sa.Row) -> None:
     """`meter.declared` again, carrying whether the meter's data may be shown (a projection: latest wins)."""
-    await outbox.add(session, Events.meter_declared, {
-        "meter_id": str(meter.id), "account_id": str(meter.account_id), "energy": meter.energy, "dso": meter.dso,
-        "channel": meter.channel, "address_hold": withheld(consent)})
+    await outbox.add(session, MeterDeclared(meter_id=meter.id, account_id=meter.account_id, energy=meter.energy,
+                                            dso=meter.dso, channel=meter.channel, address_hold=withheld(consent)))
 
 
 async def _record(session: AsyncSession, outbox: Outbox, consent: sa.Row, check: str, *, actor: str, reason: str,

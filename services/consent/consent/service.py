@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent import repository
 from consent.lifecycle import COLLECTING, FINAL, REVOKE_REASONS, Status, allowed
 from metro.errors import AppError, Conflict, NotFound
-from metro.events import Events
+from metro.events import ConsentGranted, ConsentRevoked, DwellingProfile, DwellingUpdated, MeterDeclared
 from metro.outbox import Outbox
 from metro.schemas.consent import ConsentView, Dwelling, MeterDeclaration, MeterView
 
@@ -21,9 +21,8 @@ async def put_dwelling(session: AsyncSession, outbox: Outbox, account_id: uuid.U
     values = body.model_dump(mode="json")
     await repository.upsert_dwelling(session, account_id, values)
     # Peer groups need the profile, never the address: only the comparison criteria leave this service.
-    profile = {k: values[k] for k in ("insee_code", "surface_m2", "occupants", "dwelling_type",
-                                      "heating_energy", "heating_mode", "hot_water_energy", "construction_year")}
-    await outbox.add(session, Events.dwelling_updated, {"account_id": str(account_id), "profile": profile})
+    profile = DwellingProfile.model_validate({k: values[k] for k in DwellingProfile.model_fields})
+    await outbox.add(session, DwellingUpdated(account_id=account_id, profile=profile))
     return body
 
 
@@ -75,9 +74,8 @@ async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.
     await repository.append_event(session, {"consent_id": consent_id, "from_status": None,
                                             "to_status": Status.requested.value, "actor": "resident",
                                             "evidence": {"channel": body.channel}})
-    await outbox.add(session, Events.meter_declared, {
-        "meter_id": str(meter_id), "account_id": str(account_id), "energy": body.energy.value,
-        "dso": body.dso, "channel": body.channel})
+    await outbox.add(session, MeterDeclared(meter_id=meter_id, account_id=account_id, energy=body.energy.value,
+                                            dso=body.dso, channel=body.channel))
     meter = await repository.get_meter(session, meter_id)
     consent = await repository.get_consent(session, consent_id)
     return meter, consent
@@ -114,19 +112,15 @@ async def transition(session: AsyncSession, outbox: Outbox, consent: sa.Row, tar
                                             "to_status": target.value, "actor": actor, "reason": reason,
                                             "evidence": evidence or {}})
     meter = await repository.get_meter(session, consent.meter_id)
-    base = {"consent_id": str(consent.id), "meter_id": str(consent.meter_id), "account_id": str(consent.account_id),
+    base = {"consent_id": consent.id, "meter_id": consent.meter_id, "account_id": consent.account_id,
             "dso": meter.dso, "channel": consent.channel, "identifier": meter.identifier}
     if target is Status.active and current not in COLLECTING:
         fresh = await repository.get_consent(session, consent.id)
-        await outbox.add(session, Events.consent_granted, {
-            **base, "energy": meter.energy,
-            "history_from": fresh.history_from.isoformat() if fresh.history_from else None,
-            "expires_at": fresh.expires_at.isoformat() if fresh.expires_at else None,
-            "dso_reference": fresh.dso_reference})
+        await outbox.add(session, ConsentGranted(**base, energy=meter.energy, history_from=fresh.history_from,
+                                                 expires_at=fresh.expires_at, dso_reference=fresh.dso_reference))
     elif target in (Status.revoked, Status.expired) and current in COLLECTING:
-        await outbox.add(session, Events.consent_revoked, {
-            **base, "reason": reason if target is Status.revoked else "expired",
-            "dso_reference": consent.dso_reference})
+        await outbox.add(session, ConsentRevoked(**base, reason=reason if target is Status.revoked else "expired",
+                                                 dso_reference=consent.dso_reference))
     return True
 
 

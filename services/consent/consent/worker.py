@@ -12,7 +12,7 @@ from consent import repository, service
 from consent.lifecycle import Status
 from consent.models import consents, meters
 from metro.app import Runtime
-from metro.events import Events
+from metro.events import ConsentExpiring
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,9 @@ async def sweep(rt: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
                                                                actor="platform", reason="ends_within_30_days")
             for days in sorted(settings.reminder_days, reverse=True):
                 if left <= dt.timedelta(days=days) and days not in (c.reminders_sent or []):
-                    await rt.outbox.add(session, Events.consent_expiring, {
-                        "consent_id": str(c.id), "meter_id": str(c.meter_id), "account_id": str(c.account_id),
-                        "dso": c.dso, "expires_at": c.expires_at.isoformat(), "days_left": max(left.days, 0),
-                        "reminder": days})
+                    await rt.outbox.add(session, ConsentExpiring(
+                        consent_id=c.id, meter_id=c.meter_id, account_id=c.account_id, dso=c.dso,
+                        expires_at=c.expires_at, days_left=max(left.days, 0), reminder=days))
                     await repository.update_consent(session, c.id, {
                         "reminders_sent": sorted({*(c.reminders_sent or []), days})})
                     counts["reminders"] += 1

@@ -20,11 +20,11 @@ from metro.erasure import subject_hash
 # staging table, then merged in one statement. The upsert keyed on (meter_id, day) leaves a replay unchanged.
 CREATE_STAGE = """
     CREATE TEMP TABLE IF NOT EXISTS readings_stage
-      (meter_id text, day text, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
+      (meter_id uuid, day date, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
 """
 MERGE_STAGE = """
     INSERT INTO consumption.readings (meter_id, day, wh, quality, source, extra)
-    SELECT meter_id::uuid, day::date, wh, quality, source, extra::jsonb FROM readings_stage
+    SELECT meter_id, day, wh, quality, source, extra::jsonb FROM readings_stage
     ON CONFLICT (meter_id, day) DO UPDATE
       SET wh = excluded.wh, quality = excluded.quality, source = excluded.source, extra = excluded.extra,
           collected_at = now()
@@ -44,7 +44,8 @@ async def copy_merge(session: AsyncSession, create: str, stage: str, records: li
     await conn.execute(f"TRUNCATE {stage}")
 
 
-async def upsert_readings(session: AsyncSession, records: list[tuple[str, str, int, str, str, str | None]]) -> None:
+async def upsert_readings(session: AsyncSession,
+                          records: list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]) -> None:
     """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
     if records:
         await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)

@@ -27,6 +27,7 @@ from consumption.tariffs import (DATA_DIR, OPTION_PERIODS, Catalogue, TariffCsvE
                                  parse_gas_csv)
 from metro.db import Database
 from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound
+from metro.events import ContractChanged
 from metro.schemas.consumption import (AnomalyAlert, Comparison, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, PeerMetric, Step, TariffCatalogueVersion,
                                        ToDateTotals)
@@ -254,12 +255,11 @@ def _contract_values(option: str, kva: int | None, offpeak: str | None, start: A
             "end": dt.date.fromisoformat(end[:10]) if isinstance(end, str) else end, "status": status}
 
 
-async def record_dso_contract(session: AsyncSession, payload: dict[str, Any]) -> None:
-    raw = str(payload.get("tariff_option") or "").upper()
-    kva = payload.get("subscribed_kva")
-    await repository.upsert_contract(session, uuid.UUID(payload["meter_id"]), "dso", _contract_values(
-        DSO_OPTIONS.get(raw, raw), int(kva) if kva is not None else None, payload.get("offpeak_hours"),
-        payload.get("start"), payload.get("end"), payload.get("status")))
+async def record_dso_contract(session: AsyncSession, contract: ContractChanged) -> None:
+    raw = (contract.tariff_option or "").upper()
+    await repository.upsert_contract(session, contract.meter_id, "dso", _contract_values(
+        DSO_OPTIONS.get(raw, raw), contract.subscribed_kva, contract.offpeak_hours, contract.start, contract.end,
+        contract.status))
 
 
 async def declare_contract(session: AsyncSession, meter_id: uuid.UUID, principal: Principal,

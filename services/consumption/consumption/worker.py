@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption import repository, service
 from consumption.anomalies import detect_anomalies
 from metro.app import Runtime
-from metro.events import Events
+from metro.events import AnomalyDetected
 from metro.outbox import Outbox
 from consumption.models import anomaly_scan_queue, price_queue
 
@@ -43,10 +43,9 @@ async def scan_meter(session: AsyncSession, outbox: Outbox, meter_id, *, ratio: 
          "expected_wh": e.expected_wh, "observed_wh": e.actual_wh} for e in episodes])
     for e in episodes:
         if e.key in fresh:
-            await outbox.add(session, Events.anomaly_detected, {
-                "meter_id": str(meter_id), "account_id": str(meter.account_id) if meter.account_id else None,
-                "episode_key": e.key, "kind": e.kind, "start": e.start.isoformat(), "end": e.end.isoformat(),
-                "expected_wh": e.expected_wh, "observed_wh": e.actual_wh, "excess_wh": e.excess_wh})
+            await outbox.add(session, AnomalyDetected(
+                meter_id=meter_id, account_id=meter.account_id, episode_key=e.key, kind=e.kind, start=e.start,
+                end=e.end, expected_wh=e.expected_wh, observed_wh=e.actual_wh, excess_wh=e.excess_wh))
     return len(fresh)
 
 

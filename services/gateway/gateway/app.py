@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from gateway import api, consumption_routes, erasure, models, notify_routes, ops, personal, proxy, service, web
 from metro.app import Runtime, ServiceSpec
-from metro.events import Events
+from metro.events import AccountErased
 from metro.settings import ServiceSettings
 
 DEFAULT_ADMIN_PASSWORD = "local-admin-password-change-me"
@@ -50,7 +50,7 @@ def spec() -> ServiceSpec:
     routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
-                       consumers={"erasure-confirmations": {Events.account_erased: erasure.on_account_erased}},
+                       consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
                        workers=[erasure.erasure_worker], warm_reads=service.warm_reads,
                        configure=[web.mount_web], erases_on_request=False,
                        openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",

@@ -16,7 +16,7 @@ from gateway.models import accounts, erasure_requests, outbox as outbox_table
 from metro.app import Runtime
 from metro.erasure import subject_hash
 from metro.errors import Conflict, NotFound
-from metro.events import Envelope, Events
+from metro.events import AccountErased, ErasureRequested, Received
 from metro.outbox import Outbox
 from metro.personal_data import erase
 
@@ -67,19 +67,18 @@ async def validate(session: AsyncSession, request_id: uuid.UUID, by: str) -> dic
         raise Conflict(f"this deletion request is already {row.status}", code="erasure_already_validated")
     await session.execute(sa.update(erasure_requests).where(erasure_requests.c.id == request_id).values(
         status="erasing", validated_at=sa.func.now(), validated_by=by, services_pending=list(ERASING_SERVICES)))
-    await outbox.add(session, Events.erasure_requested, {
-        "account_id": str(row.account_id), "meter_ids": [str(m) for m in row.meter_ids]})
+    await outbox.add(session, ErasureRequested(account_id=row.account_id, meter_ids=row.meter_ids))
     return {"id": request_id, "status": "erasing"}
 
 
-async def on_account_erased(session: AsyncSession, events: list[Envelope]) -> None:
+async def on_account_erased(session: AsyncSession, events: list[Received[AccountErased]]) -> None:
     for e in events:
         row = (await session.execute(sa.select(erasure_requests).where(
-            erasure_requests.c.subject_hash == e.payload["subject"]).with_for_update())).first()
+            erasure_requests.c.subject_hash == e.payload.subject).with_for_update())).first()
         if row is None or row.status != "erasing":
             continue
         account_id = row.account_id
-        left = [s for s in row.services_pending if s != e.payload.get("service")]
+        left = [s for s in row.services_pending if s != e.payload.service]
         await session.execute(sa.update(erasure_requests).where(erasure_requests.c.id == row.id)
                               .values(services_pending=left))
         if not left:

@@ -17,7 +17,7 @@ from gateway import repository
 from gateway.schemas import MIN_PASSWORD_LENGTH, Account, Role, Signup, Terms, TermsPublication, TermsState
 from gateway.models import outbox as outbox_table
 from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
-from metro.events import Events
+from metro.events import AccountCreated
 from metro.outbox import Outbox
 
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -83,8 +83,7 @@ async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
     if not created:
         raise Conflict("an account already uses this e-mail address", code="email_taken")
     await repository.accept_terms(session, account_id, current.version)
-    await account_outbox.add(session, Events.account_created, {"account_id": str(account_id), "email": email,
-                                                               "language": body.language})
+    await account_outbox.add(session, AccountCreated(account_id=account_id, email=email, language=body.language))
     return account_id
 
 

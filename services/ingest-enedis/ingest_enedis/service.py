@@ -10,6 +10,7 @@ from ingest_enedis.dataconnect import (CAPABILITIES, _add_months, earliest_histo
 from metro import collection
 from metro.collection import CallStats, Range, jsonable_contract
 from metro.dso import DsoError
+from metro.events import ContractChanged, ReadingsCollected
 
 SOURCE = "enedis.dataconnect"
 CHANNEL = CAPABILITIES.channel
@@ -56,11 +57,8 @@ class Collector(collection.Collector):
         # Days before the meter's activation will never come.
         return error.code == BEFORE_ACTIVATION or window[1] <= late_from
 
-    def readings_events(self, cursor, readings: list[tuple[dt.date, int]]) -> list[dict[str, Any]]:
-        if not readings:
-            return []
-        return [{"meter_id": str(cursor.meter_id), "source": SOURCE, "unit": "Wh",
-                 "readings": [{"day": d.isoformat(), "wh": wh, "quality": "measured"} for d, wh in readings]}]
+    def readings_events(self, cursor, readings: list[tuple[dt.date, int]]) -> list[ReadingsCollected]:
+        return ReadingsCollected.batches(cursor.meter_id, SOURCE, [(d, wh, "measured", None) for d, wh in readings])
 
     async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any]:
         return jsonable_contract(await self.call(stats, lambda: self.client.contract(cursor.identifier)),
@@ -69,9 +67,9 @@ class Collector(collection.Collector):
     def supply_ended(self, contract: dict[str, Any] | None) -> bool:
         return bool(contract) and contract.get("status") == "terminated"
 
-    def contract_event(self, cursor, contract: dict[str, Any]) -> dict[str, Any]:
-        return {"meter_id": str(cursor.meter_id), "dso": CAPABILITIES.dso,
-                "tariff_option": contract.get("tariff_option"), "subscribed_kva": contract.get("subscribed_kva"),
-                "offpeak_hours": contract.get("offpeak_hours"), "start": contract.get("activation_date"),
-                "end": None, "status": contract.get("status"),
-                "raw": {k: contract.get(k) for k in ("distribution_tariff", "segment", "last_change")}}
+    def contract_event(self, cursor, contract: dict[str, Any]) -> ContractChanged:
+        return ContractChanged(
+            meter_id=cursor.meter_id, dso=CAPABILITIES.dso, tariff_option=contract.get("tariff_option"),
+            subscribed_kva=contract.get("subscribed_kva"), offpeak_hours=contract.get("offpeak_hours"),
+            start=contract.get("activation_date"), status=contract.get("status"),
+            raw={k: contract.get(k) for k in ("distribution_tariff", "segment", "last_change")})

@@ -18,7 +18,6 @@ from metro.app import Runtime
 from metro.collection import CallFailed, CallStats
 from metro.dso import Outcome
 from metro.errors import AppError, UpstreamError
-from metro.events import Events
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +147,8 @@ class AccessRightsWatch:
                 cursor = (await session.execute(sa.select(models.cursors).where(
                     models.cursors.c.meter_id == row.meter_id))).one_or_none()
                 await repository.deactivate(session, row.meter_id, row.consent_id, Outcome.consent_revoked.value)
-                await self.rt.outbox.add(session, Events.consent_revoked,
-                                         revoked_event(cursor or row, "dso", dso_status=dso_status) |
-                                         {"consent_id": str(row.consent_id)})
+                revoked = revoked_event(cursor or row, "dso", dso_status=dso_status)
+                await self.rt.outbox.add(session, revoked.model_copy(update={"consent_id": row.consent_id}))
                 values["reported_status"] = status
             await repository.update_access_right(session, row.access_right_id, **values)
         if values.get("reported_status") is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,12 +13,12 @@ from ingest_grdf.adict import CAPABILITIES, INFORMATIVE_HISTORY_YEARS, DailyRead
 from metro import collection
 from metro.collection import PARIS, CallFailed, CallStats, Range, jsonable_contract
 from metro.dso import Outcome
+from metro.events import ConsentRevoked, ContractChanged, ReadingsCollected
 
 log = logging.getLogger(__name__)
 
 SOURCE = "grdf.adict"
 CHANNEL = CAPABILITIES.channel
-MAX_DAYS_PER_EVENT = 365
 CONTRACT_FIELDS = ("tariff", "annual_consumption_kwh", "daily_capacity_kwh", "profile", "commissioning_date",
                    "published_on")
 
@@ -39,33 +40,29 @@ def history_start(cursor, contract: dict[str, Any] | None, today: dt.date) -> dt
     return max(candidates)
 
 
-def readings_payloads(meter_id: str, readings: list[DailyReading]) -> list[dict[str, Any]]:
-    """readings.collected bodies, a year at most each; volume and conversion coefficient ride along."""
-    out = []
-    for i in range(0, len(readings), MAX_DAYS_PER_EVENT):
-        out.append({"meter_id": meter_id, "source": SOURCE, "unit": "Wh", "readings": [
-            {"day": r.day.isoformat(), "wh": r.wh, "quality": r.quality,
-             "extra": {"volume_m3": r.volume_m3, "conversion_coefficient": r.conversion_coefficient}}
-            for r in readings[i:i + MAX_DAYS_PER_EVENT]]})
-    return out
+def readings_events(meter_id: uuid.UUID, readings: list[DailyReading]) -> list[ReadingsCollected]:
+    """Volume and conversion coefficient ride along with each day's energy."""
+    return ReadingsCollected.batches(meter_id, SOURCE, [
+        (r.day, r.wh, r.quality, {"volume_m3": r.volume_m3, "conversion_coefficient": r.conversion_coefficient})
+        for r in readings])
 
 
-def contract_event(meter_id: str, contract: dict[str, Any]) -> dict[str, Any]:
+def contract_event(meter_id: uuid.UUID, contract: dict[str, Any]) -> ContractChanged:
     """Gas has no subscribed power nor off-peak hours: the routing tariff (T1..T4) stands for the option."""
-    return {"meter_id": meter_id, "dso": CAPABILITIES.dso, "tariff_option": contract.get("tariff"),
-            "subscribed_kva": None, "offpeak_hours": None, "start": contract.get("commissioning_date"),
-            "end": None, "status": "active",
-            "raw": {k: contract.get(k) for k in ("annual_consumption_kwh", "daily_capacity_kwh", "profile",
-                                                 "published_on")}}
+    return ContractChanged(
+        meter_id=meter_id, dso=CAPABILITIES.dso, tariff_option=contract.get("tariff"),
+        start=contract.get("commissioning_date"), status="active",
+        raw={k: contract.get(k) for k in ("annual_consumption_kwh", "daily_capacity_kwh", "profile", "published_on")})
 
 
-def revoked_event(cursor_or_right, reason: str, dso_status: str | None = None, code: str | None = None) -> dict:
+def revoked_event(cursor_or_right, reason: str, dso_status: str | None = None,
+                  code: str | None = None) -> ConsentRevoked:
     r = cursor_or_right
-    return {"consent_id": str(r.consent_id), "meter_id": str(r.meter_id),
-            "account_id": str(r.account_id) if getattr(r, "account_id", None) else None, "dso": CAPABILITIES.dso,
-            "channel": CHANNEL, "identifier": getattr(r, "identifier", None) or getattr(r, "pce", None),
-            "reason": reason, "dso_reference": getattr(r, "dso_reference", None) or getattr(r, "access_right_id", None),
-            "dso_status": dso_status, "code": code}
+    return ConsentRevoked(
+        consent_id=r.consent_id, meter_id=r.meter_id, account_id=getattr(r, "account_id", None),
+        dso=CAPABILITIES.dso, channel=CHANNEL, identifier=getattr(r, "identifier", None) or getattr(r, "pce", None),
+        reason=reason, dso_reference=getattr(r, "dso_reference", None) or getattr(r, "access_right_id", None),
+        dso_status=dso_status, code=code)
 
 
 class Collector(collection.Collector):
@@ -90,8 +87,8 @@ class Collector(collection.Collector):
     def last_day(self, readings: list[DailyReading]) -> dt.date | None:
         return readings[-1].day if readings else None
 
-    def readings_events(self, cursor, readings: list[DailyReading]) -> list[dict[str, Any]]:
-        return readings_payloads(str(cursor.meter_id), readings)
+    def readings_events(self, cursor, readings: list[DailyReading]) -> list[ReadingsCollected]:
+        return readings_events(cursor.meter_id, readings)
 
     async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any] | None:
         try:
@@ -104,10 +101,10 @@ class Collector(collection.Collector):
             log.warning("contract data refused", extra={"meter_id": str(cursor.meter_id), "error": str(failed)})
             return None
 
-    def contract_event(self, cursor, contract: dict[str, Any]) -> dict[str, Any]:
-        return contract_event(str(cursor.meter_id), contract)
+    def contract_event(self, cursor, contract: dict[str, Any]) -> ContractChanged:
+        return contract_event(cursor.meter_id, contract)
 
-    def revoked_event(self, cursor, reason: str, code: str | None) -> dict[str, Any]:
+    def revoked_event(self, cursor, reason: str, code: str | None) -> ConsentRevoked:
         return revoked_event(cursor, reason, code=code)
 
     async def on_revoked(self, session, cursor) -> None:

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 
 from ingest_grdf.adict import DailyReading
 from ingest_grdf.app import Settings, quota_bucket
 from ingest_grdf.rights import consent_status, declaration_error
-from ingest_grdf.service import contract_event, history_start, latest_published_day, readings_payloads
+from ingest_grdf.service import contract_event, history_start, latest_published_day, readings_events
 from metro.collection import covered_until
 
 D = dt.date
+METER = uuid.uuid4()
 
 
 def test_grdf_states_map_to_the_consent_life_cycle():
@@ -58,19 +60,18 @@ def test_days_grdf_may_still_publish_count_only_once_returned():
 def test_readings_are_integer_wh_with_volume_and_coefficient_at_most_a_year_per_event():
     readings = [DailyReading(day=D(2024, 1, 1) + dt.timedelta(days=i), wh=48_000, volume_m3=4,
                              conversion_coefficient=11.71, quality="measured", final=True) for i in range(400)]
-    payloads = readings_payloads("m-1", readings)
-    assert [len(p["readings"]) for p in payloads] == [365, 35]
-    first = payloads[0]["readings"][0]
-    assert payloads[0]["source"] == "grdf.adict" and payloads[0]["unit"] == "Wh"
-    assert first == {"day": "2024-01-01", "wh": 48_000, "quality": "measured",
-                     "extra": {"volume_m3": 4, "conversion_coefficient": 11.71}}
+    events = readings_events(METER, readings)
+    assert [len(e.readings) for e in events] == [366, 34]
+    assert events[0].source == "grdf.adict" and events[0].unit == "Wh" and events[0].meter_id == METER
+    assert events[0].to_payload()["readings"][0] == [
+        "2024-01-01", 48_000, "measured", {"volume_m3": 4, "conversion_coefficient": 11.71}]
 
 
 def test_contract_event_names_the_routing_tariff_and_no_electric_fields():
-    event = contract_event("m-1", {"tariff": "T2", "annual_consumption_kwh": 14000, "commissioning_date": "2020-01-01",
+    event = contract_event(METER, {"tariff": "T2", "annual_consumption_kwh": 14000, "commissioning_date": "2020-01-01",
                                    "profile": "P016"})
-    assert event["tariff_option"] == "T2" and event["subscribed_kva"] is None and event["offpeak_hours"] is None
-    assert event["raw"]["annual_consumption_kwh"] == 14000 and event["start"] == "2020-01-01"
+    assert event.tariff_option == "T2" and event.subscribed_kva is None and event.offpeak_hours is None
+    assert event.raw["annual_consumption_kwh"] == 14000 and event.start == D(2020, 1, 1)
 
 
 def test_the_shared_bucket_keeps_one_call_per_second_and_counts_the_daily_cap():

@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest_sge import repository
 from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, KeyRing, Limits, Reading, daily_energy, decrypt,
                              open_xml, parse_file_name, parse_r151)
-from metro.events import Events
+from metro.events import ConsentRevoked, ReadingsCollected
 from metro.outbox import Outbox
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 SOURCE = "enedis.sge"
-MAX_DAYS_PER_EVENT = 366
 
 
 @dataclass
@@ -135,29 +134,21 @@ async def import_files(session: AsyncSession, outbox: Outbox, batch: list[DropFi
     return outcomes
 
 
-def readings_events(by_meter: dict[uuid.UUID, dict[dt.date, DailyEnergy]]) -> list[tuple[str, dict]]:
+def readings_events(by_meter: dict[uuid.UUID, dict[dt.date, DailyEnergy]]) -> list[ReadingsCollected]:
     events = []
     for meter_id, days in by_meter.items():
-        ordered = [days[d] for d in sorted(days)]
-        for i in range(0, len(ordered), MAX_DAYS_PER_EVENT):
-            readings = []
-            for d in ordered[i:i + MAX_DAYS_PER_EVENT]:
-                r = {"day": d.day.isoformat(), "wh": d.energy_wh, "quality": d.quality}
-                if d.max_power_va is not None:
-                    r["extra"] = {"max_power_va": d.max_power_va}
-                readings.append(r)
-            events.append((Events.readings_collected, {"meter_id": str(meter_id), "source": SOURCE,
-                                                       "unit": "Wh", "readings": readings}))
+        events += ReadingsCollected.batches(meter_id, SOURCE, [
+            (d.day, d.energy_wh, d.quality, {"max_power_va": d.max_power_va} if d.max_power_va is not None else None)
+            for d in (days[day] for day in sorted(days))])
     return events
 
 
 async def expire_subscriptions(session: AsyncSession, outbox: Outbox, now: dt.datetime) -> int:
     """A consent past its end stops collection here and is reported to consent, once."""
     expired = await repository.expire_due(session, now)
-    await outbox.add_many(session, [(Events.consent_revoked, {
-        "consent_id": str(s.consent_id), "meter_id": str(s.meter_id),
-        "account_id": str(s.account_id) if s.account_id else None, "dso": "enedis", "channel": "sge",
-        "identifier": s.prm, "reason": "expired", "dso_reference": s.dso_reference}) for s in expired])
+    await outbox.add_many(session, [ConsentRevoked(
+        consent_id=s.consent_id, meter_id=s.meter_id, account_id=s.account_id, dso="enedis", channel="sge",
+        identifier=s.prm, reason="expired", dso_reference=s.dso_reference) for s in expired])
     return len(expired)
 
 

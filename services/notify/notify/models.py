@@ -13,7 +13,7 @@ metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-# Projected from the gateway's `account.created` / `account.updated`: where and in which language to write.
+# Projected from the gateway's `account.created`: where and in which language to write.
 recipients = sa.Table(
     "recipients", metadata,
     sa.Column("account_id", UUID(as_uuid=True), primary_key=True),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from metro.events import AnomalyDetected, ConsentExpiring, ConsentRevoked
 from notify import chart, i18n
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -37,13 +38,12 @@ def alert(lang: str, subject: str, paragraphs: list[str], unsubscribe_url: str,
     return Rendered(subject, text, html)
 
 
-def anomaly(lang: str, payload: dict, meter_url: str, unsubscribe_url: str) -> Rendered:
+def anomaly(lang: str, event: AnomalyDetected, meter_url: str, unsubscribe_url: str) -> Rendered:
     t = i18n.TEXT[lang]
     body = t["anomaly_body"].format(
-        start=i18n.date_text(dt.date.fromisoformat(payload["start"]), lang),
-        end=i18n.date_text(dt.date.fromisoformat(payload["end"]), lang),
-        observed=i18n.kwh(payload["observed_wh"], lang), expected=i18n.kwh(payload["expected_wh"], lang),
-        excess=i18n.kwh(payload["excess_wh"], lang))
+        start=i18n.date_text(event.start, lang), end=i18n.date_text(event.end, lang),
+        observed=i18n.kwh(event.observed_wh, lang), expected=i18n.kwh(event.expected_wh, lang),
+        excess=i18n.kwh(event.excess_wh, lang))
     return alert(lang, t["anomaly_subject"], [body, t["anomaly_hint"]], unsubscribe_url, (t["see_more"], meter_url))
 
 
@@ -56,17 +56,17 @@ def threshold(lang: str, meter: dict, month: dt.date, crossed: str, limit: str, 
     return alert(lang, t["threshold_subject"], [body], unsubscribe_url, (t["see_more"], meter_url))
 
 
-def consent_expiring(lang: str, payload: dict, meter_url: str, unsubscribe_url: str) -> Rendered:
+def consent_expiring(lang: str, event: ConsentExpiring, meter_url: str, unsubscribe_url: str) -> Rendered:
     t = i18n.TEXT[lang]
-    expires = dt.datetime.fromisoformat(payload["expires_at"]).date()
-    return alert(lang, t["expiring_subject"].format(days=payload["days_left"]),
+    expires = event.expires_at.date()
+    return alert(lang, t["expiring_subject"].format(days=event.days_left),
                  [t["expiring_body"].format(date=i18n.date_text(expires, lang))], unsubscribe_url,
                  (t["renew"], meter_url))
 
 
-def consent_revoked(lang: str, payload: dict, meter_url: str, unsubscribe_url: str) -> Rendered:
+def consent_revoked(lang: str, event: ConsentRevoked, meter_url: str, unsubscribe_url: str) -> Rendered:
     t = i18n.TEXT[lang]
-    return alert(lang, t["revoked_subject"], [t[f"revoked_body_{payload['reason']}"]], unsubscribe_url,
+    return alert(lang, t["revoked_subject"], [t[f"revoked_body_{event.reason}"]], unsubscribe_url,
                  (t["renew"], meter_url))
 
 
