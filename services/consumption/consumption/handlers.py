@@ -6,7 +6,7 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import repository, service
+from consumption import contracts, repository
 from metro.events import Envelope, Events
 
 
@@ -57,7 +57,7 @@ async def on_dwelling_updated(session: AsyncSession, events: list[Envelope]) -> 
 
 async def on_contract_changed(session: AsyncSession, events: list[Envelope]) -> None:
     for e in events:
-        await service.record_dso_contract(session, e.payload)
+        await contracts.record_dso_contract(session, e.payload)
     await repository.queue_pricing(session, [uuid.UUID(e.payload["meter_id"]) for e in events])
 
 
