@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import sqlalchemy as sa
 
-from consumption import repository, service
+from consumption import catalogues, euros, periods, repository, series, summary, totals
+from consumption.contracts import offpeak_hours_per_day, resolve_pricing
 from consumption.models import contracts, meters, priced_days, readings
 from consumption.pricing import CENT, Contract, price_day
 from consumption.tariffs import DATA_DIR, Catalogue
@@ -54,7 +55,7 @@ async def new_meter(db, option: str, kva: int, offpeak: str | None, rng: random.
         await session.execute(sa.insert(readings), rows)
         await session.execute(sa.insert(contracts).values(
             meter_id=meter_id, origin="resident", tariff_option=option, subscribed_kva=kva, offpeak_hours=offpeak,
-            offpeak_hours_per_day=service.offpeak_hours_per_day(offpeak)))
+            offpeak_hours_per_day=offpeak_hours_per_day(offpeak)))
     return meter_id, account_id
 
 
@@ -63,9 +64,9 @@ async def expected_points(db, meter_id: uuid.UUID, contract: Contract, start: dt
     """The points computed independently: each day priced alone by pricing.price_day, added up unrounded."""
     async with db.session() as session:
         days = {r.day: r for r in await session.execute(sa.select(readings).where(readings.c.meter_id == meter_id))}
-    points, p = [], service.period_start(start, step)
+    points, p = [], periods.period_start(start, step)
     while p < end:
-        nxt = service.next_period(p, step)
+        nxt = periods.next_period(p, step)
         lo, hi = max(p, start), min(nxt, end)
         present = [days[d] for d in (lo + dt.timedelta(days=i) for i in range((hi - lo).days)) if d in days]
         eur = sum((price_day(r.day, r.wh, contract, CATALOGUE, r.extra).energy_eur
@@ -87,28 +88,28 @@ async def expected_points(db, meter_id: uuid.UUID, contract: Contract, start: dt
 
 async def served(db, meter_id, account_id, start, end, step) -> dict:
     async with db.session() as session, session.begin():
-        return json.loads(await service.consumption_json(session, meter_id, Principal(account_id), start, end, step))
+        return json.loads(await series.consumption_json(session, meter_id, Principal(account_id), start, end, step))
 
 
 async def is_current(db, meter_id, start, end) -> bool:
     async with db.session() as session:
         meter = await repository.meter_info(session, meter_id)
-        pricing = await service.resolve_pricing(session, meter)
-        await service.TARIFFS.get(session)
+        pricing = await resolve_pricing(session, meter)
+        await catalogues.TARIFFS.get(session)
         return (await repository.series_points(session, meter_id, start, start, end, "day", None,
-                                               key=service.pricing_key(meter, pricing)))[2]
+                                               key=euros.pricing_key(meter, pricing)))[2]
 
 
 async def totals_and_report(db, meter_id, account_id, as_of) -> tuple[dict, dict]:
     async with db.session() as session, session.begin():
-        totals = (await service.totals(session, meter_id, Principal(account_id), as_of)).model_dump(mode="json")
-        report = await service.report(session, account_id, Principal(account_id), START, END)
-        return totals, report
+        to_date = (await totals.totals(session, meter_id, Principal(account_id), as_of)).model_dump(mode="json")
+        report = await summary.report(session, account_id, Principal(account_id), START, END)
+        return to_date, report
 
 
 async def price(db, meter_id) -> int:
     async with db.session() as session, session.begin():
-        return await service.price_meter(session, meter_id)
+        return await euros.price_meter(session, meter_id)
 
 
 RANGES = [(START, END), (dt.date(2024, 1, 3), dt.date(2024, 2, 29)), (dt.date(2024, 2, 28), dt.date(2024, 3, 2)),
@@ -184,10 +185,10 @@ async def test_a_changed_reading_contract_or_catalogue_is_priced_again(db):
     assert await price(db, meter_id) == (END - START).days - 1, "every day again"
     assert (await served(db, meter_id, account_id, day, day + dt.timedelta(days=1), Step.day))["points"] == nine
 
-    versions = dict(service.TARIFFS.versions)
+    versions = dict(catalogues.TARIFFS.versions)
     try:
-        service.TARIFFS.versions = {**versions, "electricity": -1}  # as if a new catalogue were in force
+        catalogues.TARIFFS.versions = {**versions, "electricity": -1}  # as if a new catalogue were in force
         assert not await is_current(db, meter_id, START, END)
     finally:
-        service.TARIFFS.versions = versions
+        catalogues.TARIFFS.versions = versions
     assert await is_current(db, meter_id, START, END)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from consumption import service
+from consumption import access, catalogues, contracts, peers, series, summary, totals
 from metro.db import DbReader, DbSession
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
@@ -32,72 +32,72 @@ async def get_consumption(meter_id: uuid.UUID, who: Who, session: DbReader, star
                           step: Step = Step.day):
     """The most requested read: from the read model it is one statement after the meter's, outside any
     transaction."""
-    return Response(await service.consumption_json(session, meter_id, who.principal, start, end, step),
+    return Response(await series.consumption_json(session, meter_id, who.principal, start, end, step),
                     media_type="application/json")
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals)
 async def get_totals(meter_id: uuid.UUID, who: Who, session: Session, as_of: dt.date | None = None):
-    return await service.totals(session, meter_id, who.principal, as_of)
+    return await totals.totals(session, meter_id, who.principal, as_of)
 
 
 @router.get("/meters/{meter_id}/comparison", response_model=Comparison)
 async def get_comparison(meter_id: uuid.UUID, who: Who, session: Session, start: From, end: To):
-    return await service.comparison(session, meter_id, who.principal, start, end)
+    return await peers.comparison(session, meter_id, who.principal, start, end)
 
 
 @router.get("/meters/{meter_id}/contract", response_model=ContractView)
 async def get_contract(meter_id: uuid.UUID, who: Who, session: Session):
-    return await service.contract_view(session, meter_id, who.principal)
+    return await contracts.contract_view(session, meter_id, who.principal)
 
 
 @router.put("/meters/{meter_id}/contract", response_model=ContractView)
 async def put_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: Who, session: Session):
-    return await service.declare_contract(session, meter_id, who.principal, body)
+    return await contracts.declare_contract(session, meter_id, who.principal, body)
 
 
 @router.get("/me/summary", response_model=Summary)
 async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account)], session: Session):
-    return json(await service.summary(session, account_id))
+    return json(await summary.summary(session, account_id))
 
 
 @router.put("/tariffs/{energy}", response_model=TariffCatalogueVersion)
 async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, who: Who, session: Session,
                       source: Annotated[str | None, Query(max_length=300)] = None):
     """The body is the CSV file itself (same shape as the bundled data file)."""
-    return await service.upload_tariffs(session, energy, await request.body(), source, who.principal)
+    return await catalogues.upload_tariffs(session, energy, await request.body(), source, who.principal)
 
 
 @router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])
 async def get_tariffs(energy: Literal["electricity", "gas"], who: Who, session: Session):
-    return await service.tariff_versions(session, energy)
+    return await catalogues.tariff_versions(session, energy)
 
 
 @router.put("/degree-days", response_model=DegreeDaysVersion)
 async def put_degree_days(request: Request, who: Who, session: Session,
                           source: Annotated[str | None, Query(max_length=300)] = None):
     """The body is the CSV file itself (same shape as the bundled data/dju_grenoble.csv)."""
-    return await service.upload_degree_days(session, await request.body(), source, who.principal)
+    return await catalogues.upload_degree_days(session, await request.body(), source, who.principal)
 
 
 @router.get("/degree-days", response_model=list[DegreeDaysVersion])
 async def get_degree_days(who: Who, session: Session):
-    return await service.degree_day_versions(session, who.principal)
+    return await catalogues.degree_day_versions(session, who.principal)
 
 
 @router.get("/accounts")
 async def get_accounts(who: Who, session: Session, with_meters: bool = True) -> dict[str, list[str]]:
     """Accounts having at least one meter (for report runs)."""
-    service.authorize_platform(who.principal)
-    return {"accounts": await service.accounts_with_meters(session)}
+    access.authorize_platform(who.principal)
+    return {"accounts": await summary.accounts_with_meters(session)}
 
 
 @router.get("/accounts/{account_id}/report")
 async def get_report(account_id: uuid.UUID, who: Who, session: Session, start: From, end: To) -> dict:
-    return await service.report(session, account_id, who.principal, start, end)
+    return await summary.report(session, account_id, who.principal, start, end)
 
 
 @router.get("/accounts/{account_id}/month")
 async def get_month(account_id: uuid.UUID, who: Who, session: Session,
                     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict:
-    return await service.month(session, account_id, who.principal, month)
+    return await summary.month(session, account_id, who.principal, month)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consumption import api, handlers, models, service, worker
+from consumption import api, catalogues, handlers, models, peers, series, worker
 from consumption.anomalies import DEFAULT_FLOOR_WH, DEFAULT_RATIO, DEFAULT_WEEKS
 from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
@@ -25,18 +25,18 @@ class Settings(ServiceSettings):
     comparison_cache_seconds: float = 300.0
     tariff_refresh_seconds: float = 10.0
     # The Météo-France station whose degree days weather-normalise comparisons of the reference area.
-    degree_day_station: str = service.DEFAULT_DEGREE_DAY_STATION
+    degree_day_station: str = peers.DEFAULT_DEGREE_DAY_STATION
 
 
 async def _start(rt: Runtime) -> None:
     settings: Settings = rt.settings  # type: ignore[assignment]
-    service.PEERS.ttl = settings.comparison_cache_seconds
-    service.TARIFFS.refresh_seconds = settings.tariff_refresh_seconds
-    service.DEGREE_DAYS.refresh_seconds = settings.tariff_refresh_seconds
-    service.PEERS.station = settings.degree_day_station
-    service.PEERS.db = rt.db
+    peers.PEERS.ttl = settings.comparison_cache_seconds
+    catalogues.TARIFFS.refresh_seconds = settings.tariff_refresh_seconds
+    catalogues.DEGREE_DAYS.refresh_seconds = settings.tariff_refresh_seconds
+    peers.PEERS.station = settings.degree_day_station
+    peers.PEERS.db = rt.db
     async with rt.db.session() as session, session.begin():
-        await service.seed_tariffs(session)
+        await catalogues.seed_tariffs(session)
 
 
 def spec() -> ServiceSpec:
@@ -44,4 +44,4 @@ def spec() -> ServiceSpec:
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
                        workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start],
-                       warm_reads=service.warm_reads)
+                       warm_reads=series.warm_reads)

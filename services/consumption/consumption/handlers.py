@@ -6,7 +6,7 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import repository, service
+from consumption import contracts, repository
 from metro.events import ContractChanged, DwellingUpdated, MeterDeclared, ReadingsCollected, Received
 
 
@@ -50,8 +50,8 @@ async def on_dwelling_updated(session: AsyncSession, events: list[Received[Dwell
 
 async def on_contract_changed(session: AsyncSession, events: list[Received[ContractChanged]]) -> None:
     for e in events:
-        await service.record_dso_contract(session, e.payload)
-    await repository.queue_pricing(session, [e.payload.meter_id for e in events])
+from consumption import contracts, repository
+from metro.events import ContractChanged, DwellingUpdated, MeterDeclared, ReadingsCollected, Received
 
 
 HANDLERS = {

@@ -28,7 +28,7 @@ meters = sa.Table(
     # readings are kept but never shown. `hold_at` is when consent decided it: an older fact never wins.
     sa.Column("address_hold", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("hold_at", sa.DateTime(timezone=True)),
-    # The contract and tariff catalogue its `priced_days` were priced with (service.pricing_key).
+    # The contract and tariff catalogue its `priced_days` were priced with (euros.pricing_key).
     sa.Column("priced_key", sa.Text),
 )
 
@@ -58,7 +58,8 @@ priced_days = sa.Table(
     sa.Column("extra", JSONB),
     # energy + subscription, unrounded (6 decimals each, as pricing.DayPrice); NULL: no tariff for that day.
     sa.Column("eur", sa.Numeric(18, 6)),
-    # service.PRICE_FLAGS: the HP/HC split was estimated, a figure was carried from an earlier version.
+    # euros.SPLIT_ESTIMATED | euros.CARRIED: the HP/HC split was estimated, a figure was carried from an earlier
+    # version.
     sa.Column("flags", sa.SmallInteger, nullable=False, server_default=sa.text("0")),
     postgresql_partition_by="RANGE (day)",
 )

@@ -3,7 +3,7 @@
 Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced once
 (the episode key is stored with the outbox row in one transaction).
 Pricing: after new readings, a contract or a catalogue, each meter's days are priced into the read model the
-series are served from (service.price_meter)."""
+series are served from (euros.price_meter)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import repository, service
+from consumption import euros, repository
 from consumption.anomalies import detect_anomalies
 from metro.app import Runtime
 from metro.events import AnomalyDetected
@@ -64,7 +64,7 @@ async def price_pending(rt: Runtime, batch: int = 20) -> int:
     async with rt.db.session() as session, session.begin():
         meter_ids = await repository.claim(session, price_queue, batch)
         for meter_id in sorted(meter_ids):  # in meter order, as an erasure locks them
-            await service.price_meter(session, meter_id)
+            await euros.price_meter(session, meter_id)
     return len(meter_ids)
 
 

@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import time
 
-from consumption.service import PeerCache, PeerPeriod
+from consumption.peers import PeerCache, PeerPeriod
 
 PERIOD = ("electricity", dt.date(2026, 10, 1), dt.date(2026, 11, 1))
 

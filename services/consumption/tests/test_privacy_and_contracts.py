@@ -4,7 +4,7 @@ import pytest
 
 from consumption import models
 from consumption.privacy import PERSONAL_DATA
-from consumption.service import offpeak_hours_per_day
+from consumption.contracts import offpeak_hours_per_day
 
 
 def test_every_table_with_an_account_or_a_meter_is_in_the_personal_data_registry():

@@ -1,0 +1,127 @@
+"""The tariff and degree-day catalogues: the versions in force, built once per process and rebuilt when a
+newer one is stored, the bundled files seeded at first start, and an administrator's uploads."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption import repository
+from consumption.climate import DegreeDayCsvError, DegreeDays
+from consumption.tariffs import DATA_DIR, Catalogue, TariffCsvError, parse_electricity_csv, parse_gas_csv
+from metro.errors import AppError, Forbidden, NotFound
+from metro.schemas.consumption import DegreeDaysVersion, TariffCatalogueVersion
+from metro.service_auth import Principal
+
+T = TypeVar("T")
+
+class CatalogueStore(Generic[T]):
+    """What is built from the latest stored version of some catalogue kinds (the bundled files until one is
+    uploaded), rebuilt only when a newer version is stored (checked every few seconds)."""
+
+    def __init__(self, kinds: tuple[str, ...], build: Callable[[dict[str, str]], T], refresh_seconds: float = 10.0):
+        self.kinds, self.build, self.refresh_seconds = kinds, build, refresh_seconds
+        self.versions: dict[str, int] = {}
+        self.value: T | None = None
+        self.checked = 0.0
+        # Caches built elsewhere from this catalogue, emptied with it (peers: weather-normalised statistics).
+        self.dependents: list[Callable[[], None]] = []
+
+    def invalidate(self) -> None:
+        self.checked = 0.0
+        for invalidate in self.dependents:
+            invalidate()
+
+    async def get(self, session: AsyncSession) -> T:
+        now = time.monotonic()
+        if self.value is not None and now - self.checked < self.refresh_seconds:
+            return self.value
+        latest = await repository.latest_catalogue_ids(session)
+        versions = {kind: latest[kind] for kind in self.kinds if kind in latest}
+        if self.value is None or versions != self.versions:
+            self.value = self.build({kind: (await repository.catalogue(session, version)).csv
+                                     for kind, version in versions.items()})
+            self.versions = versions
+        self.checked = now
+        return self.value
+
+
+TARIFFS = CatalogueStore(("electricity", "gas"), lambda texts: Catalogue.from_csv(
+    texts.get("electricity") or (DATA_DIR / "trve.csv").read_bytes(),
+    texts.get("gas") or (DATA_DIR / "gas_benchmark.csv").read_bytes()))
+# Degree days are versioned beside the tariffs, in the same catalogue table, under their own kind.
+DEGREE_DAYS_KIND = "degree_days"
+DEGREE_DAYS = CatalogueStore((DEGREE_DAYS_KIND,), lambda texts: DegreeDays.load(texts.get(DEGREE_DAYS_KIND)))
+BUNDLED_SOURCES = {"electricity": "bundled data/trve.csv (CRE open data; see data/SOURCES.md)",
+                   "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)"}
+
+
+async def seed_tariffs(session: AsyncSession) -> None:
+    """At first start the bundled files become version 1 of each catalogue, with their source."""
+    versions = await repository.latest_catalogue_ids(session)
+    for energy, name, parse in (("electricity", "trve.csv", parse_electricity_csv),
+                                ("gas", "gas_benchmark.csv", parse_gas_csv)):
+        if energy not in versions:
+            text = (DATA_DIR / name).read_text("utf-8")
+            await repository.insert_catalogue(session, energy, text, BUNDLED_SOURCES[energy], len(parse(text)),
+                                              None)
+
+
+def _version_view(row: sa.Row) -> TariffCatalogueVersion:
+    return TariffCatalogueVersion(energy=row.energy, version=row.id, source=row.source, rows=row.rows,
+                                  created_at=row.created_at)
+
+
+async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, source: str | None,
+                         principal: Principal) -> TariffCatalogueVersion:
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator updates the tariff catalogue", code="forbidden_role")
+    parse = {"electricity": parse_electricity_csv, "gas": parse_gas_csv}.get(energy)
+    if parse is None:
+        raise NotFound("tariffs exist for electricity and gas only", code="tariff_energy_unknown")
+    try:
+        parsed = parse(content)
+    except TariffCsvError as error:
+        raise AppError(error.detail, code=error.code, status_code=422) from error
+    text = content.decode("utf-8-sig")
+    label = source.strip() if source and source.strip() else "uploaded by an administrator"
+    row = await repository.insert_catalogue(session, energy, text, f"{label} (account {principal.account_id})",
+                                            len(parsed), principal.account_id)
+    TARIFFS.invalidate()
+    await repository.requeue_pricing(session, energy=energy)
+    return _version_view(row)
+
+
+async def tariff_versions(session: AsyncSession, energy: str) -> list[TariffCatalogueVersion]:
+    return [_version_view(r) for r in await repository.catalogue_versions(session, energy)]
+
+
+async def upload_degree_days(session: AsyncSession, content: bytes, source: str | None,
+                             principal: Principal) -> DegreeDaysVersion:
+    """A new degree-day file in force (same shape as the bundled one): comparisons of homes heated with the
+    compared energy are weather-normalised once the period's months and their normals are all given."""
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator updates the degree days", code="forbidden_role")
+    try:
+        parsed = DegreeDays.load(content)
+    except DegreeDayCsvError as error:
+        raise AppError(error.detail, code=error.code, status_code=422) from error
+    label = source.strip() if source and source.strip() else "uploaded by an administrator"
+    row = await repository.insert_catalogue(session, DEGREE_DAYS_KIND, content.decode("utf-8-sig"),
+                                            f"{label} (account {principal.account_id})", len(parsed.rows),
+                                            principal.account_id)
+    DEGREE_DAYS.invalidate()  # and the peer statistics with it
+    return _degree_days_view(row)
+
+
+def _degree_days_view(row: sa.Row) -> DegreeDaysVersion:
+    return DegreeDaysVersion(version=row.id, source=row.source, rows=row.rows, created_at=row.created_at)
+
+
+async def degree_day_versions(session: AsyncSession, principal: Principal) -> list[DegreeDaysVersion]:
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator reads the degree-day versions", code="forbidden_role")
+    return [_degree_days_view(r) for r in await repository.catalogue_versions(session, DEGREE_DAYS_KIND)]

@@ -1,0 +1,160 @@
+"""A meter compared with its peers (comparison.compare_homes over every profiled home of its energy) and with
+its own last year; the peer statistics are shared by every request of the process."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption import repository
+from consumption.access import authorize_meter, check_shown
+from consumption.catalogues import DEGREE_DAYS
+from consumption.comparison import DEFAULT_CLIMATE_AREA, HomeComparison, MetricComparison, compare_homes
+from consumption.periods import check_range, same_day_last_year
+from metro.db import Database
+from metro.errors import AppError
+from metro.schemas.consumption import Comparison, PeerMetric, Step
+from metro.service_auth import Principal
+
+log = logging.getLogger(__name__)
+DEFAULT_DEGREE_DAY_STATION = "38538002"  # Météo-France GRENOBLE - LVD (Le Versoud), inside the Métropole
+# A peer whose period has more missing days than this share is left out of the group.
+MIN_PEER_COVERAGE = 0.9
+
+def comparison_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """consent's dwelling profile → the criteria of comparison.compare_homes."""
+    return {"heating_energy": profile.get("heating_energy"), "heating_mode": profile.get("heating_mode"),
+            "hot_water": profile.get("hot_water_energy"), "dwelling_type": profile.get("dwelling_type"),
+            "surface_m2": profile.get("surface_m2"), "occupants": profile.get("occupants"),
+            "municipality": profile.get("insee_code")}
+
+
+@dataclass
+class PeerPeriod:
+    results: dict[uuid.UUID, HomeComparison]
+    totals: dict[uuid.UUID, tuple[int | None, int]]
+    expires: float
+
+
+class PeerCache:
+    """Peer statistics per (energy, period), shared by every request of this process for `ttl` seconds.
+
+    Past its time an entry is still served while one task computes its successor: no request waits for the
+    periodic recomputation (a second or more over the whole population), and the CPU-bound comparison runs in a
+    thread so that the event loop keeps serving meanwhile. Only a period never computed yet, or a cache just
+    invalidated, is waited for."""
+
+    def __init__(self, ttl: float = 300.0, station: str = DEFAULT_DEGREE_DAY_STATION):
+        self.ttl = ttl
+        # The weather station whose degree days stand for the reference area (Grenoble - Le Versoud).
+        self.station = station
+        self.db: Database | None = None  # for the refreshes in the background (set at start-up)
+        self.entries: dict[tuple[str, dt.date, dt.date], PeerPeriod] = {}
+        self.locks: dict[tuple[str, dt.date, dt.date], asyncio.Lock] = {}
+        self.refreshing: dict[tuple[str, dt.date, dt.date], asyncio.Task] = {}
+
+    def invalidate(self) -> None:
+        self.entries.clear()
+
+    async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
+        key = (energy, start, end)
+        entry = self.entries.get(key)
+        if entry is not None:
+            if entry.expires <= time.monotonic() and self.db is not None and key not in self.refreshing:
+                task = asyncio.create_task(self._refresh(key), name=f"peers:{energy}:{start}")
+                self.refreshing[key] = task
+                task.add_done_callback(lambda _: self.refreshing.pop(key, None))
+            return entry
+        async with self.locks.setdefault(key, asyncio.Lock()):
+            entry = self.entries.get(key)
+            if entry is None:
+                entry = self._store(key, await self._compute(session, *key))
+            return entry
+
+    async def _refresh(self, key: tuple[str, dt.date, dt.date]) -> None:
+        try:
+            async with self.db.session() as session:
+                self._store(key, await self._compute(session, *key))
+        except Exception:
+            log.exception("peer statistics not refreshed; the previous ones are served meanwhile")
+
+    def _store(self, key: tuple[str, dt.date, dt.date], entry: PeerPeriod) -> PeerPeriod:
+        # Periods nobody asked for during a few lifetimes are dropped.
+        stale = time.monotonic() - 3 * self.ttl
+        for k in [k for k, e in self.entries.items() if e.expires <= stale]:
+            del self.entries[k]
+        self.entries[key] = entry
+        return entry
+
+    async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
+        days = (end - start).days
+        homes, totals = [], {}
+        for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end):
+            totals[meter_id] = (wh, present)
+            # A home missing a few days is scaled to the whole period; one missing more is left out.
+            kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
+            homes.append((meter_id, comparison_profile(profile), kwh))
+        dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
+        results = await asyncio.to_thread(compare_homes, homes, energy=energy,
+                                          degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
+        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
+
+
+PEERS = PeerCache()
+# Degree days weather-normalise the comparisons: a new version of them is a new computation.
+DEGREE_DAYS.dependents.append(PEERS.invalidate)
+
+
+def _metric(m: MetricComparison | None) -> PeerMetric | None:
+    if m is None:
+        return None
+    return PeerMetric(value=round(m.value, 3), median=round(m.median, 3), efficient=round(m.efficient, 3),
+                      rank=m.rank, percentile=round(m.percentile, 1), group_size=m.group_size)
+
+
+async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> Comparison:
+    peers = await PEERS.get(session, meter.energy, start, end)
+    days = (end - start).days
+    if meter.meter_id in peers.totals:
+        wh, present = peers.totals[meter.meter_id]
+    else:
+        wh, present = await repository.meter_total(session, meter.meter_id, start, end)
+        wh = wh if present else None
+    ly_wh, ly_present = await repository.meter_total(session, meter.meter_id, same_day_last_year(start),
+                                                     same_day_last_year(end))
+    ly_days = (same_day_last_year(end) - same_day_last_year(start)).days
+    view = Comparison(meter_id=meter.meter_id, energy=meter.energy, start=start, end=end, wh=wh,
+                      days_missing=days - present, available=False,
+                      last_year_wh=ly_wh if ly_present else None,
+                      last_year_days_missing=ly_days - ly_present if ly_present else None)
+    result = peers.results.get(meter.meter_id)
+    if result is None:
+        view.reason = "dwelling_not_described"
+    elif result.kwh is None:
+        view.reason = result.reason or "no_consumption"
+        if view.reason == "no_consumption" and wh is not None:
+            view.reason = "too_many_missing_days"
+    else:
+        view.available = True
+        view.level, view.criteria, view.group_size = result.level, list(result.criteria), result.group_size
+        view.weather_normalised = result.weather_normalised
+        view.kwh, view.kwh_per_m2 = _metric(result.kwh), _metric(result.per_m2)
+        view.kwh_per_occupant = _metric(result.per_occupant)
+    return view
+
+
+async def comparison(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
+                     end: dt.date) -> Comparison:
+    meter = await authorize_meter(session, meter_id, principal)
+    check_shown(meter)
+    check_range(start, end, Step.year)
+    if (end - start).days > 366:
+        raise AppError("a comparison covers at most one year", code="period_too_long", status_code=422)
+    return await compare(session, meter, start, end)
