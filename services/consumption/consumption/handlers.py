@@ -50,8 +50,8 @@ async def on_dwelling_updated(session: AsyncSession, events: list[Received[Dwell
 
 async def on_contract_changed(session: AsyncSession, events: list[Received[ContractChanged]]) -> None:
     for e in events:
-from consumption import contracts, repository
-from metro.events import ContractChanged, DwellingUpdated, MeterDeclared, ReadingsCollected, Received
+        await contracts.record_dso_contract(session, e.payload)
+    await repository.queue_pricing(session, [e.payload.meter_id for e in events])
 
 
 HANDLERS = {
