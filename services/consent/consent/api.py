@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from consent import address, flows, service, sharing
+from consent import address, flows, repository, service, sharing
 from consent.lifecycle import Status
 from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
@@ -126,7 +126,7 @@ async def revoke(meter_id: uuid.UUID, account: Account, session: Session, reques
 
 @router.get("/accounts/{account_id}/meter-ids")
 async def account_meter_ids(account_id: uuid.UUID, _: Annotated[Caller, Depends(caller)], session: Session):
-    return {"meter_ids": [str(m) for m in await service.account_meter_ids(session, account_id)]}
+    return {"meter_ids": [str(m) for m in await repository.account_meter_ids(session, account_id)]}
 
 
 @router.post("/accounts/{account_id}/revoke-all")

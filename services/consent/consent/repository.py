@@ -1,6 +1,7 @@
 """Every SQL statement of the consent service."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.models import consent_events, consents, dwellings, meters  # noqa: F401 (re-exported)
+from consent.models import access_log, consent_events, consents, dwellings, meters, shares
 
 
 async def upsert_dwelling(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -33,6 +34,12 @@ async def insert_meter(session: AsyncSession, values: dict[str, Any]) -> None:
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(sa.select(meters).where(
         meters.c.account_id == account_id, meters.c.released_at.is_(None)).order_by(meters.c.created_at))).all())
+
+
+async def account_meter_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every meter the account ever claimed, released ones included."""
+    return list((await session.execute(sa.select(meters.c.id).where(
+        meters.c.account_id == account_id))).scalars())
 
 
 async def get_meter(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
@@ -75,6 +82,26 @@ async def append_event(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(sa.insert(consent_events).values(account_id=owner, **values))
 
 
+async def meter_consents(session: AsyncSession, meter_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(consents).where(consents.c.meter_id == meter_id)
+                                       .order_by(consents.c.requested_at))).all())
+
+
+async def lock_unanswered_consents(session: AsyncSession, requested_before: dt.datetime,
+                                   status: str) -> list[sa.Row]:
+    return list((await session.execute(sa.select(consents).where(
+        consents.c.status == status, consents.c.requested_at < requested_before)
+        .with_for_update(skip_locked=True))).all())
+
+
+async def lock_ending_consents(session: AsyncSession, statuses: list[str]) -> list[sa.Row]:
+    """Consents in these statuses that have an end date, with their meter's DSO."""
+    return list((await session.execute(
+        sa.select(consents, meters.c.dso).join(meters, meters.c.id == consents.c.meter_id)
+        .where(consents.c.status.in_(statuses), consents.c.expires_at.is_not(None))
+        .with_for_update(of=consents, skip_locked=True))).all())
+
+
 async def consent_history(session: AsyncSession, consent_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(sa.select(consent_events).where(
         consent_events.c.consent_id == consent_id).order_by(consent_events.c.id))).all())
@@ -90,3 +117,51 @@ async def pending_address_checks(session: AsyncSession, statuses: list[str]) -> 
         .where(consents.c.address_check == "mismatch", consents.c.status.in_(statuses),
                meters.c.released_at.is_(None))
         .order_by(consents.c.updated_at))).all())
+
+
+async def active_share_id(session: AsyncSession, resident_id: uuid.UUID, adviser_id: uuid.UUID,
+                          scope: str | None = None) -> uuid.UUID | None:
+    """The resident's live share with the adviser, if any (and covering the scope, when one is given)."""
+    q = sa.select(shares.c.id).where(shares.c.resident_id == resident_id, shares.c.adviser_id == adviser_id,
+                                     shares.c.revoked_at.is_(None))
+    if scope is not None:
+        q = q.where(shares.c.scopes.any(scope))
+    return (await session.execute(q)).scalar()
+
+
+async def insert_share(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(shares).values(**values))
+
+
+async def get_share(session: AsyncSession, share_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(shares).where(shares.c.id == share_id))).first()
+
+
+async def resident_shares(session: AsyncSession, resident_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(shares).where(shares.c.resident_id == resident_id)
+                                       .order_by(shares.c.created_at.desc()))).all())
+
+
+async def adviser_active_shares(session: AsyncSession, adviser_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(shares).where(shares.c.adviser_id == adviser_id,
+                                                               shares.c.revoked_at.is_(None))
+                                       .order_by(shares.c.created_at.desc()))).all())
+
+
+async def revoke_share(session: AsyncSession, resident_id: uuid.UUID, share_id: uuid.UUID) -> bool:
+    """False when the resident has no such live share."""
+    result = await session.execute(sa.update(shares).where(
+        shares.c.id == share_id, shares.c.resident_id == resident_id, shares.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now()).returning(shares.c.id))
+    return result.first() is not None
+
+
+async def log_access(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(access_log).values(**values))
+
+
+async def access_log_of(session: AsyncSession, resident_id: uuid.UUID, limit: int) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(access_log.c.reader_role, access_log.c.reader_name, access_log.c.what, access_log.c.at)
+        .where(access_log.c.resident_id == resident_id)
+        .order_by(access_log.c.at.desc()).limit(limit))).all())

@@ -143,8 +143,7 @@ async def revoke_by_resident(session: AsyncSession, outbox: Outbox, account_id: 
 
 
 async def history(session: AsyncSession, meter_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = (await session.execute(sa.select(repository.consents).where(repository.consents.c.meter_id == meter_id)
-                                  .order_by(repository.consents.c.requested_at))).all()
+    rows = await repository.meter_consents(session, meter_id)
     return [{"id": r.id, "channel": r.channel, "purpose": r.purpose, "status": r.status,
              "requested_at": r.requested_at, "expires_at": r.expires_at,
              "history": [dict(e._mapping) for e in await repository.consent_history(session, r.id)]} for r in rows]
@@ -152,11 +151,6 @@ async def history(session: AsyncSession, meter_id: uuid.UUID) -> list[dict[str, 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-async def account_meter_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
-    return list((await session.execute(sa.select(repository.meters.c.id).where(
-        repository.meters.c.account_id == account_id))).scalars())
 
 
 DSO_WITHOUT_REVOCATION_API = {
@@ -169,7 +163,7 @@ DSO_WITHOUT_REVOCATION_API = {
 async def revoke_all(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, reason: str) -> list[dict]:
     """Revokes every live consent of the account at once; says which DSOs the resident must tell themselves."""
     actions: list[dict] = []
-    meter_ids = await account_meter_ids(session, account_id)
+    meter_ids = await repository.account_meter_ids(session, account_id)
     latest = await repository.latest_consents(session, meter_ids)
     for meter_id, consent in latest.items():
         consent = await repository.get_consent(session, consent.id, lock=True)

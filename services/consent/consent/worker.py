@@ -6,11 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 
-import sqlalchemy as sa
-
 from consent import repository, service
 from consent.lifecycle import Status
-from consent.models import consents, meters
 from metro.app import Runtime
 from metro.events import ConsentExpiring
 
@@ -22,16 +19,12 @@ async def sweep(rt: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
     settings = rt.settings
     counts = {"timed_out": 0, "expiring": 0, "expired": 0, "reminders": 0}
     async with rt.db.session() as session, session.begin():
-        stale = (await session.execute(sa.select(consents).where(
-            consents.c.status == Status.awaiting_holder.value,
-            consents.c.requested_at < now - settings.holder_timeout).with_for_update(skip_locked=True))).all()
+        stale = await repository.lock_unanswered_consents(session, now - settings.holder_timeout,
+                                                          Status.awaiting_holder.value)
         for c in stale:
             counts["timed_out"] += await service.transition(session, rt.outbox, c, Status.timed_out, actor="platform",
                                                             reason="no_answer_in_time")
-        ending = (await session.execute(sa.select(consents, meters.c.dso).join(meters, meters.c.id == consents.c.meter_id)
-                                        .where(consents.c.status.in_([Status.active.value, Status.expiring.value]),
-                                               consents.c.expires_at.is_not(None))
-                                        .with_for_update(of=consents, skip_locked=True))).all()
+        ending = await repository.lock_ending_consents(session, [Status.active.value, Status.expiring.value])
         for c in ending:
             left = c.expires_at - now
             if left <= dt.timedelta(0):

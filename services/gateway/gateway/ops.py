@@ -5,10 +5,10 @@ import asyncio
 import uuid
 
 import httpx
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from gateway import repository
 from gateway.auth import Admin
 from gateway.schemas import Health
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
@@ -32,7 +32,7 @@ async def health(request: Request):
     checks: dict[str, str] = {}
     try:
         async with rt.db.engine.connect() as conn:
-            await conn.execute(sa.text("select 1"))
+            await repository.ping(conn)
         checks["gateway.database"] = "ok"
     except Exception as exc:
         checks["gateway.database"] = f"down ({type(exc).__name__})"

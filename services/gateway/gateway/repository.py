@@ -7,9 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from gateway.models import accounts, login_failures, sessions, terms_acceptances, terms_versions
+from gateway.models import (accounts, erasure_requests, login_failures, outbox, sessions, terms_acceptances,
+                            terms_versions)
+
+
+async def ping(conn: AsyncConnection) -> None:
+    await conn.execute(sa.text("select 1"))
 
 
 async def account_by_email(session: AsyncSession, email: str) -> sa.Row | None:
@@ -100,3 +105,65 @@ async def last_acceptance(session: AsyncSession, account_id: uuid.UUID) -> str |
 async def has_accepted(session: AsyncSession, account_id: uuid.UUID, version: str) -> bool:
     return (await session.execute(sa.select(sa.literal(True)).where(
         terms_acceptances.c.account_id == account_id, terms_acceptances.c.version == version))).first() is not None
+
+
+async def erasure_request_of(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(erasure_requests).where(
+        erasure_requests.c.account_id == account_id))).first()
+
+
+async def insert_erasure_request(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(erasure_requests).values(**values))
+
+
+async def unfinished_erasure_requests(session: AsyncSession) -> list[sa.Row]:
+    """With the account's e-mail while the account still exists."""
+    return list((await session.execute(
+        sa.select(erasure_requests.c.id, erasure_requests.c.status, erasure_requests.c.requested_at,
+                  erasure_requests.c.due_at, erasure_requests.c.validated_at, erasure_requests.c.services_pending,
+                  accounts.c.email)
+        .select_from(erasure_requests.outerjoin(accounts, accounts.c.id == erasure_requests.c.account_id))
+        .where(erasure_requests.c.status != "completed").order_by(erasure_requests.c.requested_at))).all())
+
+
+async def lock_erasure_request(session: AsyncSession, request_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(erasure_requests).where(erasure_requests.c.id == request_id)
+                                  .with_for_update())).first()
+
+
+async def lock_erasure_request_of_subject(session: AsyncSession, subject: str) -> sa.Row | None:
+    return (await session.execute(sa.select(erasure_requests).where(
+        erasure_requests.c.subject_hash == subject).with_for_update())).first()
+
+
+async def _update_erasure_request(session: AsyncSession, request_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(sa.update(erasure_requests).where(erasure_requests.c.id == request_id)
+                          .values(**values))
+
+
+async def start_erasing(session: AsyncSession, request_id: uuid.UUID, by: str, services: list[str]) -> None:
+    await _update_erasure_request(session, request_id, status="erasing", validated_at=sa.func.now(),
+                                  validated_by=by, services_pending=services)
+
+
+async def set_services_pending(session: AsyncSession, request_id: uuid.UUID, services: list[str]) -> None:
+    await _update_erasure_request(session, request_id, services_pending=services)
+
+
+async def complete_erasure_request(session: AsyncSession, request_id: uuid.UUID) -> None:
+    """Keeps only the subject's hash: the request no longer names the account or its meters."""
+    await _update_erasure_request(session, request_id, account_id=None, meter_ids=[], status="completed",
+                                  completed_at=sa.func.now())
+
+
+async def lock_overdue_erasure_requests(session: AsyncSession) -> list[uuid.UUID]:
+    """Requests still awaiting validation whose delay has run out."""
+    return list((await session.execute(sa.select(erasure_requests.c.id).where(
+        erasure_requests.c.status == "pending_validation", erasure_requests.c.due_at <= sa.func.now())
+        .with_for_update(skip_locked=True))).scalars().all())
+
+
+async def delete_published_events_naming(session: AsyncSession, ids: list[str]) -> None:
+    text = sa.cast(outbox.c.payload, sa.Text)
+    await session.execute(sa.delete(outbox).where(outbox.c.published_at.is_not(None),
+                                                  sa.or_(*(text.contains(i) for i in ids))))

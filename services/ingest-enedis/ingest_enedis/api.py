@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
 
 from ingest_enedis import models, repository
 from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
+from ingest_enedis.schemas import RedirectIn
 from ingest_enedis.service import Collector
 from metro.collection import CallFailed, CallStats, cycle_view, open_cycle
 from metro.db import DbSession
@@ -21,11 +21,6 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 
 # Redirect parameters that are credentials, never kept as evidence.
 SECRET_PARAMS = {"code", "access_token", "refresh_token", "id_token"}
-
-
-class RedirectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    params: dict[str, str]
 
 
 def _client(request: Request) -> DataConnectClient:

@@ -2,45 +2,19 @@
 route takes a service token."""
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ingest_grdf import models, repository, rights
 from ingest_grdf.adict import CAPABILITIES
+from ingest_grdf.schemas import AccessRightIn, AccessRightOut
 from metro.collection import cycle_view, open_cycle
 from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
-
-
-class AccessRightIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    consent_id: uuid.UUID
-    meter_id: uuid.UUID
-    pce: str = Field(pattern=r"^GI\d{6}$|^\d{14}$")
-    holder_name: str = Field(min_length=1, max_length=120)
-    postal_code: str = Field(pattern=r"^\d{5}$")
-    email: str = Field(min_length=3, max_length=254)
-    start: dt.date
-    end: dt.date
-
-    @model_validator(mode="after")
-    def _period(self):
-        if self.end < self.start:
-            raise ValueError("end must not be before start")
-        return self
-
-
-class AccessRightOut(BaseModel):
-    access_right_id: str
-    status: str
-    dso_status: str
 
 
 @router.post("/access-rights", response_model=AccessRightOut, responses=error_responses(AppError, UpstreamError))

@@ -19,6 +19,15 @@ deactivate = store.deactivate
 make_all_due = store.make_all_due
 
 
+async def cursor_of(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(cursors).where(cursors.c.meter_id == meter_id))).one_or_none()
+
+
+async def try_advisory_xact_lock(session: AsyncSession, key: int) -> bool:
+    """Held until the transaction ends; False when another transaction holds it."""
+    return (await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(key)))).scalar()
+
+
 # ---- access rights ----
 
 async def access_right_of_consent(session: AsyncSession, consent_id: uuid.UUID) -> sa.Row | None:
@@ -48,6 +57,12 @@ async def unreported_access_rights(session: AsyncSession) -> list[sa.Row]:
 async def update_access_right(session: AsyncSession, access_right_id: str, **values: Any) -> None:
     await session.execute(sa.update(access_rights).where(access_rights.c.access_right_id == access_right_id)
                           .values(**values))
+
+
+async def record_revocation_attempt(session: AsyncSession, access_right_id: str, **values: Any) -> None:
+    """One more attempt at giving the right up at GRDF, with what came of it."""
+    await update_access_right(session, access_right_id, checked_at=sa.func.now(),
+                              revoke_attempts=access_rights.c.revoke_attempts + 1, **values)
 
 
 # GRDF states in which the right still gives access, or will once the holder validates it.

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_grdf import models, repository
+from ingest_grdf import repository
 from ingest_grdf.adict import fold
 from ingest_grdf.service import Collector, revoked_event
 from metro.app import Runtime
@@ -144,8 +144,7 @@ class AccessRightsWatch:
         async with self.rt.db.session() as session, session.begin():
             values: dict[str, Any] = {"status": status, "dso_status": dso_status, "checked_at": sa.func.now()}
             if status in ("revoked", "obsolete") and row.reported_status in ("active", "to_recheck"):
-                cursor = (await session.execute(sa.select(models.cursors).where(
-                    models.cursors.c.meter_id == row.meter_id))).one_or_none()
+                cursor = await repository.cursor_of(session, row.meter_id)
                 await repository.deactivate(session, row.meter_id, row.consent_id, Outcome.consent_revoked.value)
                 revoked = revoked_event(cursor or row, "dso", dso_status=dso_status)
                 await self.rt.outbox.add(session, revoked.model_copy(update={"consent_id": row.consent_id}))
@@ -197,8 +196,7 @@ class AccessRightsWatch:
             due = await repository.revocations_due(session, backoff)
         for row in due:
             # The access right's own row is gone when the account was erased meanwhile: then these are no-ops.
-            values: dict[str, Any] = {"checked_at": sa.func.now(),
-                                      "revoke_attempts": models.access_rights.c.revoke_attempts + 1}
+            values: dict[str, Any] = {}
             done = True
             try:
                 await self.collector.call(CallStats(), lambda r=row: self.client.revoke_access(r.access_right_id))
@@ -212,7 +210,7 @@ class AccessRightsWatch:
                     values["last_error"] = str(failed)[:500]
                     done = False
             async with self.rt.db.session() as session, session.begin():
-                await repository.update_access_right(session, row.access_right_id, **values)
+                await repository.record_revocation_attempt(session, row.access_right_id, **values)
                 if done:
                     await repository.revocation_done(session, row.access_right_id)
                 else:

@@ -6,8 +6,7 @@ import asyncio
 import logging
 import time
 
-import sqlalchemy as sa
-
+from ingest_grdf import repository
 from ingest_grdf.rights import AccessRightsWatch
 from ingest_grdf.service import Collector
 from metro.app import Runtime
@@ -34,7 +33,7 @@ async def access_rights_worker(rt: Runtime) -> None:
         try:
             async with rt.db.session() as session, session.begin():
                 # Held for the pass: two replicas listing the same rights would report every change twice.
-                if (await session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(WATCH_LOCK)))).scalar():
+                if await repository.try_advisory_xact_lock(session, WATCH_LOCK):
                     await watch.run_once(time.monotonic(), force=force)
         except Exception:
             log.exception("access-rights watch failed")

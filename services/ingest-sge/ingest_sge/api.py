@@ -4,11 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 
 from ingest_sge import repository, worker
-from ingest_sge.models import subscriptions
 from metro.db import DbSession
 from metro.service_auth import Caller, caller
 
@@ -26,8 +24,7 @@ async def run_collection(request: Request, _: Annotated[Caller, Depends(caller)]
 async def collections(session: Session, _: Annotated[Caller, Depends(caller)]) -> dict:
     last = await repository.last_cycle(session)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    active = (await session.execute(sa.select(sa.func.count()).select_from(subscriptions)
-                                    .where(subscriptions.c.active))).scalar_one()
+    active = await repository.count_active_subscriptions(session)
     return {
         "dso": "sge",
         "last_cycle": last.report if last else None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ingest_sge.models import cycles, files, index_state, raw_files, subscriptions
 from ingest_sge.r151 import IndexState
@@ -47,6 +47,11 @@ async def expire_due(session: AsyncSession, now: dt.datetime) -> list[sa.Row]:
 async def active_subscriptions(session: AsyncSession) -> dict[str, sa.Row]:
     result = await session.execute(sa.select(subscriptions).where(subscriptions.c.active))
     return {r.prm: r for r in result}
+
+
+async def count_active_subscriptions(session: AsyncSession) -> int:
+    return (await session.execute(sa.select(sa.func.count()).select_from(subscriptions)
+                                  .where(subscriptions.c.active))).scalar_one()
 
 
 async def index_states(session: AsyncSession, prms: Iterable[str]) -> dict[str, IndexState]:
@@ -134,3 +139,12 @@ async def reading_counts(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(sa.select(counts.c.key, sa.func.sum(sa.cast(counts.c.value, sa.BigInteger)))
                                    .select_from(files).join(counts, sa.true()).group_by(counts.c.key))
     return {k: int(v) for k, v in result}
+
+
+async def try_advisory_lock(conn: AsyncConnection, key: int) -> bool:
+    """Held by the connection until advisory_unlock; False when another holds it."""
+    return await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key)))
+
+
+async def advisory_unlock(conn: AsyncConnection, key: int) -> None:
+    await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))

@@ -9,8 +9,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from ingest_sge import r151, repository, service
 from ingest_sge.drop import Drop, DropEntry, SftpDrop
 from metro.app import Runtime
@@ -97,12 +95,12 @@ async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limit
 async def run_cycle(rt: Runtime, trigger: str) -> dict:
     async with rt.extras["cycle_lock"]:
         async with rt.db.engine.connect() as guard:
-            if not await guard.scalar(sa.select(sa.func.pg_try_advisory_lock(CYCLE_LOCK))):
+            if not await repository.try_advisory_lock(guard, CYCLE_LOCK):
                 return {"trigger": trigger, "outcome": "busy", "detail": "another replica is collecting"}
             try:
                 return await _cycle(rt, trigger)
             finally:
-                await guard.execute(sa.select(sa.func.pg_advisory_unlock(CYCLE_LOCK)))
+                await repository.advisory_unlock(guard, CYCLE_LOCK)
                 await guard.commit()
 
 
