@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from metro.dso import BadRequest, Capabilities, ConsentRevoked, DsoError, NoData, QuotaExceeded, Transient
+from metro.dso import (BadRequest, Capabilities, ClientCredentialsClient, ConsentRevoked, DsoError, NoData,
+                       QuotaExceeded, Transient, retry_after)
 
 PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
 PROD_TOKEN_URL = "https://adict-connexion.grdf.fr/oauth2/aus5y2ta2uEHjCWIR417/v1/token"
@@ -151,16 +152,6 @@ def business_error(status: dict[str, Any] | None) -> DsoError | None:
     return BadRequest(message, code=code, status=200)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
 def http_error(response: httpx.Response) -> DsoError:
     """Non-2xx answers. 4xx bodies carry either a GDA code or a statut_restitution."""
     status = response.status_code
@@ -251,6 +242,19 @@ def normalise_access_right(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _token_response(response: httpx.Response) -> httpx.Response:
+    """Token errors are mapped like any other answer; `expires_in` may be a string, or missing (an hour)."""
+    if response.status_code != 200:
+        raise http_error(response)
+    try:
+        body = response.json()
+        str(body["access_token"])
+        lifetime = float(body.get("expires_in", 3600))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise Transient("ADICT token answer unreadable", code="bad_token_body") from exc
+    return ClientCredentialsClient.token_answer(response, body, lifetime)
+
+
 class AdictClient:
     """ADICT over HTTPS with a cached client-credentials token (about 4 h, no refresh token).
 
@@ -259,9 +263,8 @@ class AdictClient:
     `min_interval` paces calls (GRDF allows 1 call/s per application, all APIs combined).
     """
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, http: httpx.AsyncClient | None = None,
-                 *, token_url: str | None = None, scope: str = "/adict/v2", min_interval: float = 1.0,
-                 timeout: float = 120.0):
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *, token_url: str | None = None,
+                 scope: str = "/adict/v2", min_interval: float = 1.0, timeout: float = 120.0):
         root = base_url.rstrip("/")
         if urlsplit(root).path in ("", "/"):
             self.api_url = root + API_PATH
@@ -270,18 +273,17 @@ class AdictClient:
             self.api_url = root
             self.token_url = token_url or PROD_TOKEN_URL
         self.client_id, self.client_secret, self.scope = client_id, client_secret, scope
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
-        self._owns_http = http is None
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
+        # GRDF's Okta takes the credentials in the form (client_secret_post); no refresh token, ~4 h lifetime.
+        self._http = ClientCredentialsClient(client_id, client_secret, self.token_url, scope=scope,
+                                             token_endpoint_auth_method="client_secret_post",
+                                             leeway=TOKEN_MARGIN_S, timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http.register_compliance_hook("access_token_response", _token_response)
         self._pace_lock = asyncio.Lock()
         self._min_interval = min_interval
         self._last_call = -float("inf")
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> AdictClient:
         return self
@@ -301,24 +303,6 @@ class AdictClient:
         except httpx.HTTPError as exc:  # connection refused or reset, body cut by the peer
             raise Transient(f"ADICT transport error: {exc!r}", code="transport") from exc
 
-    async def _access_token(self, *, force: bool = False) -> str:
-        async with self._token_lock:
-            if not force and self._token and time.monotonic() < self._token_expires:
-                return self._token
-            response = await self._send("POST", self.token_url, data={
-                "grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self.client_secret, "scope": self.scope})
-            if response.status_code != 200:
-                raise http_error(response)
-            try:
-                body = response.json()
-                token, lifetime = str(body["access_token"]), float(body.get("expires_in", 3600))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise Transient("ADICT token answer unreadable", code="bad_token_body") from exc
-            self._token = token
-            self._token_expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_S)
-            return token
-
     async def _pace(self) -> None:
         async with self._pace_lock:
             wait = self._last_call + self._min_interval - time.monotonic()
@@ -329,13 +313,15 @@ class AdictClient:
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API call; re-authenticates once on 401 (token revoked or expired early at GRDF)."""
         for attempt in range(2):
-            token = await self._access_token(force=attempt > 0)
             await self._pace()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            response = await self._send(method, self.api_url + path, headers=headers, **kwargs)
-            if response.status_code != 401:
-                return response
-        raise http_error(response)
+            response = await self._send(method, self.api_url + path, headers={"Accept": "application/json"},
+                                        **kwargs)
+            if response.status_code != 401 or attempt:
+                break
+            self._http.token_refused(response)
+        if response.status_code == 401:
+            raise http_error(response)
+        return response
 
     # ---- droits d'accès ----
 
