@@ -1,4 +1,5 @@
-"""What every DSO connector shares: the closed set of outcomes a DSO answer maps to, and capabilities.
+"""What every DSO connector shares: the closed set of outcomes a DSO answer maps to, capabilities, the
+application's client-credentials token and the reading of Retry-After.
 
 Each connector maps its DSO's errors once, in its client, to one of these exceptions; the collection
 worker applies one policy per outcome (see ``POLICY``).
@@ -6,8 +7,13 @@ worker applies one policy per outcome (see ``POLICY``).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+import httpx
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 
 class Outcome(StrEnum):
@@ -66,3 +72,40 @@ class Capabilities:
     lag_days_min: int
     lag_days_max: int
     notes: tuple[str, ...] = field(default=())
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the Retry-After header asks to wait, None when it is absent or not a number."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class ClientCredentialsClient(AsyncOAuth2Client):
+    """HTTP to a DSO with the application's OAuth2 client-credentials token: authlib fetches it from
+    `token_endpoint` at the first call and again `leeway` seconds before the expiry the DSO announced.
+
+    A DSO refuses a token before that now and then (401): `token_refused` marks it expired, so that the next
+    call fetches one new token, however many calls were refused with the old one at the same time.
+    """
+
+    def __init__(self, client_id: str, client_secret: str, token_endpoint: str, **options: Any):
+        # No token yet is an expired one: authlib then fetches the first under its refresh lock, once.
+        super().__init__(client_id, client_secret, token_endpoint=token_endpoint,
+                         grant_type="client_credentials",
+                         token={"access_token": "", "token_type": "Bearer", "expires_at": 0}, **options)
+
+    @staticmethod
+    def token_answer(response: httpx.Response, body: dict[str, Any], lifetime: float) -> httpx.Response:
+        """The token answer as authlib reads it: the expiry as a time, whatever form the DSO gave it in."""
+        expires_at = int(time.time() + lifetime)
+        return httpx.Response(200, json=body | {"expires_at": expires_at}, request=response.request)
+
+    def token_refused(self, response: httpx.Response) -> None:
+        sent = response.request.headers.get("authorization", "").partition(" ")[2]
+        if self.token["access_token"] == sent:
+            self.token["expires_at"] = 0

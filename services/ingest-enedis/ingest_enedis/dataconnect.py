@@ -5,11 +5,9 @@ Units: daily energy in Wh, daily peak apparent power in VA, days are Europe/Pari
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from metro.dso import BadRequest, Capabilities, ConsentRevoked, DsoError, NoData, QuotaExceeded, Transient
+from metro.dso import (BadRequest, Capabilities, ClientCredentialsClient, ConsentRevoked, DsoError, NoData,
+                       QuotaExceeded, Transient, retry_after)
 
 PARIS = ZoneInfo("Europe/Paris")
 PRODUCTION_BASE_URL = "https://gw.ext.prod.api.enedis.fr"
@@ -74,12 +73,6 @@ class ConsentRedirect:
     @property
     def granted(self) -> bool:
         return self.error is None and (bool(self.prms) or self.autorisation_id is not None)
-
-
-@dataclass
-class _Token:
-    value: str
-    refresh_at: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -147,12 +140,9 @@ def _error_fields(body: Any) -> tuple[str | None, str]:
 
 
 def _retry_after(response: httpx.Response, body: Any, text: str) -> float:
-    header = response.headers.get("retry-after")
-    if header:
-        try:
-            return max(float(header), 0.0)
-        except ValueError:
-            pass
+    header = retry_after(response)
+    if header is not None:
+        return header
     if isinstance(body, dict) and body.get("nextAccessTime"):
         try:
             at = dt.datetime.strptime(str(body["nextAccessTime"]), "%Y-%b-%d %H:%M:%S%z UTC")
@@ -209,8 +199,8 @@ def _customer_usage_point(body: Any) -> dict[str, Any]:
 
 class DataConnectClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
-                 http: httpx.AsyncClient | None = None, api_generation: ApiGeneration = "v5",
-                 authorize_base_url: str | None = None, timeout_s: float = 30.0):
+                 api_generation: ApiGeneration = "v5", authorize_base_url: str | None = None,
+                 timeout_s: float = 30.0, verify: bool = True):
         if api_generation not in ("v5", "2026"):
             raise ValueError(f"unknown Data Connect generation {api_generation!r}")
         self.base_url = base_url.rstrip("/")
@@ -219,14 +209,14 @@ class DataConnectClient:
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.api_generation = api_generation
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout_s)
-        self._token: _Token | None = None
-        self._token_lock = asyncio.Lock()
+        # Basic authentication, as every working client does; the v3 token endpoint also takes it in the form.
+        self._http = ClientCredentialsClient(client_id, client_secret, f"{self.base_url}/oauth2/v3/token",
+                                             token_endpoint_auth_method="client_secret_basic",
+                                             timeout=timeout_s, verify=verify)
+        self._http.register_compliance_hook("access_token_response", self._token_response)
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> DataConnectClient:
         return self
@@ -258,33 +248,19 @@ class DataConnectClient:
 
     # --- token -----------------------------------------------------------------------------------------------
 
-    async def access_token(self, *, force: bool = False) -> str:
-        token = self._token
-        if not force and token is not None and time.monotonic() < token.refresh_at:
-            return token.value
-        async with self._token_lock:
-            if not force and self._token is not None and self._token is not token \
-                    and time.monotonic() < self._token.refresh_at:
-                return self._token.value
-            self._token = await self._fetch_token()
-            return self._token.value
-
-    async def _fetch_token(self) -> _Token:
-        try:
-            response = await self._http.post(
-                f"{self.base_url}/oauth2/v3/token", data={"grant_type": "client_credentials"},
-                auth=(self.client_id, self.client_secret))
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise Transient(f"token endpoint unreachable: {exc!r}", code="network") from exc
+    def _token_response(self, response: httpx.Response) -> httpx.Response:
+        """Token answers are mapped like any other; `expires_in` is a string in the Swagger, a number live."""
         body = self._decode(response)
         if response.status_code != 200:
             self._raise_for(response, body)
         try:
             ttl = float(body["expires_in"])
-            value = str(body["access_token"])
+            str(body["access_token"])
         except (KeyError, TypeError, ValueError) as exc:
             raise Transient("token response without access_token/expires_in", code="unexpected_body") from exc
-        return _Token(value, time.monotonic() + max(ttl - max(TOKEN_REFRESH_MARGIN_S, ttl * 0.1), ttl / 2))
+        # Renew 10 % of the lifetime (at least 10 min) before expiry, but never before half of it has passed.
+        self._http.leeway = min(max(TOKEN_REFRESH_MARGIN_S, ttl * 0.1), ttl / 2)
+        return ClientCredentialsClient.token_answer(response, body, ttl)
 
     # --- metering --------------------------------------------------------------------------------------------
 
@@ -411,14 +387,14 @@ class DataConnectClient:
     async def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                        json_body: Any = None) -> Any:
         for attempt in (1, 2):
-            token = await self.access_token(force=attempt == 2)
             try:
-                response = await self._http.request(
-                    method, f"{self.base_url}{path}", params=params, json=json_body,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+                response = await self._http.request(method, f"{self.base_url}{path}", params=params,
+                                                    json=json_body, headers={"Accept": "application/json"})
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 raise Transient(f"{path}: {exc!r}", code="network") from exc
             if response.status_code == 401 and attempt == 1:
+                # Refused before its announced expiry: one new token, one more try.
+                self._http.token_refused(response)
                 continue
             body = self._decode(response)
             if response.status_code == 200:

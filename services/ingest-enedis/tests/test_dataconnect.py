@@ -28,15 +28,8 @@ def sandbox_url():
         yield url
 
 
-@pytest.fixture(scope="module")
-async def shared_http():
-    # Plain HTTP on localhost: skipping the CA bundle saves about 0.3 s per client.
-    async with httpx.AsyncClient(verify=False) as http:
-        yield http
-
-
 @pytest.fixture
-async def control(sandbox_url, shared_http):
+async def control(sandbox_url):
     async with httpx.AsyncClient(base_url=sandbox_url, verify=False) as http:
         await http.post("/_sandbox/reset")
         await http.put("/_sandbox/quotas", json={"per_second": 1000, "per_hour": 100_000})
@@ -45,13 +38,17 @@ async def control(sandbox_url, shared_http):
 
 
 @pytest.fixture(params=["v5", "2026"])
-async def client(request, sandbox_url, control, shared_http):
-    yield DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http, api_generation=request.param)
+async def client(request, sandbox_url, control):
+    # Plain HTTP on localhost: skipping the CA bundle saves about 0.3 s per client.
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation=request.param,
+                                 verify=False) as c:
+        yield c
 
 
 @pytest.fixture
-async def v5(sandbox_url, control, shared_http):
-    yield DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http)
+async def v5(sandbox_url, control):
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, verify=False) as c:
+        yield c
 
 
 async def new_customer(control: httpx.AsyncClient, **spec) -> dict:
@@ -139,11 +136,11 @@ async def test_v1_consent_redirect_gives_every_chosen_prm_and_opens_collection(s
     assert days == await ground_truth(control, customer["prms"][1], *week) and len(days) >= 5
 
 
-async def test_v2_consent_gives_an_autorisation_exchanged_for_the_prm(sandbox_url, control, shared_http):
+async def test_v2_consent_gives_an_autorisation_exchanged_for_the_prm(sandbox_url, control):
     customer = await new_customer(control, count=1, consent=False)
     await control.put("/_sandbox/session", json={"customer_id": customer["customer_id"]})
-    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=shared_http,
-                                 api_generation="2026") as c2026, \
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation="2026",
+                                 verify=False) as c2026, \
             httpx.AsyncClient(verify=False) as browser:
         url = c2026.authorize_url("b" * 32, duration="P1095D")
         assert "/dataconnect/v2/oauth2/authorize?" in url
@@ -175,8 +172,8 @@ async def test_token_is_cached_and_renewed_when_the_dso_says_it_expired(control,
     assert (await control.get("/_sandbox/counters")).json()["tokens_issued"] == before + 2
 
 
-async def test_wrong_secret_is_a_bad_request_not_a_retry(sandbox_url, control, shared_http):
-    async with DataConnectClient(sandbox_url, CLIENT_ID, "wrong", REDIRECT, http=shared_http) as c:
+async def test_wrong_secret_is_a_bad_request_not_a_retry(sandbox_url, control):
+    async with DataConnectClient(sandbox_url, CLIENT_ID, "wrong", REDIRECT, verify=False) as c:
         with pytest.raises(BadRequest) as caught:
             await c.daily_consumption("22516914714270", dt.date(2026, 3, 1), dt.date(2026, 3, 2))
     assert caught.value.code == "invalid_client"
@@ -316,16 +313,15 @@ async def test_truncated_body_is_transient(control, client):
     assert caught.value.code == "truncated_body"
 
 
-async def test_unreachable_dso_is_transient(control, shared_http):
-    async with DataConnectClient("http://127.0.0.1:9", CLIENT_ID, SECRET, REDIRECT, http=shared_http) as c:
+async def test_unreachable_dso_is_transient(control):
+    async with DataConnectClient("http://127.0.0.1:9", CLIENT_ID, SECRET, REDIRECT, verify=False) as c:
         with pytest.raises(Transient):
             await c.daily_consumption("22516914714270", dt.date(2026, 1, 1), dt.date(2026, 1, 2))
 
 
 async def test_slow_dso_times_out_as_transient(sandbox_url, control):
     await control.put("/_sandbox/faults", json={"latency_ms": 500})
-    async with httpx.AsyncClient(timeout=0.2, verify=False) as http, \
-            DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, http=http) as c:
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, timeout_s=0.2, verify=False) as c:
         with pytest.raises(Transient):
             await c.daily_consumption("22516914714270", dt.date(2026, 1, 1), dt.date(2026, 1, 2))
     await control.delete("/_sandbox/faults")

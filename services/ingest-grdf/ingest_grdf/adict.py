@@ -1,25 +1,23 @@
 """GRDF ADICT v2 client: droits d'accès, informative daily consumption, contract and technical data.
 
-Every ADICT answer is mapped here, once, to the closed set of outcomes of `metro.dso`. ADICT reports
-consent and no-data problems inside HTTP 200 bodies (`statut_restitution`), so a 200 is not a success
-until every line has been read. A body that cannot be read to its end raises: half the data is never
-returned.
+Every ADICT answer is mapped once, to the closed set of outcomes of `metro.dso`: here for the calls, in
+`adict_payloads` for what the bodies say.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import re
 import time
-import unicodedata
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from metro.dso import BadRequest, Capabilities, ConsentRevoked, DsoError, NoData, QuotaExceeded, Transient
+from ingest_grdf.adict_payloads import (DailyReading, business_error, contract_from, fold, http_error,
+                                        normalise_access_right, parse_objects, reading_from_line,
+                                        technical_from)
+from metro.dso import BadRequest, Capabilities, ClientCredentialsClient, Transient
 
 PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
 PROD_TOKEN_URL = "https://adict-connexion.grdf.fr/oauth2/aus5y2ta2uEHjCWIR417/v1/token"
@@ -46,45 +44,6 @@ CAPABILITIES = Capabilities(
     ),
 )
 
-ACCESS_STATES = {
-    "ACTIVE": "active",
-    "A VALIDER": "awaiting_holder",
-    "REFUSEE": "refused",
-    "REVOQUEE": "revoked",
-    "OBSOLETE": "obsolete",
-    "A REVERIFIER": "to_recheck",
-}
-
-# statut_restitution codes (7 digits) of the data endpoints, grdf-adict.md §5.3
-NO_CONSENT_CODES = {"1000000", "1000001", "1000002", "1000003", "1000011", "1000012", "1000014"}
-NO_DATA_CODES = {"1000008"}
-OUT_OF_PERIMETER_CODES = {"1000009", "1000010", "1000015", "1000016"}
-RETRY_CODES = {"2000000", "2000100"}
-# Several consent messages have no documented code: recognise them by their words.
-NO_CONSENT_WORDS = ("REVOQUE", "OBSOLETE", "EXPIRE", "DEMENAGE", "PAS AUTORISE", "PLUS AUTORISE",
-                    "AUCUN DROIT", "SUSPENDU")
-
-
-@dataclass(frozen=True)
-class DailyReading:
-    """One gas day (06:00 to 06:00 local time) of informative consumption."""
-    day: dt.date
-    wh: int
-    volume_m3: float | None
-    conversion_coefficient: float | None  # kWh per m³
-    quality: str  # measured | estimated | corrected | missing
-    final: bool  # Définitive (True) or Provisoire
-
-
-def fold(text: Any) -> str:
-    """ADICT spells states and flags with or without accents and in any case (À valider, vrai)."""
-    raw = unicodedata.normalize("NFKD", str(text or ""))
-    return " ".join("".join(c for c in raw if not unicodedata.combining(c)).upper().split())
-
-
-def access_state(raw: Any) -> str:
-    return ACCESS_STATES.get(fold(raw), "unknown")
-
 
 def years_before(day: dt.date, years: int) -> dt.date:
     try:
@@ -107,148 +66,17 @@ def history_windows(start: dt.date, end: dt.date, today: dt.date, *,
         lo = upper
     return windows
 
-
-def parse_objects(body: bytes) -> list[Any]:
-    """NDJSON as ADICT sends it, also pretty-printed objects glued as `}{`, a single object or an array.
-    Raises Transient when the body does not parse to its very end (truncated or malformed line)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Transient("ADICT body is not UTF-8", code="undecodable_body") from exc
-    text = text.replace("\ufeff", "").replace("\u00a0", " ")
-    decoder = json.JSONDecoder()
-    out: list[Any] = []
-    pos, size = 0, len(text)
-    while True:
-        while pos < size and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= size:
-            return out
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise Transient(f"ADICT body unreadable at character {exc.pos}: truncated or malformed line",
-                            code="malformed_body") from exc
-        out.extend(value if isinstance(value, list) else [value])
-
-
-def business_error(status: dict[str, Any] | None) -> DsoError | None:
-    """The outcome of a data line's statut_restitution; None or {} mean success."""
-    if not status or not isinstance(status, dict) or not status.get("code"):
-        return None
-    code, message = str(status["code"]), str(status.get("message") or "")
-    words = fold(message)
-    if code in NO_CONSENT_CODES:
-        return ConsentRevoked(message, code=code, status=200)
-    if code in NO_DATA_CODES:
-        return NoData(message, code=code, status=200)
-    if code in OUT_OF_PERIMETER_CODES or "NE COUVRE PAS" in words:
-        return BadRequest(message, code=code, status=200)
-    if code in RETRY_CODES or code.startswith("2"):
-        return Transient(message, code=code, status=200)
-    if any(w in words for w in NO_CONSENT_WORDS):
-        return ConsentRevoked(message, code=code, status=200)
-    return BadRequest(message, code=code, status=200)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def http_error(response: httpx.Response) -> DsoError:
-    """Non-2xx answers. 4xx bodies carry either a GDA code or a statut_restitution."""
-    status = response.status_code
-    code: str | None = None
-    message = response.reason_phrase
+def _token_response(response: httpx.Response) -> httpx.Response:
+    """Token errors are mapped like any other answer; `expires_in` may be a string, or missing (an hour)."""
+    if response.status_code != 200:
+        raise http_error(response)
     try:
         body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        if body.get("code_statut_traitement"):
-            code, message = str(body["code_statut_traitement"]), str(body.get("message_retour_traitement"))
-        elif isinstance(body.get("statut_restitution"), dict):
-            code = str(body["statut_restitution"].get("code"))
-            message = str(body["statut_restitution"].get("message"))
-        elif body.get("error"):
-            code = str(body["error"])
-            message = str(body.get("error_description") or body.get("message") or message)
-    text = f"ADICT HTTP {status}: {message}"
-    if status == 429:
-        return QuotaExceeded(text, code=code, retry_after=retry_after(response), status=status)
-    if status >= 500 or status == 408:
-        return Transient(text, code=code, retry_after=retry_after(response), status=status)
-    return BadRequest(text, code=code, status=status)
-
-
-def _day(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _number(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def reading_from_line(line: dict[str, Any]) -> DailyReading | None:
-    conso = line.get("consommation")
-    if not isinstance(conso, dict):
-        return None
-    day = _day(conso.get("journee_gaziere"))
-    if day is None:
-        start = _day(conso.get("date_debut_consommation"))
-        if start is None:
-            raise Transient("ADICT informative line without a gas day", code="malformed_line")
-        day = start
-    energy_kwh = _number(conso.get("energie"))
-    qualification = fold(conso.get("type_qualif_conso"))
-    if energy_kwh is None or qualification == "ABSENCE DE DONNEES":
-        return None
-    quality = {"MESURE": "measured", "ESTIME": "estimated", "CORRIGE": "corrected"}.get(qualification, "measured")
-    coeff = (conso.get("coeff_calcul") or {}).get("coeff_conversion")
-    return DailyReading(day=day, wh=int(round(energy_kwh * 1000)), volume_m3=_number(conso.get("volume_brut")),
-                        conversion_coefficient=_number(coeff), quality=quality,
-                        final=fold(conso.get("statut_conso")) == "DEFINITIVE")
-
-
-def normalise_access_right(raw: dict[str, Any]) -> dict[str, Any]:
-    flags = {key: fold(raw.get(f"perim_donnees_{key}")) == "VRAI"
-             for key in ("informatives", "publiees", "contractuelles", "techniques")}
-    return {
-        "access_right_id": raw.get("id_droit_acces"),
-        "pce": raw.get("id_pce"),
-        "status": access_state(raw.get("etat_droit_acces")),
-        "state": raw.get("etat_droit_acces"),
-        "role": raw.get("role_tiers"),
-        "start": _day(raw.get("date_debut_droit_acces")),
-        "end": _day(raw.get("date_fin_droit_acces")),
-        "history_from": _day(raw.get("perim_donnees_conso_debut")),
-        "history_to": _day(raw.get("perim_donnees_conso_fin")),
-        "scope": flags,
-        "created_at": raw.get("date_creation") or raw.get("date_creation_droit_acces"),
-        "revoked_at": raw.get("date_revocation"),
-        "revocation_source": raw.get("source_revocation"),
-        "refused_at": raw.get("date_passage_a_refuse"),
-        "refusal_source": raw.get("source_passage_a_refuse"),
-        "obsolete_at": raw.get("date_passage_a_obsolete"),
-        "journey": raw.get("parcours"),
-        "proof_status": raw.get("statut_controle_preuve"),
-    }
+        str(body["access_token"])
+        lifetime = float(body.get("expires_in", 3600))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise Transient("ADICT token answer unreadable", code="bad_token_body") from exc
+    return ClientCredentialsClient.token_answer(response, body, lifetime)
 
 
 class AdictClient:
@@ -259,9 +87,8 @@ class AdictClient:
     `min_interval` paces calls (GRDF allows 1 call/s per application, all APIs combined).
     """
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, http: httpx.AsyncClient | None = None,
-                 *, token_url: str | None = None, scope: str = "/adict/v2", min_interval: float = 1.0,
-                 timeout: float = 120.0):
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *, token_url: str | None = None,
+                 scope: str = "/adict/v2", min_interval: float = 1.0, timeout: float = 120.0):
         root = base_url.rstrip("/")
         if urlsplit(root).path in ("", "/"):
             self.api_url = root + API_PATH
@@ -270,18 +97,17 @@ class AdictClient:
             self.api_url = root
             self.token_url = token_url or PROD_TOKEN_URL
         self.client_id, self.client_secret, self.scope = client_id, client_secret, scope
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=10.0))
-        self._owns_http = http is None
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
+        # GRDF's Okta takes the credentials in the form (client_secret_post); no refresh token, ~4 h lifetime.
+        self._http = ClientCredentialsClient(client_id, client_secret, self.token_url, scope=scope,
+                                             token_endpoint_auth_method="client_secret_post",
+                                             leeway=TOKEN_MARGIN_S, timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http.register_compliance_hook("access_token_response", _token_response)
         self._pace_lock = asyncio.Lock()
         self._min_interval = min_interval
         self._last_call = -float("inf")
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> AdictClient:
         return self
@@ -301,24 +127,6 @@ class AdictClient:
         except httpx.HTTPError as exc:  # connection refused or reset, body cut by the peer
             raise Transient(f"ADICT transport error: {exc!r}", code="transport") from exc
 
-    async def _access_token(self, *, force: bool = False) -> str:
-        async with self._token_lock:
-            if not force and self._token and time.monotonic() < self._token_expires:
-                return self._token
-            response = await self._send("POST", self.token_url, data={
-                "grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self.client_secret, "scope": self.scope})
-            if response.status_code != 200:
-                raise http_error(response)
-            try:
-                body = response.json()
-                token, lifetime = str(body["access_token"]), float(body.get("expires_in", 3600))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise Transient("ADICT token answer unreadable", code="bad_token_body") from exc
-            self._token = token
-            self._token_expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_S)
-            return token
-
     async def _pace(self) -> None:
         async with self._pace_lock:
             wait = self._last_call + self._min_interval - time.monotonic()
@@ -329,13 +137,15 @@ class AdictClient:
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API call; re-authenticates once on 401 (token revoked or expired early at GRDF)."""
         for attempt in range(2):
-            token = await self._access_token(force=attempt > 0)
             await self._pace()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            response = await self._send(method, self.api_url + path, headers=headers, **kwargs)
-            if response.status_code != 401:
-                return response
-        raise http_error(response)
+            response = await self._send(method, self.api_url + path, headers={"Accept": "application/json"},
+                                        **kwargs)
+            if response.status_code != 401 or attempt:
+                break
+            self._http.token_refused(response)
+        if response.status_code == 401:
+            raise http_error(response)
+        return response
 
     # ---- droits d'accès ----
 
@@ -465,45 +275,11 @@ class AdictClient:
         return [readings[day] for day in sorted(readings)]
 
     async def contract(self, pce: str) -> dict[str, Any]:
-        """donnees_contractuelles, normalised; `car` and `cja` come as numbers (v1.6) or objects (v1.9)."""
-        data = await self._single(pce, "donnees_contractuelles")
-        car = data.get("car")
-        cja = data.get("cja")
-        profile = data.get("profil") or {}
-        if not isinstance(profile, dict):
-            profile = {"profil_type_actuel": profile}
-        car_kwh = _number(car.get("car_actuelle") if isinstance(car, dict) else car)
-        cja_kwh = _number(cja.get("cja") if isinstance(cja, dict) else cja)
-        return {
-            "pce": pce,
-            "status": "active",
-            "tariff": data.get("tarif_acheminement"),
-            "annual_consumption_kwh": int(round(car_kwh)) if car_kwh is not None else None,
-            "daily_capacity_kwh": cja_kwh,
-            "profile": profile.get("profil_type_actuel"),
-            "profile_start": _day(profile.get("date_debut_profil_type_actuel")),
-            "profile_end": _day(profile.get("date_fin_profil_type_actuel")),
-            "commissioning_date": _day(data.get("date_mes")),
-            "published_on": _day(data.get("date_publication")),
-        }
+        """donnees_contractuelles, normalised."""
+        return contract_from(pce, await self._single(pce, "donnees_contractuelles"))
 
     async def technical(self, pce: str) -> dict[str, Any]:
-        data = await self._single(pce, "donnees_techniques")
-        place = data.get("situation_compteur") or {}
-        meter = data.get("caracteristiques_compteur") or {}
-        pitd = data.get("pitd") or {}
-        street = " ".join(str(p) for p in (place.get("numero_rue"), place.get("nom_rue")) if p)
-        return {
-            "pce": pce,
-            "frequency": meter.get("frequence"),
-            "daily_data": meter.get("frequence") in ("1M", "MM"),
-            "meter_calibre": meter.get("code_calibre"),
-            "meter_serial": meter.get("matricule_compteur"),
-            "address": street or None,
-            "postal_code": place.get("code_postal"),
-            "city": place.get("commune"),
-            "pitd": pitd.get("identifiant_pitd"),
-        }
+        return technical_from(pce, await self._single(pce, "donnees_techniques"))
 
     async def _single(self, pce: str, key: str) -> dict[str, Any]:
         check_pce(pce)

@@ -11,7 +11,8 @@ import httpx
 import pytest
 import uvicorn
 
-from ingest_grdf.adict import CAPABILITIES, AdictClient, DailyReading, history_windows
+from ingest_grdf.adict import CAPABILITIES, AdictClient, history_windows
+from ingest_grdf.adict_payloads import DailyReading
 from metro.dso import BadRequest, ConsentRevoked, NoData, QuotaExceeded, Transient
 from tests.sandboxes.grdf import SandboxConfig, create_app
 

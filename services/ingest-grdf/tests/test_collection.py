@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from types import SimpleNamespace
 
-from ingest_grdf.adict import DailyReading
+from ingest_grdf.adict_payloads import DailyReading
 from ingest_grdf.app import Settings, quota_bucket
 from ingest_grdf.rights import consent_status, declaration_error
 from ingest_grdf.service import contract_event, history_start, latest_published_day, readings_events

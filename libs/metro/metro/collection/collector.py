@@ -1,0 +1,225 @@
+"""One meter's collection: the ``Collector`` a connector subclasses with its calls, payloads and events."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.collection.days import PARIS, Range, covered_until, missing_ranges
+from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
+from metro.collection.quota import TokenBucket
+from metro.collection.repository import (CollectionStore, add_collected, collected_ranges, record_in_cycle,
+                                         release, renew_lease)
+from metro.collection.settings import CollectionSettings
+from metro.dso import Capabilities, DsoError, Outcome
+from metro.events import ConsentRevoked, ContractChanged, ReadingsCollected
+
+log = logging.getLogger(__name__)
+
+
+def jsonable_contract(contract: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The contract fields a connector keeps, dates as ISO strings (stored as JSONB, compared as is)."""
+    keep = set(fields)
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items() if k in keep}
+
+
+class LeaseLost(Exception):
+    """Another replica took the meter (this one was too slow): what was about to be committed is dropped."""
+
+
+class Collector:
+    """Collects one meter under the shared quota: the contract when stale, then the days not yet collected,
+    newest window first, each answer committed with its events; one policy per outcome.
+
+    A connector subclasses it with its DSO's ``capabilities``, ``store`` and raw payload kind, and the
+    methods marked "the connector's" below: its client calls, its payloads and events.
+    """
+    capabilities: Capabilities
+    store: CollectionStore
+    raw_kind: str
+    supply_ended_codes: frozenset[str] = frozenset()
+
+    def __init__(self, rt, client, bucket: TokenBucket, owner: str, rng: random.Random | None = None):
+        self.rt = rt
+        self.settings: CollectionSettings = rt.settings
+        self.client = client
+        self.bucket = bucket
+        self.owner = owner
+        self.rng = rng or random.Random()
+        s = self.settings
+        self.policy = Policy(transient_attempts=s.transient_attempts, retry_base_s=s.retry_base_s,
+                             backoff_base_s=s.backoff_base_s)
+
+    # The connector's: what to ask the DSO and what its answers become.
+
+    def last_published_day(self, now: dt.datetime) -> dt.date:
+        raise NotImplementedError
+
+    def history_start(self, cursor, contract: dict[str, Any] | None, today: dt.date) -> dt.date:
+        raise NotImplementedError
+
+    def windows(self, gap: Range, today: dt.date) -> list[Range]:
+        raise NotImplementedError
+
+    async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> list:
+        """The readings of ``window``, appending the DSO's answer as received to ``raw``."""
+        raise NotImplementedError
+
+    def last_day(self, readings: list) -> dt.date | None:
+        raise NotImplementedError
+
+    def readings_events(self, cursor, readings: list) -> list[ReadingsCollected]:
+        raise NotImplementedError
+
+    async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any] | None:
+        """The contract as JSON, or None to keep the one known."""
+        raise NotImplementedError
+
+    def contract_event(self, cursor, contract: dict[str, Any]) -> ContractChanged:
+        raise NotImplementedError
+
+    def raw_body(self, raw: list[Any]) -> Any:
+        return raw or None
+
+    def no_data_is_final(self, error: DsoError, window: Range, late_from: dt.date) -> bool:
+        """NoData for days the DSO will not publish any more: the window counts as collected."""
+        return window[1] <= late_from
+
+    def supply_ended(self, contract: dict[str, Any] | None) -> bool:
+        return False
+
+    def revoked_event(self, cursor, reason: str, code: str | None) -> ConsentRevoked:
+        return ConsentRevoked(consent_id=cursor.consent_id, meter_id=cursor.meter_id, account_id=cursor.account_id,
+                              dso=self.capabilities.dso, channel=self.capabilities.channel,
+                              identifier=cursor.identifier, reason=reason, dso_reference=cursor.dso_reference)
+
+    async def on_revoked(self, session: AsyncSession, cursor) -> None:
+        """What else the connector records when the DSO says the consent is gone."""
+
+    # The shared mechanism.
+
+    def next_cycle(self, now: dt.datetime) -> dt.datetime:
+        return next_publication(now, self.settings.cycle_time, jitter_s=self.settings.cycle_jitter_minutes * 60,
+                                rng=self.rng)
+
+    async def call(self, stats: CallStats, make_call):
+        return await call_dso(self.capabilities.dso, self.bucket, self.policy, stats, make_call)
+
+    async def collect(self, cursor) -> None:
+        stats = CallStats()
+        try:
+            outcome, values = await self._collect(cursor, stats)
+        except LeaseLost:
+            log.warning("lease lost", extra={"meter_id": str(cursor.meter_id)})
+            return
+        except CallFailed as failed:
+            outcome, values = self._on_failure(cursor, failed)
+        except Exception as exc:
+            log.exception("collection failed", extra={"meter_id": str(cursor.meter_id)})
+            outcome = Outcome.transient
+            values = {"attempts": cursor.attempts + 1, "last_error": repr(exc)[:500],
+                      "next_due_at": self.policy.next_attempt(dt.datetime.now(dt.UTC), cursor.attempts + 1)}
+        async with self.rt.db.session() as session, session.begin():
+            if outcome is Outcome.consent_revoked:
+                await self._revoke(session, cursor, values["reason"], values.get("code"))
+            else:
+                await release(session, self.store.cursors, cursor.meter_id, self.owner, last_outcome=outcome.value,
+                              **values)
+            await record_in_cycle(session, self.store.cycles, self.capabilities.dso, stats)
+
+    async def _collect(self, cursor, stats: CallStats) -> tuple[Outcome, dict]:
+        s = self.settings
+        caps = self.capabilities
+        now = dt.datetime.now(dt.UTC)
+        contract = cursor.contract
+        stale = cursor.contract_checked_at is None or \
+            now - cursor.contract_checked_at > dt.timedelta(days=s.contract_refresh_days)
+        if contract is None or stale:
+            contract = await self._refresh_contract(cursor, contract, stats)
+            if self.supply_ended(contract):
+                return Outcome.consent_revoked, {"reason": "supply_ended"}
+        today = now.astimezone(PARIS).date()
+        last_published = self.last_published_day(now)
+        late_from = last_published - dt.timedelta(days=caps.lag_days_max - caps.lag_days_min)
+        wanted = (self.history_start(cursor, contract, today), last_published + dt.timedelta(days=1))
+        async with self.rt.db.session() as session:
+            have = await collected_ranges(session, self.store.collected_ranges, cursor.meter_id)
+        windows = [w for gap in missing_ranges(wanted, have) for w in self.windows(gap, today)]
+        outcome = Outcome.ok
+        # Newest first: the resident sees last month before the history fills in.
+        for window in reversed(windows):
+            raw: list[Any] = []
+            try:
+                readings = await self.call(stats, lambda w=window, raw=raw: self.fetch_window(cursor, w, raw))
+            except CallFailed as failed:
+                if failed.error.outcome is not Outcome.no_data:
+                    raise
+                if self.no_data_is_final(failed.error, window, late_from):
+                    await self._commit_window(cursor, window, [], None, window[1])
+                else:
+                    outcome = Outcome.no_data
+                continue
+            await self._commit_window(cursor, window, readings, self.raw_body(raw),
+                                      covered_until(window, self.last_day(readings), late_from))
+        return outcome, {"attempts": 0, "last_error": None, "next_due_at": self.next_cycle(now)}
+
+    async def _refresh_contract(self, cursor, previous: dict | None, stats: CallStats) -> dict | None:
+        fresh = await self.fetch_contract(cursor, stats)
+        if fresh is None:
+            return previous
+        async with self.rt.db.session() as session, session.begin():
+            if not await renew_lease(session, self.store.cursors, cursor.meter_id, self.owner,
+                                     self.settings.lease_seconds, contract=fresh, contract_checked_at=sa.func.now()):
+                raise LeaseLost()
+            if fresh != previous:
+                await self.rt.outbox.add(session, self.contract_event(cursor, fresh))
+        return fresh
+
+    async def _commit_window(self, cursor, window: Range, readings: list, body: Any, covered_end: dt.date) -> None:
+        """One transaction: the readings events, the raw answer, the collected days and the cursor, so a
+        crash loses nothing and a restart asks only what was not committed."""
+        store = self.store
+        async with self.rt.db.session() as session, session.begin():
+            values: dict[str, Any] = {}
+            if readings:
+                values = {"last_success_at": sa.func.now(),
+                          "last_day": sa.func.greatest(store.cursors.c.last_day, self.last_day(readings))}
+            if not await renew_lease(session, store.cursors, cursor.meter_id, self.owner, self.settings.lease_seconds,
+                                     **values):
+                raise LeaseLost()
+            if body is not None:
+                await store.keep_raw(session, cursor.meter_id, self.raw_kind, body, self.settings.raw_retention_days,
+                                     window)
+            if covered_end > window[0]:
+                await add_collected(session, store.collected_ranges, cursor.meter_id, (window[0], covered_end))
+            await self.rt.outbox.add_many(session, self.readings_events(cursor, readings))
+
+    def _on_failure(self, cursor, failed: CallFailed) -> tuple[Outcome, dict]:
+        error = failed.error
+        now = dt.datetime.now(dt.UTC)
+        detail = f"{error.code or ''} {error}"[:500]
+        if error.outcome is Outcome.consent_revoked:
+            return error.outcome, {"reason": "supply_ended" if error.code in self.supply_ended_codes else "dso",
+                                   "code": error.code}
+        if error.outcome is Outcome.no_data:
+            return error.outcome, {"attempts": 0, "last_error": None, "next_due_at": self.next_cycle(now)}
+        if error.outcome is Outcome.bad_request:
+            log.warning("request refused by the DSO", extra={"meter_id": str(cursor.meter_id), "error": detail,
+                                                             "dso": self.capabilities.dso})
+            return error.outcome, {"last_error": detail, "next_due_at": self.next_cycle(now)}
+        attempts = cursor.attempts + 1
+        next_at = self.policy.next_attempt(now, attempts, self.rng)
+        if error.outcome is Outcome.quota_exceeded and error.retry_after:
+            next_at = max(next_at, now + dt.timedelta(seconds=error.retry_after))
+        return error.outcome, {"attempts": attempts, "last_error": detail, "next_due_at": next_at}
+
+    async def _revoke(self, session: AsyncSession, cursor, reason: str, code: str | None) -> None:
+        """The DSO says the consent is gone: stop now, tell the consent service; collected history stays."""
+        await self.store.deactivate(session, cursor.meter_id, None, Outcome.consent_revoked.value)
+        await self.on_revoked(session, cursor)
+        await self.rt.outbox.add(session, self.revoked_event(cursor, reason, code))

@@ -1,0 +1,94 @@
+"""The tables of a connector's collection, created in the connector's own metadata (and schema)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def cursors_table(metadata: sa.MetaData) -> sa.Table:
+    """One row per meter under consent: what to collect, where collection stands, who holds it now."""
+    return sa.Table(
+        "cursors", metadata,
+        sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("consent_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("account_id", UUID(as_uuid=True)),
+        sa.Column("identifier", sa.Text, nullable=False),
+        sa.Column("dso_reference", sa.Text),
+        sa.Column("history_from", sa.Date),
+        sa.Column("expires_at", sa.DateTime(timezone=True)),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("last_success_at", sa.DateTime(timezone=True)),
+        sa.Column("last_day", sa.Date),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_outcome", sa.Text),
+        sa.Column("last_error", sa.Text),
+        sa.Column("contract", JSONB),
+        sa.Column("contract_checked_at", sa.DateTime(timezone=True)),
+        sa.Column("lease_owner", sa.Text),
+        sa.Column("lease_until", sa.DateTime(timezone=True)),
+        sa.Index(None, "next_due_at", postgresql_where=sa.text("active")),
+    )
+
+
+def collected_ranges_table(metadata: sa.MetaData) -> sa.Table:
+    """Per meter, the day ranges [first_day, end_day[ the DSO has answered for, merged: a handful of rows
+    per meter, from which the next cycle computes the missing days."""
+    return sa.Table(
+        "collected_ranges", metadata,
+        sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("first_day", sa.Date, primary_key=True),
+        sa.Column("end_day", sa.Date, nullable=False),
+    )
+
+
+def cycles_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "cycles", metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("dso", sa.Text, nullable=False),
+        sa.Column("trigger", sa.Text, nullable=False, server_default="schedule"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("outcomes", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column("meters", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("throttled", sa.Integer, nullable=False, server_default="0"),
+        # One open cycle per DSO at a time, whichever replica opens it.
+        sa.Index("uq_cycles_open", "dso", unique=True, postgresql_where=sa.text("finished_at IS NULL")),
+    )
+
+
+def raw_payloads_table(metadata: sa.MetaData) -> sa.Table:
+    """The DSO's answers as received (zlib-compressed JSON), so a parser fix can be replayed on them."""
+    return sa.Table(
+        "raw_payloads", metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("meter_id", UUID(as_uuid=True), nullable=False, index=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("period_start", sa.Date),
+        sa.Column("period_end", sa.Date),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("retain_until", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+    )
+
+
+def rate_buckets_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "rate_buckets", metadata,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("tokens", sa.Float, nullable=False),
+        sa.Column("capacity", sa.Float, nullable=False),
+        sa.Column("rate", sa.Float, nullable=False),
+        sa.Column("per_second", sa.Float, nullable=False),
+        sa.Column("per_hour", sa.Integer),
+        sa.Column("per_day", sa.Integer),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("hour_start", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("hour_taken", sa.Integer, nullable=False, server_default="0"),
+        # The calendar day (Europe/Paris) the daily count is for.
+        sa.Column("day_start", sa.Date),
+        sa.Column("day_taken", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("taken_total", sa.BigInteger, nullable=False, server_default="0"),
+    )
