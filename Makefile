@@ -19,7 +19,7 @@ services: ## check that PostgreSQL and RabbitMQ answer, starting them if install
 
 migrate: install services ## apply every service's migrations to the local database
 	@psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='metroenergies'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -qc "create database metroenergies"
-	@for s in gateway consent consumption notify ingest_enedis ingest_grdf ingest_sge; do $(UV) run python -m $$s migrate || exit 1; done
+	@for s in $$($(UV) run python -m metro.services); do $(UV) run python -m $$s migrate || exit 1; done
 
 web: install ## build the web app into web/dist
 	@if [ -f web/package.json ]; then cd web && npm run build --silent; fi
