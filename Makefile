@@ -37,7 +37,7 @@ test-e2e: install services ## end-to-end tests over real processes
 	@$(UV) run pytest -q tests/e2e $(PYTEST_ARGS)
 
 bench: install services ## every benchmark, printing figures beside their baselines
-	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+	@for b in $(patsubst bench/%.py,bench.%,$(filter-out bench/__init__.py,$(wildcard bench/*.py))); do echo "== $$b"; $(UV) run python -m $$b || exit 1; done
 
 checks: ## service boundaries and API contract (the contract needs `make run` running)
 	@python3 ../shared/checks/boundaries.py .

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from devstack.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
+from devstack.db import fetch, fetchval, rows_mentioning
+from devstack.events import connect, readings_event
+from devstack.waiting import eventually
 from ingest_grdf.adict import years_before
 from ingest_grdf.service import latest_published_day
 from metro.services import NAMES
-from tests.support.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
-from tests.support.db import fetch, fetchval, rows_mentioning, user_tables
-from tests.support.events import connect, readings_event
-from tests.support.waiting import eventually
 
 DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
             "surface_m2": 70, "occupants": 2, "dwelling_type": "apartment", "heating_energy": "electricity"}
