@@ -19,7 +19,7 @@ services: ## check that PostgreSQL and RabbitMQ answer, starting them if install
 
 migrate: install services ## apply every service's migrations to the local database
 	@psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='metroenergies'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -qc "create database metroenergies"
-	@for s in gateway consent consumption notify ingest_enedis ingest_grdf ingest_sge; do $(UV) run python -m $$s migrate || exit 1; done
+	@for s in $$($(UV) run python -m metro.services); do $(UV) run python -m $$s migrate || exit 1; done
 
 web: install ## build the web app into web/dist
 	@if [ -f web/package.json ]; then cd web && npm run build --silent; fi
@@ -37,7 +37,7 @@ test-e2e: install services ## end-to-end tests over real processes
 	@$(UV) run pytest -q tests/e2e $(PYTEST_ARGS)
 
 bench: install services ## every benchmark, printing figures beside their baselines
-	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+	@for b in $(patsubst bench/%.py,bench.%,$(filter-out bench/__init__.py,$(wildcard bench/*.py))); do echo "== $$b"; $(UV) run python -m $$b || exit 1; done
 
 checks: ## service boundaries and API contract (the contract needs `make run` running)
 	@python3 ../shared/checks/boundaries.py .

@@ -20,7 +20,7 @@ one-year request is measured twice: from the read model, and "priced on the fly"
 marked not current, as right after new readings, a contract change or a new catalogue, before the worker has
 caught up).
 
-Run: uv run python bench/api_latency.py [--reload] [--load-only] [--seconds 10] [--residents 200] [--only summary]
+Run: uv run python -m bench.api_latency [--reload] [--load-only] [--seconds 10] [--residents 200] [--only summary]
 """
 from __future__ import annotations
 
@@ -32,19 +32,16 @@ import json
 import math
 import random
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import aiohttp
+import asyncpg
+import httpx
 
-import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-
-from tests.support.client import ApiUser  # noqa: E402
-from tests.support.stack import Stack, reset_vhost  # noqa: E402
+from devstack.client import ApiUser
+from devstack.stack import Stack, reset_vhost
 
 DATABASE = "metroenergies_bench"
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"

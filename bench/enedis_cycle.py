@@ -3,7 +3,7 @@
 Prints the calls made, the 429s received (target 0) and the wall time against the quota's lower bound
 (calls / quota per second; target within 1.2 of it). Own database and vhost; real processes.
 
-    uv run python bench/enedis_cycle.py --prms 2000 --per-second 20
+    uv run python -m bench.enedis_cycle --prms 2000 --per-second 20
 """
 from __future__ import annotations
 
@@ -11,19 +11,15 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
-import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import aio_pika
+import asyncpg
+import httpx
 
-import aio_pika  # noqa: E402
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-
-from metro.events import EXCHANGE, ConsentGranted, Envelope  # noqa: E402
-from tests.support import sandbox_enedis  # noqa: E402
-from tests.support.stack import ROOT, Stack, reset_database, reset_vhost  # noqa: E402
+from devstack import sandbox_enedis
+from devstack.stack import ROOT, Stack, reset_database, reset_vhost
+from metro.events import EXCHANGE, ConsentGranted, Envelope
 
 
 async def grant_all(amqp_url: str, prms: list[str]) -> None:

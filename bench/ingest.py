@@ -1,7 +1,7 @@
 """Readings per second from `readings.collected` messages through the real consumption service (its
 batching, idempotent consumer) to committed rows, beside a raw COPY of the same rows (the physical limit).
 
-    uv run python bench/ingest.py [--meters 1000] [--days 365]
+    uv run python -m bench.ingest [--meters 1000] [--days 365]
 
 Uses its own database (metroenergies_bench_ingest) and RabbitMQ vhost (metro_bench_ingest).
 """
@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import datetime as dt
 import random
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,13 +18,11 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from metro.bus import Bus  # noqa: E402
-from metro.events import EXCHANGE  # noqa: E402
-from tests.support.db import raw_dsn  # noqa: E402
-from tests.support.events import readings_event  # noqa: E402
-from tests.support.stack import Stack, reset_database, reset_vhost  # noqa: E402
+from devstack.db import raw_dsn
+from devstack.events import readings_event
+from devstack.stack import Stack, reset_database, reset_vhost
+from metro.bus import Bus
+from metro.events import EXCHANGE
 
 START = dt.date(2023, 1, 1)
 

@@ -4,7 +4,7 @@ the local sink), against a baseline in the same run: bare e-mails of the same si
 The figures come from the real consumption service (a process) over the data set of bench/api_latency.py:
 10 000 homes × 3 years of daily readings in the database metroenergies_bench, loaded with COPY on first use.
 notify's tables live in a schema of that database that is rebuilt at every run; an SMTP sink runs on a spare port.
-Run: uv run python bench/reports.py [RESIDENTS]   (default 10 000, at most the homes loaded)
+Run: uv run python -m bench.reports [RESIDENTS]   (default 10 000, at most the homes loaded)
 """
 from __future__ import annotations
 
@@ -15,18 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import asyncpg
+import httpx
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-
-from bench.api_latency import DATABASE, DSN, loaded, load, psql  # noqa: E402
-from tests.support.stack import Stack, reset_vhost  # noqa: E402
+from bench.api_latency import DATABASE, DSN, loaded, load, psql
+from devstack.stack import ROOT, Stack, reset_vhost
 
 SMTP_PORT, SMTP_WEB_PORT, BASE_PORT = 29725, 29726, 29700
 # The last whole month of the data set.

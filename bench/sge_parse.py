@@ -1,5 +1,5 @@
 """SGE R151 reading speed: PRM-days per second from encrypted zip to daily energies, against a bare lxml
-iterparse of the same decrypted XML in the same run.  Run: uv run python bench/sge_parse.py [PRMS] [DAYS]"""
+iterparse of the same decrypted XML in the same run.  Run: uv run python -m bench.sge_parse [PRMS] [DAYS]"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,12 +10,10 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lxml import etree
 
-from lxml import etree  # noqa: E402
-
-from ingest_sge.r151 import KeyRing, daily_energy, decrypt, parse_file_name, read_file  # noqa: E402
-from tests.sandboxes.sge import generator as gen  # noqa: E402
+from ingest_sge.r151 import KeyRing, daily_energy, decrypt, parse_file_name, read_file
+from tests.sandboxes.sge import generator as gen
 
 
 def main() -> None:

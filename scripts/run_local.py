@@ -7,18 +7,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devstack import sandboxes
+from devstack.client import ApiUser, admin_user
+from devstack.enedis_consent import consent_at_dso, create_customer
+from devstack.stack import ROOT, Stack
+
 os.environ.setdefault("METRO_GATEWAY_PUBLIC_URL", "http://127.0.0.1:8000")
-
-from tests.support import sandboxes  # noqa: E402
-from tests.support.client import ApiUser, admin_user  # noqa: E402
-from tests.support.enedis_consent import consent_at_dso, create_customer  # noqa: E402
-from tests.support.stack import Stack  # noqa: E402
 
 DEMO_EMAIL = "demo@metroenergies.example.org"
 DEMO_PASSWORD = "demo-resident-2026"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import sandboxes as sandbox_support
-from tests.support.client import ApiUser
-from tests.support.stack import Stack, reset_database, reset_vhost
+from devstack import sandboxes as sandbox_support
+from devstack.client import ApiUser
+from devstack.stack import Stack, reset_database, reset_vhost
 
 # Several suites may run at once on one machine (developers working side by side): each takes a slot,
 # which gives it its own ports, database and virtual host.

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from devstack.client import admin_user, STRONG_PASSWORD, ApiUser
 from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, shot
-from tests.support.client import admin_user, STRONG_PASSWORD, ApiUser
 
 pytestmark = pytest.mark.browser
 

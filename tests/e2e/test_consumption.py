@@ -23,12 +23,12 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.client import admin_user, ApiUser
+from devstack.events import connect, readings_event
+from devstack.waiting import eventually
 from metro.events import EXCHANGE, AnomalyDetected, ContractChanged, Envelope
 from metro.service_auth import Principal, ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
-from tests.support.client import admin_user, ApiUser
-from tests.support.events import connect, readings_event
-from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 TRVE = (ROOT / "services/consumption/consumption/data/trve.csv").read_text("utf-8")

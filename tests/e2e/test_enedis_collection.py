@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
 import uuid
 
@@ -12,12 +11,12 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.waiting import eventually
 from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
                           ReadingsCollected)
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(600)  # the first test also pays for starting the stack
 PARIS_TODAY = lambda: dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()  # noqa: E731

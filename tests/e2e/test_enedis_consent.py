@@ -7,11 +7,11 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from tests.support import enedis_consent
-from tests.support.client import ApiUser, admin_user, random_prm
-from tests.support.db import fetch, fetchval
-from tests.support.enedis_consent import create_customer
-from tests.support.waiting import eventually
+from devstack import enedis_consent
+from devstack.client import ApiUser, admin_user, random_prm
+from devstack.db import fetch, fetchval
+from devstack.enedis_consent import create_customer
+from devstack.waiting import eventually
 
 DWELLING = {"street": "5 place Grenette", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
             "surface_m2": 55, "occupants": 2}

@@ -8,9 +8,9 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.support.client import ApiUser, admin_user
-from tests.support.events import connect, drain, queue_depth, readings_event
-from tests.support.waiting import eventually
+from devstack.client import ApiUser, admin_user
+from devstack.events import connect, drain, queue_depth, readings_event
+from devstack.waiting import eventually
 
 PRM = lambda: "".join(random.choice("0123456789") for _ in range(14))  # noqa: E731
 

@@ -15,15 +15,15 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.client import admin_user
+from devstack.sandbox_grdf import CLIENT_ID, CLIENT_SECRET
+from devstack.waiting import eventually
 from ingest_grdf.adict import AdictClient, years_before
 from ingest_grdf.service import latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
                           ReadingsCollected)
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
-from tests.support.client import admin_user, ApiUser
-from tests.support.sandbox_grdf import CLIENT_ID, CLIENT_SECRET
-from tests.support.waiting import eventually
 
 # Generous: the first test also pays for starting the whole stack on a shared machine.
 pytestmark = pytest.mark.timeout(600)

@@ -11,13 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from devstack import sandbox_smtp
+from devstack.client import ApiUser, admin_user
+from devstack.db import fetchval, rows_mentioning
+from devstack.events import connect, readings_event
+from devstack.stack import ROOT
+from devstack.waiting import eventually
 from metro.events import AnomalyDetected, ConsentExpiring, ConsentRevoked, Envelope
-from tests.support import sandbox_smtp
-from tests.support.client import ApiUser, admin_user
-from tests.support.db import fetchval, rows_mentioning
-from tests.support.events import connect, readings_event
-from tests.support.stack import ROOT
-from tests.support.waiting import eventually
 
 PRM = lambda: "".join(random.choice("0123456789") for _ in range(14))  # noqa: E731
 LEASE = 3

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import json
 import random
@@ -13,15 +14,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from devstack.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
+from devstack.db import fetch, fetchval, rows_mentioning
+from devstack.events import connect, readings_event
+from devstack.waiting import eventually
 from ingest_grdf.adict import years_before
 from ingest_grdf.service import latest_published_day
-from metro.personal_data import load_registry
-from tests.support.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
-from tests.support.db import fetch, fetchval, rows_mentioning, user_tables
-from tests.support.events import connect, readings_event
-from tests.support.waiting import eventually
+from metro.services import NAMES
 
-PACKAGES = ("gateway", "consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
 DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
             "surface_m2": 70, "occupants": 2, "dwelling_type": "apartment", "heating_energy": "electricity"}
 # Tables that name an account or a meter but hold no personal data of their own, each with the reason.
@@ -31,8 +31,13 @@ NOT_PERSONAL = {
 REFERENCE_COLUMNS = ("account_id", "meter_id", "resident_id", "adviser_id", "reader_id")
 
 
+def registry() -> list:
+    """Every service's personal-data registry, as its ServiceSpec names it."""
+    return [entry for name in NAMES for entry in importlib.import_module(f"{name}.app").spec().personal_data]
+
+
 def registry_names() -> set[str]:
-    return {entry.name for p in PACKAGES for entry in load_registry(p)}
+    return {entry.name for entry in registry()}
 
 
 async def resident_with_data(stack, *, days: int = 30) -> tuple[ApiUser, dict]:
@@ -88,7 +93,7 @@ async def test_export_holds_every_registered_table_with_own_rows_and_nothing_of_
     datasets = document.json()["datasets"]
     for entry_name in registry_names():
         schema, table = entry_name.split(".")
-        own = [e for p in PACKAGES for e in load_registry(p) if e.name == entry_name][0]
+        own = [e for e in registry() if e.name == entry_name][0]
         expected = await fetchval(stack.database_url, f"""select count(*) from "{schema}"."{table}" t where """ +
                                   " or ".join(f"t.{c}::text = any($1::text[])" for c in
                                               ([own.account_column] if isinstance(own.account_column, str)

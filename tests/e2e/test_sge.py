@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import subprocess
 import sys
 import uuid
@@ -17,15 +16,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from devstack.client import ApiUser, admin_user
+from devstack.db import fetch
+from devstack.events import connect
+from devstack.stack import ROOT
+from devstack.waiting import eventually
 from metro.events import EXCHANGE, ConsentGranted, ConsentRevoked, Envelope
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.sandboxes.sge import generator as gen
-from tests.support.client import ApiUser, admin_user
-from tests.support.db import fetch
-from tests.support.events import connect
-from tests.support.stack import ROOT
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(900)
 

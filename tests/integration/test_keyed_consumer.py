@@ -7,11 +7,11 @@ import random
 
 import sqlalchemy as sa
 
+from devstack.events import queue_depth
+from devstack.waiting import eventually
 from metro.bus import Bus, Consumer, inbox_table
 from metro.db import Database
 from metro.events import Envelope, Event
-from tests.support.events import queue_depth
-from tests.support.waiting import eventually
 
 metadata = sa.MetaData(schema="keytest")
 inbox = inbox_table(metadata)

@@ -10,14 +10,14 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
+from devstack.events import queue_depth
+from devstack.relay_process import metadata, table as outbox
+from devstack.stack import ROOT
+from devstack.waiting import eventually
 from metro.bus import Bus, Consumer, inbox_table
 from metro.db import Database
 from metro.events import Event
 from metro.outbox import Outbox
-from tests.support.events import queue_depth
-from tests.support.relay_process import metadata, table as outbox
-from tests.support.stack import ROOT
-from tests.support.waiting import eventually
 
 inbox = inbox_table(metadata)
 facts = sa.Table("facts", metadata, sa.Column("id", UUID(as_uuid=True), primary_key=True))
@@ -33,7 +33,7 @@ class FactRecorded(Event):
 def run_relay(database_url: str, amqp_url: str, *, crash: bool) -> int:
     env = {"METRO_CRASH_AFTER_PUBLISH": "1"} if crash else {}
     import os
-    return subprocess.run([sys.executable, "-m", "tests.support.relay_process", database_url, amqp_url],
+    return subprocess.run([sys.executable, "-m", "devstack.relay_process", database_url, amqp_url],
                           cwd=ROOT, env={**os.environ, **env}, timeout=60).returncode
 
 

@@ -9,11 +9,11 @@ import uuid
 
 import sqlalchemy as sa
 
+from devstack.events import drain, queue_depth
+from devstack.waiting import eventually
 from metro.bus import Bus, Consumer, inbox_table
 from metro.db import Database, make_metadata
 from metro.events import Envelope, ReadingsCollected
-from tests.support.events import drain, queue_depth
-from tests.support.waiting import eventually
 
 metadata = make_metadata("typedtest")
 inbox = inbox_table(metadata)

@@ -25,7 +25,8 @@ from metro.logs import configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
-from metro.personal_data import load_privacy_hook, load_registry
+from metro.personal_data import PersonalTable, PrivacyHook
+from metro.services import INTERNAL
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
@@ -68,6 +69,12 @@ class ServiceSpec:
     configure: list[Callable[[FastAPI, ServiceSettings], None]] = field(default_factory=list)
     # The reads that warm each pooled connection at start (settings.db_pool_warm of them).
     warm_reads: Callable[[AsyncSession], Awaitable[Any]] | None = None
+    # Its personal-data registry (privacy.PERSONAL_DATA), walked by the export and the erasure, and the privacy
+    # hooks it has (metro.personal_data.PrivacyHook says what each does).
+    personal_data: list[PersonalTable] = field(default_factory=list)
+    before_erase: PrivacyHook | None = None
+    after_erase: PrivacyHook | None = None
+    withheld_meters: PrivacyHook | None = None
 
 
 class _RequestContext:
@@ -112,8 +119,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if bus:
             await bus.connect()
         tokens = ServiceTokens(settings.service_secret, spec.name)
-        urls = {s: settings.url_of(s) for s in ("consent", "consumption", "notify", "ingest_enedis",
-                                                 "ingest_grdf", "ingest_sge")}
+        urls = {s: settings.url_of(s) for s in INTERNAL}
         services = ServiceClient(tokens, urls)
         outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
         rt = Runtime(spec.name, settings, db, bus, tokens, services, outbox)
@@ -149,13 +155,12 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 await bus.close()
             await db.dispose()
 
-    registry = load_registry(spec.name)
+    registry = list(spec.personal_data)
     consumers = dict(spec.consumers)
     if spec.erases_on_request and spec.outbox_table is not None:
         consumers.setdefault("erasure", {})
         handler = erasure_handler(spec.name, registry, spec.outbox_table,
-                                  before_erase=load_privacy_hook(spec.name, "before_erase"),
-                                  after_erase=load_privacy_hook(spec.name, "after_erase"))
+                                  before_erase=spec.before_erase, after_erase=spec.after_erase)
         consumers["erasure"] = {ErasureRequested: handler, **consumers["erasure"]}
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
@@ -188,7 +193,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     if registry:
-        app.include_router(personal_data_router(registry, load_privacy_hook(spec.name, "withheld_meters")))
+        app.include_router(personal_data_router(registry, spec.withheld_meters))
     for configure in spec.configure:
         configure(app, settings)
     return app

@@ -10,7 +10,8 @@ import uvicorn
 
 from metro.app import ServiceSpec, create_service_app
 from metro.migrations import upgrade
-from metro.settings import SERVICE_PORTS, ServiceSettings
+from metro.services import PORTS
+from metro.settings import ServiceSettings
 
 Command = Callable[[argparse.Namespace, ServiceSettings], object]
 
@@ -32,7 +33,7 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_factory: Callable[[],
     args = parser.parse_args(argv)
     settings = settings_factory()
     if args.command == "serve":
-        port = args.port or settings.port or SERVICE_PORTS[spec.name]
+        port = args.port or settings.port or PORTS[spec.name]
         settings.port = port
         app = create_service_app(spec, settings)
         uvicorn.run(app, host=args.host or settings.host, port=port, log_config=None,

@@ -1,7 +1,8 @@
 """The personal-data registry: each service declares which of its tables hold personal data, why, and
 for how long. The export and the erasure both walk it, so neither can forget a table.
 
-A service lists its tables in ``<package>/privacy.py`` as ``PERSONAL_DATA: list[PersonalTable]``.
+A service lists its tables in ``<package>/privacy.py`` as ``PERSONAL_DATA: list[PersonalTable]`` and names them,
+with its privacy hooks, in its ``ServiceSpec``.
 A row belongs to an account when ``account_column`` equals the account id, or when ``meter_column`` is
 one of the account's meters.
 """
@@ -10,11 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+
+# A service's privacy hook, called with (session, account_id, meter_ids): ``before_erase`` and ``after_erase``,
+# what it does in the erasure's transaction before its registered rows go, or after; ``withheld_meters``, the
+# meters whose measurements the export leaves out, with the reason.
+PrivacyHook = Callable[[AsyncSession, uuid.UUID, list[uuid.UUID]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -103,26 +110,3 @@ async def erase(session: AsyncSession, registry: list[PersonalTable], account_id
 def describe(registry: list[PersonalTable]) -> list[dict]:
     return [{"table": e.name, "purpose": e.purpose, "retention": e.retention,
              "columns": [c.name for c in e.exported_columns()]} for e in registry]
-
-
-def load_registry(package: str) -> list[PersonalTable]:
-    """A service's registry, from ``<package>/privacy.py``; empty when the service holds no personal data."""
-    import importlib
-    try:
-        module = importlib.import_module(f"{package}.privacy")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{package}.privacy":
-            return []
-        raise
-    return list(module.PERSONAL_DATA)
-
-
-def load_privacy_hook(package: str, name: str):
-    """An optional function of ``<package>/privacy.py``, called with (session, account_id, meter_ids):
-    ``before_erase`` and ``after_erase``, what a service does in the erasure's transaction before its registered
-    rows go, or after; ``withheld_meters``, the meters whose measurements the export leaves out, with the reason."""
-    import importlib
-    try:
-        return getattr(importlib.import_module(f"{package}.privacy"), name, None)
-    except ModuleNotFoundError:
-        return None

@@ -1,23 +1,20 @@
 """Settings base: one pydantic-settings class per service, each with its own env prefix."""
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from metro.services import INTERNAL, PORTS
 
 DEFAULT_SERVICE_SECRET = "local-service-secret-change-me-0123456789"
 
-SERVICE_PORTS = {
-    "gateway": 8000,
-    "consent": 8001,
-    "consumption": 8002,
-    "notify": 8003,
-    "ingest_enedis": 8011,
-    "ingest_grdf": 8012,
-    "ingest_sge": 8013,
-}
+# Internal services, reachable over HTTP with a service token: one setting each, e.g. consent_url
+# (METRO_<SERVICE>_CONSENT_URL), from the registry of services.
+_ServiceUrls = create_model("_ServiceUrls", __base__=BaseSettings,
+                            **{f"{name}_url": (str, f"http://127.0.0.1:{PORTS[name]}") for name in INTERNAL})
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(_ServiceUrls):
     """Shared by every service; a service subclasses it and sets ``model_config`` with its prefix."""
 
     model_config = SettingsConfigDict(env_prefix="METRO_", extra="ignore")
@@ -35,13 +32,6 @@ class ServiceSettings(BaseSettings):
     # services against one PostgreSQL.
     db_pool_warm: int = 0
     run_workers: bool = True
-    # Internal services, reachable over HTTP with a service token.
-    consent_url: str = "http://127.0.0.1:8001"
-    consumption_url: str = "http://127.0.0.1:8002"
-    notify_url: str = "http://127.0.0.1:8003"
-    ingest_enedis_url: str = "http://127.0.0.1:8011"
-    ingest_grdf_url: str = "http://127.0.0.1:8012"
-    ingest_sge_url: str = "http://127.0.0.1:8013"
     # Consumer retries: delay before each retry and how many before the dead-letter queue.
     retry_delay_ms: int = 5000
     max_retries: int = 3

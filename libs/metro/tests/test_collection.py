@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from devstack.stack import reset_database
 from metro.collection import PARIS, CallFailed, CallStats, DailyQuotaReached, Policy, TokenBucket, call_dso, \
     rate_buckets_table, reserve
 from metro.dso import Outcome
 from metro.db import Database, make_metadata
-from tests.support.stack import reset_database
 
 SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
 DATABASE = f"metroenergies_collection_{SLOT}"

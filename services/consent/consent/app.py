@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consent import api, handlers, models, worker
+from consent import api, handlers, models, privacy, worker
 from metro.app import ServiceSpec
 from metro.settings import ServiceSettings
 
@@ -24,4 +24,4 @@ class Settings(ServiceSettings):
 def spec() -> ServiceSpec:
     return ServiceSpec(name="consent", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       workers=[worker.lifecycle_worker])
+                       workers=[worker.lifecycle_worker], personal_data=privacy.PERSONAL_DATA)

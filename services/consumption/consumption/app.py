@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consumption import api, catalogues, handlers, models, peers, series, worker
+from consumption import api, catalogues, handlers, models, peers, privacy, series, worker
 from consumption.anomalies import DEFAULT_FLOOR_WH, DEFAULT_RATIO, DEFAULT_WEEKS
 from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
@@ -44,4 +44,6 @@ def spec() -> ServiceSpec:
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
                        workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start],
-                       warm_reads=series.warm_reads)
+                       warm_reads=series.warm_reads, personal_data=privacy.PERSONAL_DATA,
+                       before_erase=privacy.before_erase, after_erase=privacy.after_erase,
+                       withheld_meters=privacy.withheld_meters)

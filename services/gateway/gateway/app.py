@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import api, consumption_routes, erasure, models, notify_routes, ops, personal, proxy, service, web
+from gateway import (api, consumption_routes, erasure, models, notify_routes, ops, personal, privacy, proxy, service,
+                     web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -52,6 +53,6 @@ def spec() -> ServiceSpec:
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
                        workers=[erasure.erasure_worker], warm_reads=service.warm_reads,
-                       configure=[web.mount_web], erases_on_request=False,
+                       configure=[web.mount_web], erases_on_request=False, personal_data=privacy.PERSONAL_DATA,
                        openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
                                 "redoc_url": None, "version": "1.0.0"})

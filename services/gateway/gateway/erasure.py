@@ -19,9 +19,10 @@ from metro.errors import Conflict, NotFound
 from metro.events import AccountErased, ErasureRequested, Received
 from metro.outbox import Outbox
 from metro.personal_data import erase
+from metro.services import ERASING
 
 log = logging.getLogger(__name__)
-ERASING_SERVICES = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
+ERASING_SERVICES = ERASING
 outbox = Outbox(outbox_table, "gateway")
 
 

@@ -13,9 +13,10 @@ from gateway.auth import Admin
 from gateway.schemas import Health
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 from metro.schemas.consent import AddressDecision, AddressMismatch, ConsentView, SgeSubscription
+from metro.services import COLLECTORS, HEALTH
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
-DEPENDENCIES = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
+DEPENDENCIES = HEALTH
 
 
 async def _service_ready(http: httpx.AsyncClient, url: str) -> str:
@@ -40,9 +41,6 @@ async def health(request: Request):
     checks.update(dict(zip(DEPENDENCIES, results)))
     status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
     return JSONResponse(Health(status=status, checks=checks).model_dump(), 200 if status == "ok" else 503)
-
-
-COLLECTORS = {"enedis": "ingest_enedis", "grdf": "ingest_grdf", "sge": "ingest_sge"}
 
 
 def _collector(dso: str) -> str:

@@ -23,12 +23,12 @@ from metro.personal_data import export_rows
 from metro.schemas.consent import AccessLogEntry, Dwelling, MeterView, Share, SharedResident
 from metro.schemas.consumption import ConsumptionSeries, Step
 from metro.service_auth import Principal
+from metro.services import EXPORTING
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
 # Committed before the response leaves, as in gateway.api.
 Session = DbSession
 Adviser = Annotated[Identity, Depends(require_role("adviser"))]
-EXPORTING = ("consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
 
 
 def _rt(request: Request):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
-from ingest_enedis import api, handlers, models, worker
+from ingest_enedis import api, handlers, models, privacy, worker
 from metro.app import Runtime, ServiceSpec
 from metro.collection import CollectionSettings, TokenBucket, start_collection, stop_collection
 
@@ -42,4 +42,5 @@ async def start(rt: Runtime) -> None:
 def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_enedis", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       workers=[worker.collection_worker], on_start=[start], on_stop=[stop_collection])
+                       workers=[worker.collection_worker], on_start=[start], on_stop=[stop_collection],
+                       personal_data=privacy.PERSONAL_DATA)

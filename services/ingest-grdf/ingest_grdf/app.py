@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from ingest_grdf import api, handlers, models, worker
+from ingest_grdf import api, handlers, models, privacy, worker
 from metro.app import Runtime, ServiceSpec
 from metro.collection import CollectionSettings, TokenBucket, start_collection, stop_collection
 
@@ -57,4 +57,5 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_grdf", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.collection_worker, worker.access_rights_worker], on_start=[start],
-                       on_stop=[stop_collection])
+                       on_stop=[stop_collection], personal_data=privacy.PERSONAL_DATA,
+                       before_erase=privacy.before_erase)

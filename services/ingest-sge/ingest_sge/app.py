@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from ingest_sge import api, handlers, models, worker
+from ingest_sge import api, handlers, models, privacy, worker
 from metro.app import ServiceSpec
 from metro.settings import ServiceSettings
 
@@ -38,4 +38,5 @@ class Settings(ServiceSettings):
 def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_sge", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       workers=[worker.poll], on_start=[worker.open_keyring], on_stop=[worker.close_keyring])
+                       workers=[worker.poll], on_start=[worker.open_keyring], on_stop=[worker.close_keyring],
+                       personal_data=privacy.PERSONAL_DATA)

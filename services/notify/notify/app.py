@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
-from notify import api, handlers, models, reports, sender, service
+from notify import api, handlers, models, privacy, reports, sender, service
 
 
 class Settings(ServiceSettings):
@@ -48,7 +48,9 @@ async def _configure(rt: Runtime) -> None:
 def spec() -> ServiceSpec:
     return ServiceSpec(name="notify", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       on_start=[_configure], workers=[sender.run, reports.scheduler])
+                       on_start=[_configure], workers=[sender.run, reports.scheduler],
+                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase,
+                       after_erase=privacy.after_erase)
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:

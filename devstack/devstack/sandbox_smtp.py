@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.support.sandboxes import SandboxHandle, spawn
+from devstack.sandboxes import SandboxHandle, spawn
 
 
 def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:

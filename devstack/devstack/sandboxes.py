@@ -1,6 +1,6 @@
 """Starts the DSO sandboxes and the SMTP sink as real processes, and says how services reach them.
 
-Each sandbox has a module ``tests/support/sandbox_<name>.py`` with
+Each sandbox has a module ``devstack/sandbox_<name>.py`` with
 ``start(workdir: Path, ports: dict[str, int]) -> SandboxHandle``; a missing module is skipped.
 """
 from __future__ import annotations
@@ -56,7 +56,7 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
 
 def spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     import sys
-    from tests.support.stack import ROOT
+    from devstack.stack import ROOT
     log.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -66,9 +66,9 @@ def start_all(workdir: Path, ports: dict[str, int]) -> dict[str, SandboxHandle]:
     handles: dict[str, SandboxHandle] = {}
     for name in NAMES:
         try:
-            module = importlib.import_module(f"tests.support.sandbox_{name}")
+            module = importlib.import_module(f"devstack.sandbox_{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"tests.support.sandbox_{name}":
+            if exc.name == f"devstack.sandbox_{name}":
                 continue
             raise
         handles[name] = module.start(workdir, ports)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.support.sandboxes import SandboxHandle, spawn, wait_http
+from devstack.sandboxes import SandboxHandle, spawn, wait_http
 
 CLIENT_ID = "metroenergies-test"
 CLIENT_SECRET = "metroenergies-test-secret"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.sandboxes import SandboxHandle, spawn, wait_http
+from devstack.sandboxes import SandboxHandle, spawn, wait_http
 
 CLIENT_ID = "metroenergies-grdf-test"
 CLIENT_SECRET = "metroenergies-grdf-test-secret"

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from metro.services import NAMES, PORTS
+
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("gateway", "consent", "consumption", "notify", "ingest_enedis", "ingest_grdf", "ingest_sge")
-BASE_PORTS = {"gateway": 0, "consent": 1, "consumption": 2, "notify": 3, "ingest_enedis": 11,
-              "ingest_grdf": 12, "ingest_sge": 13}
+PACKAGES = NAMES
+# The services' local ports (metro.services), shifted so that the gateway answers on the stack's base port.
+BASE_PORTS = {name: port - PORTS["gateway"] for name, port in PORTS.items()}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncssh
 
-from tests.support.sandboxes import SandboxHandle, spawn, wait_http
+from devstack.sandboxes import SandboxHandle, spawn, wait_http
 
 PGP_PASSPHRASE = "sge-test-passphrase"
 
