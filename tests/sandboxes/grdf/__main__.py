@@ -5,7 +5,7 @@ import argparse
 
 import uvicorn
 
-from .app import SandboxConfig, create_app
+from . import SandboxConfig, create_app
 
 
 def main() -> None:

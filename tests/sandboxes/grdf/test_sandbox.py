@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.sandboxes.grdf import SandboxConfig, create_app
-from tests.sandboxes.grdf.app import TOKEN_PATH
+from tests.sandboxes.grdf.routes.oauth import TOKEN_PATH
 
 NOW = dt.datetime(2025, 3, 10, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 TODAY = NOW.date()

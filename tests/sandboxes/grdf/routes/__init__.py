@@ -1,0 +1,1 @@
+"""One router per ADICT resource; `create_app` includes them in this order."""
