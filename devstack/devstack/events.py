@@ -24,6 +24,15 @@ async def connect(amqp_url: str) -> Bus:
     return bus
 
 
+async def publish(amqp_url: str, *envelopes: Envelope) -> None:
+    bus = await connect(amqp_url)
+    try:
+        for e in envelopes:
+            await bus.publish(e)
+    finally:
+        await bus.close()
+
+
 async def queue_depth(amqp_url: str, queue: str) -> int:
     connection = await aio_pika.connect(amqp_url)
     try:
