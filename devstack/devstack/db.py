@@ -2,27 +2,44 @@
 under test, except where a test says why)."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
+import sqlalchemy as sa
+
+from metro.db import Database
 
 
 def raw_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg", "postgresql")
 
 
-async def fetch(database_url: str, query: str, *args):
+@asynccontextmanager
+async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(raw_dsn(database_url))
     try:
-        return await conn.fetch(query, *args)
+        yield conn
     finally:
         await conn.close()
+
+
+async def fetch(database_url: str, query: str, *args):
+    async with connection(database_url) as conn:
+        return await conn.fetch(query, *args)
 
 
 async def fetchval(database_url: str, query: str, *args):
-    conn = await asyncpg.connect(raw_dsn(database_url))
-    try:
+    async with connection(database_url) as conn:
         return await conn.fetchval(query, *args)
-    finally:
-        await conn.close()
+
+
+async def fresh_schema(db: Database, metadata: sa.MetaData) -> None:
+    """The metadata's schema dropped and created again with its tables: an integration test starts empty."""
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {metadata.schema} CASCADE"))
+        await conn.execute(sa.text(f"CREATE SCHEMA {metadata.schema}"))
+        await conn.run_sync(metadata.create_all)
 
 
 async def user_tables(database_url: str) -> list[tuple[str, str]]:
@@ -38,8 +55,7 @@ async def user_tables(database_url: str) -> list[tuple[str, str]]:
 async def rows_mentioning(database_url: str, needles: list[str]) -> dict[str, int]:
     """Per table, how many rows contain any of the needles anywhere in their text form."""
     found: dict[str, int] = {}
-    conn = await asyncpg.connect(raw_dsn(database_url))
-    try:
+    async with connection(database_url) as conn:
         for schema, table in await user_tables(database_url):
             if table == "alembic_version":
                 continue
@@ -49,6 +65,4 @@ async def rows_mentioning(database_url: str, needles: list[str]) -> dict[str, in
                 *[f"%{x}%" for x in needles])
             if n:
                 found[f"{schema}.{table}"] = n
-    finally:
-        await conn.close()
     return found

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from devstack.client import admin_user, ApiUser
-from devstack.events import connect, readings_event
+from devstack.events import publish, readings_event
 from devstack.waiting import eventually
 from metro.events import EXCHANGE, AnomalyDetected, ContractChanged, Envelope
 from metro.service_auth import Principal, ServiceTokens
@@ -56,15 +56,6 @@ async def wait_known(stack, sql: str, *args) -> None:
     await eventually(known)
 
 
-async def publish(stack, *envelopes: Envelope) -> None:
-    bus = await connect(stack.amqp_url)
-    try:
-        for e in envelopes:
-            await bus.publish(e)
-    finally:
-        await bus.close()
-
-
 def days_from(start: dt.date, n: int) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range(n)]
 
@@ -93,7 +84,7 @@ def base_home(stack):
     assert r.json()["origin"] == "resident"
     days = days_from(dt.date(2023, 8, 1), 366)
     values = [12_000 if d == dt.date(2024, 2, 29) else 10_000 for d in days]
-    asyncio.run(publish(stack, readings_event(meter_id, days[0], values)))
+    asyncio.run(publish(stack.amqp_url, readings_event(meter_id, days[0], values)))
 
     def stored():
         r = user.get(f"/meters/{meter_id}/consumption", params={"from": "2023-08-01", "to": "2024-08-01"})
@@ -134,7 +125,7 @@ def test_a_year_across_two_tariff_versions_and_a_leap_day_is_priced_day_by_day(b
 async def test_a_missing_day_makes_the_month_partial_and_the_forecast_uses_the_days_present(stack, resident):
     meter_id = await new_meter(stack, resident)
     values = [None if d == dt.date(2025, 3, 10) else 8_000 for d in days_from(dt.date(2025, 3, 1), 20)]
-    await publish(stack, readings_event(meter_id, dt.date(2025, 3, 1), values))
+    await publish(stack.amqp_url, readings_event(meter_id, dt.date(2025, 3, 1), values))
 
     def totals():
         r = resident.get(f"/meters/{meter_id}/totals")
@@ -164,7 +155,7 @@ async def test_an_offpeak_contract_with_daily_totals_only_is_estimated_until_the
     assert r.status_code == 200 and r.json()["offpeak_hours_per_day"] == 8.0, r.text
     bad = resident.put(f"/meters/{meter_id}/contract", json={"tariff_option": "HPHC", "subscribed_kva": 6})
     assert bad.status_code == 422 and bad.json()["error"] == "offpeak_hours_required"
-    await publish(stack, readings_event(meter_id, dt.date(2025, 3, 1), [9_000] * 3))
+    await publish(stack.amqp_url, readings_event(meter_id, dt.date(2025, 3, 1), [9_000] * 3))
 
     def series():
         r = resident.get(f"/meters/{meter_id}/consumption", params={"from": "2025-03-01", "to": "2025-03-04"})
@@ -175,7 +166,7 @@ async def test_an_offpeak_contract_with_daily_totals_only_is_estimated_until_the
     assert [p["eur"] for p in s["points"]] == ["2.26", "2.26", "2.26"]
     assert s["eur_estimated"] and "8 off-peak hours / 24 h" in s["eur_method"]
 
-    await publish(stack, Envelope(name=ContractChanged.name, producer="ingest_enedis", payload={
+    await publish(stack.amqp_url, Envelope(name=ContractChanged.name, producer="ingest_enedis", payload={
         "meter_id": meter_id, "dso": "enedis", "tariff_option": "BASE", "subscribed_kva": 6,
         "offpeak_hours": None, "start": "2020-01-01", "end": None, "status": "active"}))
 
@@ -191,7 +182,7 @@ async def test_an_offpeak_contract_with_daily_totals_only_is_estimated_until_the
 
 async def test_an_administrator_replaces_the_electricity_catalogue_and_prices_follow(stack, resident):
     meter_id = await new_meter(stack, resident)
-    await publish(stack, readings_event(meter_id, dt.date(2026, 9, 1), [8_000]))
+    await publish(stack.amqp_url, readings_event(meter_id, dt.date(2026, 9, 1), [8_000]))
 
     def eur():
         r = resident.get(f"/meters/{meter_id}/consumption", params={"from": "2026-09-01", "to": "2026-09-02"})
@@ -395,9 +386,9 @@ async def test_a_spike_is_announced_once_even_when_readings_are_replayed(stack, 
         start = dt.date(2025, 9, 1)
         values = [10_000] * 56 + [40_000]
         first = readings_event(meter_id, start, values)
-        await publish(stack, first)
+        await publish(stack.amqp_url, first)
         await eventually(lambda: len(got) >= 1, timeout=30)
-        await publish(stack, first, readings_event(meter_id, start, values), readings_event(meter_id, start, values))
+        await publish(stack.amqp_url, first, readings_event(meter_id, start, values), readings_event(meter_id, start, values))
         await asyncio.sleep(6)
         assert len(got) == 1
         spike = got[0]

@@ -11,6 +11,8 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.db import fetchval, raw_dsn
+from devstack.events import Tap
 from devstack.waiting import eventually
 from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
@@ -20,10 +22,6 @@ from metro.settings import DEFAULT_SERVICE_SECRET
 
 pytestmark = pytest.mark.timeout(600)  # the first test also pays for starting the stack
 PARIS_TODAY = lambda: dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()  # noqa: E731
-
-
-def raw_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg", "postgresql")
 
 
 @pytest.fixture(scope="module")
@@ -47,42 +45,6 @@ def ingest(stack):
     return Internal()
 
 
-class Tap:
-    """A test queue bound to what ingest-enedis publishes, as a downstream consumer would see it."""
-
-    def __init__(self, amqp_url: str):
-        self.amqp_url = amqp_url
-        self.events: list[Envelope] = []
-
-    async def __aenter__(self) -> "Tap":
-        self.connection = await aio_pika.connect(self.amqp_url)
-        channel = await self.connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        self.queue = await channel.declare_queue(f"test.enedis.{uuid.uuid4().hex[:8]}", exclusive=True)
-        for name in (ReadingsCollected.name, ConsentRevoked.name, ContractChanged.name):
-            await self.queue.bind(exchange, routing_key=name)
-        await self.queue.consume(self._on_message, no_ack=True)
-        return self
-
-    async def _on_message(self, message) -> None:
-        self.events.append(Envelope.from_bytes(message.body))
-
-    async def __aexit__(self, *exc) -> None:
-        await self.connection.close()
-
-    def of(self, name: str, meter_id: str) -> list[Envelope]:
-        seen, out = set(), []
-        for e in self.events:
-            # The outbox relay is at-least-once: a redelivered event keeps its id; consumers drop it.
-            if e.name == name and e.payload.get("meter_id") == meter_id and e.id not in seen:
-                seen.add(e.id)
-                out.append(e)
-        return out
-
-    def days(self, meter_id: str) -> list[str]:
-        return [day for e in self.of(ReadingsCollected.name, meter_id) for day, *_ in e.payload["readings"]]
-
-
 def expected_period(activation: dt.date) -> tuple[dt.date, dt.date]:
     today = PARIS_TODAY()
     start = max(earliest_history_day(today), _add_months(today, -36), activation)
@@ -100,13 +62,8 @@ async def new_meter(stack, sandbox, resident, *, publish: bool = True, **custome
     assert r.status_code == 201, r.text
     meter_id = r.json()["id"]
 
-    async def known():
-        conn = await asyncpg.connect(raw_dsn(stack.database_url))
-        try:
-            return await conn.fetchval("select 1 from consumption.meters where meter_id=$1", uuid.UUID(meter_id))
-        finally:
-            await conn.close()
-    await eventually(known)
+    await eventually(lambda: fetchval(stack.database_url, "select 1 from consumption.meters where meter_id=$1",
+                                      uuid.UUID(meter_id)))
     meter = {"prm": prm, "meter_id": meter_id, "activation": activation,
              "account_id": resident.account.get("id") if resident.account else None}
     if publish:
@@ -166,7 +123,7 @@ async def cursor(stack, meter: dict):
 
 
 async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(stack, sandbox, ingest, resident):
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "enedis") as tap:
         meter = await new_meter(stack, sandbox, resident)
         await collected_exactly(sandbox, resident, meter)
         days = tap.days(meter["meter_id"])
@@ -201,7 +158,7 @@ async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(
 async def test_a_kill_mid_backfill_loses_no_day_and_publishes_none_twice(stack, sandbox, resident):
     sandbox.put("/_sandbox/faults", json={"latency_ms": 800})
     try:
-        async with Tap(stack.amqp_url) as tap:
+        async with Tap(stack.amqp_url, "enedis") as tap:
             meter = await new_meter(stack, sandbox, resident)
             await eventually(lambda: len(tap.of(ReadingsCollected.name, meter["meter_id"])) >= 1, timeout=60)
             stack.kill("ingest_enedis")
@@ -222,7 +179,7 @@ async def test_a_kill_mid_backfill_loses_no_day_and_publishes_none_twice(stack, 
 async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(stack, sandbox, resident):
     sandbox.put("/_sandbox/faults", json={"latency_ms": 600})
     try:
-        async with Tap(stack.amqp_url) as tap:
+        async with Tap(stack.amqp_url, "enedis") as tap:
             meter = await new_meter(stack, sandbox, resident)
             await eventually(lambda: tap.of(ReadingsCollected.name, meter["meter_id"]), timeout=60)
             assert sandbox.post(f"/_sandbox/consents/{meter['prm']}/revoke").status_code == 200
@@ -238,7 +195,7 @@ async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(sta
 
 
 async def test_supply_end_revokes_the_consent_with_reason_supply_ended(stack, sandbox, resident):
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "enedis") as tap:
         meter = await new_meter(stack, sandbox, resident, contract={"status": "terminated"})
         revoked = await eventually(lambda: tap.of(ConsentRevoked.name, meter["meter_id"]), timeout=60)
         assert revoked[0].payload["reason"] == "supply_ended"

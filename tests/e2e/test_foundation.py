@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from devstack.client import ApiUser, admin_user
+from devstack.db import fetchval, raw_dsn
 from devstack.events import connect, drain, queue_depth, readings_event
 from devstack.waiting import eventually
 
@@ -21,18 +22,9 @@ def declare(user: ApiUser, identifier: str | None = None) -> dict:
     return r.json()
 
 
-def raw_dsn(database_url: str) -> str:
-    return database_url.replace("postgresql+asyncpg", "postgresql")
-
-
 async def wait_meter_known(stack, meter_id: str):
-    async def known():
-        conn = await asyncpg.connect(raw_dsn(stack.database_url))
-        try:
-            return await conn.fetchval("select 1 from consumption.meters where meter_id=$1", uuid.UUID(meter_id))
-        finally:
-            await conn.close()
-    await eventually(known)
+    await eventually(lambda: fetchval(stack.database_url, "select 1 from consumption.meters where meter_id=$1",
+                                      uuid.UUID(meter_id)))
 
 
 async def test_collected_readings_are_read_back_by_the_owner_and_hidden_from_others(stack, resident, api):

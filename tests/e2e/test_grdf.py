@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from devstack.client import admin_user
+from devstack.db import raw_dsn
+from devstack.events import Tap, amqp
 from devstack.sandbox_grdf import CLIENT_ID, CLIENT_SECRET
 from devstack.waiting import eventually
 from ingest_grdf.adict import AdictClient, years_before
@@ -27,21 +29,6 @@ from metro.settings import DEFAULT_SERVICE_SECRET
 
 # Generous: the first test also pays for starting the whole stack on a shared machine.
 pytestmark = pytest.mark.timeout(600)
-
-
-async def amqp(url: str) -> aio_pika.abc.AbstractRobustConnection:
-    """The test's own broker connection; on a loaded machine a first attempt may stall, so it is bounded."""
-    for attempt in range(3):
-        try:
-            return await asyncio.wait_for(aio_pika.connect(url, timeout=10), 20)
-        except (TimeoutError, OSError):
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def raw_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg", "postgresql")
 
 
 def paris_today() -> dt.date:
@@ -81,41 +68,6 @@ def ingest(stack):
         headers = {"authorization": f"Bearer {tokens.issue('ingest_grdf')}"}
         return httpx.request(method, stack.url("ingest_grdf") + path, headers=headers, timeout=30, **kw)
     return request
-
-
-class Tap:
-    """A test queue bound to what ingest-grdf publishes, as a downstream consumer would see it."""
-
-    def __init__(self, amqp_url: str):
-        self.amqp_url = amqp_url
-        self.events: list[Envelope] = []
-
-    async def __aenter__(self) -> "Tap":
-        self.connection = await amqp(self.amqp_url)
-        channel = await self.connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        self.queue = await channel.declare_queue(f"test.grdf.{uuid.uuid4().hex[:8]}", exclusive=True)
-        for name in (ReadingsCollected.name, ConsentRevoked.name, ContractChanged.name):
-            await self.queue.bind(exchange, routing_key=name)
-        await self.queue.consume(self._on_message, no_ack=True)
-        return self
-
-    async def _on_message(self, message) -> None:
-        self.events.append(Envelope.from_bytes(message.body))
-
-    async def __aexit__(self, *exc) -> None:
-        await self.connection.close()
-
-    def of(self, name: str, meter_id: str) -> list[Envelope]:
-        seen, out = set(), []
-        for e in self.events:
-            if e.name == name and e.payload.get("meter_id") == meter_id and e.id not in seen:
-                seen.add(e.id)
-                out.append(e)
-        return out
-
-    def days(self, meter_id: str) -> list[str]:
-        return [day for e in self.of(ReadingsCollected.name, meter_id) for day, *_ in e.payload["readings"]]
 
 
 def customer(sandbox, holder: str = "ROUSSEAU", postal_code: str = "38000") -> str:
@@ -195,7 +147,7 @@ async def active_meter(stack, sandbox, resident) -> tuple[str, str, dict]:
 
 async def test_declared_pce_waits_for_the_holder_then_is_collected_and_stops_when_revoked_at_grdf(
         stack, sandbox, admin, ingest, resident):
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "grdf") as tap:
         pce, meter_id, right = await active_meter(stack, sandbox, resident)
         assert admin.post("/admin/collections/grdf/run").status_code == 202
         expected = await collected_exactly(sandbox, resident, pce, meter_id)
@@ -301,7 +253,7 @@ async def cursor(stack, meter_id: str):
 async def test_a_malformed_line_an_error_mid_stream_and_a_truncated_body_are_retried_and_never_half_stored(
         stack, sandbox, resident):
     pce, meter_id, right_id = await granted_meter(stack, sandbox, resident)
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "grdf") as tap:
         for kind in ("truncated", "malformed_line", "error_in_stream"):
             assert sandbox.post("/faults", json={"kind": kind, "count": 1}).status_code == 200
         await grant(stack, meter_id, pce, None, right_id)
@@ -316,7 +268,7 @@ async def test_a_malformed_line_an_error_mid_stream_and_a_truncated_body_are_ret
 
 async def test_a_damage_that_persists_stores_nothing_and_the_meter_is_retried_later(stack, sandbox, admin, resident):
     pce, meter_id, right_id = await granted_meter(stack, sandbox, resident)
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "grdf") as tap:
         assert sandbox.post("/faults", json={"kind": "truncated", "count": 3}).status_code == 200
         await grant(stack, meter_id, pce, None, right_id)
 

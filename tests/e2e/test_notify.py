@@ -14,7 +14,7 @@ import pytest
 from devstack import sandbox_smtp
 from devstack.client import ApiUser, admin_user
 from devstack.db import fetchval, rows_mentioning
-from devstack.events import connect, readings_event
+from devstack.events import publish, readings_event
 from devstack.stack import ROOT
 from devstack.waiting import eventually
 from metro.events import AnomalyDetected, ConsentExpiring, ConsentRevoked, Envelope
@@ -69,15 +69,6 @@ def anomaly(user: ApiUser, *, meter_id: str | None = None, episode: str = "2025-
         "observed_wh": observed, "excess_wh": observed - expected})
 
 
-async def publish(stack, *events: Envelope) -> None:
-    bus = await connect(stack.amqp_url)
-    try:
-        for e in events:
-            await bus.publish(e)
-    finally:
-        await bus.close()
-
-
 async def mails(sink, user: ApiUser, n: int = 1, timeout: float = 30) -> list:
     return await eventually(lambda: len(got := sandbox_smtp.received(sink, user.email)) >= n and got,
                             timeout=timeout)
@@ -97,7 +88,7 @@ def text_of(msg) -> str:
 
 async def test_an_anomaly_makes_exactly_one_email_with_its_figures_and_one_in_app_notification(notify, sink, person):
     event = anomaly(person)
-    await publish(notify, event, event, anomaly(person, meter_id=event.payload["meter_id"]))
+    await publish(notify.amqp_url, event, event, anomaly(person, meter_id=event.payload["meter_id"]))
     [mail] = await mails(sink, person)
     body = text_of(mail)
     assert mail["Subject"] == "Consommation inhabituelle détectée"
@@ -122,7 +113,7 @@ async def test_preferences_have_conservative_defaults_and_turn_off_email_alerts(
     r = person.put("/me/preferences", json=prefs)
     assert r.status_code == 200, r.text
     assert person.put("/me/preferences", json={**prefs, "report_frequency": "daily"}).status_code == 422
-    await publish(notify, anomaly(person))
+    await publish(notify.amqp_url, anomaly(person))
     await eventually(lambda: person.get("/me/notifications").json())
     await stays(sink, person, 0, 2)
 
@@ -135,7 +126,7 @@ async def test_consent_expiry_reminder_links_to_the_meter_to_renew(notify, sink,
     revoked_by_user = Envelope(name=ConsentRevoked.name, producer="consent", payload={
         "consent_id": str(uuid.uuid4()), "meter_id": meter_id, "account_id": account_id(person), "dso": "enedis",
         "channel": "dataconnect", "identifier": PRM(), "reason": "user", "dso_reference": None})
-    await publish(notify, expiring, expiring, revoked_by_user)
+    await publish(notify.amqp_url, expiring, expiring, revoked_by_user)
     [mail] = await mails(sink, person)
     assert mail["Subject"] == "Votre consentement expire dans 30 jours"
     assert f"{notify.url('gateway')}/meters/{meter_id}" in text_of(mail)
@@ -180,7 +171,7 @@ async def test_monthly_report_totals_two_meters_with_a_chart_and_unsubscribe_sto
     for i, m in enumerate(meters):
         values[m["id"]] = [6000 + 150 * i + (d * 37) % 900 for d in range(59)]
     for _ in range(40):  # consumption learns the meters from consent's meter.declared event
-        await publish(notify, *(readings_event(mid, dt.date(2025, 1, 1), v) for mid, v in values.items()))
+        await publish(notify.amqp_url, *(readings_event(mid, dt.date(2025, 1, 1), v) for mid, v in values.items()))
         if await both_collected():
             break
         await asyncio.sleep(0.5)
@@ -220,7 +211,7 @@ async def test_monthly_report_totals_two_meters_with_a_chart_and_unsubscribe_sto
 async def test_notify_killed_before_smtp_sends_the_message_exactly_once_after_restart(notify, sink, person):
     restart_notify(notify, METRO_NOTIFY_PAUSE_BEFORE_SMTP="60")
     try:
-        await publish(notify, anomaly(person))
+        await publish(notify.amqp_url, anomaly(person))
         await eventually(lambda: [m for m in person.get("/me/messages").json() if m["status"] == "sending"])
         notify.kill("notify")
         assert sandbox_smtp.received(sink, person.email) == []
@@ -237,7 +228,7 @@ async def test_messages_wait_while_smtp_is_down_and_go_when_it_is_back(notify, s
     # would get before giving up, all failing to connect.
     sink.stop()
     try:
-        await publish(notify, anomaly(person), anomaly(person, episode="2025-01-20"))
+        await publish(notify.amqp_url, anomaly(person), anomaly(person, episode="2025-01-20"))
         def waiting():
             msgs = person.get("/me/messages").json()
             return len(msgs) == 2 and all(m["attempts"] > MAX_ATTEMPTS and m["status"] in ("pending", "sending")
@@ -267,7 +258,7 @@ async def test_an_alert_arriving_after_the_account_is_erased_records_nothing(not
                                       "gateway.erasure_requests where id = $1", uuid.UUID(pending["id"])),
                      timeout=60)
     late = anomaly(person)
-    await publish(notify, late)
+    await publish(notify.amqp_url, late)
     await eventually(lambda: fetchval(notify.database_url, "select count(*) = 1 from notify.inbox "
                                       "where event_id = $1", late.id), timeout=30)
     assert await rows_mentioning(notify.database_url, [who, email]) == {}

@@ -8,6 +8,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from devstack.db import fresh_schema
 from metro.db import Database, make_metadata
 from metro.erasure import OutboxNotDrained, erasure_handler
 from metro.events import ConsentRevoked, ErasureRequested, Received
@@ -19,10 +20,7 @@ outbox = outbox_table(metadata)
 
 async def test_erasure_waits_for_events_naming_the_account_then_erases_them(database_url):
     db = Database(database_url, pool_size=2)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("DROP SCHEMA IF EXISTS erasuretest CASCADE"))
-        await conn.execute(sa.text("CREATE SCHEMA erasuretest"))
-        await conn.run_sync(metadata.create_all)
+    await fresh_schema(db, metadata)
     account, meter, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with db.session() as session, session.begin():
         for account_id, meter_id in ((account, meter), (other, uuid.uuid4())):

@@ -7,9 +7,10 @@ import random
 
 import sqlalchemy as sa
 
-from devstack.events import queue_depth
+from devstack.db import fresh_schema
+from devstack.events import connect, queue_depth
 from devstack.waiting import eventually
-from metro.bus import Bus, Consumer, inbox_table
+from metro.bus import Consumer, inbox_table
 from metro.db import Database
 from metro.events import Envelope, Event
 
@@ -29,12 +30,8 @@ class StepTaken(Event):
 
 async def test_events_of_one_key_keep_their_order_while_batches_run_in_parallel(database_url, amqp_url):
     db = Database(database_url, pool_size=4)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("DROP SCHEMA IF EXISTS keytest CASCADE"))
-        await conn.execute(sa.text("CREATE SCHEMA keytest"))
-        await conn.run_sync(metadata.create_all)
-    bus = Bus(amqp_url)
-    await bus.connect()
+    await fresh_schema(db, metadata)
+    bus = await connect(amqp_url)
     in_flight, most_in_flight = 0, 0
     rng = random.Random(3)
 

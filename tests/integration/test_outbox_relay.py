@@ -10,11 +10,12 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-from devstack.events import queue_depth
+from devstack.db import fresh_schema
+from devstack.events import connect, queue_depth
 from devstack.relay_process import metadata, table as outbox
 from devstack.stack import ROOT
 from devstack.waiting import eventually
-from metro.bus import Bus, Consumer, inbox_table
+from metro.bus import Consumer, inbox_table
 from metro.db import Database
 from metro.events import Event
 from metro.outbox import Outbox
@@ -39,12 +40,8 @@ def run_relay(database_url: str, amqp_url: str, *, crash: bool) -> int:
 
 async def test_event_committed_then_relay_killed_arrives_once(database_url, amqp_url):
     db = Database(database_url, pool_size=2)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("DROP SCHEMA IF EXISTS relaytest CASCADE"))
-        await conn.execute(sa.text("CREATE SCHEMA relaytest"))
-        await conn.run_sync(metadata.create_all)
-    bus = Bus(amqp_url)
-    await bus.connect()
+    await fresh_schema(db, metadata)
+    bus = await connect(amqp_url)
     received = asyncio.Event()
 
     async def handle(session, events):

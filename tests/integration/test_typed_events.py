@@ -7,11 +7,10 @@ import asyncio
 import datetime as dt
 import uuid
 
-import sqlalchemy as sa
-
-from devstack.events import drain, queue_depth
+from devstack.db import fresh_schema
+from devstack.events import connect, drain, queue_depth
 from devstack.waiting import eventually
-from metro.bus import Bus, Consumer, inbox_table
+from metro.bus import Consumer, inbox_table
 from metro.db import Database, make_metadata
 from metro.events import Envelope, ReadingsCollected
 
@@ -22,12 +21,8 @@ QUEUE = "typedtest.readings"
 
 async def test_invalid_payload_is_dead_lettered_with_the_validation_error(database_url, amqp_url):
     db = Database(database_url, pool_size=2)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("DROP SCHEMA IF EXISTS typedtest CASCADE"))
-        await conn.execute(sa.text("CREATE SCHEMA typedtest"))
-        await conn.run_sync(metadata.create_all)
-    bus = Bus(amqp_url)
-    await bus.connect()
+    await fresh_schema(db, metadata)
+    bus = await connect(amqp_url)
     received: list = []
 
     async def handle(session, events):

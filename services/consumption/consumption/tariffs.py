@@ -156,6 +156,19 @@ def _read_rows(content: str | bytes, required: Iterable[str]) -> list[tuple[int,
     return rows
 
 
+def _priced_source(row: dict[str, str], line: int, price: Decimal | None) -> str:
+    """The row's source, once its price is plausible in €/kWh and the source given."""
+    if price is not None and price > 5:
+        raise TariffCsvError("tariff_csv_out_of_range",
+                             f"{price} €/kWh is implausible (€ expected, not c€)",
+                             line=line, column="price_eur_ttc_kwh")
+    source = row["source"].strip()
+    if not source:
+        raise TariffCsvError("tariff_csv_missing_source", "every figure needs its source", line=line,
+                             column="source")
+    return source
+
+
 def parse_electricity_csv(content: str | bytes) -> list[ElectricityTariff]:
     """Parse and validate a TRVE file shaped like data/trve.csv: an ElectricityTariff per version/option/kVA.
 
@@ -189,14 +202,7 @@ def parse_electricity_csv(content: str | bytes) -> list[ElectricityTariff]:
         subscription = _decimal(row["subscription_eur_ttc_year"], line, "subscription_eur_ttc_year",
                                 required=False)
         price = _decimal(row["price_eur_ttc_kwh"], line, "price_eur_ttc_kwh")
-        if price is not None and price > 5:
-            raise TariffCsvError("tariff_csv_out_of_range",
-                                 f"{price} €/kWh is implausible (€ expected, not c€)",
-                                 line=line, column="price_eur_ttc_kwh")
-        source = row["source"].strip()
-        if not source:
-            raise TariffCsvError("tariff_csv_missing_source", "every figure needs its source", line=line,
-                                 column="source")
+        source = _priced_source(row, line, price)
         group = groups.setdefault((option, kva, valid_from), {
             "valid_to": valid_to, "subscription": subscription, "prices": {}, "sources": [], "line": line,
         })
@@ -280,14 +286,7 @@ def parse_gas_csv(content: str | bytes) -> list[GasTariff]:
                 raise TariffCsvError("tariff_csv_missing_value", "a subscription without a kWh price",
                                      line=line, column="price_eur_ttc_kwh")
             continue
-        if price > 5:
-            raise TariffCsvError("tariff_csv_out_of_range",
-                                 f"{price} €/kWh is implausible (€ expected, not c€)",
-                                 line=line, column="price_eur_ttc_kwh")
-        source = row["source"].strip()
-        if not source:
-            raise TariffCsvError("tariff_csv_missing_source", "every figure needs its source", line=line,
-                                 column="source")
+        source = _priced_source(row, line, price)
         rows.append((line, profile, month, subscription, price, source))
 
     tariffs: list[GasTariff] = []

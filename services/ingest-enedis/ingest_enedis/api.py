@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ingest_enedis import models, repository
+from ingest_enedis import repository
 from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
 from ingest_enedis.schemas import RedirectIn
 from ingest_enedis.service import Collector
-from metro.collection import CallFailed, CallStats, cycle_view, open_cycle
+from metro.collection import CallFailed, CallStats, collections_view, run_now
 from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
@@ -92,21 +92,10 @@ async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(c
 async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(caller)) -> dict[str, Any]:
     """Every active meter becomes due now; replicas start at once and the call returns at once."""
-    due = await repository.make_all_due(session)
-    cycle_id = await open_cycle(session, models.cycles, CAPABILITIES.dso, trigger="manual")
-    request.app.state.runtime.extras["wake"].set()
-    return {"cycle_id": str(cycle_id), "meters_due": due}
+    return await run_now(request.app.state.runtime, session, repository.store, CAPABILITIES)
 
 
 @router.get("/collections")
 async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
-    r = await repository.report(session)
-    last = cycle_view(r["last_cycle"])
-    return {"dso": CAPABILITIES.dso, "last_cycle": last, "outcomes": last["outcomes"] if last else {},
-            "meters_collected": r["meters_collected"], "meters_active": r["meters_active"],
-            "quota_used": await request.app.state.runtime.extras["bucket"].usage(),
-            "failures": r["failures"],
-            "capabilities": {"publication_time": CAPABILITIES.publication_time.isoformat(),
-                             "lag_days": [CAPABILITIES.lag_days_min, CAPABILITIES.lag_days_max],
-                             "history_days": CAPABILITIES.history_days}}
+    return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES)

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from metro.bus import inbox_table
-from metro.collection import (collected_ranges_table, cursors_table, cycles_table, rate_buckets_table,
-                              raw_payloads_table)
+from metro.collection import collection_tables
 from metro.db import make_metadata
 from metro.outbox import outbox_table
 
@@ -11,8 +10,4 @@ SCHEMA = "ingest_enedis"
 metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
-cursors = cursors_table(metadata)
-collected_ranges = collected_ranges_table(metadata)
-cycles = cycles_table(metadata)
-raw_payloads = raw_payloads_table(metadata)
-rate_buckets = rate_buckets_table(metadata)
+cursors, collected_ranges, cycles, raw_payloads, rate_buckets = collection_tables(metadata)

@@ -6,7 +6,4 @@ from metro.collection import CollectionStore
 
 store = CollectionStore("enedis", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
                         raw_payloads=raw_payloads)
-upsert_cursor = store.upsert_cursor
-deactivate = store.deactivate
-make_all_due = store.make_all_due
 report = store.report

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ingest_grdf import models, repository, rights
+from ingest_grdf import repository, rights
 from ingest_grdf.adict import CAPABILITIES
 from ingest_grdf.schemas import AccessRightIn, AccessRightOut
-from metro.collection import cycle_view, open_cycle
+from metro.collection import collections_view, run_now
 from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
 from metro.service_auth import Caller, caller
@@ -39,23 +39,11 @@ async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(caller)) -> dict[str, Any]:
     """Every active meter becomes due now and every watched access right is listed at GRDF (a day already
     collected asks GRDF nothing, so the listing is what tells a right is gone); returns at once."""
-    due = await repository.make_all_due(session)
-    cycle_id = await open_cycle(session, models.cycles, CAPABILITIES.dso, trigger="manual")
-    request.app.state.runtime.extras["wake"].set()
-    request.app.state.runtime.extras["wake_rights"].set()
-    return {"cycle_id": str(cycle_id), "meters_due": due}
+    return await run_now(request.app.state.runtime, session, repository.store, CAPABILITIES, "wake_rights")
 
 
 @router.get("/collections")
 async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     r = await repository.report(session)
-    last = cycle_view(r["last_cycle"])
-    return {"dso": CAPABILITIES.dso, "last_cycle": last, "outcomes": last["outcomes"] if last else {},
-            "meters_collected": r["meters_collected"], "meters_active": r["meters_active"],
-            "access_rights": r["access_rights"],
-            "quota_used": await request.app.state.runtime.extras["bucket"].usage(),
-            "failures": r["failures"],
-            "capabilities": {"publication_time": CAPABILITIES.publication_time.isoformat(),
-                             "lag_days": [CAPABILITIES.lag_days_min, CAPABILITIES.lag_days_max],
-                             "history_days": CAPABILITIES.history_days}}
+    return await collections_view(request.app.state.runtime, r, CAPABILITIES, access_rights=r["access_rights"])

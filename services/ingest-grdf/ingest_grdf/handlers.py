@@ -6,33 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_grdf import repository, rights
 from ingest_grdf.service import CHANNEL
-from metro.events import ConsentGranted, ConsentRevoked, Received
+from metro.collection import consent_handlers
+from metro.events import ConsentRevoked
 
 # Only these reasons come from our side; after a DSO-side end there is nothing left to give up.
 TIERS_REVOCATION_REASONS = {"user", "account_deleted"}
 
 
-def _ours(e: Received[ConsentGranted] | Received[ConsentRevoked]) -> bool:
-    return e.payload.channel == CHANNEL
+async def give_up_access_right(session: AsyncSession, p: ConsentRevoked) -> None:
+    if p.reason in TIERS_REVOCATION_REASONS:
+        # The PATCH goes out from the access-rights worker, outside this transaction, and is retried there.
+        await rights.request_revocation(session, p.consent_id, p.meter_id)
 
 
-async def on_consent_granted(session: AsyncSession, events: list[Received[ConsentGranted]]) -> None:
-    for e in events:
-        if _ours(e):
-            await repository.upsert_cursor(session, e.payload)
-
-
-async def on_consent_revoked(session: AsyncSession, events: list[Received[ConsentRevoked]]) -> None:
-    for e in events:
-        if not _ours(e):
-            continue
-        p = e.payload
-        await repository.deactivate(session, p.meter_id, p.consent_id, f"revoked:{p.reason}")
-        if p.reason in TIERS_REVOCATION_REASONS:
-            # The PATCH goes out from the access-rights worker, outside this transaction, and is retried there.
-            await rights.request_revocation(session, p.consent_id, p.meter_id)
-
-
-HANDLERS = {
-    "consents": {ConsentGranted: on_consent_granted, ConsentRevoked: on_consent_revoked},
-}
+HANDLERS = {"consents": consent_handlers(CHANNEL, repository.store, after_revoked=give_up_access_right)}

@@ -5,8 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
 from metro.bus import inbox_table
-from metro.collection import (collected_ranges_table, cursors_table, cycles_table, rate_buckets_table,
-                              raw_payloads_table)
+from metro.collection import collection_tables
 from metro.db import make_metadata
 from metro.outbox import outbox_table
 
@@ -14,11 +13,7 @@ SCHEMA = "ingest_grdf"
 metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
-cursors = cursors_table(metadata)
-collected_ranges = collected_ranges_table(metadata)
-cycles = cycles_table(metadata)
-raw_payloads = raw_payloads_table(metadata)
-rate_buckets = rate_buckets_table(metadata)
+cursors, collected_ranges, cycles, raw_payloads, rate_buckets = collection_tables(metadata)
 
 # One ADICT access right ("droit d'accès") per consent: what was declared, and GRDF's last known state of it.
 access_rights = sa.Table(

@@ -14,9 +14,7 @@ from metro.collection import CollectionStore
 
 store = CollectionStore("grdf", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
                         raw_payloads=raw_payloads)
-upsert_cursor = store.upsert_cursor
 deactivate = store.deactivate
-make_all_due = store.make_all_due
 
 
 async def cursor_of(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row | None:

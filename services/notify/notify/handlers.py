@@ -18,41 +18,37 @@ async def on_account(session: AsyncSession, events: list[Received[AccountCreated
             await repository.upsert_recipient(session, p.account_id, p.email, i18n.language(p.language))
 
 
-async def on_anomaly(session: AsyncSession, events: list[Received[AnomalyDetected]]) -> None:
+async def _alert(session: AsyncSession, p: AnomalyDetected | ConsentExpiring | ConsentRevoked,
+                 alert_kind: AlertKind, kind: str, dedup_key: str, render_alert) -> None:
+    """An alert about the meter of ``p`` to its resident, linking to the meter's page."""
     config = service.CONFIG
     assert config
+    link = config.meter_url(str(p.meter_id))
+    await service.alert(session, p.account_id, alert_kind, kind, dedup_key,
+                        lambda lang, unsub: render_alert(lang, p, link, unsub), link)
+
+
+async def on_anomaly(session: AsyncSession, events: list[Received[AnomalyDetected]]) -> None:
     for e in events:
         p = e.payload
-        if p.account_id is None:
-            continue
-        link = config.meter_url(str(p.meter_id))
-        await service.alert(session, p.account_id, AlertKind.anomaly, "anomaly",
-                            f"anomaly:{p.meter_id}:{p.episode_key}",
-                            lambda lang, unsub, p=p, link=link: render.anomaly(lang, p, link, unsub), link)
+        if p.account_id is not None:
+            await _alert(session, p, AlertKind.anomaly, "anomaly", f"anomaly:{p.meter_id}:{p.episode_key}",
+                         render.anomaly)
 
 
 async def on_consent_expiring(session: AsyncSession, events: list[Received[ConsentExpiring]]) -> None:
-    config = service.CONFIG
-    assert config
     for e in events:
         p = e.payload
-        link = config.meter_url(str(p.meter_id))
-        await service.alert(session, p.account_id, AlertKind.consent, "consent_expiring",
-                            f"consent_expiring:{p.consent_id}:{p.days_left}",
-                            lambda lang, unsub, p=p, link=link: render.consent_expiring(lang, p, link, unsub), link)
+        await _alert(session, p, AlertKind.consent, "consent_expiring",
+                     f"consent_expiring:{p.consent_id}:{p.days_left}", render.consent_expiring)
 
 
 async def on_consent_revoked(session: AsyncSession, events: list[Received[ConsentRevoked]]) -> None:
-    config = service.CONFIG
-    assert config
     for e in events:
         p = e.payload
-        if p.reason not in REVOKED_NOTICE_REASONS or p.account_id is None:
-            continue
-        link = config.meter_url(str(p.meter_id))
-        await service.alert(session, p.account_id, AlertKind.consent, "consent_revoked",
-                            f"consent_revoked:{p.consent_id}",
-                            lambda lang, unsub, p=p, link=link: render.consent_revoked(lang, p, link, unsub), link)
+        if p.reason in REVOKED_NOTICE_REASONS and p.account_id is not None:
+            await _alert(session, p, AlertKind.consent, "consent_revoked", f"consent_revoked:{p.consent_id}",
+                         render.consent_revoked)
 
 
 HANDLERS = {

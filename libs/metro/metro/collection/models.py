@@ -1,6 +1,8 @@
 """The tables of a connector's collection, created in the connector's own metadata (and schema)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -92,3 +94,17 @@ def rate_buckets_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("day_taken", sa.Integer, nullable=False, server_default="0"),
         sa.Column("taken_total", sa.BigInteger, nullable=False, server_default="0"),
     )
+
+
+class CollectionTables(NamedTuple):
+    cursors: sa.Table
+    collected_ranges: sa.Table
+    cycles: sa.Table
+    raw_payloads: sa.Table
+    rate_buckets: sa.Table
+
+
+def collection_tables(metadata: sa.MetaData) -> CollectionTables:
+    """The five tables of a connector's collection, declared in its metadata."""
+    return CollectionTables(cursors_table(metadata), collected_ranges_table(metadata), cycles_table(metadata),
+                            raw_payloads_table(metadata), rate_buckets_table(metadata))
