@@ -2,7 +2,6 @@
 7 days before the end, and expiry."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -10,6 +9,7 @@ from consent import repository, service
 from consent.lifecycle import Status
 from metro.app import Runtime
 from metro.events import ConsentExpiring
+from metro.workers import repeat
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,8 @@ async def sweep(rt: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 async def lifecycle_worker(rt: Runtime) -> None:
-    while not rt.stop.is_set():
-        try:
-            counts = await sweep(rt)
-            if any(counts.values()):
-                log.info("consent sweep", extra=counts)
-        except Exception:
-            log.exception("consent sweep failed")
-        try:
-            await asyncio.wait_for(rt.stop.wait(), rt.settings.sweep_interval.total_seconds())
-        except TimeoutError:
-            pass
+    async def step() -> None:
+        counts = await sweep(rt)
+        if any(counts.values()):
+            log.info("consent sweep", extra=counts)
+    await repeat(rt.stop, "consent sweep", step, rt.settings.sweep_interval.total_seconds())

@@ -6,7 +6,6 @@ Pricing: after new readings, a contract or a catalogue, each meter's days are pr
 series are served from (euros.price_meter)."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -14,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import euros, repository
 from consumption.anomalies import detect_anomalies
+from consumption.models import anomaly_scan_queue, price_queue
 from metro.app import Runtime
 from metro.events import AnomalyDetected
 from metro.outbox import Outbox
-from consumption.models import anomaly_scan_queue, price_queue
+from metro.workers import repeat
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +70,7 @@ async def price_pending(rt: Runtime, batch: int = 20) -> int:
 
 async def drain(rt: Runtime, name: str, step) -> None:
     """Runs `step` while it finds work, then waits for the interval (or the stop)."""
-    while not rt.stop.is_set():
-        try:
-            n = await step(rt)
-        except Exception:
-            log.exception("%s failed", name)
-            n = 0
-        if n == 0:
-            try:
-                await asyncio.wait_for(rt.stop.wait(), rt.settings.worker_interval_seconds)
-            except TimeoutError:
-                pass
+    await repeat(rt.stop, name, lambda: step(rt), rt.settings.worker_interval_seconds, while_busy=True)
 
 
 async def anomaly_worker(rt: Runtime) -> None:

@@ -2,7 +2,6 @@
 check (or by itself after a delay) every service erases its part and confirms; the gateway erases last."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -20,6 +19,7 @@ from metro.events import AccountErased, ErasureRequested, Received
 from metro.outbox import Outbox
 from metro.personal_data import erase
 from metro.services import ERASING
+from metro.workers import repeat
 
 log = logging.getLogger(__name__)
 ERASING_SERVICES = ERASING
@@ -85,15 +85,8 @@ async def _erase_identity(session: AsyncSession, request_id: uuid.UUID, account_
 
 async def erasure_worker(rt: Runtime) -> None:
     """Nobody acted within the delay: the erasure completes by itself."""
-    while not rt.stop.is_set():
-        try:
-            async with rt.db.session() as session, session.begin():
-                due = await repository.lock_overdue_erasure_requests(session)
-                for request_id in due:
-                    await validate(session, request_id, "automatic after delay")
-        except Exception:
-            log.exception("erasure sweep failed")
-        try:
-            await asyncio.wait_for(rt.stop.wait(), rt.settings.erasure_sweep_interval.total_seconds())
-        except TimeoutError:
-            pass
+    async def step() -> None:
+        async with rt.db.session() as session, session.begin():
+            for request_id in await repository.lock_overdue_erasure_requests(session):
+                await validate(session, request_id, "automatic after delay")
+    await repeat(rt.stop, "erasure sweep", step, rt.settings.erasure_sweep_interval.total_seconds())

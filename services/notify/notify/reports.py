@@ -12,6 +12,7 @@ from metro.db import Database
 from metro.errors import AppError
 from metro.schemas.notify import AlertKind
 from metro.service_auth import Principal, ServiceClient
+from metro.workers import repeat
 from notify import i18n, render, repository, service
 
 log = logging.getLogger(__name__)
@@ -167,12 +168,5 @@ async def scheduler(rt) -> None:
     settings = rt.settings
     if not settings.schedule_enabled:
         return
-    while not rt.stop.is_set():
-        try:
-            await run_due(rt.db, rt.services, service.CONFIG, settings)
-        except Exception:
-            log.exception("scheduled reports failed")
-        try:
-            await asyncio.wait_for(rt.stop.wait(), settings.schedule_interval_seconds)
-        except TimeoutError:
-            pass
+    await repeat(rt.stop, "scheduled reports", lambda: run_due(rt.db, rt.services, service.CONFIG, settings),
+                 settings.schedule_interval_seconds)

@@ -23,6 +23,7 @@ from email.utils import format_datetime, parseaddr
 import sqlalchemy as sa
 
 from metro.db import Database
+from metro.workers import repeat
 from notify import repository
 
 log = logging.getLogger(__name__)
@@ -122,14 +123,5 @@ async def send_due(db: Database, settings) -> int:
 
 async def run(rt) -> None:
     settings = rt.settings
-    while not rt.stop.is_set():
-        try:
-            n = await send_due(rt.db, settings)
-        except Exception:
-            log.exception("e-mail sender failed")
-            n = 0
-        if n == 0:
-            try:
-                await asyncio.wait_for(rt.stop.wait(), settings.send_idle_interval)
-            except TimeoutError:
-                pass
+    await repeat(rt.stop, "e-mail sender", lambda: send_due(rt.db, settings), settings.send_idle_interval,
+                 while_busy=True)

@@ -88,14 +88,22 @@ Durée du consentement : {e(params.get("duration", ""))} (jusqu'au {end.isoforma
 </form></body></html>"""
 
 
-async def authorize_get(request: Request, state: SandboxState, generation: str) -> Response:
-    params = dict(request.query_params)
+def checked_or_page(state: SandboxState, params: dict[str, str]) -> tuple | Response:
+    """The authorize parameters checked; what the API would answer 404 is Enedis' error page here."""
     try:
-        client, end = check_authorize(state, params)
+        return check_authorize(state, params)
     except ApiError as error:
         if error.status == 404:
             return not_found_page()
         raise
+
+
+async def authorize_get(request: Request, state: SandboxState, generation: str) -> Response:
+    params = dict(request.query_params)
+    checked = checked_or_page(state, params)
+    if isinstance(checked, Response):
+        return checked
+    client, end = checked
     customer = consent_customer(state, params.get("state", ""), params.get("login_hint"))
     return HTMLResponse(consent_page(generation, params, customer, client, end))
 
@@ -103,12 +111,10 @@ async def authorize_get(request: Request, state: SandboxState, generation: str) 
 async def authorize_post(request: Request, state: SandboxState, generation: str) -> Response:
     form = await request.form()
     params = {k: str(v) for k, v in form.items()}
-    try:
-        client, end = check_authorize(state, params)
-    except ApiError as error:
-        if error.status == 404:
-            return not_found_page()
-        raise
+    checked = checked_or_page(state, params)
+    if isinstance(checked, Response):
+        return checked
+    client, end = checked
     customer = state.customers.get(params.get("customer_id", ""))
     if customer is None:
         return not_found_page()
