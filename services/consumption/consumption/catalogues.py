@@ -2,11 +2,13 @@
 newer one is stored, the bundled files seeded at first start, and an administrator's uploads."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
@@ -27,26 +29,43 @@ class CatalogueStore(Generic[T]):
         self.versions: dict[str, int] = {}
         self.value: T | None = None
         self.checked = 0.0
+        self._lock = asyncio.Lock()
+        self._generation = 0
         # Caches built elsewhere from this catalogue, emptied with it (peers: weather-normalised statistics).
         self.dependents: list[Callable[[], None]] = []
 
     def invalidate(self) -> None:
         self.checked = 0.0
+        self._generation += 1
         for invalidate in self.dependents:
             invalidate()
 
+    def invalidate_after_commit(self, session: AsyncSession) -> None:
+        """Once the new version is committed: before that, a rebuild would not see it and be kept for a while."""
+        event.listen(session.sync_session, "after_commit", lambda _: self.invalidate(), once=True)
+
     async def get(self, session: AsyncSession) -> T:
-        now = time.monotonic()
-        if self.value is not None and now - self.checked < self.refresh_seconds:
+        """The catalogue in force; ``versions`` names it until the next await."""
+        if self._fresh():
             return self.value
-        latest = await repository.latest_catalogue_ids(session)
-        versions = {kind: latest[kind] for kind in self.kinds if kind in latest}
-        if self.value is None or versions != self.versions:
-            self.value = self.build({kind: (await repository.catalogue(session, version)).csv
-                                     for kind, version in versions.items()})
-            self.versions = versions
-        self.checked = now
+        # One rebuild at a time: a slower one finishing after a newer one would put an older catalogue back
+        # under the newer versions (the pricing worker then stored a day priced by the one under the other's key).
+        async with self._lock:
+            if self._fresh():
+                return self.value
+            checked, generation = time.monotonic(), self._generation
+            latest = await repository.latest_catalogue_ids(session)
+            versions = {kind: latest[kind] for kind in self.kinds if kind in latest}
+            if self.value is None or versions != self.versions:
+                value = self.build({kind: (await repository.catalogue(session, version)).csv
+                                    for kind, version in versions.items()})
+                self.value, self.versions = value, versions
+            if generation == self._generation:  # else a newer version was stored meanwhile: look again next time
+                self.checked = checked
         return self.value
+
+    def _fresh(self) -> bool:
+        return self.value is not None and time.monotonic() - self.checked < self.refresh_seconds
 
 
 TARIFFS = CatalogueStore(("electricity", "gas"), lambda texts: Catalogue.from_csv(
@@ -90,7 +109,7 @@ async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, sou
     label = source.strip() if source and source.strip() else "uploaded by an administrator"
     row = await repository.insert_catalogue(session, energy, text, f"{label} (account {principal.account_id})",
                                             len(parsed), principal.account_id)
-    TARIFFS.invalidate()
+    TARIFFS.invalidate_after_commit(session)
     await repository.requeue_pricing(session, energy=energy)
     return _version_view(row)
 
@@ -113,7 +132,7 @@ async def upload_degree_days(session: AsyncSession, content: bytes, source: str 
     row = await repository.insert_catalogue(session, DEGREE_DAYS_KIND, content.decode("utf-8-sig"),
                                             f"{label} (account {principal.account_id})", len(parsed.rows),
                                             principal.account_id)
-    DEGREE_DAYS.invalidate()  # and the peer statistics with it
+    DEGREE_DAYS.invalidate_after_commit(session)  # and the peer statistics with it
     return _degree_days_view(row)
 
 
