@@ -2,16 +2,18 @@
 route takes a service token."""
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_grdf import models, repository, rights
 from ingest_grdf.adict import CAPABILITIES
 from ingest_grdf.schemas import AccessRightIn, AccessRightOut
-from metro.collection import cycle_view, open_cycle
+from metro.collection import MAX_METERS, collection_statuses, cycle_view, open_cycle
 from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
+from metro.schemas.collection import CollectionStatus
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -59,3 +61,10 @@ async def collections(request: Request, session: DbSession,
             "capabilities": {"publication_time": CAPABILITIES.publication_time.isoformat(),
                              "lag_days": [CAPABILITIES.lag_days_min, CAPABILITIES.lag_days_max],
                              "history_days": CAPABILITIES.history_days}}
+
+
+@router.get("/collection/meters", response_model=list[CollectionStatus])
+async def collection_status(session: DbSession, meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
+                            _: Caller = Depends(caller)) -> list[CollectionStatus]:
+    """These meters' last day collected and freshness against ADICT's publication time and lag."""
+    return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
