@@ -17,6 +17,10 @@ from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, 
 pytestmark = pytest.mark.browser
 
 
+MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+        "décembre")
+
+
 def new_email() -> str:
     return f"web-{uuid.uuid4().hex[:10]}@example.org"
 
@@ -70,7 +74,8 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
     expect(heading(page, "Mes compteurs")).to_be_visible()
     assert_accessible(page, "meters (empty)")
 
-    customer = httpx.post(f"{sandbox}/_sandbox/customers", json={"count": 1}, timeout=10).json()
+    # No missing day: the newest one published is there, so the data is up to date.
+    customer = httpx.post(f"{sandbox}/_sandbox/customers", json={"count": 1, "hole_rate": 0.0}, timeout=10).json()
     prm = customer["prms"][0]
     httpx.put(f"{sandbox}/_sandbox/session", json={"customer_id": customer["customer_id"]}, timeout=10)
     page.get_by_label("Numéro du compteur").fill(prm)
@@ -139,9 +144,15 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
 
     page.get_by_role("link", name="Compteurs").click()
     card = page.locator("li.meter", has_text=prm)
+    expect(card.locator(".freshness")).to_have_text("À jour : tout ce que Enedis a publié est arrivé.")
+    # The newest window is collected first: the first readings seen hold the newest day.
+    newest = dt.date.fromisoformat(max(p["period"] for p in points))
+    expect(card).to_contain_text(f"Dernier jour reçu : {newest.day} {MOIS[newest.month - 1]} {newest.year}")
+    shot(page, "08b-meters-fresh")
     card.get_by_role("button", name="Retirer mon accord").click()
     card.locator(".confirm").get_by_role("button", name="Retirer mon accord").click()
     expect(card.locator(".badge")).to_contain_text("retiré")
+    expect(card.locator(".freshness")).to_have_text("Aucune collecte : pas d'accord actif pour ce compteur.")
     shot(page, "09-meters-revoked")
 
     page.get_by_role("link", name="Mes données").click()

@@ -11,9 +11,14 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from metro.schemas.collection import FailingReason, Freshness
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class Outcome(StrEnum):
@@ -72,6 +77,40 @@ class Capabilities:
     lag_days_min: int
     lag_days_max: int
     notes: tuple[str, ...] = field(default=())
+
+    def newest_day(self, now: dt.datetime) -> dt.date:
+        """The newest day the DSO publishes by ``now``, at its shortest lag."""
+        local = now.astimezone(PARIS)
+        lag = self.lag_days_min if local.time() >= self.publication_time else self.lag_days_min + 1
+        return local.date() - dt.timedelta(days=lag)
+
+    def latest_on_time(self, now: dt.datetime) -> dt.date:
+        """The newest day that must be published by ``now`` even at the DSO's longest documented lag."""
+        return self.newest_day(now) - dt.timedelta(days=self.lag_days_max - self.lag_days_min)
+
+
+FAILING_REASONS = {Outcome.transient: FailingReason.dso_unavailable,
+                   Outcome.quota_exceeded: FailingReason.dso_quota_exceeded,
+                   Outcome.bad_request: FailingReason.dso_request_refused,
+                   Outcome.consent_revoked: FailingReason.dso_consent_missing}
+
+
+def freshness(caps: Capabilities, now: dt.datetime, last_day: dt.date | None, outcome: str | None,
+              collecting: bool = True) -> tuple[Freshness, FailingReason | None]:
+    """A meter's data against what the DSO publishes by ``now``: ``outcome`` is its last collection's (None
+    before the first answer), ``collecting`` False once the connector stopped."""
+    if last_day is not None and last_day >= caps.newest_day(now):
+        return Freshness.fresh, None
+    failed = FAILING_REASONS.get(outcome) if outcome else None
+    if failed is not None:
+        return Freshness.collection_failing, failed
+    if not collecting:
+        return Freshness.no_consent, None
+    if last_day is None and outcome is None:
+        return Freshness.pending, None
+    if last_day is not None and last_day >= caps.latest_on_time(now):
+        return Freshness.dso_late, None
+    return Freshness.collection_failing, FailingReason.dso_no_data
 
 
 def retry_after(response: httpx.Response) -> float | None:

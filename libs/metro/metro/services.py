@@ -23,8 +23,9 @@ class Service:
     erases: bool = True
     # The gateway's readiness depends on it.
     health: bool = True
-    # The DSO whose data it collects.
+    # The DSO whose data it collects; the channel (the meters' `channel`) when it tells each meter's freshness.
     dso: str | None = None
+    channel: str | None = None
 
 
 SERVICES: tuple[Service, ...] = (
@@ -32,8 +33,8 @@ SERVICES: tuple[Service, ...] = (
     Service("consent", 8001),
     Service("consumption", 8002),
     Service("notify", 8003),
-    Service("ingest_enedis", 8011, dso="enedis"),
-    Service("ingest_grdf", 8012, dso="grdf"),
+    Service("ingest_enedis", 8011, dso="enedis", channel="dataconnect"),
+    Service("ingest_grdf", 8012, dso="grdf", channel="adict"),
     Service("ingest_sge", 8013, dso="sge"),
 )
 
@@ -44,6 +45,7 @@ EXPORTING = tuple(s.name for s in SERVICES if s.exports)
 ERASING = tuple(s.name for s in SERVICES if s.erases)
 HEALTH = tuple(s.name for s in SERVICES if s.health)
 COLLECTORS = {s.dso: s.name for s in SERVICES if s.dso}
+BY_CHANNEL = {s.channel: s.name for s in SERVICES if s.channel}
 
 if __name__ == "__main__":
     print("\n".join(NAMES))

@@ -14,6 +14,7 @@ from consent.lifecycle import COLLECTING, FINAL, REVOKE_REASONS, Status, allowed
 from metro.errors import AppError, Conflict, NotFound
 from metro.events import ConsentGranted, ConsentRevoked, DwellingProfile, DwellingUpdated, MeterDeclared
 from metro.outbox import Outbox
+from metro.schemas.collection import Freshness
 from metro.schemas.consent import ConsentView, Dwelling, MeterDeclaration, MeterView
 
 
@@ -48,8 +49,11 @@ def consent_view(row: sa.Row | None, **extra: Any) -> ConsentView | None:
 
 
 def meter_view(row: sa.Row, consent: sa.Row | None, **extra: Any) -> MeterView:
+    """The connectors know the rest of a collecting meter's freshness; the gateway asks them."""
+    collecting = consent is not None and consent.status in COLLECTING
     return MeterView(id=row.id, energy=row.energy, dso=row.dso, channel=row.channel, identifier=row.identifier,
-                     label=row.label, created_at=row.created_at, consent=consent_view(consent), **extra)
+                     label=row.label, created_at=row.created_at, consent=consent_view(consent),
+                     freshness=None if collecting else Freshness.no_consent, **extra)
 
 
 async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,

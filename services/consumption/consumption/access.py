@@ -18,10 +18,12 @@ async def authorize_meter(session: AsyncSession, meter_id: uuid.UUID, principal:
     return row
 
 
+def readable(meter: sa.Row, principal: Principal) -> bool:
+    return principal.account_id == meter.account_id or principal.has("reader:all")
+
+
 def check_access(meter: sa.Row | None, principal: Principal) -> None:
-    if meter is None:
-        raise NotFound("no such meter", code="meter_not_found")
-    if principal.account_id != meter.account_id and not principal.has("reader:all"):
+    if meter is None or not readable(meter, principal):
         raise NotFound("no such meter", code="meter_not_found")
 
 

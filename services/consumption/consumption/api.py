@@ -46,6 +46,13 @@ async def get_comparison(meter_id: uuid.UUID, who: Who, session: Session, start:
     return await peers.comparison(session, meter_id, who.principal, start, end)
 
 
+@router.get("/meters/contracts", response_model=list[ContractView])
+async def get_contracts(who: Who, session: Session,
+                        meter_id: Annotated[list[uuid.UUID], Query(max_length=100)]):
+    """The known contract of each of these meters, in one call for a list of meters."""
+    return await contracts.known_contracts(session, meter_id, who.principal)
+
+
 @router.get("/meters/{meter_id}/contract", response_model=ContractView)
 async def get_contract(meter_id: uuid.UUID, who: Who, session: Session):
     return await contracts.contract_view(session, meter_id, who.principal)

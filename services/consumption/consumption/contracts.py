@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
-from consumption.access import authorize_meter
+from consumption.access import authorize_meter, readable
 from consumption.pricing import Contract
 from consumption.tariffs import OPTION_PERIODS
 from metro.errors import AppError, NotFound
@@ -127,3 +127,20 @@ async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[
 async def contract_view(session: AsyncSession, meter_id: uuid.UUID, principal: Principal) -> ContractView:
     meter = await authorize_meter(session, meter_id, principal)
     return (await resolve_pricing(session, meter)).view
+
+
+async def known_contracts(session: AsyncSession, meter_ids: list[uuid.UUID],
+                          principal: Principal) -> list[ContractView]:
+    """The contract of each of these meters the principal may read: the DSO's, else the resident's declaration;
+    none for a meter with neither, nor for one whose data consent's accuracy control holds (it may be a
+    neighbour's contract)."""
+    found: dict[uuid.UUID, sa.Row] = {}
+    for row in await repository.contracts_of(session, meter_ids):
+        if readable(row, principal) and not row.address_hold and \
+                (row.meter_id not in found or row.origin == "dso"):
+            found[row.meter_id] = row
+    return [ContractView(meter_id=r.meter_id, origin=r.origin, tariff_option=r.tariff_option,
+                         subscribed_kva=r.subscribed_kva, offpeak_hours=r.offpeak_hours,
+                         offpeak_hours_per_day=float(r.offpeak_hours_per_day)
+                         if r.offpeak_hours_per_day is not None else None,
+                         start=r.start, end=r.end, status=r.status) for r in found.values()]

@@ -193,6 +193,15 @@ async def meter_contracts(session: AsyncSession, meter_id: uuid.UUID) -> dict[st
     return {r.origin: r for r in result.all()}
 
 
+async def contracts_of(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
+    """The stored contracts of these meters, each with whose meter it is and whether its data is held."""
+    result = await session.execute(
+        sa.select(contracts, meters.c.account_id, meters.c.address_hold)
+        .join(meters, meters.c.meter_id == contracts.c.meter_id)
+        .where(contracts.c.meter_id.in_(meter_ids), meters.c.erased_at.is_(None)))
+    return list(result.all())
+
+
 async def latest_catalogue_ids(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(sa.select(tariff_catalogues.c.energy, sa.func.max(tariff_catalogues.c.id))
                                    .group_by(tariff_catalogues.c.energy))

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway import erasure, privacy, repository
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Identity, User, require_role
+from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
@@ -203,7 +204,8 @@ async def resident_dwelling(resident_id: uuid.UUID, who: Adviser, request: Reque
             responses=error_responses(NotFound))
 async def resident_meters(resident_id: uuid.UUID, who: Adviser, request: Request):
     principal = await _as_reader(request, who, resident_id, "consumption", "meters")
-    return await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
+    listed = await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
+    return await with_collection(_rt(request).services, principal, listed)
 
 
 @router.get("/adviser/residents/{resident_id}/meters/{meter_id}/consumption", response_model=ConsumptionSeries,
@@ -221,7 +223,8 @@ async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who:
 @router.get("/admin/accounts/{account_id}/meters", response_model=list[MeterView], tags=["admin"])
 async def admin_account_meters(account_id: uuid.UUID, who: Admin, request: Request):
     principal = await _as_reader(request, who, account_id, "consumption", "meters (administrator)")
-    return await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
+    listed = await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
+    return await with_collection(_rt(request).services, principal, listed)
 
 
 @router.get("/admin/erasure-requests", response_model=list[ErasureRequest], tags=["admin"])

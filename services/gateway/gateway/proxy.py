@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.auth import User
+from gateway.meters import with_collection
 from metro.errors import AddressUnconfirmed, AppError, Conflict, NotFound, error_responses
 from metro.schemas.consent import ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
@@ -50,14 +51,17 @@ ADDRESS_CHECK_DOC = (
 
 @router.get("/meters", response_model=list[MeterView], tags=["meters"], description=ADDRESS_CHECK_DOC)
 async def list_meters(who: User, request: Request):
-    return await services(request).json("consent", "GET", "/internal/meters", principal=who.principal)
+    """Each meter with its consent, the last day collected and the data's freshness, and its contract."""
+    listed = await services(request).json("consent", "GET", "/internal/meters", principal=who.principal)
+    return await with_collection(services(request), who.principal, listed)
 
 
 @router.get("/meters/{meter_id}", response_model=MeterView, tags=["meters"], responses=error_responses(NotFound),
             description=ADDRESS_CHECK_DOC)
 async def get_meter(meter_id: uuid.UUID, who: User, request: Request):
-    return await services(request).json("consent", "GET", f"/internal/meters/{meter_id}",
-                                        principal=who.principal)
+    meter = await services(request).json("consent", "GET", f"/internal/meters/{meter_id}",
+                                         principal=who.principal)
+    return (await with_collection(services(request), who.principal, [meter]))[0]
 
 
 @router.delete("/meters/{meter_id}/consent", response_model=ConsentView, tags=["meters"],

@@ -3,7 +3,8 @@ collection administration. Every route takes a service token."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -11,10 +12,12 @@ from ingest_enedis import repository
 from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
 from ingest_enedis.schemas import RedirectIn
 from ingest_enedis.service import Collector
-from metro.collection import CallFailed, CallStats, collections_view, run_now
+from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
+                              run_now)
 from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
+from metro.schemas.collection import CollectionStatus
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -99,3 +102,11 @@ async def run_collection(request: Request, session: DbSession,
 async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES)
+
+
+@router.get("/collection/meters", response_model=list[CollectionStatus])
+async def collection_status(session: DbSession,
+                            meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
+                            _: Caller = Depends(caller)) -> list[CollectionStatus]:
+    """These meters' last day collected and freshness against Data Connect's publication time and lag."""
+    return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)

@@ -2,16 +2,18 @@
 route takes a service token."""
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_grdf import repository, rights
 from ingest_grdf.adict import CAPABILITIES
 from ingest_grdf.schemas import AccessRightIn, AccessRightOut
-from metro.collection import collections_view, run_now
+from metro.collection import MAX_METERS, collection_statuses, collections_view, run_now
 from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
+from metro.schemas.collection import CollectionStatus
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -47,3 +49,11 @@ async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     r = await repository.report(session)
     return await collections_view(request.app.state.runtime, r, CAPABILITIES, access_rights=r["access_rights"])
+
+
+@router.get("/collection/meters", response_model=list[CollectionStatus])
+async def collection_status(session: DbSession,
+                            meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
+                            _: Caller = Depends(caller)) -> list[CollectionStatus]:
+    """These meters' last day collected and freshness against ADICT's publication time and lag."""
+    return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)

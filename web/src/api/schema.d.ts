@@ -1377,6 +1377,20 @@ export interface components {
             detail: string;
         };
         /**
+         * FailingReason
+         * @enum {string}
+         */
+        FailingReason: "dso_unavailable" | "dso_quota_exceeded" | "dso_request_refused" | "dso_no_data" | "dso_consent_missing";
+        /**
+         * Freshness
+         * @description `fresh`: the newest day the DSO publishes by now is collected; `dso_late`: behind, but within the DSO's
+         *     documented lag; `collection_failing`: the DSO's answers fail, or it published nothing beyond its lag (see
+         *     the reason); `no_consent`: nothing is collected, the consent is not (or no longer) active; `pending`:
+         *     consent given, the first collection has not answered yet.
+         * @enum {string}
+         */
+        Freshness: "fresh" | "dso_late" | "collection_failing" | "no_consent" | "pending";
+        /**
          * GrdfHolder
          * @description What ADICT needs to declare the access right: the holder as written on the gas contract.
          */
@@ -1520,14 +1534,17 @@ export interface components {
              */
             created_at: string;
             consent?: components["schemas"]["ConsentView"] | null;
-            /** Last Collected Day */
+            /**
+             * Last Collected Day
+             * @description the newest day collected from the DSO; null before the first (or where the connector is unreachable)
+             */
             last_collected_day?: string | null;
-            /** Freshness */
-            freshness?: string | null;
-            /** Contract */
-            contract?: {
-                [key: string]: unknown;
-            } | null;
+            /** @description `fresh`, `dso_late` (within the DSO's documented lag), `collection_failing` (see `freshness_reason`), `no_consent`, `pending` (first collection under way); null where the connector is unreachable */
+            freshness?: components["schemas"]["Freshness"] | null;
+            /** @description why collection is failing: `dso_unavailable`, `dso_quota_exceeded`, `dso_request_refused`, `dso_no_data` (the DSO published nothing beyond its documented lag), `dso_consent_missing` */
+            freshness_reason?: components["schemas"]["FailingReason"] | null;
+            /** @description the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither */
+            contract?: components["schemas"]["ContractView"] | null;
         };
         /**
          * NotificationPreferences

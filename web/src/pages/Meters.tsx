@@ -94,6 +94,24 @@ function DeclareMeter() {
   );
 }
 
+const DSO_NAMES: Record<string, string> = { enedis: "Enedis", grdf: "GRDF" };
+
+/** One plain sentence on how fresh the meter's data is: the DSO not having published yet is told apart from a
+ * collection that fails. Said in words, never by colour alone. */
+function Freshness({ meter, dso }: { meter: MeterView; dso: string }) {
+  const { t } = useI18n();
+  const state = meter.freshness;
+  if (!state) return null;
+  const key = `freshness.${state}`;
+  const reasonKey = `freshness.reason.${meter.freshness_reason ?? "unknown"}`;
+  const reason = t(known(reasonKey) ? reasonKey : "freshness.reason.unknown", { dso });
+  return (
+    <p className={`freshness freshness--${state}`} data-freshness={state}>
+      {known(key) ? t(key, { dso, reason }) : state}
+    </p>
+  );
+}
+
 function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean }) {
   const { t, lang } = useI18n();
   const client = useQueryClient();
@@ -112,9 +130,9 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
       }
     },
   });
-  const freshnessKey = `freshness.${meter.freshness}`;
-  const freshness = meter.freshness ? (known(freshnessKey) ? t(freshnessKey) : meter.freshness) : null;
-  const title = meter.label || `${t(`energy.${meter.energy}` as Key)} · ${meter.dso.toUpperCase()}`;
+  const dso = DSO_NAMES[meter.dso] ?? meter.dso.toUpperCase();
+  const contract = meter.contract && meter.contract.origin !== "assumed" ? meter.contract : null;
+  const title = meter.label || `${t(`energy.${meter.energy}` as Key)} · ${dso}`;
   return (
     <li className={`card meter${highlight ? " meter--highlight" : ""}`} data-meter={meter.id}>
       <div className="meter-head">
@@ -140,10 +158,23 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
             {meter.last_collected_day
               ? t("consent.last_day", { date: day(meter.last_collected_day, lang) })
               : t("consent.no_data_yet")}
-            {freshness && ` (${freshness})`}
           </dd>
         </div>
+        {contract && (
+          <div>
+            <dt>{t("meters.contract")}</dt>
+            <dd>
+              {t(contract.origin === "dso" ? "meters.contract.dso" : "meters.contract.resident", {
+                contract: contract.subscribed_kva
+                  ? `${contract.tariff_option} · ${contract.subscribed_kva} kVA`
+                  : contract.tariff_option,
+                dso,
+              })}
+            </dd>
+          </div>
+        )}
       </dl>
+      <Freshness meter={meter} dso={dso} />
       {addressHeld(meter) && <AddressHold meter={meter} />}
       {revoke.isSuccess && (
         <div className="alert alert--ok" role="status">

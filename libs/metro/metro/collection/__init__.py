@@ -6,7 +6,8 @@ and events; this package decides when, how fast, by whom, and what each outcome 
 (``run_collection``). Its modules: ``models`` (the tables), ``repository`` (every statement on them),
 ``days`` (Europe/Paris days and ranges of them), ``quota`` (the token bucket), ``policy`` (scheduling, one
 answer per outcome, one call), ``collector`` (one meter), ``loop`` (the replica's loop), ``handlers`` (the
-consents it follows), ``admin`` (what the administration routes answer), ``settings``.
+consents it follows), ``admin`` (what the administration routes answer), ``status`` (each meter's freshness),
+``settings``.
 """
 from metro.collection.admin import collections_view, run_now
 from metro.collection.collector import Collector, LeaseLost, jsonable_contract
@@ -22,14 +23,15 @@ from metro.collection.repository import (CollectionStore, add_collected, claim_d
                                          collected_ranges, cycle_view, open_cycle, record_in_cycle, release,
                                          renew_lease)
 from metro.collection.settings import LOCAL_CLIENT_SECRET, CollectionSettings
+from metro.collection.status import MAX_METERS, collection_statuses
 
 __all__ = [
-    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "PARIS", "CallFailed", "CallStats",
+    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "CallFailed", "CallStats",
     "CollectionSettings", "CollectionStore", "CollectionTables", "Collector", "DailyQuotaReached",
     "LeaseLost", "Policy", "Range", "Reservation", "TokenBucket", "add_collected", "call_dso", "claim_due",
-    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_tables",
-    "collections_view", "consent_handlers", "covered_until", "cursors_table", "cycle_view", "cycles_table",
-    "jsonable_contract", "merge_ranges", "missing_ranges", "next_publication", "open_cycle",
+    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
+    "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table", "cycle_view",
+    "cycles_table", "jsonable_contract", "merge_ranges", "missing_ranges", "next_publication", "open_cycle",
     "rate_buckets_table", "raw_payloads_table", "record_in_cycle", "release", "renew_lease", "replica_owner",
     "reserve", "run_collection", "run_now", "start_collection", "stop_collection",
 ]

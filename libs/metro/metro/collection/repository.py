@@ -58,6 +58,11 @@ class CollectionStore:
             stmt = stmt.where(t.c.consent_id == consent_id)
         await session.execute(stmt.values(active=False, last_outcome=outcome, lease_owner=None, lease_until=None))
 
+    async def collection_of(self, session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
+        c = self.cursors.c
+        return list((await session.execute(sa.select(c.meter_id, c.active, c.last_day, c.last_outcome)
+                                           .where(c.meter_id.in_(meter_ids)))).all())
+
     async def make_all_due(self, session: AsyncSession) -> int:
         t = self.cursors
         result = await session.execute(sa.update(t).where(t.c.active).values(next_due_at=sa.func.now()))

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from metro.schemas import Energy, Strict
+from metro.schemas.collection import FailingReason, Freshness
+from metro.schemas.consumption import ContractView
 
 DEFAULT_CHANNEL = {"enedis": "dataconnect", "grdf": "adict", "greenalp": "file", "cciag": "file",
                    "gaz_electricite_de_grenoble": "file"}
@@ -83,9 +85,16 @@ class MeterView(BaseModel):
     label: str | None = None
     created_at: dt.datetime
     consent: ConsentView | None = None
-    last_collected_day: dt.date | None = None
-    freshness: str | None = None
-    contract: dict | None = None
+    last_collected_day: dt.date | None = Field(default=None, description=(
+        "the newest day collected from the DSO; null before the first (or where the connector is unreachable)"))
+    freshness: Freshness | None = Field(default=None, description=(
+        "`fresh`, `dso_late` (within the DSO's documented lag), `collection_failing` (see `freshness_reason`), "
+        "`no_consent`, `pending` (first collection under way); null where the connector is unreachable"))
+    freshness_reason: FailingReason | None = Field(default=None, description=(
+        "why collection is failing: `dso_unavailable`, `dso_quota_exceeded`, `dso_request_refused`, "
+        "`dso_no_data` (the DSO published nothing beyond its documented lag), `dso_consent_missing`"))
+    contract: ContractView | None = Field(default=None, description=(
+        "the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither"))
 
 
 class DwellingType(StrEnum):

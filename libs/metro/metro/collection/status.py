@@ -1,0 +1,28 @@
+"""What a connector tells of its meters' collection: the last day collected and its freshness against the
+DSO's documented publication time and lag."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metro.collection.repository import CollectionStore
+from metro.dso import Capabilities, freshness
+from metro.schemas.collection import CollectionStatus
+
+# A resident's meters, or an adviser's view of one resident's: never a bulk export.
+MAX_METERS = 100
+
+
+async def collection_statuses(session: AsyncSession, store: CollectionStore, caps: Capabilities,
+                              meter_ids: list[uuid.UUID],
+                              now: dt.datetime | None = None) -> list[CollectionStatus]:
+    """One statement for every meter asked; a meter this connector never had a consent for is left out."""
+    now = now or dt.datetime.now(dt.UTC)
+    out = []
+    for row in await store.collection_of(session, meter_ids[:MAX_METERS]):
+        state, reason = freshness(caps, now, row.last_day, row.last_outcome, row.active)
+        out.append(CollectionStatus(meter_id=row.meter_id, last_collected_day=row.last_day, freshness=state,
+                                    reason=reason, expected_day=caps.newest_day(now)))
+    return out
