@@ -56,6 +56,8 @@ async def collections(request: Request, session: DbSession,
             "access_rights": r["access_rights"],
             "quota_used": await request.app.state.runtime.extras["bucket"].usage(),
             "failures": r["failures"],
+            # Days GRDF kept failing (a retry code in an otherwise good answer), asked again at each cycle.
+            "gaps": r["gaps"],
             "capabilities": {"publication_time": CAPABILITIES.publication_time.isoformat(),
                              "lag_days": [CAPABILITIES.lag_days_min, CAPABILITIES.lag_days_max],
                              "history_days": CAPABILITIES.history_days}}
