@@ -301,3 +301,65 @@ async def test_a_burst_of_429_is_waited_out_as_grdf_asks(stack, sandbox, ingest,
     assert (await cursor(stack, meter_id))["last_outcome"] == "ok"
     report = ingest("GET", "/internal/collections").json()
     assert report["last_cycle"]["throttled"] >= 4 or report["outcomes"].get("quota_exceeded", 0) >= 4
+
+
+# ---- partial answers: a retry code on one line of an otherwise good stream ----
+
+def gaps_of(ingest, meter_id: str) -> list[dict]:
+    report = ingest("GET", "/internal/collections").json()
+    return [g for g in report["gaps"]["ranges"] if g["meter_id"] == meter_id]
+
+
+async def test_a_day_grdf_keeps_failing_mid_stream_is_a_gap_with_its_reason_and_is_filled_once_served(
+        stack, sandbox, admin, ingest, resident):
+    pce, meter_id, right_id = await granted_meter(stack, sandbox, resident)
+    bad = expected_period()[0] + dt.timedelta(days=500)  # in the middle of the second year's stream
+    fault = {"kind": "failing_period", "pce": pce, "start": bad.isoformat()}
+    assert sandbox.post("/faults", json=fault).status_code == 200
+    expected = truth(sandbox, pce)
+    others = {day: wh for day, wh in expected.items() if day != bad.isoformat()}
+    assert len(others) == len(expected) - 1 > 1000
+    async with Tap(stack.amqp_url) as tap:
+        await grant(stack, meter_id, pce, None, right_id)
+
+        def every_other_day():
+            got = served(resident, meter_id)
+            assert got == others, f"{len(got)} days served, {len(others)} expected"
+            return True
+        await eventually(every_other_day, timeout=90, interval=1)
+        [gap] = await eventually(lambda: gaps_of(ingest, meter_id), timeout=30)
+        assert (gap["first_day"], gap["end_day"]) == (bad.isoformat(), (bad + dt.timedelta(days=1)).isoformat())
+        assert gap["code"] == "2000100" and "période mentionnée ci-dessus" in gap["reason"]
+        row = await cursor(stack, meter_id)
+        assert row["last_outcome"] == "ok" and row["attempts"] == 0
+        days = tap.days(meter_id)
+        assert len(days) == len(set(days)) == len(others) and bad.isoformat() not in days
+
+        # GRDF serves the day again: the next collection asks that day alone and fills it.
+        asked_before = {r["id"] for r in await db_fetch(stack, "select id from ingest_grdf.raw_payloads "
+                                                               "where meter_id=$1", uuid.UUID(meter_id))}
+        assert sandbox.delete("/faults").status_code == 200
+        assert admin.post("/admin/collections/grdf/run").status_code == 202
+        await collected_exactly(sandbox, resident, pce, meter_id)
+        await eventually(lambda: gaps_of(ingest, meter_id) == [], timeout=30)
+        asked = [(r["period_start"], r["period_end"]) for r in await db_fetch(
+            stack, "select id, period_start, period_end from ingest_grdf.raw_payloads where meter_id=$1",
+            uuid.UUID(meter_id)) if r["id"] not in asked_before]
+        assert (bad, bad + dt.timedelta(days=1)) in asked
+        assert not [p for p in asked if p[0] <= bad < p[1] and p[1] - p[0] > dt.timedelta(days=1)]
+        days = tap.days(meter_id)
+        assert len(days) == len(set(days)) == len(expected)
+
+
+async def test_a_period_failing_for_the_first_calls_only_is_filled_in_the_same_collection(
+        stack, sandbox, ingest, resident):
+    pce, meter_id, right_id = await granted_meter(stack, sandbox, resident)
+    first = expected_period()[0] + dt.timedelta(days=800)
+    fault = {"kind": "failing_period", "pce": pce, "start": first.isoformat(),
+             "end": (first + dt.timedelta(days=3)).isoformat(), "count": 2}
+    assert sandbox.post("/faults", json=fault).status_code == 200
+    await grant(stack, meter_id, pce, None, right_id)
+    await collected_exactly(sandbox, resident, pce, meter_id, timeout=90)
+    assert sandbox.get("/faults").json()["failing_periods"][0]["remaining"] == 0
+    assert gaps_of(ingest, meter_id) == []
+    assert (await cursor(stack, meter_id))["last_outcome"] == "ok"

@@ -16,8 +16,8 @@ import httpx
 
 from ingest_grdf.adict_payloads import (DailyReading, business_error, contract_from, fold, http_error,
                                         normalise_access_right, parse_objects, reading_from_line,
-                                        technical_from)
-from metro.dso import BadRequest, Capabilities, ClientCredentialsClient, Transient
+                                        retry_periods, technical_from)
+from metro.dso import BadRequest, Capabilities, ClientCredentialsClient, DsoError, Transient
 
 PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
 PROD_TOKEN_URL = "https://adict-connexion.grdf.fr/oauth2/aus5y2ta2uEHjCWIR417/v1/token"
@@ -236,11 +236,16 @@ class AdictClient:
 
     # ---- données ----
 
-    async def informative_daily(self, pce: str, start: dt.date, end: dt.date,
-                                raw: list[Any] | None = None) -> list[DailyReading]:
+    async def informative_daily(self, pce: str, start: dt.date, end: dt.date, raw: list[Any] | None = None,
+                                retry: list[tuple[tuple[dt.date, dt.date], DsoError]] | None = None,
+                                ) -> list[DailyReading]:
         """Gas days in [start, end) from donnees_consos_informatives, energy in integer Wh.
         Raises NoData when GRDF has nothing for the period, ConsentRevoked when the right is gone.
-        ``raw`` receives the lines as GRDF sent them, once the whole body has been read."""
+        ``raw`` receives the lines as GRDF sent them, once the whole body has been read.
+
+        A line with a retry code (2000100) fails only the period it names: with ``retry``, the good lines are
+        returned and ``retry`` receives the days to ask again on their own, with the error; without it, or
+        when nothing else was returned, the whole call raises Transient (never half the data unsaid)."""
         check_pce(pce)
         if start >= end:
             raise BadRequest("start must be before end", code="empty_period")
@@ -249,6 +254,7 @@ class AdictClient:
         if response.status_code != 200:
             raise http_error(response)
         readings: dict[dt.date, DailyReading] = {}
+        failed: list[tuple[dict[str, Any], DsoError]] = []
         lines = parse_objects(response.content)
         for line in lines:
             if not isinstance(line, dict):
@@ -260,7 +266,10 @@ class AdictClient:
                 continue
             error = business_error(line.get("statut_restitution"))
             if error is not None:
-                raise error
+                if not isinstance(error, Transient):
+                    raise error
+                failed.append((line, error))
+                continue
             line_pce = (line.get("pce") or {}).get("id_pce")
             if line_pce not in (None, pce):
                 raise Transient(f"ADICT answered for PCE {line_pce} instead of {pce}", code="wrong_pce")
@@ -270,8 +279,14 @@ class AdictClient:
             known = readings.get(reading.day)
             if known is None or (reading.final and not known.final):
                 readings[reading.day] = reading
+        periods = [(period, error) for line, error in failed
+                   for period in retry_periods(line, start, end, set(readings))]
+        if failed and (retry is None or not readings):
+            raise failed[0][1]
         if raw is not None:
             raw.extend(lines)
+        if retry is not None:
+            retry.extend(periods)
         return [readings[day] for day in sorted(readings)]
 
     async def contract(self, pce: str) -> dict[str, Any]:

@@ -101,6 +101,26 @@ def business_error(status: dict[str, Any] | None) -> DsoError | None:
     return BadRequest(message, code=code, status=200)
 
 
+def retry_periods(line: dict[str, Any], start: dt.date, end: dt.date,
+                  returned: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """What a retry line (2000100: "retry your call on the period mentioned above") leaves to ask again: the
+    days of its `periode` within the one asked that no good line of the stream returned. A line that echoes
+    the whole request names, in effect, the days missing around it."""
+    periode = line.get("periode") if isinstance(line.get("periode"), dict) else {}
+    lo = max(start, _day(periode.get("date_debut")) or start)
+    hi = min(end, _day(periode.get("date_fin")) or end)
+    periods: list[tuple[dt.date, dt.date]] = []
+    day = lo
+    while day < hi:
+        if day not in returned:
+            if periods and periods[-1][1] == day:
+                periods[-1] = (periods[-1][0], day + dt.timedelta(days=1))
+            else:
+                periods.append((day, day + dt.timedelta(days=1)))
+        day += dt.timedelta(days=1)
+    return periods
+
+
 def http_error(response: httpx.Response) -> DsoError:
     """Non-2xx answers. 4xx bodies carry either a GDA code or a statut_restitution."""
     status = response.status_code

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
 from metro.bus import inbox_table
-from metro.collection import collection_tables
+from metro.collection import collection_tables, gaps_table
 from metro.db import make_metadata
 from metro.outbox import outbox_table
 
@@ -14,6 +14,7 @@ metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 cursors, collected_ranges, cycles, raw_payloads, rate_buckets = collection_tables(metadata)
+gaps = gaps_table(metadata)
 
 # One ADICT access right ("droit d'accès") per consent: what was declared, and GRDF's last known state of it.
 access_rights = sa.Table(

@@ -15,6 +15,8 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(models.collected_ranges, purpose="which gas days were already collected, to ask only the "
                   "missing ones", retention="while the consent is active, erased with the account",
                   meter_column="meter_id"),
+    PersonalTable(models.gaps, purpose="gas days GRDF kept failing to serve, with its reason, to ask again",
+                  retention="until GRDF serves them, erased with the account", meter_column="meter_id"),
     PersonalTable(models.cursors, purpose="collection state per PCE under consent (PCE, consent period, "
                   "contract data)", retention="while the consent is active, erased with the account",
                   meter_column="meter_id", account_column="account_id"),

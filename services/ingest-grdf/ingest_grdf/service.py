@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ingest_grdf import repository
 from ingest_grdf.adict import CAPABILITIES, INFORMATIVE_HISTORY_YEARS, DailyReading, history_windows, years_before
 from metro import collection
-from metro.collection import PARIS, CallFailed, CallStats, Range, jsonable_contract
+from metro.collection import PARIS, Answer, CallFailed, CallStats, Range, jsonable_contract
 from metro.dso import Outcome
 from metro.events import ConsentRevoked, ContractChanged, ReadingsCollected
 
@@ -81,8 +81,11 @@ class Collector(collection.Collector):
     def windows(self, gap: Range, today: dt.date) -> list[Range]:
         return history_windows(*gap, today)
 
-    async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> list[DailyReading]:
-        return await self.client.informative_daily(cursor.identifier, window[0], window[1], raw)
+    async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> Answer:
+        """The good lines of the stream, and the periods its retry lines (2000100) ask to be asked again."""
+        retry: list = []
+        readings = await self.client.informative_daily(cursor.identifier, window[0], window[1], raw, retry)
+        return Answer(readings, retry)
 
     def last_day(self, readings: list[DailyReading]) -> dt.date | None:
         return readings[-1].day if readings else None

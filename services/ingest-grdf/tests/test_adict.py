@@ -248,6 +248,40 @@ async def test_each_fault_maps_to_one_outcome_and_never_to_half_the_data(
     assert len(await adict.informative_daily(pce, day - dt.timedelta(days=30), day)) == 30
 
 
+async def test_a_retry_line_fails_only_the_days_it_names_and_the_good_lines_are_kept(
+        adict: AdictClient, control: httpx.AsyncClient) -> None:
+    day = await today(control)
+    pce = "38000000007008"
+    await customer(control, pce)
+    await active_right(adict, control, pce)
+    start, end = day - dt.timedelta(days=30), day
+    bad = day - dt.timedelta(days=12)
+    await control.post("/faults", json={"kind": "failing_period", "pce": pce, "start": bad.isoformat()})
+
+    retry: list = []
+    readings = await adict.informative_daily(pce, start, end, retry=retry)
+    assert [r.day for r in readings] == [start + dt.timedelta(days=i) for i in range(30) if i != 18]
+    assert [(period, type(error), error.code) for period, error in retry] == [
+        ((bad, bad + dt.timedelta(days=1)), Transient, "2000100")]
+    # A caller that takes no partial answer gets the whole call refused, never 29 days as if complete.
+    with pytest.raises(Transient) as caught:
+        await adict.informative_daily(pce, start, end)
+    assert caught.value.code == "2000100"
+    # The failing day asked on its own: nothing good came back, the call fails as a whole.
+    with pytest.raises(Transient):
+        await adict.informative_daily(pce, bad, bad + dt.timedelta(days=1), retry=[])
+
+    # A retry line that echoes the whole request leaves to ask again only the days no good line returned.
+    await control.delete("/faults")
+    await control.post("/faults", json={"kind": "failing_period", "pce": pce, "start": bad.isoformat(),
+                                        "end": (bad + dt.timedelta(days=3)).isoformat(), "echo_period": True,
+                                        "code": "2000000", "count": 1})
+    retry = []
+    assert len(await adict.informative_daily(pce, start, end, retry=retry)) == 27
+    assert [(period, error.code) for period, error in retry] == [((bad, bad + dt.timedelta(days=3)), "2000000")]
+    assert len(await adict.informative_daily(pce, start, end, retry=[])) == 30
+
+
 async def test_truncated_access_right_stream_raises(adict: AdictClient, control: httpx.AsyncClient) -> None:
     await control.post("/faults", json={"kind": "truncated"})
     with pytest.raises(Transient):

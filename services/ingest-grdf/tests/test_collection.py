@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from types import SimpleNamespace
 
-from ingest_grdf.adict_payloads import DailyReading
+from ingest_grdf.adict_payloads import DailyReading, business_error, retry_periods
 from ingest_grdf.app import Settings, quota_bucket
 from ingest_grdf.rights import consent_status, declaration_error
 from ingest_grdf.service import contract_event, history_start, latest_published_day, readings_events
@@ -55,6 +55,23 @@ def test_days_grdf_may_still_publish_count_only_once_returned():
     assert covered_until((D(2024, 1, 1), D(2024, 6, 1)), None, late_from) == D(2024, 6, 1)
     assert covered_until((D(2024, 6, 1), D(2024, 6, 11)), D(2024, 6, 8), late_from) == D(2024, 6, 9)
     assert covered_until((D(2024, 6, 1), D(2024, 6, 11)), D(2024, 6, 10), late_from) == D(2024, 6, 11)
+
+
+def test_a_retry_line_names_the_days_to_ask_again_within_the_request_and_not_returned():
+    line = {"periode": {"valeur": None, "date_debut": "2024-03-05", "date_fin": "2024-03-07"},
+            "statut_restitution": {"code": "2000100", "message": "Veuillez retenter votre appel sur la période "
+                                                                 "mentionnée ci-dessus."}}
+    assert business_error(line["statut_restitution"]).outcome.value == "transient"
+    start, end = D(2024, 3, 1), D(2024, 3, 31)
+    assert retry_periods(line, start, end, set()) == [(D(2024, 3, 5), D(2024, 3, 7))]
+    assert retry_periods(line, start, end, {D(2024, 3, 5)}) == [(D(2024, 3, 6), D(2024, 3, 7))]
+    assert retry_periods(line, D(2024, 3, 6), end, set()) == [(D(2024, 3, 6), D(2024, 3, 7))]
+    # A line echoing the whole request (or naming no readable period) leaves the days no good line returned.
+    returned = {start + dt.timedelta(days=i) for i in range(30)} - {D(2024, 3, 10), D(2024, 3, 11), D(2024, 3, 20)}
+    echo = {"periode": {"date_debut": "2024-03-01", "date_fin": "2024-03-31"}}
+    expected = [(D(2024, 3, 10), D(2024, 3, 12)), (D(2024, 3, 20), D(2024, 3, 21))]
+    assert retry_periods(echo, start, end, returned) == expected
+    assert retry_periods({"periode": None}, start, end, returned) == expected
 
 
 def test_readings_are_integer_wh_with_volume_and_coefficient_at_most_a_year_per_event():

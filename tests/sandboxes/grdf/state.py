@@ -25,18 +25,45 @@ class SandboxConfig:
 
 
 @dataclass
+class FailingPeriod:
+    """Gas days [first, end) of one PCE that ADICT answers with a retry-code line (2000100 "retry your call on
+    the period mentioned above") in place of their data, in an otherwise good stream: for the next
+    ``remaining`` answers that include them, or always (None). The line's `periode` names the failing days,
+    or echoes the request as every other line does (``echo``)."""
+    pce: str
+    first: dt.date
+    end: dt.date
+    code: tuple[str, str]
+    remaining: int | None = None
+    echo: bool = False
+
+    def public(self) -> dict[str, Any]:
+        return {"pce": self.pce, "start": self.first.isoformat(), "end": self.end.isoformat(), "code": self.code[0],
+                "remaining": self.remaining, "echo_period": self.echo}
+
+
+@dataclass
 class Faults:
     counts: dict[str, int] = field(default_factory=dict)
     retry_after: int = 1
     outage_until: dt.datetime | None = None
     latency_seconds: float = 0.0
     latency_count: int = 0
+    failing: list[FailingPeriod] = field(default_factory=list)
 
     def take(self, kind: str) -> bool:
         if self.counts.get(kind, 0) > 0:
             self.counts[kind] -= 1
             return True
         return False
+
+    def take_failing(self, pce: str, lo: dt.date, hi: dt.date) -> list[FailingPeriod]:
+        """The failing periods of ``pce`` that an answer for [lo, hi) meets, each counted once."""
+        met = [f for f in self.failing if f.pce == pce and f.first < hi and f.end > lo and f.remaining != 0]
+        for f in met:
+            if f.remaining is not None:
+                f.remaining -= 1
+        return met
 
 
 class Sandbox:

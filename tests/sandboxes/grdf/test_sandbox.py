@@ -282,3 +282,38 @@ async def test_quotas_and_faults_answer_like_the_gateway() -> None:
         assert (await http.post(TOKEN_PATH, data={})).status_code == 503
         await http.post("/_sandbox/clock", json={"advance_seconds": 601})
         assert (await http.get(f"{API}/droits_acces")).status_code == 200
+
+
+async def test_a_failing_day_is_one_retry_line_in_the_middle_of_a_good_stream(http: httpx.AsyncClient) -> None:
+    await activate(http)
+    url, params = f"{API}/pce/38000000000001/donnees_consos_informatives", {"date_debut": "2025-01-01",
+                                                                           "date_fin": "2025-01-11"}
+    fault = {"kind": "failing_period", "pce": "38000000000001", "start": "2025-01-05", "count": 2}
+    assert (await http.post("/_sandbox/faults", json=fault)).status_code == 200
+    data = lines(await http.get(url, params=params))
+    assert len(data) == 10 and data[4]["consommation"] is None
+    assert data[4]["statut_restitution"]["code"] == "2000100"
+    assert "période mentionnée ci-dessus" in data[4]["statut_restitution"]["message"]
+    assert (data[4]["periode"]["date_debut"], data[4]["periode"]["date_fin"]) == ("2025-01-05", "2025-01-06")
+    assert [d["consommation"]["journee_gaziere"] for d in data if d["consommation"]] == [
+        f"2025-01-{i:02d}" for i in range(1, 11) if i != 5]
+    # Other PCE and periods that miss the day are served whole and do not use the fault up.
+    other = lines(await http.get(url, params={"date_debut": "2025-01-06", "date_fin": "2025-01-11"}))
+    assert all(d["statut_restitution"] is None for d in other)
+    alone = lines(await http.get(url, params={"date_debut": "2025-01-05", "date_fin": "2025-01-06"}))
+    assert [d["statut_restitution"]["code"] for d in alone] == ["2000100"]
+    served = lines(await http.get(url, params=params))
+    assert all(d["statut_restitution"] is None for d in served) and len(served) == 10
+
+    echoed = {**fault, "start": "2025-01-02", "end": "2025-01-04", "count": None, "echo_period": True,
+              "code": "2000000"}
+    await http.post("/_sandbox/faults", json=echoed)
+    for _ in range(2):
+        data = lines(await http.get(url, params=params))
+        assert [d["statut_restitution"]["code"] for d in data if d["statut_restitution"]] == ["2000000"]
+        assert data[1]["periode"]["date_debut"] == "2025-01-01" and len(data) == 9
+    assert (await http.get("/_sandbox/faults")).json()["failing_periods"][-1]["remaining"] is None
+    await http.delete("/_sandbox/faults")
+    assert len(lines(await http.get(url, params=params))) == 10
+    bad = await http.post("/_sandbox/faults", json={**fault, "code": "1000002"})
+    assert bad.status_code == 422

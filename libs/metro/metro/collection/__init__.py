@@ -10,28 +10,29 @@ consents it follows), ``admin`` (what the administration routes answer), ``statu
 ``settings``.
 """
 from metro.collection.admin import collections_view, run_now
-from metro.collection.collector import Collector, LeaseLost, jsonable_contract
+from metro.collection.collector import Answer, Collector, LeaseLost, jsonable_contract, served_ranges
 from metro.collection.days import PARIS, Range, covered_until, merge_ranges, missing_ranges
 from metro.collection.handlers import consent_handlers
 from metro.collection.loop import replica_owner, run_collection, start_collection, stop_collection
 from metro.collection.models import (CollectionTables, collected_ranges_table, collection_tables, cursors_table,
-                                     cycles_table, rate_buckets_table, raw_payloads_table)
+                                     cycles_table, gaps_table, rate_buckets_table, raw_payloads_table)
 from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
 from metro.collection.quota import (DEFAULT_ARRIVAL_JITTER_S, DailyQuotaReached, Reservation, TokenBucket,
                                     reserve)
-from metro.collection.repository import (CollectionStore, add_collected, claim_due, close_cycle_if_idle,
-                                         collected_ranges, cycle_view, open_cycle, record_in_cycle, release,
-                                         renew_lease)
+from metro.collection.repository import (CollectionStore, add_collected, claim_due, clear_gaps,
+                                         close_cycle_if_idle, collected_ranges, cycle_view, open_cycle,
+                                         record_gap, record_in_cycle, release, renew_lease)
 from metro.collection.settings import LOCAL_CLIENT_SECRET, CollectionSettings
 from metro.collection.status import MAX_METERS, collection_statuses
 
 __all__ = [
-    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "CallFailed", "CallStats",
+    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "Answer", "CallFailed", "CallStats",
     "CollectionSettings", "CollectionStore", "CollectionTables", "Collector", "DailyQuotaReached",
     "LeaseLost", "Policy", "Range", "Reservation", "TokenBucket", "add_collected", "call_dso", "claim_due",
-    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
+    "clear_gaps", "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
     "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table", "cycle_view",
-    "cycles_table", "jsonable_contract", "merge_ranges", "missing_ranges", "next_publication", "open_cycle",
-    "rate_buckets_table", "raw_payloads_table", "record_in_cycle", "release", "renew_lease", "replica_owner",
-    "reserve", "run_collection", "run_now", "start_collection", "stop_collection",
+    "cycles_table", "gaps_table", "jsonable_contract", "merge_ranges", "missing_ranges", "next_publication",
+    "open_cycle", "rate_buckets_table", "raw_payloads_table", "record_gap", "record_in_cycle", "release",
+    "renew_lease", "replica_owner", "reserve", "run_collection", "run_now", "served_ranges", "start_collection",
+    "stop_collection",
 ]

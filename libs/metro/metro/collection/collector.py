@@ -5,18 +5,19 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.collection.days import PARIS, Range, covered_until, missing_ranges
+from metro.collection.days import PARIS, Range, covered_until, merge_ranges, missing_ranges
 from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
 from metro.collection.quota import TokenBucket
-from metro.collection.repository import (CollectionStore, add_collected, collected_ranges, record_in_cycle,
-                                         release, renew_lease)
+from metro.collection.repository import (CollectionStore, add_collected, clear_gaps, collected_ranges,
+                                         record_gap, record_in_cycle, release, renew_lease)
 from metro.collection.settings import CollectionSettings
-from metro.dso import Capabilities, DsoError, Outcome
+from metro.dso import Capabilities, DsoError, Outcome, Transient
 from metro.events import ConsentRevoked, ContractChanged, ReadingsCollected
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,27 @@ def jsonable_contract(contract: dict[str, Any], fields: Iterable[str]) -> dict[s
     """The contract fields a connector keeps, dates as ISO strings (stored as JSONB, compared as is)."""
     keep = set(fields)
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items() if k in keep}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the DSO served for a period: its readings, and the sub-periods it asked to be asked again on
+    their own (a partial answer). ``fetch_window`` may return one, or the readings alone."""
+    readings: list
+    retry: list[tuple[Range, DsoError]] = field(default_factory=list)
+
+
+def served_ranges(period: Range, retry: Iterable[Range], last_returned: dt.date | None,
+                  late_from: dt.date) -> list[Range]:
+    """The parts of ``period`` answered for good: outside the sub-periods to ask again, and in the days
+    the DSO may still publish late, only up to the last day it returned (see ``covered_until``)."""
+    served = []
+    for piece in missing_ranges(period, merge_ranges(retry)):
+        returned = last_returned if last_returned is not None and last_returned >= piece[0] else None
+        end = min(piece[1], covered_until(piece, returned, late_from))
+        if end > piece[0]:
+            served.append((piece[0], end))
+    return served
 
 
 class LeaseLost(Exception):
@@ -66,8 +88,9 @@ class Collector:
     def windows(self, gap: Range, today: dt.date) -> list[Range]:
         raise NotImplementedError
 
-    async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> list:
-        """The readings of ``window``, appending the DSO's answer as received to ``raw``."""
+    async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> list | Answer:
+        """The readings of ``window`` (or an ``Answer`` when the DSO may answer in part), appending the
+        DSO's answer as received to ``raw``."""
         raise NotImplementedError
 
     def last_day(self, readings: list) -> dt.date | None:
@@ -149,24 +172,64 @@ class Collector:
         wanted = (self.history_start(cursor, contract, today), last_published + dt.timedelta(days=1))
         async with self.rt.db.session() as session:
             have = await collected_ranges(session, self.store.collected_ranges, cursor.meter_id)
-        windows = [w for gap in missing_ranges(wanted, have) for w in self.windows(gap, today)]
+            failing = [] if self.store.gaps is None else \
+                await collected_ranges(session, self.store.gaps, cursor.meter_id)
+        # The days the DSO kept failing at earlier cycles and not served since are asked on their own, after
+        # the windows, never inside one.
+        known = [w for gap in missing_ranges(wanted, have + missing_ranges(wanted, failing))
+                 for w in self.windows(gap, today)]
+        windows = [w for gap in missing_ranges(wanted, have + known) for w in self.windows(gap, today)]
         outcome = Outcome.ok
         # Newest first: the resident sees last month before the history fills in.
         for window in reversed(windows):
-            raw: list[Any] = []
-            try:
-                readings = await self.call(stats, lambda w=window, raw=raw: self.fetch_window(cursor, w, raw))
-            except CallFailed as failed:
-                if failed.error.outcome is not Outcome.no_data:
-                    raise
-                if self.no_data_is_final(failed.error, window, late_from):
-                    await self._commit_window(cursor, window, [], None, window[1])
-                else:
-                    outcome = Outcome.no_data
-                continue
-            await self._commit_window(cursor, window, readings, self.raw_body(raw),
-                                      covered_until(window, self.last_day(readings), late_from))
+            window_outcome, retry = await self._fetch_period(cursor, window, stats, late_from)
+            if window_outcome is Outcome.no_data:
+                outcome = Outcome.no_data
+            await self._ask_again(cursor, retry, stats, late_from)
+        await self._ask_again(cursor, [(period, None) for period in known], stats, late_from)
         return outcome, {"attempts": 0, "last_error": None, "next_due_at": self.next_cycle(now)}
+
+    async def _ask_again(self, cursor, pending: list[tuple[Range, DsoError | None]], stats: CallStats,
+                         late_from: dt.date) -> None:
+        """Each sub-period the DSO asked to be asked again, on its own, for up to ``transient_attempts``
+        rounds. What still fails is a gap with its reason: the days around it are committed, and it is
+        asked again at the next cycle, never holding the rest back."""
+        gaps: list[tuple[Range, DsoError | None]] = []
+        for _ in range(self.policy.transient_attempts):
+            if not pending:
+                break
+            again = []
+            for period, error in pending:
+                try:
+                    again += (await self._fetch_period(cursor, period, stats, late_from))[1]
+                except CallFailed as failed:
+                    # The call was already retried in place: the period stays a gap until the next cycle.
+                    if failed.error.outcome is not Outcome.transient:
+                        raise
+                    gaps.append((period, failed.error))
+            pending = again
+        gaps += pending
+        if gaps:
+            await self._record_gaps(cursor, gaps)
+
+    async def _fetch_period(self, cursor, period: Range, stats: CallStats,
+                            late_from: dt.date) -> tuple[Outcome, list[tuple[Range, DsoError]]]:
+        raw: list[Any] = []
+        try:
+            answer = await self.call(stats, lambda p=period, raw=raw: self.fetch_window(cursor, p, raw))
+        except CallFailed as failed:
+            if failed.error.outcome is not Outcome.no_data:
+                raise
+            if not self.no_data_is_final(failed.error, period, late_from):
+                return Outcome.no_data, []
+            await self._commit_window(cursor, period, [], None, [period])
+            return Outcome.ok, []
+        if not isinstance(answer, Answer):
+            answer = Answer(answer)
+        served = served_ranges(period, (r for r, _ in answer.retry), self.last_day(answer.readings),
+                               late_from)
+        await self._commit_window(cursor, period, answer.readings, self.raw_body(raw), served)
+        return Outcome.ok, answer.retry
 
     async def _refresh_contract(self, cursor, previous: dict | None, stats: CallStats) -> dict | None:
         fresh = await self.fetch_contract(cursor, stats)
@@ -180,7 +243,7 @@ class Collector:
                 await self.rt.outbox.add(session, self.contract_event(cursor, fresh))
         return fresh
 
-    async def _commit_window(self, cursor, window: Range, readings: list, body: Any, covered_end: dt.date) -> None:
+    async def _commit_window(self, cursor, window: Range, readings: list, body: Any, served: list[Range]) -> None:
         """One transaction: the readings events, the raw answer, the collected days and the cursor, so a
         crash loses nothing and a restart asks only what was not committed."""
         store = self.store
@@ -195,9 +258,26 @@ class Collector:
             if body is not None:
                 await store.keep_raw(session, cursor.meter_id, self.raw_kind, body, self.settings.raw_retention_days,
                                      window)
-            if covered_end > window[0]:
-                await add_collected(session, store.collected_ranges, cursor.meter_id, (window[0], covered_end))
+            for days in served:
+                await add_collected(session, store.collected_ranges, cursor.meter_id, days)
+                if store.gaps is not None:
+                    await clear_gaps(session, store.gaps, cursor.meter_id, days)
             await self.rt.outbox.add_many(session, self.readings_events(cursor, readings))
+
+    async def _record_gaps(self, cursor, gaps: list[tuple[Range, DsoError | None]]) -> None:
+        gaps = [(period, error or Transient("still failing")) for period, error in gaps]
+        log.warning("days the DSO keeps failing", extra={
+            "meter_id": str(cursor.meter_id), "dso": self.capabilities.dso,
+            "gaps": [f"{a.isoformat()}..{b.isoformat()} {e.code}" for (a, b), e in gaps]})
+        if self.store.gaps is None:
+            return
+        async with self.rt.db.session() as session, session.begin():
+            if not await renew_lease(session, self.store.cursors, cursor.meter_id, self.owner,
+                                     self.settings.lease_seconds):
+                raise LeaseLost()
+            for period, error in gaps:
+                await record_gap(session, self.store.gaps, cursor.meter_id, period, error.code,
+                                 f"{error.code or ''} {error}".strip())
 
     def _on_failure(self, cursor, failed: CallFailed) -> tuple[Outcome, dict]:
         error = failed.error

@@ -44,6 +44,23 @@ def collected_ranges_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def gaps_table(metadata: sa.MetaData) -> sa.Table:
+    """Per meter, the day ranges [first_day, end_day[ the DSO kept failing after the retries it asked for,
+    with its reason: the days around them are committed, these are asked again at each cycle until served."""
+    return sa.Table(
+        "gaps", metadata,
+        sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("first_day", sa.Date, primary_key=True),
+        sa.Column("end_day", sa.Date, nullable=False),
+        sa.Column("code", sa.Text),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
 def cycles_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "cycles", metadata,

@@ -35,6 +35,8 @@ class CollectionStore:
     collected_ranges: sa.Table
     cycles: sa.Table
     raw_payloads: sa.Table
+    # The days a DSO kept failing inside otherwise good answers; None for a DSO that never answers in part.
+    gaps: sa.Table | None = None
 
     async def upsert_cursor(self, session: AsyncSession, consent: ConsentGranted) -> None:
         """A consent (new or renewed) makes the meter due now; collected history stays."""
@@ -96,10 +98,14 @@ class CollectionStore:
         failing = (await session.execute(
             sa.select(c.meter_id, c.last_outcome, c.last_error, c.attempts, c.next_due_at)
             .where(c.active, c.last_outcome.in_(FAILING)).order_by(c.next_due_at).limit(20))).all()
-        return {"last_cycle": last, "meters_collected": collected, "meters_active": active,
-                "failures": {**by_outcome, "meters": [
-                    {"meter_id": str(r.meter_id), "outcome": r.last_outcome, "error": r.last_error,
-                     "attempts": r.attempts, "next_attempt_at": r.next_due_at.isoformat()} for r in failing]}}
+        report = {"last_cycle": last, "meters_collected": collected, "meters_active": active,
+                  "failures": {**by_outcome, "meters": [
+                      {"meter_id": str(r.meter_id), "outcome": r.last_outcome, "error": r.last_error,
+                       "attempts": r.attempts, "next_attempt_at": r.next_due_at.isoformat()}
+                      for r in failing]}}
+        if self.gaps is not None:
+            report["gaps"] = await gaps_report(session, self.gaps, self.cursors)
+        return report
 
 
 # --- collected ranges ---------------------------------------------------------------------------------------
@@ -114,6 +120,56 @@ async def add_collected(session: AsyncSession, table: sa.Table, meter_id: uuid.U
     merged = merge_ranges([*await collected_ranges(session, table, meter_id), new])
     await session.execute(sa.delete(table).where(table.c.meter_id == meter_id))
     await session.execute(sa.insert(table), [{"meter_id": meter_id, "first_day": a, "end_day": b} for a, b in merged])
+
+
+# --- gaps ---------------------------------------------------------------------------------------------------
+
+def _gap_rows(session: AsyncSession, table: sa.Table, meter_id: uuid.UUID, period: Range):
+    t = table
+    return session.execute(sa.select(t).where(t.c.meter_id == meter_id, t.c.first_day < period[1],
+                                              t.c.end_day > period[0]))
+
+
+async def record_gap(session: AsyncSession, table: sa.Table, meter_id: uuid.UUID, period: Range,
+                     code: str | None, reason: str) -> None:
+    """The DSO still fails ``period``; the gaps it overlaps become one, their attempts counted on."""
+    old = list(await _gap_rows(session, table, meter_id, period))
+    first = min([period[0], *(r.first_day for r in old)])
+    end = max([period[1], *(r.end_day for r in old)])
+    await session.execute(sa.delete(table).where(table.c.meter_id == meter_id, table.c.first_day.in_(
+        [r.first_day for r in old])))
+    await session.execute(sa.insert(table).values(
+        meter_id=meter_id, first_day=first, end_day=end, code=code, reason=reason[:500],
+        attempts=1 + max([0, *(r.attempts for r in old)]),
+        first_failed_at=min([r.first_failed_at for r in old], default=sa.func.now())))
+
+
+async def clear_gaps(session: AsyncSession, table: sa.Table, meter_id: uuid.UUID, served: Range) -> None:
+    """``served`` is collected now: the gaps it overlaps keep only their days outside it."""
+    old = list(await _gap_rows(session, table, meter_id, served))
+    if not old:
+        return
+    await session.execute(sa.delete(table).where(table.c.meter_id == meter_id, table.c.first_day.in_(
+        [r.first_day for r in old])))
+    rest = [{**r._asdict(), "first_day": a, "end_day": b} for r in old
+            for a, b in ((r.first_day, served[0]), (served[1], r.end_day)) if a < b]
+    if rest:
+        await session.execute(sa.insert(table), rest)
+
+
+async def gaps_report(session: AsyncSession, table: sa.Table, cursors: sa.Table,
+                      limit: int = 20) -> dict[str, Any]:
+    """The days still missing at the meters under consent, the most recently failed first."""
+    t = table
+    live = t.c.meter_id.in_(sa.select(cursors.c.meter_id).where(cursors.c.active))
+    days = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(t.c.end_day - t.c.first_day), 0))
+                                  .where(live))).scalar_one()
+    rows = await session.execute(sa.select(t).where(live).order_by(t.c.last_failed_at.desc()).limit(limit))
+    return {"days": int(days), "ranges": [
+        {"meter_id": str(r.meter_id), "first_day": r.first_day.isoformat(), "end_day": r.end_day.isoformat(),
+         "code": r.code, "reason": r.reason, "attempts": r.attempts,
+         "first_failed_at": r.first_failed_at.isoformat(), "last_failed_at": r.last_failed_at.isoformat()}
+        for r in rows]}
 
 
 # --- work sharing ---------------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from .. import codes
 from ..gateway import ApiError, State, parse_day
 from ..meters import PCE_PATTERN, PROFILES, Customer, years_before
 from ..rights import POSTCODE, public
-from ..state import Faults, Sandbox
+from ..state import FailingPeriod, Faults, Sandbox
 
 STREAM_FAULTS = ("truncated", "malformed_line", "error_in_stream")
 CALL_FAULTS = ("http_500", "http_429")
+RETRY_CODES = {c[0]: c for c in (codes.D_PARTIAL, codes.D_SERVER)}
 
 router = APIRouter(prefix="/_sandbox")
 
@@ -97,7 +99,7 @@ async def add_fault(request: Request, sandbox: State) -> dict[str, Any]:
     body = await request.json()
     kind = body.get("kind")
     faults = sandbox.faults
-    count = int(body.get("count", 1))
+    count = int(body["count"]) if body.get("count") is not None else 1
     if kind in CALL_FAULTS or kind in STREAM_FAULTS:
         faults.counts[kind] = faults.counts.get(kind, 0) + count
         if kind == "http_429":
@@ -106,16 +108,34 @@ async def add_fault(request: Request, sandbox: State) -> dict[str, Any]:
         faults.outage_until = sandbox.now() + dt.timedelta(minutes=float(body.get("minutes", 5)))
     elif kind == "latency":
         faults.latency_seconds, faults.latency_count = float(body.get("seconds", 1.0)), count
+    elif kind == "failing_period":
+        faults.failing.append(failing_period(body))
     else:
-        raise fail(422, "unknown_fault", f"kind must be one of {CALL_FAULTS + STREAM_FAULTS} outage latency")
+        raise fail(422, "unknown_fault",
+                   f"kind must be one of {CALL_FAULTS + STREAM_FAULTS} outage latency failing_period")
     return await faults_state(sandbox)
+
+
+def failing_period(body: dict[str, Any]) -> FailingPeriod:
+    """{"pce", "start", "end" (exclusive, default start + 1 day), "count" (answers, default always),
+    "code" (2000100 or 2000000), "echo_period"}: those days of the PCE answered by a retry-code line."""
+    first = parse_day(body.get("start"))
+    end = parse_day(body["end"]) if body.get("end") else first and first + dt.timedelta(days=1)
+    if first is None or end is None or end <= first:
+        raise fail(422, "bad_date", "start (and end, exclusive, after it) must be YYYY-MM-DD")
+    code = RETRY_CODES.get(str(body.get("code", codes.D_PARTIAL[0])))
+    if code is None:
+        raise fail(422, "bad_code", f"code must be one of {sorted(RETRY_CODES)}")
+    count = body.get("count")
+    return FailingPeriod(pce=str(body.get("pce")), first=first, end=end, code=code,
+                         remaining=None if count is None else int(count), echo=bool(body.get("echo_period")))
 
 
 @router.get("/faults")
 async def faults_state(sandbox: State) -> dict[str, Any]:
     faults = sandbox.faults
     return {"counts": faults.counts, "latency_seconds": faults.latency_seconds,
-            "latency_count": faults.latency_count,
+            "latency_count": faults.latency_count, "failing_periods": [f.public() for f in faults.failing],
             "outage_until": faults.outage_until.isoformat() if faults.outage_until else None}
 
 

@@ -116,11 +116,19 @@ def informative_lines(sandbox: Sandbox, customer: Customer, echo: dict[str, Any]
                       hi: dt.date) -> list[str]:
     series = customer.series()
     month_start = sandbox.today().replace(day=1)
+    failing = sandbox.faults.take_failing(customer.pce, lo, hi)
     out = []
     day = lo
     while day < hi:
         gas_day = series.get(day)
-        if gas_day is not None and not customer.in_hole(day):
+        fault = next((f for f in failing if f.first <= day < f.end), None)
+        if fault is not None:
+            # One retry line where the failing days' lines would be; the stream goes on after it.
+            if day == max(fault.first, lo):
+                named = echo if fault.echo else {"valeur": None, "date_debut": day.isoformat(),
+                                                 "date_fin": min(fault.end, hi).isoformat()}
+                out.append(status_line(customer.pce, named, fault.code))
+        elif gas_day is not None and not customer.in_hole(day):
             start_ts, end_ts = gas_day_bounds(day)
             out.append(dumps({
                 "pce": {"id_pce": customer.pce}, "periode": echo,
