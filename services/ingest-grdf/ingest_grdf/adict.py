@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ingest_grdf.adict_payloads import (DailyReading, business_error, contract_from, fold, http_error,
-                                        normalise_access_right, parse_objects, reading_from_line,
-                                        technical_from)
+                                        normalise_access_right, parse_objects, readings_in, technical_from)
 from metro.dso import BadRequest, Capabilities, ClientCredentialsClient, Transient
 
 PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
@@ -248,7 +247,6 @@ class AdictClient:
                                     params={"date_debut": start.isoformat(), "date_fin": end.isoformat()})
         if response.status_code != 200:
             raise http_error(response)
-        readings: dict[dt.date, DailyReading] = {}
         lines = parse_objects(response.content)
         for line in lines:
             if not isinstance(line, dict):
@@ -264,15 +262,9 @@ class AdictClient:
             line_pce = (line.get("pce") or {}).get("id_pce")
             if line_pce not in (None, pce):
                 raise Transient(f"ADICT answered for PCE {line_pce} instead of {pce}", code="wrong_pce")
-            reading = reading_from_line(line)
-            if reading is None or not start <= reading.day < end:
-                continue
-            known = readings.get(reading.day)
-            if known is None or (reading.final and not known.final):
-                readings[reading.day] = reading
         if raw is not None:
             raw.extend(lines)
-        return [readings[day] for day in sorted(readings)]
+        return readings_in(lines, start, end)
 
     async def contract(self, pce: str) -> dict[str, Any]:
         """donnees_contractuelles, normalised."""
