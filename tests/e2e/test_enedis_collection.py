@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import subprocess
+import sys
 import time
 import uuid
 
@@ -13,6 +16,7 @@ import pytest
 
 from devstack.db import fetchval, raw_dsn
 from devstack.events import Tap
+from devstack.stack import ROOT
 from devstack.waiting import eventually
 from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
@@ -254,3 +258,78 @@ async def test_a_one_hour_outage_is_filled_once_the_dso_is_back(stack, sandbox, 
     finally:
         sandbox.delete("/_sandbox/faults")
         sandbox.delete("/_sandbox/clock")
+
+
+async def consumption_rows(stack, meter: dict) -> list:
+    conn = await asyncpg.connect(raw_dsn(stack.database_url))
+    try:
+        return [tuple(r) for r in await conn.fetch(
+            "select day, wh, quality, source, extra, collected_at from consumption.readings "
+            "where meter_id=$1 order by day", uuid.UUID(meter["meter_id"]))]
+    finally:
+        await conn.close()
+
+
+async def replay(stack, *args: str) -> dict:
+    proc = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "ingest_enedis", "replay", *args], cwd=ROOT,
+        env=stack.env("ingest_enedis"), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+async def test_replay_rederives_the_kept_answers_and_a_second_replay_changes_nothing(stack, sandbox,
+                                                                                     resident):
+    async with Tap(stack.amqp_url) as tap:
+        meter = await new_meter(stack, sandbox, resident)
+        expected = await collected_exactly(sandbox, resident, meter)
+        await eventually(lambda: len(tap.days(meter["meter_id"])) == len(expected), timeout=30)
+        collection_events = len(tap.of(ReadingsCollected.name, meter["meter_id"]))
+        meter_id = uuid.UUID(meter["meter_id"])
+        conn = await asyncpg.connect(raw_dsn(stack.database_url))
+        try:
+            kept = await conn.fetchval("select count(*) from ingest_enedis.raw_payloads where meter_id=$1",
+                                       meter_id)
+            ranges_sql = "select first_day, end_day from ingest_enedis.collected_ranges where meter_id=$1"
+            ranges = await conn.fetch(ranges_sql, meter_id)
+            collected = await consumption_rows(stack, meter)
+            # A day stored wrong downstream, as a parser bug would have left it.
+            damaged = collected[len(collected) // 2][0]
+            await conn.execute("update consumption.readings set wh = wh + 1000 where meter_id=$1 and day=$2",
+                               meter_id, damaged)
+
+            first = await replay(stack, "--prm", meter["prm"])
+            days = len(expected)
+            assert first == {"meters": 1, "payloads": kept, "days": days, "events": -(-days // 366),
+                             "unreadable": 0}
+            assert kept > 1
+
+            async def put_right():
+                rows = await consumption_rows(stack, meter)
+                return rows if [r[:5] for r in rows] == [r[:5] for r in collected] else None
+            repaired = await eventually(put_right, timeout=60)
+            assert served(resident, meter) == expected
+            assert [r for r in repaired if r[0] != damaged] == [r for r in collected if r[0] != damaged], \
+                "an unchanged day is left as it was (collected_at included)"
+
+            second = await replay(stack, "--meter", meter["meter_id"])
+            assert second == first
+
+            def replayed():
+                events = tap.of(ReadingsCollected.name, meter["meter_id"])[collection_events:]
+                return events if len(events) == first["events"] + second["events"] else None
+            ids = [e.id for e in await eventually(replayed, timeout=60)]
+
+            async def handled():
+                return await conn.fetchval("select count(*) from consumption.inbox where event_id = any($1)",
+                                           ids) == len(ids)
+            await eventually(handled, timeout=60)
+            assert await consumption_rows(stack, meter) == repaired, "the second replay changed nothing"
+            assert await conn.fetch(ranges_sql, meter_id) == ranges
+
+            week = await replay(stack, "--meter", meter["meter_id"], "--from", damaged.isoformat(),
+                                "--to", (damaged + dt.timedelta(days=6)).isoformat())
+            assert (week["meters"], week["days"], week["events"]) == (1, 7, 1)
+            assert 1 <= week["payloads"] <= 2
+        finally:
+            await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import subprocess
 import sys
 import uuid
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack.client import ApiUser, admin_user
-from devstack.db import fetch
+from devstack.db import fetch, fetchval
 from devstack.events import connect
 from devstack.stack import ROOT
 from devstack.waiting import eventually
@@ -172,6 +173,66 @@ async def test_unconsented_and_revoked_prms_are_not_published(thirty_days, sge):
     # Each day's file carries the PRM nobody consented to and the revoked one: read, never published.
     assert report["readings"]["unsubscribed"] >= 2 * DAYS
     assert report["readings"]["published"] == sum(len(v) for v in thirty_days["expected"].values())
+
+
+async def _replay(stack, *args: str) -> dict:
+    proc = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "ingest_sge", "replay", *args], cwd=ROOT,
+        env=stack.env("ingest_sge"), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+async def _readings(database_url: str, meter_ids: list[uuid.UUID]) -> list[tuple]:
+    return [tuple(r) for r in await fetch(
+        database_url, "select meter_id, day, wh, quality, source, extra, collected_at "
+                      "from consumption.readings where meter_id = any($1::uuid[]) order by meter_id, day",
+        meter_ids)]
+
+
+async def test_replay_of_the_kept_files_republishes_the_same_days_and_a_second_changes_nothing(
+        stack, thirty_days):
+    prms = [REPLACED, MISSING, PRMS[10]]
+    meter_ids = [thirty_days["meters"][p] for p in prms]
+    collected = await _readings(stack.database_url, meter_ids)
+    assert len(collected) == sum(len(thirty_days["expected"][p]) for p in prms)
+    # A day stored wrong downstream, as a parser bug would have left it.
+    damaged = (await fetch(stack.database_url, "update consumption.readings set wh = wh + 1000 "
+                                               "where meter_id = $1 and day = $2 returning day",
+                           thirty_days["meters"][PRMS[10]], START + dt.timedelta(days=12)))[0]["day"]
+    kept = await fetchval(stack.database_url, "select count(*) from ingest_sge.raw_files where kind = 'zip'")
+    since = dt.datetime.now(dt.UTC)
+
+    first = await _replay(stack, *(a for p in prms for a in ("--prm", p)))
+    assert first == {"meters": 3, "payloads": kept, "days": len(collected), "events": 3, "unreadable": 0}
+
+    async def put_right():
+        rows = await _readings(stack.database_url, meter_ids)
+        return rows if [r[:6] for r in rows] == [r[:6] for r in collected] else None
+    repaired = await eventually(put_right, timeout=90)
+    assert [r for r in repaired if r[1] != damaged] == [r for r in collected if r[1] != damaged], \
+        "an unchanged day is left as it was (collected_at included)"
+
+    second = await _replay(stack, *(a for m in meter_ids for a in ("--meter", str(m))))
+    assert second == first
+
+    async def handled():
+        ids = [r["id"] for r in await fetch(
+            stack.database_url, "select id from ingest_sge.outbox where name = 'readings.collected' "
+                                "and occurred_at >= $1 and published_at is not null "
+                                "and payload->>'meter_id' = any($2::text[])",
+            since, [str(m) for m in meter_ids])]
+        return len(ids) == 6 and await fetchval(
+            stack.database_url, "select count(*) from consumption.inbox where event_id = any($1::uuid[])",
+            ids) == 6
+    await eventually(handled, timeout=90)
+    assert await _readings(stack.database_url, meter_ids) == repaired, "the second replay changed nothing"
+
+    # The revoked PRM's days are in the same files: never published.
+    assert (await _replay(stack, "--prm", REVOKED))["days"] == 0
+    week = await _replay(stack, "--prm", PRMS[10], "--from", str(START + dt.timedelta(days=10)),
+                         "--to", str(START + dt.timedelta(days=16)))
+    assert (week["meters"], week["days"], week["events"]) == (1, 7, 1)
 
 
 async def test_collected_files_leave_the_drop(thirty_days, sge):

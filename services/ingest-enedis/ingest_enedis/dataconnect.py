@@ -197,6 +197,11 @@ def _customer_usage_point(body: Any) -> dict[str, Any]:
     return points[0]
 
 
+def daily_consumption_readings(body: Any) -> list[tuple[dt.date, int]]:
+    """A daily consumption answer (either generation) as (day, Wh); replays read kept answers with it."""
+    return [(_parse_date(d), int(v)) for d, v in DataConnectClient._points(body)]
+
+
 class DataConnectClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
                  api_generation: ApiGeneration = "v5", authorize_base_url: str | None = None,
@@ -271,7 +276,7 @@ class DataConnectClient:
         body = await self._daily("consumption", prm, start, end)
         if raw is not None:
             raw.append(body)
-        return [(_parse_date(d), int(v)) for d, v in self._points(body)]
+        return daily_consumption_readings(body)
 
     async def daily_max_power(self, prm: str, start: dt.date, end: dt.date) -> list[DailyMaxPower]:
         """Daily peak apparent power in VA, with the local moment of the peak when the DSO gives it."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ingest_enedis import repository
-from ingest_enedis.dataconnect import (CAPABILITIES, _add_months, earliest_history_day, latest_published_day,
-                                       plan_windows)
+from ingest_enedis import models, repository
+from ingest_enedis.dataconnect import (CAPABILITIES, _add_months, daily_consumption_readings,
+                                       earliest_history_day, latest_published_day, plan_windows)
 from metro import collection
-from metro.collection import CallStats, Range, jsonable_contract
+from metro.collection import CallStats, Range, jsonable_contract, replay_command
 from metro.dso import DsoError
-from metro.events import ContractChanged, ReadingsCollected
+from metro.events import ContractChanged, Reading, ReadingsCollected
 
 SOURCE = "enedis.dataconnect"
+RAW_KIND = "daily_consumption"
 CHANNEL = CAPABILITIES.channel
 BEFORE_ACTIVATION = "ADAM-ERR0123"
 CONTRACT_FIELDS = ("tariff_option", "subscribed_kva", "offpeak_hours", "status", "activation_date",
@@ -29,10 +30,22 @@ def history_start(cursor, contract: dict[str, Any] | None, today: dt.date, histo
     return max(candidates)
 
 
+def as_readings(days: list[tuple[dt.date, int]]) -> list[Reading]:
+    return [(d, wh, "measured", None) for d, wh in days]
+
+
+def replay_parse(body: Any, period: Range | None) -> list[Reading]:
+    return as_readings(daily_consumption_readings(body))
+
+
+replay = replay_command(repository.store, models.outbox, "ingest_enedis", kind=RAW_KIND, source=SOURCE,
+                        parse=replay_parse)
+
+
 class Collector(collection.Collector):
     capabilities = CAPABILITIES
     store = repository.store
-    raw_kind = "daily_consumption"
+    raw_kind = RAW_KIND
     supply_ended_codes = frozenset({"ADAM-DC-0007"})
 
     def last_published_day(self, now: dt.datetime) -> dt.date:
@@ -58,7 +71,7 @@ class Collector(collection.Collector):
         return error.code == BEFORE_ACTIVATION or window[1] <= late_from
 
     def readings_events(self, cursor, readings: list[tuple[dt.date, int]]) -> list[ReadingsCollected]:
-        return ReadingsCollected.batches(cursor.meter_id, SOURCE, [(d, wh, "measured", None) for d, wh in readings])
+        return ReadingsCollected.batches(cursor.meter_id, SOURCE, as_readings(readings))
 
     async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any]:
         return jsonable_contract(await self.call(stats, lambda: self.client.contract(cursor.identifier)),

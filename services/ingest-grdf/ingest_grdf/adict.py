@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from ingest_grdf.adict_payloads import (DailyReading, business_error, contract_from, fold, http_error,
-                                        normalise_access_right, parse_objects, reading_from_line,
-                                        retry_periods, technical_from)
+                                        normalise_access_right, parse_objects, readings_in, retry_periods,
+                                        technical_from)
 from metro.dso import BadRequest, Capabilities, ClientCredentialsClient, DsoError, Transient
 
 PROD_BASE_URL = "https://api.grdf.fr/adict/v2"
@@ -253,7 +253,6 @@ class AdictClient:
                                     params={"date_debut": start.isoformat(), "date_fin": end.isoformat()})
         if response.status_code != 200:
             raise http_error(response)
-        readings: dict[dt.date, DailyReading] = {}
         failed: list[tuple[dict[str, Any], DsoError]] = []
         lines = parse_objects(response.content)
         for line in lines:
@@ -273,21 +272,16 @@ class AdictClient:
             line_pce = (line.get("pce") or {}).get("id_pce")
             if line_pce not in (None, pce):
                 raise Transient(f"ADICT answered for PCE {line_pce} instead of {pce}", code="wrong_pce")
-            reading = reading_from_line(line)
-            if reading is None or not start <= reading.day < end:
-                continue
-            known = readings.get(reading.day)
-            if known is None or (reading.final and not known.final):
-                readings[reading.day] = reading
-        periods = [(period, error) for line, error in failed
-                   for period in retry_periods(line, start, end, set(readings))]
+        readings = readings_in(lines, start, end)
+        days = {r.day for r in readings}
+        periods = [(period, error) for line, error in failed for period in retry_periods(line, start, end, days)]
         if failed and (retry is None or not readings):
             raise failed[0][1]
         if raw is not None:
             raw.extend(lines)
         if retry is not None:
             retry.extend(periods)
-        return [readings[day] for day in sorted(readings)]
+        return readings
 
     async def contract(self, pce: str) -> dict[str, Any]:
         """donnees_contractuelles, normalised."""

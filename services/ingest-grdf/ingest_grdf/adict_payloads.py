@@ -186,6 +186,23 @@ def reading_from_line(line: dict[str, Any]) -> DailyReading | None:
                         final=fold(conso.get("statut_conso")) == "DEFINITIVE")
 
 
+def readings_in(lines: list[Any], start: dt.date, end: dt.date) -> list[DailyReading]:
+    """The gas days in [start, end) of an answer's lines, in day order; a final value wins over a provisional
+    one. Lines that are no reading (status, error) are left to the caller to judge."""
+    readings: dict[dt.date, DailyReading] = {}
+    for line in lines:
+        if not isinstance(line, dict) or "code_statut_traitement" in line or business_error(
+                line.get("statut_restitution")) is not None:
+            continue
+        reading = reading_from_line(line)
+        if reading is None or not start <= reading.day < end:
+            continue
+        known = readings.get(reading.day)
+        if known is None or (reading.final and not known.final):
+            readings[reading.day] = reading
+    return [readings[day] for day in sorted(readings)]
+
+
 def normalise_access_right(raw: dict[str, Any]) -> dict[str, Any]:
     flags = {key: fold(raw.get(f"perim_donnees_{key}")) == "VRAI"
              for key in ("informatives", "publiees", "contractuelles", "techniques")}

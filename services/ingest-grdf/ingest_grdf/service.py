@@ -8,16 +8,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ingest_grdf import repository
+from ingest_grdf import models, repository
 from ingest_grdf.adict import CAPABILITIES, INFORMATIVE_HISTORY_YEARS, DailyReading, history_windows, years_before
+from ingest_grdf.adict_payloads import readings_in
 from metro import collection
-from metro.collection import PARIS, Answer, CallFailed, CallStats, Range, jsonable_contract
+from metro.collection import PARIS, Answer, CallFailed, CallStats, Range, jsonable_contract, replay_command
 from metro.dso import Outcome
-from metro.events import ConsentRevoked, ContractChanged, ReadingsCollected
+from metro.events import ConsentRevoked, ContractChanged, Reading, ReadingsCollected
 
 log = logging.getLogger(__name__)
 
 SOURCE = "grdf.adict"
+RAW_KIND = "informative_daily"
 CHANNEL = CAPABILITIES.channel
 CONTRACT_FIELDS = ("tariff", "annual_consumption_kwh", "daily_capacity_kwh", "profile", "commissioning_date",
                    "published_on")
@@ -40,11 +42,24 @@ def history_start(cursor, contract: dict[str, Any] | None, today: dt.date) -> dt
     return max(candidates)
 
 
-def readings_events(meter_id: uuid.UUID, readings: list[DailyReading]) -> list[ReadingsCollected]:
+def as_readings(readings: list[DailyReading]) -> list[Reading]:
     """Volume and conversion coefficient ride along with each day's energy."""
-    return ReadingsCollected.batches(meter_id, SOURCE, [
-        (r.day, r.wh, r.quality, {"volume_m3": r.volume_m3, "conversion_coefficient": r.conversion_coefficient})
-        for r in readings])
+    return [(r.day, r.wh, r.quality, {"volume_m3": r.volume_m3,
+                                      "conversion_coefficient": r.conversion_coefficient}) for r in readings]
+
+
+def readings_events(meter_id: uuid.UUID, readings: list[DailyReading]) -> list[ReadingsCollected]:
+    return ReadingsCollected.batches(meter_id, SOURCE, as_readings(readings))
+
+
+def replay_parse(lines: Any, period: Range | None) -> list[Reading]:
+    """The kept lines of one answer; the window it answered bounds the days, as at collection."""
+    start, end = period or (dt.date.min, dt.date.max)
+    return as_readings(readings_in(lines if isinstance(lines, list) else [lines], start, end))
+
+
+replay = replay_command(repository.store, models.outbox, "ingest_grdf", kind=RAW_KIND, source=SOURCE,
+                        parse=replay_parse)
 
 
 def contract_event(meter_id: uuid.UUID, contract: dict[str, Any]) -> ContractChanged:
@@ -68,7 +83,7 @@ def revoked_event(cursor_or_right, reason: str, dso_status: str | None = None,
 class Collector(collection.Collector):
     capabilities = CAPABILITIES
     store = repository.store
-    raw_kind = "informative_daily"
+    raw_kind = RAW_KIND
     # A meter that moved out (1000000) ends the supply; every other "no right" code is the consent's end.
     supply_ended_codes = frozenset({"1000000"})
 

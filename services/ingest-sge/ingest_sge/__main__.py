@@ -1,14 +1,18 @@
-"""python -m ingest_sge serve | migrate | import FILE..."""
+"""python -m ingest_sge serve | migrate | import FILE... | replay [--meter ID] [--prm PRM] [--from DAY]
+[--to DAY]"""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 from ingest_sge import models, service, worker
 from ingest_sge.app import Settings, spec
 from metro.cli import main
+from metro.collection import ReplayScope, add_replay_arguments, print_counts
 from metro.db import Database
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox
@@ -34,8 +38,21 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if any(o.status == "quarantined" for o in outcomes) else 0
 
 
+async def replay_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Readings derived again from the kept zips; the running service's relay publishes them."""
+    db = Database(settings.database_url, pool_size=2, application_name="ingest_sge-replay")
+    try:
+        counts = await service.replay(db, Outbox(models.outbox, "ingest_sge"), ReplayScope.from_args(args),
+                                      worker.limits_from(settings),
+                                      dt.timedelta(days=settings.raw_retention_days))
+    finally:
+        await db.dispose()
+    return print_counts(counts)
+
+
 def _files(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help="SGE files as received (encrypted), named as on the drop")
 
 
-main(spec, Settings, commands={"import": (import_command, _files)})
+main(spec, Settings, commands={"import": (import_command, _files),
+                               "replay": (replay_command, partial(add_replay_arguments, identifier="PRM"))})

@@ -97,12 +97,25 @@ async def purge_raw(session: AsyncSession, before: dt.datetime) -> int:
     return result.rowcount or 0
 
 
-async def raw_zips(session: AsyncSession, since: dt.datetime | None = None) -> list[sa.Row]:
-    stmt = (sa.select(files.c.name, raw_files.c.content).join(raw_files, raw_files.c.file_id == files.c.id)
-            .where(raw_files.c.kind == "zip").order_by(files.c.id))
-    if since:
-        stmt = stmt.where(files.c.processed_at >= since)
-    return list(await session.execute(stmt))
+async def kept_zips(session: AsyncSession, stored_since: dt.datetime) -> list[int]:
+    """Imported files whose decrypted zip is still within its retention, in the order they were imported."""
+    return list((await session.execute(
+        sa.select(raw_files.c.file_id).where(raw_files.c.kind == "zip", raw_files.c.stored_at >= stored_since)
+        .order_by(raw_files.c.file_id))).scalars())
+
+
+async def kept_zip(session: AsyncSession, file_id: int) -> bytes:
+    stmt = sa.select(raw_files.c.content).where(raw_files.c.file_id == file_id)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def subscriptions_to_replay(session: AsyncSession, meter_ids: list[uuid.UUID],
+                                  prms: list[str]) -> dict[str, sa.Row]:
+    """Active subscriptions among those named (by meter or PRM), every active one if none is."""
+    stmt = sa.select(subscriptions).where(subscriptions.c.active)
+    if meter_ids or prms:
+        stmt = stmt.where(sa.or_(subscriptions.c.meter_id.in_(meter_ids), subscriptions.c.prm.in_(prms)))
+    return {r.prm: r for r in await session.execute(stmt)}
 
 
 async def add_cycle(session: AsyncSession, *, trigger: str, outcome: str, started_at: dt.datetime,

@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_sge import repository
-from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, KeyRing, Limits, Reading, daily_energy, decrypt,
-                             open_xml, parse_file_name, parse_r151)
+from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, IndexState, KeyRing, Limits, Reading,
+                             daily_energy, decrypt, open_xml, parse_file_name, parse_r151)
+from metro.collection import ReplayCounts, ReplayScope
+from metro.db import Database
 from metro.events import ConsentRevoked, ReadingsCollected
 from metro.outbox import Outbox
 
@@ -132,6 +134,47 @@ async def import_files(session: AsyncSession, outbox: Outbox, batch: list[DropFi
     await repository.save_index_states(session, changed, {p: s.meter_id for p, s in subs.items()})
     await outbox.add_many(session, readings_events(to_publish))
     return outcomes
+
+
+def _kept_readings(zip_bytes: bytes, prms: set[str], limits: Limits) -> list[Reading]:
+    return [r for r in parse_r151(open_xml(zip_bytes, limits)) if r.prm in prms]
+
+
+async def replay(db: Database, outbox: Outbox, scope: ReplayScope, limits: Limits,
+                 retention: dt.timedelta) -> ReplayCounts:
+    """The decrypted zips still kept, read again by the current parser in the order they were imported, each
+    PRM's indexes differenced from the first kept one on; the days of consents still active are published.
+    A revoked or erased PRM is left out: the drop's files hold every PRM Enedis still sends, consented or
+    not."""
+    counts = ReplayCounts()
+    async with db.session() as session:
+        subs = await repository.subscriptions_to_replay(session, list(scope.meter_ids),
+                                                        list(scope.identifiers))
+        kept = await repository.kept_zips(session, dt.datetime.now(dt.UTC) - retention) if subs else []
+    states: dict[str, IndexState] = {}
+    to_publish: dict[uuid.UUID, dict[dt.date, DailyEnergy]] = {}
+    for file_id in kept:
+        async with db.session() as session:
+            zip_bytes = await repository.kept_zip(session, file_id)
+        counts.payloads += 1
+        try:
+            readings = await asyncio.to_thread(_kept_readings, zip_bytes, set(subs), limits)
+        except Exception as exc:
+            counts.unreadable += 1
+            log.warning("kept file not replayed", extra={"file_id": file_id, "error": repr(exc)[:500]})
+            continue
+        energy = daily_energy(readings, states)
+        states.update(energy.states)
+        for d in energy.days:
+            sub = subs[d.prm]
+            if d.energy_wh is not None and _in_consent(sub, d.day) and scope.holds(d.day):
+                to_publish.setdefault(sub.meter_id, {})[d.day] = d
+    events = readings_events(to_publish)
+    async with db.session() as session, session.begin():
+        await outbox.add_many(session, events)
+    counts.meters, counts.events = len(to_publish), len(events)
+    counts.days = sum(len(days) for days in to_publish.values())
+    return counts
 
 
 def readings_events(by_meter: dict[uuid.UUID, dict[dt.date, DailyEnergy]]) -> list[ReadingsCollected]:

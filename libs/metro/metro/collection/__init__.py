@@ -7,7 +7,7 @@ and events; this package decides when, how fast, by whom, and what each outcome 
 ``days`` (Europe/Paris days and ranges of them), ``quota`` (the token bucket), ``policy`` (scheduling, one
 answer per outcome, one call), ``collector`` (one meter), ``loop`` (the replica's loop), ``handlers`` (the
 consents it follows), ``admin`` (what the administration routes answer), ``status`` (each meter's freshness),
-``settings``.
+``replay`` (kept answers parsed again and published), ``settings``.
 """
 from metro.collection.admin import collections_view, run_now
 from metro.collection.collector import Answer, Collector, LeaseLost, jsonable_contract, served_ranges
@@ -19,6 +19,8 @@ from metro.collection.models import (CollectionTables, collected_ranges_table, c
 from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
 from metro.collection.quota import (DEFAULT_ARRIVAL_JITTER_S, DailyQuotaReached, Reservation, TokenBucket,
                                     reserve)
+from metro.collection.replay import (ReplayCounts, ReplayScope, add_replay_arguments, print_counts,
+                                     replay_command, replay_raw)
 from metro.collection.repository import (CollectionStore, add_collected, claim_due, clear_gaps,
                                          close_cycle_if_idle, collected_ranges, cycle_view, open_cycle,
                                          record_gap, record_in_cycle, release, renew_lease)
@@ -26,13 +28,15 @@ from metro.collection.settings import LOCAL_CLIENT_SECRET, CollectionSettings
 from metro.collection.status import MAX_METERS, collection_statuses
 
 __all__ = [
-    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "Answer", "CallFailed", "CallStats",
-    "CollectionSettings", "CollectionStore", "CollectionTables", "Collector", "DailyQuotaReached",
-    "LeaseLost", "Policy", "Range", "Reservation", "TokenBucket", "add_collected", "call_dso", "claim_due",
-    "clear_gaps", "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
-    "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table", "cycle_view",
-    "cycles_table", "gaps_table", "jsonable_contract", "merge_ranges", "missing_ranges", "next_publication",
-    "open_cycle", "rate_buckets_table", "raw_payloads_table", "record_gap", "record_in_cycle", "release",
-    "renew_lease", "replica_owner", "reserve", "run_collection", "run_now", "served_ranges", "start_collection",
+    "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "Answer", "CallFailed",
+    "CallStats", "CollectionSettings", "CollectionStore", "CollectionTables", "Collector",
+    "DailyQuotaReached", "LeaseLost", "Policy", "Range", "ReplayCounts", "ReplayScope", "Reservation",
+    "TokenBucket", "add_collected", "add_replay_arguments", "call_dso", "claim_due", "clear_gaps",
+    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
+    "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table",
+    "cycle_view", "cycles_table", "gaps_table", "jsonable_contract", "merge_ranges", "missing_ranges",
+    "next_publication", "open_cycle", "print_counts", "rate_buckets_table", "raw_payloads_table",
+    "record_gap", "record_in_cycle", "release", "renew_lease", "replay_command", "replay_raw",
+    "replica_owner", "reserve", "run_collection", "run_now", "served_ranges", "start_collection",
     "stop_collection",
 ]

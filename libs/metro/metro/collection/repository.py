@@ -78,6 +78,27 @@ class CollectionStore:
             retain_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=retention_days),
             body=zlib.compress(orjson.dumps(body))))
 
+    async def known_meters(self, session: AsyncSession, meter_ids: list[uuid.UUID],
+                           identifiers: list[str]) -> list[uuid.UUID]:
+        """Meters that still have a cursor (an erasure removes it) among those named, every one if none is."""
+        c = self.cursors.c
+        stmt = sa.select(c.meter_id).order_by(c.meter_id)
+        if meter_ids or identifiers:
+            stmt = stmt.where(sa.or_(c.meter_id.in_(meter_ids), c.identifier.in_(identifiers)))
+        return list((await session.execute(stmt)).scalars())
+
+    async def kept_raw(self, session: AsyncSession, meter_id: uuid.UUID, kind: str,
+                       days: Range | None) -> list:
+        """The meter's answers still within their retention, oldest first, those about ``days`` when given."""
+        t = self.raw_payloads
+        stmt = (sa.select(t.c.period_start, t.c.period_end, t.c.body)
+                .where(t.c.meter_id == meter_id, t.c.kind == kind, t.c.retain_until >= sa.func.now())
+                .order_by(t.c.received_at, t.c.id))
+        if days is not None:
+            stmt = stmt.where(sa.or_(t.c.period_start.is_(None), sa.and_(t.c.period_start < days[1],
+                                                                         t.c.period_end > days[0])))
+        return list(await session.execute(stmt))
+
     async def purge_raw(self, session: AsyncSession) -> int:
         t = self.raw_payloads
         result = await session.execute(sa.delete(t).where(t.c.retain_until < sa.func.now()))
