@@ -376,3 +376,51 @@ async def test_residents_subscribed_by_the_administrator_read_their_sge_days_thr
     finally:
         for user in (*residents, admin):
             user.close()
+
+
+def _grants_dropped(sge) -> float:
+    text = httpx.get(sge["service"] + "/metrics", timeout=10).text
+    line = next((x for x in text.splitlines()
+                 if x.startswith('consent_grants_dropped_total{service="ingest_sge"}')), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+async def test_a_grant_delivered_after_the_revocation_subscribes_nothing(stack, sge):
+    prm, meter = "21999999999951", uuid.uuid4()
+    consent = _consent(prm, meter)
+    dropped = _grants_dropped(sge)
+    # The revocation overtakes the grant (a consumer's retry, the outbox's backoff): the grant comes after.
+    await _publish(stack.amqp_url, [(ConsentRevoked.name, {**consent, "reason": "user"})])
+    await _publish(stack.amqp_url, [(ConsentGranted.name, consent)])
+    await eventually(lambda: _grants_dropped(sge) == dropped + 1, timeout=30)
+    assert await _subscribed_at_ingest(stack.database_url, [prm]) == set()
+
+    # Enedis still publishes the PRM's days on the drop: they are read and never stored.
+    first = START + dt.timedelta(days=DAYS + 5)
+    before = (await _report(sge))["readings"].get("unsubscribed", 0)
+    async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=180) as http:
+        others = (await http.get("/_sandbox/subscriptions")).json()["subscriptions"]
+        if others:
+            await http.post("/_sandbox/subscriptions/unsubscribe", json={"prms": [s["prm"] for s in others]})
+        try:
+            assert (await http.post("/_sandbox/subscriptions", json={"prms": [prm]})).status_code == 200
+            published = await http.post("/_sandbox/publish", json={"start": str(first),
+                                                                   "end": str(first + dt.timedelta(days=2))})
+            assert len(published.json()["files"]) == 3
+        finally:
+            await http.post("/_sandbox/subscriptions/unsubscribe", json={"prms": [prm]})
+            for mode in ("aes", "pgp"):
+                back = [s["prm"] for s in others if s["encryption"] == mode]
+                if back:
+                    await http.post("/_sandbox/subscriptions", json={"prms": back, "encryption": mode})
+    truth = await _truth(sge["sandbox"], [prm], first, first + dt.timedelta(days=2))
+    assert sum(v is not None for v in truth[prm].values()) == 2
+
+    async def read():
+        await _run(sge)
+        return (await _report(sge))["readings"].get("unsubscribed", 0) >= before + 3
+    await eventually(read, timeout=60, interval=1)
+    await asyncio.sleep(2)
+    _, rows = await _stored(stack.database_url, {prm: meter}, first, first + dt.timedelta(days=2))
+    assert rows == []
+    assert await _subscribed_at_ingest(stack.database_url, [prm]) == set()

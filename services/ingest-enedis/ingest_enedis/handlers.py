@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_enedis import repository
 from ingest_enedis.service import CHANNEL
+from metro.collection import ended_reason, live_grants
 from metro.events import ConsentGranted, ConsentRevoked, Received
 
 
@@ -13,9 +14,9 @@ def _ours(e: Received[ConsentGranted] | Received[ConsentRevoked]) -> bool:
 
 
 async def on_consent_granted(session: AsyncSession, events: list[Received[ConsentGranted]]) -> None:
-    for e in events:
-        if _ours(e):
-            await repository.upsert_cursor(session, e.payload)
+    grants = [e.payload for e in events if _ours(e)]
+    for grant in await live_grants(session, repository.store.ended_consents, "ingest_enedis", grants):
+        await repository.upsert_cursor(session, grant)
 
 
 async def on_consent_revoked(session: AsyncSession, events: list[Received[ConsentRevoked]]) -> None:
@@ -23,6 +24,7 @@ async def on_consent_revoked(session: AsyncSession, events: list[Received[Consen
         if _ours(e):
             await repository.deactivate(session, e.payload.meter_id, e.payload.consent_id,
                                         f"revoked:{e.payload.reason}")
+            await repository.end_consents(session, [e.payload.consent_id], ended_reason(e.payload))
 
 
 HANDLERS = {

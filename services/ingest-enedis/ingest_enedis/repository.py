@@ -1,12 +1,13 @@
 """Every SQL statement of ingest-enedis: its collection tables take the shared statements as they are."""
 from __future__ import annotations
 
-from ingest_enedis.models import collected_ranges, cursors, cycles, raw_payloads
+from ingest_enedis.models import collected_ranges, cursors, cycles, ended_consents, raw_payloads
 from metro.collection import CollectionStore
 
 store = CollectionStore("enedis", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
-                        raw_payloads=raw_payloads)
+                        raw_payloads=raw_payloads, ended_consents=ended_consents)
 upsert_cursor = store.upsert_cursor
 deactivate = store.deactivate
+end_consents = store.end_consents
 make_all_due = store.make_all_due
 report = store.report

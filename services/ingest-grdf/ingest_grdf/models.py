@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
 from metro.bus import inbox_table
-from metro.collection import (collected_ranges_table, cursors_table, cycles_table, rate_buckets_table,
-                              raw_payloads_table)
+from metro.collection import (collected_ranges_table, cursors_table, cycles_table, ended_consents_table,
+                              rate_buckets_table, raw_payloads_table)
 from metro.db import make_metadata
 from metro.outbox import outbox_table
 
@@ -18,6 +18,7 @@ cursors = cursors_table(metadata)
 collected_ranges = collected_ranges_table(metadata)
 cycles = cycles_table(metadata)
 raw_payloads = raw_payloads_table(metadata)
+ended_consents = ended_consents_table(metadata)
 rate_buckets = rate_buckets_table(metadata)
 
 # One ADICT access right ("droit d'accès") per consent: what was declared, and GRDF's last known state of it.

@@ -9,13 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_grdf.models import access_rights, collected_ranges, cursors, cycles, raw_payloads, revocations
+from ingest_grdf.models import (access_rights, collected_ranges, cursors, cycles, ended_consents,
+                               raw_payloads, revocations)
 from metro.collection import CollectionStore
 
 store = CollectionStore("grdf", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
-                        raw_payloads=raw_payloads)
+                        raw_payloads=raw_payloads, ended_consents=ended_consents)
 upsert_cursor = store.upsert_cursor
 deactivate = store.deactivate
+end_consents = store.end_consents
 make_all_due = store.make_all_due
 
 

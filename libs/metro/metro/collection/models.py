@@ -92,3 +92,15 @@ def rate_buckets_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("day_taken", sa.Integer, nullable=False, server_default="0"),
         sa.Column("taken_total", sa.BigInteger, nullable=False, server_default="0"),
     )
+
+
+def ended_consents_table(metadata: sa.MetaData) -> sa.Table:
+    """Consents that ended here for good (revoked, expired, erased), so that a late ``consent.granted`` for
+    one of them (a consumer's retry, the outbox's backoff) never starts collection again. Only a hash of the
+    consent id is kept: enough to recognise it, nothing that leads back to an erased account."""
+    return sa.Table(
+        "ended_consents", metadata,
+        sa.Column("consent_hash", sa.Text, primary_key=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
