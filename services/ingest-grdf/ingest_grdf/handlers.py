@@ -10,7 +10,7 @@ from metro.collection import ended_reason, live_grants
 from metro.events import ConsentGranted, ConsentRevoked, Received
 
 # Only these reasons come from our side; after a DSO-side end there is nothing left to give up.
-TIERS_REVOCATION_REASONS = {"user", "account_deleted"}
+TIERS_REVOCATION_REASONS = {"user", "account_deleted", "claim_released"}
 
 
 def _ours(e: Received[ConsentGranted] | Received[ConsentRevoked]) -> bool:
