@@ -1,7 +1,8 @@
 """Starts the SGE sandbox (SFTP drop + control API) with fresh keys, and tells ingest-sge how to reach it.
 
-In ``workdir/sge``: the platform's SSH client key (its public half authorised on the drop), an AES key
-shared with the sandbox, and an OpenPGP key pair (the sandbox encrypts "pgp" subscriptions to it).
+In ``workdir/sge``: the platform's SSH client key (its public half authorised on the drop), the drop's host
+key and the known_hosts naming it (ingest-sge checks it, as outside local mode), an AES key shared with the
+sandbox, and an OpenPGP key pair (the sandbox encrypts "pgp" subscriptions to it).
 """
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def _pgp_pair(home: Path) -> tuple[str, str]:
     return public, private
 
 
+def known_hosts_line(port: int, key: asyncssh.SSHKey) -> bytes:
+    return f"[127.0.0.1]:{port} ".encode() + key.export_public_key()
+
+
 def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
     work = Path(workdir) / "sge"
     work.mkdir(parents=True, exist_ok=True)
@@ -41,6 +46,10 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
     client_key.write_private_key(str(key_path))
     os.chmod(key_path, 0o600)
     (work / "authorized_keys").write_bytes(client_key.export_public_key())
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    host_key.write_private_key(str(work / "host_key"))
+    os.chmod(work / "host_key", 0o600)
+    (work / "known_hosts").write_bytes(known_hosts_line(ports["sge_sftp"], host_key))
     aes_key = secrets.token_bytes(32)
     (work / "aes_key.hex").write_text(aes_key.hex())
     public, private = _pgp_pair(work / f"gnupg-{secrets.token_hex(4)}")
@@ -65,6 +74,7 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
         "METRO_INGEST_SGE_SFTP_PORT": str(ports["sge_sftp"]),
         "METRO_INGEST_SGE_SFTP_USERNAME": "metro",
         "METRO_INGEST_SGE_SFTP_KEY_PATH": str(key_path),
+        "METRO_INGEST_SGE_SFTP_KNOWN_HOSTS": str(work / "known_hosts"),
         "METRO_INGEST_SGE_AES_KEYS": aes_key.hex(),
         "METRO_INGEST_SGE_PGP_PRIVATE_KEY_PATH": str(private_path),
         "METRO_INGEST_SGE_PGP_PASSPHRASE": PGP_PASSPHRASE,

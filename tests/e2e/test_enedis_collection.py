@@ -75,20 +75,31 @@ async def new_meter(stack, sandbox, resident, *, publish: bool = True, **custome
     return meter
 
 
-async def grant(stack, meter: dict) -> None:
+async def grant(stack, meter: dict, consent_id: str | None = None) -> str:
+    consent_id = consent_id or str(uuid.uuid4())
+    await publish(stack, Envelope(name=ConsentGranted.name, producer="test", payload={
+        "consent_id": consent_id, "meter_id": meter["meter_id"], "account_id": meter["account_id"],
+        "dso": "enedis", "channel": "dataconnect", "identifier": meter["prm"], "energy": "electricity",
+        "history_from": None, "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1095)).isoformat(),
+        "dso_reference": None}))
+    return consent_id
+
+
+async def publish(stack, env: Envelope) -> None:
     connection = await aio_pika.connect(stack.amqp_url)
     try:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        env = Envelope(name=ConsentGranted.name, producer="test", payload={
-            "consent_id": str(uuid.uuid4()), "meter_id": meter["meter_id"], "account_id": meter["account_id"],
-            "dso": "enedis", "channel": "dataconnect", "identifier": meter["prm"], "energy": "electricity",
-            "history_from": None, "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1095)).isoformat(),
-            "dso_reference": None})
-        await exchange.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id)),
-                               routing_key=env.name)
+        await exchange.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id)), routing_key=env.name)
     finally:
         await connection.close()
+
+
+def grants_dropped(stack) -> float:
+    text = httpx.get(stack.url("ingest_enedis") + "/metrics", timeout=10).text
+    line = next((x for x in text.splitlines()
+                 if x.startswith('consent_grants_dropped_total{service="ingest_enedis"}')), None)
+    return float(line.split()[-1]) if line else 0.0
 
 
 def truth(sandbox, meter: dict) -> dict[str, int]:
@@ -194,6 +205,34 @@ async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(sta
             kept = tap.days(meter["meter_id"])
             assert kept and len(kept) < len(truth(sandbox, meter))
             await eventually(lambda: len(served(resident, meter)) == len(kept))
+    finally:
+        sandbox.delete("/_sandbox/faults")
+
+
+async def test_a_grant_delivered_after_the_revocation_does_not_resume_collection(stack, sandbox, resident):
+    sandbox.put("/_sandbox/faults", json={"latency_ms": 600})
+    try:
+        async with Tap(stack.amqp_url) as tap:
+            meter = await new_meter(stack, sandbox, resident, publish=False)
+            consent_id = await grant(stack, meter)
+            await eventually(lambda: tap.of(ReadingsCollected.name, meter["meter_id"]), timeout=60)
+            await publish(stack, Envelope(name=ConsentRevoked.name, producer="consent", payload={
+                "consent_id": consent_id, "meter_id": meter["meter_id"], "account_id": meter["account_id"],
+                "dso": "enedis", "channel": "dataconnect", "identifier": meter["prm"], "reason": "user"}))
+
+            async def stopped():
+                row = await cursor(stack, meter)
+                return row is not None and not row["active"]
+            await eventually(stopped, timeout=30)
+            sandbox.delete("/_sandbox/faults")
+            dropped = grants_dropped(stack)
+            # The same consent's grant, late (a consumer's retry, the outbox's backoff): dropped and counted.
+            await grant(stack, meter, consent_id)
+            await eventually(lambda: grants_dropped(stack) == dropped + 1, timeout=30)
+            kept = len(tap.days(meter["meter_id"]))
+            await asyncio.sleep(3)
+            assert (await cursor(stack, meter))["active"] is False
+            assert len(tap.days(meter["meter_id"])) == kept < len(truth(sandbox, meter))
     finally:
         sandbox.delete("/_sandbox/faults")
 

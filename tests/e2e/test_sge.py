@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import aio_pika
+import asyncssh
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from devstack.client import ApiUser, admin_user
 from devstack.db import fetch, fetchval
 from devstack.events import connect
+from devstack.sandbox_sge import known_hosts_line
 from devstack.stack import ROOT
 from devstack.waiting import eventually
 from metro.events import EXCHANGE, ConsentGranted, ConsentRevoked, Envelope
@@ -437,3 +439,103 @@ async def test_residents_subscribed_by_the_administrator_read_their_sge_days_thr
     finally:
         for user in (*residents, admin):
             user.close()
+
+
+async def _publish_only(sge, prms: list[str], first: dt.date, last: dt.date) -> list[str]:
+    """Publishes days of these PRMs alone: the drop may still carry this module's 3 500 PRMs, which sit out and
+    are put back afterwards."""
+    async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=180) as http:
+        others = (await http.get("/_sandbox/subscriptions")).json()["subscriptions"]
+        if others:
+            await http.post("/_sandbox/subscriptions/unsubscribe", json={"prms": [s["prm"] for s in others]})
+        try:
+            assert (await http.post("/_sandbox/subscriptions", json={"prms": prms})).status_code == 200
+            published = await http.post("/_sandbox/publish", json={"start": str(first), "end": str(last)})
+            return published.json()["files"]
+        finally:
+            await http.post("/_sandbox/subscriptions/unsubscribe", json={"prms": prms})
+            for mode in ("aes", "pgp"):
+                back = [s["prm"] for s in others if s["encryption"] == mode]
+                if back:
+                    await http.post("/_sandbox/subscriptions", json={"prms": back, "encryption": mode})
+
+
+def _grants_dropped(sge) -> float:
+    text = httpx.get(sge["service"] + "/metrics", timeout=10).text
+    line = next((x for x in text.splitlines()
+                 if x.startswith('consent_grants_dropped_total{service="ingest_sge"}')), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+async def test_a_grant_delivered_after_the_revocation_subscribes_nothing(stack, sge):
+    prm, meter = "21999999999951", uuid.uuid4()
+    consent = _consent(prm, meter)
+    dropped = _grants_dropped(sge)
+    # The revocation overtakes the grant (a consumer's retry, the outbox's backoff): the grant comes after.
+    await _publish(stack.amqp_url, [(ConsentRevoked.name, {**consent, "reason": "user"})])
+    await _publish(stack.amqp_url, [(ConsentGranted.name, consent)])
+    await eventually(lambda: _grants_dropped(sge) == dropped + 1, timeout=30)
+    assert await _subscribed_at_ingest(stack.database_url, [prm]) == set()
+
+    # Enedis still publishes the PRM's days on the drop: they are read and never stored.
+    first = START + dt.timedelta(days=DAYS + 5)
+    before = (await _report(sge))["readings"].get("unsubscribed", 0)
+    assert len(await _publish_only(sge, [prm], first, first + dt.timedelta(days=2))) == 3
+    truth = await _truth(sge["sandbox"], [prm], first, first + dt.timedelta(days=2))
+    assert sum(v is not None for v in truth[prm].values()) == 2
+
+    async def read():
+        await _run(sge)
+        return (await _report(sge))["readings"].get("unsubscribed", 0) >= before + 3
+    await eventually(read, timeout=60, interval=1)
+    await asyncio.sleep(2)
+    _, rows = await _stored(stack.database_url, {prm: meter}, first, first + dt.timedelta(days=2))
+    assert rows == []
+    assert await _subscribed_at_ingest(stack.database_url, [prm]) == set()
+
+
+def _on_drop(sge) -> set[str]:
+    return {p.name for p in Path(sge["handle"].info["drop"]).iterdir()}
+
+
+async def test_a_drop_presenting_another_host_key_is_not_read(stack, sge, tmp_path):
+    """A host answering on the drop's address with a key that known_hosts does not name (a man in the middle, a
+    drop re-keyed without notice) gets nothing taken from it: no file imported, none quarantined, a clear log
+    line; the same files are read once the known key is back."""
+    other_key = asyncssh.generate_private_key("ssh-ed25519")
+    (tmp_path / "known_hosts").write_bytes(known_hosts_line(sge["handle"].info["sftp_port"], other_key))
+    right = stack.extra_env["METRO_INGEST_SGE_SFTP_KNOWN_HOSTS"]
+    log_file = stack.log_dir / "ingest_sge.log"
+    stack.stop("ingest_sge")
+    logged_from = log_file.stat().st_size
+    stack.extra_env["METRO_INGEST_SGE_SFTP_KNOWN_HOSTS"] = str(tmp_path / "known_hosts")
+    try:
+        stack.start("ingest_sge")
+        before = await _report(sge)
+        first = START + dt.timedelta(days=DAYS + 10)
+        good = await _publish_only(sge, ["21999999999937"], first, first)
+        async with httpx.AsyncClient(base_url=sge["sandbox"], timeout=60) as http:
+            bad = (await http.post("/_sandbox/inject", json={"kind": "invalid_xml"})).json()["file"]
+        waiting = {*good, bad}
+        assert waiting <= _on_drop(sge)
+        report = await _run(sge)
+        assert (report["outcome"], report["error"]["code"]) == ("bad_request", "sftp_host_key_mismatch")
+        await asyncio.sleep(6)  # the poller's next cycle meets the same key
+        after = await _report(sge)
+        assert (after["files"], after["quarantined"]) == (before["files"], before["quarantined"])
+        assert waiting <= _on_drop(sge)
+        with open(log_file, "rb") as f:
+            f.seek(logged_from)
+            assert b"SGE drop host key mismatch" in f.read()
+    finally:
+        stack.stop("ingest_sge")
+        stack.extra_env["METRO_INGEST_SGE_SFTP_KNOWN_HOSTS"] = right
+        stack.start("ingest_sge")
+
+    async def read():
+        await _run(sge)
+        return not waiting & _on_drop(sge)
+    await eventually(read, timeout=60, interval=1)
+    report = await _report(sge)
+    assert bad in {q["name"] for q in report["quarantined"]}
+    assert report["files"]["imported"] >= before["files"]["imported"] + len(good)

@@ -10,3 +10,5 @@ EVENTS_PUBLISHED = Counter("events_published_total", "Events published by the ou
 OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published", ["producer"])
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["queue", "outcome"])
 DSO_CALLS = Counter("dso_calls_total", "Calls to a DSO by outcome", ["dso", "outcome"])
+GRANTS_DROPPED = Counter("consent_grants_dropped_total",
+                         "consent.granted dropped because the consent had already ended here", ["service"])

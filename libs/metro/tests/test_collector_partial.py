@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from devstack.stack import reset_database
 from metro.collection import (PARIS, Answer, CollectionStore, Collector, Range, clear_gaps, collected_ranges_table,
-                              cursors_table, cycles_table, gaps_table, raw_payloads_table, record_gap,
-                              served_ranges)
+                              cursors_table, cycles_table, ended_consents_table, gaps_table, raw_payloads_table,
+                              record_gap, served_ranges)
 from metro.db import Database, make_metadata
 from metro.dso import Capabilities, Transient
 
@@ -26,7 +26,7 @@ DAY = dt.timedelta(days=1)
 metadata = make_metadata("partialtest")
 STORE = CollectionStore("fake", cursors=cursors_table(metadata), collected_ranges=collected_ranges_table(metadata),
                         cycles=cycles_table(metadata), raw_payloads=raw_payloads_table(metadata),
-                        gaps=gaps_table(metadata))
+                        ended_consents=ended_consents_table(metadata), gaps=gaps_table(metadata))
 RETRY_MESSAGE = "Veuillez retenter votre appel sur la période mentionnée ci-dessus."
 
 

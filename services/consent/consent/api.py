@@ -11,8 +11,9 @@ from consent.lifecycle import Status
 from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
 from metro.errors import Forbidden
-from metro.schemas.consent import (AddressDecision, AddressMismatch, ConsentHistory, ConsentView, Dwelling,
-                                   MeterDeclaration, MeterView, SgeSubscription)
+from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased,
+                                   ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView,
+                                   SgeSubscription)
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -40,7 +41,8 @@ async def get_dwelling(account: Account, session: Session):
 @router.post("/meters", response_model=MeterView, status_code=201)
 async def declare_meter(body: MeterDeclaration, account: Account, session: Session, request: Request):
     rt = request.app.state.runtime
-    meter, consent = await service.declare_meter(session, rt.outbox, account, body)
+    meter, consent = await service.declare_meter(session, rt.outbox, account, body,
+                                                 rt.settings.max_meters_per_account)
     url, warnings = None, []
     if meter.channel == "dataconnect":
         url = await flows.start_dataconnect(session, rt.outbox, rt.services, consent, rt.settings.consent_page_ttl)
@@ -54,7 +56,8 @@ async def declare_meter(body: MeterDeclaration, account: Account, session: Sessi
 @router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201)
 async def renew_consent(meter_id: uuid.UUID, account: Account, session: Session, request: Request):
     rt = request.app.state.runtime
-    return await flows.renew(session, rt.outbox, rt.services, account, meter_id, rt.settings.consent_page_ttl)
+    return await flows.renew(session, rt.outbox, rt.services, account, meter_id, rt.settings.consent_page_ttl,
+                             rt.settings.max_meters_per_account)
 
 
 @router.get("/consents/enedis/callback")
@@ -88,6 +91,15 @@ async def address_mismatches(who: Annotated[Caller, Depends(caller)], session: S
 async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Annotated[Caller, Depends(caller)],
                          session: Session, request: Request):
     return await address.decide(session, outbox(request), who.principal, meter_id, body.decision, body.note)
+
+
+@router.post("/admin/meter-claims/release", response_model=ClaimReleased)
+async def release_claim(body: ClaimRelease, who: Annotated[Caller, Depends(caller)], session: Session,
+                        request: Request):
+    if not who.principal.has("admin"):
+        raise Forbidden("only an administrator releases a meter's claim", code="forbidden_role")
+    return await service.release_claim(session, outbox(request), f"admin:{who.principal.account_id}",
+                                       body.dso, body.identifier, body.note)
 
 
 @router.post("/admin/sge-subscriptions", response_model=ConsentView, status_code=201)

@@ -19,6 +19,8 @@ class Settings(ServiceSettings):
     consent_page_ttl: dt.timedelta = dt.timedelta(days=7)
     reminder_days: tuple[int, ...] = (30, 7)
     sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
+    # Meters one account may claim at once; a released claim does not count.
+    max_meters_per_account: int = 10
 
 
 def spec() -> ServiceSpec:

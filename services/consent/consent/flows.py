@@ -112,9 +112,11 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
 
 
 async def renew(session: AsyncSession, outbox: Outbox, services: ServiceClient, account_id: uuid.UUID,
-                meter_id: uuid.UUID, state_ttl: dt.timedelta) -> dict[str, Any]:
-    """A new consent for the same meter (after refusal, expiry or revocation, or to extend one)."""
+                meter_id: uuid.UUID, state_ttl: dt.timedelta, max_meters: int) -> dict[str, Any]:
+    """A new consent for the same meter (after refusal, expiry or revocation, or to extend one); a meter whose
+    claim was released is claimed again first."""
     meter = await service.own_meter(session, account_id, meter_id)
+    await service.claim_again(session, meter, max_meters)
     latest = (await repository.latest_consents(session, [meter_id])).get(meter_id)
     if latest is not None and Status(latest.status) in (Status.requested, Status.awaiting_holder):
         consent = latest
@@ -138,8 +140,11 @@ async def renew(session: AsyncSession, outbox: Outbox, services: ServiceClient, 
 async def record_sge_subscription(session: AsyncSession, outbox: Outbox, meter_id: uuid.UUID, reference: str,
                                   consent_end: dt.date, actor: str) -> sa.Row:
     meter = await repository.get_meter(session, meter_id)
-    if meter is None or meter.released_at is not None:
+    if meter is None:
         raise NotFound("no such meter", code="meter_not_found")
+    if meter.released_at is not None:
+        raise Conflict("the resident no longer claims this meter: they renew their consent or declare it "
+                       "again first", code="meter_released")
     if meter.channel != "sge":
         raise AppError("this meter is not collected through the SGE channel", code="wrong_channel", status_code=422)
     if consent_end <= service.utcnow().date():

@@ -30,7 +30,9 @@ LIVE = frozenset({S.requested, S.awaiting_holder, S.active, S.expiring})
 COLLECTING = frozenset({S.active, S.expiring})
 REVOKE_REASONS = frozenset({"user", "dso", "expired", "account_deleted", "supply_ended",
                             # an administrator found the meter is not at the resident's dwelling
-                            "address_rejected"})
+                            "address_rejected",
+                            # an administrator gave the meter's claim up
+                            "claim_released"})
 
 
 def allowed(current: Status, target: Status) -> bool:

@@ -31,9 +31,44 @@ async def insert_meter(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(sa.insert(meters).values(**values))
 
 
+async def lock_account_claims(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Until the transaction ends: two declarations of one account are counted one after the other."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"claims:{account_id}"))))
+
+
+async def count_claims(session: AsyncSession, account_id: uuid.UUID) -> int:
+    return (await session.execute(sa.select(sa.func.count()).select_from(meters).where(
+        meters.c.account_id == account_id, meters.c.released_at.is_(None)))).scalar_one()
+
+
+async def released_meter(session: AsyncSession, account_id: uuid.UUID, dso: str,
+                         identifier: str) -> sa.Row | None:
+    """The account's own meter of this number, released since: declared again, it is claimed again."""
+    return (await session.execute(sa.select(meters).where(
+        meters.c.account_id == account_id, meters.c.dso == dso, meters.c.identifier == identifier,
+        meters.c.released_at.is_not(None)).order_by(meters.c.created_at.desc()).limit(1))).first()
+
+
+async def claim_again(session: AsyncSession, meter_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(sa.update(meters).where(meters.c.id == meter_id).values(released_at=None, **values))
+
+
+async def release_meter(session: AsyncSession, meter_id: uuid.UUID, *,
+                        unless_live: list[str] | None = None) -> bool:
+    """Gives the meter's claim up (another account may declare it); with ``unless_live``, only when none of
+    its consents is in one of these statuses. True when released now."""
+    stmt = sa.update(meters).where(meters.c.id == meter_id, meters.c.released_at.is_(None))
+    if unless_live:
+        live = sa.exists().where(consents.c.meter_id == meter_id, consents.c.status.in_(unless_live))
+        stmt = stmt.where(~live)
+    result = await session.execute(stmt.values(released_at=sa.func.now()))
+    return (result.rowcount or 0) > 0
+
+
 async def account_meters(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    """Every meter of the account, released ones included: their history stays the resident's."""
     return list((await session.execute(sa.select(meters).where(
-        meters.c.account_id == account_id, meters.c.released_at.is_(None)).order_by(meters.c.created_at))).all())
+        meters.c.account_id == account_id).order_by(meters.c.created_at))).all())
 
 
 async def account_meter_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
@@ -10,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import repository
-from consent.lifecycle import COLLECTING, FINAL, REVOKE_REASONS, Status, allowed
+from consent.lifecycle import COLLECTING, FINAL, LIVE, REVOKE_REASONS, Status, allowed
 from metro.errors import AppError, Conflict, NotFound
 from metro.events import ConsentGranted, ConsentRevoked, DwellingProfile, DwellingUpdated, MeterDeclared
 from metro.outbox import Outbox
 from metro.schemas.collection import Freshness
-from metro.schemas.consent import ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.schemas.consent import ClaimReleased, ConsentView, Dwelling, MeterDeclaration, MeterView
+
+log = logging.getLogger(__name__)
 
 
 async def put_dwelling(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, body: Dwelling) -> Dwelling:
@@ -56,22 +59,50 @@ def meter_view(row: sa.Row, consent: sa.Row | None, **extra: Any) -> MeterView:
                      freshness=None if collecting else Freshness.no_consent, **extra)
 
 
+async def _check_room(session: AsyncSession, account_id: uuid.UUID, max_meters: int) -> None:
+    await repository.lock_account_claims(session, account_id)
+    if await repository.count_claims(session, account_id) >= max_meters:
+        raise Conflict(f"an account holds at most {max_meters} meters; give one up before declaring another",
+                       code="meter_limit_reached")
+
+
+async def claim_again(session: AsyncSession, meter: sa.Row, max_meters: int,
+                      values: dict[str, Any] | None = None) -> None:
+    """The account's released meter is claimed again (for a new consent), unless another account holds it."""
+    if meter.released_at is None:
+        return
+    await _check_room(session, meter.account_id, max_meters)
+    try:
+        async with session.begin_nested():
+            await repository.claim_again(session, meter.id, values or {})
+    except IntegrityError as exc:
+        raise Conflict("this meter is now claimed by another account; if it is yours, contact support",
+                       code="meter_already_claimed") from exc
+
+
 async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
-                        body: MeterDeclaration) -> tuple[sa.Row, sa.Row]:
+                        body: MeterDeclaration, max_meters: int) -> tuple[sa.Row, sa.Row]:
     claim = await repository.active_claim(session, body.dso, body.identifier)
     if claim is not None:
         if claim.account_id == account_id:
             raise Conflict("you have already declared this meter", code="meter_already_declared")
         raise Conflict("this meter is already claimed by another account; if it is yours, contact support",
                        code="meter_already_claimed")
-    meter_id = uuid.uuid4()
-    try:
-        async with session.begin_nested():
-            await repository.insert_meter(session, {
-                "id": meter_id, "account_id": account_id, "energy": body.energy.value, "dso": body.dso,
-                "channel": body.channel, "identifier": body.identifier, "label": body.label})
-    except IntegrityError as exc:
-        raise Conflict("this meter was claimed at the same moment", code="meter_already_claimed") from exc
+    values = {"energy": body.energy.value, "channel": body.channel, "label": body.label}
+    released = await repository.released_meter(session, account_id, body.dso, body.identifier)
+    if released is not None:
+        meter_id = released.id
+        await claim_again(session, released, max_meters, values)
+    else:
+        await _check_room(session, account_id, max_meters)
+        meter_id = uuid.uuid4()
+        try:
+            async with session.begin_nested():
+                await repository.insert_meter(session, {
+                    "id": meter_id, "account_id": account_id, "dso": body.dso, "identifier": body.identifier,
+                    **values})
+        except IntegrityError as exc:
+            raise Conflict("this meter was claimed at the same moment", code="meter_already_claimed") from exc
     consent_id = uuid.uuid4()
     await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id, "account_id": account_id,
                                               "channel": body.channel, "status": Status.requested.value})
@@ -92,8 +123,9 @@ async def list_meters(session: AsyncSession, account_id: uuid.UUID) -> list[Mete
 
 
 async def own_meter(session: AsyncSession, account_id: uuid.UUID, meter_id: uuid.UUID) -> sa.Row:
+    """The account's meter, released or not: a released claim leaves the resident their history."""
     meter = await repository.get_meter(session, meter_id)
-    if meter is None or meter.account_id != account_id or meter.released_at is not None:
+    if meter is None or meter.account_id != account_id:
         raise NotFound("no such meter", code="meter_not_found")
     return meter
 
@@ -125,6 +157,9 @@ async def transition(session: AsyncSession, outbox: Outbox, consent: sa.Row, tar
     elif target in (Status.revoked, Status.expired) and current in COLLECTING:
         await outbox.add(session, ConsentRevoked(**base, reason=reason if target is Status.revoked else "expired",
                                                  dso_reference=consent.dso_reference))
+    if target in FINAL:
+        # A claim without a live consent would block the meter's real holder for good.
+        await repository.release_meter(session, consent.meter_id, unless_live=[s.value for s in LIVE])
     return True
 
 
@@ -181,3 +216,32 @@ async def revoke_all(session: AsyncSession, outbox: Outbox, account_id: uuid.UUI
             actions.append({"meter_id": str(meter_id), "dso": meter.dso, "identifier": meter.identifier,
                             "action": DSO_WITHOUT_REVOCATION_API[meter.dso]})
     return actions
+
+
+async def release_claim(session: AsyncSession, outbox: Outbox, actor: str, dso: str, identifier: str,
+                        note: str | None) -> ClaimReleased:
+    """An administrator gives a meter's claim up: a live consent on it ends (reason ``claim_released``), the
+    release goes into the consent's history, and another account may declare the meter."""
+    claim = await repository.active_claim(session, dso, identifier)
+    if claim is None:
+        raise NotFound("no account holds a claim on this meter", code="claim_not_found")
+    latest = (await repository.latest_consents(session, [claim.id])).get(claim.id)
+    evidence = {"claim_released": True, "note": note}
+    if latest is not None:
+        consent = await repository.get_consent(session, latest.id, lock=True)
+        status = Status(consent.status)
+        if status in LIVE:
+            target = Status.revoked if status in COLLECTING else Status.refused
+            await transition(session, outbox, consent, target, actor=actor, reason="claim_released",
+                             evidence=evidence)
+        else:
+            await repository.append_event(session, {"consent_id": consent.id, "from_status": status.value,
+                                                    "to_status": status.value, "actor": actor,
+                                                    "reason": "claim_released", "evidence": evidence})
+    await repository.release_meter(session, claim.id)
+    log.info("meter claim released by an administrator",
+             extra={"meter_id": str(claim.id), "account_id": str(claim.account_id), "actor": actor})
+    meter = await repository.get_meter(session, claim.id)
+    fresh = await repository.get_consent(session, latest.id) if latest is not None else None
+    return ClaimReleased(meter_id=meter.id, account_id=meter.account_id, released_at=meter.released_at,
+                         consent=consent_view(fresh))

@@ -12,7 +12,8 @@ from gateway import repository
 from gateway.auth import Admin
 from gateway.schemas import Health
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
-from metro.schemas.consent import AddressDecision, AddressMismatch, ConsentView, SgeSubscription
+from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased, ConsentView,
+                                   SgeSubscription)
 from metro.services import COLLECTORS, HEALTH
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
@@ -77,6 +78,17 @@ async def sge_subscription(body: SgeSubscription, who: Admin, request: Request):
     written consent's reference and end date: the consent becomes active."""
     return await request.app.state.runtime.services.json("consent", "POST", "/internal/admin/sge-subscriptions",
                                                          principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.post("/admin/meter-claims/release", response_model=ClaimReleased, tags=["admin"],
+             responses=error_responses(NotFound))
+async def release_claim(body: ClaimRelease, who: Admin, request: Request):
+    """Give a meter's claim up, e.g. when its real holder shows the account that declared it is not theirs:
+    a live consent on it ends with reason `claim_released` (recorded in its history with this administrator
+    and the note) and another account may declare the meter."""
+    return await request.app.state.runtime.services.json(
+        "consent", "POST", "/internal/admin/meter-claims/release", principal=who.principal,
+        json=body.model_dump(mode="json"))
 
 
 @router.get("/admin/address-mismatches", response_model=list[AddressMismatch], tags=["admin"])

@@ -43,4 +43,4 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_enedis", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.collection_worker], on_start=[start], on_stop=[stop_collection],
-                       personal_data=privacy.PERSONAL_DATA)
+                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase)

@@ -5,4 +5,4 @@ from ingest_enedis import repository
 from ingest_enedis.service import CHANNEL
 from metro.collection import consent_handlers
 
-HANDLERS = {"consents": consent_handlers(CHANNEL, repository.store)}
+HANDLERS = {"consents": consent_handlers("ingest_enedis", CHANNEL, repository.store)}

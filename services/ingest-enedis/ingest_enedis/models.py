@@ -10,4 +10,4 @@ SCHEMA = "ingest_enedis"
 metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
-cursors, collected_ranges, cycles, raw_payloads, rate_buckets = collection_tables(metadata)
+cursors, collected_ranges, cycles, raw_payloads, rate_buckets, ended_consents = collection_tables(metadata)

@@ -1,7 +1,7 @@
 """Personal data held by ingest-enedis: what is collected for which meter (walked by export and erasure)."""
 from __future__ import annotations
 
-from ingest_enedis import models
+from ingest_enedis import models, repository
 from metro.personal_data import PersonalTable
 
 PERSONAL_DATA: list[PersonalTable] = [
@@ -14,3 +14,10 @@ PERSONAL_DATA: list[PersonalTable] = [
                   retention="while the consent is active, erased with the account", meter_column="meter_id",
                   account_column="account_id"),
 ]
+
+
+async def before_erase(session, account_id, meter_ids) -> None:
+    """The account's consents are remembered as ended (by a hash alone), so that a grant still in flight
+    cannot start collecting for an erased account."""
+    consents = await repository.store.cursor_consents(session, account_id, meter_ids)
+    await repository.store.end_consents(session, consents, "erased")

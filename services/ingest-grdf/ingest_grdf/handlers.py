@@ -10,7 +10,7 @@ from metro.collection import consent_handlers
 from metro.events import ConsentRevoked
 
 # Only these reasons come from our side; after a DSO-side end there is nothing left to give up.
-TIERS_REVOCATION_REASONS = {"user", "account_deleted"}
+TIERS_REVOCATION_REASONS = {"user", "account_deleted", "claim_released"}
 
 
 async def give_up_access_right(session: AsyncSession, p: ConsentRevoked) -> None:
@@ -19,4 +19,5 @@ async def give_up_access_right(session: AsyncSession, p: ConsentRevoked) -> None
         await rights.request_revocation(session, p.consent_id, p.meter_id)
 
 
-HANDLERS = {"consents": consent_handlers(CHANNEL, repository.store, after_revoked=give_up_access_right)}
+HANDLERS = {"consents": consent_handlers("ingest_grdf", CHANNEL, repository.store,
+                                         after_revoked=give_up_access_right)}

@@ -13,7 +13,7 @@ SCHEMA = "ingest_grdf"
 metadata = make_metadata(SCHEMA)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
-cursors, collected_ranges, cycles, raw_payloads, rate_buckets = collection_tables(metadata)
+cursors, collected_ranges, cycles, raw_payloads, rate_buckets, ended_consents = collection_tables(metadata)
 gaps = gaps_table(metadata)
 
 # One ADICT access right ("droit d'accès") per consent: what was declared, and GRDF's last known state of it.

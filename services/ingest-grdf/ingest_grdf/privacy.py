@@ -25,5 +25,8 @@ PERSONAL_DATA: list[PersonalTable] = [
 
 async def before_erase(session, account_id, meter_ids) -> None:
     """The account's rights still live at GRDF are queued for revocation before their rows are erased: the
-    deletion may reach us before the consent's revocation does, or while GRDF cannot take the PATCH."""
+    deletion may reach us before the consent's revocation does, or while GRDF cannot take the PATCH. The
+    account's consents are remembered as ended (by a hash alone): a grant still in flight starts nothing."""
     await repository.queue_revocations(session, await repository.live_access_rights(session, meter_ids))
+    consents = await repository.store.cursor_consents(session, account_id, meter_ids)
+    await repository.store.end_consents(session, consents, "erased")

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_grdf.models import (access_rights, collected_ranges, cursors, cycles, gaps, raw_payloads,
-                                revocations)
+from ingest_grdf.models import (access_rights, collected_ranges, cursors, cycles, ended_consents, gaps,
+                                raw_payloads, revocations)
 from metro.collection import CollectionStore
 
 store = CollectionStore("grdf", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
-                        raw_payloads=raw_payloads, gaps=gaps)
+                        raw_payloads=raw_payloads, ended_consents=ended_consents, gaps=gaps)
 deactivate = store.deactivate
 
 

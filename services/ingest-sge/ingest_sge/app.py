@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ingest_sge import api, handlers, models, privacy, worker
@@ -17,7 +18,8 @@ class Settings(ServiceSettings):
     sftp_port: int = 2222
     sftp_username: str = "metro"
     sftp_key_path: str | None = None
-    # OpenSSH known_hosts of the drop; without it the host key is not checked (local mode only).
+    # OpenSSH known_hosts file naming the drop's host key; without it the host key is not checked, which
+    # only local mode allows.
     sftp_known_hosts: str | None = None
     sftp_dir: str = "flux_enedis/C5"
     sftp_timeout_s: float = 30
@@ -31,6 +33,13 @@ class Settings(ServiceSettings):
     max_uncompressed_bytes: int = 150 * 1024 * 1024
     files_per_transaction: int = 40
 
+    @model_validator(mode="after")
+    def _refuse_unchecked_host_key(self):
+        if not self.local_mode and not self.sftp_known_hosts:
+            raise ValueError("sftp_known_hosts is required outside local mode: the SGE drop's host key must be "
+                             "checked before any file is taken from it")
+        return self
+
     def secrets(self) -> dict[str, str]:
         return {**super().secrets(), **({"pgp_passphrase": self.pgp_passphrase} if self.pgp_passphrase else {})}
 
@@ -39,4 +48,4 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_sge", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.poll], on_start=[worker.open_keyring], on_stop=[worker.close_keyring],
-                       personal_data=privacy.PERSONAL_DATA)
+                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase)

@@ -1,13 +1,21 @@
 """The SGE SFTP drop, seen from the platform: list, fetch, remove. Public-key auth (asyncssh)."""
 from __future__ import annotations
 
+import logging
 import posixpath
 from dataclasses import dataclass
 from typing import Protocol
 
 import asyncssh
 
-from metro.dso import Transient
+from metro.dso import BadRequest, Transient
+
+log = logging.getLogger(__name__)
+
+
+class HostKeyRejected(BadRequest):
+    """The drop answered with a host key that sftp_known_hosts does not name: it may not be Enedis at all, so
+    nothing is read from it, and retrying will not help until someone checks the key."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,14 @@ class SftpDrop:
         try:
             self._conn = await asyncssh.connect(**self._args)
             self._sftp = await self._conn.start_sftp_client()
+        except asyncssh.HostKeyNotVerifiable as exc:
+            await self.__aexit__(None, None, None)
+            where = f"{self._args['host']}:{self._args['port']}"
+            log.error("SGE drop host key mismatch: %s is not the host in sftp_known_hosts; nothing taken from "
+                      "the drop", where, extra={"code": "sftp_host_key_mismatch", "drop": where,
+                                                "known_hosts": self._args["known_hosts"], "error": str(exc)})
+            raise HostKeyRejected(f"the SGE drop at {where} presented a host key sftp_known_hosts does not name",
+                                  code="sftp_host_key_mismatch") from exc
         except (OSError, asyncssh.Error) as exc:
             await self.__aexit__(None, None, None)
             raise Transient(f"SGE drop unreachable: {exc}", code="sftp_unavailable") from exc

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from metro.bus import inbox_table
+from metro.collection import ended_consents_table
 from metro.db import make_metadata
 from metro.outbox import outbox_table
 
@@ -26,6 +27,8 @@ subscriptions = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+ended_consents = ended_consents_table(metadata)
 
 # The last usable index of each PRM: the next file's first day is differenced against it.
 index_state = sa.Table(

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ingest_sge.models import cycles, files, index_state, raw_files, subscriptions
+from ingest_sge.models import cycles, ended_consents, files, index_state, raw_files, subscriptions
 from ingest_sge.r151 import IndexState
+from metro import collection
 
 
 async def grant(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -32,6 +33,16 @@ async def revoke(session: AsyncSession, consent_ids: list[uuid.UUID]) -> int:
         subscriptions.c.consent_id.in_(consent_ids), subscriptions.c.active)
         .values(active=False, updated_at=sa.func.now()))
     return result.rowcount or 0
+
+
+async def end_consents(session: AsyncSession, consent_ids: list[uuid.UUID | None], reason: str) -> None:
+    await collection.end_consents(session, ended_consents, consent_ids, reason)
+
+
+async def subscription_consents(session: AsyncSession, account_id: uuid.UUID,
+                                meter_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    owned = sa.or_(subscriptions.c.account_id == account_id, subscriptions.c.meter_id.in_(meter_ids))
+    return list((await session.execute(sa.select(subscriptions.c.consent_id).where(owned))).scalars())
 
 
 async def expire_due(session: AsyncSession, now: dt.datetime) -> list[sa.Row]:

@@ -189,6 +189,7 @@ def readings_events(by_meter: dict[uuid.UUID, dict[dt.date, DailyEnergy]]) -> li
 async def expire_subscriptions(session: AsyncSession, outbox: Outbox, now: dt.datetime) -> int:
     """A consent past its end stops collection here and is reported to consent, once."""
     expired = await repository.expire_due(session, now)
+    await repository.end_consents(session, [s.consent_id for s in expired], "expired")
     await outbox.add_many(session, [ConsentRevoked(
         consent_id=s.consent_id, meter_id=s.meter_id, account_id=s.account_id, dso="enedis", channel="sge",
         identifier=s.prm, reason="expired", dso_reference=s.dso_reference) for s in expired])

@@ -417,6 +417,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/meter-claims/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release Claim
+         * @description Give a meter's claim up, e.g. when its real holder shows the account that declared it is not theirs:
+         *     a live consent on it ends with reason `claim_released` (recorded in its history with this administrator
+         *     and the note) and another account may declare the meter.
+         */
+        post: operations["release_claim_api_v1_admin_meter_claims_release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/address-mismatches": {
         parameters: {
             query?: never;
@@ -1048,6 +1070,38 @@ export interface components {
         ChannelPreferences: {
             /** Alerts */
             alerts?: components["schemas"]["AlertKind"][];
+        };
+        /**
+         * ClaimRelease
+         * @description An administrator gives a meter's claim up (its holder asked, or another household proved it is
+         *     theirs): a live consent on it ends with reason `claim_released`; the meter may be declared again.
+         */
+        ClaimRelease: {
+            /** Dso */
+            dso: string;
+            /** Identifier */
+            identifier: string;
+            /** Note */
+            note?: string | null;
+        };
+        /** ClaimReleased */
+        ClaimReleased: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /**
+             * Released At
+             * Format: date-time
+             */
+            released_at: string;
+            consent?: components["schemas"]["ConsentView"] | null;
         };
         /** Comparison */
         Comparison: {
@@ -2875,6 +2929,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    release_claim_api_v1_admin_meter_claims_release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRelease"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimReleased"];
                 };
             };
             /** @description not_found */

@@ -301,5 +301,6 @@ class Collector:
     async def _revoke(self, session: AsyncSession, cursor, reason: str, code: str | None) -> None:
         """The DSO says the consent is gone: stop now, tell the consent service; collected history stays."""
         await self.store.deactivate(session, cursor.meter_id, None, Outcome.consent_revoked.value)
+        await self.store.end_consents(session, [cursor.consent_id], "revoked")
         await self.on_revoked(session, cursor)
         await self.rt.outbox.add(session, self.revoked_event(cursor, reason, code))

@@ -113,15 +113,29 @@ def rate_buckets_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def ended_consents_table(metadata: sa.MetaData) -> sa.Table:
+    """Consents that ended here for good (revoked, expired, erased), so that a late ``consent.granted`` for
+    one of them (a consumer's retry, the outbox's backoff) never starts collection again. Only a hash of the
+    consent id is kept: enough to recognise it, nothing that leads back to an erased account."""
+    return sa.Table(
+        "ended_consents", metadata,
+        sa.Column("consent_hash", sa.Text, primary_key=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
 class CollectionTables(NamedTuple):
     cursors: sa.Table
     collected_ranges: sa.Table
     cycles: sa.Table
     raw_payloads: sa.Table
     rate_buckets: sa.Table
+    ended_consents: sa.Table
 
 
 def collection_tables(metadata: sa.MetaData) -> CollectionTables:
-    """The five tables of a connector's collection, declared in its metadata."""
+    """The tables of a connector's collection, declared in its metadata."""
     return CollectionTables(cursors_table(metadata), collected_ranges_table(metadata), cycles_table(metadata),
-                            raw_payloads_table(metadata), rate_buckets_table(metadata))
+                            raw_payloads_table(metadata), rate_buckets_table(metadata),
+                            ended_consents_table(metadata))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metro.collection.days import Range, merge_ranges
 from metro.db import Database
 from metro.dso import Outcome
+from metro.erasure import subject_hash
 from metro.events import ConsentGranted
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class CollectionStore:
     collected_ranges: sa.Table
     cycles: sa.Table
     raw_payloads: sa.Table
+    ended_consents: sa.Table
     # The days a DSO kept failing inside otherwise good answers; None for a DSO that never answers in part.
     gaps: sa.Table | None = None
 
@@ -64,6 +66,19 @@ class CollectionStore:
         c = self.cursors.c
         return list((await session.execute(sa.select(c.meter_id, c.active, c.last_day, c.last_outcome)
                                            .where(c.meter_id.in_(meter_ids)))).all())
+
+    async def end_consents(self, session: AsyncSession, consent_ids: list[uuid.UUID | None],
+                           reason: str) -> None:
+        await end_consents(session, self.ended_consents, consent_ids, reason)
+
+    async def ended_among(self, session: AsyncSession, consent_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        return await ended_among(session, self.ended_consents, consent_ids)
+
+    async def cursor_consents(self, session: AsyncSession, account_id: uuid.UUID,
+                              meter_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        c = self.cursors.c
+        owned = sa.or_(c.account_id == account_id, c.meter_id.in_(meter_ids))
+        return list((await session.execute(sa.select(c.consent_id).where(owned))).scalars())
 
     async def make_all_due(self, session: AsyncSession) -> int:
         t = self.cursors
@@ -127,6 +142,26 @@ class CollectionStore:
         if self.gaps is not None:
             report["gaps"] = await gaps_report(session, self.gaps, self.cursors)
         return report
+
+
+# --- consents ended here ------------------------------------------------------------------------------------
+
+async def end_consents(session: AsyncSession, table: sa.Table, consent_ids: list[uuid.UUID | None],
+                       reason: str) -> None:
+    """Remembers consents as ended for good; the first reason recorded stays."""
+    rows = [{"consent_hash": subject_hash(c), "reason": reason} for c in set(consent_ids) if c is not None]
+    if rows:
+        await session.execute(insert(table).values(rows).on_conflict_do_nothing(
+            index_elements=[table.c.consent_hash]))
+
+
+async def ended_among(session: AsyncSession, table: sa.Table, consent_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    by_hash = {subject_hash(c): c for c in consent_ids}
+    if not by_hash:
+        return set()
+    found = await session.execute(
+        sa.select(table.c.consent_hash).where(table.c.consent_hash.in_(list(by_hash))))
+    return {by_hash[h] for h in found.scalars()}
 
 
 # --- collected ranges ---------------------------------------------------------------------------------------

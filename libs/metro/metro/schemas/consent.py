@@ -17,8 +17,27 @@ from metro.schemas.consumption import ContractView
 DEFAULT_CHANNEL = {"enedis": "dataconnect", "grdf": "adict", "greenalp": "file", "cciag": "file",
                    "gaz_electricite_de_grenoble": "file"}
 CHANNELS = {"dataconnect", "sge", "adict", "file"}
+# What a connector collects today, per DSO: the energy it distributes and the channels it is reached by. A
+# declaration outside it would wait for a consent nothing can obtain, and hold the meter's claim meanwhile.
+SERVED: dict[str, tuple[Energy, frozenset[str]]] = {
+    "enedis": (Energy.electricity, frozenset({"dataconnect", "sge"})),
+    "grdf": (Energy.gas, frozenset({"adict"})),
+}
 PRM_RE = re.compile(r"^\d{14}$")
 PCE_RE = re.compile(r"^(GI\d{6}|\d{14})$")
+
+
+def service_error(dso: str, energy: Energy, channel: str) -> tuple[str, str] | None:
+    """(code, message) when no connector serves this DSO, energy and channel together."""
+    if dso not in SERVED:
+        return "dso_not_served", f"no connector collects from {dso} yet; served: {', '.join(sorted(SERVED))}"
+    served_energy, channels = SERVED[dso]
+    if energy is not served_energy:
+        return "energy_not_served_by_dso", f"{dso} distributes {served_energy.value}, not {energy.value}"
+    if channel not in channels:
+        return ("channel_not_served_by_dso",
+                f"{dso} is reached through {', '.join(sorted(channels))}, not {channel}")
+    return None
 
 
 def identifier_error(dso: str, energy: Energy, identifier: str) -> str | None:
@@ -55,11 +74,14 @@ class MeterDeclaration(Strict):
 
     @model_validator(mode="after")
     def _check(self):
+        if self.channel is None:
+            self.channel = DEFAULT_CHANNEL.get(self.dso, "file")
+        refused = service_error(self.dso, self.energy, self.channel)
+        if refused:
+            raise PydanticCustomError(refused[0], refused[1], {"code": refused[0]})
         problem = identifier_error(self.dso, self.energy, self.identifier)
         if problem:
             raise PydanticCustomError("invalid_identifier", problem, {"code": "invalid_identifier"})
-        if self.channel is None:
-            self.channel = DEFAULT_CHANNEL.get(self.dso, "file")
         return self
 
 
@@ -150,6 +172,21 @@ class AddressDecision(Strict):
     stays withheld."""
     decision: Literal["clear", "reject"]
     note: str | None = Field(default=None, max_length=500)
+
+
+class ClaimRelease(Strict):
+    """An administrator gives a meter's claim up (its holder asked, or another household proved it is
+    theirs): a live consent on it ends with reason `claim_released`; the meter may be declared again."""
+    dso: str = Field(min_length=2, max_length=40, pattern=r"^[a-z_]+$")
+    identifier: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ClaimReleased(BaseModel):
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    released_at: dt.datetime
+    consent: ConsentView | None = None
 
 
 class SgeSubscription(Strict):
