@@ -199,7 +199,7 @@ def _customer_usage_point(body: Any) -> dict[str, Any]:
 
 class DataConnectClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
-                 api_generation: ApiGeneration = "v5", authorize_base_url: str | None = None,
+                 api_generation: ApiGeneration = "2026", authorize_base_url: str | None = None,
                  timeout_s: float = 30.0, verify: bool = True):
         if api_generation not in ("v5", "2026"):
             raise ValueError(f"unknown Data Connect generation {api_generation!r}")
