@@ -109,7 +109,8 @@ async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
     r = await repository.report(session)
     last = cycle_view(r["last_cycle"])
-    return {"dso": CAPABILITIES.dso, "last_cycle": last, "outcomes": last["outcomes"] if last else {},
+    return {"dso": CAPABILITIES.dso, "api_generation": _client(request).api_generation,
+            "last_cycle": last, "outcomes": last["outcomes"] if last else {},
             "meters_collected": r["meters_collected"], "meters_active": r["meters_active"],
             "quota_used": await request.app.state.runtime.extras["bucket"].usage(),
             "failures": r["failures"],
