@@ -28,10 +28,12 @@ def _client(request: Request) -> DataConnectClient:
 
 
 async def _dso(request: Request, make_call) -> Any:
-    """One call on behalf of the consent service, under the same quota as collection."""
+    """Calls on behalf of the consent service, each request under the same quota as collection (``make_call``
+    gets how to run each)."""
     rt = request.app.state.runtime
+    collector = Collector(rt, rt.extras["client"], rt.extras["bucket"], "api")
     try:
-        return await Collector(rt, rt.extras["client"], rt.extras["bucket"], "api").call(CallStats(), make_call)
+        return await make_call(lambda call: collector.call(CallStats(), call))
     except CallFailed as failed:
         error = failed.error
         if error.outcome is Outcome.consent_revoked:
@@ -84,13 +86,13 @@ async def consent_confirmation(request: Request, body: ConfirmationIn,
 
 @router.get("/usage-points/{prm}/address", responses=error_responses(Forbidden, NotFound, UpstreamError))
 async def usage_point_address(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
-    address = await _dso(request, lambda: _client(request).address(prm))
+    address = await _dso(request, lambda through: through(lambda: _client(request).address(prm)))
     return {k: address.get(k) for k in ("street", "postal_code", "insee_code", "city")}
 
 
 @router.get("/usage-points/{prm}/contract", responses=error_responses(Forbidden, NotFound, UpstreamError))
 async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
-    contract = await _dso(request, lambda: _client(request).contract(prm))
+    contract = await _dso(request, lambda through: _client(request).contract(prm, through))
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
 
 

@@ -32,10 +32,11 @@ class Confirmation:
 
 
 async def _call(rt, make_call) -> tuple[Any, Outcome]:
-    """One call under collection's quota; the outcome instead of an exception."""
+    """Requests under collection's quota (``make_call`` is given how to run each); the outcome, never an
+    exception."""
     collector = Collector(rt, rt.extras["client"], rt.extras["bucket"], "api")
     try:
-        return await collector.call(CallStats(), make_call), Outcome.ok
+        return await make_call(lambda call: collector.call(CallStats(), call)), Outcome.ok
     except CallFailed as failed:
         return None, failed.error.outcome
 
@@ -51,7 +52,8 @@ async def confirm(rt, redirect: ConsentRedirect, prm: str) -> Confirmation:
         return Confirmation("not_confirmed", [], "v2", "no_autorisation",
                             {"dso_check": {"call": None, "at": at}})
     if redirect.autorisation_id is not None:
-        prms, outcome = await _call(rt, lambda: client.exchange_autorisation(redirect.autorisation_id))
+        prms, outcome = await _call(
+            rt, lambda through: through(lambda: client.exchange_autorisation(redirect.autorisation_id)))
         evidence = {"dso_check": {"call": "subscribed_services", "outcome": outcome.value, "at": at}}
         if _unavailable(outcome):
             return Confirmation("pending", [], "v2", "dso_unavailable", evidence)
@@ -64,7 +66,7 @@ async def confirm(rt, redirect: ConsentRedirect, prm: str) -> Confirmation:
     if prm not in prms:
         return Confirmation("not_confirmed", prms, "v1", "not_the_redirected_meter",
                             {"dso_check": {"call": None, "at": at}})
-    _, outcome = await _call(rt, lambda: client.contract(prm))
+    _, outcome = await _call(rt, lambda through: client.contract(prm, through))
     evidence = {"dso_check": {"call": "contract", "outcome": outcome.value, "at": at}}
     if _unavailable(outcome):
         return Confirmation("pending", prms, "v1", "dso_unavailable", evidence)

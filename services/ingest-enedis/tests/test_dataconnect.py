@@ -363,3 +363,19 @@ def test_data_connect_2026_is_the_default_generation(monkeypatch):
     assert Settings().api_generation == "2026"
     url = DataConnectClient("http://dso", CLIENT_ID, SECRET, REDIRECT).authorize_url("s" * 32)
     assert url.startswith("http://dso/dataconnect/v2/oauth2/authorize?")
+
+
+@pytest.mark.parametrize("generation", ["v5", "2026"])
+async def test_every_request_of_a_contract_goes_through_the_quota(sandbox_url, control, generation):
+    """2026 takes three ITC requests for what v5 served in one: each is run (and metered) on its own."""
+    prm = (await new_customer(control))["prms"][0]
+    run = []
+
+    async def through(call):
+        run.append(call)
+        return await call()
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation=generation,
+                                 verify=False) as c:
+        assert (await c.contract(prm, through))["status"] == "active"
+    made = (await control.get(f"/_sandbox/counters/{prm}")).json()["customers"]
+    assert len(run) == made == (3 if generation == "2026" else 1)
