@@ -144,6 +144,11 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
           </dd>
         </div>
       </dl>
+      {meter.consent?.warnings.includes("dso_confirming") && (
+        <div className="alert alert--info" role="status">
+          {t("consent.dso_confirming")}
+        </div>
+      )}
       {addressHeld(meter) && <AddressHold meter={meter} />}
       {revoke.isSuccess && (
         <div className="alert alert--ok" role="status">
