@@ -1,4 +1,5 @@
-"""First Data Connect collection (three years of history) of N sandbox PRMs under a 20 calls/s quota.
+"""First Data Connect collection (three years of history) of N sandbox PRMs under a 20 calls/s quota, in the
+live generation (Data Connect 2026: mesure_synchrone_auto/v2 and the ITC contract APIs) unless told otherwise.
 
 Prints the calls made, the 429s received (target 0) and the wall time against the quota's lower bound
 (calls / quota per second; target within 1.2 of it). Own database and vhost; real processes.
@@ -43,7 +44,7 @@ async def run(args: argparse.Namespace) -> int:
     amqp_url = reset_vhost("metro_bench_enedis")
     workdir = ROOT / "test-artifacts" / "bench_enedis"
     handle = sandbox_enedis.start(workdir, {"enedis": args.sandbox_port}, per_second=args.per_second,
-                                  per_hour=args.per_hour)
+                                  per_hour=args.per_hour, api_generation=args.api_generation)
     stack = Stack(database_url=database_url, amqp_url=amqp_url, base_port=args.base_port, log_dir=workdir / "logs",
                   extra_env={**handle.service_env, "METRO_INGEST_ENEDIS_CONCURRENCY": str(args.concurrency),
                              "METRO_INGEST_ENEDIS_DB_POOL_SIZE": "20"})
@@ -77,7 +78,8 @@ async def run(args: argparse.Namespace) -> int:
         wall = (row["finished"] - row["started"]).total_seconds()
         calls = counters["calls"]
         bound = calls / args.per_second
-        print(f"PRMs: {len(prms)}  outcomes: {dict((r[0], r[1]) for r in outcomes)}")
+        print(f"Data Connect generation: {args.api_generation}  PRMs: {len(prms)}  "
+              f"outcomes: {dict((r[0], r[1]) for r in outcomes)}")
         print(f"calls made: {calls}  served: {counters['served']}  429 received: {counters['throttled']}  "
               f"peak calls in one second: {counters['peak_calls_in_one_second']}")
         print(f"readings.collected events: {readings_events}  days collected: {days}")
@@ -96,6 +98,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--sandbox-port", type=int, default=19941)
     parser.add_argument("--base-port", type=int, default=19900)
+    parser.add_argument("--api-generation", choices=("2026", "v5"), default="2026")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

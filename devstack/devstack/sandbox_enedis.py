@@ -19,7 +19,7 @@ def gateway_callback() -> str:
 
 
 def start(workdir: Path, ports: dict[str, int], *, per_second: int = 5, per_hour: int = 10_000,
-          extra_args: list[str] | None = None) -> SandboxHandle:
+          extra_args: list[str] | None = None, api_generation: str = "2026") -> SandboxHandle:
     port = ports["enedis"]
     url = f"http://127.0.0.1:{port}"
     redirect_uri = gateway_callback()
@@ -29,10 +29,14 @@ def start(workdir: Path, ports: dict[str, int], *, per_second: int = 5, per_hour
                     workdir / f"enedis-{port}.log")
     wait_http(f"{url}/_sandbox/health", process)
     prefix = "METRO_INGEST_ENEDIS_"
-    env = {f"{prefix}DATACONNECT_URL": url, f"{prefix}CLIENT_ID": CLIENT_ID, f"{prefix}CLIENT_SECRET": CLIENT_SECRET,
+    env = {f"{prefix}DATACONNECT_URL": url, f"{prefix}API_GENERATION": api_generation,
+           f"{prefix}CLIENT_ID": CLIENT_ID, f"{prefix}CLIENT_SECRET": CLIENT_SECRET,
            f"{prefix}REDIRECT_URI": redirect_uri, f"{prefix}QUOTA_PER_SECOND": str(per_second),
            f"{prefix}QUOTA_PER_HOUR": str(per_hour),
            # Tests restart the service and wait for collection: short leases, quick retries.
-           f"{prefix}LEASE_SECONDS": "8", f"{prefix}RETRY_BASE_S": "0.2", f"{prefix}BACKOFF_BASE_S": "30"}
+           f"{prefix}LEASE_SECONDS": "8", f"{prefix}RETRY_BASE_S": "0.2", f"{prefix}BACKOFF_BASE_S": "30",
+           # A consent Enedis has not listed yet is asked about again within seconds, not minutes.
+           "METRO_CONSENT_DSO_CHECK_RETRY_BASE": "PT1S", "METRO_CONSENT_DSO_CHECK_INTERVAL": "PT1S"}
     return SandboxHandle("enedis", process, url=url, service_env=env,
-                         info={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": redirect_uri})
+                         info={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                               "redirect_uri": redirect_uri, "api_generation": api_generation})

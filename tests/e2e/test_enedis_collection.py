@@ -158,6 +158,8 @@ async def test_first_collection_backfills_three_years_equal_to_the_ground_truth(
 
     report = ingest.request("GET", "/internal/collections").json()
     assert report["dso"] == "enedis" and report["quota_used"]["per_second"] == 5
+    # The live generation: mesure_synchrone_auto/v2 measures and the ITC contract APIs.
+    assert report["api_generation"] == "2026"
     assert report["quota_used"]["total"] >= 1
     # The run asked for is recorded as such (a meter of another test falling due may have opened a scheduled
     # cycle since, so it need not be the last one).

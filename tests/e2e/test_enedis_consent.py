@@ -1,11 +1,14 @@
-"""Issue 3, consent part: a resident gives consent at the Enedis page and the platform records it."""
+"""Issue 3, consent part: a resident gives consent at the Enedis page and the platform records it, once Enedis
+itself confirms the meter (Data Connect 2026: the autorisation's Services souscrits name it; issue 17)."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 
 from devstack import enedis_consent
 from devstack.client import ApiUser, admin_user, random_prm
@@ -38,12 +41,14 @@ def test_consent_at_the_dso_page_activates_the_meter_with_its_evidence(stack, re
     meter = declare(resident, prm)
     assert meter["consent"]["status"] == "awaiting_holder"
     url = meter["consent"]["authorize_url"]
-    assert "state=" in url and "duration=P3Y" in url
+    assert "/dataconnect/v2/oauth2/authorize?" in url and "state=" in url and "duration=P3Y" in url
 
     answer = consent_at_dso(stack, url, cid)
     assert answer.status_code == 302
     callback = answer.headers["location"]
     assert callback.startswith(stack.url("gateway") + "/api/v1/consents/enedis/callback")
+    # Data Connect 2026: the callback names an autorisation, never the PRM.
+    assert "autorisation_id=" in callback and "usage_point_id" not in callback
     back = resident.http.get(callback.replace(stack.url("gateway") + "/api/v1", ""))
     assert back.status_code == 303
     assert parse_qs(urlparse(back.headers["location"]).query)["consent"] == ["active"]
@@ -54,6 +59,8 @@ def test_consent_at_the_dso_page_activates_the_meter_with_its_evidence(stack, re
     history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
     assert [h["to_status"] for h in history] == ["requested", "awaiting_holder", "active"]
     assert prm in history[-1]["evidence"]["usage_point_ids"]
+    assert history[-1]["evidence"]["dso_check"]["call"] == "subscribed_services"
+    assert history[-1]["evidence"]["generation"] == "v2"
     assert "access_token" not in str(history)
 
     replay = resident.http.get(callback.replace(stack.url("gateway") + "/api/v1", ""))
@@ -71,6 +78,98 @@ def test_forged_or_foreign_callbacks_record_nothing(stack, resident):
     stolen = intruder.http.get(answer.headers["location"].replace(stack.url("gateway") + "/api/v1", ""))
     assert "error=consent_state_invalid" in stolen.headers["location"]
     assert resident.get(f"/meters/{meter['id']}").json()["consent"]["status"] == "awaiting_holder"
+
+
+def sandbox(stack) -> httpx.Client:
+    return httpx.Client(base_url=stack.sandboxes["enedis"].url, timeout=30)
+
+
+def come_back(stack, resident: ApiUser, answer: httpx.Response) -> dict[str, list[str]]:
+    """The resident's browser follows the DSO's redirect; the query of the page it lands on."""
+    back = resident.http.get(answer.headers["location"].replace(stack.url("gateway") + "/api/v1", ""))
+    assert back.status_code == 303, back.text
+    return parse_qs(urlparse(back.headers["location"]).query)
+
+
+async def test_a_consent_enedis_has_not_listed_yet_waits_visibly_then_activates(stack, resident):
+    prm = random_prm()
+    cid = customer(stack, prm)
+    meter = declare(resident, prm)
+    with sandbox(stack) as dso:
+        # Services souscrits answers an empty list three times, as just after a real consent.
+        dso.put("/_sandbox/faults", json={"empty_listing_next": 3})
+        try:
+            query = come_back(stack, resident, consent_at_dso(stack, meter["consent"]["authorize_url"], cid))
+            assert query["consent"] == ["awaiting_holder"] and query["warnings"] == ["dso_confirming"]
+            consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+            assert consent["status"] == "awaiting_holder" and consent["reason"] == "dso_confirming"
+            assert consent["warnings"] == ["dso_confirming"]
+
+            def active():
+                consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+                assert consent["status"] == "active", consent
+                return consent
+            consent = await eventually(active, timeout=60, interval=0.5)
+        finally:
+            dso.delete("/_sandbox/faults")
+        assert consent["warnings"] == [] and consent["reason"] is None and consent["dso_reference"]
+        assert dso.get(f"/_sandbox/counters/{prm}").json()["subscriptions"] == 4
+    history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+    assert [(h["to_status"], h["reason"]) for h in history] == [
+        ("requested", None), ("awaiting_holder", None), ("awaiting_holder", "dso_confirming"), ("active", None)]
+    assert history[2]["evidence"]["detail"] == "listing_empty"
+    assert history[3]["actor"] == "dso" and prm in history[3]["evidence"]["usage_point_ids"]
+
+
+async def test_a_listing_that_stays_empty_times_out_like_a_silent_consent(stack, resident):
+    prm = random_prm()
+    cid = customer(stack, prm)
+    meter = declare(resident, prm)
+    with sandbox(stack) as dso:
+        dso.put("/_sandbox/faults", json={"empty_listing_next": 10_000})
+        try:
+            query = come_back(stack, resident, consent_at_dso(stack, meter["consent"]["authorize_url"], cid))
+            assert query["consent"] == ["awaiting_holder"]
+            await fetch(stack.database_url, "update consent.consents set requested_at = now() - interval '8 days' "
+                                            "where meter_id = $1", uuid.UUID(meter["id"]))
+
+            def timed_out():
+                consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+                return consent["status"] == "timed_out" and consent["reason"] == "no_answer_in_time"
+            await eventually(timed_out, timeout=30)
+        finally:
+            dso.delete("/_sandbox/faults")
+        assert dso.get(f"/_sandbox/counters/{prm}").json()["data"] == 0
+
+
+@pytest.mark.parametrize("held_at_enedis", [False, True], ids=["invented_prm", "former_occupants_consent"])
+async def test_the_residents_own_state_with_a_typed_usage_point_activates_nothing(stack, resident, held_at_enedis):
+    """No visit to Enedis: the resident appends `usage_point_id` to the callback with their own valid state.
+    Even where Enedis still holds a consent for that PRM (a former occupant's), nothing is collected."""
+    prm = random_prm()
+    with sandbox(stack) as dso:
+        if held_at_enedis:
+            assert dso.post("/_sandbox/customers", json={"prms": [prm], "consent": True}).status_code == 201
+        meter = declare(resident, prm)
+        state = parse_qs(urlparse(meter["consent"]["authorize_url"]).query)["state"][0]
+        back = resident.http.get("/consents/enedis/callback", params={"state": state, "usage_point_id": prm})
+        query = parse_qs(urlparse(back.headers["location"]).query)
+        assert query["consent"] == ["invalid"] and query["warnings"] == ["not_confirmed_by_dso"]
+        consent = resident.get(f"/meters/{meter['id']}").json()["consent"]
+        assert consent["status"] == "invalid" and consent["reason"] == "not_confirmed_by_dso"
+
+        admin = admin_user(stack.url("gateway"))
+        try:
+            assert admin.post("/admin/collections/enedis/run").status_code == 202
+        finally:
+            admin.close()
+        await asyncio.sleep(3)
+        assert dso.get(f"/_sandbox/counters/{prm}").json() == {"prm": prm, "data": 0, "customers": 0,
+                                                               "subscriptions": 0}
+    assert await fetchval(stack.database_url, "select count(*) from ingest_enedis.cursors where meter_id = $1",
+                          uuid.UUID(meter["id"])) == 0
+    history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+    assert history[-1]["to_status"] == "invalid" and history[-1]["evidence"]["detail"] == "no_autorisation"
 
 
 # Same street name, but the DSO places these meters in Saint-Martin-d'Hères; the dwelling says Grenoble.
@@ -130,7 +229,8 @@ def served_equals(resident: ApiUser, meter: dict, truth: dict[str, int], start: 
     return check
 
 
-async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_the_meter(stack, resident):
+async def test_address_mismatch_withholds_the_data_until_an_administrator_reviews_the_residents_word(stack, resident):
+    """The resident's statement alone shows nothing: an administrator reviews it and clears the hold."""
     meter = consented_elsewhere(stack, resident)
     truth, start, end = ground_truth(stack, meter["prm"])
     assert len(truth) >= 20
@@ -166,10 +266,25 @@ async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_t
 
         confirmed = resident.post(f"/meters/{meter['id']}/address-confirmation")
         assert confirmed.status_code == 200, confirmed.text
-        assert confirmed.json()["address_check"] == "confirmed" and confirmed.json()["status"] == "active"
+        assert confirmed.json()["address_check"] == "resident_confirmed" and confirmed.json()["status"] == "active"
         history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
         assert history[-1]["actor"] == "resident" and history[-1]["reason"] == "address_confirmed"
         assert history[-1]["to_status"] == "active" and history[-1]["at"]
+        again = resident.post(f"/meters/{meter['id']}/address-confirmation")
+        assert again.status_code == 409 and again.json()["error"] == "address_not_in_question"
+        # Still withheld: the statement waits for the administrator's review, who sees it as such.
+        await asyncio.sleep(2)
+        r = consumption(resident, meter["id"], start, end)
+        assert r.status_code == 409 and r.json()["error"] == "address_unconfirmed", r.text
+        pending = {m["meter_id"]: m for m in admin.get("/admin/address-mismatches").json()}
+        assert pending[meter["id"]]["address_check"] == "resident_confirmed"
+
+        cleared = admin.post(f"/admin/address-mismatches/{meter['id']}", json={"decision": "clear",
+                                                                              "note": "bill checked"})
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["address_check"] == "cleared" and cleared.json()["status"] == "active"
+        history = resident.get(f"/meters/{meter['id']}/consents").json()[0]["history"]
+        assert history[-1]["actor"].startswith("admin:") and history[-1]["reason"] == "address_cleared"
         assert meter["id"] not in {m["meter_id"] for m in admin.get("/admin/address-mismatches").json()}
     finally:
         admin.close()
@@ -178,8 +293,6 @@ async def test_address_mismatch_withholds_the_data_until_the_resident_confirms_t
     exported = resident.get("/me/export").json()["datasets"]
     assert "consumption.withheld" not in exported
     assert set(truth) <= {r["day"] for r in exported["consumption.readings"]["rows"] if r["meter_id"] == meter["id"]}
-    again = resident.post(f"/meters/{meter['id']}/address-confirmation")
-    assert again.status_code == 409 and again.json()["error"] == "address_not_in_question"
 
 
 async def test_correcting_the_dwelling_checks_again_and_lifts_the_hold(stack, resident):

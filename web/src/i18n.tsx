@@ -103,6 +103,7 @@ const fr = {
   "consent.expires": "Valable jusqu'au {date}",
   "consent.last_day": "Dernier jour reçu : {date}",
   "consent.no_data_yet": "Aucune donnée reçue pour l'instant",
+  "consent.dso_confirming": "Enedis confirme votre accord : la collecte commencera dès qu'Enedis l'aura enregistré.",
   "meters.data": "Données",
   "meters.contract": "Contrat",
   "meters.contract.dso": "{contract} (selon {dso})",
@@ -216,6 +217,7 @@ const fr = {
   "address.confirm": "C'est bien mon compteur",
   "address.fix": "Corriger mon logement",
   "address.rejected": "Un administrateur a constaté que ce compteur n'est pas à l'adresse de votre logement : l'accord est retiré et ses données ne sont pas affichées.",
+  "address.in_review": "Vous avez confirmé que ce compteur est le vôtre. Un administrateur vérifie ; ses données seront affichées ensuite.",
   "error.address_unconfirmed": "Les données de ce compteur sont masquées tant que son adresse n'est pas confirmée.",
   "error.address_not_in_question": "L'adresse de ce compteur n'est plus en question.",
 };
@@ -325,6 +327,7 @@ const en: Record<Key, string> = {
   "consent.expires": "Valid until {date}",
   "consent.last_day": "Last day received: {date}",
   "consent.no_data_yet": "No data received yet",
+  "consent.dso_confirming": "Enedis is confirming your consent: collection starts as soon as Enedis has recorded it.",
   "meters.data": "Data",
   "meters.contract": "Contract",
   "meters.contract.dso": "{contract} (according to {dso})",
@@ -438,6 +441,7 @@ const en: Record<Key, string> = {
   "address.confirm": "This is my meter",
   "address.fix": "Correct my dwelling",
   "address.rejected": "An administrator found this meter is not at your dwelling's address: the consent is withdrawn and its data is not shown.",
+  "address.in_review": "You confirmed this meter is yours. An administrator is checking; its data will be shown afterwards.",
   "error.address_unconfirmed": "This meter's data is hidden until its address is confirmed.",
   "error.address_not_in_question": "This meter's address is no longer in question.",
 };

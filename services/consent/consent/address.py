@@ -1,9 +1,10 @@
 """The accuracy control of issue 3: while the DSO's address of a meter differs from the declared dwelling and
 nobody has resolved it, the meter's data is withheld (consumption learns it from `meter.declared`).
 
-The resident resolves it by correcting the dwelling (the check runs again) or by confirming the meter is
-theirs; an administrator clears it or rejects the consent. Each resolution is appended to the consent's
-history as evidence; the consent's status moves only along the life cycle (a rejection revokes it).
+The resident resolves it by correcting the dwelling (the check runs again); a resident who states the meter
+is theirs all the same (`resident_confirmed`) still waits for an administrator, who clears it or rejects the
+consent: a statement alone must not show a neighbour's consumption. Each resolution is appended to the
+consent's history as evidence; the consent's status moves only along the life cycle (a rejection revokes it).
 """
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ log = logging.getLogger(__name__)
 PARTS = {"address_municipality_mismatch": "municipality", "address_postal_code_mismatch": "postal_code",
          "address_street_mismatch": "street"}
 # Checks under which nothing is shown: a rejected meter may well be a neighbour's.
-WITHHELD = frozenset({"mismatch", "rejected"})
+WITHHELD = frozenset({"mismatch", "resident_confirmed", "rejected"})
+# What an administrator has to review.
+IN_REVIEW = ("mismatch", "resident_confirmed")
 # Checked again when the dwelling changes: a mismatch may be corrected, an unchecked meter may turn out elsewhere.
-RECHECKED = frozenset({"mismatch", "unknown", None})
+RECHECKED = frozenset({"mismatch", "resident_confirmed", "unknown", None})
 
 
 def outcome(warnings: list[str]) -> tuple[str, list[str]]:
@@ -89,19 +92,21 @@ async def _record(session: AsyncSession, outbox: Outbox, consent: sa.Row, check:
     return fresh
 
 
-async def _in_question(session: AsyncSession, meter_id: uuid.UUID) -> sa.Row:
+async def _in_question(session: AsyncSession, meter_id: uuid.UUID, checks=IN_REVIEW) -> sa.Row:
     latest = (await repository.latest_consents(session, [meter_id])).get(meter_id)
     consent = await repository.get_consent(session, latest.id, lock=True) if latest else None
-    if consent is None or consent.address_check != "mismatch":
+    if consent is None or consent.address_check not in checks:
         raise Conflict("this meter's address is not in question", code="address_not_in_question")
     return consent
 
 
 async def confirm_by_resident(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
                               meter_id: uuid.UUID) -> ConsentView:
+    """The resident's statement goes to an administrator's review; the data stays withheld until then."""
     await service.own_meter(session, account_id, meter_id)
-    consent = await _in_question(session, meter_id)
-    fresh = await _record(session, outbox, consent, "confirmed", actor="resident", reason="address_confirmed",
+    consent = await _in_question(session, meter_id, checks=("mismatch",))
+    fresh = await _record(session, outbox, consent, "resident_confirmed", actor="resident",
+                          reason="address_confirmed",
                           evidence={"mismatch": consent.address_mismatch or [],
                                     "statement": "the resident confirms this meter supplies their dwelling"})
     return service.consent_view(fresh)
@@ -127,18 +132,22 @@ async def recheck_after_dwelling(session: AsyncSession, outbox: Outbox, services
             log.warning("address recheck of meter %s failed: %s", meter.id, exc.code)
             continue
         check, parts = outcome(address_warnings(dwelling, dso_address))
-        if check == "unknown" or (check == consent.address_check and parts == (consent.address_mismatch or [])):
+        # A mismatch the resident already vouched for stays in review while the same parts differ.
+        same = (check == consent.address_check
+                or (check, consent.address_check) == ("mismatch", "resident_confirmed"))
+        if check == "unknown" or (same and parts == (consent.address_mismatch or [])):
             continue
         consent = await repository.get_consent(session, consent.id, lock=True)
-        reason = "dwelling_corrected" if consent.address_check == "mismatch" else "address_checked"
+        reason = "dwelling_corrected" if consent.address_check in IN_REVIEW else "address_checked"
         await _record(session, outbox, consent, check, actor="resident", reason=reason,
                       evidence={"mismatch": parts, "previous_mismatch": consent.address_mismatch or []}, parts=parts)
 
 
 async def pending(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await repository.pending_address_checks(session, [s.value for s in COLLECTING])
+    rows = await repository.pending_address_checks(session, [s.value for s in COLLECTING], list(IN_REVIEW))
     return [{"consent_id": r.consent_id, "meter_id": r.meter_id, "account_id": r.account_id, "dso": r.dso,
              "channel": r.channel, "identifier": r.identifier, "status": r.status,
+             "address_check": r.address_check,
              "mismatch": r.address_mismatch or [], "since": r.since} for r in rows]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from consent import address, flows, repository, service, sharing
+from consent import address, flows, repository, service, sharing, worker
 from consent.lifecycle import Status
 from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
@@ -64,7 +64,7 @@ async def renew_consent(meter_id: uuid.UUID, account: Account, session: Session,
 async def dataconnect_callback(request: Request, who: Annotated[Caller, Depends(caller)], session: Session):
     rt = request.app.state.runtime
     return await flows.dataconnect_callback(session, rt.outbox, rt.services, who.principal,
-                                            dict(request.query_params))
+                                            dict(request.query_params), worker.dso_backoff(rt.settings))
 
 
 @router.get("/meters/{meter_id}/consents", response_model=list[ConsentHistory])

@@ -21,9 +21,15 @@ class Settings(ServiceSettings):
     sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
     # Meters one account may claim at once; a released claim does not count.
     max_meters_per_account: int = 10
+    # Enedis may list a consent in Services souscrits some time after it: asked again after 1 min, 2, 4, ...
+    # at most hourly, until holder_timeout.
+    dso_check_retry_base: dt.timedelta = dt.timedelta(minutes=1)
+    dso_check_retry_max: dt.timedelta = dt.timedelta(hours=1)
+    dso_check_interval: dt.timedelta = dt.timedelta(seconds=15)
 
 
 def spec() -> ServiceSpec:
     return ServiceSpec(name="consent", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       workers=[worker.lifecycle_worker], personal_data=privacy.PERSONAL_DATA)
+                       workers=[worker.lifecycle_worker, worker.dso_check_worker],
+                       personal_data=privacy.PERSONAL_DATA)

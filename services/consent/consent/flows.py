@@ -1,7 +1,8 @@
 """How a consent is obtained on each DSO channel, and how DSO-reported facts move it.
 
 Data Connect: the resident is sent to the Enedis consent page with a single-use ``state`` bound to the
-account; the callback verifies it and asks ingest-enedis which usage points were granted.
+account; the callback verifies it and asks ingest-enedis whether Enedis confirms the meter for this consent
+(a redirect alone proves nothing). When Enedis has not listed it yet, it is asked again with backoff.
 ADICT: ingest-grdf declares the access right; the holder confirms at GRDF; ingest-grdf reports the state.
 SGE: an administrator records the subscription made by hand on the Enedis portal.
 """
@@ -12,6 +13,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +29,17 @@ log = logging.getLogger(__name__)
 DATACONNECT_DURATION = "P3Y"
 CONSENT_YEARS = 3
 HISTORY_DAYS = 3 * 365 + 15
+# The reason an awaiting consent carries while Enedis has not confirmed its meter yet.
+DSO_CONFIRMING = "dso_confirming"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: dt.timedelta
+    cap: dt.timedelta
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        return min(self.base * 2 ** min(attempts, 30), self.cap)
 
 
 def _hash(state: str) -> str:
@@ -55,7 +68,8 @@ async def start_dataconnect(session: AsyncSession, outbox: Outbox, services: Ser
 
 
 async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: ServiceClient,
-                               principal: Principal, params: dict[str, str]) -> dict[str, Any]:
+                               principal: Principal, params: dict[str, str],
+                               retry: Backoff) -> dict[str, Any]:
     state = params.get("state")
     if not state:
         raise AppError("the DSO's answer carries no state", code="consent_state_missing", status_code=400)
@@ -76,20 +90,34 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
                                  evidence=evidence)
         return {"meter_id": str(meter.id), "status": Status.refused.value, "warnings": []}
     try:
-        granted = await services.json("ingest_enedis", "POST", "/internal/consent/redirect", json={"params": params})
+        answer = await services.json("ingest_enedis", "POST", "/internal/consent/redirect",
+                                     json={"params": params, "prm": meter.identifier})
     except AppError as exc:
         if exc.code == "consent_refused":
             await service.transition(session, outbox, consent, Status.refused, actor="dso",
                                      reason="refused_at_dso", evidence=evidence)
             return {"meter_id": str(meter.id), "status": Status.refused.value, "warnings": []}
         raise
-    prms = granted.get("usage_point_ids", [])
-    evidence.update({"generation": granted.get("generation"), "usage_point_ids": prms,
-                     **(granted.get("evidence") or {})})
-    if meter.identifier not in prms:
-        await service.transition(session, outbox, consent, Status.invalid, actor="dso",
-                                 reason="consent_for_another_meter", evidence=evidence)
-        return {"meter_id": str(meter.id), "status": Status.invalid.value, "warnings": ["consent_for_another_meter"]}
+    evidence["generation"] = answer.get("generation")
+    return await settle_dataconnect(session, outbox, services, consent, meter, answer, evidence, retry,
+                                    actor="resident", dso_reference=params.get("autorisation_id"))
+
+
+async def settle_dataconnect(session: AsyncSession, outbox: Outbox, services: ServiceClient, consent: sa.Row,
+                             meter: sa.Row, answer: dict[str, Any], evidence: dict[str, Any],
+                             retry: Backoff, *, actor: str, dso_reference: str | None) -> dict[str, Any]:
+    """What Enedis said of the consent's meter decides: active only once the DSO itself names it."""
+    prms = answer.get("usage_point_ids") or []
+    verdict = answer.get("dso_confirmation")
+    evidence.update({"usage_point_ids": prms, "dso_confirmation": verdict, "detail": answer.get("detail"),
+                     **(answer.get("evidence") or {})})
+    done = {"dso_check_at": None}
+    if verdict == "pending":
+        return await _wait_for_dso(session, consent, meter, evidence, retry, dso_reference)
+    if prms and meter.identifier not in prms:
+        return await _invalid(session, outbox, consent, meter, "consent_for_another_meter", evidence, done)
+    if verdict != "confirmed":
+        return await _invalid(session, outbox, consent, meter, "not_confirmed_by_dso", evidence, done)
     try:
         dso_address = await services.json("ingest_enedis", "GET",
                                           f"/internal/usage-points/{meter.identifier}/address")
@@ -100,15 +128,58 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
     check, parts = address.outcome(warnings)
     now = service.utcnow()
     current = await repository.get_consent(session, consent.id)
-    await service.transition(session, outbox, current, Status.active, actor="resident", evidence=evidence, values={
-        "history_from": (now - dt.timedelta(days=HISTORY_DAYS)).date(),
+    await service.transition(session, outbox, current, Status.active, actor=actor, evidence=evidence, values={
+        **done, "history_from": (now - dt.timedelta(days=HISTORY_DAYS)).date(),
         "expires_at": _years_later(now, CONSENT_YEARS),
-        "dso_reference": granted.get("evidence", {}).get("autorisation_id") or params.get("autorisation_id"),
+        "dso_reference": dso_reference or current.dso_reference,
         "address_check": check, "address_mismatch": parts or None,
     })
     # Same transaction as consent.granted: the hold normally reaches consumption before any reading does.
     await address.publish_hold(session, outbox, meter, await repository.get_consent(session, consent.id))
     return {"meter_id": str(meter.id), "status": Status.active.value, "warnings": warnings}
+
+
+async def _invalid(session: AsyncSession, outbox: Outbox, consent: sa.Row, meter: sa.Row, reason: str,
+                   evidence: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    current = await repository.get_consent(session, consent.id)
+    await service.transition(session, outbox, current, Status.invalid, actor="dso", reason=reason,
+                             evidence=evidence, values=values)
+    return {"meter_id": str(meter.id), "status": Status.invalid.value, "warnings": [reason]}
+
+
+async def _wait_for_dso(session: AsyncSession, consent: sa.Row, meter: sa.Row, evidence: dict[str, Any],
+                        retry: Backoff, dso_reference: str | None) -> dict[str, Any]:
+    """Enedis has not listed the consent yet (or could not be asked): it stays awaiting the holder, visibly,
+    and is asked again later, until the silent-consent time-out ends it."""
+    current = await repository.get_consent(session, consent.id)
+    attempts = current.dso_check_attempts
+    await repository.update_consent(session, consent.id, {
+        "reason": DSO_CONFIRMING, "dso_check_attempts": attempts + 1,
+        "dso_check_at": service.utcnow() + retry.delay(attempts),
+        "dso_reference": dso_reference or current.dso_reference})
+    if current.reason != DSO_CONFIRMING:
+        await repository.append_event(session, {"consent_id": consent.id, "from_status": current.status,
+                                                "to_status": current.status, "actor": "dso",
+                                                "reason": DSO_CONFIRMING, "evidence": evidence})
+    return {"meter_id": str(meter.id), "status": current.status, "warnings": [DSO_CONFIRMING]}
+
+
+async def recheck_dataconnect(session: AsyncSession, outbox: Outbox, services: ServiceClient,
+                              consent_id: uuid.UUID, retry: Backoff) -> str | None:
+    """Asks Enedis again about one consent it had not confirmed; None when it is no longer waiting."""
+    consent = await repository.lock_due_dso_check(session, consent_id, service.utcnow(),
+                                                  Status.awaiting_holder.value)
+    if consent is None:
+        return None
+    meter = await repository.get_meter(session, consent.meter_id)
+    try:
+        answer = await services.json("ingest_enedis", "POST", "/internal/consent/confirmation",
+                                     json={"prm": meter.identifier, "autorisation_id": consent.dso_reference})
+    except AppError as exc:
+        answer = {"dso_confirmation": "pending", "detail": exc.code}
+    result = await settle_dataconnect(session, outbox, services, consent, meter, answer, {}, retry,
+                                      actor="dso", dso_reference=consent.dso_reference)
+    return result["status"]
 
 
 async def renew(session: AsyncSession, outbox: Outbox, services: ServiceClient, account_id: uuid.UUID,

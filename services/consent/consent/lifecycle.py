@@ -19,7 +19,7 @@ class Status(StrEnum):
 S = Status
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.requested: frozenset({S.awaiting_holder, S.active, S.refused, S.invalid}),
-    S.awaiting_holder: frozenset({S.active, S.refused, S.timed_out}),
+    S.awaiting_holder: frozenset({S.active, S.refused, S.invalid, S.timed_out}),
     S.active: frozenset({S.expiring, S.revoked, S.expired}),
     S.expiring: frozenset({S.active, S.revoked, S.expired}),
     S.refused: frozenset(), S.invalid: frozenset(), S.timed_out: frozenset(),
@@ -32,7 +32,9 @@ REVOKE_REASONS = frozenset({"user", "dso", "expired", "account_deleted", "supply
                             # an administrator found the meter is not at the resident's dwelling
                             "address_rejected",
                             # an administrator gave the meter's claim up
-                            "claim_released"})
+                            "claim_released",
+                            # the DSO does not confirm the meter for this consent
+                            "not_confirmed_by_dso"})
 
 
 def allowed(current: Status, target: Status) -> bool:

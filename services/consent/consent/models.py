@@ -66,15 +66,23 @@ consents = sa.Table(
     sa.Column("state_hash", sa.Text, unique=True),
     sa.Column("state_expires_at", sa.DateTime(timezone=True)),
     # The seed's accuracy control: the DSO's address of the meter against the declared dwelling.
-    # match, mismatch (data withheld until resolved), unknown, confirmed (by the resident), cleared (by an
-    # administrator), rejected (by an administrator: the consent is revoked, the data stays withheld).
+    # match, mismatch (data withheld until resolved), unknown, resident_confirmed (the resident says the meter
+    # is theirs; still withheld until an administrator reviews it), confirmed (by the resident, before that
+    # review existed), cleared (by an administrator), rejected (by an administrator: the consent is revoked,
+    # the data stays withheld).
     sa.Column("address_check", sa.Text),
     # Which parts differ (municipality, postal_code, street); the DSO's address itself is never stored.
     sa.Column("address_mismatch", ARRAY(sa.Text)),
     # Reminders already sent (days before expiry), so each is sent once.
     sa.Column("reminders_sent", ARRAY(sa.Integer), nullable=False, server_default="{}"),
+    # When to ask Enedis again about a consent it has not confirmed yet (Services souscrits still empty, or
+    # the DSO unavailable), and how many times it was asked: the delay doubles until the 7-day time-out.
+    sa.Column("dso_check_at", sa.DateTime(timezone=True)),
+    sa.Column("dso_check_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_consent_consents_address_pending", "updated_at",
-             postgresql_where=sa.text("address_check = 'mismatch'")),
+             postgresql_where=sa.text("address_check IN ('mismatch', 'resident_confirmed')")),
+    sa.Index("ix_consent_consents_dso_check_due", "dso_check_at",
+             postgresql_where=sa.text("dso_check_at IS NOT NULL")),
 )
 
 # Append-only history of every transition: the resident's proof of what they agreed to.

@@ -129,6 +129,20 @@ async def lock_unanswered_consents(session: AsyncSession, requested_before: dt.d
         .with_for_update(skip_locked=True))).all())
 
 
+async def due_dso_checks(session: AsyncSession, now: dt.datetime, status: str, limit: int) -> list[uuid.UUID]:
+    return list((await session.execute(sa.select(consents.c.id).where(
+        consents.c.dso_check_at <= now, consents.c.status == status)
+        .order_by(consents.c.dso_check_at).limit(limit))).scalars())
+
+
+async def lock_due_dso_check(session: AsyncSession, consent_id: uuid.UUID, now: dt.datetime,
+                             status: str) -> sa.Row | None:
+    """The consent if it still waits for the DSO's word and is due; None if another replica holds it."""
+    return (await session.execute(sa.select(consents).where(
+        consents.c.id == consent_id, consents.c.dso_check_at <= now, consents.c.status == status)
+        .with_for_update(skip_locked=True))).first()
+
+
 async def lock_ending_consents(session: AsyncSession, statuses: list[str]) -> list[sa.Row]:
     """Consents in these statuses that have an end date, with their meter's DSO."""
     return list((await session.execute(
@@ -142,14 +156,16 @@ async def consent_history(session: AsyncSession, consent_id: uuid.UUID) -> list[
         consent_events.c.consent_id == consent_id).order_by(consent_events.c.id))).all())
 
 
-async def pending_address_checks(session: AsyncSession, statuses: list[str]) -> list[sa.Row]:
-    """Consents whose meter's DSO address differs from the dwelling and nobody has resolved it yet."""
+async def pending_address_checks(session: AsyncSession, statuses: list[str],
+                                 checks: list[str]) -> list[sa.Row]:
+    """Consents whose meter's DSO address differs from the dwelling and no administrator has resolved yet."""
     return list((await session.execute(
         sa.select(consents.c.id.label("consent_id"), consents.c.meter_id, consents.c.account_id,
                   consents.c.status, consents.c.channel, consents.c.address_mismatch,
+                  consents.c.address_check,
                   consents.c.updated_at.label("since"), meters.c.dso, meters.c.identifier)
         .join(meters, meters.c.id == consents.c.meter_id)
-        .where(consents.c.address_check == "mismatch", consents.c.status.in_(statuses),
+        .where(consents.c.address_check.in_(checks), consents.c.status.in_(statuses),
                meters.c.released_at.is_(None))
         .order_by(consents.c.updated_at))).all())
 

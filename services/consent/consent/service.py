@@ -42,7 +42,11 @@ def consent_view(row: sa.Row | None, **extra: Any) -> ConsentView | None:
     if row is None:
         return None
     warnings = list(extra.pop("warnings", None) or [])
-    if row.address_check in ("mismatch", "rejected"):
+    if row.status == Status.awaiting_holder.value and row.reason == "dso_confirming" and \
+            "dso_confirming" not in warnings:
+        # The resident came back from the Enedis page; Enedis has not listed the consent yet.
+        warnings.append("dso_confirming")
+    if row.address_check in ("mismatch", "resident_confirmed", "rejected"):
         # Which part differs, never the DSO's address itself: it may be a neighbour's.
         warnings += [f"address_{part}_mismatch" for part in row.address_mismatch or []
                      if f"address_{part}_mismatch" not in warnings]

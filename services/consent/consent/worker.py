@@ -1,11 +1,11 @@
 """Time-driven moves of the life cycle: the 7-day time-out of an unanswered consent page, reminders 30 and
-7 days before the end, and expiry."""
+7 days before the end, expiry, and asking Enedis again about consents it had not confirmed yet."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from consent import repository, service
+from consent import flows, repository, service
 from consent.lifecycle import Status
 from metro.app import Runtime
 from metro.events import ConsentExpiring
@@ -44,6 +44,33 @@ async def sweep(rt: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
                     counts["reminders"] += 1
                     break
     return counts
+
+
+def dso_backoff(settings) -> flows.Backoff:
+    return flows.Backoff(settings.dso_check_retry_base, settings.dso_check_retry_max)
+
+
+async def recheck_dso(rt: Runtime, limit: int = 20) -> dict[str, int]:
+    """Each due consent in its own transaction: one slow DSO answer holds no other row."""
+    counts = {"checked": 0, "active": 0, "invalid": 0}
+    async with rt.db.session() as session:
+        due = await repository.due_dso_checks(session, service.utcnow(), Status.awaiting_holder.value, limit)
+    for consent_id in due:
+        async with rt.db.session() as session, session.begin():
+            status = await flows.recheck_dataconnect(session, rt.outbox, rt.services, consent_id,
+                                                     dso_backoff(rt.settings))
+        if status is not None:
+            counts["checked"] += 1
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+async def dso_check_worker(rt: Runtime) -> None:
+    async def step() -> None:
+        counts = await recheck_dso(rt)
+        if counts["checked"]:
+            log.info("consents checked again at the DSO", extra=counts)
+    await repeat(rt.stop, "DSO check of waiting consents", step, rt.settings.dso_check_interval.total_seconds())
 
 
 async def lifecycle_worker(rt: Runtime) -> None:

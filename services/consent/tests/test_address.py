@@ -19,7 +19,7 @@ def test_the_same_address_matches_and_an_unavailable_one_is_unknown_not_withheld
 
 
 def test_only_an_unresolved_or_rejected_mismatch_withholds_the_data():
-    assert [withheld(SimpleNamespace(address_check=c)) for c in
-            ("mismatch", "rejected", "confirmed", "cleared", "match", "unknown", None)] == \
-        [True, True, False, False, False, False, False]
+    checks = ("mismatch", "resident_confirmed", "rejected", "confirmed", "cleared", "match", "unknown", None)
+    assert [withheld(SimpleNamespace(address_check=c)) for c in checks] == \
+        [True, True, True, False, False, False, False, False]
     assert not withheld(None)

@@ -45,8 +45,11 @@ async def declare_meter(body: MeterDeclaration, who: User, request: Request):
 ADDRESS_CHECK_DOC = (
     "`consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, "
     "`mismatch` (its data is withheld; `consent.warnings` says which part differs: "
-    "`address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by "
-    "the resident, `cleared` or `rejected` by an administrator.")
+    "`address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), "
+    "`resident_confirmed` (the resident says the meter is theirs; still withheld until an administrator "
+    "reviews it), `cleared` or `rejected` by an administrator. A consent given at the Enedis page that "
+    "Enedis has not listed yet stays `awaiting_holder` with reason and warning `dso_confirming` while it is "
+    "asked again.")
 
 
 @router.get("/meters", response_model=list[MeterView], tags=["meters"], description=ADDRESS_CHECK_DOC)
@@ -88,9 +91,10 @@ async def consumption(meter_id: uuid.UUID, who: User, request: Request,
 @router.post("/meters/{meter_id}/address-confirmation", response_model=ConsentView, tags=["meters"],
              responses=error_responses(NotFound, Conflict))
 async def confirm_address(meter_id: uuid.UUID, who: User, request: Request):
-    """The resident confirms the meter supplies their dwelling although the DSO's address differs: its data is
-    shown from now on, and the statement is kept in the consent's history. 409 `address_not_in_question`
-    when the address is not in question."""
+    """The resident confirms the meter supplies their dwelling although the DSO's address differs: the
+    statement is kept in the consent's history (`address_check` `resident_confirmed`) and its data is shown
+    once an administrator has reviewed it. 409 `address_not_in_question` when the address is not in
+    question."""
     return await services(request).json("consent", "POST", f"/internal/meters/{meter_id}/address-confirmation",
                                         principal=who.principal)
 

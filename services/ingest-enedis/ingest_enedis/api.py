@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ingest_enedis import repository
-from ingest_enedis.dataconnect import CAPABILITIES, DataConnectClient, parse_consent_redirect
-from ingest_enedis.schemas import RedirectIn
+from ingest_enedis import confirmation, repository
+from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnectClient, parse_consent_redirect
+from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.service import Collector
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
                               run_now)
@@ -31,10 +31,12 @@ def _client(request: Request) -> DataConnectClient:
 
 
 async def _dso(request: Request, make_call) -> Any:
-    """One call on behalf of the consent service, under the same quota as collection."""
+    """Calls on behalf of the consent service, each request under the same quota as collection (``make_call``
+    gets how to run each)."""
     rt = request.app.state.runtime
+    collector = Collector(rt, rt.extras["client"], rt.extras["bucket"], "api")
     try:
-        return await Collector(rt, rt.extras["client"], rt.extras["bucket"], "api").call(CallStats(), make_call)
+        return await make_call(lambda call: collector.call(CallStats(), call))
     except CallFailed as failed:
         error = failed.error
         if error.outcome is Outcome.consent_revoked:
@@ -57,37 +59,43 @@ async def authorize_url(request: Request, state: str = Query(..., min_length=1, 
     return {"url": _client(request).authorize_url(state, duration)}
 
 
-@router.post("/consent/redirect", responses=error_responses(AppError, Forbidden, UpstreamError))
-async def consent_redirect(request: Request, body: RedirectIn, _: Caller = Depends(caller)) -> dict[str, Any]:
+@router.post("/consent/redirect", response_model=ConfirmationOut, responses=error_responses(AppError))
+async def consent_redirect(request: Request, body: RedirectIn,
+                           _: Caller = Depends(caller)) -> ConfirmationOut:
+    """The consent page's answer, and whether Enedis itself confirms the meter's PRM for this consent."""
     redirect = parse_consent_redirect(body.params)
     if redirect.error in ("access_denied", "consent_refused"):
         raise AppError(redirect.error_description or redirect.error, code="consent_refused", status_code=409)
     if redirect.error is not None or not redirect.granted:
         raise AppError(f"not a Data Connect consent redirect ({redirect.error or 'no usage point'})",
                        code="bad_redirect")
+    checked = await confirmation.confirm(request.app.state.runtime, redirect, body.prm)
     evidence = {"params": {k: v for k, v in body.params.items() if k not in SECRET_PARAMS},
-                "received_at": dt.datetime.now(dt.UTC).isoformat()}
-    if redirect.prms:
-        return {"usage_point_ids": list(redirect.prms), "generation": "v1", "evidence": evidence}
-    try:
-        prms = await _dso(request, lambda: _client(request).exchange_autorisation(redirect.autorisation_id))
-    except (Forbidden, NotFound, Unprocessable):
-        raise AppError("the autorisation_id is unknown to Enedis", code="bad_redirect") from None
-    if not prms:
-        raise AppError("the autorisation_id names no usage point", code="bad_redirect")
-    evidence["usage_point_ids"] = prms
-    return {"usage_point_ids": prms, "generation": "v2", "evidence": evidence}
+                "received_at": dt.datetime.now(dt.UTC).isoformat(), **checked.evidence}
+    return ConfirmationOut(dso_confirmation=checked.verdict, usage_point_ids=checked.usage_point_ids,
+                           generation=checked.generation, detail=checked.detail, evidence=evidence)
+
+
+@router.post("/consent/confirmation", response_model=ConfirmationOut)
+async def consent_confirmation(request: Request, body: ConfirmationIn,
+                               _: Caller = Depends(caller)) -> ConfirmationOut:
+    """Asks Enedis again about a consent it had not confirmed yet."""
+    redirect = ConsentRedirect(state=None, prms=(body.prm,) if body.autorisation_id is None else (),
+                               autorisation_id=body.autorisation_id)
+    checked = await confirmation.confirm(request.app.state.runtime, redirect, body.prm)
+    return ConfirmationOut(dso_confirmation=checked.verdict, usage_point_ids=checked.usage_point_ids,
+                           generation=checked.generation, detail=checked.detail, evidence=checked.evidence)
 
 
 @router.get("/usage-points/{prm}/address", responses=error_responses(Forbidden, NotFound, UpstreamError))
 async def usage_point_address(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
-    address = await _dso(request, lambda: _client(request).address(prm))
+    address = await _dso(request, lambda through: through(lambda: _client(request).address(prm)))
     return {k: address.get(k) for k in ("street", "postal_code", "insee_code", "city")}
 
 
 @router.get("/usage-points/{prm}/contract", responses=error_responses(Forbidden, NotFound, UpstreamError))
 async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
-    contract = await _dso(request, lambda: _client(request).contract(prm))
+    contract = await _dso(request, lambda through: _client(request).contract(prm, through))
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
 
 
@@ -101,7 +109,8 @@ async def run_collection(request: Request, session: DbSession,
 @router.get("/collections")
 async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(caller)) -> dict[str, Any]:
-    return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES)
+    return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES,
+                                  api_generation=_client(request).api_generation)
 
 
 @router.get("/collection/meters", response_model=list[CollectionStatus])

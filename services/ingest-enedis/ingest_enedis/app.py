@@ -20,7 +20,8 @@ class Settings(CollectionSettings):
     authorize_url: str | None = None
     client_id: str = "metroenergies-local"
     redirect_uri: str = "http://127.0.0.1:8000/api/v1/consents/enedis/callback"
-    api_generation: Literal["v5", "2026"] = "v5"
+    # Data Connect 2026 is live since 28/09/2026 and v5 stopped two weeks later; v5 stays for older set-ups.
+    api_generation: Literal["v5", "2026"] = "2026"
     # The application's quota at Enedis, shared by every replica (5/s and 1 000 to 10 000/h).
     quota_per_second: float = 5.0
     quota_per_hour: int = 10_000

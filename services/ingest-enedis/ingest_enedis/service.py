@@ -74,8 +74,8 @@ class Collector(collection.Collector):
         return ReadingsCollected.batches(cursor.meter_id, SOURCE, as_readings(readings))
 
     async def fetch_contract(self, cursor, stats: CallStats) -> dict[str, Any]:
-        return jsonable_contract(await self.call(stats, lambda: self.client.contract(cursor.identifier)),
-                                 CONTRACT_FIELDS)
+        contract = await self.client.contract(cursor.identifier, lambda call: self.call(stats, call))
+        return jsonable_contract(contract, CONTRACT_FIELDS)
 
     def supply_ended(self, contract: dict[str, Any] | None) -> bool:
         return bool(contract) and contract.get("status") == "terminated"

@@ -47,7 +47,7 @@ async def client(request, sandbox_url, control):
 
 @pytest.fixture
 async def v5(sandbox_url, control):
-    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, verify=False) as c:
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation="v5", verify=False) as c:
         yield c
 
 
@@ -355,3 +355,27 @@ def test_authorize_url_refuses_an_overlong_state():
     with pytest.raises(ValueError):
         c.authorize_url("x" * 101)
     assert re.search(r"duration=P3Y", c.authorize_url("s"))
+
+
+def test_data_connect_2026_is_the_default_generation(monkeypatch):
+    from ingest_enedis.app import Settings
+    monkeypatch.delenv("METRO_INGEST_ENEDIS_API_GENERATION", raising=False)
+    assert Settings().api_generation == "2026"
+    url = DataConnectClient("http://dso", CLIENT_ID, SECRET, REDIRECT).authorize_url("s" * 32)
+    assert url.startswith("http://dso/dataconnect/v2/oauth2/authorize?")
+
+
+@pytest.mark.parametrize("generation", ["v5", "2026"])
+async def test_every_request_of_a_contract_goes_through_the_quota(sandbox_url, control, generation):
+    """2026 takes three ITC requests for what v5 served in one: each is run (and metered) on its own."""
+    prm = (await new_customer(control))["prms"][0]
+    run = []
+
+    async def through(call):
+        run.append(call)
+        return await call()
+    async with DataConnectClient(sandbox_url, CLIENT_ID, SECRET, REDIRECT, api_generation=generation,
+                                 verify=False) as c:
+        assert (await c.contract(prm, through))["status"] == "active"
+    made = (await control.get(f"/_sandbox/counters/{prm}")).json()["customers"]
+    assert len(run) == made == (3 if generation == "2026" else 1)

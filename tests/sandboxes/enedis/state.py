@@ -109,6 +109,8 @@ class Faults:
     fail_next_429: int = 0
     truncate_next: int = 0
     outage_until: dt.datetime | None = None
+    # Services souscrits lists nothing yet for the next N calls, as just after a consent (the DSO notes).
+    empty_listing_next: int = 0
 
 
 class QuotaWindow:
@@ -173,7 +175,12 @@ class SandboxState:
     def reset_counters(self) -> None:
         self.counters: Counter[str] = Counter()
         self.status_counts: Counter[int] = Counter()
+        # Calls naming each PRM, by kind (data, customers, subscriptions), refused ones included.
+        self.prm_calls: dict[str, Counter[str]] = {}
         self.peak_per_second = 0
+
+    def count_prm(self, prm: str, kind: str) -> None:
+        self.prm_calls.setdefault(prm, Counter())[kind] += 1
 
     def add_customer(self, customer: Customer) -> None:
         self.customers[customer.customer_id] = customer

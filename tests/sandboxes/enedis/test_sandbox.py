@@ -199,3 +199,37 @@ def test_synthetic_profiles_are_deterministic_and_seasonal():
         jul = [v for d, v in values.items() if d.month == 7]
         return (sum(jan) / len(jan)) / (sum(jul) / len(jul))
     assert ratio(heating) > 3 > ratio(other) > 1
+
+
+async def v2_consent(http, prm: str) -> int:
+    await http.post("/_sandbox/customers", json={"customer_id": f"c-{prm}", "prms": [prm]})
+    answer = await http.post("/dataconnect/v2/oauth2/authorize", data={
+        **authorize(state="s" * 40), "customer_id": f"c-{prm}", "usage_point_id": prm, "decision": "accept"})
+    assert answer.status_code == 302 and "usage_point_id" not in answer.headers["location"]
+    return int(httpx.URL(answer.headers["location"]).params["autorisation_id"])
+
+
+async def listed(http, autorisation_id: int) -> list[str]:
+    r = await http.post("/subscribed_services/v1/",
+                        json={"autorisationId": autorisation_id, "comptage": False})
+    assert r.status_code == 200, r.text
+    return [s["pointId"] for s in r.json()["serviceSouscrit"]]
+
+
+async def test_services_souscrits_can_list_nothing_just_after_the_consent(http):
+    autorisation_id = await v2_consent(http, "30000000000001")
+    await http.put("/_sandbox/faults", json={"empty_listing_next": 2})
+    assert [await listed(http, autorisation_id) for _ in range(3)] == [[], [], ["30000000000001"]]
+    assert await listed(http, 123) == []
+
+
+async def test_calls_are_counted_per_prm(http):
+    autorisation_id = await v2_consent(http, "30000000000002")
+    await listed(http, autorisation_id)
+    await daily(http, prm="30000000000002")
+    await daily(http, prm="30000000000003")
+    await http.get("/donnees_generales_auto/v1/30000000000002")
+    assert (await http.get("/_sandbox/counters/30000000000002")).json() == {
+        "prm": "30000000000002", "data": 1, "customers": 1, "subscriptions": 1}
+    assert (await http.get("/_sandbox/counters/30000000000003")).json()["data"] == 1
+    assert (await http.get("/_sandbox/counters/99999999999999")).json()["data"] == 0

@@ -201,7 +201,7 @@ export interface paths {
         };
         /**
          * List Meters
-         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by the resident, `cleared` or `rejected` by an administrator.
+         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `resident_confirmed` (the resident says the meter is theirs; still withheld until an administrator reviews it), `cleared` or `rejected` by an administrator. A consent given at the Enedis page that Enedis has not listed yet stays `awaiting_holder` with reason and warning `dso_confirming` while it is asked again.
          */
         get: operations["list_meters_api_v1_meters_get"];
         put?: never;
@@ -222,7 +222,7 @@ export interface paths {
         };
         /**
          * Get Meter
-         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `confirmed` by the resident, `cleared` or `rejected` by an administrator.
+         * @description `consent.address_check` compares the DSO's address of the meter with the dwelling: `match`, `unknown`, `mismatch` (its data is withheld; `consent.warnings` says which part differs: `address_municipality_mismatch`, `address_postal_code_mismatch`, `address_street_mismatch`), `resident_confirmed` (the resident says the meter is theirs; still withheld until an administrator reviews it), `cleared` or `rejected` by an administrator. A consent given at the Enedis page that Enedis has not listed yet stays `awaiting_holder` with reason and warning `dso_confirming` while it is asked again.
          */
         get: operations["get_meter_api_v1_meters__meter_id__get"];
         put?: never;
@@ -287,9 +287,10 @@ export interface paths {
         put?: never;
         /**
          * Confirm Address
-         * @description The resident confirms the meter supplies their dwelling although the DSO's address differs: its data is
-         *     shown from now on, and the statement is kept in the consent's history. 409 `address_not_in_question`
-         *     when the address is not in question.
+         * @description The resident confirms the meter supplies their dwelling although the DSO's address differs: the
+         *     statement is kept in the consent's history (`address_check` `resident_confirmed`) and its data is shown
+         *     once an administrator has reviewed it. 409 `address_not_in_question` when the address is not in
+         *     question.
          */
         post: operations["confirm_address_api_v1_meters__meter_id__address_confirmation_post"];
         delete?: never;
@@ -1022,6 +1023,11 @@ export interface components {
             identifier: string;
             /** Status */
             status: string;
+            /**
+             * Address Check
+             * @enum {string}
+             */
+            address_check: "mismatch" | "resident_confirmed";
             /** Mismatch */
             mismatch: ("municipality" | "postal_code" | "street")[];
             /**

@@ -4,7 +4,8 @@ import { errorMessage, known, useI18n } from "../i18n";
 import { Link } from "../router";
 
 /** The meter's data is withheld while the DSO's address of it differs from the dwelling's. */
-export const addressHeld = (meter: MeterView) => ["mismatch", "rejected"].includes(meter.consent?.address_check ?? "");
+export const addressHeld = (meter: MeterView) =>
+  ["mismatch", "resident_confirmed", "rejected"].includes(meter.consent?.address_check ?? "");
 
 export function AddressHold({ meter }: { meter: MeterView }) {
   const { t } = useI18n();
@@ -16,6 +17,9 @@ export function AddressHold({ meter }: { meter: MeterView }) {
   });
   if (meter.consent?.address_check === "rejected") {
     return <div className="alert alert--error" role="alert">{t("address.rejected")}</div>;
+  }
+  if (meter.consent?.address_check === "resident_confirmed") {
+    return <div className="alert alert--info" role="status" data-address-hold={meter.id}>{t("address.in_review")}</div>;
   }
   const parts = (meter.consent?.warnings ?? []).map((w) => `address.part.${w}`).filter(known);
   return (

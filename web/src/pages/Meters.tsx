@@ -175,6 +175,11 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
         )}
       </dl>
       <Freshness meter={meter} dso={dso} />
+      {meter.consent?.warnings.includes("dso_confirming") && (
+        <div className="alert alert--info" role="status">
+          {t("consent.dso_confirming")}
+        </div>
+      )}
       {addressHeld(meter) && <AddressHold meter={meter} />}
       {revoke.isSuccess && (
         <div className="alert alert--ok" role="status">

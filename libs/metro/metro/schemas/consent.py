@@ -163,6 +163,8 @@ class AddressMismatch(BaseModel):
     channel: str
     identifier: str
     status: str
+    # `mismatch`, or `resident_confirmed`: the resident states the meter is theirs and awaits this review.
+    address_check: Literal["mismatch", "resident_confirmed"]
     mismatch: list[MismatchPart]
     since: dt.datetime
 

@@ -66,6 +66,7 @@ class FaultsIn(BaseModel):
     fail_next_429: int | None = Field(None, ge=0)
     truncate_next: int | None = Field(None, ge=0)
     outage_minutes: float | None = Field(None, ge=0)
+    empty_listing_next: int | None = Field(None, ge=0, description="Services souscrits answers an empty list")
 
 
 class QuotasIn(BaseModel):
@@ -230,7 +231,7 @@ def faults_view(state: SandboxState) -> dict[str, Any]:
 
 @router.put("/faults")
 async def set_faults(body: FaultsIn, state: Sandbox) -> dict[str, Any]:
-    for name in ("latency_ms", "fail_next_500", "fail_next_429", "truncate_next"):
+    for name in ("latency_ms", "fail_next_500", "fail_next_429", "truncate_next", "empty_listing_next"):
         value = getattr(body, name)
         if value is not None:
             setattr(state.faults, name, value)
@@ -243,7 +244,7 @@ async def set_faults(body: FaultsIn, state: Sandbox) -> dict[str, Any]:
 @router.delete("/faults")
 async def clear_faults(state: Sandbox) -> dict[str, Any]:
     state.faults = replace(state.faults, latency_ms=0, fail_next_500=0, fail_next_429=0, truncate_next=0,
-                           outage_until=None)
+                           outage_until=None, empty_listing_next=0)
     return faults_view(state)
 
 
@@ -315,6 +316,14 @@ async def counters(state: Sandbox) -> dict[str, Any]:
             "status": dict(state.status_counts),
             "peak_calls_in_one_second": state.peak_per_second,
             "quotas": {"per_second": state.per_second_quota, "per_hour": state.hourly_quota}}
+
+
+@router.get("/counters/{prm}")
+async def prm_counters(prm: str, state: Sandbox) -> dict[str, Any]:
+    """Calls that named this PRM since the counters were reset: `data` (metering), `customers` (contract,
+    address), `subscriptions` (Services souscrits resolving to it); refused calls count too."""
+    calls = state.prm_calls.get(prm, {})
+    return {"prm": prm} | {kind: calls.get(kind, 0) for kind in ("data", "customers", "subscriptions")}
 
 
 @router.delete("/counters")

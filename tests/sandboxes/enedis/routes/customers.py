@@ -17,6 +17,8 @@ router = APIRouter()
 
 
 def customer_meter(state: SandboxState, client_id: str, prm: str | None, shape: str):
+    if prm:
+        state.count_prm(prm, "customers")
     if shape == "v5":
         if not prm:
             raise v5_error("usage_point_id parameter is required.", "invalid_request")

@@ -93,6 +93,7 @@ async def daily(request: Request, state: SandboxState, client_id: str, measure: 
                 raise v2_error(400, "Le paramètre grandeurPhysique est obligatoire")
     else:
         prm, start, end = parse_window(q.get("usage_point_id"), q.get("start"), q.get("end"), shape)
+    state.count_prm(prm, "data")
     meter = check_period(state, client_id, prm, start, end, shape,
                          "production" if measure == "production" else "consumption")
     series = published_series(state, meter, start, end)

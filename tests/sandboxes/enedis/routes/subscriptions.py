@@ -18,8 +18,15 @@ async def subscribed_services(request: Request, state: Sandbox, client_id: Clien
     if not isinstance(query, dict) or "comptage" not in query or "autorisationId" not in query:
         raise ApiError(400, {"code": "400", "message": "Les paramètres autorisationId et comptage sont obligatoires"})
     autorisation = state.autorisations.get(int(query["autorisationId"] or 0))
+    if autorisation is not None and autorisation.client_id != client_id:
+        autorisation = None
     services = []
-    if autorisation is not None and autorisation.client_id == client_id:
+    if autorisation is not None:
+        state.count_prm(autorisation.prm, "subscriptions")
+    if autorisation is not None and state.faults.empty_listing_next:
+        # Just after a consent the list can still be empty (the DSO notes: clients retry).
+        state.faults.empty_listing_next -= 1
+    elif autorisation is not None:
         consent = state.consents.get((client_id, autorisation.prm))
         etat = "ACTIF" if consent is not None and consent.valid(state.clock.now()) else "TERMINE"
         wanted = query.get("etatCode") or ["ACTIF", "DEMANDE"]
