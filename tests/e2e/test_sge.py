@@ -24,6 +24,8 @@ from devstack.events import connect
 from devstack.sandbox_sge import known_hosts_line
 from devstack.stack import ROOT
 from devstack.waiting import eventually
+from ingest_sge.service import CAPABILITIES
+from metro.dso import freshness
 from metro.events import EXCHANGE, ConsentGranted, ConsentRevoked, Envelope
 from metro.service_auth import ServiceTokens
 from metro.settings import DEFAULT_SERVICE_SECRET
@@ -431,6 +433,13 @@ async def test_residents_subscribed_by_the_administrator_read_their_sge_days_thr
                 d: "measured" if v is not None else "missing" for d, v in truth[prm].items()}, prm
         new_meter_day = next(p for p in series[RESIDENT_REPLACED] if p["period"] == after(replaced))
         assert 0 < new_meter_day["wh"] < 24 * 12_000
+
+        # Each card tells the last day read and whether that is all Enedis publishes by now (D+2 files).
+        for user, prm in zip(residents, prms):
+            [listed] = user.get("/meters").json()
+            newest = max(p["period"] for p in series[prm] if p["wh"] is not None)
+            state, _ = freshness(CAPABILITIES, dt.datetime.now(dt.UTC), dt.date.fromisoformat(newest), "ok")
+            assert (listed["last_collected_day"], listed["freshness"]) == (newest, state.value), prm
 
         for reader, owner in zip(residents, meters[1:] + meters[:1]):
             r = reader.get(f"/meters/{owner['id']}/consumption", params=period)

@@ -35,7 +35,7 @@ SERVICES: tuple[Service, ...] = (
     Service("notify", 8003),
     Service("ingest_enedis", 8011, dso="enedis", channel="dataconnect"),
     Service("ingest_grdf", 8012, dso="grdf", channel="adict"),
-    Service("ingest_sge", 8013, dso="sge"),
+    Service("ingest_sge", 8013, dso="sge", channel="sge"),
 )
 
 NAMES = tuple(s.name for s in SERVICES)

@@ -1,13 +1,17 @@
-"""Internal routes of ingest-sge: run a collection now, and the collection report for the admin health view."""
+"""Internal routes of ingest-sge: run a collection now, the collection report for the admin health view, and
+each meter's freshness for the gateway."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from ingest_sge import repository, worker
+from ingest_sge import repository, service, worker
+from metro.collection import MAX_METERS
 from metro.db import DbSession
+from metro.schemas.collection import CollectionStatus
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["collections"])
@@ -35,3 +39,13 @@ async def collections(session: Session, _: Annotated[Caller, Depends(caller)]) -
         "outcomes": await repository.cycle_outcomes(session, since),
         "subscriptions": {"active": active},
     }
+
+
+@router.get("/collection/meters", response_model=list[CollectionStatus])
+async def collection_status(session: Session, meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
+                            _: Annotated[Caller, Depends(caller)]) -> list[CollectionStatus]:
+    """These meters' last day collected and freshness against the R151 files' publication time and lag; a meter
+    never subscribed here is left out."""
+    last = await repository.last_cycle(session)
+    rows = await repository.collection_of(session, meter_id)
+    return service.collection_statuses(rows, last.outcome if last else None, dt.datetime.now(dt.UTC))

@@ -65,6 +65,18 @@ async def count_active_subscriptions(session: AsyncSession) -> int:
                                   .where(subscriptions.c.active))).scalar_one()
 
 
+async def collection_of(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
+    """Each subscribed meter's newest index day, one an earlier consent on the same PRM left out."""
+    since_consent = sa.or_(subscriptions.c.history_from.is_(None), index_state.c.day >= subscriptions.c.history_from)
+    last_day = sa.case((since_consent, index_state.c.day), else_=None).label("last_day")
+    result = await session.execute(
+        sa.select(subscriptions.c.meter_id, subscriptions.c.active, subscriptions.c.history_from,
+                  subscriptions.c.updated_at, last_day)
+        .select_from(subscriptions.outerjoin(index_state, index_state.c.prm == subscriptions.c.prm))
+        .where(subscriptions.c.meter_id.in_(meter_ids)))
+    return list(result)
+
+
 async def index_states(session: AsyncSession, prms: Iterable[str]) -> dict[str, IndexState]:
     result = await session.execute(sa.select(index_state.c.prm, index_state.c.day, index_state.c.calendar,
                                              index_state.c.registers)

@@ -18,12 +18,30 @@ from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, IndexState, KeyRing
                              daily_energy, decrypt, open_xml, parse_file_name, parse_r151)
 from metro.collection import ReplayCounts, ReplayScope
 from metro.db import Database
+from metro.dso import Capabilities, Outcome, freshness
 from metro.events import ConsentRevoked, ReadingsCollected
 from metro.outbox import Outbox
+from metro.schemas.collection import CollectionStatus
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 SOURCE = "enedis.sge"
+
+CAPABILITIES = Capabilities(
+    dso="enedis",
+    channel="sge",
+    energies=("electricity",),
+    granularities=("P1D",),
+    history_days=0,
+    # R151 files are created at 03:00-03:10 on D+2 and reach the drop up to about 05:00.
+    publication_time=dt.time(6, 0),
+    lag_days_min=2,
+    lag_days_max=3,
+    notes=(
+        "R151 for day D (index at the end of D) created at about 03:00 Europe/Paris on D+2",
+        "history: none, files cover the days from the subscription on; late days come as backlog rows",
+    ),
+)
 
 
 @dataclass
@@ -203,3 +221,19 @@ def summarize(outcomes: list[FileOutcome]) -> dict:
         readings.update(o.counts)
     return {"files": dict(status), "readings": dict(readings),
             "quarantined": [{"name": o.name, "reason": o.reason} for o in outcomes if o.status == "quarantined"]}
+
+
+def collection_statuses(rows: list[sa.Row], last_outcome: str | None, now: dt.datetime) -> list[CollectionStatus]:
+    """Each subscribed meter's last day collected and freshness. The drop serves every PRM at once, so the last
+    cycle's outcome stands for each meter's; a meter whose first day is not due yet even at the longest lag is
+    still pending, not short of data."""
+    out = []
+    for row in rows:
+        outcome = last_outcome
+        first_day = row.history_from or row.updated_at.astimezone(PARIS).date()
+        if row.last_day is None and outcome == Outcome.ok and first_day > CAPABILITIES.latest_on_time(now):
+            outcome = None
+        state, reason = freshness(CAPABILITIES, now, row.last_day, outcome, row.active)
+        out.append(CollectionStatus(meter_id=row.meter_id, last_collected_day=row.last_day, freshness=state,
+                                    reason=reason, expected_day=CAPABILITIES.newest_day(now)))
+    return out
