@@ -42,10 +42,11 @@ async def collections(session: Session, _: Annotated[Caller, Depends(caller)]) -
 
 
 @router.get("/collection/meters", response_model=list[CollectionStatus])
-async def collection_status(session: Session, meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
+async def collection_status(session: Session,
+                            meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
                             _: Annotated[Caller, Depends(caller)]) -> list[CollectionStatus]:
-    """These meters' last day collected and freshness against the R151 files' publication time and lag; a meter
-    never subscribed here is left out."""
+    """These meters' last day collected and freshness against the R151 files' publication time and lag; a
+    meter never subscribed here is left out."""
     last = await repository.last_cycle(session)
     rows = await repository.collection_of(session, meter_id)
     return service.collection_statuses(rows, last.outcome if last else None, dt.datetime.now(dt.UTC))

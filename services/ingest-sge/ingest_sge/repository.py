@@ -67,7 +67,8 @@ async def count_active_subscriptions(session: AsyncSession) -> int:
 
 async def collection_of(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
     """Each subscribed meter's newest index day, one an earlier consent on the same PRM left out."""
-    since_consent = sa.or_(subscriptions.c.history_from.is_(None), index_state.c.day >= subscriptions.c.history_from)
+    since_consent = sa.or_(subscriptions.c.history_from.is_(None),
+                           index_state.c.day >= subscriptions.c.history_from)
     last_day = sa.case((since_consent, index_state.c.day), else_=None).label("last_day")
     result = await session.execute(
         sa.select(subscriptions.c.meter_id, subscriptions.c.active, subscriptions.c.history_from,

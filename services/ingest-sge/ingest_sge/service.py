@@ -223,10 +223,11 @@ def summarize(outcomes: list[FileOutcome]) -> dict:
             "quarantined": [{"name": o.name, "reason": o.reason} for o in outcomes if o.status == "quarantined"]}
 
 
-def collection_statuses(rows: list[sa.Row], last_outcome: str | None, now: dt.datetime) -> list[CollectionStatus]:
-    """Each subscribed meter's last day collected and freshness. The drop serves every PRM at once, so the last
-    cycle's outcome stands for each meter's; a meter whose first day is not due yet even at the longest lag is
-    still pending, not short of data."""
+def collection_statuses(rows: list[sa.Row], last_outcome: str | None,
+                        now: dt.datetime) -> list[CollectionStatus]:
+    """Each subscribed meter's last day collected and freshness. The drop serves every PRM at once, so the
+    last cycle's outcome stands for each meter's; a meter whose first day is not due yet even at the longest
+    lag is still pending, not short of data."""
     out = []
     for row in rows:
         outcome = last_outcome
