@@ -214,7 +214,7 @@ async def test_consent_revoked_at_the_dso_stops_collection_and_keeps_history(sta
 async def test_a_grant_delivered_after_the_revocation_does_not_resume_collection(stack, sandbox, resident):
     sandbox.put("/_sandbox/faults", json={"latency_ms": 600})
     try:
-        async with Tap(stack.amqp_url) as tap:
+        async with Tap(stack.amqp_url, "enedis") as tap:
             meter = await new_meter(stack, sandbox, resident, publish=False)
             consent_id = await grant(stack, meter)
             await eventually(lambda: tap.of(ReadingsCollected.name, meter["meter_id"]), timeout=60)
@@ -321,7 +321,7 @@ async def replay(stack, *args: str) -> dict:
 
 async def test_replay_rederives_the_kept_answers_and_a_second_replay_changes_nothing(stack, sandbox,
                                                                                      resident):
-    async with Tap(stack.amqp_url) as tap:
+    async with Tap(stack.amqp_url, "enedis") as tap:
         meter = await new_meter(stack, sandbox, resident)
         expected = await collected_exactly(sandbox, resident, meter)
         await eventually(lambda: len(tap.days(meter["meter_id"])) == len(expected), timeout=30)
