@@ -1,13 +1,15 @@
 """Direct reads of the test database, for assertions about what is stored (never to set up the system
-under test, except where a test says why)."""
+under test, except where a test says why), and the scratch databases of the library's own tests."""
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 import sqlalchemy as sa
 
+from devstack.stack import reset_database
 from metro.db import Database
 
 
@@ -66,3 +68,19 @@ async def rows_mentioning(database_url: str, needles: list[str]) -> dict[str, in
             if n:
                 found[f"{schema}.{table}"] = n
     return found
+
+
+@asynccontextmanager
+async def scratch_database(name: str, metadata: sa.MetaData) -> AsyncIterator[str]:
+    """A database of a test module's own, with ``metadata``'s schema and tables; dropped afterwards."""
+    url = reset_database(name)
+    db = Database(url, pool_size=1)
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text(f"CREATE SCHEMA {metadata.schema}"))
+        await conn.run_sync(metadata.create_all)
+    await db.dispose()
+    try:
+        yield url
+    finally:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
+                        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)

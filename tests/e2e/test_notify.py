@@ -212,7 +212,9 @@ async def test_notify_killed_before_smtp_sends_the_message_exactly_once_after_re
     restart_notify(notify, METRO_NOTIFY_PAUSE_BEFORE_SMTP="60")
     try:
         await publish(notify.amqp_url, anomaly(person))
-        await eventually(lambda: [m for m in person.get("/me/messages").json() if m["status"] == "sending"])
+        # The restarted notify takes the alert, then the sender its message: slow when the suite loads the machine.
+        await eventually(lambda: [m for m in person.get("/me/messages").json() if m["status"] == "sending"],
+                         timeout=60)
         notify.kill("notify")
         assert sandbox_smtp.received(sink, person.email) == []
     finally:

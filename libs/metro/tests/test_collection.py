@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import subprocess
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
-from devstack.stack import reset_database
+from devstack.db import scratch_database
 from metro.collection import PARIS, CallFailed, CallStats, DailyQuotaReached, Policy, TokenBucket, call_dso, \
     rate_buckets_table, reserve
 from metro.dso import Outcome
@@ -25,15 +24,8 @@ buckets = rate_buckets_table(metadata)
 
 @pytest.fixture(scope="module")
 async def database_url():
-    url = reset_database(DATABASE)
-    db = Database(url, pool_size=1)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA buckettest"))
-        await conn.run_sync(metadata.create_all)
-    await db.dispose()
-    yield url
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
-                    f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'], capture_output=True)
+    async with scratch_database(DATABASE, metadata) as url:
+        yield url
 
 
 @pytest.fixture

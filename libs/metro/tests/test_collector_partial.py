@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import uuid
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
-from devstack.stack import reset_database
+from devstack.db import scratch_database
 from metro.collection import (PARIS, Answer, CollectionStore, Collector, Range, clear_gaps, collected_ranges_table,
                               cursors_table, cycles_table, ended_consents_table, gaps_table, raw_payloads_table,
                               record_gap, served_ranges)
@@ -105,15 +104,8 @@ class Bucket:
 
 @pytest.fixture(scope="module")
 async def database_url():
-    url = reset_database(DATABASE)
-    db = Database(url, pool_size=1)
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA partialtest"))
-        await conn.run_sync(metadata.create_all)
-    await db.dispose()
-    yield url
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
-                    f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'], capture_output=True)
+    async with scratch_database(DATABASE, metadata) as url:
+        yield url
 
 
 @pytest.fixture
