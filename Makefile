@@ -39,7 +39,8 @@ test-e2e: install services ## end-to-end tests over real processes
 bench: install services ## every benchmark, printing figures beside their baselines
 	@for b in $(patsubst bench/%.py,bench.%,$(filter-out bench/__init__.py,$(wildcard bench/*.py))); do echo "== $$b"; $(UV) run python -m $$b || exit 1; done
 
-deploy-check: install ## render every deploy/ overlay, validate it (Kubernetes and operators' schemas), checkov, hadolint, and start every service's settings from it
+deploy-check: ## render every deploy/ overlay, validate it (Kubernetes and operators' schemas), checkov, hadolint, and start every service's settings from it
+	@bash scripts/ensure-uv.sh
 	@$(UV) run --frozen --quiet --project deploy/tools python deploy/check.py
 	@$(UV) run pytest -q tests/deploy $(PYTEST_ARGS)
 
