@@ -68,13 +68,14 @@ def main() -> int:
         docs = render(overlay)
         errors = [(d, e) for d in docs for e in validate(d)]
         kinds = Counter(d["kind"] for d in docs)
-        print(f"{overlay.name}: {len(docs)} objects ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
+        counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        print(f"{overlay.name}: {len(docs)} objects ({counted}), "
               f"{len(errors)} schema errors")
         for d, e in errors:
             print(f"  {d['kind']}/{d['metadata']['name']}: {e}")
         failed += bool(errors)
-    hadolint = subprocess.run(["hadolint", "--config", str(ROOT / ".hadolint.yaml"), str(DEPLOY / "Dockerfile")],
-                              capture_output=True, text=True)
+    hadolint = subprocess.run(["hadolint", "--config", str(ROOT / ".hadolint.yaml"),
+                               str(DEPLOY / "Dockerfile")], capture_output=True, text=True)
     print(f"hadolint deploy/Dockerfile: {'ok' if hadolint.returncode == 0 else 'failed'}")
     print(hadolint.stdout.strip()) if hadolint.stdout.strip() else None
     failed += hadolint.returncode != 0

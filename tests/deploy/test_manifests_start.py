@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import secrets
 import subprocess
@@ -21,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from metro.services import NAMES, PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
-OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "overlays").iterdir() if (p / "kustomization.yaml").exists())
+OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "overlays").iterdir()
+                  if (p / "kustomization.yaml").exists())
 # Written by the operators from their own resources (deploy/secrets.example.yaml says so).
 OPERATOR_SECRETS = {"metroenergies-db-app": {"username", "password"},
                     "metroenergies-mq-default-user": {"username", "password"}}
@@ -31,8 +33,9 @@ LOOPBACK = re.compile(r"127\.0\.0\.1|//localhost\b|^localhost$")
 
 @cache
 def rendered(overlay: str) -> tuple[dict, ...]:
-    out = subprocess.run(["uv", "run", "--frozen", "--quiet", "--project", "deploy/tools", "kubectl", "kustomize",
-                          f"deploy/overlays/{overlay}"], cwd=ROOT, check=True, capture_output=True, text=True)
+    kubectl = ["uv", "run", "--frozen", "--quiet", "--project", "deploy/tools", "kubectl"]
+    out = subprocess.run([*kubectl, "kustomize", f"deploy/overlays/{overlay}"], cwd=ROOT, check=True,
+                         capture_output=True, text=True)
     return tuple(d for d in yaml.safe_load_all(out.stdout) if d)
 
 
@@ -61,7 +64,7 @@ def signing_keys() -> dict[str, tuple[str, str]]:
 
 def placeholder(secret: str, key: str) -> str:
     declared = OPERATOR_SECRETS.get(secret) or template_secrets().get(secret)
-    assert declared is not None, f"Secret {secret} is neither in deploy/secrets.example.yaml nor an operator's"
+    assert declared is not None, f"Secret {secret} is not in deploy/secrets.example.yaml nor an operator's"
     assert key in declared, f"Secret {secret} has no key {key} in deploy/secrets.example.yaml"
     if key.endswith("_SIGNING_KEY"):
         service = key.removeprefix("METRO_").removesuffix("_SIGNING_KEY").lower()
@@ -106,7 +109,7 @@ def test_each_container_builds_its_settings_outside_local_mode(overlay, deployme
     spec = of_kind(overlay, "Deployment")[deployment]["spec"]["template"]["spec"]
     chosen = spec["containers"][0] if container == "serve" else spec["initContainers"][0]
     assert chosen["args"][0] == container
-    for name in [k for k in __import__("os").environ if k.startswith("METRO_")]:
+    for name in [k for k in os.environ if k.startswith("METRO_")]:
         monkeypatch.delenv(name)
     for name, value in environment(overlay, chosen).items():
         monkeypatch.setenv(name, value)
@@ -163,13 +166,15 @@ def test_every_pod_s_connections_fit_the_pooler(overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_metrics_have_their_own_port_and_the_ingress_routes_only_the_gateway_s_application(overlay):
     for name, deployment in of_kind(overlay, "Deployment").items():
-        ports = {p["name"]: p["containerPort"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]}
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["metrics"] == PORTS[name.replace("-", "_")] + METRICS_OFFSET
     ingress = next(iter(of_kind(overlay, "Ingress").values()))
     backends = [p["backend"]["service"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]]
     assert backends == [{"name": "gateway", "port": {"name": "http"}}]
     admitted = of_kind(overlay, "NetworkPolicy")["metrics-from-prometheus"]["spec"]["ingress"][0]
-    assert admitted["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    monitoring = {"kubernetes.io/metadata.name": "monitoring"}
+    assert admitted["from"] == [{"namespaceSelector": {"matchLabels": monitoring}}]
     assert {"port": "metrics"} in admitted["ports"]
 
 

@@ -56,11 +56,13 @@ def test_the_installed_gateway_lives_in_its_venv_not_in_the_checkout(installed):
 
 
 @pytest.mark.e2e
-def test_the_installed_gateway_serves_the_spa_from_the_folder_the_image_names(installed, database_url, amqp_url):
+def test_the_installed_gateway_serves_the_spa_from_the_folder_the_image_names(installed, database_url,
+                                                                             amqp_url):
     assert (DIST / "index.html").exists(), "web/dist is built by make web (make test depends on it)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
     env.update(METRO_GATEWAY_DATABASE_URL=database_url, METRO_GATEWAY_AMQP_URL=amqp_url,
-               METRO_GATEWAY_WEB_DIST=str(DIST), METRO_GATEWAY_DB_POOL_SIZE="2", METRO_GATEWAY_RUN_WORKERS="false")
+               METRO_GATEWAY_WEB_DIST=str(DIST), METRO_GATEWAY_DB_POOL_SIZE="2",
+               METRO_GATEWAY_RUN_WORKERS="false")
     process = subprocess.Popen([installed / "bin" / "python", "-m", "gateway", "serve", "--port", str(PORT)],
                                cwd=installed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -62,8 +62,8 @@ class ServiceSpec:
     on_start: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     needs_bus: bool = True
-    # Whether a broker outage makes the service unready. The outbox keeps events until the broker is back, so a
-    # service whose requests never wait on the broker stays in its Service's endpoints (the gateway).
+    # Whether a broker outage makes the service unready. The outbox keeps events until the broker is back,
+    # so a service whose requests never wait on the broker stays in its Service's endpoints (the gateway).
     broker_in_readiness: bool = True
     # Services erase their registered rows when the deletion saga asks; the gateway runs the saga itself.
     erases_on_request: bool = True

@@ -29,7 +29,8 @@ class _BrokerDown:
 
 
 async def _ready(broker_in_readiness: bool) -> httpx.Response:
-    spec = ServiceSpec(name="probe", package_dir=Path("."), routers=[], broker_in_readiness=broker_in_readiness)
+    spec = ServiceSpec(name="probe", package_dir=Path("."), routers=[],
+                       broker_in_readiness=broker_in_readiness)
     app = create_service_app(spec, ServiceSettings())
     app.state.runtime = SimpleNamespace(db=SimpleNamespace(engine=_Engine()), bus=_BrokerDown())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:

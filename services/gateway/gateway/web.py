@@ -11,8 +11,8 @@ from starlette.staticfiles import StaticFiles
 from metro.errors import NotFound
 
 log = logging.getLogger(__name__)
-# The checkout's build, for an editable install (make run, the tests). An installed package lives in a venv, away
-# from any checkout: the image names its copy of the build in web_dist (METRO_GATEWAY_WEB_DIST).
+# The checkout's build, for an editable install (make run, the tests). An installed package lives in a venv,
+# away from any checkout: the image names its copy of the build in web_dist (METRO_GATEWAY_WEB_DIST).
 DEFAULT_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -15,9 +15,10 @@ from metro.app import Runtime
 from metro.dso import DsoError, Outcome
 
 log = logging.getLogger(__name__)
-# pg advisory lock id: one collection cycle at a time across replicas. Transaction-scoped, held by a transaction
-# left open on its own connection for the cycle: it passes through PgBouncer in transaction mode (a session lock
-# would stay on whichever server connection took it), and ends with the connection if the replica dies.
+# pg advisory lock id: one collection cycle at a time across replicas. Transaction-scoped, held by a
+# transaction left open on its own connection for the cycle: it passes through PgBouncer in transaction mode
+# (a session lock would stay on whichever server connection took it), and ends with the connection if the
+# replica dies.
 CYCLE_LOCK = 0x5_6E_151
 
 

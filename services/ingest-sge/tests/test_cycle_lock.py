@@ -1,5 +1,6 @@
 """One SGE collection cycle at a time across replicas, with a lock that PgBouncer in transaction mode keeps
-right: it ends with the transaction, not with the server connection, which the pooler hands to other clients."""
+right: it ends with the transaction, not with the server connection, which the pooler hands to other
+clients."""
 from __future__ import annotations
 
 import os
