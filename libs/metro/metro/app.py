@@ -62,6 +62,9 @@ class ServiceSpec:
     on_start: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     needs_bus: bool = True
+    # Whether a broker outage makes the service unready. The outbox keeps events until the broker is back,
+    # so a service whose requests never wait on the broker stays in its Service's endpoints (the gateway).
+    broker_in_readiness: bool = True
     # Services erase their registered rows when the deletion saga asks; the gateway runs the saga itself.
     erases_on_request: bool = True
     openapi: dict = field(default_factory=dict)
@@ -113,8 +116,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging(spec.name, settings.log_level)
-        await upgrade_async(spec.package_dir, settings.database_url)
-        db = Database(settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name)
+        if settings.migrate_on_start:
+            await upgrade_async(spec.package_dir, settings.database_url)
+        db = Database.of(settings, spec.name)
         bus = Bus(settings.amqp_url) if spec.needs_bus else None
         if bus:
             await bus.connect()
@@ -183,7 +187,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             checks["database"] = f"down: {type(exc).__name__}"
         if rt.bus is not None:
             checks["broker"] = "ok" if await rt.bus.ping() else "down"
-        ok = all(v == "ok" for v in checks.values())
+        required = [v for k, v in checks.items() if k != "broker" or spec.broker_in_readiness]
+        ok = all(v == "ok" for v in required)
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)

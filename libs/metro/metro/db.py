@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -44,18 +45,33 @@ class Database:
     discards every connection of the pool opened before it. A ping before each checkout (``pool_pre_ping``) was a
     round trip on every request. ``pool_recycle`` renews connections before any idle timeout on the way."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, application_name: str = "metro"):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int | None = None,
+                 application_name: str = "metro", prepared_statements: bool = True):
         self.pool_size = pool_size
+        connect_args: dict[str, Any] = {"server_settings": {"application_name": application_name}}
+        if not prepared_statements:
+            # A pooler in transaction mode without prepared-statement support: nothing cached per connection,
+            # and each statement's name unique, so none collides on a server connection another client used.
+            connect_args.update(statement_cache_size=0, prepared_statement_cache_size=0,
+                                prepared_statement_name_func=lambda: f"__asyncpg_{uuid.uuid4()}__")
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=pool_size if max_overflow is None else max_overflow,
             pool_recycle=1800,
-            connect_args={"server_settings": {"application_name": application_name}},
+            connect_args=connect_args,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
                                           expire_on_commit=False)
+
+    @classmethod
+    def of(cls, settings: Any, application_name: str, *, pool_size: int | None = None) -> Database:
+        """The pool a service's settings describe (a command passes its own, smaller, pool size)."""
+        return cls(settings.database_url, application_name=application_name,
+                   pool_size=settings.db_pool_size if pool_size is None else pool_size,
+                   max_overflow=settings.db_pool_overflow if pool_size is None else None,
+                   prepared_statements=settings.db_prepared_statements)
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()

@@ -27,6 +27,16 @@ class ServiceSettings(_ServiceUrls):
     port: int = 0
     log_level: str = "INFO"
     db_pool_size: int = 10
+    # Connections opened beyond the pool under a burst; unset, as many as the pool. A pod holds at most
+    # db_pool_size + db_pool_overflow connections: the deployment's sizes must fit its pooler (deploy/).
+    db_pool_overflow: int | None = None
+    # asyncpg's prepared statements, cached per connection. Behind PgBouncer in transaction mode they need
+    # PgBouncer ≥ 1.21 with max_prepared_statements > 0 (the deployment's Pooler sets it); false for a pooler
+    # without it: every statement is then prepared unnamed, one more round trip each.
+    db_prepared_statements: bool = True
+    # Apply the service's migrations when it starts; false where a separate step migrates (the deployment's
+    # init container), so a long migration never delays the probes.
+    migrate_on_start: bool = True
     # Connections opened and warmed with the service's hot reads at start (Database.warm_up, at most the pool
     # size): the pool size where a service takes traffic as soon as it starts; 0 in tests, which start many
     # services against one PostgreSQL.

@@ -54,5 +54,6 @@ def spec() -> ServiceSpec:
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
                        workers=[erasure.erasure_worker], warm_reads=service.warm_reads,
                        configure=[web.mount_web], erases_on_request=False, personal_data=privacy.PERSONAL_DATA,
+                       broker_in_readiness=False,
                        openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
                                 "redoc_url": None, "version": "1.0.0"})

@@ -1,6 +1,7 @@
 """Serves the built SPA: hashed assets cached for a year, every other non-API path answers index.html."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,6 +10,9 @@ from starlette.staticfiles import StaticFiles
 
 from metro.errors import NotFound
 
+log = logging.getLogger(__name__)
+# The checkout's build, for an editable install (make run, the tests). An installed package lives in a venv,
+# away from any checkout: the image names its copy of the build in web_dist (METRO_GATEWAY_WEB_DIST).
 DEFAULT_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -24,6 +28,9 @@ class _HashedAssets(StaticFiles):
 def mount_web(app: FastAPI, settings) -> None:
     dist: Path = getattr(settings, "web_dist", None) or DEFAULT_DIST
     if not (dist / "index.html").exists():
+        if not settings.local_mode:
+            raise RuntimeError(f"no built web app in {dist}: set web_dist to the folder holding index.html")
+        log.warning("no built web app: only the API is served", extra={"web_dist": str(dist)})
         return
     if (dist / "assets").is_dir():
         app.mount("/assets", _HashedAssets(directory=dist / "assets"), name="assets")

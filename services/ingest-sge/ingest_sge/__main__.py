@@ -23,7 +23,7 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
     publishes what this writes to the outbox."""
     await upgrade_async(Path(service.__file__).parent, settings.database_url)
     keys, home = worker.keyring_from(settings)
-    db = Database(settings.database_url, pool_size=2, application_name="ingest_sge-cli")
+    db = Database.of(settings, "ingest_sge-cli", pool_size=2)
     try:
         batch = [service.DropFile(Path(f).name, Path(f).stat().st_size, Path(f).read_bytes()) for f in args.files]
         async with db.session() as session, session.begin():
@@ -40,7 +40,7 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def replay_command(args: argparse.Namespace, settings: Settings) -> int:
     """Readings derived again from the kept zips; the running service's relay publishes them."""
-    db = Database(settings.database_url, pool_size=2, application_name="ingest_sge-replay")
+    db = Database.of(settings, "ingest_sge-replay", pool_size=2)
     try:
         counts = await service.replay(db, Outbox(models.outbox, "ingest_sge"), ReplayScope.from_args(args),
                                       worker.limits_from(settings),

@@ -178,10 +178,6 @@ async def reading_counts(session: AsyncSession) -> dict[str, int]:
     return {k: int(v) for k, v in result}
 
 
-async def try_advisory_lock(conn: AsyncConnection, key: int) -> bool:
-    """Held by the connection until advisory_unlock; False when another holds it."""
-    return await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key)))
-
-
-async def advisory_unlock(conn: AsyncConnection, key: int) -> None:
-    await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+async def try_cycle_lock(conn: AsyncConnection, key: int) -> bool:
+    """Held until the connection's transaction ends; False when another transaction holds it."""
+    return await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(key)))

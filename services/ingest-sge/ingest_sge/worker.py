@@ -15,7 +15,10 @@ from metro.app import Runtime
 from metro.dso import DsoError, Outcome
 
 log = logging.getLogger(__name__)
-# pg advisory lock id: one collection cycle at a time across replicas.
+# pg advisory lock id: one collection cycle at a time across replicas. Transaction-scoped, held by a
+# transaction left open on its own connection for the cycle: it passes through PgBouncer in transaction mode
+# (a session lock would stay on whichever server connection took it), and ends with the connection if the
+# replica dies.
 CYCLE_LOCK = 0x5_6E_151
 
 
@@ -94,14 +97,10 @@ async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limit
 
 async def run_cycle(rt: Runtime, trigger: str) -> dict:
     async with rt.extras["cycle_lock"]:
-        async with rt.db.engine.connect() as guard:
-            if not await repository.try_advisory_lock(guard, CYCLE_LOCK):
+        async with rt.db.engine.connect() as guard, guard.begin():
+            if not await repository.try_cycle_lock(guard, CYCLE_LOCK):
                 return {"trigger": trigger, "outcome": "busy", "detail": "another replica is collecting"}
-            try:
-                return await _cycle(rt, trigger)
-            finally:
-                await repository.advisory_unlock(guard, CYCLE_LOCK)
-                await guard.commit()
+            return await _cycle(rt, trigger)
 
 
 async def _cycle(rt: Runtime, trigger: str) -> dict:

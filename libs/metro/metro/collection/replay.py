@@ -118,7 +118,7 @@ def replay_command(store: CollectionStore, outbox_table, producer: str, *, kind:
                    parse: Parse):
     """The ``replay`` command of a connector on ``metro.collection`` (see ``metro.cli.main``)."""
     async def command(args: argparse.Namespace, settings) -> int:
-        db = Database(settings.database_url, pool_size=2, application_name=f"{producer}-replay")
+        db = Database.of(settings, f"{producer}-replay", pool_size=2)
         try:
             counts = await replay_raw(db, store, Outbox(outbox_table, producer), kind=kind, source=source,
                                       parse=parse, scope=ReplayScope.from_args(args))
