@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import smtplib
+import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -51,13 +52,30 @@ def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
     return msg
 
 
-def deliver(host: str, port: int, timeout: float, envelope_from: str,
+def open_session(settings) -> smtplib.SMTP:
+    """Connects to the relay; with ``smtp_starttls``, upgrades to TLS with the relay's certificate and name verified
+    (against the system's authorities, or ``smtp_ca_file``) before anything else is said, then logs in when
+    ``smtp_username`` is set."""
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+    try:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(settings, envelope_from: str,
             items: list[tuple[uuid.UUID, EmailMessage]]) -> dict[uuid.UUID, tuple[str, str | None]]:
     """Blocking: one SMTP session for the batch. Returns id → ("sent" | "retry" | "unavailable" | "failed",
-    reason); "unavailable" means the relay was not there to answer about the message."""
+    reason); "unavailable" means the relay was not there to answer about the message (unreachable, an untrusted
+    certificate, credentials refused: the messages wait until it is fixed)."""
     results: dict[uuid.UUID, tuple[str, str | None]] = {}
     try:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        smtp = open_session(settings)
     except (OSError, smtplib.SMTPException) as exc:
         return {i: ("unavailable", f"SMTP unavailable: {exc!r}"[:500]) for i, _ in items}
     with smtp:
@@ -100,8 +118,7 @@ async def send_due(db: Database, settings) -> int:
         await asyncio.sleep(settings.pause_before_smtp)
     envelope_from = parseaddr(settings.mail_from)[1]
     items = [(r.id, build_mime(r, to[r.account_id], settings.mail_from)) for r in rows if r.account_id in to]
-    results = await asyncio.to_thread(deliver, settings.smtp_host, settings.smtp_port, settings.smtp_timeout,
-                                      envelope_from, items) if items else {}
+    results = await asyncio.to_thread(deliver, settings, envelope_from, items) if items else {}
     now = dt.datetime.now(dt.UTC)
     sent, retry, failed = [], [], []
     for r in rows:
