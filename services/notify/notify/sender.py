@@ -5,7 +5,8 @@ sent; a sender claims due rows with FOR UPDATE SKIP LOCKED and marks them `sendi
 replicas never send the same row concurrently. If a sender dies before SMTP accepted a message, the lease
 runs out and the row is sent again. If it dies after SMTP accepted it but before recording `sent`, the
 message goes out a second time with the same Message-ID header, which lets the relay or the mailbox (and
-the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send.
+the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send; a sender that
+outlived its lease records nothing about rows another sender has claimed since (their outcome is the other's).
 
 While the relay cannot be reached, messages wait however long the outage lasts, retried with a backoff
 capped at `send_backoff_max_seconds`: only an answer about the message itself counts towards giving up.
@@ -131,7 +132,10 @@ async def send_due(db: Database, settings) -> int:
             delay = backoff(r.attempts, settings.send_backoff_seconds, settings.send_backoff_max_seconds)
             retry.append({"mid": r.id, "error": reason, "at": now + dt.timedelta(seconds=delay)})
     async with db.session() as session, session.begin():
-        await repository.settle(session, sent, retry, failed)
+        lost = await repository.settle(session, rows[0].lease_until, sent, retry, failed)
+    if lost:
+        log.warning("e-mail lease ran out and another sender took the messages: their outcome is theirs",
+                    extra={"messages": len(lost)})
     if retry or failed:
         log.warning("e-mails not sent", extra={"retry": len(retry), "failed": len(failed),
                                                "error": (retry or failed)[0]["error"]})
