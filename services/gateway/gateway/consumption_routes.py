@@ -12,12 +12,17 @@ from fastapi import APIRouter, Query, Request, Response
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
 from metro.bodies import read_limited
-from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound, PayloadTooLarge, error_responses
+from metro.errors import (AddressUnconfirmed, AppError, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
+                          error_responses)
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
                                        TariffCatalogueVersion, ToDateTotals)
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000
+
+
+def too_large(code: str) -> dict:
+    return {PayloadTooLarge.status_code: {"model": ErrorBody, "description": code}}
 
 
 def services(request: Request):
@@ -70,7 +75,7 @@ async def summary(who: User, request: Request):
 
 
 @router.put("/admin/tariffs/{energy}", response_model=TariffCatalogueVersion, tags=["admin"],
-            responses=error_responses(Forbidden, AppError, PayloadTooLarge),
+            responses={**error_responses(Forbidden, AppError), **too_large("tariff_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
 async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request,
@@ -83,7 +88,7 @@ async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, requ
 
 
 @router.put("/admin/degree-days", response_model=DegreeDaysVersion, tags=["admin"],
-            responses=error_responses(Forbidden, AppError, PayloadTooLarge),
+            responses={**error_responses(Forbidden, AppError), **too_large("degree_days_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "monthly degree days per station, observed and normals, shaped "
                                                  "like the bundled data/dju_grenoble.csv"}}}}})
