@@ -5,6 +5,8 @@ A service lists its tables in ``<package>/privacy.py`` as ``PERSONAL_DATA: list[
 with its privacy hooks, in its ``ServiceSpec``.
 A row belongs to an account when ``account_column`` equals the account id, or when ``meter_column`` is
 one of the account's meters.
+Each service's outbox is not listed: its payloads name accounts and meters only until the erasure deletes them,
+or until ``metro.retention`` prunes them once published (``outbox_retention``); the inbox holds event ids only.
 """
 from __future__ import annotations
 
