@@ -297,3 +297,29 @@ async def test_role_and_ownership_matrix(matrix, who):
             assert r.status_code == expected, f"{who} GET {path}: {r.status_code} {r.text[:200]}"
     admin_only = client.get("/admin/erasure-requests")
     assert admin_only.status_code == {"admin": 200, "anonymous": 401}.get(who, 403)
+
+
+async def test_an_erased_adviser_stays_in_the_residents_access_log_under_a_pseudonym(stack):
+    alice, meter = await resident_with_data(stack, days=2)
+    adviser = make_adviser(stack)
+    assert alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).status_code == 201
+    assert adviser.get(f"/adviser/residents/{alice.account['id']}/meters/{meter['id']}/consumption",
+                       params={"from": "2025-01-01", "to": "2025-01-03"}).status_code == 200
+    adviser_id, adviser_email = adviser.account["id"], adviser.email
+    assert adviser.delete("/me").status_code == 202
+    admin = admin_user(stack.url("gateway"))
+    [pending] = [p for p in admin.get("/admin/erasure-requests").json() if p["email"] == adviser_email]
+    assert admin.post(f"/admin/erasure-requests/{pending['id']}/validate").status_code == 200
+
+    async def erased():
+        return await fetchval(stack.database_url, "select status = 'completed' from gateway.erasure_requests "
+                                                  "where id = $1", uuid.UUID(pending["id"]))
+    await eventually(erased, timeout=60)
+    assert await rows_mentioning(stack.database_url, [adviser_id, adviser_email]) == {}
+    [entry] = alice.get("/me/access-log").json()
+    assert entry["reader_role"] == "adviser" and "consumption of meter" in entry["what"]
+    assert entry["reader_name"].startswith("conseiller supprimé / deleted adviser #")
+    # The same pseudonym in every row of that adviser, so the resident can still tell readers apart.
+    stand_in = await fetchval(stack.database_url, "select reader_id from consent.access_log where resident_id = $1",
+                              uuid.UUID(alice.account["id"]))
+    assert stand_in != uuid.UUID(adviser_id)

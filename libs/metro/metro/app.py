@@ -26,6 +26,7 @@ from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
 from metro.outbox import Outbox, OutboxRelay
 from metro.personal_data import PersonalTable, PrivacyHook
+from metro.retention import housekeeping
 from metro.services import INTERNAL
 from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
@@ -43,6 +44,7 @@ class Runtime:
     tokens: ServiceTokens
     services: ServiceClient
     outbox: Outbox | None
+    inbox: sa.Table | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     extras: dict = field(default_factory=dict)
 
@@ -126,7 +128,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         urls = {s: settings.url_of(s) for s in INTERNAL}
         services = ServiceClient(tokens, urls)
         outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
-        rt = Runtime(spec.name, settings, db, bus, tokens, services, outbox)
+        rt = Runtime(spec.name, settings, db, bus, tokens, services, outbox, spec.inbox_table)
         app.state.runtime, app.state.db, app.state.tokens, app.state.settings = rt, db, tokens, settings
         for hook in spec.on_start:
             await hook(rt)
@@ -140,6 +142,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                                     retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries,
                                     order_key=spec.order_keys.get(purpose))
                 tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"consumer:{purpose}"))
+            if outbox or spec.inbox_table is not None:
+                tasks.append(asyncio.create_task(housekeeping(rt), name="housekeeping"))
             for worker in spec.workers:
                 tasks.append(asyncio.create_task(worker(rt), name=worker.__name__))
         for t in tasks:

@@ -56,6 +56,11 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class TooManyRequests(AppError):
     status_code = 429
     code = "too_many_requests"

@@ -5,11 +5,14 @@ A service lists its tables in ``<package>/privacy.py`` as ``PERSONAL_DATA: list[
 with its privacy hooks, in its ``ServiceSpec``.
 A row belongs to an account when ``account_column`` equals the account id, or when ``meter_column`` is
 one of the account's meters.
+Each service's outbox is not listed: its payloads name accounts and meters only until the erasure deletes them,
+or until ``metro.retention`` prunes them once published (``outbox_retention``); the inbox holds event ids only.
 """
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +25,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # what it does in the erasure's transaction before its registered rows go, or after; ``withheld_meters``, the
 # meters whose measurements the export leaves out, with the reason.
 PrivacyHook = Callable[[AsyncSession, uuid.UUID, list[uuid.UUID]], Awaitable[Any]]
+
+
+def pseudonym(account_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """An erased account's stable stand-in where others' records keep it: an id and a short tag (``#1a2b3c4d``),
+    the same in every row and service, that cannot be turned back into the account."""
+    digest = hashlib.sha256(f"metro-pseudonym:{account_id}".encode()).hexdigest()
+    return uuid.UUID(digest[:32]), f"#{digest[32:40]}"
+
+
+@dataclass(frozen=True)
+class Pseudonymised:
+    """Rows that belong to someone else and also name the account in ``column`` (a resident's access log names the
+    adviser who read it): when that account is erased the rows stay, ``column`` set to the pseudonym id and the
+    columns ``values(table, tag)`` returns (SQL expressions allowed) replaced, e.g. the name by a label and tag."""
+    column: str
+    values: Callable[[sa.Table, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,7 @@ class PersonalTable:
     # withholds the meter, e.g. consumption while the DSO's address of it differs from the dwelling, since the
     # measurements may be a neighbour's. Still erased with the account.
     measured: bool = False
+    pseudonymised: Pseudonymised | None = None
 
     @property
     def name(self) -> str:
@@ -97,11 +117,15 @@ def withheld_rows(registry: list[PersonalTable], withheld: dict[uuid.UUID, str])
 
 async def erase(session: AsyncSession, registry: list[PersonalTable], account_id: uuid.UUID,
                 meter_ids: list[uuid.UUID]) -> dict[str, int]:
-    """Deletes every registered row of the account; returns the count per table. Children first: the
-    registry lists tables in an order where deleting top to bottom respects foreign keys, or the
-    foreign keys cascade."""
+    """Deletes every registered row of the account, except those only naming it in a ``pseudonymised`` column,
+    which get its pseudonym; returns the count per table. Children first: the registry lists tables in an order
+    where deleting top to bottom respects foreign keys, or the foreign keys cascade."""
     counts: dict[str, int] = {}
     for entry in registry:
+        if (rule := entry.pseudonymised) is not None:
+            pseudonym_id, tag = pseudonym(account_id)
+            await session.execute(sa.update(entry.table).where(entry.table.c[rule.column] == account_id)
+                                  .values({rule.column: pseudonym_id, **rule.values(entry.table, tag)}))
         result = await session.execute(sa.delete(entry.table).where(entry.owned_by(account_id, meter_ids)))
         counts[entry.name] = result.rowcount or 0
     return counts

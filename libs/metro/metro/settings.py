@@ -1,6 +1,8 @@
 """Settings base: one pydantic-settings class per service, each with its own env prefix."""
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,6 +47,10 @@ class ServiceSettings(_ServiceUrls):
     # Consumer retries: delay before each retry and how many before the dead-letter queue.
     retry_delay_ms: int = 5000
     max_retries: int = 3
+    # metro.retention: published outbox rows and handled inbox rows are deleted after these.
+    outbox_retention: dt.timedelta = dt.timedelta(days=7)
+    inbox_retention: dt.timedelta = dt.timedelta(days=30)
+    housekeeping_interval: dt.timedelta = dt.timedelta(hours=1)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self):

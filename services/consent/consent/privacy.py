@@ -1,13 +1,26 @@
 """Personal data held by the consent service."""
+import sqlalchemy as sa
+
 from consent.models import access_log, consent_events, consents, dwellings, meters, shares
-from metro.personal_data import PersonalTable
+from metro.personal_data import PersonalTable, Pseudonymised
 
 KEPT = "until the account is deleted"
+
+
+def _erased_reader(table: sa.Table, tag: str) -> dict:
+    """The resident keeps knowing that someone read their data, and in which role, after the reader is erased."""
+    adviser, administrator = f"conseiller supprimé / deleted adviser {tag}", \
+        f"administrateur supprimé / deleted administrator {tag}"
+    return {"reader_name": sa.case((table.c.reader_role == "adviser", adviser), else_=administrator)}
+
+
 PERSONAL_DATA = [
     PersonalTable(shares, "read access the resident gave an energy adviser", KEPT,
                   account_column=("resident_id", "adviser_id")),
-    PersonalTable(access_log, "showing the resident who looked at their data", KEPT,
-                  account_column=("resident_id", "reader_id")),
+    PersonalTable(access_log, "showing the resident who looked at their data",
+                  "until the resident's account is deleted; an erased reader is replaced by a pseudonym",
+                  account_column=("resident_id", "reader_id"),
+                  pseudonymised=Pseudonymised("reader_id", _erased_reader)),
     PersonalTable(consent_events, "proof of every consent given, changed or withdrawn, with the DSO's evidence", KEPT,
                   account_column="account_id"),
     PersonalTable(consents, "the consents that allow collecting a meter's data", KEPT, account_column="account_id",

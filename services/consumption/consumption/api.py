@@ -9,6 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consumption import access, catalogues, contracts, peers, series, summary, totals
+from consumption.tariffs import MAX_UPLOAD_BYTES
+from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
@@ -72,7 +74,8 @@ async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account)],
 async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, who: Who, session: Session,
                       source: Annotated[str | None, Query(max_length=300)] = None):
     """The body is the CSV file itself (same shape as the bundled data file)."""
-    return await catalogues.upload_tariffs(session, energy, await request.body(), source, who.principal)
+    body = await read_limited(request, MAX_UPLOAD_BYTES, code="tariff_csv_too_large", what="the tariff file")
+    return await catalogues.upload_tariffs(session, energy, body, source, who.principal)
 
 
 @router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])
@@ -84,7 +87,9 @@ async def get_tariffs(energy: Literal["electricity", "gas"], who: Who, session: 
 async def put_degree_days(request: Request, who: Who, session: Session,
                           source: Annotated[str | None, Query(max_length=300)] = None):
     """The body is the CSV file itself (same shape as the bundled data/dju_grenoble.csv)."""
-    return await catalogues.upload_degree_days(session, await request.body(), source, who.principal)
+    body = await read_limited(request, MAX_UPLOAD_BYTES, code="degree_days_csv_too_large",
+                              what="the degree-day file")
+    return await catalogues.upload_degree_days(session, body, source, who.principal)
 
 
 @router.get("/degree-days", response_model=list[DegreeDaysVersion])

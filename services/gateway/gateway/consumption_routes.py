@@ -11,12 +11,18 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
-from metro.errors import AddressUnconfirmed, AppError, Forbidden, NotFound, error_responses
+from metro.bodies import read_limited
+from metro.errors import (AddressUnconfirmed, AppError, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
+                          error_responses)
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
                                        TariffCatalogueVersion, ToDateTotals)
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000
+
+
+def too_large(code: str) -> dict:
+    return {PayloadTooLarge.status_code: {"model": ErrorBody, "description": code}}
 
 
 def services(request: Request):
@@ -69,22 +75,20 @@ async def summary(who: User, request: Request):
 
 
 @router.put("/admin/tariffs/{energy}", response_model=TariffCatalogueVersion, tags=["admin"],
-            responses=error_responses(Forbidden, AppError),
+            responses={**error_responses(Forbidden, AppError), **too_large("tariff_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
 async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request,
                          source: Annotated[str | None, Query(max_length=300)] = None):
     """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version."""
-    body = await request.body()
-    if len(body) > MAX_TARIFF_CSV_BYTES:
-        raise AppError("the tariff file is too large", code="tariff_csv_too_large", status_code=413)
+    body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="tariff_csv_too_large", what="the tariff file")
     return await services(request).json(
         "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
         params={"source": source} if source else {}, headers={"content-type": "text/csv"})
 
 
 @router.put("/admin/degree-days", response_model=DegreeDaysVersion, tags=["admin"],
-            responses=error_responses(Forbidden, AppError),
+            responses={**error_responses(Forbidden, AppError), **too_large("degree_days_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "monthly degree days per station, observed and normals, shaped "
                                                  "like the bundled data/dju_grenoble.csv"}}}}})
@@ -93,9 +97,8 @@ async def upload_degree_days(who: Admin, request: Request,
     """Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
     as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
     months it fills."""
-    body = await request.body()
-    if len(body) > MAX_TARIFF_CSV_BYTES:
-        raise AppError("the degree-day file is too large", code="degree_days_csv_too_large", status_code=413)
+    body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="degree_days_csv_too_large",
+                              what="the degree-day file")
     return await services(request).json(
         "consumption", "PUT", "/internal/degree-days", principal=who.principal, content=body,
         params={"source": source} if source else {}, headers={"content-type": "text/csv"})

@@ -31,7 +31,10 @@ class Settings(ServiceSettings):
     raw_retention_days: int = 90
     max_file_bytes: int = 64 * 1024 * 1024
     max_uncompressed_bytes: int = 150 * 1024 * 1024
+    # One transaction imports at most this many files and this many bytes of them (all held in memory at once;
+    # a file alone may reach max_file_bytes): well under the pod's 512 MiB beside one file's inflated parse.
     files_per_transaction: int = 40
+    batch_bytes: int = 96 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_unchecked_host_key(self):

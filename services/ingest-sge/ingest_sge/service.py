@@ -7,6 +7,7 @@ import hashlib
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -75,9 +76,17 @@ def file_order(name: str) -> tuple:
         return (1, dt.datetime.max, "", 0, 0, name)
 
 
-def _read(name: str, data: bytes, keys: KeyRing, limits: Limits) -> tuple[bytes, list[Reading]]:
+def _read(name: str, data: bytes, keys: KeyRing, limits: Limits,
+          prms: Container[str]) -> tuple[bytes, int, list[Reading]]:
+    """The file's zip, how many readings it holds, and those of ``prms``, parsed as a stream: the readings of
+    other PRMs (most of a file shared by the contract) are counted and dropped as they are read."""
     zip_bytes = decrypt(name, data, keys, limits)
-    return zip_bytes, list(parse_r151(open_xml(zip_bytes, limits)))
+    total, kept = 0, []
+    for r in parse_r151(open_xml(zip_bytes, limits)):
+        total += 1
+        if r.prm in prms:
+            kept.append(r)
+    return zip_bytes, total, kept
 
 
 def _in_consent(sub: sa.Row, day: dt.date) -> bool:
@@ -113,7 +122,7 @@ async def import_files(session: AsyncSession, outbox: Outbox, batch: list[DropFi
         known.add((f.name, sha))
         try:
             parse_file_name(f.name)
-            zip_bytes, readings = await asyncio.to_thread(_read, f.name, f.data, keys, limits)
+            zip_bytes, total, subscribed = await asyncio.to_thread(_read, f.name, f.data, keys, limits, subs)
         except BadFile as exc:
             if exc.reason == "not_r151_name":
                 await repository.add_file(session, name=f.name, sha256=sha, size=f.size, status="ignored",
@@ -130,9 +139,7 @@ async def import_files(session: AsyncSession, outbox: Outbox, batch: list[DropFi
                                       reason="reader_error", detail=repr(exc)[:500], raw=f.data)
             outcomes.append(FileOutcome(f.name, "quarantined", "reader_error", repr(exc)[:500]))
             continue
-        counts: Counter[str] = Counter(readings=len(readings))
-        subscribed = [r for r in readings if r.prm in subs]
-        counts["unsubscribed"] = len(readings) - len(subscribed)
+        counts: Counter[str] = Counter(readings=total, unsubscribed=total - len(subscribed))
         energy = daily_energy(subscribed, states)
         states.update(energy.states)
         changed.update(energy.states)

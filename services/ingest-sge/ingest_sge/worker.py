@@ -7,6 +7,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ingest_sge import r151, repository, service
@@ -64,9 +65,27 @@ def is_candidate(name: str) -> bool:
     return "_R151_" in name
 
 
+def batches(entries: list[DropEntry], *, max_files: int, max_bytes: int,
+            max_file_bytes: int) -> Iterator[list[DropEntry]]:
+    """The files in order, cut into transactions of at most ``max_files`` files and ``max_bytes`` bytes fetched
+    into memory (a file larger than that goes alone); a file too large to fetch weighs nothing."""
+    batch: list[DropEntry] = []
+    size = 0
+    for e in entries:
+        weight = 0 if e.size > max_file_bytes else e.size
+        if batch and (len(batch) >= max_files or size + weight > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(e)
+        size += weight
+    if batch:
+        yield batch
+
+
 async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limits, *,
-                  files_per_transaction: int, raw_retention_days: int) -> dict:
-    """One pass over the drop; each batch of files commits before its files leave the drop."""
+                  files_per_transaction: int, raw_retention_days: int, batch_bytes: int) -> dict:
+    """One pass over the drop; each batch of files commits before its files leave the drop. One batch's files
+    are in memory at a time."""
     report: dict = {"files": {}, "readings": {}, "quarantined": [], "removed": 0, "skipped": 0}
     now = dt.datetime.now(dt.UTC)
     async with db.session() as session, session.begin():
@@ -74,12 +93,13 @@ async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limit
     entries = await drop.list()
     candidates = sorted((e for e in entries if is_candidate(e.name)), key=lambda e: service.file_order(e.name))
     report["skipped"] = len(entries) - len(candidates)
-    for i in range(0, len(candidates), files_per_transaction):
-        chunk: list[DropEntry] = candidates[i:i + files_per_transaction]
+    for chunk in batches(candidates, max_files=files_per_transaction, max_bytes=batch_bytes,
+                         max_file_bytes=limits.max_file_bytes):
         batch = [service.DropFile(e.name, e.size, None if e.size > limits.max_file_bytes else await drop.fetch(e.name))
                  for e in chunk]
         async with db.session() as session, session.begin():
             outcomes = await service.import_files(session, outbox, batch, keys, limits)
+        del batch
         by_name = {e.name: e for e in chunk}
         for o in outcomes:
             unfetched = by_name[o.name].size > limits.max_file_bytes
@@ -110,7 +130,7 @@ async def _cycle(rt: Runtime, trigger: str) -> dict:
     try:
         async with drop_from(s) as drop:
             report = await collect(rt.db, rt.outbox, drop, rt.extras["keys"], limits_from(s),
-                                   files_per_transaction=s.files_per_transaction,
+                                   files_per_transaction=s.files_per_transaction, batch_bytes=s.batch_bytes,
                                    raw_retention_days=s.raw_retention_days)
     except DsoError as exc:
         outcome = exc.outcome.value

@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from metro.app import Runtime, ServiceSpec
@@ -18,6 +19,12 @@ class Settings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_timeout: float = 15
+    # The relay outside local mode: STARTTLS with its certificate verified (smtp_ca_file: a private authority's
+    # certificates, else the system's), then AUTH when a username is set. The local sink speaks plain SMTP.
+    smtp_starttls: bool = False
+    smtp_ca_file: str | None = None
+    smtp_username: str | None = None
+    smtp_password: str = ""
     mail_from: str = "MétroEnergies <no-reply@metroenergies.example.org>"
     # Where the resident's browser reaches the app: links in e-mails point there.
     public_url: str = "http://127.0.0.1:8000"
@@ -39,6 +46,12 @@ class Settings(ServiceSettings):
 
     def secrets(self) -> dict[str, str]:
         return {**super().secrets(), "unsubscribe_secret": self.unsubscribe_secret}
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self):
+        if self.smtp_username and not self.smtp_starttls:
+            raise ValueError("smtp_username is set without smtp_starttls: the password would cross in clear")
+        return self
 
 
 async def _configure(rt: Runtime) -> None:

@@ -108,9 +108,16 @@ async def addresses(session: AsyncSession, account_ids: Iterable[uuid.UUID]) -> 
     return {r.account_id: r.email for r in rows}
 
 
-async def settle(session: AsyncSession, sent: list[dict], retry: list[dict], failed: list[dict]) -> None:
-    """Each list holds {"mid", ...}: sent {"to"}, retry {"error", "at"}, failed {"error"}."""
+async def settle(session: AsyncSession, lease: dt.datetime, sent: list[dict], retry: list[dict],
+                 failed: list[dict]) -> set[uuid.UUID]:
+    """Records the outcome of a batch claimed with ``lease`` (its ``lease_until``, the claim's fencing token).
+    Each list holds {"mid", ...}: sent {"to"}, retry {"error", "at"}, failed {"error"}. A row claimed again by
+    another sender since (this lease ran out) is left to that sender: returns those ids, not settled here."""
     m = messages
+    ids = [x["mid"] for x in (*sent, *retry, *failed)]
+    held = set((await session.execute(sa.select(m.c.id).where(
+        m.c.id.in_(ids), m.c.status == "sending", m.c.lease_until == lease).with_for_update())).scalars())
+    sent, retry, failed = ([x for x in group if x["mid"] in held] for group in (sent, retry, failed))
     conn = await session.connection()
     if sent:
         await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
@@ -123,6 +130,7 @@ async def settle(session: AsyncSession, sent: list[dict], retry: list[dict], fai
     if failed:
         await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
             status="failed", last_error=sa.bindparam("error"), lease_until=None), failed)
+    return set(ids) - held
 
 
 async def run_done(session: AsyncSession, job: str, period: str) -> bool:

@@ -5,7 +5,8 @@ sent; a sender claims due rows with FOR UPDATE SKIP LOCKED and marks them `sendi
 replicas never send the same row concurrently. If a sender dies before SMTP accepted a message, the lease
 runs out and the row is sent again. If it dies after SMTP accepted it but before recording `sent`, the
 message goes out a second time with the same Message-ID header, which lets the relay or the mailbox (and
-the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send.
+the test sink) recognise the duplicate. The lease must exceed the time one batch takes to send; a sender that
+outlived its lease records nothing about rows another sender has claimed since (their outcome is the other's).
 
 While the relay cannot be reached, messages wait however long the outage lasts, retried with a backoff
 capped at `send_backoff_max_seconds`: only an answer about the message itself counts towards giving up.
@@ -16,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import smtplib
+import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -51,13 +53,30 @@ def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
     return msg
 
 
-def deliver(host: str, port: int, timeout: float, envelope_from: str,
+def open_session(settings) -> smtplib.SMTP:
+    """Connects to the relay; with ``smtp_starttls``, upgrades to TLS with the relay's certificate and name verified
+    (against the system's authorities, or ``smtp_ca_file``) before anything else is said, then logs in when
+    ``smtp_username`` is set."""
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+    try:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(settings, envelope_from: str,
             items: list[tuple[uuid.UUID, EmailMessage]]) -> dict[uuid.UUID, tuple[str, str | None]]:
     """Blocking: one SMTP session for the batch. Returns id → ("sent" | "retry" | "unavailable" | "failed",
-    reason); "unavailable" means the relay was not there to answer about the message."""
+    reason); "unavailable" means the relay was not there to answer about the message (unreachable, an untrusted
+    certificate, credentials refused: the messages wait until it is fixed)."""
     results: dict[uuid.UUID, tuple[str, str | None]] = {}
     try:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        smtp = open_session(settings)
     except (OSError, smtplib.SMTPException) as exc:
         return {i: ("unavailable", f"SMTP unavailable: {exc!r}"[:500]) for i, _ in items}
     with smtp:
@@ -100,8 +119,7 @@ async def send_due(db: Database, settings) -> int:
         await asyncio.sleep(settings.pause_before_smtp)
     envelope_from = parseaddr(settings.mail_from)[1]
     items = [(r.id, build_mime(r, to[r.account_id], settings.mail_from)) for r in rows if r.account_id in to]
-    results = await asyncio.to_thread(deliver, settings.smtp_host, settings.smtp_port, settings.smtp_timeout,
-                                      envelope_from, items) if items else {}
+    results = await asyncio.to_thread(deliver, settings, envelope_from, items) if items else {}
     now = dt.datetime.now(dt.UTC)
     sent, retry, failed = [], [], []
     for r in rows:
@@ -114,7 +132,10 @@ async def send_due(db: Database, settings) -> int:
             delay = backoff(r.attempts, settings.send_backoff_seconds, settings.send_backoff_max_seconds)
             retry.append({"mid": r.id, "error": reason, "at": now + dt.timedelta(seconds=delay)})
     async with db.session() as session, session.begin():
-        await repository.settle(session, sent, retry, failed)
+        lost = await repository.settle(session, rows[0].lease_until, sent, retry, failed)
+    if lost:
+        log.warning("e-mail lease ran out and another sender took the messages: their outcome is theirs",
+                    extra={"messages": len(lost)})
     if retry or failed:
         log.warning("e-mails not sent", extra={"retry": len(retry), "failed": len(failed),
                                                "error": (retry or failed)[0]["error"]})
