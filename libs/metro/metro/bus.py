@@ -302,11 +302,12 @@ class Consumer:
 
 
 def _group_in_order(envelopes: Iterable[Received]) -> list[tuple[type[Event], list[Received]]]:
-    """Consecutive events of the same model form one group, so order across events is kept."""
+    """Consecutive events of the same model and request id form one group, so order across events is kept and
+    each group is handled under its request id (events without one, from workers, stay together)."""
     groups: list[tuple[type[Event], list[Received]]] = []
     for e in envelopes:
         model = type(e.payload)
-        if groups and groups[-1][0] is model:
+        if groups and groups[-1][0] is model and groups[-1][1][0].request_id == e.request_id:
             groups[-1][1].append(e)
         else:
             groups.append((model, [e]))

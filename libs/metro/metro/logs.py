@@ -28,7 +28,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(
         "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
-        rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+        rename_fields={"asctime": "ts", "levelname": "level", "name": "logger", "correlation_id": "request_id"},
     ))
     handler.addFilter(_CorrelationFilter(service))
     root = logging.getLogger()
