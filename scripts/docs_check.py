@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -165,6 +166,8 @@ def main() -> int:
 
     stack = None
     if args.start:
+        # A time-out's SIGTERM still stops the stack (the finally below, and start_stack's own clean-up).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         stack = start_stack()
         env = stack_env(stack.base_port, stack.database_url, stack.amqp_url, stack.log_dir)
     else:
