@@ -2,7 +2,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install services migrate run test test-unit test-e2e test-browser bench checks web openapi browser deploy-check
+.PHONY: help install services migrate run test test-unit test-e2e test-browser bench checks web openapi browser deploy-check docs-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -47,6 +47,9 @@ deploy-check: ## render every deploy/ overlay, validate it (Kubernetes and opera
 checks: ## service boundaries and API contract (the contract needs `make run` running)
 	@python3 ../shared/checks/boundaries.py .
 	@python3 ../shared/checks/api_contract.py http://127.0.0.1:8000 || true
+
+docs-check: install ## run the runnable procedures of docs/ against `make run` (DOCS_CHECK_ARGS=--start: a stack of its own)
+	@$(UV) run python scripts/docs_check.py $(DOCS_CHECK_ARGS)
 
 openapi: install ## write the gateway's OpenAPI document to web/openapi.json
 	@$(UV) run python scripts/openapi.py > web/openapi.json

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = NAMES
 # The services' local ports (metro.services), shifted so that the gateway answers on the stack's base port.
 BASE_PORTS = {name: port - PORTS["gateway"] for name, port in PORTS.items()}
+# Their metrics ports in the same block of 100 (base + 50 + offset): parallel test slots never collide.
+METRICS_OFFSET = 50
 
 
 @dataclass
@@ -36,10 +38,18 @@ class Stack:
     def url(self, package: str) -> str:
         return f"http://127.0.0.1:{self.port(package)}"
 
+    def metrics_port(self, package: str) -> int:
+        return self.base_port + METRICS_OFFSET + BASE_PORTS[package]
+
+    def metrics_url(self, package: str) -> str:
+        """Where Prometheus would scrape the service: ``metrics_url(p) + "/metrics"``."""
+        return f"http://127.0.0.1:{self.metrics_port(package)}"
+
     def env(self, package: str) -> dict[str, str]:
         prefix = f"METRO_{package.upper()}_"
         env = {**os.environ}
         values = {"DATABASE_URL": self.database_url, "AMQP_URL": self.amqp_url, "PORT": str(self.port(package)),
+                  "METRICS_PORT": str(self.metrics_port(package)), "METRICS_INTERVAL_S": "2",
                   "RETRY_DELAY_MS": "300", "MAX_RETRIES": "3", "DB_POOL_SIZE": "3"}
         values.update({f"{p.upper()}_URL": self.url(p) for p in PACKAGES})
         # Time-driven sweeps run often in tests; tests move timestamps back rather than wait days.
@@ -50,9 +60,10 @@ class Stack:
         return env
 
     def start(self, package: str, wait: bool = True) -> None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", self.port(package))) == 0:
-                raise RuntimeError(f"port {self.port(package)} for {package} is taken (a leftover process?)")
+        for port in (self.port(package), self.metrics_port(package)):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"port {port} for {package} is taken (a leftover process?)")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{package}.log", "ab")
         self.processes[package] = subprocess.Popen(

@@ -96,7 +96,7 @@ async def publish(stack, env: Envelope) -> None:
 
 
 def grants_dropped(stack) -> float:
-    text = httpx.get(stack.url("ingest_enedis") + "/metrics", timeout=10).text
+    text = httpx.get(stack.metrics_url("ingest_enedis") + "/metrics", timeout=10).text
     line = next((x for x in text.splitlines()
                  if x.startswith('consent_grants_dropped_total{service="ingest_enedis"}')), None)
     return float(line.split()[-1]) if line else 0.0

@@ -67,6 +67,7 @@ def sge(stack):
     handle = stack.sandboxes["sge"]
     token = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway").issue("ingest_sge")
     return {"handle": handle, "sandbox": handle.url, "service": stack.url("ingest_sge"),
+            "metrics": stack.metrics_url("ingest_sge"),
             "headers": {"authorization": f"Bearer {token}"}}
 
 
@@ -470,7 +471,7 @@ async def _publish_only(sge, prms: list[str], first: dt.date, last: dt.date) -> 
 
 
 def _grants_dropped(sge) -> float:
-    text = httpx.get(sge["service"] + "/metrics", timeout=10).text
+    text = httpx.get(sge["metrics"] + "/metrics", timeout=10).text
     line = next((x for x in text.splitlines()
                  if x.startswith('consent_grants_dropped_total{service="ingest_sge"}')), None)
     return float(line.split()[-1]) if line else 0.0

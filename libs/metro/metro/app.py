@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.bus import Bus, Consumer, Handler, OrderKey
@@ -21,9 +20,10 @@ from metro.db import Database
 from metro.erasure import erasure_handler, personal_data_router
 from metro.errors import install_error_handlers
 from metro.events import ErasureRequested, Event
-from metro.logs import configure_logging, correlation_id, new_correlation_id
+from metro.logs import accepted_request_id, configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
 from metro.migrations import upgrade_async
+from metro.observe import MetricsServer, Probe, dlq_probe, outbox_probe, pool_probe, run_probes
 from metro.outbox import Outbox, OutboxRelay
 from metro.personal_data import PersonalTable, PrivacyHook
 from metro.retention import housekeeping
@@ -32,6 +32,7 @@ from metro.service_auth import ServiceClient, ServiceTokens
 from metro.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("metro.access")
 
 
 @dataclass
@@ -80,10 +81,15 @@ class ServiceSpec:
     before_erase: PrivacyHook | None = None
     after_erase: PrivacyHook | None = None
     withheld_meters: PrivacyHook | None = None
+    # Refresh the service's own gauges (metro.metrics) every settings.metrics_interval_s, beside the shared
+    # probes of metro.observe.
+    probes: list[Probe] = field(default_factory=list)
 
 
 class _RequestContext:
-    """Pure ASGI middleware: correlation id in and out, and request latency by route template."""
+    """Pure ASGI middleware: the request id in (x-request-id, made here when absent or not a plain token) and
+    out, request latency by route template, and one JSON access-log line per request. The line holds the route
+    template, never the path or the query string: no identifier, token or personal datum reaches the logs."""
 
     def __init__(self, app, service: str):
         self.app = app
@@ -93,7 +99,7 @@ class _RequestContext:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        cid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or new_correlation_id()
+        cid = accepted_request_id(headers.get(b"x-request-id", b"").decode("latin-1")) or new_correlation_id()
         token = correlation_id.set(cid)
         start = time.perf_counter()
         status = {"code": 500}
@@ -107,10 +113,14 @@ class _RequestContext:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            duration = time.perf_counter() - start
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            REQUESTS.labels(self.service, scope["method"], path, str(status["code"])).observe(
-                time.perf_counter() - start)
+            REQUESTS.labels(self.service, scope["method"], path, str(status["code"])).observe(duration)
+            # Probes every few seconds would drown the requests people make.
+            access_log.log(logging.DEBUG if path.startswith("/health/") else logging.INFO, "request", extra={
+                "method": scope["method"], "route": path, "status": status["code"],
+                "duration_ms": round(duration * 1000, 2)})
             correlation_id.reset(token)
 
 
@@ -133,7 +143,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         for hook in spec.on_start:
             await hook(rt)
         await db.warm_up(settings.db_pool_warm, spec.warm_reads)
-        tasks: list[asyncio.Task] = []
+        metrics_server = MetricsServer(settings.host, settings.metrics_listen_port())
+        probes = [pool_probe, outbox_probe, dlq_probe([f"{spec.name}.{p}" for p in consumers]), *spec.probes]
+        tasks: list[asyncio.Task] = [asyncio.create_task(run_probes(rt, probes), name="metrics")]
         if settings.run_workers:
             if outbox and bus:
                 tasks.append(asyncio.create_task(OutboxRelay(db, bus, outbox).run(rt.stop), name="outbox"))
@@ -148,7 +160,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 tasks.append(asyncio.create_task(worker(rt), name=worker.__name__))
         for t in tasks:
             t.add_done_callback(_log_crash)
-        log.info("service started", extra={"port": settings.port})
+        log.info("service started",
+                 extra={"port": settings.port, "metrics_port": settings.metrics_listen_port()})
         try:
             yield
         finally:
@@ -156,6 +169,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            metrics_server.close()
             for hook in spec.on_stop:
                 await hook(rt)
             await services.close()
@@ -194,10 +208,6 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         required = [v for k, v in checks.items() if k != "broker" or spec.broker_in_readiness]
         ok = all(v == "ok" for v in required)
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics():
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in spec.routers:
         app.include_router(router)

@@ -63,6 +63,23 @@ class Bus:
                              type=envelope.name),
             routing_key=envelope.name)
 
+    async def depths(self, queues: list[str]) -> dict[str, int]:
+        """Messages ready in each queue that exists (a passive declare on a channel of its own: declaring a
+        missing queue closes the channel)."""
+        assert self.connection, "bus not connected"
+        found: dict[str, int] = {}
+        for name in queues:
+            channel = await self.connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                found[name] = queue.declaration_result.message_count or 0
+            except aio_pika.exceptions.ChannelClosed:
+                continue
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        return found
+
     async def ping(self) -> bool:
         return bool(self.connection and not self.connection.is_closed)
 
@@ -255,7 +272,7 @@ class Consumer:
             todo = [e for e in todo if not (e.id in seen or seen.add(e.id))]
             for model, group in _group_in_order(todo):
                 handler = self.handlers[model]
-                token = correlation_id.set(str(group[0].id))
+                token = correlation_id.set(group[0].request_id or str(group[0].id))
                 try:
                     await handler(session, group)
                 finally:
@@ -285,11 +302,12 @@ class Consumer:
 
 
 def _group_in_order(envelopes: Iterable[Received]) -> list[tuple[type[Event], list[Received]]]:
-    """Consecutive events of the same model form one group, so order across events is kept."""
+    """Consecutive events of the same model and request id form one group, so order across events is kept and
+    each group is handled under its request id (events without one, from workers, stay together)."""
     groups: list[tuple[type[Event], list[Received]]] = []
     for e in envelopes:
         model = type(e.payload)
-        if groups and groups[-1][0] is model:
+        if groups and groups[-1][0] is model and groups[-1][1][0].request_id == e.request_id:
             groups[-1][1].append(e)
         else:
             groups.append((model, [e]))

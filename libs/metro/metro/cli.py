@@ -34,9 +34,10 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_factory: Callable[[],
     settings = settings_factory()
     if args.command == "serve":
         port = args.port or settings.port or PORTS[spec.name]
-        settings.port = port
+        # The metrics server (metro.observe) listens on the same host as the API.
+        settings.port, settings.host = port, args.host or settings.host
         app = create_service_app(spec, settings)
-        uvicorn.run(app, host=args.host or settings.host, port=port, log_config=None,
+        uvicorn.run(app, host=settings.host, port=port, log_config=None,
                     access_log=False, timeout_graceful_shutdown=5)
     elif args.command == "migrate":
         upgrade(spec.package_dir, settings.database_url)

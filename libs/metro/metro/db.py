@@ -100,6 +100,10 @@ class Database:
 
         await asyncio.gather(*(one() for _ in range(count)))
 
+    def pool_use(self) -> tuple[int, int]:
+        """Connections checked out now, and how many the pool may open (its size and as many in overflow)."""
+        return self.engine.pool.checkedout(), self.pool_size * 2
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

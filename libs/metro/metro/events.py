@@ -28,9 +28,12 @@ class Envelope(BaseModel):
     occurred_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
     producer: str
     payload: dict[str, Any]
+    # The request (x-request-id) or event whose handling wrote this event; absent from older producers.
+    request_id: str | None = None
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"))
+        absent = {"request_id"} if self.request_id is None else None
+        return orjson.dumps(self.model_dump(mode="json", exclude=absent))
 
     @classmethod
     def from_bytes(cls, body: bytes) -> "Envelope":
@@ -58,6 +61,7 @@ class Received(BaseModel, Generic[E]):
     occurred_at: dt.datetime
     producer: str
     payload: E
+    request_id: str | None = None
 
 
 def _day(value: Any) -> Any:

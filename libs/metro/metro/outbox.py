@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metro.bus import Bus
 from metro.db import Database
 from metro.events import Envelope, Event
-from metro.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
+from metro.logs import current_request_id
+from metro.metrics import EVENTS_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
         sa.Column("last_error", sa.Text),
+        sa.Column("request_id", sa.Text),
         sa.Index(None, "next_attempt_at", postgresql_where=sa.text("published_at IS NULL")),
     )
 
@@ -52,16 +54,27 @@ class Outbox:
         event_id = event_id or uuid.uuid4()
         await session.execute(sa.insert(self.table).values(
             id=event_id, name=event.name, version=event.version, occurred_at=dt.datetime.now(dt.UTC),
-            payload=event.to_payload()))
+            payload=event.to_payload(), request_id=current_request_id()))
         return event_id
 
     async def add_many(self, session: AsyncSession, events: list[Event]) -> None:
         if not events:
             return
-        now = dt.datetime.now(dt.UTC)
+        now, request_id = dt.datetime.now(dt.UTC), current_request_id()
         await session.execute(sa.insert(self.table), [
-            {"id": uuid.uuid4(), "name": e.name, "version": e.version, "occurred_at": now, "payload": e.to_payload()}
+            {"id": uuid.uuid4(), "name": e.name, "version": e.version, "occurred_at": now,
+             "payload": e.to_payload(), "request_id": request_id}
             for e in events])
+
+
+async def backlog(db: Database, outbox: Outbox) -> tuple[int, float]:
+    """How many rows wait to be published, and the age in seconds of the oldest (0 when none)."""
+    t = outbox.table
+    async with db.reader() as session:
+        row = (await session.execute(
+            sa.select(sa.func.count(), sa.func.extract("epoch", sa.func.now() - sa.func.min(t.c.occurred_at)))
+            .where(t.c.published_at.is_(None)))).one()
+    return row[0], float(row[1] or 0)
 
 
 class OutboxRelay:
@@ -78,14 +91,16 @@ class OutboxRelay:
         t = self.outbox.table
         async with self.db.session() as session, session.begin():
             rows = (await session.execute(
-                sa.select(t.c.id, t.c.name, t.c.version, t.c.occurred_at, t.c.payload, t.c.attempts)
+                sa.select(t.c.id, t.c.name, t.c.version, t.c.occurred_at, t.c.payload, t.c.attempts,
+                          t.c.request_id)
                 .where(t.c.published_at.is_(None), t.c.next_attempt_at <= sa.func.now())
                 .order_by(t.c.seq).limit(self.batch)
                 .with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
             envelopes = [Envelope(id=r.id, name=r.name, version=r.version, occurred_at=r.occurred_at,
-                                  producer=self.outbox.producer, payload=r.payload) for r in rows]
+                                  producer=self.outbox.producer, payload=r.payload, request_id=r.request_id)
+                         for r in rows]
             results = await asyncio.gather(*(self.bus.publish(e) for e in envelopes),
                                            return_exceptions=True)
             now = dt.datetime.now(dt.UTC)
@@ -101,14 +116,6 @@ class OutboxRelay:
                         next_attempt_at=now + dt.timedelta(seconds=delay)))
             EVENTS_PUBLISHED.labels(self.outbox.producer).inc(len(done))
             return len(done)
-
-    async def pending(self) -> int:
-        t = self.outbox.table
-        async with self.db.session() as session:
-            n = (await session.execute(sa.select(sa.func.count()).select_from(t)
-                                       .where(t.c.published_at.is_(None)))).scalar_one()
-        OUTBOX_PENDING.labels(self.outbox.producer).set(n)
-        return n
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from metro.errors import AppError, Forbidden, Unauthorized, UpstreamError
+from metro.logs import current_request_id
 
 TOKEN_TTL_SECONDS = 60
 
@@ -137,6 +138,8 @@ class ServiceClient:
 
     def _request(self, service: str, method: str, path: str, principal: Principal | None, kwargs: dict[str, Any]):
         headers = {"authorization": f"Bearer {self.tokens.issue(service, principal)}", **kwargs.pop("headers", {})}
+        if request_id := current_request_id():
+            headers.setdefault("x-request-id", request_id)
         if "content" in kwargs:
             kwargs["data"] = kwargs.pop("content")
         return self.http.request(method, self.urls[service] + path, headers=headers, **kwargs)

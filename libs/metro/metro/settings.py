@@ -27,6 +27,10 @@ class ServiceSettings(_ServiceUrls):
     service_secret: str = DEFAULT_SERVICE_SECRET
     host: str = "127.0.0.1"
     port: int = 0
+    # Where Prometheus scrapes /metrics (metro.observe); 0: the service's port + 1100 (gateway 9100).
+    metrics_port: int = 0
+    # How often the gauges read from the database, the broker and the pool are refreshed.
+    metrics_interval_s: float = 15.0
     log_level: str = "INFO"
     db_pool_size: int = 10
     # Connections opened beyond the pool under a burst; unset, as many as the pool. A pod holds at most
@@ -63,6 +67,9 @@ class ServiceSettings(_ServiceUrls):
     def secrets(self) -> dict[str, str]:
         """The settings that must be changed outside local mode; a subclass adds its own."""
         return {"service_secret": self.service_secret}
+
+    def metrics_listen_port(self) -> int:
+        return self.metrics_port or self.port + 1100
 
     def url_of(self, service: str) -> str:
         return getattr(self, f"{service}_url")

@@ -46,4 +46,4 @@ def spec() -> ServiceSpec:
                        workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start],
                        warm_reads=series.warm_reads, personal_data=privacy.PERSONAL_DATA,
                        before_erase=privacy.before_erase, after_erase=privacy.after_erase,
-                       withheld_meters=privacy.withheld_meters)
+                       withheld_meters=privacy.withheld_meters, probes=[worker.probe()])

@@ -291,6 +291,21 @@ async def requeue_pricing(session: AsyncSession, *, energy: str | None = None,
                                                      set_={"queued_at": sa.func.now()}))
 
 
+async def pricing_backlog(session: AsyncSession) -> tuple[int, float]:
+    """Meters waiting to be priced, and how long the oldest has waited in seconds (0 when none)."""
+    waited = sa.func.now() - sa.func.min(price_queue.c.queued_at)
+    row = (await session.execute(sa.select(sa.func.count(), sa.func.extract("epoch", waited)))).one()
+    return row[0], float(row[1] or 0)
+
+
+async def newest_days(session: AsyncSession, since: dt.date) -> dict[str, dt.date]:
+    """The newest stored day of each source (the DSO channel), among the days from ``since``: the window keeps
+    the scan to the latest partitions' recent rows."""
+    result = await session.execute(sa.select(readings.c.source, sa.func.max(readings.c.day))
+                                   .where(readings.c.day >= since).group_by(readings.c.source))
+    return dict(result.all())
+
+
 async def claim(session: AsyncSession, queue: sa.Table, limit: int) -> list[uuid.UUID]:
     """The oldest queued meters, taken off the queue inside the caller's transaction: other workers skip them
     meanwhile, and they are back on the queue if the transaction fails."""

@@ -15,7 +15,9 @@ from consumption import euros, repository
 from consumption.anomalies import detect_anomalies
 from consumption.models import anomaly_scan_queue, price_queue
 from metro.app import Runtime
+from metro.collection import PARIS
 from metro.events import AnomalyDetected
+from metro.metrics import DATA_LAG, PRICING_BACKLOG, PRICING_BACKLOG_AGE
 from metro.outbox import Outbox
 from metro.workers import repeat
 
@@ -79,3 +81,25 @@ async def anomaly_worker(rt: Runtime) -> None:
 
 async def pricing_worker(rt: Runtime) -> None:
     await drain(rt, "pricing", price_pending)
+
+
+# Data lag is looked for in the last weeks only; a source with nothing since shows the window's length.
+DATA_LAG_WINDOW_DAYS = 40
+
+
+def probe():
+    """The pricing backlog and each source's data lag, for Prometheus (metro.observe)."""
+    seen: set[str] = set()
+
+    async def consumption_probe(rt: Runtime) -> None:
+        today = dt.datetime.now(PARIS).date()
+        async with rt.db.reader() as session:
+            waiting, age = await repository.pricing_backlog(session)
+            newest = await repository.newest_days(session, today - dt.timedelta(days=DATA_LAG_WINDOW_DAYS))
+        PRICING_BACKLOG.set(waiting)
+        PRICING_BACKLOG_AGE.set(age)
+        seen.update(newest)
+        for source in seen:
+            lag = (today - newest[source]).days if source in newest else DATA_LAG_WINDOW_DAYS
+            DATA_LAG.labels(source).set(lag)
+    return consumption_probe

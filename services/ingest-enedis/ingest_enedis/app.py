@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
-from ingest_enedis import api, handlers, models, privacy, worker
+from ingest_enedis import api, handlers, models, privacy, repository, worker
 from metro.app import Runtime, ServiceSpec
-from metro.collection import CollectionSettings, TokenBucket, start_collection, stop_collection
+from metro.collection import (CollectionSettings, TokenBucket, collection_probe, start_collection,
+                              stop_collection)
 
 
 class Settings(CollectionSettings):
@@ -44,4 +45,5 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_enedis", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.collection_worker], on_start=[start], on_stop=[stop_collection],
-                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase)
+                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase,
+                       probes=[collection_probe(repository.store)])

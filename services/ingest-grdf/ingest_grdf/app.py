@@ -7,9 +7,10 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from ingest_grdf import api, handlers, models, privacy, worker
+from ingest_grdf import api, handlers, models, privacy, repository, worker
 from metro.app import Runtime, ServiceSpec
-from metro.collection import CollectionSettings, TokenBucket, start_collection, stop_collection
+from metro.collection import (CollectionSettings, TokenBucket, collection_probe, start_collection,
+                              stop_collection)
 
 
 class Settings(CollectionSettings):
@@ -58,4 +59,5 @@ def spec() -> ServiceSpec:
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.collection_worker, worker.access_rights_worker], on_start=[start],
                        on_stop=[stop_collection], personal_data=privacy.PERSONAL_DATA,
-                       before_erase=privacy.before_erase)
+                       before_erase=privacy.before_erase,
+                       probes=[collection_probe(repository.store)])

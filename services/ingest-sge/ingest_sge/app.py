@@ -51,4 +51,5 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_sge", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.poll], on_start=[worker.open_keyring], on_stop=[worker.close_keyring],
-                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase)
+                       personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase,
+                       probes=[worker.probe])

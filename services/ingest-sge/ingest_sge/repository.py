@@ -152,6 +152,11 @@ async def last_cycle(session: AsyncSession) -> sa.Row | None:
     return (await session.execute(sa.select(cycles).order_by(cycles.c.id.desc()).limit(1))).first()
 
 
+async def last_successful_cycle(session: AsyncSession) -> dt.datetime | None:
+    return (await session.execute(sa.select(sa.func.max(cycles.c.finished_at))
+                                  .where(cycles.c.outcome == "ok"))).scalar_one()
+
+
 async def cycle_outcomes(session: AsyncSession, since: dt.datetime) -> dict[str, int]:
     result = await session.execute(sa.select(cycles.c.outcome, sa.func.count()).where(
         cycles.c.started_at >= since).group_by(cycles.c.outcome))

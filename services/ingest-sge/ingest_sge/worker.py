@@ -14,6 +14,7 @@ from ingest_sge import r151, repository, service
 from ingest_sge.drop import Drop, DropEntry, SftpDrop
 from metro.app import Runtime
 from metro.dso import DsoError, Outcome
+from metro.metrics import COLLECTION_CYCLES, DSO_LAST_SUCCESS
 
 log = logging.getLogger(__name__)
 # pg advisory lock id: one collection cycle at a time across replicas. Transaction-scoped, held by a
@@ -115,6 +116,14 @@ async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limit
     return report
 
 
+async def probe(rt: Runtime) -> None:
+    """The last successful cycle for Prometheus (metro.observe); SGE has no call quota."""
+    async with rt.db.reader() as session:
+        last = await repository.last_successful_cycle(session)
+    if last is not None:
+        DSO_LAST_SUCCESS.labels("sge").set(last.timestamp())
+
+
 async def run_cycle(rt: Runtime, trigger: str) -> dict:
     async with rt.extras["cycle_lock"]:
         async with rt.db.engine.connect() as guard, guard.begin():
@@ -142,6 +151,7 @@ async def _cycle(rt: Runtime, trigger: str) -> dict:
     async with rt.db.session() as session, session.begin():
         await repository.add_cycle(session, trigger=trigger, outcome=outcome, started_at=started,
                                    finished_at=finished, report=report)
+    COLLECTION_CYCLES.labels("sge", outcome).inc()
     log.info("SGE collection cycle", extra={"trigger": trigger, "outcome": outcome,
                                              "files": report.get("files"), "readings": report.get("readings")})
     return report

@@ -25,12 +25,15 @@ from email.utils import format_datetime, parseaddr
 import sqlalchemy as sa
 
 from metro.db import Database
+from metro.metrics import MAIL_FAILURES
 from metro.workers import repeat
 from notify import repository
 
 log = logging.getLogger(__name__)
 
 NO_ADDRESS = "no e-mail address known for this account yet"
+for _outcome in ("retry", "failed", "unavailable"):  # exported at 0 from the start, so a rate has a baseline
+    MAIL_FAILURES.labels(_outcome)
 
 
 def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
@@ -124,6 +127,8 @@ async def send_due(db: Database, settings) -> int:
     sent, retry, failed = [], [], []
     for r in rows:
         outcome, reason = results.get(r.id, ("retry", NO_ADDRESS))
+        if outcome != "sent":
+            MAIL_FAILURES.labels(outcome).inc()
         if outcome == "sent":
             sent.append({"mid": r.id, "to": to[r.account_id]})
         elif outcome == "failed" or (outcome == "retry" and r.attempts >= settings.send_max_attempts):

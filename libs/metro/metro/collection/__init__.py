@@ -20,6 +20,7 @@ from metro.collection.models import (CollectionTables, collected_ranges_table, c
                                      cycles_table, ended_consents_table, gaps_table, rate_buckets_table,
                                      raw_payloads_table)
 from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
+from metro.collection.probes import collection_probe
 from metro.collection.quota import (DEFAULT_ARRIVAL_JITTER_S, DailyQuotaReached, Reservation, TokenBucket,
                                     reserve)
 from metro.collection.replay import (ReplayCounts, ReplayScope, add_replay_arguments, print_counts,
@@ -35,7 +36,8 @@ __all__ = [
     "CallStats", "CollectionSettings", "CollectionStore", "CollectionTables", "Collector",
     "DailyQuotaReached", "LeaseLost", "Policy", "Range", "ReplayCounts", "ReplayScope", "Reservation",
     "TokenBucket", "add_collected", "add_replay_arguments", "call_dso", "claim_due", "clear_gaps",
-    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_statuses",
+    "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_probe",
+    "collection_statuses",
     "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table",
     "cycle_view", "cycles_table", "end_consents", "ended_consents_table", "ended_reason", "gaps_table",
     "jsonable_contract", "live_grants", "merge_ranges", "missing_ranges", "next_publication", "open_cycle",

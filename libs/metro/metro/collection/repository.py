@@ -119,6 +119,16 @@ class CollectionStore:
         result = await session.execute(sa.delete(t).where(t.c.retain_until < sa.func.now()))
         return result.rowcount or 0
 
+    async def health(self, session: AsyncSession) -> tuple[dt.datetime | None, dict[str, int]]:
+        """When the last cycle with a successful call finished, and the active meters failing by outcome."""
+        cycles, c = self.cycles, self.cursors.c
+        last_success = (await session.execute(sa.select(sa.func.max(cycles.c.finished_at)).where(
+            cycles.c.dso == self.dso, cycles.c.outcomes.has_key("ok")))).scalar_one()
+        failing = dict((await session.execute(
+            sa.select(c.last_outcome, sa.func.count()).where(c.active, c.last_outcome.in_(FAILING))
+            .group_by(c.last_outcome))).all())
+        return last_success, {outcome: failing.get(outcome, 0) for outcome in FAILING}
+
     async def report(self, session: AsyncSession) -> dict[str, Any]:
         cycles, c = self.cycles, self.cursors.c
         last = (await session.execute(sa.select(cycles).where(cycles.c.dso == self.dso)
