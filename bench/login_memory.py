@@ -1,10 +1,10 @@
 """Memory of the gateway during 50 parallel logins, against the pod's 512 MiB limit (issue 18 item 2).
 
-Each argon2id check takes 64 MiB. The gateway runs as a real process on its own database; 50 residents (one hash,
-computed here, stored for all) log in at once with their right password. Its resident set is sampled every 20 ms,
-and its peak (VmHWM, reset after start) read at the end. Measured twice in the same run: with the default cap of
-2 concurrent hashes, and uncapped as before (the default thread pool bounds it: min(32, cores + 4) threads, 6 on
-this 2-core machine, more on a bigger node).
+Each argon2id check takes 64 MiB. The gateway runs as a real process on its own database; 50 residents (one
+hash, computed here, stored for all) log in at once with their right password. Its resident set is sampled
+every 20 ms, and its peak (VmHWM, reset after start) read at the end. Measured twice in the same run: with the
+default cap of 2 concurrent hashes, and uncapped as before (the default thread pool bounds it:
+min(32, cores + 4) threads, 6 on this 2-core machine, more on a bigger node).
 
 Run: uv run python -m bench.login_memory [--logins 50] [--caps 50,2]
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 from argon2 import PasswordHasher
-
 from devstack.client import STRONG_PASSWORD
 from devstack.stack import Stack, reset_database, reset_vhost
 
@@ -54,8 +53,8 @@ async def add_residents(dsn: str, n: int) -> list[str]:
 
 async def burst(url: str, emails: list[str]) -> list[int]:
     async with httpx.AsyncClient(base_url=url + "/api/v1", timeout=600) as http:
-        answers = await asyncio.gather(*(http.post("/auth/login", json={"email": e, "password": STRONG_PASSWORD})
-                                         for e in emails))
+        answers = await asyncio.gather(*(
+            http.post("/auth/login", json={"email": e, "password": STRONG_PASSWORD}) for e in emails))
     return [r.status_code for r in answers]
 
 
@@ -95,7 +94,8 @@ def measure(database_url: str, amqp_url: str, cap: int, emails: list[str]) -> di
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--logins", type=int, default=50)
-    parser.add_argument("--caps", default="50,2", help="hash concurrency of each run; the first is the baseline")
+    parser.add_argument("--caps", default="50,2",
+                        help="hash concurrency of each run; the first is the baseline")
     args = parser.parse_args()
     database_url = reset_database(DATABASE)
     amqp_url = reset_vhost(VHOST)
@@ -111,9 +111,11 @@ def main() -> None:
             label = f"{r['cap']} (baseline)" if r is results[0] else str(r["cap"])
             print(f"{label:>18} {r['idle']:9.0f} {r['peak']:9.0f} {r['seconds']:8.1f} {r['ok']:>6}/{r['n']}")
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True, timeout=120)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True, timeout=120,
+                       check=False)
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c",
-                        f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'], capture_output=True)
+                        f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'], capture_output=True,
+                       check=False)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from devstack.client import STRONG_PASSWORD, ApiUser
 from playwright.sync_api import Page, expect
 
-from devstack.client import STRONG_PASSWORD, ApiUser
 from tests.browser.conftest import csp_violations, heading
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,8 @@ def test_signing_in_and_the_dashboard_work_under_the_content_security_policy(pag
     page.get_by_label("Adresse e-mail").fill(resident.email)
     page.get_by_label("Mot de passe").fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Me connecter").click()
-    expect(page.get_by_role("heading", level=1, name=re.compile("Mes compteurs|Ma consommation"))).to_be_visible()
+    landing = page.get_by_role("heading", level=1, name=re.compile("Mes compteurs|Ma consommation"))
+    expect(landing).to_be_visible()
     page.get_by_role("link", name="Ma consommation").click()
     expect(heading(page, "Ma consommation")).to_be_visible()
     page.evaluate("navigator.serviceWorker.ready")

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from devstack.client import STRONG_PASSWORD, ApiUser, admin_user
 from devstack.db import fetchval
 from devstack.stack import Stack
@@ -36,8 +35,8 @@ def login(url: str, email: str, password: str = WRONG, forwarded_for: str | None
 
 @pytest.fixture(scope="module")
 def slow_gateway(stack):
-    """A second gateway on the same database that slows a client address after 2 failures (50 by default), so that
-    a test needs few password checks to reach it."""
+    """A second gateway on the same database that slows a client address after 2 failures (50 by default), so
+    that a test needs few password checks to reach it."""
     second = Stack(database_url=stack.database_url, amqp_url=stack.amqp_url, base_port=stack.base_port + 50,
                    log_dir=stack.log_dir / "slow-gateway",
                    extra_env={"{P}LOGIN_SLOW_AFTER_PER_CLIENT": "2", "{P}RUN_WORKERS": "false"})
@@ -52,7 +51,7 @@ def test_behind_a_trusted_proxy_each_client_is_slowed_for_its_own_failures_only(
     a, b = client_address(), client_address()
     while b == a:
         b = client_address()
-    # The client wrote the left part itself; the proxy (trusted: the loopback in local mode) appended its peer.
+    # The client wrote the left part itself; the proxy (trusted: the loopback in local mode) added its peer.
     for _ in range(2):
         r = login(slow_gateway, new_email(), forwarded_for=f"198.51.100.7, {a}")
         assert r.status_code == 401 and "server-timing" not in r.headers
@@ -69,7 +68,7 @@ def test_an_untrusted_peer_cannot_choose_its_address_with_x_forwarded_for(slow_g
     for _ in range(2):
         assert login(slow_gateway, new_email(), forwarded_for=a).status_code == 401
     assert login(slow_gateway, new_email(), forwarded_for=a).headers["server-timing"].startswith("throttle")
-    # 127.0.0.2 is not a trusted proxy: its header is ignored, so it is neither taken for `a` nor free of its own.
+    # 127.0.0.2 is not a trusted proxy: its header is ignored; it is neither taken for `a` nor spared its own.
     r = login(slow_gateway, new_email(), forwarded_for=a, local_address="127.0.0.2")
     assert r.status_code == 401 and "server-timing" not in r.headers
     login(slow_gateway, new_email(), forwarded_for=client_address(), local_address="127.0.0.2")
@@ -89,8 +88,8 @@ async def test_a_parallel_burst_on_one_account_checks_at_most_the_limit_of_passw
     assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     # Recorded under keys that name nobody.
     assert await fetchval(stack.database_url, "select count(*) from gateway.login_failures") >= codes[401]
-    assert await fetchval(stack.database_url, "select count(*) from gateway.login_failures where key ilike $1",
-                          f"%{resident.email.split('@')[0]}%") == 0
+    naming = "select count(*) from gateway.login_failures where key ilike $1"
+    assert await fetchval(stack.database_url, naming, f"%{resident.email.split('@')[0]}%") == 0
 
 
 def test_every_answer_carries_the_security_headers(stack):
@@ -130,8 +129,9 @@ def test_a_resident_who_has_not_accepted_new_terms_can_still_export_delete_log_o
     admin = admin_user(stack.url("gateway"))
     try:
         version = f"rights-{uuid.uuid4().hex[:6]}"
+        collected = [{"data": "e-mail", "why": "login", "kept": "always"}]
         r = admin.post("/admin/terms", json={"version": version, "summary": "New", "text": "New terms",
-                                             "data_collected": [{"data": "e-mail", "why": "login", "kept": "always"}]})
+                                             "data_collected": collected})
         assert r.status_code == 201, r.text
         assert resident.get("/me").json()["terms"]["acceptance_required"] is True
         assert resident.get("/meters").json()["error"] == "terms_acceptance_required"

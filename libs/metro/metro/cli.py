@@ -36,7 +36,7 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_factory: Callable[[],
         port = args.port or settings.port or PORTS[spec.name]
         settings.port = port
         app = create_service_app(spec, settings)
-        # proxy_headers off: a service that answers through a proxy trusts it by its own setting (gateway.edge).
+        # proxy_headers off: a service behind a proxy trusts it by its own setting (gateway.edge).
         uvicorn.run(app, host=args.host or settings.host, port=port, log_config=None,
                     access_log=False, timeout_graceful_shutdown=5, proxy_headers=False)
     elif args.command == "migrate":

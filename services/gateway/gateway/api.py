@@ -5,7 +5,6 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated

@@ -9,12 +9,11 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-# The SPA loads only its own files (web/index.html has no inline script or style; React sets styles through the
-# CSSOM, which style-src does not govern) and talks only to this origin; sw.js is its service worker.
-CSP = "; ".join((
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'",
-    "connect-src 'self'", "manifest-src 'self'", "worker-src 'self'", "object-src 'none'", "base-uri 'none'",
-    "form-action 'self'", "frame-ancestors 'none'"))
+# The SPA loads only its own files (web/index.html has no inline script or style; React sets styles through
+# the CSSOM, which style-src does not govern) and talks only to this origin; sw.js is its service worker.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+       "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=63072000; includeSubDomains"
 
@@ -45,13 +44,13 @@ class SecurityHeaders:
 
 def protect(app: FastAPI, settings) -> None:
     app.add_middleware(SecurityHeaders, hsts=not settings.local_mode)
-    # Outermost, so that every layer sees the client the trusted proxy names (the right-most untrusted address).
+    # Outermost, so that every layer sees the client a trusted proxy names (the right-most untrusted address).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
 
 
 def docs_csp(html: bytes) -> str:
     """Swagger UI's page: its files from the CDN FastAPI names, and its one inline script by hash."""
-    scripts = re.findall(rb"<script>(.*?)</script>", html, re.S)
+    scripts = re.findall(rb"<script>(.*?)</script>", html, re.DOTALL)
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in scripts)
     return "; ".join((
         "default-src 'none'", f"script-src https://cdn.jsdelivr.net {hashes}",

@@ -41,8 +41,8 @@ def check_password_strength(password: str, email: str) -> None:
 
 
 class Hashing:
-    """argon2 off the event loop, at most ``concurrency`` hashes at once: each takes 64 MiB, and a burst of parallel
-    logins must stay within the pod's memory."""
+    """argon2 off the event loop, at most ``concurrency`` hashes at once: each takes 64 MiB, and a burst of
+    parallel logins must stay within the pod's memory."""
 
     def __init__(self, concurrency: int = 2):
         self.limit(concurrency)
@@ -107,7 +107,7 @@ async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
 
 
 async def authenticate(throttle: LoginThrottle, email: str, password: str, client: str):
-    """The account for these credentials (None if they are wrong), and the attempt as the throttle recorded it."""
+    """The account for these credentials (None if they are wrong), and the attempt as recorded."""
     attempt = await throttle.begin(email, client)
     row = attempt.account
     ok = await verify_password(row.password_hash if row else _DUMMY_HASH, password)

@@ -1,11 +1,12 @@
 """Login throttling that nobody can turn against residents.
 
-Per account: at most ``max_failures`` failed logins in the window. Each attempt is recorded before its password is
-checked, under a lock on the account's key, so a parallel burst cannot pass the limit; beyond it the account (only
-it) answers 429 with Retry-After. A successful login removes its account's records.
-Per client address: beyond ``slow_after_per_client`` failures in the window each attempt waits, doubling up to a
-cap, rather than being refused: residents sharing an address are slowed, never locked out.
-Rows are keyed by an HMAC of the e-mail or client address, so the table names nobody, and pruned after the window.
+Per account: at most ``max_failures`` failed logins in the window. Each attempt is recorded before its
+password is checked, under a lock on the account's key, so a parallel burst cannot pass the limit; beyond it
+the account (only it) answers 429 with Retry-After. A successful login removes its account's records.
+Per client address: beyond ``slow_after_per_client`` failures in the window each attempt waits, doubling up to
+a cap, rather than being refused: residents sharing an address are slowed, never locked out.
+Rows are keyed by an HMAC of the e-mail or client address, so the table names nobody; they are pruned after
+the window.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway import repository
 from metro.app import Runtime
 from metro.db import Database
 from metro.errors import TooManyRequests
 from metro.workers import repeat
+
+from gateway import repository
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class Attempt:
 class LoginThrottle:
     def __init__(self, db: Database, secret: str, *, max_failures: int = 5,
                  window: dt.timedelta = dt.timedelta(minutes=15), slow_after_per_client: int = 50,
-                 delay: dt.timedelta = dt.timedelta(seconds=1), max_delay: dt.timedelta = dt.timedelta(seconds=10),
+                 delay: dt.timedelta = dt.timedelta(seconds=1),
+                 max_delay: dt.timedelta = dt.timedelta(seconds=10),
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep):
         self.db = db
         self.secret = secret.encode()
@@ -59,8 +62,8 @@ class LoginThrottle:
         return 0.0 if over < 0 else min(self.delay * 2 ** min(over, 20), self.max_delay)
 
     async def begin(self, email: str, client: str) -> Attempt:
-        """Waits as long as the client address has earned, then records the attempt, or refuses it when the account
-        has reached its limit."""
+        """Waits as long as the client address has earned, then records the attempt, or refuses it when the
+        account has reached its limit."""
         email = email.lower()
         account_key, client_key = self.key("account", email), self.key("client", client)
         since = dt.datetime.now(dt.UTC) - self.window
@@ -74,7 +77,8 @@ class LoginThrottle:
             count, oldest = await repository.recent_failures(session, account_key, since)
             if count >= self.max_failures:
                 wait = int(((oldest or since) + self.window - dt.datetime.now(dt.UTC)).total_seconds()) + 1
-                raise TooManyRequests("too many failed logins; try again later", code="too_many_login_attempts",
+                raise TooManyRequests("too many failed logins; try again later",
+                                      code="too_many_login_attempts",
                                       headers={"Retry-After": str(max(wait, 1))})
             ids = await repository.record_login_attempt(session, [account_key, client_key])
             account = await repository.account_by_email(session, email)

@@ -3,13 +3,12 @@ import datetime as dt
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from gateway.app import Settings
 from gateway.edge import SecurityHeaders
 from gateway.throttle import LoginThrottle
 
-STRONG = {"admin_password": "a-real-admin-password", "service_secret": "a-real-service-secret-0123456789abcdef",
-          "login_key_secret": "a-real-login-key"}
+STRONG = {"admin_password": "a-real-admin-password", "login_key_secret": "a-real-login-key",
+          "service_secret": "a-real-service-secret-0123456789abcdef"}
 
 
 def app_with_headers(hsts: bool) -> FastAPI:
@@ -21,7 +20,8 @@ def app_with_headers(hsts: bool) -> FastAPI:
 
 @pytest.mark.parametrize("hsts", [True, False])
 async def test_hsts_is_sent_outside_local_mode_only(hsts):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app_with_headers(hsts)), base_url="http://t") as c:
+    transport = httpx.ASGITransport(app_with_headers(hsts))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         r = await c.get("/")
     assert ("strict-transport-security" in r.headers) is hsts
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
