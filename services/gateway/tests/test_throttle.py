@@ -7,7 +7,6 @@ import os
 
 import pytest
 import sqlalchemy as sa
-
 from devstack.db import scratch_database
 from gateway.models import login_failures, metadata
 from gateway.throttle import LoginThrottle
