@@ -91,13 +91,15 @@ async def account_view(session: AsyncSession, row) -> Account:
 async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
     email = body.email.lower()
     check_password_strength(body.password, email)
+    # Before the transaction's first statement: no connection is held while the hash waits for its slot.
+    password_hash = await hash_password(body.password)
     current = await current_terms(session)
     if body.accepted_terms_version != current.version:
         raise AppError(f"the current terms of use are version {current.version}",
                        code="terms_version_mismatch", status_code=422)
     account_id = uuid.uuid4()
     created = await repository.insert_account(session, {
-        "id": account_id, "email": email, "password_hash": await hash_password(body.password),
+        "id": account_id, "email": email, "password_hash": password_hash,
         "roles": [Role.resident.value], "language": body.language})
     if not created:
         raise Conflict("an account already uses this e-mail address", code="email_taken")
