@@ -68,7 +68,8 @@ def main() -> None:
         seed_demo(stack)
         print(f"""
 MétroEnergies is running.
-  web app and API   {stack.url('gateway')}/        (API docs: {stack.url('gateway')}/api/v1/docs)
+  web app and API   {stack.url('gateway')}/
+  API docs          {stack.url('gateway')}/api/v1/docs (as the administrator)
   demo resident     {DEMO_EMAIL} / {DEMO_PASSWORD}
   administrator     admin@metroenergies.example.org / local-admin-password-change-me
   DSO sandboxes     Enedis {handles['enedis'].url if 'enedis' in handles else '-'} · GRDF \

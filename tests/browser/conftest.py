@@ -52,14 +52,32 @@ def browser():
         b.close()
 
 
+# Installed before any page script: what the page's Content-Security-Policy refused, as the page saw it.
+WATCH_CSP = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));"""
+
+
+def csp_violations(page: Page, console: list[str]) -> list[str]:
+    """Every CSP refusal of the page: its securitypolicyviolation events and Chromium's console reports."""
+    return [*page.evaluate("window.__cspViolations || []"), *console]
+
+
 @pytest.fixture
 def page(browser, site) -> Page:
+    """Fails the test on any Content-Security-Policy violation: the SPA must run under its policy."""
     context = browser.new_context(base_url=site, locale="fr-FR", accept_downloads=True,
                                   viewport={"width": 1100, "height": 900})
     context.set_default_timeout(15_000)
+    context.add_init_script(WATCH_CSP)
     p = context.new_page()
+    console: list[str] = []
+    p.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    p.console_reports = console
     yield p
+    violations = console if p.is_closed() else csp_violations(p, console)
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def shot(page: Page, name: str) -> None:

@@ -37,8 +37,9 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_factory: Callable[[],
         # The metrics server (metro.observe) listens on the same host as the API.
         settings.port, settings.host = port, args.host or settings.host
         app = create_service_app(spec, settings)
+        # proxy_headers off: a service behind a proxy trusts it by its own setting (gateway.edge).
         uvicorn.run(app, host=settings.host, port=port, log_config=None,
-                    access_log=False, timeout_graceful_shutdown=5)
+                    access_log=False, timeout_graceful_shutdown=5, proxy_headers=False)
     elif args.command == "migrate":
         upgrade(spec.package_dir, settings.database_url)
         print(f"{spec.name}: migrated")

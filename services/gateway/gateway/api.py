@@ -5,7 +5,6 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
 from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated
@@ -25,6 +24,7 @@ def _settings(request: Request):
 
 
 def _client(request: Request) -> str:
+    """The peer, or the client a trusted proxy names (edge.protect)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -38,14 +38,12 @@ def _set_session_cookies(request: Request, response: Response, token: str, csrf:
                         path="/")
 
 
-async def _login(request: Request, session: AsyncSession, email: str, password: str):
+async def _login(request: Request, response: Response, email: str, password: str):
     throttle = request.app.state.runtime.extras["throttle"]
-    row = await service.authenticate(session, throttle, email, password, _client(request))
+    row, attempt = await service.authenticate(throttle, email, password, _client(request))
     if row is None:
-        # The failure must be counted although the request fails: commit it on its own.
-        async with request.app.state.db.session() as s, s.begin():
-            await repository.record_login_failure(s, throttle.keys(email, _client(request)))
-        raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
+        raise Unauthorized("wrong e-mail or password", code="invalid_credentials", headers=attempt.timing())
+    response.headers.update(attempt.timing())
     return row
 
 
@@ -61,7 +59,7 @@ async def signup(body: Signup, request: Request, response: Response, session: Se
 
 @router.post("/auth/login", response_model=Account, responses=error_responses(Unauthorized, TooManyRequests))
 async def login(body: Login, request: Request, response: Response, session: Session):
-    row = await _login(request, session, body.email, body.password)
+    row = await _login(request, response, body.email, body.password)
     token, csrf, expires = await service.open_session(session, row.id, "cookie",
                                                       _settings(request).session_lifetime)
     _set_session_cookies(request, response, token, csrf, expires)
@@ -70,9 +68,9 @@ async def login(body: Login, request: Request, response: Response, session: Sess
 
 @router.post("/auth/tokens", response_model=TokenIssued, status_code=201,
              responses=error_responses(Unauthorized, TooManyRequests))
-async def create_token(body: TokenRequest, request: Request, session: Session):
+async def create_token(body: TokenRequest, request: Request, response: Response, session: Session):
     """A bearer token for scripts (`Authorization: Bearer <token>`), with the same rights as the account."""
-    row = await _login(request, session, body.email, body.password)
+    row = await _login(request, response, body.email, body.password)
     token, _, expires = await service.open_session(session, row.id, "bearer", _settings(request).token_lifetime,
                                                    name=body.name)
     return TokenIssued(token=token, expires_at=expires)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import (api, consumption_routes, erasure, models, notify_routes, ops, personal, privacy, proxy, service,
-                     web)
+from gateway import (api, consumption_routes, edge, erasure, models, notify_routes, ops, personal, privacy,
+                     proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -22,16 +22,35 @@ class Settings(ServiceSettings):
     admin_password: str = DEFAULT_ADMIN_PASSWORD
     session_lifetime: dt.timedelta = dt.timedelta(days=7)
     token_lifetime: dt.timedelta = dt.timedelta(days=90)
+    # Per account: failed logins in the window before 429. Per client address: failures before each attempt
+    # waits, doubling from login_delay up to login_max_delay (residents behind one address are slowed, not
+    # locked out).
     login_max_failures: int = 5
     login_window: dt.timedelta = dt.timedelta(minutes=15)
-    login_max_failures_per_client: int = 50
+    login_slow_after_per_client: int = 50
+    login_delay: dt.timedelta = dt.timedelta(seconds=1)
+    login_max_delay: dt.timedelta = dt.timedelta(seconds=10)
+    # Keys login_failures by an HMAC of the e-mail and client addresses, so the table holds neither.
+    login_key_secret: str = "local-login-key-change-me"
+    # Concurrent argon2 hashes (64 MiB each): the pod's memory limit bounds it.
+    hash_concurrency: int = 2
+    # Peers whose X-Forwarded-For names the client (the ingress): addresses or networks; the loopback in local
+    # mode, nobody outside it unless set.
+    trusted_proxies: list[str] | None = None
     web_dist: Path | None = None
     # The seed requires an administrator's check before erasure; without one it completes after this delay.
     erasure_delay: dt.timedelta = dt.timedelta(days=30)
     erasure_sweep_interval: dt.timedelta = dt.timedelta(minutes=5)
 
     def secrets(self) -> dict[str, str]:
-        return {**super().secrets(), "admin_password": self.admin_password}
+        return {**super().secrets(), "admin_password": self.admin_password,
+                "login_key_secret": self.login_key_secret}
+
+    @property
+    def proxies(self) -> list[str]:
+        if self.trusted_proxies is not None:
+            return self.trusted_proxies
+        return ["127.0.0.1/32", "::1"] if self.local_mode else []
 
 
 async def _bootstrap(rt: Runtime) -> None:
@@ -43,8 +62,12 @@ async def _bootstrap(rt: Runtime) -> None:
 
 async def _throttle(rt: Runtime) -> None:
     settings: Settings = rt.settings  # type: ignore[assignment]
-    rt.extras["throttle"] = service.LoginThrottle(settings.login_max_failures, settings.login_window,
-                                                     settings.login_max_failures_per_client)
+    service.hashing.limit(settings.hash_concurrency)
+    rt.extras["throttle"] = throttle.LoginThrottle(
+        rt.db, settings.login_key_secret, max_failures=settings.login_max_failures,
+        window=settings.login_window,
+        slow_after_per_client=settings.login_slow_after_per_client, delay=settings.login_delay,
+        max_delay=settings.login_max_delay)
 
 
 def spec() -> ServiceSpec:
@@ -52,8 +75,8 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
-                       workers=[erasure.erasure_worker], warm_reads=service.warm_reads,
-                       configure=[web.mount_web], erases_on_request=False, personal_data=privacy.PERSONAL_DATA,
-                       broker_in_readiness=False,
-                       openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": "/api/v1/docs",
+                       workers=[erasure.erasure_worker, throttle.prune_worker], warm_reads=service.warm_reads,
+                       configure=[edge.protect, web.mount_web], erases_on_request=False,
+                       personal_data=privacy.PERSONAL_DATA, broker_in_readiness=False,
+                       openapi={"openapi_url": "/api/v1/openapi.json", "docs_url": None,
                                 "redoc_url": None, "version": "1.0.0"})

@@ -56,11 +56,12 @@ async def identity(request: Request, cookie: Annotated[str | None, Depends(cooki
     return Identity(row.id, row.email, tuple(row.roles), via, bool(row.terms_ok), token)
 
 
+# The rights that must always work (export, deletion, logout, reading the terms) need this only.
 Authenticated = Annotated[Identity, Depends(identity)]
 
 
 async def user(who: Authenticated) -> Identity:
-    """Every data operation needs the current terms of use accepted."""
+    """Every other data operation needs the current terms of use accepted."""
     if not who.terms_ok:
         raise AppError("the terms of use have changed: accept the new version to continue",
                        code="terms_acceptance_required", status_code=403)

@@ -4,13 +4,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
 from gateway import repository
 from gateway.auth import Admin
-from gateway.schemas import Health
+from gateway.edge import docs_csp
+from gateway.schemas import Health, PublicHealth
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased, ConsentView,
                                    SgeSubscription)
@@ -20,28 +22,53 @@ router = APIRouter(prefix="/api/v1", tags=["operations"])
 DEPENDENCIES = HEALTH
 
 
-async def _service_ready(http: httpx.AsyncClient, url: str) -> str:
+async def _service_ready(http: aiohttp.ClientSession, url: str) -> str:
     try:
-        r = await http.get(f"{url}/health/ready", timeout=3)
-        return "ok" if r.status_code == 200 else f"unavailable ({r.status_code})"
-    except httpx.HTTPError as exc:
+        async with http.get(f"{url}/health/ready", timeout=aiohttp.ClientTimeout(total=3)) as r:
+            return "ok" if r.status == 200 else f"unavailable ({r.status})"
+    except (aiohttp.ClientError, TimeoutError) as exc:
         return f"unreachable ({type(exc).__name__})"
 
 
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(request: Request):
-    rt = request.app.state.runtime
-    checks: dict[str, str] = {}
+async def _database_ready(rt) -> str:
     try:
         async with rt.db.engine.connect() as conn:
             await repository.ping(conn)
-        checks["gateway.database"] = "ok"
-    except Exception as exc:
-        checks["gateway.database"] = f"down ({type(exc).__name__})"
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - whatever fails, the check answers "down", never the route
+        return f"down ({type(exc).__name__})"
+
+
+async def _checks(request: Request) -> dict[str, str]:
+    rt = request.app.state.runtime
+    checks = {"gateway.database": await _database_ready(rt)}
     results = await asyncio.gather(*(_service_ready(rt.services.http, rt.settings.url_of(s)) for s in DEPENDENCIES))
     checks.update(dict(zip(DEPENDENCIES, results)))
-    status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
-    return JSONResponse(Health(status=status, checks=checks).model_dump(), 200 if status == "ok" else 503)
+    return checks
+
+
+@router.get("/health", response_model=PublicHealth, responses={503: {"model": PublicHealth}})
+async def health(request: Request):
+    """Whether the platform answers: `ok` or `unavailable`, nothing more (details: `/admin/health`)."""
+    ok = all(v == "ok" for v in (await _checks(request)).values())
+    return JSONResponse(PublicHealth(status="ok" if ok else "unavailable").model_dump(), 200 if ok else 503)
+
+
+@router.get("/admin/health", response_model=Health, tags=["admin"], responses={503: {"model": Health}})
+async def admin_health(_: Admin, request: Request):
+    """The gateway's database and every service it depends on, each with what went wrong."""
+    checks = await _checks(request)
+    ok = all(v == "ok" for v in checks.values())
+    body = Health(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), 200 if ok else 503)
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(_: Admin, request: Request):
+    """Swagger UI, for administrators; the OpenAPI document itself is public (the API's contract)."""
+    page = get_swagger_ui_html(openapi_url=request.app.openapi_url, title=f"{request.app.title} API")
+    page.headers["content-security-policy"] = docs_csp(page.body)
+    return page
 
 
 def _collector(dso: str) -> str:

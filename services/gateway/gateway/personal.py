@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway import erasure, privacy, repository
-from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Identity, User, require_role
+from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated, Identity, User, require_role
 from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
@@ -123,14 +123,14 @@ async def _csv_zip(records: AsyncIterator[tuple[str, str, dict]]):
 
 @router.get("/me/data", responses={200: {"description": "everything held about the account, as JSON",
                                          "content": {"application/json": {}}}})
-async def my_data(who: User, request: Request):
+async def my_data(who: Authenticated, request: Request):
     """Everything held about the account, every service included: each dataset with why it is kept."""
     return StreamingResponse(_json_document(_records(request, who.account_id), who.account_id),
                              media_type="application/json")
 
 
 @router.get("/me/export", responses={200: {"content": {"application/json": {}, "application/zip": {}}}})
-async def export(who: User, request: Request, format: Literal["json", "csv"] = "json"):
+async def export(who: Authenticated, request: Request, format: Literal["json", "csv"] = "json"):
     """The same as a download: one JSON document, or a zip with one CSV file per dataset."""
     stamp = dt.date.today().isoformat()
     if format == "csv":
@@ -142,7 +142,7 @@ async def export(who: User, request: Request, format: Literal["json", "csv"] = "
 
 
 @router.delete("/me", response_model=DeletionRequested, status_code=202, responses=error_responses(Conflict))
-async def delete_me(who: User, request: Request, session: Session):
+async def delete_me(who: Authenticated, request: Request, session: Session):
     """Disables the account and revokes every consent at once; erasure completes across services after an
     administrator's check, or by itself after the configured delay."""
     result = await erasure.request_deletion(session, _rt(request), who.account_id)

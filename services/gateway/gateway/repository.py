@@ -66,8 +66,15 @@ async def delete_account_sessions(session: AsyncSession, account_id: uuid.UUID) 
     await session.execute(sa.delete(sessions).where(sessions.c.account_id == account_id))
 
 
-async def record_login_failure(session: AsyncSession, keys: list[str]) -> None:
-    await session.execute(sa.insert(login_failures), [{"key": k} for k in keys])
+async def lock_login_key(session: AsyncSession, key: str) -> None:
+    """Until the transaction ends: the attempts on one key are counted and recorded one at a time."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+
+
+async def record_login_attempt(session: AsyncSession, keys: list[str]) -> list[int]:
+    result = await session.execute(sa.insert(login_failures).values([{"key": k} for k in keys])
+                                   .returning(login_failures.c.id))
+    return list(result.scalars().all())
 
 
 async def recent_failures(session: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
@@ -76,8 +83,14 @@ async def recent_failures(session: AsyncSession, key: str, since: dt.datetime) -
     return row[0], row[1]
 
 
-async def clear_failures(session: AsyncSession, key: str) -> None:
-    await session.execute(sa.delete(login_failures).where(login_failures.c.key == key))
+async def clear_login_attempts(session: AsyncSession, account_key: str, ids: list[int]) -> None:
+    """Every failure of the account, and this attempt's record for its client address."""
+    await session.execute(sa.delete(login_failures).where(sa.or_(login_failures.c.key == account_key,
+                                                                 login_failures.c.id.in_(ids))))
+
+
+async def prune_login_failures(session: AsyncSession, before: dt.datetime) -> None:
+    await session.execute(sa.delete(login_failures).where(login_failures.c.at < before))
 
 
 async def current_terms(session: AsyncSession) -> sa.Row | None:

@@ -127,6 +127,9 @@ class ErasureRequest(BaseModel):
     services_pending: list[str]
 
 
-class Health(BaseModel):
-    status: str
+class PublicHealth(BaseModel):
+    status: Literal["ok", "unavailable"]
+
+
+class Health(PublicHealth):
     checks: dict[str, str]

@@ -1,4 +1,4 @@
-"""Identity decisions: accounts, passwords, sessions, login throttling, terms of use."""
+"""Identity decisions: accounts, passwords, sessions, terms of use."""
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import repository
 from gateway.schemas import MIN_PASSWORD_LENGTH, Account, Role, Signup, Terms, TermsPublication, TermsState
 from gateway.models import outbox as outbox_table
-from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
+from gateway.throttle import LoginThrottle
+from metro.errors import AppError, Conflict, NotFound, Unauthorized
 from metro.events import AccountCreated
 from metro.outbox import Outbox
 
@@ -39,13 +40,31 @@ def check_password_strength(password: str, email: str) -> None:
         raise AppError("the password is too easy to guess", code="weak_password", status_code=422)
 
 
+class Hashing:
+    """argon2 off the event loop, at most ``concurrency`` hashes at once: each takes 64 MiB, and a burst of
+    parallel logins must stay within the pod's memory."""
+
+    def __init__(self, concurrency: int = 2):
+        self.limit(concurrency)
+
+    def limit(self, concurrency: int) -> None:
+        self.slots = asyncio.Semaphore(concurrency)
+
+    async def run(self, fn, *args):
+        async with self.slots:
+            return await asyncio.to_thread(fn, *args)
+
+
+hashing = Hashing()
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hasher.hash, password)
+    return await hashing.run(hasher.hash, password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(hasher.verify, password_hash, password)
+        return await hashing.run(hasher.verify, password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -72,13 +91,15 @@ async def account_view(session: AsyncSession, row) -> Account:
 async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
     email = body.email.lower()
     check_password_strength(body.password, email)
+    # Before the transaction's first statement: no connection is held while the hash waits for its slot.
+    password_hash = await hash_password(body.password)
     current = await current_terms(session)
     if body.accepted_terms_version != current.version:
         raise AppError(f"the current terms of use are version {current.version}",
                        code="terms_version_mismatch", status_code=422)
     account_id = uuid.uuid4()
     created = await repository.insert_account(session, {
-        "id": account_id, "email": email, "password_hash": await hash_password(body.password),
+        "id": account_id, "email": email, "password_hash": password_hash,
         "roles": [Role.resident.value], "language": body.language})
     if not created:
         raise Conflict("an account already uses this e-mail address", code="email_taken")
@@ -87,44 +108,17 @@ async def signup(session: AsyncSession, body: Signup) -> uuid.UUID:
     return account_id
 
 
-class LoginThrottle:
-    """Failed logins per e-mail and per client address in a sliding window, kept in PostgreSQL so that
-    every gateway replica sees the same count."""
-
-    def __init__(self, max_failures: int = 5, window: dt.timedelta = dt.timedelta(minutes=15),
-                 max_failures_per_client: int = 50):
-        self.max_failures = max_failures
-        self.max_failures_per_client = max_failures_per_client
-        self.window = window
-
-    @staticmethod
-    def keys(email: str, client: str) -> list[str]:
-        return [f"email:{email.lower()}", f"ip:{client}"]
-
-    async def check(self, session: AsyncSession, email: str, client: str) -> None:
-        since = dt.datetime.now(dt.UTC) - self.window
-        for key in self.keys(email, client):
-            count, oldest = await repository.recent_failures(session, key, since)
-            limit = self.max_failures if key.startswith("email:") else self.max_failures_per_client
-            if count >= limit:
-                wait = int(((oldest or since) + self.window - dt.datetime.now(dt.UTC)).total_seconds()) + 1
-                raise TooManyRequests("too many failed logins; try again later",
-                                      code="too_many_login_attempts", headers={"Retry-After": str(max(wait, 1))})
-
-
-async def authenticate(session: AsyncSession, throttle: LoginThrottle, email: str, password: str,
-                       client: str):
-    """The account for these credentials, or an error; failures are recorded even though the request
-    fails (the caller commits them in their own transaction)."""
-    await throttle.check(session, email, client)
-    row = await repository.account_by_email(session, email)
+async def authenticate(throttle: LoginThrottle, email: str, password: str, client: str):
+    """The account for these credentials (None if they are wrong), and the attempt as recorded."""
+    attempt = await throttle.begin(email, client)
+    row = attempt.account
     ok = await verify_password(row.password_hash if row else _DUMMY_HASH, password)
     if not ok or row is None:
-        return None
+        return None, attempt
     if row.status != "active":
         raise AppError("this account is disabled", code="account_disabled", status_code=403)
-    await repository.clear_failures(session, throttle.keys(email, client)[0])
-    return row
+    await throttle.succeeded(attempt)
+    return row, attempt
 
 
 async def open_session(session: AsyncSession, account_id: uuid.UUID, kind: str, lifetime: dt.timedelta,
