@@ -37,7 +37,7 @@ def login(url: str, email: str, password: str = WRONG, forwarded_for: str | None
 def slow_gateway(stack):
     """A second gateway on the same database that slows a client address after 2 failures (50 by default), so
     that a test needs few password checks to reach it."""
-    second = Stack(database_url=stack.database_url, amqp_url=stack.amqp_url, base_port=stack.base_port + 50,
+    second = Stack(database_url=stack.database_url, amqp_url=stack.amqp_url, base_port=stack.base_port + 25,
                    log_dir=stack.log_dir / "slow-gateway",
                    extra_env={"{P}LOGIN_SLOW_AFTER_PER_CLIENT": "2", "{P}RUN_WORKERS": "false"})
     second.start("gateway")
