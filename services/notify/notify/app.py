@@ -68,7 +68,7 @@ async def report_command(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade_async(Path(__file__).parent, settings.database_url)
     config = service.configure(settings)
     db = Database(settings.database_url, pool_size=settings.db_pool_size, application_name="notify-report")
-    services = ServiceClient(ServiceTokens(settings.service_secret, "notify"),
+    services = ServiceClient(ServiceTokens.of("notify", settings),
                              {"consumption": settings.consumption_url})
     try:
         if args.period:
