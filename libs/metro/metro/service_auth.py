@@ -116,6 +116,11 @@ class ServiceTokens:
         self._key = import_ed25519(signing_key, private=True)
         self._header = {"alg": ALGORITHM, "typ": "JWT", "kid": service}
         self._trusted = {name: import_ed25519(pem, private=False) for name, pem in trusted.items()}
+        # Per issuer: its own name in iss (the kid picked its key), this service in aud, and every claim there.
+        self._rules = {name: jwt.JWTClaimsRegistry(
+            leeway=CLOCK_LEEWAY_SECONDS, iss={"essential": True, "value": name},
+            aud={"essential": True, "value": service}, iat={"essential": True}, exp={"essential": True},
+            jti={"essential": True}) for name in self._trusted}
 
     @classmethod
     def of(cls, service: str, settings: ServiceSettings) -> ServiceTokens:
@@ -156,12 +161,8 @@ class ServiceTokens:
         except (JoseError, ValueError, TypeError) as exc:
             raise Unauthorized(f"invalid service token ({type(exc).__name__})", code="invalid_service_token") from None
         claims = decoded.claims
-        rules = jwt.JWTClaimsRegistry(
-            leeway=CLOCK_LEEWAY_SECONDS, iss={"essential": True, "value": decoded.header["kid"]},
-            aud={"essential": True, "value": self.service}, iat={"essential": True}, exp={"essential": True},
-            jti={"essential": True})
         try:
-            rules.validate(claims)
+            self._rules[decoded.header["kid"]].validate(claims)
         except ExpiredTokenError:
             raise Unauthorized("service token expired", code="invalid_service_token") from None
         except (InvalidClaimError, MissingClaimError) as exc:
@@ -169,6 +170,8 @@ class ServiceTokens:
         if claims["exp"] - claims["iat"] > TOKEN_TTL_SECONDS:
             raise Unauthorized("service token lives longer than allowed", code="invalid_service_token")
         roles, sub = claims.get("roles", []), claims.get("sub")
+        if not isinstance(roles, list):
+            raise Unauthorized("service token with malformed roles", code="invalid_service_token")
         if roles and claims["iss"] != PEOPLE_ISSUER:
             raise Forbidden(f"{claims['iss']} authenticates nobody: its tokens carry no roles",
                             code="service_roles_forbidden")
