@@ -53,7 +53,7 @@ def test_a_compromised_connector_cannot_act_as_an_administrator(stack):
     admin = admin_user(stack.url("gateway"))
     assert admin.get("/admin/address-mismatches").status_code == 200
     admin.close()
-    sge_claims = dict(sub=str(ADMIN.account_id), roles=["admin"])
+    sge_claims = {"sub": str(ADMIN.account_id), "roles": ["admin"]}
     # ingest-sge's own key, honest about who it is, with an administrator's roles.
     r = ask(stack, "consent", mismatches, signed_by("ingest_sge", claims("ingest_sge", "consent", **sge_claims)))
     assert refused(r, 403, "service_roles_forbidden"), r.text

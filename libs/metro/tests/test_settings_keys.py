@@ -7,13 +7,14 @@ import json
 import pytest
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from metro.service_auth import ServiceTokens, local_service_keys, local_signing_key
 from metro.settings import ServiceSettings
 
 
 class ConsentSettings(ServiceSettings):
-    model_config = {**ServiceSettings.model_config, "env_prefix": "METRO_TESTKEYS_"}
+    model_config = SettingsConfigDict(env_prefix="METRO_TESTKEYS_", extra="ignore")
 
 
 def pair() -> tuple[str, str]:
