@@ -80,7 +80,7 @@ async def run(n: int, consumption_url: str) -> None:
             {"account_id": a, "email": f"resident{i}@example.org",
              "language": "fr" if i % 3 else "en"} for i, a in enumerate(accounts)])
     config = service.configure(settings)
-    services = ServiceClient(ServiceTokens(settings.service_secret, "notify"), {"consumption": settings.consumption_url})
+    services = ServiceClient(ServiceTokens.of("notify", settings), {"consumption": settings.consumption_url})
     start, end = dt.date.fromisoformat(PERIOD[0]), dt.date.fromisoformat(PERIOD[1])
     t0 = time.perf_counter()
     stats = await reports.run_reports(db, services, config, "monthly", start, end, start.strftime("%Y-%m"),

@@ -28,7 +28,6 @@ from devstack.events import publish, readings_event
 from devstack.waiting import eventually
 from metro.events import EXCHANGE, AnomalyDetected, ContractChanged, Envelope
 from metro.service_auth import Principal, ServiceTokens
-from metro.settings import DEFAULT_SERVICE_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 TRVE = (ROOT / "services/consumption/consumption/data/trve.csv").read_text("utf-8")
@@ -66,9 +65,9 @@ async def new_meter(stack, user: ApiUser) -> str:
     return meter_id
 
 
-def platform_client(stack, principal: Principal | None = None) -> httpx.Client:
-    """notify's view: a service token for the consumption service, acting for the platform."""
-    token = ServiceTokens(DEFAULT_SERVICE_SECRET, "notify").issue("consumption", principal)
+def platform_client(stack, principal: Principal | None = None, issuer: str = "notify") -> httpx.Client:
+    """notify's view (or the gateway's, for a reader with roles): a service token for the consumption service."""
+    token = ServiceTokens.local(issuer).issue("consumption", principal)
     return httpx.Client(base_url=stack.url("consumption"), headers={"authorization": f"Bearer {token}"},
                         timeout=30)
 
@@ -312,7 +311,7 @@ def test_comparison_matches_a_direct_computation_and_widens_for_a_lonely_home(st
 def test_no_peer_group_in_the_population_is_under_ten_homes(stack, population):
     _, homes, daily = population
     sample = random.Random(7).sample(homes, 40)
-    with platform_client(stack, Principal(None, ("reader:all",))) as client:
+    with platform_client(stack, Principal(None, ("reader:all",)), "gateway") as client:
         for meter_id, _, profile in sample:
             r = client.get(f"/internal/meters/{meter_id}/comparison",
                            params={"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()})
@@ -348,7 +347,7 @@ def test_degree_days_uploaded_by_an_administrator_weather_normalise_the_heating_
         r = admin.put("/admin/degree-days", params={"source": "Météo-France DJU (test)"}, content=cold, headers=csv)
         assert r.status_code == 200, r.text
         assert admin.get("/admin/degree-days").json()[0]["version"] == r.json()["version"]
-        with platform_client(stack, Principal(None, ("reader:all",))) as client:
+        with platform_client(stack, Principal(None, ("reader:all",)), "gateway") as client:
             c = compared(client, electric)
             # The heating share (70 % by default) is scaled by normal ÷ observed: 0.3 + 0.7 × 400/500 = 0.86.
             mine = daily[electric[0]] * 31 / 1000
@@ -361,7 +360,7 @@ def test_degree_days_uploaded_by_an_administrator_weather_normalise_the_heating_
     finally:
         assert admin.put("/admin/degree-days", content=DJU, headers=csv).status_code == 200
         admin.close()
-    with platform_client(stack, Principal(None, ("reader:all",))) as client:
+    with platform_client(stack, Principal(None, ("reader:all",)), "gateway") as client:
         assert not compared(client, electric)["weather_normalised"], "the bundled file has gaps only"
 
 
@@ -422,6 +421,6 @@ def test_notify_reads_reports_and_month_to_date_without_an_account_principal(sta
         assert m["last_year_wh"] is None and m["rank"] is None
         month = client.get(f"/internal/accounts/{account_id}/month", params={"month": "2024-02"}).json()
         assert (month["meters"][0]["wh"], month["meters"][0]["forecast_wh"]) == (292_000, 292_000)
-    with platform_client(stack, Principal(uuid.uuid4(), ("resident",))) as stranger:
+    with platform_client(stack, Principal(uuid.uuid4())) as stranger:
         r = stranger.get(f"/internal/accounts/{account_id}/report", params={"from": "2024-02-01", "to": "2024-03-01"})
         assert r.status_code == 403

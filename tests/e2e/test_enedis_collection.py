@@ -22,7 +22,6 @@ from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
                           ReadingsCollected)
 from metro.service_auth import ServiceTokens
-from metro.settings import DEFAULT_SERVICE_SECRET
 
 pytestmark = pytest.mark.timeout(600)  # the first test also pays for starting the stack
 PARIS_TODAY = lambda: dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date()  # noqa: E731
@@ -39,7 +38,7 @@ def sandbox(stack):
 
 @pytest.fixture(scope="module")
 def ingest(stack):
-    tokens = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway")
+    tokens = ServiceTokens.local("gateway")
 
     class Internal:
         def request(self, method: str, path: str, **kw) -> httpx.Response:

@@ -25,7 +25,6 @@ from ingest_grdf.service import latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
                           ReadingsCollected)
 from metro.service_auth import ServiceTokens
-from metro.settings import DEFAULT_SERVICE_SECRET
 
 # Generous: the first test also pays for starting the whole stack on a shared machine.
 pytestmark = pytest.mark.timeout(600)
@@ -62,7 +61,7 @@ def admin(stack):
 
 @pytest.fixture(scope="module")
 def ingest(stack):
-    tokens = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway")
+    tokens = ServiceTokens.local("gateway")
 
     def request(method: str, path: str, **kw) -> httpx.Response:
         headers = {"authorization": f"Bearer {tokens.issue('ingest_grdf')}"}

@@ -28,7 +28,6 @@ from ingest_sge.service import CAPABILITIES
 from metro.dso import freshness
 from metro.events import EXCHANGE, ConsentGranted, ConsentRevoked, Envelope
 from metro.service_auth import ServiceTokens
-from metro.settings import DEFAULT_SERVICE_SECRET
 from tests.sandboxes.sge import generator as gen
 
 pytestmark = pytest.mark.timeout(900)
@@ -65,7 +64,7 @@ async def _publish(amqp_url: str, events: list[tuple[str, dict]]) -> None:
 @pytest.fixture(scope="module")
 def sge(stack):
     handle = stack.sandboxes["sge"]
-    token = ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway").issue("ingest_sge")
+    token = ServiceTokens.local("gateway").issue("ingest_sge")
     return {"handle": handle, "sandbox": handle.url, "service": stack.url("ingest_sge"),
             "metrics": stack.metrics_url("ingest_sge"),
             "headers": {"authorization": f"Bearer {token}"}}
@@ -73,7 +72,7 @@ def sge(stack):
 
 def _headers(sge) -> dict:
     # Service tokens live a minute; this module runs longer than that.
-    return {"authorization": "Bearer " + ServiceTokens(DEFAULT_SERVICE_SECRET, "gateway").issue("ingest_sge")}
+    return {"authorization": "Bearer " + ServiceTokens.local("gateway").issue("ingest_sge")}
 
 
 async def _report(sge) -> dict:

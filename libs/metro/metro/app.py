@@ -134,7 +134,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         bus = Bus(settings.amqp_url) if spec.needs_bus else None
         if bus:
             await bus.connect()
-        tokens = ServiceTokens(settings.service_secret, spec.name)
+        tokens = ServiceTokens.of(spec.name, settings)
         urls = {s: settings.url_of(s) for s in INTERNAL}
         services = ServiceClient(tokens, urls)
         outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None

@@ -18,6 +18,10 @@ from metro.personal_data import PersonalTable, describe, erase, export_rows, wit
 from metro.service_auth import Caller, caller
 
 
+# The gateway runs the export (and the deletion saga, over the bus).
+Gateway = Annotated[Caller, Depends(caller("gateway"))]
+
+
 def subject_hash(value: uuid.UUID | str) -> str:
     """What may remain of an erased identifier: enough to drop late messages, nothing to find it by."""
     return hashlib.sha256(f"metro-erased:{value}".encode()).hexdigest()
@@ -29,11 +33,11 @@ def personal_data_router(registry: list[PersonalTable], withheld_meters=None) ->
     router = APIRouter(prefix="/internal/personal-data", include_in_schema=False)
 
     @router.get("/registry")
-    async def registry_view(_: Annotated[Caller, Depends(caller)]):
+    async def registry_view(_: Gateway):
         return describe(registry)
 
     @router.get("/export")
-    async def export(request: Request, _: Annotated[Caller, Depends(caller)], account_id: uuid.UUID,
+    async def export(request: Request, _: Gateway, account_id: uuid.UUID,
                      meter_id: Annotated[list[uuid.UUID], Query()] = []):  # noqa: B006
         """Newline-delimited JSON, one registered row a line, streamed from a server-side cursor."""
         db = request.app.state.db

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import create_model, model_validator
+from pydantic import Field, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from metro.services import INTERNAL, PORTS
-
-DEFAULT_SERVICE_SECRET = "local-service-secret-change-me-0123456789"
+from metro.service_auth import import_ed25519, is_local_key
+from metro.services import INTERNAL, NAMES, PORTS
 
 # Internal services, reachable over HTTP with a service token: one setting each, e.g. consent_url
 # (METRO_<SERVICE>_CONSENT_URL), from the registry of services.
@@ -24,7 +23,11 @@ class ServiceSettings(_ServiceUrls):
     local_mode: bool = True
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/metroenergies"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    service_secret: str = DEFAULT_SERVICE_SECRET
+    # This service's Ed25519 private key (PEM) signing its service tokens, and the public key (PEM) of each
+    # service whose tokens it accepts, as JSON ({"gateway": "-----BEGIN PUBLIC KEY-----..."}). Empty in local
+    # mode: each service's pair is derived from its name (metro.service_auth.local_signing_key).
+    signing_key: str = ""
+    service_keys: dict[str, str] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 0
     # Where Prometheus scrapes /metrics (metro.observe); 0: the service's port + 1100 (gateway 9100).
@@ -62,11 +65,30 @@ class ServiceSettings(_ServiceUrls):
             for name, value in self.secrets().items():
                 if value.startswith("local-") or "change-me" in value:
                     raise ValueError(f"{name} keeps its local default outside local mode")
+            if not self.signing_key:
+                raise ValueError("signing_key (this service's Ed25519 private key) is required outside local mode")
+        self._check_keys()
         return self
+
+    def _check_keys(self) -> None:
+        """Keys that are set are Ed25519 keys of the right kind, for known services, and outside local mode none
+        is a local one (derivable by anyone)."""
+        keys = {"signing_key": (self.signing_key, True)} if self.signing_key else {}
+        for service, pem in self.service_keys.items():
+            if service not in NAMES:
+                raise ValueError(f"service_keys names an unknown service {service!r} (services: {', '.join(NAMES)})")
+            keys[f"service_keys[{service}]"] = (pem, False)
+        for name, (pem, private) in keys.items():
+            try:
+                import_ed25519(pem, private=private)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            if not self.local_mode and is_local_key(pem):
+                raise ValueError(f"{name} is a local-mode key, derivable by anyone: refused outside local mode")
 
     def secrets(self) -> dict[str, str]:
         """The settings that must be changed outside local mode; a subclass adds its own."""
-        return {"service_secret": self.service_secret}
+        return {"signing_key": self.signing_key}
 
     def metrics_listen_port(self) -> int:
         return self.metrics_port or self.port + 1100

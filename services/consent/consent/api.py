@@ -1,4 +1,4 @@
-"""Internal routes of the consent service (called by the gateway with a service token)."""
+"""Internal routes of the consent service: the gateway's, and where ingest-grdf reports a consent's state."""
 from __future__ import annotations
 
 import uuid
@@ -17,7 +17,9 @@ from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimReleas
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
-Account = Annotated[uuid.UUID, Depends(acting_account)]
+Account = Annotated[uuid.UUID, Depends(acting_account("gateway"))]
+Gateway = Annotated[Caller, Depends(caller("gateway"))]
+GrdfConnector = Annotated[Caller, Depends(caller("ingest_grdf"))]
 Session = DbSession
 
 
@@ -61,7 +63,7 @@ async def renew_consent(meter_id: uuid.UUID, account: Account, session: Session,
 
 
 @router.get("/consents/enedis/callback")
-async def dataconnect_callback(request: Request, who: Annotated[Caller, Depends(caller)], session: Session):
+async def dataconnect_callback(request: Request, who: Gateway, session: Session):
     rt = request.app.state.runtime
     return await flows.dataconnect_callback(session, rt.outbox, rt.services, who.principal,
                                             dict(request.query_params), worker.dso_backoff(rt.settings))
@@ -81,20 +83,20 @@ async def confirm_address(meter_id: uuid.UUID, account: Account, session: Sessio
 
 
 @router.get("/admin/address-mismatches", response_model=list[AddressMismatch])
-async def address_mismatches(who: Annotated[Caller, Depends(caller)], session: Session):
+async def address_mismatches(who: Gateway, session: Session):
     if not who.principal.has("admin"):
         raise Forbidden("only an administrator sees address mismatches", code="forbidden_role")
     return await address.pending(session)
 
 
 @router.post("/admin/address-mismatches/{meter_id}", response_model=ConsentView)
-async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Annotated[Caller, Depends(caller)],
+async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Gateway,
                          session: Session, request: Request):
     return await address.decide(session, outbox(request), who.principal, meter_id, body.decision, body.note)
 
 
 @router.post("/admin/meter-claims/release", response_model=ClaimReleased)
-async def release_claim(body: ClaimRelease, who: Annotated[Caller, Depends(caller)], session: Session,
+async def release_claim(body: ClaimRelease, who: Gateway, session: Session,
                         request: Request):
     if not who.principal.has("admin"):
         raise Forbidden("only an administrator releases a meter's claim", code="forbidden_role")
@@ -103,7 +105,7 @@ async def release_claim(body: ClaimRelease, who: Annotated[Caller, Depends(calle
 
 
 @router.post("/admin/sge-subscriptions", response_model=ConsentView, status_code=201)
-async def sge_subscription(body: SgeSubscription, who: Annotated[Caller, Depends(caller)], session: Session,
+async def sge_subscription(body: SgeSubscription, who: Gateway, session: Session,
                            request: Request):
     consent = await flows.record_sge_subscription(session, outbox(request), body.meter_id, body.reference,
                                                   body.consent_end, actor=f"admin:{who.principal.account_id}")
@@ -111,7 +113,7 @@ async def sge_subscription(body: SgeSubscription, who: Annotated[Caller, Depends
 
 
 @router.post("/consents/{consent_id}/dso-status")
-async def dso_status(consent_id: uuid.UUID, body: DsoStatus, _: Annotated[Caller, Depends(caller)], session: Session,
+async def dso_status(consent_id: uuid.UUID, body: DsoStatus, _: GrdfConnector, session: Session,
                      request: Request):
     """A connector reports what the DSO says of a consent (ADICT access right active, refused, ...)."""
     changed = await flows.dso_reported(session, outbox(request), consent_id, Status(body.status), reason=body.reason,
@@ -137,12 +139,12 @@ async def revoke(meter_id: uuid.UUID, account: Account, session: Session, reques
 
 
 @router.get("/accounts/{account_id}/meter-ids")
-async def account_meter_ids(account_id: uuid.UUID, _: Annotated[Caller, Depends(caller)], session: Session):
+async def account_meter_ids(account_id: uuid.UUID, _: Gateway, session: Session):
     return {"meter_ids": [str(m) for m in await repository.account_meter_ids(session, account_id)]}
 
 
 @router.post("/accounts/{account_id}/revoke-all")
-async def revoke_all(account_id: uuid.UUID, body: RevokeAll, _: Annotated[Caller, Depends(caller)], session: Session,
+async def revoke_all(account_id: uuid.UUID, body: RevokeAll, _: Gateway, session: Session,
                      request: Request):
     """Deletion starts here: every consent revoked at once, with what the resident must tell a DSO themselves."""
     return {"dso_actions": await service.revoke_all(session, outbox(request), account_id, body.reason)}
@@ -164,12 +166,12 @@ async def revoke_share(share_id: uuid.UUID, account: Account, session: Session):
 
 
 @router.get("/advisers/{adviser_id}/shares")
-async def adviser_shares(adviser_id: uuid.UUID, _: Annotated[Caller, Depends(caller)], session: Session):
+async def adviser_shares(adviser_id: uuid.UUID, _: Gateway, session: Session):
     return await sharing.list_for_adviser(session, adviser_id)
 
 
 @router.post("/reads", status_code=204)
-async def authorize_read(body: ReadCheck, _: Annotated[Caller, Depends(caller)], session: Session):
+async def authorize_read(body: ReadCheck, _: Gateway, session: Session):
     """Checks that a reader may see a resident's data and writes the access to the log in one transaction."""
     await sharing.authorize_read(session, body.reader_id, body.reader_role, body.reader_name, body.resident_id,
                                  body.scope, body.what)

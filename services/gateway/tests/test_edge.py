@@ -2,13 +2,16 @@ import datetime as dt
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from gateway.app import Settings
 from gateway.edge import SecurityHeaders
 from gateway.throttle import LoginThrottle
 
 STRONG = {"admin_password": "a-real-admin-password", "login_key_secret": "a-real-login-key",
-          "service_secret": "a-real-service-secret-0123456789abcdef"}
+          "signing_key": Ed25519PrivateKey.generate().private_bytes(
+              serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()}
 
 
 def app_with_headers(hsts: bool) -> FastAPI:

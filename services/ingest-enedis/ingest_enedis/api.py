@@ -21,6 +21,8 @@ from metro.schemas.collection import CollectionStatus
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
+by_consent = caller("consent")
+by_gateway = caller("gateway")
 
 # Redirect parameters that are credentials, never kept as evidence.
 SECRET_PARAMS = {"code", "access_token", "refresh_token", "id_token"}
@@ -55,13 +57,13 @@ async def _dso(request: Request, make_call) -> Any:
 @router.get("/consent/authorize-url", responses=error_responses(Unprocessable))
 async def authorize_url(request: Request, state: str = Query(..., min_length=1, max_length=100),
                         duration: str = Query("P3Y", pattern=r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$"),
-                        _: Caller = Depends(caller)) -> dict[str, str]:
+                        _: Caller = Depends(by_consent)) -> dict[str, str]:
     return {"url": _client(request).authorize_url(state, duration)}
 
 
 @router.post("/consent/redirect", response_model=ConfirmationOut, responses=error_responses(AppError))
 async def consent_redirect(request: Request, body: RedirectIn,
-                           _: Caller = Depends(caller)) -> ConfirmationOut:
+                           _: Caller = Depends(by_consent)) -> ConfirmationOut:
     """The consent page's answer, and whether Enedis itself confirms the meter's PRM for this consent."""
     redirect = parse_consent_redirect(body.params)
     if redirect.error in ("access_denied", "consent_refused"):
@@ -78,7 +80,7 @@ async def consent_redirect(request: Request, body: RedirectIn,
 
 @router.post("/consent/confirmation", response_model=ConfirmationOut)
 async def consent_confirmation(request: Request, body: ConfirmationIn,
-                               _: Caller = Depends(caller)) -> ConfirmationOut:
+                               _: Caller = Depends(by_consent)) -> ConfirmationOut:
     """Asks Enedis again about a consent it had not confirmed yet."""
     redirect = ConsentRedirect(state=None, prms=(body.prm,) if body.autorisation_id is None else (),
                                autorisation_id=body.autorisation_id)
@@ -88,27 +90,27 @@ async def consent_confirmation(request: Request, body: ConfirmationIn,
 
 
 @router.get("/usage-points/{prm}/address", responses=error_responses(Forbidden, NotFound, UpstreamError))
-async def usage_point_address(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
+async def usage_point_address(prm: str, request: Request, _: Caller = Depends(by_consent)) -> dict[str, Any]:
     address = await _dso(request, lambda through: through(lambda: _client(request).address(prm)))
     return {k: address.get(k) for k in ("street", "postal_code", "insee_code", "city")}
 
 
 @router.get("/usage-points/{prm}/contract", responses=error_responses(Forbidden, NotFound, UpstreamError))
-async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(caller)) -> dict[str, Any]:
+async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(by_consent)) -> dict[str, Any]:
     contract = await _dso(request, lambda through: _client(request).contract(prm, through))
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in contract.items()}
 
 
 @router.post("/collections/run", status_code=202)
 async def run_collection(request: Request, session: DbSession,
-                         _: Caller = Depends(caller)) -> dict[str, Any]:
+                         _: Caller = Depends(by_gateway)) -> dict[str, Any]:
     """Every active meter becomes due now; replicas start at once and the call returns at once."""
     return await run_now(request.app.state.runtime, session, repository.store, CAPABILITIES)
 
 
 @router.get("/collections")
 async def collections(request: Request, session: DbSession,
-                      _: Caller = Depends(caller)) -> dict[str, Any]:
+                      _: Caller = Depends(by_gateway)) -> dict[str, Any]:
     return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES,
                                   api_generation=_client(request).api_generation)
 
@@ -116,6 +118,6 @@ async def collections(request: Request, session: DbSession,
 @router.get("/collection/meters", response_model=list[CollectionStatus])
 async def collection_status(session: DbSession,
                             meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
-                            _: Caller = Depends(caller)) -> list[CollectionStatus]:
+                            _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
     """These meters' last day collected and freshness against Data Connect's publication time and lag."""
     return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)

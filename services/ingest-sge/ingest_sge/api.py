@@ -16,16 +16,17 @@ from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["collections"])
 Session = DbSession
+Gateway = Annotated[Caller, Depends(caller("gateway"))]
 
 
 @router.post("/collections/run")
-async def run_collection(request: Request, _: Annotated[Caller, Depends(caller)]) -> dict:
+async def run_collection(request: Request, _: Gateway) -> dict:
     """One collection cycle now (waits for a running one to finish first); returns its report."""
     return await worker.run_cycle(request.app.state.runtime, "on_demand")
 
 
 @router.get("/collections")
-async def collections(session: Session, _: Annotated[Caller, Depends(caller)]) -> dict:
+async def collections(session: Session, _: Gateway) -> dict:
     last = await repository.last_cycle(session)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     active = await repository.count_active_subscriptions(session)
@@ -44,7 +45,7 @@ async def collections(session: Session, _: Annotated[Caller, Depends(caller)]) -
 @router.get("/collection/meters", response_model=list[CollectionStatus])
 async def collection_status(session: Session,
                             meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
-                            _: Annotated[Caller, Depends(caller)]) -> list[CollectionStatus]:
+                            _: Gateway) -> list[CollectionStatus]:
     """These meters' last day collected and freshness against the R151 files' publication time and lag; a
     meter never subscribed here is left out."""
     last = await repository.last_cycle(session)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from joserfc.jwk import OKPKey
+
 from ingest_sge.app import Settings
 
-PRODUCTION = {"local_mode": False, "service_secret": "a-real-secret-0123456789abcdef0123456789"}
+PRODUCTION = {"local_mode": False, "signing_key": OKPKey.generate_key("Ed25519").as_pem(private=True).decode()}
 
 
 def test_outside_local_mode_settings_without_known_hosts_are_refused():

@@ -14,7 +14,8 @@ from metro.service_auth import Caller, acting_account, caller
 from notify import repository, service
 
 router = APIRouter(prefix="/internal")
-Account = Annotated[uuid.UUID, Depends(acting_account)]
+Account = Annotated[uuid.UUID, Depends(acting_account("gateway"))]
+Gateway = Annotated[Caller, Depends(caller("gateway"))]
 Session = DbSession
 
 UNSUBSCRIBED = {
@@ -62,6 +63,6 @@ async def read(notification_id: uuid.UUID, account: Account, session: Session):
 
 
 @router.post("/unsubscribe", response_model=UnsubscribeResult)
-async def unsubscribe(body: UnsubscribeRequest, _: Annotated[Caller, Depends(caller)], session: Session):
+async def unsubscribe(body: UnsubscribeRequest, _: Gateway, session: Session):
     scope, lang = await service.unsubscribe(session, body.token)
     return UnsubscribeResult(scope=scope, detail=UNSUBSCRIBED[scope][lang])

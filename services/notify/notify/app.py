@@ -81,7 +81,7 @@ async def report_command(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade_async(Path(__file__).parent, settings.database_url)
     config = service.configure(settings)
     db = Database.of(settings, "notify-report")
-    services = ServiceClient(ServiceTokens(settings.service_secret, "notify"),
+    services = ServiceClient(ServiceTokens.of("notify", settings),
                              {"consumption": settings.consumption_url})
     try:
         if args.period:
