@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 NO_ADDRESS = "no e-mail address known for this account yet"
 
 
+TOKEN_MARK = "{token}"
+
+
 def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
+    text, html = row.text_body, row.html_body
+    if row.secret:
+        text, html = text.replace(TOKEN_MARK, row.secret), html.replace(TOKEN_MARK, row.secret)
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = to
@@ -42,8 +48,8 @@ def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
     if row.unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(row.text_body)
-    msg.add_alternative(row.html_body, subtype="html")
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
     if row.inline_png:
         html_part = msg.get_payload()[1]
         html_part.add_related(row.inline_png, "image", "png", cid=f"<{row.inline_cid}>",
@@ -93,13 +99,14 @@ async def send_due(db: Database, settings) -> int:
     """Claims and sends one batch; returns how many rows were claimed."""
     async with db.session() as session, session.begin():
         rows = await repository.claim_due(session, settings.send_batch, settings.send_lease_seconds)
-        to = await repository.addresses(session, {r.account_id for r in rows}) if rows else {}
+        known = await repository.addresses(session, {r.account_id for r in rows}) if rows else {}
     if not rows:
         return 0
+    to = {r.id: r.to_address or known.get(r.account_id) for r in rows}
     if settings.pause_before_smtp:
         await asyncio.sleep(settings.pause_before_smtp)
     envelope_from = parseaddr(settings.mail_from)[1]
-    items = [(r.id, build_mime(r, to[r.account_id], settings.mail_from)) for r in rows if r.account_id in to]
+    items = [(r.id, build_mime(r, to[r.id], settings.mail_from)) for r in rows if to[r.id]]
     results = await asyncio.to_thread(deliver, settings.smtp_host, settings.smtp_port, settings.smtp_timeout,
                                       envelope_from, items) if items else {}
     now = dt.datetime.now(dt.UTC)
@@ -107,7 +114,7 @@ async def send_due(db: Database, settings) -> int:
     for r in rows:
         outcome, reason = results.get(r.id, ("retry", NO_ADDRESS))
         if outcome == "sent":
-            sent.append({"mid": r.id, "to": to[r.account_id]})
+            sent.append({"mid": r.id, "to": to[r.id]})
         elif outcome == "failed" or (outcome == "retry" and r.attempts >= settings.send_max_attempts):
             failed.append({"mid": r.id, "error": reason})
         else:
@@ -115,6 +122,7 @@ async def send_due(db: Database, settings) -> int:
             retry.append({"mid": r.id, "error": reason, "at": now + dt.timedelta(seconds=delay)})
     async with db.session() as session, session.begin():
         await repository.settle(session, sent, retry, failed)
+        await repository.forget_secrets(session, [m["mid"] for m in sent + failed])
     if retry or failed:
         log.warning("e-mails not sent", extra={"retry": len(retry), "failed": len(failed),
                                                "error": (retry or failed)[0]["error"]})
