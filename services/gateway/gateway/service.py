@@ -144,7 +144,7 @@ async def authenticate(session: AsyncSession, throttle: LoginThrottle, email: st
 
 _BROWSERS = [("Edge", r"Edg(?:e|A|iOS)?/(\d+)"), ("Opera", r"OPR/(\d+)"), ("Samsung Internet", r"SamsungBrowser/(\d+)"),
              ("Firefox", r"(?:Firefox|FxiOS)/(\d+)"), ("Chrome", r"(?:Chrome|CriOS)/(\d+)"),
-             ("Safari", r"Version/(\d+).*Safari/"), ("curl", r"^curl/(\d+)"), ("Python", r"python-\w+/(\d+)")]
+             ("Safari", r"Version/(\d+).*Safari/"), ("curl", r"^curl/(\d+)"), ("Python script", r"python-\w+/")]
 _SYSTEMS = [("Android", r"Android"), ("iOS", r"iPhone|iPad|iPod"), ("Windows", r"Windows"), ("macOS", r"Mac OS X"),
             ("ChromeOS", r"CrOS"), ("Linux", r"Linux")]
 
@@ -153,8 +153,8 @@ def user_agent_summary(header: str | None) -> str | None:
     """"Firefox 133 · Linux": enough for the owner to recognise a session, less than the whole header says."""
     if not header:
         return None
-    browser = next((f"{name} {m.group(1)}" for name, pattern in _BROWSERS if (m := re.search(pattern, header))),
-                   None)
+    browser = next((" ".join((name, *m.groups())) for name, pattern in _BROWSERS
+                    if (m := re.search(pattern, header))), None)
     system = next((name for name, pattern in _SYSTEMS if re.search(pattern, header)), None)
     return " · ".join(p for p in (browser, system) if p) or header[:40]
 
