@@ -189,9 +189,10 @@ async def revoke_session(session: AsyncSession, account_id: uuid.UUID, session_i
 async def issue_account_token(session: AsyncSession, account_id: uuid.UUID, purpose: str, email: str,
                               lifetime: dt.timedelta) -> str:
     token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
     await repository.insert_account_token(session, {
         "token_hash": token_hash(token), "account_id": account_id, "purpose": purpose, "email": email,
-        "expires_at": dt.datetime.now(dt.UTC) + lifetime})
+        "created_at": now, "expires_at": now + lifetime})
     return token
 
 
