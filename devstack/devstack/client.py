@@ -98,7 +98,7 @@ class ApiUser:
             token = mailbox.token(self.email, "/verify-email")
         finally:
             mailbox.close()
-        r = self.post("/auth/email/verify", json={"token": token})
+        r = self.post("/auth/email-verification", json={"token": token})
         assert r.status_code == 200, r.text
         self.account = self.get("/me").json()
 

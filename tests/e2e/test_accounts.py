@@ -61,12 +61,12 @@ async def test_a_consent_needs_a_verified_address_and_the_link_verifies_it_once(
     assert "/verify-email#token=" in body and token not in body
 
     anonymous = ApiUser(stack.url("gateway"))  # the link may be opened in another browser
-    r = anonymous.post("/auth/email/verify", json={"token": token})
+    r = anonymous.post("/auth/email-verification", json={"token": token})
     assert r.status_code == 200 and r.json()["email"] == newcomer.email
     assert newcomer.get("/me").json()["email_verified"] is True
     assert newcomer.post("/meters", json=meter_body()).status_code == 201
 
-    again = anonymous.post("/auth/email/verify", json={"token": token})
+    again = anonymous.post("/auth/email-verification", json={"token": token})
     assert again.status_code == 400 and again.json()["error"] == "invalid_token"
     r = newcomer.post("/me/email/verification")
     assert r.status_code == 409 and r.json()["error"] == "email_already_verified"
@@ -80,7 +80,7 @@ def test_verification_can_be_sent_again_a_few_times_an_hour(newcomer, mailbox):
     r = newcomer.post("/me/email/verification")
     assert r.status_code == 429 and r.json()["error"] == "too_many_emails"
     # The earlier links still work until one is used.
-    assert newcomer.post("/auth/email/verify", json={"token": first}).status_code == 200
+    assert newcomer.post("/auth/email-verification", json={"token": first}).status_code == 200
 
 
 async def test_password_reset_link_works_once_and_ends_every_session_and_token(stack, resident, api, mailbox):
@@ -88,8 +88,8 @@ async def test_password_reset_link_works_once_and_ends_every_session_and_token(s
     script = script_token(stack, resident)
     unknown = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
 
-    known_answer = api.post("/auth/password/forgot", json={"email": resident.email})
-    unknown_answer = api.post("/auth/password/forgot", json={"email": unknown})
+    known_answer = api.post("/auth/password-reset", json={"email": resident.email})
+    unknown_answer = api.post("/auth/password-reset", json={"email": unknown})
     assert known_answer.status_code == unknown_answer.status_code == 202
     assert known_answer.json() == unknown_answer.json()
 
@@ -100,12 +100,12 @@ async def test_password_reset_link_works_once_and_ends_every_session_and_token(s
     assert expires - created == dt.timedelta(hours=1)
     assert mailbox.files(unknown) == []
 
-    weak = api.post("/auth/password/reset", json={"token": token, "password": "short"})
+    weak = api.post("/auth/password-reset/confirm", json={"token": token, "password": "short"})
     assert weak.status_code == 422 and weak.json()["error"] == "weak_password"
-    assert api.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD}).status_code == 204
+    assert api.post("/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD}).status_code == 204
     for user in (resident, browser, script):
         assert user.get("/me").status_code == 401
-    reused = api.post("/auth/password/reset", json={"token": token, "password": "yet another passphrase"})
+    reused = api.post("/auth/password-reset/confirm", json={"token": token, "password": "yet another passphrase"})
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_token"
 
     assert ApiUser(stack.url("gateway")).login(resident.email).status_code == 401
@@ -116,12 +116,12 @@ async def test_password_reset_link_works_once_and_ends_every_session_and_token(s
 
 
 async def test_an_expired_reset_link_is_refused(stack, resident, api, mailbox):
-    assert api.post("/auth/password/forgot", json={"email": resident.email}).status_code == 202
+    assert api.post("/auth/password-reset", json={"email": resident.email}).status_code == 202
     token = mailbox.token(resident.email, "/reset-password")
     await fetchval(stack.database_url, "update gateway.account_tokens set expires_at = now() - interval '1 second' "
                    "where account_id = $1 and purpose = 'reset_password' returning 1",
                    uuid.UUID(resident.account["id"]))
-    r = api.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    r = api.post("/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
     assert r.status_code == 410 and r.json()["error"] == "token_expired"
     assert resident.get("/me").status_code == 200
     assert ApiUser(stack.url("gateway")).login(resident.email).status_code == 200
@@ -157,7 +157,7 @@ async def test_an_address_change_waits_for_the_new_address_and_is_announced_on_t
     assert resident.get("/me").json()["email"] == old
 
     token = mailbox.token(new, "/verify-email")
-    r = ApiUser(stack.url("gateway")).post("/auth/email/verify", json={"token": token})
+    r = ApiUser(stack.url("gateway")).post("/auth/email-verification", json={"token": token})
     assert r.status_code == 200 and r.json()["email"] == new
     me = resident.get("/me").json()
     assert me["email"] == new and me["email_verified"] is True
@@ -172,6 +172,7 @@ def test_sessions_are_listed_and_a_revoked_one_is_logged_out(stack, resident):
     browser = other_session(stack, resident, **{"user-agent": FIREFOX})
     listed = resident.get("/me/sessions").json()
     assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
+    assert {s["kind"] for s in listed} == {"cookie"}
     [theirs] = [s for s in listed if not s["current"]]
     assert theirs["user_agent"] == "Firefox 133 · Linux"
     assert theirs["created_at"] and theirs["last_used_at"] and theirs["expires_at"]
@@ -206,11 +207,10 @@ async def test_an_idle_session_expires_while_activity_keeps_it(stack, resident):
 def test_tokens_are_listed_and_a_revoked_one_stops_working(stack, resident):
     script = script_token(stack, resident, name="nightly export")
     assert script.get("/me").status_code == 200
-    [token] = resident.get("/me/tokens").json()
+    [token] = [s for s in resident.get("/me/sessions").json() if s["kind"] == "bearer"]
     assert token["name"] == "nightly export" and token["current"] is False
-    assert token["user_agent"].startswith("Python")
-    assert [s["current"] for s in script.get("/me/tokens").json()] == [True]
-    assert resident.delete(f"/me/sessions/{token['id']}").status_code == 404  # a token is not a session
-    assert resident.delete(f"/me/tokens/{token['id']}").status_code == 204
+    assert token["user_agent"] == "Python script"
+    assert [s["kind"] for s in script.get("/me/sessions").json() if s["current"]] == ["bearer"]
+    assert resident.delete(f"/me/sessions/{token['id']}").status_code == 204
     assert script.get("/me").status_code == 401
-    assert resident.get("/me/tokens").json() == []
+    assert [s["kind"] for s in resident.get("/me/sessions").json()] == ["cookie"]

@@ -94,7 +94,7 @@ async def logout(who: Authenticated, request: Request, response: Response, sessi
     clear_session_cookies(request, response)
 
 
-@router.post("/auth/email/verify", response_model=EmailVerified, responses=error_responses(AppError, Conflict))
+@router.post("/auth/email-verification", response_model=EmailVerified, responses=error_responses(AppError, Conflict))
 async def verify_email(body: EmailToken, session: Session):
     """Follows the link e-mailed at sign-up or for an address change (no login needed). A link works once:
     400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by default).
@@ -125,7 +125,7 @@ async def _reset_link(app: FastAPI, email: str) -> None:
         await service.send_account_mail(app.state.runtime.services, mail)
 
 
-@router.post("/auth/password/forgot", response_model=Accepted, status_code=202)
+@router.post("/auth/password-reset", response_model=Accepted, status_code=202)
 async def forgot_password(body: PasswordForgotten, request: Request, background: BackgroundTasks):
     """E-mails a link to choose a new password, valid 1 hour and once. The answer is the same, and as quick,
     whether an account uses the address or not: everything happens after it."""
@@ -133,7 +133,7 @@ async def forgot_password(body: PasswordForgotten, request: Request, background:
     return Accepted(detail="if an account uses this address, a link to choose a new password is on its way")
 
 
-@router.post("/auth/password/reset", status_code=204, responses=error_responses(AppError))
+@router.post("/auth/password-reset/confirm", status_code=204, responses=error_responses(AppError))
 async def reset_password(body: PasswordReset, request: Request, background: BackgroundTasks, session: Session):
     """Sets a new password with the e-mailed link: every session and script token of the account ends, and the
     account is told by e-mail. 400 `invalid_token` (unknown or used), 410 `token_expired`, 422 `weak_password`
@@ -162,7 +162,7 @@ async def change_password(body: PasswordChange, who: Authenticated, request: Req
 async def change_email(body: EmailChange, who: Authenticated, request: Request, background: BackgroundTasks,
                        session: Session):
     """Needs the current password. A link goes to the new address and a notice to the current one; the address
-    changes only when the link is followed (`POST /auth/email/verify`). 409 `email_taken`, 422 `same_email`."""
+    changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422 `same_email`."""
     await _reauthenticate(request, session, who, body.password)
     settings = _settings(request)
     _send(request, background, *await service.email_change(
@@ -173,59 +173,12 @@ async def change_email(body: EmailChange, who: Authenticated, request: Request, 
 
 @router.get("/me/sessions", response_model=list[SessionView])
 async def list_sessions(who: Authenticated, session: Session):
-    """The account's browser sessions still valid, the most recently used first; `current` is this one."""
-    return await service.list_sessions(session, who.account_id, "cookie", who.token)
+    """The account's browser sessions and script tokens still valid, the most recently used first; `current` is
+    the one making this request."""
+    return await service.list_sessions(session, who.account_id, who.token)
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, responses=error_responses(NotFound))
 async def revoke_session(session_id: uuid.UUID, who: Authenticated, session: Session):
-    """Logs that browser out at once."""
-    await service.revoke_session(session, who.account_id, session_id, "cookie")
-
-
-@router.get("/me/tokens", response_model=list[SessionView])
-async def list_tokens(who: Authenticated, session: Session):
-    """The account's script tokens still valid (`POST /auth/tokens`)."""
-    return await service.list_sessions(session, who.account_id, "bearer", who.token)
-
-
-@router.delete("/me/tokens/{token_id}", status_code=204, responses=error_responses(NotFound))
-async def revoke_token(token_id: uuid.UUID, who: Authenticated, session: Session):
-    """The token stops working at once."""
-    await service.revoke_session(session, who.account_id, token_id, "bearer")
-
-
-@router.get("/me", response_model=Account, responses=error_responses(Unauthorized))
-async def me(who: Authenticated, session: Session):
-    return await service.account_view(session, await repository.account_by_id(session, who.account_id))
-
-
-@router.post("/me/terms", response_model=Account)
-async def accept_terms(body: TermsAcceptance, who: Authenticated, session: Session):
-    current = await service.current_terms(session)
-    if body.version != current.version:
-        raise AppError(f"the current terms of use are version {current.version}",
-                       code="terms_version_mismatch", status_code=422)
-    await repository.accept_terms(session, who.account_id, current.version)
-    return await service.account_view(session, await repository.account_by_id(session, who.account_id))
-
-
-@router.get("/terms/current", response_model=Terms)
-async def terms(session: Session):
-    return await service.current_terms(session)
-
-
-@router.post("/admin/terms", response_model=Terms, status_code=201, tags=["admin"])
-async def publish_terms(body: TermsPublication, _: Admin, session: Session):
-    """Publish a new terms-of-use version: every account must accept it before using its data again."""
-    return await service.publish_terms(session, body)
-
-
-@router.put("/admin/accounts/{account_id}/roles", response_model=Account, tags=["admin"],
-            responses=error_responses(NotFound))
-async def set_roles(account_id: uuid.UUID, body: RoleUpdate, _: Admin, session: Session):
-    """Give an account its roles (resident, adviser, professional, analyst, admin)."""
-    if await repository.account_by_id(session, account_id) is None:
-        raise NotFound("no such account", code="account_not_found")
-    await repository.update_account(session, account_id, {"roles": sorted({r.value for r in body.roles})})
-    return await service.account_view(session, await repository.account_by_id(session, account_id))
+    """Ends a browser session or a script token at once."""
+    await service.revoke_session(session, who.account_id, session_id)

@@ -76,19 +76,17 @@ async def touch_session(session: AsyncSession, token_hash: str) -> None:
                           .values(last_used_at=sa.func.now()))
 
 
-async def account_sessions(session: AsyncSession, account_id: uuid.UUID, kind: str) -> list[sa.Row]:
+async def account_sessions(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(
-        sa.select(sessions.c.id, sessions.c.token_hash, sessions.c.name, sessions.c.created_at,
+        sa.select(sessions.c.id, sessions.c.kind, sessions.c.token_hash, sessions.c.name, sessions.c.created_at,
                   sessions.c.last_used_at, sessions.c.expires_at, sessions.c.user_agent)
-        .where(sessions.c.account_id == account_id, sessions.c.kind == kind, sessions.c.expires_at > sa.func.now())
+        .where(sessions.c.account_id == account_id, sessions.c.expires_at > sa.func.now())
         .order_by(sessions.c.last_used_at.desc()))).all())
 
 
-async def delete_account_session(session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID,
-                                 kind: str) -> bool:
+async def delete_account_session(session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID) -> bool:
     result = await session.execute(sa.delete(sessions).where(
-        sessions.c.account_id == account_id, sessions.c.id == session_id, sessions.c.kind == kind)
-        .returning(sessions.c.id))
+        sessions.c.account_id == account_id, sessions.c.id == session_id).returning(sessions.c.id))
     return result.first() is not None
 
 

@@ -76,8 +76,9 @@ class Accepted(BaseModel):
 
 
 class SessionView(BaseModel):
-    """A login (cookie session) or a script token of the account."""
+    """A login (browser session) or a script token of the account."""
     id: uuid.UUID
+    kind: Literal["cookie", "bearer"] = Field(description="`cookie`: a browser session; `bearer`: a script token")
     name: str | None = Field(description="the token's name; none for a browser session")
     created_at: dt.datetime
     last_used_at: dt.datetime

@@ -171,17 +171,16 @@ async def open_session(session: AsyncSession, account_id: uuid.UUID, kind: str, 
     return token, csrf, expires
 
 
-async def list_sessions(session: AsyncSession, account_id: uuid.UUID, kind: str, current_token: str
-                        ) -> list[SessionView]:
+async def list_sessions(session: AsyncSession, account_id: uuid.UUID, current_token: str) -> list[SessionView]:
     current = token_hash(current_token)
-    return [SessionView(id=r.id, name=r.name, created_at=r.created_at, last_used_at=r.last_used_at,
+    return [SessionView(id=r.id, kind=r.kind, name=r.name, created_at=r.created_at, last_used_at=r.last_used_at,
                         expires_at=r.expires_at, user_agent=r.user_agent, current=r.token_hash == current)
-            for r in await repository.account_sessions(session, account_id, kind)]
+            for r in await repository.account_sessions(session, account_id)]
 
 
-async def revoke_session(session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID, kind: str) -> None:
-    if not await repository.delete_account_session(session, account_id, session_id, kind):
-        raise NotFound("no such session" if kind == "cookie" else "no such token", code="session_not_found")
+async def revoke_session(session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    if not await repository.delete_account_session(session, account_id, session_id):
+        raise NotFound("no such session or token", code="session_not_found")
 
 
 # --- links sent by e-mail -----------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/email/verify": {
+    "/api/v1/auth/email-verification": {
         parameters: {
             query?: never;
             header?: never;
@@ -95,7 +95,7 @@ export interface paths {
          *     For an address change the new address replaces the old one now; 409 `email_taken` if another account took
          *     it meanwhile.
          */
-        post: operations["verify_email_api_v1_auth_email_verify_post"];
+        post: operations["verify_email_api_v1_auth_email_verification_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,7 +123,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/password/forgot": {
+    "/api/v1/auth/password-reset": {
         parameters: {
             query?: never;
             header?: never;
@@ -137,14 +137,14 @@ export interface paths {
          * @description E-mails a link to choose a new password, valid 1 hour and once. The answer is the same, and as quick,
          *     whether an account uses the address or not: everything happens after it.
          */
-        post: operations["forgot_password_api_v1_auth_password_forgot_post"];
+        post: operations["forgot_password_api_v1_auth_password_reset_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/password/reset": {
+    "/api/v1/auth/password-reset/confirm": {
         parameters: {
             query?: never;
             header?: never;
@@ -159,7 +159,7 @@ export interface paths {
          *     account is told by e-mail. 400 `invalid_token` (unknown or used), 410 `token_expired`, 422 `weak_password`
          *     (the link stays usable).
          */
-        post: operations["reset_password_api_v1_auth_password_reset_post"];
+        post: operations["reset_password_api_v1_auth_password_reset_confirm_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -198,7 +198,7 @@ export interface paths {
         /**
          * Change Email
          * @description Needs the current password. A link goes to the new address and a notice to the current one; the address
-         *     changes only when the link is followed (`POST /auth/email/verify`). 409 `email_taken`, 422 `same_email`.
+         *     changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422 `same_email`.
          */
         put: operations["change_email_api_v1_me_email_put"];
         post?: never;
@@ -217,7 +217,8 @@ export interface paths {
         };
         /**
          * List Sessions
-         * @description The account's browser sessions still valid, the most recently used first; `current` is this one.
+         * @description The account's browser sessions and script tokens still valid, the most recently used first; `current` is
+         *     the one making this request.
          */
         get: operations["list_sessions_api_v1_me_sessions_get"];
         put?: never;
@@ -240,145 +241,9 @@ export interface paths {
         post?: never;
         /**
          * Revoke Session
-         * @description Logs that browser out at once.
+         * @description Ends a browser session or a script token at once.
          */
         delete: operations["revoke_session_api_v1_me_sessions__session_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Tokens
-         * @description The account's script tokens still valid (`POST /auth/tokens`).
-         */
-        get: operations["list_tokens_api_v1_me_tokens_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/tokens/{token_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Revoke Token
-         * @description The token stops working at once.
-         */
-        delete: operations["revoke_token_api_v1_me_tokens__token_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Me */
-        get: operations["me_api_v1_me_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete Me
-         * @description Disables the account and revokes every consent at once; erasure completes across services after an
-         *     administrator's check, or by itself after the configured delay.
-         */
-        delete: operations["delete_me_api_v1_me_delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/terms": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Accept Terms */
-        post: operations["accept_terms_api_v1_me_terms_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/terms/current": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Terms */
-        get: operations["terms_api_v1_terms_current_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/terms": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Publish Terms
-         * @description Publish a new terms-of-use version: every account must accept it before using its data again.
-         */
-        post: operations["publish_terms_api_v1_admin_terms_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/accounts/{account_id}/roles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Set Roles
-         * @description Give an account its roles (resident, adviser, professional, analyst, admin).
-         */
-        put: operations["set_roles_api_v1_admin_accounts__account_id__roles_put"];
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -735,6 +600,27 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Me
+         * @description Disables the account and revokes every consent at once; erasure completes across services after an
+         *     administrator's check, or by itself after the configured delay.
+         */
+        delete: operations["delete_me_api_v1_me_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1542,15 +1428,6 @@ export interface components {
             /** Status */
             status?: string | null;
         };
-        /** DataItem */
-        DataItem: {
-            /** Data */
-            data: string;
-            /** Why */
-            why: string;
-            /** Kept */
-            kept: string;
-        };
         /**
          * DegreeDaysVersion
          * @description A stored degree-day file (monthly DJU per station, observed and 1991-2020 normals); the latest is in force.
@@ -1998,14 +1875,9 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "adviser" | "professional" | "analyst" | "admin";
-        /** RoleUpdate */
-        RoleUpdate: {
-            /** Roles */
-            roles: components["schemas"]["Role"][];
-        };
         /**
          * SessionView
-         * @description A login (cookie session) or a script token of the account.
+         * @description A login (browser session) or a script token of the account.
          */
         SessionView: {
             /**
@@ -2013,6 +1885,12 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Kind
+             * @description `cookie`: a browser session; `bearer`: a script token
+             * @enum {string}
+             */
+            kind: "cookie" | "bearer";
             /**
              * Name
              * @description the token's name; none for a browser session
@@ -2160,38 +2038,6 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-        };
-        /** Terms */
-        Terms: {
-            /** Version */
-            version: string;
-            /** Summary */
-            summary: string;
-            /** Text */
-            text: string;
-            /** Data Collected */
-            data_collected: components["schemas"]["DataItem"][];
-            /**
-             * Published At
-             * Format: date-time
-             */
-            published_at: string;
-        };
-        /** TermsAcceptance */
-        TermsAcceptance: {
-            /** Version */
-            version: string;
-        };
-        /** TermsPublication */
-        TermsPublication: {
-            /** Version */
-            version: string;
-            /** Summary */
-            summary: string;
-            /** Text */
-            text: string;
-            /** Data Collected */
-            data_collected: components["schemas"]["DataItem"][];
         };
         /** TermsState */
         TermsState: {
@@ -2501,7 +2347,7 @@ export interface operations {
             };
         };
     };
-    verify_email_api_v1_auth_email_verify_post: {
+    verify_email_api_v1_auth_email_verification_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -2590,7 +2436,7 @@ export interface operations {
             };
         };
     };
-    forgot_password_api_v1_auth_password_forgot_post: {
+    forgot_password_api_v1_auth_password_reset_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -2623,7 +2469,7 @@ export interface operations {
             };
         };
     };
-    reset_password_api_v1_auth_password_reset_post: {
+    reset_password_api_v1_auth_password_reset_confirm_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -2827,252 +2673,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_tokens_api_v1_me_tokens_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SessionView"][];
-                };
-            };
-        };
-    };
-    revoke_token_api_v1_me_tokens__token_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    me_api_v1_me_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Account"];
-                };
-            };
-            /** @description not_authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    delete_me_api_v1_me_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeletionRequested"];
-                };
-            };
-            /** @description conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    accept_terms_api_v1_me_terms_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TermsAcceptance"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Account"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    terms_api_v1_terms_current_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Terms"];
-                };
-            };
-        };
-    };
-    publish_terms_api_v1_admin_terms_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TermsPublication"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Terms"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    set_roles_api_v1_admin_accounts__account_id__roles_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                account_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RoleUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Account"];
-                };
             };
             /** @description not_found */
             404: {
@@ -3866,6 +3466,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_me_api_v1_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequested"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

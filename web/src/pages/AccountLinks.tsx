@@ -29,7 +29,7 @@ export function VerifyEmail({ account }: { account: Account | null }) {
   const token = useLinkToken();
   const sent = useRef(false);
   const verify = useMutation({
-    mutationFn: (value: string) => unwrap(api.POST("/api/v1/auth/email/verify", { body: { token: value } })),
+    mutationFn: (value: string) => unwrap(api.POST("/api/v1/auth/email-verification", { body: { token: value } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["me"] }),
   });
   useEffect(() => {
@@ -62,7 +62,7 @@ export function ForgotPassword() {
   const { t } = useI18n();
   const [email, setEmail] = useState("");
   const ask = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/v1/auth/password/forgot", { body: { email } })),
+    mutationFn: () => unwrap(api.POST("/api/v1/auth/password-reset", { body: { email } })),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -99,7 +99,7 @@ export function ResetPassword() {
   const token = useLinkToken();
   const [password, setPassword] = useState("");
   const reset = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/v1/auth/password/reset", { body: { token: token ?? "", password } })),
+    mutationFn: () => unwrap(api.POST("/api/v1/auth/password-reset/confirm", { body: { token: token ?? "", password } })),
     onSuccess: () => {
       // Every session of the account has just ended, this browser's included.
       client.clear();
