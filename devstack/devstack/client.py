@@ -80,7 +80,8 @@ class ApiUser:
     def delete(self, path: str, **kw) -> httpx.Response:
         return self.request("DELETE", path, **kw)
 
-    def signup(self, email: str | None = None, password: str = STRONG_PASSWORD, verify: bool = True) -> "ApiUser":
+    def signup(self, email: str | None = None, password: str = STRONG_PASSWORD,
+               verify: bool = True) -> "ApiUser":
         """A new account; with ``verify`` its address is verified the real way, by the link e-mailed to it."""
         self.email = email or f"resident-{uuid.uuid4().hex[:10]}@example.org"
         version = self.http.get("/terms/current").json()["version"]

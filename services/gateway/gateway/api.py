@@ -1,7 +1,6 @@
 """Identity and terms-of-use operations of the public API."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
@@ -13,7 +12,8 @@ from gateway.schemas import (Accepted, Account, EmailChange, EmailToken, EmailVe
                              PasswordForgotten, PasswordReset, RoleUpdate, SessionView, Signup, Terms,
                              TermsAcceptance, TermsPublication, TokenIssued, TokenRequest)
 from metro.db import DbSession
-from metro.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, error_responses
+from metro.errors import (AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized,
+                          error_responses)
 from metro.schemas.notify import AccountMail
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -36,8 +36,8 @@ def _user_agent(request: Request) -> str | None:
 
 def _send(request: Request, background: BackgroundTasks, *mails: AccountMail) -> None:
     """Handed to notify once the response has left, hence after the commit: a link never arrives before the
-    token it carries is stored. An internal call rather than an event: the token then never lies in clear in the
-    gateway's outbox, and notify forgets it once the mail has left."""
+    token it carries is stored. An internal call rather than an event: the token then never lies in clear in
+    the gateway's outbox, and notify forgets it once the mail has left."""
     for mail in mails:
         background.add_task(service.send_account_mail, request.app.state.runtime.services, mail)
 
@@ -57,12 +57,12 @@ async def _login(request: Request, session: AsyncSession, email: str, password: 
              responses=error_responses(Conflict, AppError))
 async def signup(body: Signup, request: Request, response: Response, background: BackgroundTasks,
                  session: Session):
-    """Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent needs a
-    verified address)."""
+    """Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent
+    needs a verified address)."""
     settings = _settings(request)
     account_id, mail = await service.signup(session, body, settings.email_verification_lifetime)
-    token, csrf, expires = await service.open_session(session, account_id, "cookie", settings.session_lifetime,
-                                                      user_agent=_user_agent(request))
+    token, csrf, expires = await service.open_session(session, account_id, "cookie",
+                                                      settings.session_lifetime, user_agent=_user_agent(request))
     set_session_cookies(request, response, token, csrf, expires)
     _send(request, background, mail)
     return await service.account_view(session, await repository.account_by_id(session, account_id))
@@ -94,10 +94,12 @@ async def logout(who: Authenticated, request: Request, response: Response, sessi
     clear_session_cookies(request, response)
 
 
-@router.post("/auth/email-verification", response_model=EmailVerified, responses=error_responses(AppError, Conflict))
+@router.post("/auth/email-verification", response_model=EmailVerified,
+             responses=error_responses(AppError, Conflict))
 async def verify_email(body: EmailToken, session: Session):
     """Follows the link e-mailed at sign-up or for an address change (no login needed). A link works once:
-    400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by default).
+    400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by
+    default).
     For an address change the new address replaces the old one now; 409 `email_taken` if another account took
     it meanwhile."""
     return EmailVerified(email=await service.verify_email(session, body.token))
@@ -134,7 +136,8 @@ async def forgot_password(body: PasswordForgotten, request: Request, background:
 
 
 @router.post("/auth/password-reset/confirm", status_code=204, responses=error_responses(AppError))
-async def reset_password(body: PasswordReset, request: Request, background: BackgroundTasks, session: Session):
+async def reset_password(body: PasswordReset, request: Request, background: BackgroundTasks,
+                         session: Session):
     """Sets a new password with the e-mailed link: every session and script token of the account ends, and the
     account is told by e-mail. 400 `invalid_token` (unknown or used), 410 `token_expired`, 422 `weak_password`
     (the link stays usable)."""
@@ -162,7 +165,8 @@ async def change_password(body: PasswordChange, who: Authenticated, request: Req
 async def change_email(body: EmailChange, who: Authenticated, request: Request, background: BackgroundTasks,
                        session: Session):
     """Needs the current password. A link goes to the new address and a notice to the current one; the address
-    changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422 `same_email`."""
+    changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422
+    `same_email`."""
     await _reauthenticate(request, session, who, body.password)
     settings = _settings(request)
     _send(request, background, *await service.email_change(
@@ -173,8 +177,8 @@ async def change_email(body: EmailChange, who: Authenticated, request: Request, 
 
 @router.get("/me/sessions", response_model=list[SessionView])
 async def list_sessions(who: Authenticated, session: Session):
-    """The account's browser sessions and script tokens still valid, the most recently used first; `current` is
-    the one making this request."""
+    """The account's browser sessions and script tokens still valid, the most recently used first; `current`
+    is the one making this request."""
     return await service.list_sessions(session, who.account_id, who.token)
 
 
@@ -182,3 +186,39 @@ async def list_sessions(who: Authenticated, session: Session):
 async def revoke_session(session_id: uuid.UUID, who: Authenticated, session: Session):
     """Ends a browser session or a script token at once."""
     await service.revoke_session(session, who.account_id, session_id)
+
+
+@router.get("/me", response_model=Account, responses=error_responses(Unauthorized))
+async def me(who: Authenticated, session: Session):
+    return await service.account_view(session, await repository.account_by_id(session, who.account_id))
+
+
+@router.post("/me/terms", response_model=Account)
+async def accept_terms(body: TermsAcceptance, who: Authenticated, session: Session):
+    current = await service.current_terms(session)
+    if body.version != current.version:
+        raise AppError(f"the current terms of use are version {current.version}",
+                       code="terms_version_mismatch", status_code=422)
+    await repository.accept_terms(session, who.account_id, current.version)
+    return await service.account_view(session, await repository.account_by_id(session, who.account_id))
+
+
+@router.get("/terms/current", response_model=Terms)
+async def terms(session: Session):
+    return await service.current_terms(session)
+
+
+@router.post("/admin/terms", response_model=Terms, status_code=201, tags=["admin"])
+async def publish_terms(body: TermsPublication, _: Admin, session: Session):
+    """Publish a new terms-of-use version: every account must accept it before using its data again."""
+    return await service.publish_terms(session, body)
+
+
+@router.put("/admin/accounts/{account_id}/roles", response_model=Account, tags=["admin"],
+            responses=error_responses(NotFound))
+async def set_roles(account_id: uuid.UUID, body: RoleUpdate, _: Admin, session: Session):
+    """Give an account its roles (resident, adviser, professional, analyst, admin)."""
+    if await repository.account_by_id(session, account_id) is None:
+        raise NotFound("no such account", code="account_not_found")
+    await repository.update_account(session, account_id, {"roles": sorted({r.value for r in body.roles})})
+    return await service.account_view(session, await repository.account_by_id(session, account_id))

@@ -20,8 +20,8 @@ class Settings(ServiceSettings):
 
     admin_email: str = "admin@metroenergies.example.org"
     admin_password: str = DEFAULT_ADMIN_PASSWORD
-    # ASVS 4.0 level 2 (3.3.2): log in again after 12 hours, or after 30 minutes without activity. Script tokens
-    # have no idle limit; their owner lists and revokes them.
+    # ASVS 4.0 level 2 (3.3.2): log in again after 12 hours, or after 30 minutes without activity. Script
+    # tokens have no idle limit; their owner lists and revokes them.
     session_lifetime: dt.timedelta = dt.timedelta(hours=12)
     session_idle_timeout: dt.timedelta = dt.timedelta(minutes=30)
     token_lifetime: dt.timedelta = dt.timedelta(days=90)

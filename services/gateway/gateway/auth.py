@@ -32,7 +32,8 @@ def cookie_names(local_mode: bool) -> tuple[str, str]:
     return prefix + SESSION_COOKIE, prefix + CSRF_COOKIE
 
 
-def set_session_cookies(request: Request, response: Response, token: str, csrf: str, expires: dt.datetime) -> None:
+def set_session_cookies(request: Request, response: Response, token: str, csrf: str,
+                        expires: dt.datetime) -> None:
     local = request.app.state.settings.local_mode
     session_name, csrf_name = cookie_names(local)
     max_age = int((expires - dt.datetime.now(dt.UTC)).total_seconds())

@@ -38,7 +38,8 @@ sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     # What the owner sees in the list of their sessions and tokens, and revokes by.
-    sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True,
+              server_default=sa.text("gen_random_uuid()")),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("user_agent", sa.Text),  # a summary ("Firefox · Linux"), not the header
 )

@@ -8,8 +8,8 @@ PERSONAL_DATA = [
     PersonalTable(sessions, "keeping you logged in; script tokens you created", "until they expire or you log out",
                   account_column="account_id", hidden=("token_hash", "csrf_token")),
     PersonalTable(account_tokens, "links sent by e-mail to verify an address or reset the password, and the "
-                  "address each was sent to", "until used, or a day after they expire", account_column="account_id",
-                  hidden=("token_hash",)),
+                  "address each was sent to", "until used, or a day after they expire",
+                  account_column="account_id", hidden=("token_hash",)),
     PersonalTable(accounts, "logging in, and sending the alerts and reports you ask for",
                   "until the account is deleted", account_column="id", hidden=("password_hash",)),
 ]

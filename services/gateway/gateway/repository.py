@@ -48,8 +48,8 @@ def _accepted_current_terms():
 
 # Built once: it runs on every authenticated request.
 SESSION_WITH_ACCOUNT = (
-    sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, sessions.c.last_used_at, accounts.c.id,
-              accounts.c.email, accounts.c.roles, accounts.c.status, accounts.c.email_verified_at,
+    sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, sessions.c.last_used_at,
+              accounts.c.id, accounts.c.email, accounts.c.roles, accounts.c.status, accounts.c.email_verified_at,
               _accepted_current_terms())
     .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.token_hash == sa.bindparam("token_hash")))
@@ -78,8 +78,8 @@ async def touch_session(session: AsyncSession, token_hash: str) -> None:
 
 async def account_sessions(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(
-        sa.select(sessions.c.id, sessions.c.kind, sessions.c.token_hash, sessions.c.name, sessions.c.created_at,
-                  sessions.c.last_used_at, sessions.c.expires_at, sessions.c.user_agent)
+        sa.select(sessions.c.id, sessions.c.kind, sessions.c.token_hash, sessions.c.name,
+                  sessions.c.created_at, sessions.c.last_used_at, sessions.c.expires_at, sessions.c.user_agent)
         .where(sessions.c.account_id == account_id, sessions.c.expires_at > sa.func.now())
         .order_by(sessions.c.last_used_at.desc()))).all())
 

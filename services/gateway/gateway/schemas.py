@@ -78,7 +78,8 @@ class Accepted(BaseModel):
 class SessionView(BaseModel):
     """A login (browser session) or a script token of the account."""
     id: uuid.UUID
-    kind: Literal["cookie", "bearer"] = Field(description="`cookie`: a browser session; `bearer`: a script token")
+    kind: Literal["cookie", "bearer"] = Field(
+        description="`cookie`: a browser session; `bearer`: a script token")
     name: str | None = Field(description="the token's name; none for a browser session")
     created_at: dt.datetime
     last_used_at: dt.datetime
@@ -121,7 +122,8 @@ class TermsState(BaseModel):
 class Account(BaseModel):
     id: uuid.UUID
     email: str
-    email_verified: bool = Field(description="a DSO consent needs a verified address (403 `email_not_verified`)")
+    email_verified: bool = Field(
+        description="a DSO consent needs a verified address (403 `email_not_verified`)")
     roles: list[Role]
     status: str
     language: str

@@ -75,8 +75,8 @@ async def terms_state(session: AsyncSession, account_id: uuid.UUID) -> TermsStat
 
 
 async def account_view(session: AsyncSession, row) -> Account:
-    return Account(id=row.id, email=row.email, email_verified=row.email_verified_at is not None, roles=row.roles,
-                   status=row.status, language=row.language, created_at=row.created_at,
+    return Account(id=row.id, email=row.email, email_verified=row.email_verified_at is not None,
+                   roles=row.roles, status=row.status, language=row.language, created_at=row.created_at,
                    terms=await terms_state(session, row.id))
 
 
@@ -142,11 +142,12 @@ async def authenticate(session: AsyncSession, throttle: LoginThrottle, email: st
     return row
 
 
-_BROWSERS = [("Edge", r"Edg(?:e|A|iOS)?/(\d+)"), ("Opera", r"OPR/(\d+)"), ("Samsung Internet", r"SamsungBrowser/(\d+)"),
-             ("Firefox", r"(?:Firefox|FxiOS)/(\d+)"), ("Chrome", r"(?:Chrome|CriOS)/(\d+)"),
-             ("Safari", r"Version/(\d+).*Safari/"), ("curl", r"^curl/(\d+)"), ("Python script", r"python-\w+/")]
-_SYSTEMS = [("Android", r"Android"), ("iOS", r"iPhone|iPad|iPod"), ("Windows", r"Windows"), ("macOS", r"Mac OS X"),
-            ("ChromeOS", r"CrOS"), ("Linux", r"Linux")]
+_BROWSERS = [("Edge", r"Edg(?:e|A|iOS)?/(\d+)"), ("Opera", r"OPR/(\d+)"),
+             ("Samsung Internet", r"SamsungBrowser/(\d+)"), ("Firefox", r"(?:Firefox|FxiOS)/(\d+)"),
+             ("Chrome", r"(?:Chrome|CriOS)/(\d+)"), ("Safari", r"Version/(\d+).*Safari/"),
+             ("curl", r"^curl/(\d+)"), ("Python script", r"python-\w+/")]
+_SYSTEMS = [("Android", r"Android"), ("iOS", r"iPhone|iPad|iPod"), ("Windows", r"Windows"),
+            ("macOS", r"Mac OS X"), ("ChromeOS", r"CrOS"), ("Linux", r"Linux")]
 
 
 def user_agent_summary(header: str | None) -> str | None:
@@ -167,14 +168,17 @@ async def open_session(session: AsyncSession, account_id: uuid.UUID, kind: str, 
     expires = dt.datetime.now(dt.UTC) + lifetime
     await repository.insert_session(session, {"token_hash": token_hash(token), "account_id": account_id,
                                               "kind": kind, "name": name, "csrf_token": csrf,
-                                              "expires_at": expires, "user_agent": user_agent_summary(user_agent)})
+                                              "expires_at": expires,
+                                              "user_agent": user_agent_summary(user_agent)})
     return token, csrf, expires
 
 
-async def list_sessions(session: AsyncSession, account_id: uuid.UUID, current_token: str) -> list[SessionView]:
+async def list_sessions(session: AsyncSession, account_id: uuid.UUID,
+                        current_token: str) -> list[SessionView]:
     current = token_hash(current_token)
-    return [SessionView(id=r.id, kind=r.kind, name=r.name, created_at=r.created_at, last_used_at=r.last_used_at,
-                        expires_at=r.expires_at, user_agent=r.user_agent, current=r.token_hash == current)
+    return [SessionView(id=r.id, kind=r.kind, name=r.name, created_at=r.created_at,
+                        last_used_at=r.last_used_at, expires_at=r.expires_at, user_agent=r.user_agent,
+                        current=r.token_hash == current)
             for r in await repository.account_sessions(session, account_id)]
 
 
@@ -183,7 +187,7 @@ async def revoke_session(session: AsyncSession, account_id: uuid.UUID, session_i
         raise NotFound("no such session or token", code="session_not_found")
 
 
-# --- links sent by e-mail -----------------------------------------------------------------------------------------
+# --- links sent by e-mail -------------------------------------------------------------------------------
 
 async def issue_account_token(session: AsyncSession, account_id: uuid.UUID, purpose: str, email: str,
                               lifetime: dt.timedelta) -> str:
@@ -220,8 +224,8 @@ async def verification_mail(session: AsyncSession, account_id: uuid.UUID, lifeti
     if account.email_verified_at is not None:
         raise Conflict("your e-mail address is already verified", code="email_already_verified")
     if not await mails_left(session, account_id, VERIFY_EMAIL, per_hour):
-        raise TooManyRequests("several verification e-mails were sent in the last hour: look for them, or try "
-                              "again later", code="too_many_emails", headers={"Retry-After": "3600"})
+        raise TooManyRequests("several verification e-mails were sent in the last hour: look for them, or "
+                              "try again later", code="too_many_emails", headers={"Retry-After": "3600"})
     token = await issue_account_token(session, account_id, VERIFY_EMAIL, account.email, lifetime)
     return AccountMail(kind="verify_email", key=uuid.uuid4(), account_id=account_id, to=account.email,
                        language=account.language, token=token)
@@ -296,7 +300,8 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Ac
     return _password_changed(account)
 
 
-async def change_password(session: AsyncSession, account, new_password: str, current_token: str) -> AccountMail:
+async def change_password(session: AsyncSession, account, new_password: str,
+                          current_token: str) -> AccountMail:
     """The caller has checked the current password. Every other session and token of the account ends."""
     check_password_strength(new_password, account.email)
     await repository.update_account(session, account.id, {"password_hash": await hash_password(new_password)})
@@ -310,14 +315,16 @@ async def send_account_mail(services: ServiceClient, mail: AccountMail, attempts
     whether the address is known or not). Tried a few times; the token never reaches a log."""
     for attempt in range(attempts):
         try:
-            await services.send("notify", "POST", "/internal/account-mails", json=mail.model_dump(mode="json"))
+            await services.send("notify", "POST", "/internal/account-mails",
+                                json=mail.model_dump(mode="json"))
             return
         except UpstreamError:
             await asyncio.sleep(2 ** attempt)
         except AppError as exc:
             log.error("notify refused an account e-mail", extra={"kind": mail.kind, "error": exc.code})
             return
-    log.error("account e-mail not handed to notify", extra={"kind": mail.kind, "account_id": str(mail.account_id)})
+    log.error("account e-mail not handed to notify",
+              extra={"kind": mail.kind, "account_id": str(mail.account_id)})
 
 
 async def warm_reads(session: AsyncSession) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.events import (AccountCreated, AccountEmailChanged, AnomalyDetected, ConsentExpiring, ConsentRevoked,
-                          Received)
+from metro.events import (AccountCreated, AccountEmailChanged, AnomalyDetected, ConsentExpiring,
+                          ConsentRevoked, Received)
 from metro.schemas.notify import AlertKind
 from notify import i18n, render, repository, service
 

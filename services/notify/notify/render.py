@@ -39,7 +39,8 @@ def alert(lang: str, subject: str, paragraphs: list[str], unsubscribe_url: str |
 
 
 # Where each link lands in the SPA; the token travels in the fragment, which browsers send to no server.
-ACCOUNT_LINKS = {"verify_email": "/verify-email", "change_email": "/verify-email", "reset_password": "/reset-password"}
+ACCOUNT_LINKS = {"verify_email": "/verify-email", "change_email": "/verify-email",
+                 "reset_password": "/reset-password"}
 
 
 def account_mail(lang: str, kind: str, app_url: str, link: str | None, new_email: str | None) -> Rendered:

@@ -134,8 +134,8 @@ async def settle(session: AsyncSession, sent: list[dict], retry: list[dict], fai
 
 async def forget_secrets(session: AsyncSession, message_ids: list[uuid.UUID]) -> None:
     if message_ids:
-        await session.execute(sa.update(messages).where(messages.c.id.in_(message_ids), messages.c.secret.is_not(None))
-                              .values(secret=None))
+        await session.execute(sa.update(messages).where(messages.c.id.in_(message_ids),
+                                                        messages.c.secret.is_not(None)).values(secret=None))
 
 
 async def run_done(session: AsyncSession, job: str, period: str) -> bool:

@@ -199,15 +199,16 @@ async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertK
 
 
 async def account_mail(session: AsyncSession, mail: AccountMail) -> None:
-    """Records an e-mail about the account, to the address given (sent whatever the preferences). The token stays
-    beside the message only until it has left."""
+    """Records an e-mail about the account, to the address given (sent whatever the preferences). The token
+    stays beside the message only until it has left."""
     assert CONFIG
     if not await still_here(session, mail.account_id):
         return
     if (mail.token is None) == (mail.kind in render.ACCOUNT_LINKS):
         raise AppError("this kind of e-mail takes a token, and only this kind", code="invalid_account_mail",
                        status_code=422)
-    rendered = render.account_mail(mail.language, mail.kind, CONFIG.public_url, CONFIG.account_link(mail.kind),
-                                   mail.new_email)
-    values = new_message(CONFIG, mail.account_id, mail.kind, f"account:{mail.kind}:{mail.key}", rendered, None)
+    rendered = render.account_mail(mail.language, mail.kind, CONFIG.public_url,
+                                   CONFIG.account_link(mail.kind), mail.new_email)
+    values = new_message(CONFIG, mail.account_id, mail.kind, f"account:{mail.kind}:{mail.key}", rendered,
+                         None)
     await repository.insert_message(session, {**values, "to_address": mail.to, "secret": mail.token})

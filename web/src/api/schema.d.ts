@@ -15,8 +15,8 @@ export interface paths {
         put?: never;
         /**
          * Signup
-         * @description Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent needs a
-         *     verified address).
+         * @description Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent
+         *     needs a verified address).
          */
         post: operations["signup_api_v1_auth_signup_post"];
         delete?: never;
@@ -91,7 +91,8 @@ export interface paths {
         /**
          * Verify Email
          * @description Follows the link e-mailed at sign-up or for an address change (no login needed). A link works once:
-         *     400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by default).
+         *     400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by
+         *     default).
          *     For an address change the new address replaces the old one now; 409 `email_taken` if another account took
          *     it meanwhile.
          */
@@ -198,7 +199,8 @@ export interface paths {
         /**
          * Change Email
          * @description Needs the current password. A link goes to the new address and a notice to the current one; the address
-         *     changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422 `same_email`.
+         *     changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422
+         *     `same_email`.
          */
         put: operations["change_email_api_v1_me_email_put"];
         post?: never;
@@ -217,8 +219,8 @@ export interface paths {
         };
         /**
          * List Sessions
-         * @description The account's browser sessions and script tokens still valid, the most recently used first; `current` is
-         *     the one making this request.
+         * @description The account's browser sessions and script tokens still valid, the most recently used first; `current`
+         *     is the one making this request.
          */
         get: operations["list_sessions_api_v1_me_sessions_get"];
         put?: never;
@@ -244,6 +246,102 @@ export interface paths {
          * @description Ends a browser session or a script token at once.
          */
         delete: operations["revoke_session_api_v1_me_sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Me */
+        get: operations["me_api_v1_me_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Me
+         * @description Disables the account and revokes every consent at once; erasure completes across services after an
+         *     administrator's check, or by itself after the configured delay.
+         */
+        delete: operations["delete_me_api_v1_me_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept Terms */
+        post: operations["accept_terms_api_v1_me_terms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terms/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Terms */
+        get: operations["terms_api_v1_terms_current_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish Terms
+         * @description Publish a new terms-of-use version: every account must accept it before using its data again.
+         */
+        post: operations["publish_terms_api_v1_admin_terms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/accounts/{account_id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Roles
+         * @description Give an account its roles (resident, adviser, professional, analyst, admin).
+         */
+        put: operations["set_roles_api_v1_admin_accounts__account_id__roles_put"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -600,27 +698,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Delete Me
-         * @description Disables the account and revokes every consent at once; erasure completes across services after an
-         *     administrator's check, or by itself after the configured delay.
-         */
-        delete: operations["delete_me_api_v1_me_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1428,6 +1505,15 @@ export interface components {
             /** Status */
             status?: string | null;
         };
+        /** DataItem */
+        DataItem: {
+            /** Data */
+            data: string;
+            /** Why */
+            why: string;
+            /** Kept */
+            kept: string;
+        };
         /**
          * DegreeDaysVersion
          * @description A stored degree-day file (monthly DJU per station, observed and 1991-2020 normals); the latest is in force.
@@ -1875,6 +1961,11 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "adviser" | "professional" | "analyst" | "admin";
+        /** RoleUpdate */
+        RoleUpdate: {
+            /** Roles */
+            roles: components["schemas"]["Role"][];
+        };
         /**
          * SessionView
          * @description A login (browser session) or a script token of the account.
@@ -2038,6 +2129,38 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** Terms */
+        Terms: {
+            /** Version */
+            version: string;
+            /** Summary */
+            summary: string;
+            /** Text */
+            text: string;
+            /** Data Collected */
+            data_collected: components["schemas"]["DataItem"][];
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+        };
+        /** TermsAcceptance */
+        TermsAcceptance: {
+            /** Version */
+            version: string;
+        };
+        /** TermsPublication */
+        TermsPublication: {
+            /** Version */
+            version: string;
+            /** Summary */
+            summary: string;
+            /** Text */
+            text: string;
+            /** Data Collected */
+            data_collected: components["schemas"]["DataItem"][];
         };
         /** TermsState */
         TermsState: {
@@ -2673,6 +2796,194 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    me_api_v1_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_me_api_v1_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionRequested"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_terms_api_v1_me_terms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsAcceptance"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    terms_api_v1_terms_current_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Terms"];
+                };
+            };
+        };
+    };
+    publish_terms_api_v1_admin_terms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsPublication"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Terms"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_roles_api_v1_admin_accounts__account_id__roles_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
             };
             /** @description not_found */
             404: {
@@ -3466,35 +3777,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    delete_me_api_v1_me_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeletionRequested"];
-                };
-            };
-            /** @description conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

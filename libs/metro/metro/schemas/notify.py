@@ -76,9 +76,9 @@ class UnsubscribeRequest(BaseModel):
 
 
 class AccountMail(Strict):
-    """An e-mail about the account itself, sent whatever the preferences: the gateway asks notify for it once the
-    state it describes is committed. ``token`` (for the links) is kept by notify only until the mail has left:
-    the record of what was sent holds the link without it."""
+    """An e-mail about the account itself, sent whatever the preferences: the gateway asks notify for it once
+    the state it describes is committed. ``token`` (for the links) is kept by notify only until the mail has
+    left: the record of what was sent holds the link without it."""
     kind: Literal["verify_email", "change_email", "reset_password", "email_change_notice", "password_changed"]
     key: uuid.UUID = Field(description="one mail: asking again with the same key sends nothing more")
     account_id: uuid.UUID

@@ -18,8 +18,8 @@ def upgrade() -> None:
                   schema='gateway')
     op.add_column('sessions', sa.Column('id', sa.UUID(), server_default=sa.text('gen_random_uuid()'),
                                         nullable=False), schema='gateway')
-    op.add_column('sessions', sa.Column('last_used_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
-                                        nullable=False), schema='gateway')
+    op.add_column('sessions', sa.Column('last_used_at', sa.DateTime(timezone=True),
+                                        server_default=sa.text('now()'), nullable=False), schema='gateway')
     op.add_column('sessions', sa.Column('user_agent', sa.Text(), nullable=True), schema='gateway')
     op.create_unique_constraint(op.f('uq_sessions_id'), 'sessions', ['id'], schema='gateway')
     op.create_table('account_tokens',
@@ -34,8 +34,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_account_tokens')),
     schema='gateway'
     )
-    op.create_index(op.f('ix_gateway_account_tokens_account_id'), 'account_tokens', ['account_id'], unique=False,
-                    schema='gateway')
+    op.create_index(op.f('ix_gateway_account_tokens_account_id'), 'account_tokens', ['account_id'],
+                    unique=False, schema='gateway')
 
 
 def downgrade() -> None:
