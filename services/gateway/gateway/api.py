@@ -1,6 +1,8 @@
 """Identity and terms-of-use operations of the public API."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
@@ -17,6 +19,7 @@ from metro.errors import (AppError, Conflict, Forbidden, NotFound, TooManyReques
 from metro.schemas.notify import AccountMail
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
+log = logging.getLogger(__name__)
 # Committed before the response leaves (a yield dependency's default is after it): the client acts on the
 # answer at once, e.g. with the session cookie it carries, and must find what the request wrote.
 Session = DbSession
@@ -120,18 +123,28 @@ async def resend_verification(who: Authenticated, request: Request, background: 
 
 async def _reset_link(app: FastAPI, email: str) -> None:
     settings = app.state.settings
-    async with app.state.db.session() as session, session.begin():
-        mail = await service.password_reset_mail(session, email, settings.password_reset_lifetime,
-                                                 settings.account_emails_per_hour)
-    if mail is not None:
-        await service.send_account_mail(app.state.runtime.services, mail)
+    try:
+        async with app.state.db.session() as session, session.begin():
+            mail = await service.password_reset_mail(session, email, settings.password_reset_lifetime,
+                                                     settings.account_emails_per_hour)
+        if mail is not None:
+            await service.send_account_mail(app.state.runtime.services, mail)
+    except Exception:
+        log.exception("password reset link not made")
+
+
+# Detached rather than a background task: one holds its connection until it ends, so the next request on that
+# connection would be slower when the address is known.
+_detached: set[asyncio.Task] = set()
 
 
 @router.post("/auth/password-reset", response_model=Accepted, status_code=202)
-async def forgot_password(body: PasswordForgotten, request: Request, background: BackgroundTasks):
+async def forgot_password(body: PasswordForgotten, request: Request):
     """E-mails a link to choose a new password, valid 1 hour and once. The answer is the same, and as quick,
     whether an account uses the address or not: everything happens after it."""
-    background.add_task(_reset_link, request.app, body.email)
+    task = asyncio.create_task(_reset_link(request.app, str(body.email)))
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
     return Accepted(detail="if an account uses this address, a link to choose a new password is on its way")
 
 
