@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -31,8 +32,9 @@ def main() -> None:
     args = parser.parse_args()
     work = ROOT / "test-artifacts" / "bench-password-reset"
     sink = sandbox_smtp.start(work / "sandboxes", {"smtp": 28525, "smtp_web": 28526})
-    stack = Stack(database_url=reset_database("metroenergies_bench_reset"), amqp_url=reset_vhost("metro_bench_reset"),
-                  base_port=BASE_PORT, log_dir=work / "logs", extra_env={**sink.service_env, "{P}LOG_LEVEL": "WARNING"})
+    stack = Stack(database_url=reset_database("metroenergies_bench_reset"),
+                  amqp_url=reset_vhost("metro_bench_reset"), base_port=BASE_PORT, log_dir=work / "logs",
+                  extra_env={**sink.service_env, "{P}LOG_LEVEL": "WARNING"})
     try:
         stack.start_all(("gateway", "notify"))
         known = ApiUser(stack.url("gateway")).signup().email
@@ -59,6 +61,10 @@ def main() -> None:
     finally:
         stack.stop_all()
         sink.stop()
+        # Nothing is kept for a later run: the broker would carry the vhost's queues at every start.
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", "metro_bench_reset"], capture_output=True, timeout=120)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
+                        'DROP DATABASE IF EXISTS "metroenergies_bench_reset" WITH (FORCE)'], capture_output=True)
 
 
 if __name__ == "__main__":
