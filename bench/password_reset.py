@@ -1,8 +1,8 @@
 """Does `POST /api/v1/auth/password-reset` tell whether an address has an account by how long it takes?
 
 The gateway and notify run as real processes (the SMTP sink too, so the known address's link is really sent).
-Requests for a known and an unknown address alternate on one keep-alive connection, so that work left behind by
-one request would show in the next; the unknown address is the baseline measured in the same run. Per-account
+Requests for a known and an unknown address alternate on one keep-alive connection, so that work left behind
+by one request would show in the next; the unknown address is the baseline measured in the same run. Per-account
 rate limiting stops making links after a few an hour: those requests still do the lookup.
 
 Run: uv run python -m bench.password_reset [--requests 300]
@@ -62,9 +62,11 @@ def main() -> None:
         stack.stop_all()
         sink.stop()
         # Nothing is kept for a later run: the broker would carry the vhost's queues at every start.
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", "metro_bench_reset"], capture_output=True, timeout=120)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", "metro_bench_reset"], capture_output=True,
+                       timeout=120)
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                        'DROP DATABASE IF EXISTS "metroenergies_bench_reset" WITH (FORCE)'], capture_output=True)
+                        'DROP DATABASE IF EXISTS "metroenergies_bench_reset" WITH (FORCE)'],
+                       capture_output=True)
 
 
 if __name__ == "__main__":
