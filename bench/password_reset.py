@@ -2,8 +2,8 @@
 
 The gateway and notify run as real processes (the SMTP sink too, so the known address's link is really sent).
 Requests for a known and an unknown address alternate on one keep-alive connection, so that work left behind
-by one request would show in the next; the unknown address is the baseline measured in the same run. Per-account
-rate limiting stops making links after a few an hour: those requests still do the lookup.
+by one request would show in the next; the unknown address is the baseline measured in the same run.
+Per-account rate limiting stops making links after a few an hour: those requests still do the lookup.
 
 Run: uv run python -m bench.password_reset [--requests 300]
 """
