@@ -1,6 +1,7 @@
 """The SMTP sink as a process: notify sends to it; tests read the .eml files it writes."""
 from __future__ import annotations
 
+import os
 import smtplib
 import socket
 import time
@@ -8,6 +9,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from devstack.client import MAIL_SINK_URL_ENV
 from devstack.sandboxes import SandboxHandle, spawn
 
 
@@ -24,6 +26,8 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
                                         "METRO_NOTIFY_SMTP_PORT": str(ports["smtp"])},
                            info={"dir": folder, "args": args, "log": log, "ports": (ports["smtp"], ports["smtp_web"])})
     wait_ready(handle)
+    # ApiUser follows the links of the e-mails this sink receives (address verification at sign-up).
+    os.environ[MAIL_SINK_URL_ENV] = handle.url
     return handle
 
 

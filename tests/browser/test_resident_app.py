@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 import time
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from devstack.client import admin_user, STRONG_PASSWORD, ApiUser
+from devstack.client import MAIL_SINK_URL_ENV, STRONG_PASSWORD, ApiUser, Mailbox, admin_user
 from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, shot
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,21 @@ def sign_up(page: Page, email: str, password: str = STRONG_PASSWORD) -> None:
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_label(re.compile("accepte les conditions")).check()
     page.get_by_role("button", name="Créer mon compte").click()
+
+
+def follow_mailed_link(page: Page, email: str, path: str) -> None:
+    """Opens, in this browser, the link of the newest e-mail to ``email`` that leads to ``path``."""
+    mailbox = Mailbox(os.environ[MAIL_SINK_URL_ENV])
+    try:
+        token = mailbox.token(email, path)
+    finally:
+        mailbox.close()
+    page.goto(f"{path}#token={token}")
+
+
+def verify_address(page: Page, email: str) -> None:
+    follow_mailed_link(page, email, "/verify-email")
+    expect(page.get_by_role("status").filter(has_text=f"Votre adresse e-mail {email} est confirmée")).to_be_visible()
 
 
 def admin(stack) -> ApiUser:
@@ -72,6 +88,14 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
     assert_accessible(page, "signup")
     sign_up(page, email)
     expect(heading(page, "Mes compteurs")).to_be_visible()
+    expect(page.get_by_text(f"le lien envoyé à {email}")).to_be_visible()
+    assert_accessible(page, "meters (empty, address to verify)")
+    verify_address(page, email)
+    shot(page, "01b-email-verified")
+    assert_accessible(page, "e-mail verified")
+    page.get_by_role("link", name="Aller à mes compteurs").click()
+    expect(heading(page, "Mes compteurs")).to_be_visible()
+    expect(page.get_by_text("le lien envoyé à")).to_have_count(0)
     assert_accessible(page, "meters (empty)")
 
     # No missing day: the newest one published is there, so the data is up to date.
@@ -198,6 +222,8 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_typed_is_lost(page
     page.get_by_label("Mot de passe", exact=True).fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Créer mon compte").click()
     expect(heading(page, "Mes compteurs")).to_be_visible()
+    verify_address(page, email)
+    page.get_by_role("link", name="Aller à mes compteurs").click()
 
     page.get_by_label("Numéro du compteur").fill("1234 567")
     page.get_by_label(re.compile("^Nom")).fill("Maison")
@@ -277,6 +303,44 @@ def test_english_on_a_phone_installable_and_accessible(browser, site):
         assert scope == site + "/"
     finally:
         context.close()
+
+
+def test_a_forgotten_password_is_replaced_through_the_mailed_link_once(page: Page, stack):
+    email = new_email()
+    sign_up(page, email)
+    expect(heading(page, "Mes compteurs")).to_be_visible()
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    expect(heading(page, "Mot de passe oublié")).to_be_visible()
+    assert_accessible(page, "forgot password")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_role("button", name="Recevoir le lien").click()
+    expect(page.get_by_role("status").filter(has_text="Si un compte utilise cette adresse")).to_be_visible()
+    shot(page, "50-forgot-password-sent")
+
+    follow_mailed_link(page, email, "/reset-password")
+    expect(heading(page, "Choisir un nouveau mot de passe")).to_be_visible()
+    assert "token" not in page.url  # the token leaves the address bar and the history
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("short")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    assert "12 caractères" in error_of(page, "Nouveau mot de passe")
+    assert_accessible(page, "reset password with an error")
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("a brand new passphrase 2026")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    expect(page.get_by_role("status").filter(has_text="Votre mot de passe est changé")).to_be_visible()
+    shot(page, "51-password-reset")
+
+    page.get_by_role("link", name="Me connecter").click()
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill("a brand new passphrase 2026")
+    page.get_by_role("button", name="Me connecter").click()
+    expect(heading(page, "Ma consommation")).to_be_visible()
+
+    # The link worked once: opened again, it says so.
+    follow_mailed_link(page, email, "/reset-password")
+    page.get_by_label("Nouveau mot de passe", exact=True).fill("yet another passphrase 2026")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    expect(page.get_by_role("alert").filter(has_text="a déjà servi")).to_be_visible()
 
 
 def test_changed_terms_are_accepted_again_before_anything_else(page: Page, stack):

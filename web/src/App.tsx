@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
 import { useI18n, type Key } from "./i18n";
+import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/AccountLinks";
 import { Login, Signup, TermsReacceptance } from "./pages/Auth";
 import Dwelling from "./pages/Dwelling";
 import Meters from "./pages/Meters";
@@ -106,6 +107,10 @@ function Page({ me }: { me: Me }) {
   useEffect(() => {
     if (account && (pathname === "/login" || pathname === "/signup")) navigate("/", true);
   }, [account, pathname]);
+  // Where the e-mailed links land, logged in or not.
+  if (pathname === "/verify-email") return <VerifyEmail account={account} />;
+  if (pathname === "/reset-password") return <ResetPassword />;
+  if (pathname === "/forgot-password") return <ForgotPassword />;
   if (!account) {
     if (pathname === "/signup") return <Signup />;
     if (pathname === "/goodbye") return <Goodbye />;
@@ -114,7 +119,7 @@ function Page({ me }: { me: Me }) {
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
   switch (pathname) {
     case "/meters":
-      return <Meters />;
+      return <Meters account={account} />;
     case "/dwelling":
       return <Dwelling />;
     case "/my-data":

@@ -211,6 +211,13 @@ class AccountCreated(Event):
     language: str = "fr"
 
 
+class AccountEmailChanged(Event):
+    """The account's address changed once the new one was verified: notify writes there from now on."""
+    name: ClassVar[str] = "account.email_changed"
+    account_id: uuid.UUID
+    email: str
+
+
 class ErasureRequested(Event):
     """The deletion saga: every service erases what it holds about the account and its meters."""
     name: ClassVar[str] = "account.erasure_requested"

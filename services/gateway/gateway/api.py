@@ -1,19 +1,25 @@
 """Identity and terms-of-use operations of the public API."""
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
+import logging
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
-from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated
-from gateway.schemas import (Account, Login, RoleUpdate, Signup, Terms, TermsAcceptance, TermsPublication, TokenIssued,
-                             TokenRequest)
+from gateway.auth import Admin, Authenticated, Identity, clear_session_cookies, set_session_cookies
+from gateway.schemas import (Accepted, Account, EmailChange, EmailToken, EmailVerified, Login, PasswordChange,
+                             PasswordForgotten, PasswordReset, RoleUpdate, SessionView, Signup, Terms,
+                             TermsAcceptance, TermsPublication, TokenIssued, TokenRequest)
 from metro.db import DbSession
-from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, error_responses
+from metro.errors import (AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized,
+                          error_responses)
+from metro.schemas.notify import AccountMail
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
+log = logging.getLogger(__name__)
 # Committed before the response leaves (a yield dependency's default is after it): the client acts on the
 # answer at once, e.g. with the session cookie it carries, and must find what the request wrote.
 Session = DbSession
@@ -28,14 +34,16 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _set_session_cookies(request: Request, response: Response, token: str, csrf: str, expires: dt.datetime):
-    secure = not _settings(request).local_mode
-    max_age = int((expires - dt.datetime.now(dt.UTC)).total_seconds())
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure, samesite="lax",
-                        path="/")
-    # Readable by the SPA, which echoes it in X-CSRF-Token (double submit bound to the session).
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure, samesite="lax",
-                        path="/")
+def _user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")
+
+
+def _send(request: Request, background: BackgroundTasks, *mails: AccountMail) -> None:
+    """Handed to notify once the response has left, hence after the commit: a link never arrives before the
+    token it carries is stored. An internal call rather than an event: the token then never lies in clear in
+    the gateway's outbox, and notify forgets it once the mail has left."""
+    for mail in mails:
+        background.add_task(service.send_account_mail, request.app.state.runtime.services, mail)
 
 
 async def _login(request: Request, response: Response, email: str, password: str):
@@ -49,11 +57,16 @@ async def _login(request: Request, response: Response, email: str, password: str
 
 @router.post("/auth/signup", response_model=Account, status_code=201,
              responses=error_responses(Conflict, AppError))
-async def signup(body: Signup, request: Request, response: Response, session: Session):
-    account_id = await service.signup(session, body)
+async def signup(body: Signup, request: Request, response: Response, background: BackgroundTasks,
+                 session: Session):
+    """Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent
+    needs a verified address)."""
+    settings = _settings(request)
+    account_id, mail = await service.signup(session, body, settings.email_verification_lifetime)
     token, csrf, expires = await service.open_session(session, account_id, "cookie",
-                                                      _settings(request).session_lifetime)
-    _set_session_cookies(request, response, token, csrf, expires)
+                                                      settings.session_lifetime, user_agent=_user_agent(request))
+    set_session_cookies(request, response, token, csrf, expires)
+    _send(request, background, mail)
     return await service.account_view(session, await repository.account_by_id(session, account_id))
 
 
@@ -61,8 +74,9 @@ async def signup(body: Signup, request: Request, response: Response, session: Se
 async def login(body: Login, request: Request, response: Response, session: Session):
     row = await _login(request, response, body.email, body.password)
     token, csrf, expires = await service.open_session(session, row.id, "cookie",
-                                                      _settings(request).session_lifetime)
-    _set_session_cookies(request, response, token, csrf, expires)
+                                                      _settings(request).session_lifetime,
+                                                      user_agent=_user_agent(request))
+    set_session_cookies(request, response, token, csrf, expires)
     return await service.account_view(session, row)
 
 
@@ -72,15 +86,118 @@ async def create_token(body: TokenRequest, request: Request, response: Response,
     """A bearer token for scripts (`Authorization: Bearer <token>`), with the same rights as the account."""
     row = await _login(request, response, body.email, body.password)
     token, _, expires = await service.open_session(session, row.id, "bearer", _settings(request).token_lifetime,
-                                                   name=body.name)
+                                                   name=body.name, user_agent=_user_agent(request))
     return TokenIssued(token=token, expires_at=expires)
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(who: Authenticated, response: Response, session: Session):
+async def logout(who: Authenticated, request: Request, response: Response, session: Session):
     await repository.delete_session(session, service.token_hash(who.token))
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(request, response)
+
+
+@router.post("/auth/email-verification", response_model=EmailVerified,
+             responses=error_responses(AppError, Conflict))
+async def verify_email(body: EmailToken, session: Session):
+    """Follows the link e-mailed at sign-up or for an address change (no login needed). A link works once:
+    400 `invalid_token` when unknown or already used, 410 `token_expired` after its lifetime (48 h by
+    default).
+    For an address change the new address replaces the old one now; 409 `email_taken` if another account took
+    it meanwhile."""
+    return EmailVerified(email=await service.verify_email(session, body.token))
+
+
+@router.post("/me/email/verification", response_model=Accepted, status_code=202,
+             responses=error_responses(Conflict, TooManyRequests))
+async def resend_verification(who: Authenticated, request: Request, background: BackgroundTasks,
+                              session: Session):
+    """E-mails a new verification link. 409 `email_already_verified`; 429 `too_many_emails` after a few
+    links in an hour."""
+    settings = _settings(request)
+    mail = await service.verification_mail(session, who.account_id, settings.email_verification_lifetime,
+                                           settings.account_emails_per_hour)
+    _send(request, background, mail)
+    return Accepted(detail="a new link is on its way")
+
+
+async def _reset_link(app: FastAPI, email: str) -> None:
+    settings = app.state.settings
+    try:
+        async with app.state.db.session() as session, session.begin():
+            mail = await service.password_reset_mail(session, email, settings.password_reset_lifetime,
+                                                     settings.account_emails_per_hour)
+        if mail is not None:
+            await service.send_account_mail(app.state.runtime.services, mail)
+    except Exception:
+        log.exception("password reset link not made")
+
+
+# Detached rather than a background task: one holds its connection until it ends, so the next request on that
+# connection would be slower when the address is known.
+_detached: set[asyncio.Task] = set()
+
+
+@router.post("/auth/password-reset", response_model=Accepted, status_code=202)
+async def forgot_password(body: PasswordForgotten, request: Request):
+    """E-mails a link to choose a new password, valid 1 hour and once. The answer is the same, and as quick,
+    whether an account uses the address or not: everything happens after it."""
+    task = asyncio.create_task(_reset_link(request.app, str(body.email)))
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
+    return Accepted(detail="if an account uses this address, a link to choose a new password is on its way")
+
+
+@router.post("/auth/password-reset/confirm", status_code=204, responses=error_responses(AppError))
+async def reset_password(body: PasswordReset, request: Request, background: BackgroundTasks,
+                         session: Session):
+    """Sets a new password with the e-mailed link: every session and script token of the account ends, and the
+    account is told by e-mail. 400 `invalid_token` (unknown or used), 410 `token_expired`, 422 `weak_password`
+    (the link stays usable)."""
+    _send(request, background, await service.reset_password(session, body.token, body.password))
+
+
+async def _reauthenticate(request: Request, session: AsyncSession, who: Identity, password: str):
+    try:
+        return await _login(request, session, who.email, password)
+    except Unauthorized as exc:
+        raise Forbidden("the current password is not right", code="wrong_password") from exc
+
+
+@router.put("/me/password", status_code=204, responses=error_responses(Forbidden, AppError, TooManyRequests))
+async def change_password(body: PasswordChange, who: Authenticated, request: Request,
+                          background: BackgroundTasks, session: Session):
+    """Needs the current password (403 `wrong_password`, counted like a failed login). Every other session and
+    script token of the account ends; this one stays."""
+    account = await _reauthenticate(request, session, who, body.current_password)
+    _send(request, background, await service.change_password(session, account, body.new_password, who.token))
+
+
+@router.put("/me/email", response_model=Accepted, status_code=202,
+            responses=error_responses(Forbidden, Conflict, AppError, TooManyRequests))
+async def change_email(body: EmailChange, who: Authenticated, request: Request, background: BackgroundTasks,
+                       session: Session):
+    """Needs the current password. A link goes to the new address and a notice to the current one; the address
+    changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422
+    `same_email`."""
+    await _reauthenticate(request, session, who, body.password)
+    settings = _settings(request)
+    _send(request, background, *await service.email_change(
+        session, who.account_id, str(body.new_email), settings.email_verification_lifetime,
+        settings.account_emails_per_hour))
+    return Accepted(detail="follow the link sent to the new address to complete the change")
+
+
+@router.get("/me/sessions", response_model=list[SessionView])
+async def list_sessions(who: Authenticated, session: Session):
+    """The account's browser sessions and script tokens still valid, the most recently used first; `current`
+    is the one making this request."""
+    return await service.list_sessions(session, who.account_id, who.token)
+
+
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=error_responses(NotFound))
+async def revoke_session(session_id: uuid.UUID, who: Authenticated, session: Session):
+    """Ends a browser session or a script token at once."""
+    await service.revoke_session(session, who.account_id, session_id)
 
 
 @router.get("/me", response_model=Account, responses=error_responses(Unauthorized))

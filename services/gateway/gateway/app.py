@@ -20,8 +20,15 @@ class Settings(ServiceSettings):
 
     admin_email: str = "admin@metroenergies.example.org"
     admin_password: str = DEFAULT_ADMIN_PASSWORD
-    session_lifetime: dt.timedelta = dt.timedelta(days=7)
+    # ASVS 4.0 level 2 (3.3.2): log in again after 12 hours, or after 30 minutes without activity. Script
+    # tokens have no idle limit; their owner lists and revokes them.
+    session_lifetime: dt.timedelta = dt.timedelta(hours=12)
+    session_idle_timeout: dt.timedelta = dt.timedelta(minutes=30)
     token_lifetime: dt.timedelta = dt.timedelta(days=90)
+    email_verification_lifetime: dt.timedelta = dt.timedelta(hours=48)
+    password_reset_lifetime: dt.timedelta = dt.timedelta(hours=1)
+    # Links of each kind (verification, address change, password reset) e-mailed per account and hour.
+    account_emails_per_hour: int = 5
     # Per account: failed logins in the window before 429. Per client address: failures before each attempt
     # waits, doubling from login_delay up to login_max_delay (residents behind one address are slowed, not
     # locked out).

@@ -1,11 +1,12 @@
 """Who is calling: a session cookie (with CSRF protection) or a bearer token, and what they may do."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway import service
@@ -16,9 +17,37 @@ SESSION_COOKIE = "metro_session"
 CSRF_COOKIE = "metro_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Outside local mode the cookies are `__Host-` ones: the browser keeps them only if Secure, for Path=/ and
+# without Domain, so a neighbouring subdomain can neither read nor plant them.
+HOST_PREFIX = "__Host-"
 
-cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False)
+cookie_scheme = APIKeyCookie(name=HOST_PREFIX + SESSION_COOKIE, auto_error=False,
+                             description=f"`{SESSION_COOKIE}` in local mode (plain HTTP)")
 bearer_scheme = HTTPBearer(auto_error=False)
+
+
+def cookie_names(local_mode: bool) -> tuple[str, str]:
+    """(session cookie, CSRF cookie)."""
+    prefix = "" if local_mode else HOST_PREFIX
+    return prefix + SESSION_COOKIE, prefix + CSRF_COOKIE
+
+
+def set_session_cookies(request: Request, response: Response, token: str, csrf: str,
+                        expires: dt.datetime) -> None:
+    local = request.app.state.settings.local_mode
+    session_name, csrf_name = cookie_names(local)
+    max_age = int((expires - dt.datetime.now(dt.UTC)).total_seconds())
+    response.set_cookie(session_name, token, max_age=max_age, httponly=True, secure=not local, samesite="lax",
+                        path="/")
+    # Readable by the SPA, which echoes it in X-CSRF-Token (double submit bound to the session).
+    response.set_cookie(csrf_name, csrf, max_age=max_age, httponly=False, secure=not local, samesite="lax",
+                        path="/")
+
+
+def clear_session_cookies(request: Request, response: Response) -> None:
+    local = request.app.state.settings.local_mode
+    for name in cookie_names(local):
+        response.delete_cookie(name, path="/", secure=not local, samesite="lax")
 
 
 @dataclass(frozen=True)
@@ -29,6 +58,7 @@ class Identity:
     via: str
     terms_ok: bool
     token: str
+    email_verified: bool
 
     @property
     def principal(self) -> Principal:
@@ -38,8 +68,10 @@ class Identity:
         return role in self.roles
 
 
-async def identity(request: Request, cookie: Annotated[str | None, Depends(cookie_scheme)],
+async def identity(request: Request, _: Annotated[str | None, Depends(cookie_scheme)],
                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]) -> Identity:
+    settings = request.app.state.settings
+    cookie = request.cookies.get(cookie_names(settings.local_mode)[0])
     if bearer is not None:
         token, via = bearer.credentials, "bearer"
     elif cookie:
@@ -48,12 +80,13 @@ async def identity(request: Request, cookie: Annotated[str | None, Depends(cooki
         raise Unauthorized("you are not logged in", code="not_authenticated")
     # Every request's first step: one statement outside any transaction (no BEGIN and ROLLBACK around it).
     async with request.app.state.db.reader() as session:
-        row = await service.resolve_session(session, token)
+        row = await service.resolve_session(session, token, settings.session_idle_timeout)
     if via == "cookie" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if not sent or sent != row.csrf_token:
             raise Forbidden("missing or wrong CSRF token", code="csrf_failed")
-    return Identity(row.id, row.email, tuple(row.roles), via, bool(row.terms_ok), token)
+    return Identity(row.id, row.email, tuple(row.roles), via, bool(row.terms_ok), token,
+                    row.email_verified_at is not None)
 
 
 # The rights that must always work (export, deletion, logout, reading the terms) need this only.
@@ -69,6 +102,17 @@ async def user(who: Authenticated) -> Identity:
 
 
 User = Annotated[Identity, Depends(user)]
+
+
+async def verified_user(who: User) -> Identity:
+    """Asking a DSO for someone's data needs an address shown to be the account holder's."""
+    if not who.email_verified:
+        raise Forbidden("confirm your e-mail address first (follow the link we sent you)",
+                        code="email_not_verified")
+    return who
+
+
+VerifiedUser = Annotated[Identity, Depends(verified_user)]
 
 
 def require_role(*roles: str):

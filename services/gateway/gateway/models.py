@@ -24,6 +24,7 @@ accounts = sa.Table(
     sa.Column("language", sa.Text, nullable=False, server_default="fr"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("disabled_at", sa.DateTime(timezone=True)),
+    sa.Column("email_verified_at", sa.DateTime(timezone=True)),
 )
 
 sessions = sa.Table(
@@ -34,6 +35,23 @@ sessions = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("name", sa.Text),
     sa.Column("csrf_token", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    # What the owner sees in the list of their sessions and tokens, and revokes by.
+    sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True,
+              server_default=sa.text("gen_random_uuid()")),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("user_agent", sa.Text),  # a summary ("Firefox · Linux"), not the header
+)
+
+# Single-use links sent by e-mail (address verification, address change, password reset), kept as hashes.
+account_tokens = sa.Table(
+    "account_tokens", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("purpose", sa.Text, nullable=False),  # verify_email | change_email | reset_password
+    sa.Column("email", sa.Text, nullable=False),  # the address the link was sent to
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )

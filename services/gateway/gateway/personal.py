@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway import erasure, privacy, repository
-from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated, Identity, User, require_role
+from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated, Identity, User, clear_session_cookies, require_role
 from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
@@ -147,8 +147,7 @@ async def delete_me(who: Authenticated, request: Request, session: Session):
     administrator's check, or by itself after the configured delay."""
     result = await erasure.request_deletion(session, _rt(request), who.account_id)
     response = JSONResponse(DeletionRequested.model_validate(result).model_dump(mode="json"), status_code=202)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(request, response)
     return response
 
 

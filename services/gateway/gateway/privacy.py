@@ -1,5 +1,5 @@
 """Personal data held by the gateway (identity). Erased last, by the deletion saga itself."""
-from gateway.models import accounts, sessions, terms_acceptances
+from gateway.models import account_tokens, accounts, sessions, terms_acceptances
 from metro.personal_data import PersonalTable
 
 PERSONAL_DATA = [
@@ -7,6 +7,9 @@ PERSONAL_DATA = [
                   "until the account is deleted", account_column="account_id"),
     PersonalTable(sessions, "keeping you logged in; script tokens you created", "until they expire or you log out",
                   account_column="account_id", hidden=("token_hash", "csrf_token")),
+    PersonalTable(account_tokens, "links sent by e-mail to verify an address or reset the password, and the "
+                  "address each was sent to", "until used, or a day after they expire",
+                  account_column="account_id", hidden=("token_hash",)),
     PersonalTable(accounts, "logging in, and sending the alerts and reports you ask for",
                   "until the account is deleted", account_column="id", hidden=("password_hash",)),
 ]

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from gateway.auth import User
+from gateway.auth import User, VerifiedUser
 from gateway.meters import with_collection
-from metro.errors import AddressUnconfirmed, AppError, Conflict, NotFound, error_responses
+from metro.errors import AddressUnconfirmed, AppError, Conflict, Forbidden, NotFound, error_responses
 from metro.schemas.consent import ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
 
@@ -36,8 +36,10 @@ async def get_dwelling(who: User, request: Request):
 
 
 @router.post("/meters", response_model=MeterView, status_code=201, tags=["meters"],
-             responses=error_responses(Conflict, AppError))
-async def declare_meter(body: MeterDeclaration, who: User, request: Request):
+             responses=error_responses(Conflict, AppError, Forbidden))
+async def declare_meter(body: MeterDeclaration, who: VerifiedUser, request: Request):
+    """Declares a meter and starts its consent with the DSO: needs a verified e-mail address (403
+    `email_not_verified`)."""
     return await services(request).json("consent", "POST", "/internal/meters", principal=who.principal,
                                         json=body.model_dump(mode="json"))
 
@@ -100,10 +102,11 @@ async def confirm_address(meter_id: uuid.UUID, who: User, request: Request):
 
 
 @router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201, tags=["meters"],
-             responses=error_responses(NotFound, Conflict))
-async def renew_consent(meter_id: uuid.UUID, who: User, request: Request):
+             responses=error_responses(NotFound, Conflict, Forbidden))
+async def renew_consent(meter_id: uuid.UUID, who: VerifiedUser, request: Request):
     """Ask for a new consent for the same meter (after a refusal, an expiry or a revocation, or to extend it);
-    for Enedis the answer carries the consent page's address."""
+    for Enedis the answer carries the consent page's address. Needs a verified e-mail address (403
+    `email_not_verified`)."""
     return await services(request).json("consent", "POST", f"/internal/meters/{meter_id}/consent",
                                         principal=who.principal)
 

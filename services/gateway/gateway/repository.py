@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from gateway.models import (accounts, erasure_requests, login_failures, outbox, sessions, terms_acceptances,
-                            terms_versions)
+from gateway.models import (account_tokens, accounts, erasure_requests, login_failures, outbox, sessions,
+                            terms_acceptances, terms_versions)
 
 
 async def ping(conn: AsyncConnection) -> None:
@@ -48,8 +48,9 @@ def _accepted_current_terms():
 
 # Built once: it runs on every authenticated request.
 SESSION_WITH_ACCOUNT = (
-    sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, accounts.c.id, accounts.c.email,
-              accounts.c.roles, accounts.c.status, _accepted_current_terms())
+    sa.select(sessions.c.kind, sessions.c.csrf_token, sessions.c.expires_at, sessions.c.last_used_at,
+              accounts.c.id, accounts.c.email, accounts.c.roles, accounts.c.status, accounts.c.email_verified_at,
+              _accepted_current_terms())
     .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.token_hash == sa.bindparam("token_hash")))
 
@@ -62,8 +63,64 @@ async def delete_session(session: AsyncSession, token_hash: str) -> None:
     await session.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash))
 
 
-async def delete_account_sessions(session: AsyncSession, account_id: uuid.UUID) -> None:
-    await session.execute(sa.delete(sessions).where(sessions.c.account_id == account_id))
+async def delete_account_sessions(session: AsyncSession, account_id: uuid.UUID, *,
+                                  keep_token_hash: str | None = None) -> None:
+    stmt = sa.delete(sessions).where(sessions.c.account_id == account_id)
+    if keep_token_hash is not None:
+        stmt = stmt.where(sessions.c.token_hash != keep_token_hash)
+    await session.execute(stmt)
+
+
+async def touch_session(session: AsyncSession, token_hash: str) -> None:
+    await session.execute(sa.update(sessions).where(sessions.c.token_hash == token_hash)
+                          .values(last_used_at=sa.func.now()))
+
+
+async def account_sessions(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(sessions.c.id, sessions.c.kind, sessions.c.token_hash, sessions.c.name,
+                  sessions.c.created_at, sessions.c.last_used_at, sessions.c.expires_at, sessions.c.user_agent)
+        .where(sessions.c.account_id == account_id, sessions.c.expires_at > sa.func.now())
+        .order_by(sessions.c.last_used_at.desc()))).all())
+
+
+async def delete_account_session(session: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+    result = await session.execute(sa.delete(sessions).where(
+        sessions.c.account_id == account_id, sessions.c.id == session_id).returning(sessions.c.id))
+    return result.first() is not None
+
+
+async def insert_account_token(session: AsyncSession, values: dict[str, Any]) -> None:
+    # Links a day past their expiry are of no use, not even to say "expired": they go as new ones are made.
+    await session.execute(sa.delete(account_tokens).where(
+        account_tokens.c.expires_at < sa.func.now() - dt.timedelta(days=1)))
+    await session.execute(sa.insert(account_tokens).values(**values))
+
+
+async def recent_account_tokens(session: AsyncSession, account_id: uuid.UUID, purpose: str,
+                                since: dt.datetime) -> int:
+    return (await session.execute(sa.select(sa.func.count()).where(
+        account_tokens.c.account_id == account_id, account_tokens.c.purpose == purpose,
+        account_tokens.c.created_at >= since))).scalar_one()
+
+
+async def lock_account_token(session: AsyncSession, token_hash: str) -> sa.Row | None:
+    return (await session.execute(sa.select(account_tokens).where(account_tokens.c.token_hash == token_hash)
+                                  .with_for_update())).first()
+
+
+async def delete_token(session: AsyncSession, token_hash: str) -> None:
+    await session.execute(sa.delete(account_tokens).where(account_tokens.c.token_hash == token_hash))
+
+
+async def delete_account_tokens(session: AsyncSession, account_id: uuid.UUID, purposes: list[str]) -> None:
+    await session.execute(sa.delete(account_tokens).where(account_tokens.c.account_id == account_id,
+                                                          account_tokens.c.purpose.in_(purposes)))
+
+
+async def email_taken(session: AsyncSession, email: str, account_id: uuid.UUID) -> bool:
+    return (await session.execute(sa.select(accounts.c.id).where(
+        accounts.c.email == email.lower(), accounts.c.id != account_id))).first() is not None
 
 
 async def lock_login_key(session: AsyncSession, key: str) -> None:

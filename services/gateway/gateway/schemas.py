@@ -44,6 +44,50 @@ class TokenIssued(BaseModel):
     expires_at: dt.datetime
 
 
+class EmailToken(Strict):
+    token: str = Field(min_length=20, max_length=200, description="from the link in the e-mail")
+
+
+class EmailVerified(BaseModel):
+    email: str = Field(description="the account's address, now verified (the new one after a change)")
+
+
+class PasswordForgotten(Strict):
+    email: EmailStr
+
+
+class PasswordReset(Strict):
+    token: str = Field(min_length=20, max_length=200, description="from the link in the e-mail")
+    password: str = Field(max_length=256)
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class EmailChange(Strict):
+    new_email: EmailStr
+    password: str = Field(max_length=256, description="the current password: changing the address needs it")
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
+class SessionView(BaseModel):
+    """A login (browser session) or a script token of the account."""
+    id: uuid.UUID
+    kind: Literal["cookie", "bearer"] = Field(
+        description="`cookie`: a browser session; `bearer`: a script token")
+    name: str | None = Field(description="the token's name; none for a browser session")
+    created_at: dt.datetime
+    last_used_at: dt.datetime
+    expires_at: dt.datetime
+    user_agent: str | None = Field(description="browser and system that opened it, as a short summary")
+    current: bool = Field(description="the session or token making this request")
+
+
 class TermsAcceptance(Strict):
     version: str = Field(max_length=40)
 
@@ -78,6 +122,8 @@ class TermsState(BaseModel):
 class Account(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool = Field(
+        description="a DSO consent needs a verified address (403 `email_not_verified`)")
     roles: list[Role]
     status: str
     language: str

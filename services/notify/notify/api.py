@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 
 from metro.db import DbSession
 from metro.errors import NotFound
-from metro.schemas.notify import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
-                                  UnsubscribeRequest, UnsubscribeResult)
+from metro.schemas.notify import (AccountMail, MessageView, NotificationPreferences, NotificationView,
+                                  PreferencesView, UnsubscribeRequest, UnsubscribeResult)
 from metro.service_auth import Caller, acting_account, caller
 from notify import repository, service
 
@@ -66,3 +66,9 @@ async def read(notification_id: uuid.UUID, account: Account, session: Session):
 async def unsubscribe(body: UnsubscribeRequest, _: Gateway, session: Session):
     scope, lang = await service.unsubscribe(session, body.token)
     return UnsubscribeResult(scope=scope, detail=UNSUBSCRIBED[scope][lang])
+
+
+@router.post("/account-mails", status_code=202)
+async def account_mail(body: AccountMail, _: Gateway, session: Session):
+    """The gateway's e-mails about an account: address verification, password reset, notices."""
+    await service.account_mail(session, body)

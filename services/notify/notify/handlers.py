@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.events import AccountCreated, AnomalyDetected, ConsentExpiring, ConsentRevoked, Received
+from metro.events import (AccountCreated, AccountEmailChanged, AnomalyDetected, ConsentExpiring,
+                          ConsentRevoked, Received)
 from metro.schemas.notify import AlertKind
 from notify import i18n, render, repository, service
 
@@ -16,6 +17,13 @@ async def on_account(session: AsyncSession, events: list[Received[AccountCreated
         p = e.payload
         if p.email and await service.still_here(session, p.account_id):
             await repository.upsert_recipient(session, p.account_id, p.email, i18n.language(p.language))
+
+
+async def on_email_changed(session: AsyncSession, events: list[Received[AccountEmailChanged]]) -> None:
+    for e in events:
+        p = e.payload
+        if await service.still_here(session, p.account_id):
+            await repository.set_recipient_email(session, p.account_id, p.email)
 
 
 async def _alert(session: AsyncSession, p: AnomalyDetected | ConsentExpiring | ConsentRevoked,
@@ -52,6 +60,6 @@ async def on_consent_revoked(session: AsyncSession, events: list[Received[Consen
 
 
 HANDLERS = {
-    "accounts": {AccountCreated: on_account},
+    "accounts": {AccountCreated: on_account, AccountEmailChanged: on_email_changed},
     "alerts": {AnomalyDetected: on_anomaly, ConsentExpiring: on_consent_expiring, ConsentRevoked: on_consent_revoked},
 }

@@ -54,6 +54,30 @@ TEXT = {
                                      "interrompue. Si vous avez un nouveau contrat, renouvelez votre "
                                      "consentement ici :",
         "renew": "Renouveler le consentement",
+        "verify_email_subject": "Confirmez votre adresse e-mail",
+        "verify_email_body": "Vous avez créé un compte MétroEnergies avec cette adresse. Confirmez-la pour "
+                             "pouvoir autoriser la collecte des données de vos compteurs. Le lien est valable "
+                             "48 heures et ne sert qu'une fois.",
+        "verify_email_action": "Confirmer mon adresse",
+        "change_email_subject": "Confirmez votre nouvelle adresse e-mail",
+        "change_email_body": "Vous avez demandé que votre compte MétroEnergies utilise désormais cette adresse. "
+                             "Le changement sera fait quand vous aurez suivi ce lien, valable 48 heures et une "
+                             "seule fois.",
+        "change_email_action": "Confirmer ma nouvelle adresse",
+        "reset_password_subject": "Choisissez un nouveau mot de passe",
+        "reset_password_body": "Quelqu'un, sans doute vous, a demandé à changer le mot de passe du compte "
+                               "MétroEnergies de cette adresse. Le lien est valable 1 heure et ne sert qu'une fois.",
+        "reset_password_action": "Choisir un nouveau mot de passe",
+        "email_change_notice_subject": "Changement d'adresse e-mail demandé",
+        "email_change_notice_body": "Il a été demandé que votre compte MétroEnergies utilise désormais l'adresse "
+                                    "{new_email}. Rien ne change tant que le lien envoyé à cette adresse n'a pas "
+                                    "été suivi.",
+        "password_changed_subject": "Votre mot de passe a été changé",
+        "password_changed_body": "Le mot de passe de votre compte MétroEnergies vient d'être changé ; les autres "
+                                 "sessions ont été fermées.",
+        "not_you": "Si vous n'êtes pas à l'origine de cette demande, ignorez cet e-mail.",
+        "not_you_alert": "Si ce n'est pas vous, choisissez un nouveau mot de passe sans attendre :",
+        "forgot_action": "Choisir un nouveau mot de passe",
     },
     "en": {
         "greeting": "Hello,",
@@ -91,6 +115,29 @@ TEXT = {
         "revoked_body_supply_ended": "The supply contract of this meter has ended and collection has stopped. "
                                      "If you have a new contract, renew your consent here:",
         "renew": "Renew the consent",
+        "verify_email_subject": "Confirm your e-mail address",
+        "verify_email_body": "You created a MétroEnergies account with this address. Confirm it so that you can "
+                             "allow the collection of your meters' data. The link is valid for 48 hours and "
+                             "works once.",
+        "verify_email_action": "Confirm my address",
+        "change_email_subject": "Confirm your new e-mail address",
+        "change_email_body": "You asked for your MétroEnergies account to use this address from now on. The "
+                             "change is made once you follow this link, valid for 48 hours and once.",
+        "change_email_action": "Confirm my new address",
+        "reset_password_subject": "Choose a new password",
+        "reset_password_body": "Someone, probably you, asked to change the password of the MétroEnergies "
+                               "account of this address. The link is valid for 1 hour and works once.",
+        "reset_password_action": "Choose a new password",
+        "email_change_notice_subject": "E-mail address change requested",
+        "email_change_notice_body": "It was asked that your MétroEnergies account use the address {new_email} "
+                                    "from now on. Nothing changes until the link sent to that address is "
+                                    "followed.",
+        "password_changed_subject": "Your password was changed",
+        "password_changed_body": "The password of your MétroEnergies account has just been changed; the other "
+                                 "sessions were closed.",
+        "not_you": "If you did not ask for this, ignore this e-mail.",
+        "not_you_alert": "If this was not you, choose a new password now:",
+        "forgot_action": "Choose a new password",
     },
 }
 

@@ -50,7 +50,12 @@ messages = sa.Table(
     sa.Column("inline_png", sa.LargeBinary),
     sa.Column("inline_cid", sa.Text),
     sa.Column("unsubscribe_url", sa.Text),
+    # Set beforehand for an e-mail about the account (it may go to an address not yet, or no longer, the
+    # account's); otherwise the address it was sent to.
     sa.Column("to_address", sa.Text),
+    # The token of an e-mailed link, put in the bodies in place of TOKEN_MARK when sending, then forgotten:
+    # the record of what was sent never holds it.
+    sa.Column("secret", sa.Text),
     sa.Column("status", sa.Text, nullable=False, server_default="pending"),  # pending|sending|sent|failed
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

@@ -6,9 +6,10 @@ from notify import repository
 from notify.models import messages, notifications, preferences, recipients
 
 PERSONAL_DATA: list[PersonalTable] = [
-    PersonalTable(messages, "e-mails sent to the resident (alerts, reports, consent reminders), kept as the "
-                  "record of what was sent", "12 months, or until the account is deleted", account_column="account_id",
-                  hidden=("inline_png",)),
+    PersonalTable(messages, "e-mails sent to the resident (alerts, reports, consent reminders, account links "
+                  "without their token), kept as the record of what was sent",
+                  "12 months, or until the account is deleted", account_column="account_id",
+                  hidden=("inline_png", "secret")),
     PersonalTable(notifications, "in-app notifications", "12 months, or until the account is deleted",
                   account_column="account_id"),
     PersonalTable(preferences, "the resident's notification choices", "until the account is deleted",

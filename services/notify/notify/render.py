@@ -25,17 +25,34 @@ class Rendered:
     cid: str | None = None
 
 
-def _render(name: str, lang: str, subject: str, unsubscribe_url: str, **context) -> tuple[str, str]:
+def _render(name: str, lang: str, subject: str, unsubscribe_url: str | None, **context) -> tuple[str, str]:
     base = {"lang": lang, "t": i18n.TEXT[lang], "subject": subject, "unsubscribe_url": unsubscribe_url, **context}
     return (_env.get_template(f"{name}.txt.j2").render(base).strip() + "\n",
             _env.get_template(f"{name}.html.j2").render(base))
 
 
-def alert(lang: str, subject: str, paragraphs: list[str], unsubscribe_url: str,
+def alert(lang: str, subject: str, paragraphs: list[str], unsubscribe_url: str | None,
           link: tuple[str, str] | None = None) -> Rendered:
     text, html = _render("alert", lang, subject, unsubscribe_url, paragraphs=paragraphs,
                          link={"label": link[0], "url": link[1]} if link else None)
     return Rendered(subject, text, html)
+
+
+# Where each link lands in the SPA; the token travels in the fragment, which browsers send to no server.
+ACCOUNT_LINKS = {"verify_email": "/verify-email", "change_email": "/verify-email",
+                 "reset_password": "/reset-password"}
+
+
+def account_mail(lang: str, kind: str, app_url: str, link: str | None, new_email: str | None) -> Rendered:
+    """An e-mail about the account (no unsubscribe: it is not optional). ``link`` is the full link, or a
+    stand-in for its token."""
+    t = i18n.TEXT[lang]
+    if kind in ACCOUNT_LINKS:
+        return alert(lang, t[f"{kind}_subject"], [t[f"{kind}_body"], t["not_you"]], None,
+                     (t[f"{kind}_action"], link))
+    body = t[f"{kind}_body"].format(new_email=new_email)
+    return alert(lang, t[f"{kind}_subject"], [body, t["not_you_alert"]], None,
+                 (t["forgot_action"], f"{app_url}/forgot-password"))
 
 
 def anomaly(lang: str, event: AnomalyDetected, meter_url: str, unsubscribe_url: str) -> Rendered:

@@ -20,6 +20,13 @@ async def upsert_recipient(session: AsyncSession, account_id: uuid.UUID, email: 
         set_={"email": stmt.excluded.email, "language": stmt.excluded.language, "updated_at": sa.func.now()}))
 
 
+async def set_recipient_email(session: AsyncSession, account_id: uuid.UUID, email: str) -> None:
+    """The language stays."""
+    stmt = insert(recipients).values(account_id=account_id, email=email)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[recipients.c.account_id], set_={"email": email, "updated_at": sa.func.now()}))
+
+
 async def recipient(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
     return (await session.execute(sa.select(recipients).where(recipients.c.account_id == account_id))).first()
 
@@ -131,6 +138,12 @@ async def settle(session: AsyncSession, lease: dt.datetime, sent: list[dict], re
         await conn.execute(sa.update(m).where(m.c.id == sa.bindparam("mid")).values(
             status="failed", last_error=sa.bindparam("error"), lease_until=None), failed)
     return set(ids) - held
+
+
+async def forget_secrets(session: AsyncSession, message_ids: list[uuid.UUID]) -> None:
+    if message_ids:
+        await session.execute(sa.update(messages).where(messages.c.id.in_(message_ids),
+                                                        messages.c.secret.is_not(None)).values(secret=None))
 
 
 async def run_done(session: AsyncSession, job: str, period: str) -> bool:

@@ -36,7 +36,13 @@ for _outcome in ("retry", "failed", "unavailable"):  # exported at 0 from the st
     MAIL_FAILURES.labels(_outcome)
 
 
+TOKEN_MARK = "{token}"
+
+
 def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
+    text, html = row.text_body, row.html_body
+    if row.secret:
+        text, html = text.replace(TOKEN_MARK, row.secret), html.replace(TOKEN_MARK, row.secret)
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = to
@@ -47,8 +53,8 @@ def build_mime(row: sa.Row, to: str, mail_from: str) -> EmailMessage:
     if row.unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(row.text_body)
-    msg.add_alternative(row.html_body, subtype="html")
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
     if row.inline_png:
         html_part = msg.get_payload()[1]
         html_part.add_related(row.inline_png, "image", "png", cid=f"<{row.inline_cid}>",
@@ -115,13 +121,14 @@ async def send_due(db: Database, settings) -> int:
     """Claims and sends one batch; returns how many rows were claimed."""
     async with db.session() as session, session.begin():
         rows = await repository.claim_due(session, settings.send_batch, settings.send_lease_seconds)
-        to = await repository.addresses(session, {r.account_id for r in rows}) if rows else {}
+        known = await repository.addresses(session, {r.account_id for r in rows}) if rows else {}
     if not rows:
         return 0
+    to = {r.id: r.to_address or known.get(r.account_id) for r in rows}
     if settings.pause_before_smtp:
         await asyncio.sleep(settings.pause_before_smtp)
     envelope_from = parseaddr(settings.mail_from)[1]
-    items = [(r.id, build_mime(r, to[r.account_id], settings.mail_from)) for r in rows if r.account_id in to]
+    items = [(r.id, build_mime(r, to[r.id], settings.mail_from)) for r in rows if to[r.id]]
     results = await asyncio.to_thread(deliver, settings, envelope_from, items) if items else {}
     now = dt.datetime.now(dt.UTC)
     sent, retry, failed = [], [], []
@@ -130,7 +137,7 @@ async def send_due(db: Database, settings) -> int:
         if outcome != "sent":
             MAIL_FAILURES.labels(outcome).inc()
         if outcome == "sent":
-            sent.append({"mid": r.id, "to": to[r.account_id]})
+            sent.append({"mid": r.id, "to": to[r.id]})
         elif outcome == "failed" or (outcome == "retry" and r.attempts >= settings.send_max_attempts):
             failed.append({"mid": r.id, "error": reason})
         else:
@@ -138,6 +145,8 @@ async def send_due(db: Database, settings) -> int:
             retry.append({"mid": r.id, "error": reason, "at": now + dt.timedelta(seconds=delay)})
     async with db.session() as session, session.begin():
         lost = await repository.settle(session, rows[0].lease_until, sent, retry, failed)
+        # A message another sender took keeps its token: that sender needs it.
+        await repository.forget_secrets(session, [m["mid"] for m in sent + failed if m["mid"] not in lost])
     if lost:
         log.warning("e-mail lease ran out and another sender took the messages: their outcome is theirs",
                     extra={"messages": len(lost)})

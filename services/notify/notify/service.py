@@ -15,9 +15,10 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.errors import AppError, NotFound
-from metro.schemas.notify import AlertKind, NotificationPreferences, PreferencesView
-from notify import i18n, repository
+from metro.schemas.notify import AccountMail, AlertKind, NotificationPreferences, PreferencesView
+from notify import i18n, render, repository
 from notify.render import Rendered
+from notify.sender import TOKEN_MARK
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ class MailConfig:
     def from_settings(cls, settings) -> "MailConfig":
         domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "metroenergies.localhost"
         return cls(settings.public_url.rstrip("/"), settings.unsubscribe_secret, domain)
+
+    def account_link(self, kind: str) -> str | None:
+        """The link of an account e-mail, with a stand-in for its token."""
+        path = render.ACCOUNT_LINKS.get(kind)
+        return f"{self.public_url}{path}#token={TOKEN_MARK}" if path else None
 
     def meter_url(self, meter_id: str) -> str:
         return f"{self.public_url}/meters/{meter_id}"
@@ -146,7 +152,7 @@ def after_quiet_hours(now: dt.datetime, prefs: NotificationPreferences) -> dt.da
 
 
 def new_message(config: MailConfig, account_id: uuid.UUID, kind: str, dedup_key: str, rendered: Rendered,
-                unsubscribe_url: str, not_before: dt.datetime | None = None) -> dict:
+                unsubscribe_url: str | None, not_before: dt.datetime | None = None) -> dict:
     mid = uuid.uuid4()
     values = {"id": mid, "account_id": account_id, "kind": kind, "dedup_key": dedup_key,
               "message_id": f"<{mid}@{config.mail_domain}>", "subject": rendered.subject,
@@ -190,3 +196,19 @@ async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertK
         now = dt.datetime.now(dt.UTC)
         await repository.insert_message(session, new_message(
             CONFIG, account_id, kind, dedup_key, rendered, unsubscribe_url, after_quiet_hours(now, prefs)))
+
+
+async def account_mail(session: AsyncSession, mail: AccountMail) -> None:
+    """Records an e-mail about the account, to the address given (sent whatever the preferences). The token
+    stays beside the message only until it has left."""
+    assert CONFIG
+    if not await still_here(session, mail.account_id):
+        return
+    if (mail.token is None) == (mail.kind in render.ACCOUNT_LINKS):
+        raise AppError("this kind of e-mail takes a token, and only this kind", code="invalid_account_mail",
+                       status_code=422)
+    rendered = render.account_mail(mail.language, mail.kind, CONFIG.public_url,
+                                   CONFIG.account_link(mail.kind), mail.new_email)
+    values = new_message(CONFIG, mail.account_id, mail.kind, f"account:{mail.kind}:{mail.key}", rendered,
+                         None)
+    await repository.insert_message(session, {**values, "to_address": mail.to, "secret": mail.token})

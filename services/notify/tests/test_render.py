@@ -60,7 +60,7 @@ def test_mime_has_text_html_and_inline_png_in_one_related_part():
     r = _report("en")
     row = SimpleNamespace(subject=r.subject, message_id="<1@example.org>", created_at=dt.datetime.now(dt.UTC),
                           kind="report", unsubscribe_url="https://u", text_body=r.text, html_body=r.html,
-                          inline_png=r.png, inline_cid=r.cid)
+                          inline_png=r.png, inline_cid=r.cid, secret=None)
     parsed = message_from_bytes(sender.build_mime(row, "a@example.org", "M <no-reply@example.org>").as_bytes(),
                                 policy=policy.default)
     types = [p.get_content_type() for p in parsed.walk()]
@@ -68,6 +68,22 @@ def test_mime_has_text_html_and_inline_png_in_one_related_part():
     image = [p for p in parsed.walk() if p.get_content_type() == "image/png"][0]
     assert image["Content-ID"] == f"<{r.cid}>" and image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_account_link_is_stored_without_its_token_and_sent_with_it(lang):
+    config = service.MailConfig("https://app.example.org", "secret", "example.org")
+    r = render.account_mail(lang, "reset_password", config.public_url, config.account_link("reset_password"), None)
+    assert "https://app.example.org/reset-password#token={token}" in r.text and "{token}" in r.html
+    assert "Ne plus recevoir" not in r.text and "Stop receiving" not in r.text  # not optional: no unsubscribe
+    row = SimpleNamespace(subject=r.subject, message_id="<1@example.org>", created_at=dt.datetime.now(dt.UTC),
+                          kind="reset_password", unsubscribe_url=None, text_body=r.text, html_body=r.html,
+                          inline_png=None, inline_cid=None, secret="s3cr3t-T0ken")
+    parsed = message_from_bytes(sender.build_mime(row, "a@example.org", "M <no-reply@example.org>").as_bytes(),
+                                policy=policy.default)
+    assert "/reset-password#token=s3cr3t-T0ken" in parsed.get_body(("plain",)).get_content()
+    assert "/reset-password#token=s3cr3t-T0ken" in parsed.get_body(("html",)).get_content()
+    assert parsed["List-Unsubscribe"] is None
 
 
 def test_unsubscribe_token_round_trips_and_refuses_tampering():

@@ -30,14 +30,20 @@ class Sink:
         tmp.rename(self.folder / name)  # readers never see half a message
         return "250 Message accepted for delivery"
 
-    def listing(self) -> list[dict]:
+    def listing(self, to: str | None = None) -> list[dict]:
+        """Every message, or those whose raw text names ``to`` (checked before parsing: the folder grows)."""
         seen: dict[str, int] = {}
         out = []
         for path in sorted(self.folder.glob("*.eml")):
             with path.open("rb") as f:
-                msg = message_from_bytes(f.read(), policy=policy.default)
+                data = f.read()
+            if to is not None and to.encode() not in data:
+                continue
+            msg = message_from_bytes(data, policy=policy.default)
             mid = str(msg.get("Message-ID", ""))
             seen[mid] = seen.get(mid, 0) + 1
+            if to is not None and str(msg.get("To", "")) != to:
+                continue
             out.append({"file": path.name, "message_id": mid, "to": str(msg.get("To", "")),
                         "subject": str(msg.get("Subject", "")), "date": str(msg.get("Date", "")),
                         "duplicate": bool(mid) and seen[mid] > 1})
@@ -48,8 +54,8 @@ def web_app(sink: Sink) -> FastAPI:
     app = FastAPI(title="SMTP sink")
 
     @app.get("/messages")
-    def messages():
-        return sink.listing()
+    def messages(to: str | None = None):
+        return sink.listing(to)
 
     @app.get("/messages/{name}")
     def message(name: str):

@@ -34,11 +34,12 @@ export class ApiError extends Error {
   }
 }
 
+/** `__Host-metro_csrf` when served over HTTPS, `metro_csrf` in local mode. */
 function csrfToken(): string | undefined {
-  return document.cookie
+  const cookie = document.cookie
     .split("; ")
-    .find((c) => c.startsWith("metro_csrf="))
-    ?.slice("metro_csrf=".length);
+    .find((c) => c.startsWith("__Host-metro_csrf=") || c.startsWith("metro_csrf="));
+  return cookie?.slice(cookie.indexOf("=") + 1);
 }
 
 const csrf: Middleware = {

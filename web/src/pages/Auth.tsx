@@ -143,6 +143,9 @@ export function Login({ expired }: { expired?: boolean }) {
           {t("login.submit")}
         </button>
         <p>
+          <Link to="/forgot-password">{t("login.forgot")}</Link>
+        </p>
+        <p>
           {t("login.no_account")} <Link to="/signup">{t("login.create")}</Link>
         </p>
       </form>

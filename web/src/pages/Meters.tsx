@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap, type MeterView } from "../api/client";
+import { api, unwrap, type Account, type MeterView } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, Select, fieldError } from "../components/Form";
 import { day } from "../format";
 import { errorMessage, known, useI18n, type Key } from "../i18n";
 import { useLocation } from "../router";
+import { VerifyNotice } from "./AccountLinks";
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
 const DSO_BY_ENERGY = { electricity: "enedis", gas: "grdf" } as const;
@@ -205,7 +206,7 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
   );
 }
 
-export default function Meters() {
+export default function Meters({ account }: { account: Account }) {
   const { t } = useI18n();
   const location = useLocation();
   const meters = useMeters();
@@ -214,6 +215,7 @@ export default function Meters() {
   return (
     <div>
       <h1>{t("meters.title")}</h1>
+      <VerifyNotice account={account} />
       {callback && (
         <div className={`alert ${callback === "active" ? "alert--ok" : "alert--info"}`} role="status">
           {callback === "active"

@@ -73,3 +73,16 @@ class UnsubscribeResult(BaseModel):
 
 class UnsubscribeRequest(BaseModel):
     token: str
+
+
+class AccountMail(Strict):
+    """An e-mail about the account itself, sent whatever the preferences: the gateway asks notify for it once
+    the state it describes is committed. ``token`` (for the links) is kept by notify only until the mail has
+    left: the record of what was sent holds the link without it."""
+    kind: Literal["verify_email", "change_email", "reset_password", "email_change_notice", "password_changed"]
+    key: uuid.UUID = Field(description="one mail: asking again with the same key sends nothing more")
+    account_id: uuid.UUID
+    to: str = Field(max_length=320)
+    language: Literal["fr", "en"] = "fr"
+    token: str | None = Field(default=None, max_length=200)
+    new_email: str | None = Field(default=None, max_length=320)
