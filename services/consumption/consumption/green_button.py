@@ -77,13 +77,9 @@ def export(db: Database, account_id: uuid.UUID, meters: list[Meter], start: dt.d
     return feed(account_id, meters, readings, start, end)
 
 
+@functools.cache
 def schema() -> etree.XMLSchema:
     """ESPI 4.0 with its Atom schema, from the local copies (compiles offline): validates a whole feed."""
-    return _schema()
-
-
-@functools.cache
-def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "espi.xsd")))
 
 
