@@ -245,6 +245,14 @@ class ServiceStream:
             if line := line.strip():
                 yield line
 
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, unchanged (a document passed on as it is)."""
+        async for chunk in self._response.content.iter_any():
+            yield chunk
+
+    async def read(self) -> bytes:
+        return await self._response.read()
+
 
 class ServiceClient:
     """HTTP to the other services, with a fresh service token per call; their errors pass through.

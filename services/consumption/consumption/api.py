@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from consumption import access, catalogues, contracts, peers, series, summary, totals
+from consumption import access, catalogues, contracts, green_button, peers, series, summary, totals
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -69,6 +70,18 @@ async def put_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: Gate
 @router.get("/me/summary", response_model=Summary)
 async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))], session: Session):
     return json(await summary.summary(session, account_id))
+
+
+@router.get("/me/green-button", response_class=StreamingResponse,
+            responses={200: {"content": {"application/atom+xml": {}}}})
+async def get_green_button(request: Request, account_id: Annotated[uuid.UUID, Depends(acting_account)],
+                           session: Session, meter_id: uuid.UUID | None = None,
+                           start: Annotated[dt.date | None, Query(alias="from")] = None,
+                           end: Annotated[dt.date | None, Query(alias="to", description="exclusive")] = None):
+    """The account's daily electricity and gas as a Green Button (ESPI 4.0) Atom feed, streamed."""
+    meters, start, end = await green_button.scope(session, account_id, meter_id, start, end)
+    return StreamingResponse(green_button.export(request.app.state.db, account_id, meters, start, end),
+                             media_type="application/atom+xml")
 
 
 @router.put("/tariffs/{energy}", response_model=TariffCatalogueVersion)

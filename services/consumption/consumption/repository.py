@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -96,6 +97,17 @@ async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end:
         .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
         .order_by(readings.c.day))
     return named_rows(result)
+
+
+async def stream_daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date,
+                       chunk: int = 1000) -> AsyncIterator[tuple[dt.date, int, str]]:
+    """(day, Wh, quality) of [start, end) by day, from a server-side cursor (inside a transaction)."""
+    result = await session.stream(
+        sa.select(readings.c.day, readings.c.wh, readings.c.quality)
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
+        .order_by(readings.c.day).execution_options(yield_per=chunk))
+    async for day, wh, quality in result:
+        yield day, wh, quality
 
 
 async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:

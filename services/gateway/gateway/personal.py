@@ -2,6 +2,7 @@
 who read it; the adviser's and the administrator's reads of it, each logged."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway import erasure, privacy, repository
-from gateway.auth import CSRF_COOKIE, SESSION_COOKIE, Admin, Authenticated, Identity, User, clear_session_cookies, require_role
+from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies, require_role
 from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
@@ -129,10 +130,42 @@ async def my_data(who: Authenticated, request: Request):
                              media_type="application/json")
 
 
-@router.get("/me/export", responses={200: {"content": {"application/json": {}, "application/zip": {}}}})
-async def export(who: Authenticated, request: Request, format: Literal["json", "csv"] = "json"):
-    """The same as a download: one JSON document, or a zip with one CSV file per dataset."""
+async def _green_button(who: Identity, request: Request, params: dict[str, str], stamp: str) -> StreamingResponse:
+    """Consumption's ESPI feed passed on as it streams; its refusals (unknown meter, bad period) answer as they are."""
+    stack = contextlib.AsyncExitStack()
+    upstream = await stack.enter_async_context(_rt(request).services.stream(
+        "consumption", "GET", "/internal/me/green-button", principal=who.principal, params=params))
+    if upstream.status_code != 200:
+        body = await upstream.read()
+        await stack.aclose()
+        try:
+            error = orjson.loads(body)
+            raise AppError(error["detail"], code=error["error"], status_code=upstream.status_code)
+        except (ValueError, KeyError, TypeError):
+            raise AppError("consumption could not export", code="export_incomplete", status_code=502) from None
+
+    async def body():
+        async with stack:
+            async for chunk in upstream.chunks():
+                yield chunk
+    return StreamingResponse(body(), media_type="application/atom+xml", headers={
+        "content-disposition": f'attachment; filename="metroenergies-green-button-{stamp}.xml"'})
+
+
+@router.get("/me/export", responses={
+    200: {"content": {"application/json": {}, "application/zip": {}, "application/atom+xml": {}}},
+    **error_responses(NotFound, AppError)})
+async def export(who: Authenticated, request: Request, format: Literal["json", "csv", "espi"] = "json",
+                 meter_id: Annotated[uuid.UUID | None, Query(description="espi: one meter only")] = None,
+                 start: Annotated[dt.date | None, Query(alias="from", description="espi: first day")] = None,
+                 end: Annotated[dt.date | None, Query(alias="to", description="espi: exclusive")] = None):
+    """The same as a download: one JSON document, or a zip with one CSV file per dataset; or, with
+    `format=espi`, the daily electricity and gas as Green Button (ESPI 4.0 Atom XML), by default every meter
+    over the last 1 095 days, at most about three years."""
     stamp = dt.date.today().isoformat()
+    if format == "espi":
+        params = {k: str(v) for k, v in (("meter_id", meter_id), ("from", start), ("to", end)) if v is not None}
+        return await _green_button(who, request, params, stamp)
     if format == "csv":
         return StreamingResponse(_csv_zip(_records(request, who.account_id)), media_type="application/zip",
                                  headers={"content-disposition": f'attachment; filename="metroenergies-{stamp}.zip"'})

@@ -692,7 +692,9 @@ export interface paths {
         };
         /**
          * Export
-         * @description The same as a download: one JSON document, or a zip with one CSV file per dataset.
+         * @description The same as a download: one JSON document, or a zip with one CSV file per dataset; or, with
+         *     `format=espi`, the daily electricity and gas as Green Button (ESPI 4.0 Atom XML), by default every meter
+         *     over the last 1 095 days, at most about three years.
          */
         get: operations["export_api_v1_me_export_get"];
         put?: never;
@@ -3752,7 +3754,13 @@ export interface operations {
     export_api_v1_me_export_get: {
         parameters: {
             query?: {
-                format?: "json" | "csv";
+                format?: "json" | "csv" | "espi";
+                /** @description espi: one meter only */
+                meter_id?: string | null;
+                /** @description espi: first day */
+                from?: string | null;
+                /** @description espi: exclusive */
+                to?: string | null;
             };
             header?: never;
             path?: never;
@@ -3768,6 +3776,25 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "application/zip": unknown;
+                    "application/atom+xml": unknown;
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */

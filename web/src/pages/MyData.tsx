@@ -176,6 +176,9 @@ export default function MyData() {
           <a className="button button--secondary" href="/api/v1/me/export?format=csv" download>
             {t("data.export.csv")}
           </a>
+          <a className="button button--secondary" href="/api/v1/me/export?format=espi" download>
+            {t("data.export.espi")}
+          </a>
         </div>
       </Section>
       <Section id="shares-title" title={t("data.shares")}>
