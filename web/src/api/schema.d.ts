@@ -528,8 +528,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Whether the platform answers: `ok` or `unavailable`, nothing more (details: `/admin/health`).
+         */
         get: operations["health_api_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Health
+         * @description The gateway's database and every service it depends on, each with what went wrong.
+         */
+        get: operations["admin_health_api_v1_admin_health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1691,8 +1714,11 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
             /** Checks */
             checks: {
                 [key: string]: string;
@@ -1941,6 +1967,14 @@ export interface components {
             unsubscribed_at?: string | null;
             /** Unsubscribed Scope */
             unsubscribed_scope?: string | null;
+        };
+        /** PublicHealth */
+        PublicHealth: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
         };
         /**
          * QuietHours
@@ -3468,6 +3502,35 @@ export interface operations {
         };
     };
     health_api_v1_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicHealth"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicHealth"];
+                };
+            };
+        };
+    };
+    admin_health_api_v1_admin_health_get: {
         parameters: {
             query?: never;
             header?: never;
