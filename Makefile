@@ -2,7 +2,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install services migrate run test test-unit test-e2e test-browser bench checks web openapi browser
+.PHONY: help install services migrate run test test-unit test-e2e test-browser bench drills checks web openapi browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -38,6 +38,10 @@ test-e2e: install services ## end-to-end tests over real processes
 
 bench: install services ## every benchmark, printing figures beside their baselines
 	@for b in $(patsubst bench/%.py,bench.%,$(filter-out bench/__init__.py,$(wildcard bench/*.py))); do echo "== $$b"; $(UV) run python -m $$b || exit 1; done
+
+drills: install services ## outage drill (restarts the local PostgreSQL and RabbitMQ!) and API fuzzing, printing figures
+	@$(UV) run python -m drills.outage
+	@if [ -f drills/fuzz.py ]; then $(UV) run python -m drills.fuzz --cases 10000; fi
 
 checks: ## service boundaries and API contract (the contract needs `make run` running)
 	@python3 ../shared/checks/boundaries.py .
