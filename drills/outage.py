@@ -351,7 +351,11 @@ async def drill(args: argparse.Namespace, servers: Servers) -> int:
     handle = sandbox_enedis.start(workdir, {"enedis": args.sandbox_port}, per_second=args.per_second,
                                   per_hour=1_000_000)
     stack = Stack(database_url=database_url, amqp_url=amqp_url, base_port=args.base_port, log_dir=workdir / "logs",
-                  extra_env={**handle.service_env, "METRO_INGEST_ENEDIS_DB_POOL_SIZE": "10"})
+                  extra_env={**handle.service_env, "METRO_INGEST_ENEDIS_DB_POOL_SIZE": "10",
+                             # The service's own lease (the sandbox's 8 s suits tests): under a slow quota a meter
+                             # may wait longer than 8 s for its calls, and a lease that lapses mid-meter lets a
+                             # second collection of it publish its days again.
+                             "METRO_INGEST_ENEDIS_LEASE_SECONDS": str(args.lease_seconds)})
     kubelet = Kubelet(stack)
     watcher: asyncio.Task | None = None
     try:
@@ -409,6 +413,8 @@ def main() -> None:
     parser.add_argument("--servers", choices=("local", "private"), default="local")
     parser.add_argument("--meters", type=int, default=200)
     parser.add_argument("--per-second", type=int, default=10, help="the Data Connect quota (sandbox and service)")
+    parser.add_argument("--lease-seconds", type=float, default=120, help="ingest-enedis's lease on a meter")
+    parser.add_argument("--keep", action="store_true", help="private servers: leave them and their data afterwards")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the backfill to settle")
     parser.add_argument("--sandbox-port", type=int, default=19951 + 100 * SLOT)
     parser.add_argument("--base-port", type=int, default=19960 + 100 * SLOT)
@@ -425,7 +431,8 @@ def main() -> None:
         code = 130
     finally:
         # The servers are left running as they were found (local) or removed (private), whatever happened.
-        servers.restore()
+        if not (args.keep and args.servers == "private"):
+            servers.restore()
     sys.exit(code)
 
 
