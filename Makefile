@@ -2,7 +2,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install services migrate run test test-unit test-e2e test-browser bench checks web openapi browser deploy-check docs-check
+.PHONY: help install services migrate run test test-unit test-e2e test-browser bench drills checks web openapi browser deploy-check docs-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -43,6 +43,10 @@ deploy-check: ## render every deploy/ overlay, validate it (Kubernetes and opera
 	@bash scripts/ensure-uv.sh
 	@$(UV) run --frozen --quiet --project deploy/tools python deploy/check.py
 	@$(UV) run pytest -q tests/deploy $(PYTEST_ARGS)
+
+drills: install services ## outage drill (restarts the local PostgreSQL and RabbitMQ!) and API fuzzing, printing figures
+	@$(UV) run python -m drills.outage
+	@if [ -f drills/fuzz.py ]; then $(UV) run python -m drills.fuzz --cases 10000; fi
 
 checks: ## service boundaries and API contract (the contract needs `make run` running)
 	@python3 ../shared/checks/boundaries.py .

@@ -124,6 +124,20 @@ class _RequestContext:
             correlation_id.reset(token)
 
 
+def consumers_of(spec: ServiceSpec) -> dict[str, dict[type[Event], Handler]]:
+    """The service's queues by purpose, with the erasure every service but the gateway consumes."""
+    consumers = dict(spec.consumers)
+    if spec.erases_on_request and spec.outbox_table is not None:
+        handler = erasure_handler(spec.name, list(spec.personal_data), spec.outbox_table,
+                                  before_erase=spec.before_erase, after_erase=spec.after_erase)
+        consumers["erasure"] = {ErasureRequested: handler, **consumers.get("erasure", {})}
+    return consumers
+
+
+def queue_name(spec: ServiceSpec, purpose: str) -> str:
+    return f"{spec.name}.{purpose}"
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -150,7 +164,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if outbox and bus:
                 tasks.append(asyncio.create_task(OutboxRelay(db, bus, outbox).run(rt.stop), name="outbox"))
             for purpose, handlers in consumers.items():
-                consumer = Consumer(db, bus, f"{spec.name}.{purpose}", handlers, spec.inbox_table,
+                consumer = Consumer(db, bus, queue_name(spec, purpose), handlers, spec.inbox_table,
                                     retry_delay_ms=settings.retry_delay_ms, max_retries=settings.max_retries,
                                     order_key=spec.order_keys.get(purpose))
                 tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"consumer:{purpose}"))
@@ -178,12 +192,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await db.dispose()
 
     registry = list(spec.personal_data)
-    consumers = dict(spec.consumers)
-    if spec.erases_on_request and spec.outbox_table is not None:
-        consumers.setdefault("erasure", {})
-        handler = erasure_handler(spec.name, registry, spec.outbox_table,
-                                  before_erase=spec.before_erase, after_erase=spec.after_erase)
-        consumers["erasure"] = {ErasureRequested: handler, **consumers["erasure"]}
+    consumers = consumers_of(spec)
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
     install_error_handlers(app)

@@ -5,6 +5,12 @@ Topology per consuming queue ``Q`` (quorum queues, RabbitMQ 3.10 without plugins
   Q.retry    holds a message ``retry_delay_ms`` then dead-letters it back to ``Q``
   Q.dlq      where a message lands after ``max_retries`` failed attempts, for a person to look at
 The quorum delivery limit on ``Q`` also catches a message that crashes the process before it is settled.
+
+Only a handler's own failure spends an attempt. When PostgreSQL is unavailable (``metro.db.unavailable``), the
+consumer pauses: it takes no new batch, keeps the messages in hand unsettled (so neither their order nor their
+attempts change), probes the database with backoff and handles them once it answers. A broker outage is the
+robust connection's: it reconnects, declares the queues and consumes again; messages delivered on the lost
+channel are redelivered by the broker, and the inbox drops those already handled.
 """
 from __future__ import annotations
 
@@ -20,16 +26,26 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.db import Database
+from metro.db import Database, unavailable, wait_until_available
 from metro.events import EXCHANGE, Envelope, Event, Received
 from metro.logs import correlation_id
-from metro.metrics import EVENTS_HANDLED
+from metro.metrics import CONSUMER_PAUSED, EVENTS_HANDLED
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, list[Received[Any]]], Awaitable[None]]
 # The key whose events must be applied in order (e.g. the meter of a reading); other keys may go in parallel.
 OrderKey = Callable[[Received[Any]], Hashable]
+
+
+# A failure classified as an outage while the database answered the very next probe, this many times in a row
+# for one batch, is the handler's own after all: it then spends an attempt, so nothing loops forever.
+MAX_FALSE_OUTAGES = 5
+PUBLISH_TIMEOUT_S = 30
+
+
+def dlq_name(queue: str) -> str:
+    return f"{queue}.dlq"
 
 
 class Unreadable(Exception):
@@ -61,7 +77,7 @@ class Bus:
                              content_type="application/json",
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                              type=envelope.name),
-            routing_key=envelope.name)
+            routing_key=envelope.name, timeout=PUBLISH_TIMEOUT_S)
 
     async def depths(self, queues: list[str]) -> dict[str, int]:
         """Messages ready in each queue that exists (a passive declare on a channel of its own: declaring a
@@ -129,6 +145,9 @@ class Consumer:
         self._in_flight: dict[asyncio.Task, set[Hashable] | None] = {}
         self._pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._channel: aio_pika.abc.AbstractChannel | None = None
+        # Cleared while the database is unavailable: no new batch is taken until it answers again.
+        self._database_up = asyncio.Event()
+        self._database_up.set()
 
     async def declare(self) -> None:
         assert self.bus.connection
@@ -136,7 +155,7 @@ class Consumer:
         await ch.set_qos(prefetch_count=self.batch_size * 4)
         exchange = await ch.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         quorum = {"x-queue-type": "quorum"}
-        await ch.declare_queue(f"{self.queue}.dlq", durable=True, arguments=quorum)
+        await ch.declare_queue(dlq_name(self.queue), durable=True, arguments=quorum)
         await ch.declare_queue(f"{self.queue}.retry", durable=True, arguments={
             **quorum, "x-message-ttl": self.retry_delay_ms,
             "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue,
@@ -155,9 +174,13 @@ class Consumer:
         tag = await self._queue.consume(self._pending.put)
         try:
             while not stop.is_set():
+                await self._database_up.wait()
                 batch = await self._next_batch(stop)
                 if batch:
-                    await self._dispatch(batch)
+                    try:
+                        await self._dispatch(batch)
+                    except Exception:  # the loop never dies: unsettled messages come back from the broker
+                        log.exception("batch not dispatched", extra={"queue": self.queue})
         finally:
             if self._in_flight:
                 await asyncio.wait(list(self._in_flight))
@@ -212,6 +235,8 @@ class Consumer:
     async def _parse(self, batch: list[AbstractIncomingMessage]) -> list[tuple[AbstractIncomingMessage, Received]]:
         good: list[tuple[AbstractIncomingMessage, Received]] = []
         for m in batch:
+            if m.channel.is_closed:  # delivered before the broker connection was lost: it is delivered again
+                continue
             try:
                 good.append((m, self.validate(m.body, m.type)))
             except Exception as exc:
@@ -245,21 +270,52 @@ class Consumer:
 
     async def _settle(self, good: list[tuple[AbstractIncomingMessage, Received]]) -> None:
         try:
-            await self._handle([e for _, e in good])
+            await self._attempt([e for _, e in good])
         except Exception:
             if len(good) == 1:
                 await self._fail(good[0][0], good[0][1])
                 return
             for m, e in good:
                 try:
-                    await self._handle([e])
+                    await self._attempt([e])
                 except Exception:
                     await self._fail(m, e)
                 else:
-                    await m.ack()
+                    await _settled_or_lost(m.ack(), self.queue)
             return
         for m, _ in good:
-            await m.ack()
+            await _settled_or_lost(m.ack(), self.queue)
+
+    async def _attempt(self, envelopes: list[Received]) -> None:
+        """Handles the envelopes, waiting out any database outage in between: only the handler's own error
+        comes out of here, and only it spends an attempt."""
+        false_outages = 0
+        while True:
+            try:
+                await self._handle(envelopes)
+                return
+            except Exception as exc:
+                if not unavailable(exc) or false_outages >= MAX_FALSE_OUTAGES:
+                    raise
+                EVENTS_HANDLED.labels(self.queue, "unavailable").inc(len(envelopes))
+                failed_probes = await self._pause(exc)
+                false_outages = 0 if failed_probes else false_outages + 1
+
+    async def _pause(self, exc: Exception) -> int:
+        """Waits until the database answers; one probe for all the batches in flight."""
+        if not self._database_up.is_set():
+            await self._database_up.wait()
+            return 1
+        self._database_up.clear()
+        CONSUMER_PAUSED.labels(self.queue).set(1)
+        log.warning("database unavailable: consumer paused", extra={"queue": self.queue, "error": repr(exc)[:300]})
+        try:
+            failed = await wait_until_available(self.db.engine)
+        finally:
+            self._database_up.set()
+            CONSUMER_PAUSED.labels(self.queue).set(0)
+        log.info("database back: consumer resumed", extra={"queue": self.queue, "failed_probes": failed})
+        return failed
 
     async def _handle(self, envelopes: list[Received]) -> None:
         async with self.db.session() as session, session.begin():
@@ -288,17 +344,31 @@ class Consumer:
         if attempts >= self.max_retries:
             await self._dead_letter(message, "handler failed after retries")
         else:
-            await message.reject(requeue=False)
+            await _settled_or_lost(message.reject(requeue=False), self.queue)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         assert self._channel
-        await self._channel.default_exchange.publish(
-            aio_pika.Message(message.body, headers={**(message.headers or {}), "x-metro-reason": reason},
-                             message_id=message.message_id, type=message.type,
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key=f"{self.queue}.dlq")
-        await message.ack()
+        try:
+            await self._channel.default_exchange.publish(
+                aio_pika.Message(message.body, headers={**(message.headers or {}), "x-metro-reason": reason},
+                                 message_id=message.message_id, type=message.type,
+                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=dlq_name(self.queue), timeout=PUBLISH_TIMEOUT_S)
+        except Exception as exc:  # left unsettled: the broker delivers it again and it fails or lands here again
+            log.warning("cannot dead-letter now", extra={"queue": self.queue, "error": repr(exc)[:300]})
+            return
+        await _settled_or_lost(message.ack(), self.queue)
         EVENTS_HANDLED.labels(self.queue, "dead_lettered").inc()
+
+
+async def _settled_or_lost(settle: Awaitable[Any], queue: str) -> None:
+    """An ack or reject on a channel the broker connection lost: the broker has put the message back already and
+    delivers it again (the inbox drops it if it was handled)."""
+    try:
+        await settle
+    except (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
+            RuntimeError) as exc:
+        log.info("message not settled: the broker delivers it again", extra={"queue": queue, "error": repr(exc)})
 
 
 def _group_in_order(envelopes: Iterable[Received]) -> list[tuple[type[Event], list[Received]]]:

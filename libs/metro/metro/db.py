@@ -4,12 +4,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, Result, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -23,6 +26,52 @@ NAMING_CONVENTION = {
 
 def make_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+# SQLSTATEs of a server that cannot take work now, whatever the statement: connection exceptions (class 08),
+# shutdown and restart (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), too many
+# connections (53300).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error says that PostgreSQL (or the way to it) is unavailable, rather than that a statement or
+    the code around it failed: such an error is no one's fault and passes once the server is back. Looks through
+    the chain SQLAlchemy and asyncpg build (``orig``, causes and contexts)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        # TimeoutError is asyncpg's connect timeout; sqlalchemy's TimeoutError a pool whose connections hang.
+        if isinstance(e, (ConnectionError, TimeoutError, socket.gaierror, sa_exc.TimeoutError,
+                          asyncpg.PostgresConnectionError)):
+            return True
+        state = getattr(e, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        if isinstance(e, asyncpg.InterfaceError) and "closed" in str(e):
+            return True
+        todo += [e.__cause__, e.__context__, getattr(e, "orig", None)]
+    return False
+
+
+async def wait_until_available(engine: AsyncEngine, *, first_delay: float = 0.5, max_delay: float = 5.0) -> int:
+    """Probes the server with backoff until it answers; returns how many probes failed."""
+    failed, delay = 0, first_delay
+    while True:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return failed
+        except Exception:  # whatever the probe meets, the server does not take work yet
+            failed += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ OUTBOX_LAG = Gauge("outbox_oldest_unpublished_age_seconds",
                    "Age of the oldest outbox row not yet published (0 when none waits)", ["producer"])
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["queue", "outcome"])
 DLQ_DEPTH = Gauge("dlq_messages", "Messages waiting in a dead-letter queue", ["queue"])
+CONSUMER_PAUSED = Gauge("consumer_paused", "1 while a consumer waits for its database to come back", ["queue"])
 DSO_CALLS = Counter("dso_calls_total", "Calls to a DSO by outcome", ["dso", "outcome"])
 DSO_LAST_SUCCESS = Gauge("dso_last_successful_cycle_timestamp_seconds",
                          "When the DSO's last cycle with a successful call finished (Unix time)", ["dso"])

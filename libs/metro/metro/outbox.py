@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.bus import Bus
-from metro.db import Database
+from metro.db import Database, unavailable
 from metro.events import Envelope, Event
 from metro.logs import current_request_id
 from metro.metrics import EVENTS_PUBLISHED
@@ -125,8 +125,12 @@ class OutboxRelay:
                 log.warning("outbox relay cannot publish now", extra={"error": repr(exc)})
                 n = 0
                 await asyncio.sleep(1)
-            except Exception:
-                log.exception("outbox relay failed")
+            except Exception as exc:
+                # The rows stay unpublished in the database and go out once both ends answer again.
+                if unavailable(exc):
+                    log.warning("outbox relay: database unavailable", extra={"error": repr(exc)[:300]})
+                else:
+                    log.exception("outbox relay failed")
                 n = 0
                 await asyncio.sleep(1)
             if n == 0:

@@ -48,6 +48,10 @@ class Settings(ServiceSettings):
     # The seed requires an administrator's check before erasure; without one it completes after this delay.
     erasure_delay: dt.timedelta = dt.timedelta(days=30)
     erasure_sweep_interval: dt.timedelta = dt.timedelta(minutes=5)
+    # A service that has not confirmed an erasure within this time is asked again; after this many requests in
+    # all the erasure is stalled and an alert raised (gateway.erasure).
+    erasure_answer_timeout: dt.timedelta = dt.timedelta(hours=1)
+    erasure_max_publications: int = 4
 
     def secrets(self) -> dict[str, str]:
         return {**super().secrets(), "admin_password": self.admin_password,

@@ -1,5 +1,10 @@
 """The deletion saga: the account is disabled and every consent revoked at once; after an administrator's
-check (or by itself after a delay) every service erases its part and confirms; the gateway erases last."""
+check (or by itself after a delay) every service erases its part and confirms; the gateway erases last.
+
+A request some service has not answered within ``erasure_answer_timeout`` is published again (services erase
+idempotently); after ``erasure_max_publications`` it is ``stalled``: an alert is logged and counted, and the
+administrators' list shows it until an administrator validates it again (once the cause, often a dead letter
+to replay with ``python -m <service> dlq replay``, is dealt with) or a late confirmation completes it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +13,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import privacy, repository
@@ -24,6 +30,10 @@ from metro.workers import repeat
 log = logging.getLogger(__name__)
 ERASING_SERVICES = ERASING
 outbox = Outbox(outbox_table, "gateway")
+ERASURES_REPUBLISHED = Counter("erasures_republished_total", "erasure.requested published again for lack of answer")
+ERASURES_STALLED = Counter("erasures_stalled_total", "Erasures left unanswered after every publication (alert)")
+# Statuses in which the services are asked to erase and their confirmations are awaited.
+ERASING_STATUSES = ("erasing", "stalled")
 
 
 def _now() -> dt.datetime:
@@ -55,9 +65,10 @@ async def validate(session: AsyncSession, request_id: uuid.UUID, by: str) -> dic
     row = await repository.lock_erasure_request(session, request_id)
     if row is None:
         raise NotFound("no such deletion request", code="erasure_request_not_found")
-    if row.status != "pending_validation":
+    if row.status not in ("pending_validation", "stalled"):
         raise Conflict(f"this deletion request is already {row.status}", code="erasure_already_validated")
-    await repository.start_erasing(session, request_id, by, list(ERASING_SERVICES))
+    pending = row.services_pending if row.status == "stalled" else list(ERASING_SERVICES)
+    await repository.start_erasing(session, request_id, by, pending)
     await outbox.add(session, ErasureRequested(account_id=row.account_id, meter_ids=row.meter_ids))
     return {"id": request_id, "status": "erasing"}
 
@@ -65,7 +76,7 @@ async def validate(session: AsyncSession, request_id: uuid.UUID, by: str) -> dic
 async def on_account_erased(session: AsyncSession, events: list[Received[AccountErased]]) -> None:
     for e in events:
         row = await repository.lock_erasure_request_of_subject(session, e.payload.subject)
-        if row is None or row.status != "erasing":
+        if row is None or row.status not in ERASING_STATUSES:
             continue
         account_id = row.account_id
         left = [s for s in row.services_pending if s != e.payload.service]
@@ -83,10 +94,29 @@ async def _erase_identity(session: AsyncSession, request_id: uuid.UUID, account_
     log.info("account erased", extra={"erasure_request": str(request_id)})
 
 
+async def resend_unanswered(session: AsyncSession, timeout: dt.timedelta, max_publications: int) -> None:
+    for row in await repository.lock_unanswered_erasure_requests(session, timeout):
+        facts = {"erasure_request": str(row.id), "services_pending": row.services_pending,
+                 "publications": row.publications}
+        if row.publications >= max_publications:
+            await repository.stall_erasure_request(session, row.id)
+            ERASURES_STALLED.inc()
+            log.error("erasure stalled: services did not confirm", extra=facts)
+            continue
+        await outbox.add(session, ErasureRequested(account_id=row.account_id, meter_ids=row.meter_ids))
+        await repository.record_erasure_publication(session, row.id)
+        ERASURES_REPUBLISHED.inc()
+        log.warning("erasure unanswered: requested again", extra=facts)
+
+
 async def erasure_worker(rt: Runtime) -> None:
-    """Nobody acted within the delay: the erasure completes by itself."""
+    """Nobody acted within the delay: the erasure completes by itself. Unanswered requests are asked again."""
+    settings = rt.settings
+
     async def step() -> None:
         async with rt.db.session() as session, session.begin():
             for request_id in await repository.lock_overdue_erasure_requests(session):
                 await validate(session, request_id, "automatic after delay")
+            await resend_unanswered(session, settings.erasure_answer_timeout,  # type: ignore[attr-defined]
+                                    settings.erasure_max_publications)  # type: ignore[attr-defined]
     await repeat(rt.stop, "erasure sweep", step, rt.settings.erasure_sweep_interval.total_seconds())

@@ -95,4 +95,8 @@ erasure_requests = sa.Table(
     sa.Column("validated_by", sa.Text),
     sa.Column("services_pending", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("completed_at", sa.DateTime(timezone=True)),
+    # erasure.requested published this many times, the last at last_published_at; alerted_at once it stalled.
+    sa.Column("publications", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_published_at", sa.DateTime(timezone=True)),
+    sa.Column("alerted_at", sa.DateTime(timezone=True)),
 )

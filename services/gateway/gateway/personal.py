@@ -261,7 +261,8 @@ async def admin_account_meters(account_id: uuid.UUID, who: Admin, request: Reque
 
 @router.get("/admin/erasure-requests", response_model=list[ErasureRequest], tags=["admin"])
 async def erasure_requests(_: Admin, session: Session):
-    """Deletion requests waiting for the administrator's check, and those being erased."""
+    """Deletion requests waiting for the administrator's check, those being erased, and those stalled (services
+    did not confirm after every request; an alert was raised): validate a stalled one again to ask once more."""
     return await erasure.pending(session)
 
 

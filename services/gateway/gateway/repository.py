@@ -191,7 +191,8 @@ async def unfinished_erasure_requests(session: AsyncSession) -> list[sa.Row]:
     return list((await session.execute(
         sa.select(erasure_requests.c.id, erasure_requests.c.status, erasure_requests.c.requested_at,
                   erasure_requests.c.due_at, erasure_requests.c.validated_at, erasure_requests.c.services_pending,
-                  accounts.c.email)
+                  erasure_requests.c.publications, erasure_requests.c.last_published_at,
+                  erasure_requests.c.alerted_at, accounts.c.email)
         .select_from(erasure_requests.outerjoin(accounts, accounts.c.id == erasure_requests.c.account_id))
         .where(erasure_requests.c.status != "completed").order_by(erasure_requests.c.requested_at))).all())
 
@@ -213,7 +214,24 @@ async def _update_erasure_request(session: AsyncSession, request_id: uuid.UUID, 
 
 async def start_erasing(session: AsyncSession, request_id: uuid.UUID, by: str, services: list[str]) -> None:
     await _update_erasure_request(session, request_id, status="erasing", validated_at=sa.func.now(),
-                                  validated_by=by, services_pending=services)
+                                  validated_by=by, services_pending=services, publications=1,
+                                  last_published_at=sa.func.now(), alerted_at=None)
+
+
+async def lock_unanswered_erasure_requests(session: AsyncSession, timeout: dt.timedelta) -> list[sa.Row]:
+    """Requests erasing whose last erasure.requested has had no answer from every service within ``timeout``."""
+    return list((await session.execute(sa.select(erasure_requests).where(
+        erasure_requests.c.status == "erasing", erasure_requests.c.last_published_at <= sa.func.now() - timeout)
+        .with_for_update(skip_locked=True))).all())
+
+
+async def record_erasure_publication(session: AsyncSession, request_id: uuid.UUID) -> None:
+    await _update_erasure_request(session, request_id, publications=erasure_requests.c.publications + 1,
+                                  last_published_at=sa.func.now())
+
+
+async def stall_erasure_request(session: AsyncSession, request_id: uuid.UUID) -> None:
+    await _update_erasure_request(session, request_id, status="stalled", alerted_at=sa.func.now())
 
 
 async def set_services_pending(session: AsyncSession, request_id: uuid.UUID, services: list[str]) -> None:

@@ -165,12 +165,17 @@ class DeletionRequested(BaseModel):
 
 class ErasureRequest(BaseModel):
     id: uuid.UUID
+    # pending_validation, erasing, or stalled: services did not confirm after every request (an alert was
+    # raised at alerted_at); an administrator validates it again once the cause is dealt with.
     status: str
     email: str | None
     requested_at: dt.datetime
     due_at: dt.datetime
     validated_at: dt.datetime | None
     services_pending: list[str]
+    publications: int
+    last_published_at: dt.datetime | None
+    alerted_at: dt.datetime | None
 
 
 class PublicHealth(BaseModel):

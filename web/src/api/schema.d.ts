@@ -877,7 +877,8 @@ export interface paths {
         };
         /**
          * Erasure Requests
-         * @description Deletion requests waiting for the administrator's check, and those being erased.
+         * @description Deletion requests waiting for the administrator's check, those being erased, and those stalled (services
+         *     did not confirm after every request; an alert was raised): validate a stalled one again to ask once more.
          */
         get: operations["erasure_requests_api_v1_admin_erasure_requests_get"];
         put?: never;
@@ -1673,6 +1674,12 @@ export interface components {
             validated_at: string | null;
             /** Services Pending */
             services_pending: string[];
+            /** Publications */
+            publications: number;
+            /** Last Published At */
+            last_published_at: string | null;
+            /** Alerted At */
+            alerted_at: string | null;
         };
         /** ErrorBody */
         ErrorBody: {
