@@ -74,7 +74,8 @@ async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account("g
 
 @router.get("/me/green-button", response_class=StreamingResponse,
             responses={200: {"content": {"application/atom+xml": {}}}})
-async def get_green_button(request: Request, account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))],
+async def get_green_button(request: Request,
+                           account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))],
                            session: Session, meter_id: uuid.UUID | None = None,
                            start: Annotated[dt.date | None, Query(alias="from")] = None,
                            end: Annotated[dt.date | None, Query(alias="to", description="exclusive")] = None):
