@@ -1,4 +1,4 @@
-"""Issue 20 (quality): signing in through the form, the bars on a phone, no sideways scrolling, footer pages."""
+"""Issue 20 (quality): signing in through the form, bars on a phone, no sideways scrolling, footer pages."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devstack.client import STRONG_PASSWORD, ApiUser
-from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, shot
+from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
 from tests.browser.test_resident_app import expire_sessions, new_email, sign_up, wait_for_readings
 
 pytestmark = pytest.mark.browser
@@ -24,14 +24,13 @@ PAINTED = """([r, g, b]) => {
     if (data[i] === r && data[i + 1] === g && data[i + 2] === b && data[i + 3] === 255) n++;
   return n;
 }"""
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
 def psql(stack, sql: str, **params: str) -> None:
     database = stack.database_url.rsplit("/", 1)[1]
     args = [arg for k, v in params.items() for arg in ("-v", f"{k}={v}")]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-q", "-v", "ON_ERROR_STOP=1",
-                    *args], input=sql, text=True, check=True, capture_output=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-q", "-v",
+                    "ON_ERROR_STOP=1", *args], input=sql, text=True, check=True, capture_output=True)
 
 
 def log_in(page: Page, email: str, password: str = STRONG_PASSWORD) -> None:
@@ -56,7 +55,8 @@ def test_a_wrong_password_is_explained_and_focused(page: Page, stack):
     page.goto("/")
     log_in(page, user.email, "not the right password")
     assert "incorrect" in error_of(page, "Mot de passe")
-    focused = page.evaluate("[document.activeElement.type, document.activeElement.getAttribute('aria-invalid')]")
+    focused = page.evaluate("[document.activeElement.type, "
+                            "document.activeElement.getAttribute('aria-invalid')]")
     assert focused == ["password", "true"], f"focus is on {focused}, not on the field in error"
     assert_accessible(page, "login with a wrong password")
     page.get_by_label("Mot de passe", exact=True).fill(STRONG_PASSWORD)
@@ -87,8 +87,8 @@ def test_after_an_expired_session_signing_in_returns_to_the_page(page: Page, sta
 
 
 def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_log(browser, site, stack):
-    context = browser.new_context(base_url=site, locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(base_url=site, locale="fr-FR", viewport=PHONE, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
@@ -96,7 +96,8 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
         sign_up(page, email)
         expect(heading(page, "Mes compteurs")).to_be_visible()
         sandbox = stack.sandboxes["enedis"].url
-        customer = httpx.post(f"{sandbox}/_sandbox/customers", json={"count": 1, "hole_rate": 0.0}, timeout=10).json()
+        customer = httpx.post(f"{sandbox}/_sandbox/customers", json={"count": 1, "hole_rate": 0.0},
+                              timeout=10).json()
         prm = customer["prms"][0]
         httpx.put(f"{sandbox}/_sandbox/session", json={"customer_id": customer["customer_id"]}, timeout=10)
         page.get_by_label("Numéro du compteur").fill(prm)
@@ -120,7 +121,8 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
         page.get_by_label("Comparer avec l'an dernier").check()
         colours = page.locator(".chart").get_attribute("data-colours").split()
         assert len(colours) == 2, colours
-        background = page.evaluate("getComputedStyle(document.querySelector('.chart').closest('.card')).backgroundColor")
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('.chart').closest('.card')).backgroundColor")
         for colour in colours:
             rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
             page.wait_for_function(f"({PAINTED})({rgb}) > 20", timeout=15_000)
@@ -155,8 +157,8 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
                     page.get_by_role("navigation", name=re.compile("Main menu|Menu principal")) \
                         .get_by_role("link", name=name, exact=True).click()
                     expect(page.locator("h1")).to_be_visible()
-                    page.wait_for_timeout(300)
-                    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scrolling on {name} at {width} px ({lang})"
+                    expect(page.locator("main")).not_to_contain_text(re.compile("Chargement|Loading"))
+                    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scrolling: {name}, {width}px, {lang}"
                     titles.add(page.title())
                     shot(page, f"51-{lang}-{width}-{links.index(name)}")
         assert len(titles) == 8, titles
