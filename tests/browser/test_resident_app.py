@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devstack.client import MAIL_SINK_URL_ENV, STRONG_PASSWORD, ApiUser, Mailbox, admin_user
-from tests.browser.conftest import PHONE, assert_accessible, error_of, heading, shot
+from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
 
 pytestmark = pytest.mark.browser
 
@@ -287,12 +287,12 @@ def test_english_on_a_phone_installable_and_accessible(browser, site):
         expect(heading(page, "My meters")).to_be_visible()
         page.get_by_role("link", name="My consumption").click()
         expect(page.get_by_text("Declare a meter to see your consumption here.")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "sideways scrolling"
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scrolling"
         shot(page, "31-phone-dashboard-empty-en")
         assert_accessible(page, "dashboard (English, phone)")
         page.get_by_role("link", name="My data").click()
         expect(heading(page, "My data")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "sideways scrolling"
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scrolling"
         shot(page, "32-phone-my-data-en")
 
         manifest = page.request.get("/manifest.webmanifest").json()

@@ -2,9 +2,11 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
 import { useI18n, type Key } from "./i18n";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/AccountLinks";
 import { Login, Signup, TermsReacceptance } from "./pages/Auth";
 import Dwelling from "./pages/Dwelling";
+import { INFO_PAGES, InfoPage } from "./pages/Info";
 import Meters from "./pages/Meters";
 import MyData from "./pages/MyData";
 import { Link, navigate, useLocation } from "./router";
@@ -53,8 +55,8 @@ function Header({ account }: { account: Account | null }) {
   const { pathname } = useLocation();
   const logout = async () => {
     await api.POST("/api/v1/auth/logout");
-    client.clear();
-    client.setQueryData(["me"], { account: null, expired: false });
+    client.removeQueries({ predicate: (q) => q.queryKey[0] !== "me" });
+    client.setQueryData<Me>(["me"], { account: null, expired: false });
     navigate("/login");
   };
   return (
@@ -101,6 +103,33 @@ function Goodbye() {
   );
 }
 
+function Footer() {
+  const { t } = useI18n();
+  return (
+    <footer className="site-footer">
+      <ul>
+        {Object.entries(INFO_PAGES).map(([path, page]) => (
+          <li key={path}>
+            <Link to={path}>{t(page.link)}</Link>
+          </li>
+        ))}
+      </ul>
+    </footer>
+  );
+}
+
+/** What the page is about, for the document title: each screen has its own. */
+function titleOf(pathname: string, me: Me | undefined): Key {
+  if (pathname in INFO_PAGES) return INFO_PAGES[pathname].title;
+  const links: Record<string, Key> = { "/verify-email": "verify.title", "/reset-password": "reset.title",
+                                       "/forgot-password": "forgot.title" };
+  if (pathname in links) return links[pathname];
+  const account = me?.account;
+  if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
+  if (account.terms.acceptance_required) return "terms.changed.title";
+  return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
+}
+
 function Page({ me }: { me: Me }) {
   const { pathname } = useLocation();
   const account = me.account;
@@ -111,6 +140,7 @@ function Page({ me }: { me: Me }) {
   if (pathname === "/verify-email") return <VerifyEmail account={account} />;
   if (pathname === "/reset-password") return <ResetPassword />;
   if (pathname === "/forgot-password") return <ForgotPassword />;
+  if (pathname in INFO_PAGES) return <InfoPage path={pathname} />;
   if (!account) {
     if (pathname === "/signup") return <Signup />;
     if (pathname === "/goodbye") return <Goodbye />;
@@ -141,20 +171,22 @@ export function App() {
     else main.current?.focus();
   }, [pathname]);
   useEffect(() => {
-    const page = PAGES.find((p) => p.path === pathname);
-    document.title = page && me.data?.account ? `${t(page.key)} · ${t("app.name")}` : t("app.name");
+    document.title = `${t(titleOf(pathname, me.data))} · ${t("app.name")}`;
   }, [pathname, me.data, t]);
+  const tabs = Boolean(me.data?.account && !me.data.account.terms.acceptance_required);
   return (
-    <>
+    <div className={tabs ? "app app--tabs" : "app"}>
       <a className="skip" href="#main">
         {t("app.skip")}
       </a>
       <Header account={me.data?.account ?? null} />
       <main id="main" ref={main} tabIndex={-1}>
         {me.data ? (
-          <Suspense fallback={<p>{t("app.loading")}</p>}>
-            <Page me={me.data} />
-          </Suspense>
+          <ErrorBoundary key={pathname}>
+            <Suspense fallback={<p>{t("app.loading")}</p>}>
+              <Page me={me.data} />
+            </Suspense>
+          </ErrorBoundary>
         ) : me.error ? (
           <div className="alert alert--error" role="alert">
             {t("error.network_error")}
@@ -163,6 +195,7 @@ export function App() {
           <p>{t("app.loading")}</p>
         )}
       </main>
-    </>
+      <Footer />
+    </div>
   );
 }

@@ -19,6 +19,12 @@ export function day(iso: string | null | undefined, lang: Lang, opts?: Intl.Date
   return d.toLocaleDateString(locale(lang), opts ?? { day: "numeric", month: "long", year: "numeric" });
 }
 
+/** A moment with its time; `toLocaleDateString` refuses time options, `toLocaleString` takes both. */
+export function dateTime(iso: string | null | undefined, lang: Lang): string {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(locale(lang), { dateStyle: "medium", timeStyle: "short" });
+}
+
 export function isoDay(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;

@@ -1,12 +1,27 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { App } from "./App";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { ApiError } from "./api/client";
+import { App, type Me } from "./App";
 import { I18nProvider } from "./i18n";
 import "./styles.css";
 
-const queries = new QueryClient({
-  defaultOptions: { queries: { refetchOnWindowFocus: false, staleTime: 30_000, retry: 1 } },
+const queries: QueryClient = new QueryClient({
+  // A session that ended while reading shows the sign-in form in place: signing in returns to the same page.
+  queryCache: new QueryCache({
+    onError: (error, query) => {
+      if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== "me") {
+        queries.setQueryData<Me>(["me"], { account: null, expired: error.code === "session_expired" });
+      }
+    },
+  }),
+  defaultOptions: {
+    queries: {
+      refetchOnWindowFocus: false,
+      staleTime: 30_000,
+      retry: (count, error) => count < 1 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+    },
+  },
 });
 
 createRoot(document.getElementById("root")!).render(

@@ -19,7 +19,7 @@ export function BarChart(props: { labels: string[]; series: Series[]; summary: s
       options: {
         responsive: true,
         maintainAspectRatio: false,
-        animation: { duration: 250 },
+        animation: matchMedia("(prefers-reduced-motion: reduce)").matches ? false : { duration: 250 },
         plugins: {
           legend: { display: false, labels: { color: "#1d2b26" } },
           tooltip: { callbacks: { label: (item) => `${item.dataset.label} : ${format.current(item.parsed.y ?? 0)}` } },
@@ -53,7 +53,7 @@ export function BarChart(props: { labels: string[]; series: Series[]; summary: s
   }, [props.labels, props.series]);
 
   return (
-    <div className="chart">
+    <div className="chart" data-colours={props.series.map((s) => s.colour).join(" ")}>
       <canvas ref={canvas} role="img" aria-label={props.summary} />
     </div>
   );

@@ -1,4 +1,4 @@
-import { useId, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from "react";
+import { useEffect, useId, useState, type InputHTMLAttributes, type RefObject, type ReactNode, type SelectHTMLAttributes } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "../api/client";
 import { errorMessage, useI18n } from "../i18n";
@@ -8,6 +8,22 @@ export function fieldError(error: unknown, field: string, t: ReturnType<typeof u
   if (!(error instanceof ApiError) || error.field !== field) return undefined;
   if (field === "email" && error.code === "invalid_field") return t("error.invalid_email");
   return errorMessage(t, error.code);
+}
+
+/**
+ * After a refused submission, focus goes to the first field in error, or else to the form's message, so that a
+ * screen reader reads what to correct. `attempt` changes at each refusal.
+ */
+export function useFocusFirstError(form: RefObject<HTMLElement | null>, attempt: unknown) {
+  useEffect(() => {
+    if (!attempt || !form.current) return;
+    const target =
+      form.current.querySelector<HTMLElement>('[aria-invalid="true"]') ??
+      form.current.querySelector<HTMLElement>('[role="alert"]');
+    if (!target) return;
+    if (!target.matches("input, select, textarea, button")) target.tabIndex = -1;
+    target.focus();
+  }, [form, attempt]);
 }
 
 type FieldProps = {

@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Terms } from "../api/client";
-import { Field, FormError, fieldError } from "../components/Form";
+import type { Me } from "../App";
+import { Field, FormError, fieldError, useFocusFirstError } from "../components/Form";
 import { useI18n } from "../i18n";
 import { Link, navigate } from "../router";
 
@@ -59,13 +60,17 @@ export function Signup() {
         }),
       ),
     onSuccess: (account) => {
-      client.setQueryData(["me"], { account, expired: false });
+      client.setQueryData<Me>(["me"], { account, expired: false });
       navigate("/meters");
     },
   });
+  const form = useRef<HTMLFormElement>(null);
+  const [refused, setRefused] = useState<object | null>(null);
+  useFocusFirstError(form, signup.error ?? refused);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setMustAccept(!accepted);
+    if (!accepted) setRefused({});
     if (accepted && terms.data) signup.mutate();
   };
   return (
@@ -73,7 +78,7 @@ export function Signup() {
       <h1>{t("signup.title")}</h1>
       <p className="lead">{t("signup.intro")}</p>
       {terms.data && <TermsSummary terms={terms.data} />}
-      <form onSubmit={submit} noValidate aria-labelledby="signup-form-title" className="card">
+      <form ref={form} onSubmit={submit} noValidate aria-labelledby="signup-form-title" className="card">
         <h2 id="signup-form-title" className="visually-hidden">
           {t("signup.title")}
         </h2>
@@ -109,14 +114,17 @@ export function Login({ expired }: { expired?: boolean }) {
   const client = useQueryClient();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  const form = useRef<HTMLFormElement>(null);
   const login = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/auth/login", { body: { email, password } })),
     onSuccess: (account) => {
-      client.clear();
-      client.setQueryData(["me"], { account, expired: false });
+      // Another account's answers must not show; `clear()` would also detach the observed ["me"] query.
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== "me" });
+      client.setQueryData<Me>(["me"], { account, expired: false });
       if (location.pathname === "/login" || location.pathname === "/signup") navigate("/");
     },
   });
+  useFocusFirstError(form, login.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     login.mutate();
@@ -133,7 +141,7 @@ export function Login({ expired }: { expired?: boolean }) {
           {t("login.expired")}
         </div>
       )}
-      <form onSubmit={submit} noValidate className="card">
+      <form ref={form} onSubmit={submit} noValidate className="card">
         <Field label={t("field.email")} type="email" name="email" autoComplete="email" value={email}
           onChange={(e) => setEmail(e.target.value)} error={fieldError(login.error, "email", t)} />
         <Field label={t("field.password")} type="password" name="password" autoComplete="current-password"

@@ -1,7 +1,7 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Dwelling as DwellingBody } from "../api/client";
-import { Field, FormError, Select, fieldError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
 
 type Form = Record<keyof DwellingBody, string>;
@@ -10,13 +10,23 @@ const EMPTY: Form = {
   heating_energy: "", heating_mode: "", hot_water_energy: "", construction_year: "",
 };
 const ENERGIES = ["electricity", "gas", "heat_network", "wood", "fuel_oil", "heat_pump", "other"] as const;
-const NUMBERS = new Set(["surface_m2", "occupants", "construction_year"]);
+// What each number field accepts as typed: "62", "62,5" for a surface; whole numbers otherwise.
+const NUMBERS: Partial<Record<keyof Form, RegExp>> = {
+  surface_m2: /^\d+([.,]\d+)?$/,
+  occupants: /^\d+$/,
+  construction_year: /^\d{4}$/,
+};
+
+/** The number fields whose text is not a number: sent as is, "62 m²" would become NaN, then null. */
+function notNumbers(form: Form): (keyof Form)[] {
+  return (Object.keys(NUMBERS) as (keyof Form)[]).filter((k) => form[k].trim() && !NUMBERS[k]!.test(form[k].trim()));
+}
 
 function toBody(form: Form): DwellingBody {
   const body: Record<string, string | number | null> = {};
   for (const [k, v] of Object.entries(form)) {
     const value = v.trim();
-    body[k] = value === "" ? null : NUMBERS.has(k) ? Number(value.replace(",", ".")) : value;
+    body[k] = value === "" ? null : k in NUMBERS ? Number(value.replace(",", ".")) : value;
   }
   return body as unknown as DwellingBody;
 }
@@ -49,15 +59,21 @@ export default function Dwelling() {
       client.invalidateQueries({ queryKey: ["meters"] });
     },
   });
+  const [wrong, setWrong] = useState<(keyof Form)[]>([]);
+  const element = useRef<HTMLFormElement>(null);
+  useFocusFirstError(element, wrong.length ? wrong : save.error);
   const bind = (name: keyof Form) => ({
     name,
     value: form[name],
     onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [name]: e.target.value })),
-    error: fieldError(save.error, name, t),
+    error: wrong.includes(name) ? t("error.not_a_number") : fieldError(save.error, name, t),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate();
+    const refused = notNumbers(form);
+    setWrong(refused);
+    if (refused.length) save.reset();
+    else save.mutate();
   };
   const energyOptions = (
     <>
@@ -73,7 +89,7 @@ export default function Dwelling() {
     <div>
       <h1>{t("dwelling.title")}</h1>
       <p className="lead">{t("dwelling.intro")}</p>
-      <form onSubmit={submit} noValidate className="card grid-form">
+      <form ref={element} onSubmit={submit} noValidate className="card grid-form">
         <Field label={t("dwelling.street")} autoComplete="street-address" {...bind("street")} />
         <div className="row">
           <Field label={t("dwelling.postal_code")} autoComplete="postal-code" inputMode="numeric" {...bind("postal_code")} />

@@ -3,22 +3,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap } from "../api/client";
 import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, fieldError } from "../components/Form";
-import { day } from "../format";
+import { dateTime, day } from "../format";
 import { errorMessage, useI18n } from "../i18n";
 import { navigate } from "../router";
-
-
-/** The personal-data operations are arriving: until then a missing one reads "not available yet". */
-function optional<T>(call: () => Promise<T>) {
-  return async (): Promise<T | null> => {
-    try {
-      return await call();
-    } catch (e) {
-      if (e instanceof ApiError && [404, 405, 501].includes(e.status) && e.code === "not_found") return null;
-      throw e;
-    }
-  };
-}
 
 function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
   return (
@@ -32,10 +19,9 @@ function Section({ id, title, children }: { id: string; title: string; children:
 function HeldData() {
   const { t } = useI18n();
   const data = useQuery({ queryKey: ["my-data"], retry: false,
-    queryFn: optional(async () => (await unwrap(api.GET("/api/v1/me/data"))) as Record<string, unknown>) });
+    queryFn: async () => (await unwrap(api.GET("/api/v1/me/data"))) as Record<string, unknown> });
   if (data.isPending) return <p>{t("app.loading")}</p>;
   if (data.error) return <FormError error={data.error} />;
-  if (data.data === null) return <p>{t("common.unavailable")}</p>;
   return (
     <ul className="held">
       {Object.entries(data.data).map(([name, content]) => (
@@ -58,7 +44,7 @@ function Shares() {
   const client = useQueryClient();
   const [email, setEmail] = useState("");
   const shares = useQuery({ queryKey: ["shares"], retry: false,
-    queryFn: optional(() => unwrap(api.GET("/api/v1/me/shares"))) });
+    queryFn: () => unwrap(api.GET("/api/v1/me/shares")) });
   const share = useMutation({
     mutationFn: () =>
       unwrap(api.POST("/api/v1/me/shares", { body: { adviser_email: email, scopes: ["consumption", "profile"] } })),
@@ -68,7 +54,7 @@ function Shares() {
     mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/me/shares/{share_id}", { params: { path: { share_id: id } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["shares"] }),
   });
-  if (shares.data === null) return <p>{t("common.unavailable")}</p>;
+  if (shares.error) return <FormError error={shares.error} />;
   const current = (shares.data ?? []).filter((s) => !s.revoked_at);
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -111,9 +97,9 @@ function Shares() {
 function AccessLog() {
   const { t, lang } = useI18n();
   const log = useQuery({ queryKey: ["access-log"], retry: false,
-    queryFn: optional(() => unwrap(api.GET("/api/v1/me/access-log"))) });
+    queryFn: () => unwrap(api.GET("/api/v1/me/access-log")) });
   if (log.isPending) return <p>{t("app.loading")}</p>;
-  if (log.data === null) return <p>{t("common.unavailable")}</p>;
+  if (log.error) return <FormError error={log.error} />;
   if (!log.data || log.data.length === 0) return <p>{t("data.log.none")}</p>;
   return (
     <div className="table-scroll">
@@ -128,7 +114,7 @@ function AccessLog() {
         <tbody>
           {log.data.map((e, i) => (
             <tr key={i}>
-              <td>{day(e.at, lang, { dateStyle: "medium", timeStyle: "short" } as Intl.DateTimeFormatOptions)}</td>
+              <td>{dateTime(e.at, lang)}</td>
               <td>{`${e.reader_name} · ${e.reader_role}`}</td>
               <td>{e.what}</td>
             </tr>
