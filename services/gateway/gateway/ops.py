@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Literal
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -20,11 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["operations"])
 DEPENDENCIES = HEALTH
 
 
-async def _service_ready(http: httpx.AsyncClient, url: str) -> str:
+async def _service_ready(http: aiohttp.ClientSession, url: str) -> str:
     try:
-        r = await http.get(f"{url}/health/ready", timeout=3)
-        return "ok" if r.status_code == 200 else f"unavailable ({r.status_code})"
-    except httpx.HTTPError as exc:
+        async with http.get(f"{url}/health/ready", timeout=aiohttp.ClientTimeout(total=3)) as r:
+            return "ok" if r.status == 200 else f"unavailable ({r.status})"
+    except (aiohttp.ClientError, TimeoutError) as exc:
         return f"unreachable ({type(exc).__name__})"
 
 
@@ -44,17 +45,14 @@ async def health(request: Request):
     return JSONResponse(Health(status=status, checks=checks).model_dump(), 200 if status == "ok" else 503)
 
 
-def _collector(dso: str) -> str:
-    if dso not in COLLECTORS:
-        raise NotFound(f"unknown DSO {dso!r}; one of {', '.join(COLLECTORS)}", code="unknown_dso")
-    return COLLECTORS[dso]
+CollectedDso = Literal[tuple(COLLECTORS)]
 
 
 @router.post("/admin/collections/{dso}/run", status_code=202, tags=["admin"],
-             responses=error_responses(NotFound, UpstreamError))
-async def run_collection(dso: str, who: Admin, request: Request):
+             responses=error_responses(UpstreamError))
+async def run_collection(dso: CollectedDso, who: Admin, request: Request):
     """Start a collection cycle now for one DSO; returns at once."""
-    return await request.app.state.runtime.services.json(_collector(dso), "POST", "/internal/collections/run",
+    return await request.app.state.runtime.services.json(COLLECTORS[dso], "POST", "/internal/collections/run",
                                                          principal=who.principal)
 
 

@@ -116,11 +116,16 @@ async def consent_history(meter_id: uuid.UUID, who: User, request: Request):
                                         principal=who.principal)
 
 
-@router.get("/consents/enedis/callback", tags=["meters"], status_code=303,
+DsoAnswer = Annotated[str | None, Query(max_length=500)]
+
+
+@router.get("/consents/enedis/callback", tags=["meters"], status_code=303, response_class=RedirectResponse,
             responses={303: {"description": "back to the meters page with the outcome"}})
-async def enedis_callback(who: User, request: Request):
+async def enedis_callback(who: User, request: Request, state: Annotated[str | None, Query(max_length=200)] = None,
+                          code: DsoAnswer = None, usage_point_id: DsoAnswer = None, autorisation_id: DsoAnswer = None,
+                          error: DsoAnswer = None, error_description: DsoAnswer = None):
     """Where the Enedis consent page sends the resident back; the single-use `state` ties the answer to the
-    account that asked for it."""
+    account that asked for it. Every outcome, an error included, is a redirection to the meters page."""
     try:
         result = await services(request).json("consent", "GET", "/internal/consents/enedis/callback",
                                               principal=who.principal, params=dict(request.query_params))
