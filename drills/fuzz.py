@@ -9,13 +9,16 @@ runs a few hundred cases through `fuzz()` against the test session's stack.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import copy
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -25,9 +28,11 @@ from schemathesis.engine.events import ScenarioFinished
 from schemathesis.specs.openapi.checks import RejectedPositiveData
 
 from devstack import sandboxes as sandbox_support
-from devstack.client import ADMIN_EMAIL, ADMIN_PASSWORD, ApiUser, admin_user, random_prm
+from devstack.client import ADMIN_EMAIL, ADMIN_PASSWORD, STRONG_PASSWORD, ApiUser, admin_user, random_prm
 from devstack.enedis_consent import consent_at_dso, create_customer
+from devstack.events import publish
 from devstack.stack import ROOT, Stack, reset_database, reset_vhost
+from metro.events import AnomalyDetected, Envelope
 
 ROLES = ("adviser", "admin", "resident")
 # Operations that would end the fuzzing identity's session or account, or change the platform for every account
@@ -42,6 +47,9 @@ BEYOND_SCHEMA = {
     "period_too_long": "the span a step or a comparison allows",
     "terms_version_mismatch": "the terms version in force",
     "weak_password": "a password's variety and difference from the e-mail address",
+    "invalid_quiet_hours": "quiet hours that end when they start",
+    "contract_not_electricity": "a tariff option declared for an electricity meter",
+    "offpeak_hours_required": "off-peak hours that name a range for an off-peak option",
 }
 BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_")
 DWELLING = {"street": "5 place Grenette", "postal_code": "38000", "municipality": "Grenoble",
@@ -124,7 +132,6 @@ def people(stack: Stack) -> dict[str, Person]:
     """A resident with a dwelling and an Enedis meter whose consent is active and collected, an adviser the
     resident shared everything with, and the administrator; each with a bearer token (no CSRF)."""
     gateway = stack.url("gateway")
-    from devstack.client import STRONG_PASSWORD
     resident = ApiUser(gateway).signup()
     assert resident.put("/me/dwelling", json=DWELLING).status_code == 200
     sandbox = stack.sandboxes["enedis"].url
@@ -147,8 +154,13 @@ def people(stack: Stack) -> dict[str, Person]:
     r = resident.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]})
     assert r.status_code == 201, r.text
     share = r.json()
+    asyncio.run(publish(stack.amqp_url, Envelope(name=AnomalyDetected.name, producer="consumption", payload={
+        "meter_id": meter["id"], "account_id": resident.account["id"], "episode_key": "2025-01-01", "kind": "day",
+        "start": "2025-01-01", "end": "2025-01-02", "expected_wh": 1000, "observed_wh": 9000, "excess_wh": 8000})))
+    _wait(lambda: resident.get("/me/notifications").json(), what="an in-app notification")
     ids = {"meter_id": meter["id"], "resident_id": resident.account["id"], "account_id": resident.account["id"],
-           "share_id": share["id"], "dso": "enedis", "energy": "electricity"}
+           "share_id": share["id"], "notification_id": resident.get("/me/notifications").json()[0]["id"],
+           "dso": "enedis", "energy": "electricity"}
     found = {"resident": Person("resident", _token(resident, resident.email, STRONG_PASSWORD), ids),
              "adviser": Person("adviser", _token(adviser, adviser.email, STRONG_PASSWORD), ids),
              "admin": Person("admin", _token(admin, ADMIN_EMAIL, ADMIN_PASSWORD), ids)}
@@ -159,7 +171,6 @@ def people(stack: Stack) -> dict[str, Person]:
 
 def _with_examples(document: dict, examples: dict[str, str]) -> dict:
     """The document with real identifiers as path parameters' examples, so that some cases reach real rows."""
-    import copy
     document = copy.deepcopy(document)
     for item in document["paths"].values():
         for operation in item.values():
@@ -169,9 +180,10 @@ def _with_examples(document: dict, examples: dict[str, str]) -> dict:
     return document
 
 
-def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: set[tuple[str, str]] = frozenset(),
-         seed: int | None = None) -> RoleOutcome:
-    """About `cases` cases over every operation of the document but `NEVER` and `skip`, as `person`."""
+def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: Iterable[tuple[str, str]] = (),
+         seed: int | None = None, coverage: bool = True) -> RoleOutcome:
+    """`cases` generated cases spread over every operation of the document but `NEVER` and `skip`, as `person`;
+    with `coverage`, schemathesis' coverage phase adds each parameter's boundary and wrong-type values."""
     excluded = NEVER | set(skip)
     operations = sum(1 for path, item in document["paths"].items() for method in item
                      if (method.upper(), path) not in excluded)
@@ -180,8 +192,9 @@ def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: set
         "auth": {"openapi": {"HTTPBearer": {"bearer": person.token}}, "auto-signup": False},
         "generation": {"max-examples": max(1, math.ceil(cases / operations)), "database": "none", "mode": "all"},
         # Each case stands alone: stateful chains would delete what the other roles' cases read.
-        "phases": {"stateful": {"enabled": False}},
+        "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": coverage}},
         "request-timeout": 30,
+        "cache": {"enabled": False},
     }
     if seed is not None:
         settings["seed"] = seed
@@ -202,10 +215,12 @@ def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: set
                     continue
                 outcome.failures[check.name] += 1
                 failure = check.failure_info.failure
-                status = recorder.interactions[case_id].response.status_code \
-                    if case_id in recorder.interactions and recorder.interactions[case_id].response else 0
-                key = (recorder.label, check.name, status, failure.title)
-                outcome.seen.setdefault(key, f"{failure.message.strip()}\n{check.failure_info.code_sample}")
+                interaction = recorder.interactions.get(case_id)
+                response = interaction.response if interaction else None
+                status = response.status_code if response else 0
+                body = response.text_lossy()[:300] if response else ""
+                outcome.seen.setdefault((recorder.label, check.name, status, failure.title),
+                                        f"{failure.message.strip()}\n{check.failure_info.code_sample}\n-> {body}")
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -223,14 +238,13 @@ def report(outcomes: list[RoleOutcome]) -> str:
     for o in outcomes:
         for (operation, check, status, title), detail in sorted(o.seen.items()):
             lines.append(f"  [{o.role}] {operation}: {check} ({status}) {title}")
-            lines.extend(f"      {line}" for line in detail.splitlines()[:8])
+            lines.extend(f"      {line}" for line in detail.splitlines()[:10])
     return "\n".join(lines)
 
 
 @contextmanager
 def running_stack(slot: int) -> Iterator[Stack]:
     """Every service and the DSO sandboxes on the slot's ports, with a database and virtual host of their own."""
-    import subprocess
     work = ROOT / "test-artifacts" / f"fuzz{slot}"
     ports = {k: v + 100 * slot for k, v in sandbox_support.TEST_PORTS.items()}
     vhost = f"metro_fuzz_{slot}"
@@ -246,7 +260,7 @@ def running_stack(slot: int) -> Iterator[Stack]:
         stack.stop_all()
         for h in handles.values():
             h.stop()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=120)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=120, check=False)
 
 
 def main(argv: list[str] | None = None) -> int:

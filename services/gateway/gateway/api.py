@@ -52,6 +52,8 @@ async def _login(request: Request, session: AsyncSession, email: str, password: 
 @router.post("/auth/signup", response_model=Account, status_code=201,
              responses=error_responses(Conflict, AppError))
 async def signup(body: Signup, request: Request, response: Response, session: Session):
+    """422 `weak_password` for a password under 12 characters, with fewer than 5 different characters or equal to
+    the e-mail address; `terms_version_mismatch` unless the terms accepted are those in force."""
     account_id = await service.signup(session, body)
     token, csrf, expires = await service.open_session(session, account_id, "cookie",
                                                       _settings(request).session_lifetime)
@@ -92,6 +94,7 @@ async def me(who: Authenticated, session: Session):
 
 @router.post("/me/terms", response_model=Account)
 async def accept_terms(body: TermsAcceptance, who: Authenticated, session: Session):
+    """422 `terms_version_mismatch` unless the version is the one in force (`GET /terms/current`)."""
     current = await service.current_terms(session)
     if body.version != current.version:
         raise AppError(f"the current terms of use are version {current.version}",

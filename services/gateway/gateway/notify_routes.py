@@ -25,6 +25,7 @@ async def get_preferences(who: User, request: Request):
 
 @router.put("/me/preferences", response_model=PreferencesView, responses=error_responses(AppError))
 async def put_preferences(body: NotificationPreferences, who: User, request: Request):
+    """422 `invalid_quiet_hours` when quiet hours end when they start."""
     return await _notify(request).json("notify", "PUT", "/internal/preferences", principal=who.principal,
                                        json=body.model_dump(mode="json"))
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from metro.schemas import Energy, Strict
+from metro.schemas import Energy, IsoDate, Strict
 from metro.schemas.collection import FailingReason, Freshness
 from metro.schemas.consumption import ContractView
 
@@ -219,7 +219,7 @@ class ClaimReleased(BaseModel):
 class SgeSubscription(Strict):
     meter_id: uuid.UUID
     reference: str = Field(min_length=1, max_length=80)
-    consent_end: dt.date
+    consent_end: IsoDate
 
 
 class HistoryEntry(BaseModel):
