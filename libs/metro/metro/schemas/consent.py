@@ -73,7 +73,7 @@ def _served_in_schema(schema: dict[str, Any]) -> None:
             "channel": {"anyOf": [{"enum": sorted(channels)}, {"type": "null"}]},
             "identifier": {"type": "string", "pattern": TYPED_IDENTIFIER[energy]}}}
         if dso == "grdf":
-            variant["properties"]["grdf_holder"] = {"type": "object"}
+            variant["properties"]["grdf_holder"] = {"not": {"type": "null"}}
             variant["required"] = ["grdf_holder"]
         variants.append(variant)
     schema["oneOf"] = variants
