@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import datetime as dt
 import math
 import os
 import re
@@ -30,7 +31,7 @@ from schemathesis.specs.openapi.checks import RejectedPositiveData
 from devstack import sandboxes as sandbox_support
 from devstack.client import ADMIN_EMAIL, ADMIN_PASSWORD, STRONG_PASSWORD, ApiUser, admin_user, random_prm
 from devstack.enedis_consent import consent_at_dso, create_customer
-from devstack.events import publish
+from devstack.events import publish, readings_event
 from devstack.stack import ROOT, Stack, reset_database, reset_vhost
 from metro.events import AnomalyDetected, Envelope
 
@@ -129,8 +130,9 @@ def _wait(check, timeout: float = 90, what: str = "condition") -> None:
 
 
 def people(stack: Stack) -> dict[str, Person]:
-    """A resident with a dwelling and an Enedis meter whose consent is active and collected, an adviser the
-    resident shared everything with, and the administrator; each with a bearer token (no CSRF)."""
+    """A resident with a dwelling and an Enedis meter whose consent is active, with 60 days of readings and an
+    in-app notification; an adviser the resident shared everything with; the administrator. Each with a bearer
+    token (no CSRF)."""
     gateway = stack.url("gateway")
     resident = ApiUser(gateway).signup()
     assert resident.put("/me/dwelling", json=DWELLING).status_code == 200
@@ -144,10 +146,12 @@ def people(stack: Stack) -> dict[str, Person]:
     resident.http.get(answer.headers["location"].replace(gateway + "/api/v1", ""))
     _wait(lambda: resident.get(f"/meters/{meter['id']}").json()["consent"]["status"] == "active",
           what="consent active")
+    # Readings as the collector publishes them: a collection cycle here would disturb other tests' DSO counts.
+    asyncio.run(publish(stack.amqp_url, readings_event(meter["id"], dt.date(2025, 1, 1),
+                                                       [5000 + 37 * i for i in range(60)])))
+    _wait(lambda: [p for p in resident.get(f"/meters/{meter['id']}/consumption", params={
+        "from": "2025-01-01", "to": "2025-03-02"}).json().get("points", []) if p["wh"]], what="readings stored")
     admin = admin_user(gateway)
-    assert admin.post("/admin/collections/enedis/run").status_code == 202
-    _wait(lambda: resident.get(f"/meters/{meter['id']}").json().get("last_collected_day"), timeout=180,
-          what="first collection")
     adviser = ApiUser(gateway).signup()
     r = admin.put(f"/admin/accounts/{adviser.account['id']}/roles", json={"roles": ["adviser"]})
     assert r.status_code == 200, r.text
