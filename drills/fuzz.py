@@ -1,11 +1,12 @@
-"""Schemathesis over the gateway's OpenAPI, as a resident with a consented meter, an adviser the resident shared
-with and an administrator, against the real processes: no 5xx, every 4xx a stable error code, every response
-and every refusal as the schema says.
+"""Schemathesis over the gateway's OpenAPI, as a resident with a consented meter, an adviser the resident
+shared with and an administrator, against the real processes: no 5xx, every 4xx a stable error code, every
+response and every refusal as the schema says.
 
-`python -m drills.fuzz --cases 10000` starts its own stack (database, virtual host and ports of METRO_TEST_SLOT)
-and prints, per role, the cases run and the failures by check; it exits 1 on any failure. tests/e2e/test_fuzz.py
-runs a few hundred cases through `fuzz()` against the test session's stack.
+`python -m drills.fuzz --cases 10000` starts its own stack (database, virtual host and ports of
+METRO_TEST_SLOT) and prints, per role, the cases run and the failures by check; it exits 1 on any failure.
+tests/e2e/test_fuzz.py runs a few hundred cases through `fuzz()` against the test session's stack.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,12 +37,14 @@ from devstack.stack import ROOT, Stack, reset_database, reset_vhost
 from metro.events import AnomalyDetected, Envelope
 
 ROLES = ("adviser", "admin", "resident")
-# Operations that would end the fuzzing identity's session or account, or change the platform for every account
+# Operations that would end the fuzzing identity's session or account, or change the platform for every
+# account
 # (new terms must be accepted by all): each is covered by its own e2e tests.
 NEVER = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/me"), ("POST", "/api/v1/admin/terms")}
 ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Rules that tie one field to another or to the platform's state, which a JSON schema cannot state (each
-# operation's description says them): a 422 with one of these codes on schema-valid data is the API keeping its
+# operation's description says them): a 422 with one of these codes on schema-valid data is the API keeping
+# its
 # rule, not a schema looser than the API.
 BEYOND_SCHEMA = {
     "invalid_period": "`to` after `from`",
@@ -53,9 +56,16 @@ BEYOND_SCHEMA = {
     "offpeak_hours_required": "off-peak hours that name a range for an off-peak option",
 }
 BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_")
-DWELLING = {"street": "5 place Grenette", "postal_code": "38000", "municipality": "Grenoble",
-            "insee_code": "38185", "surface_m2": 68, "occupants": 3, "dwelling_type": "apartment",
-            "heating_energy": "electricity"}
+DWELLING = {
+    "street": "5 place Grenette",
+    "postal_code": "38000",
+    "municipality": "Grenoble",
+    "insee_code": "38185",
+    "surface_m2": 68,
+    "occupants": 3,
+    "dwelling_type": "apartment",
+    "heating_energy": "electricity",
+}
 
 
 @schemathesis.check
@@ -67,8 +77,13 @@ def stable_error_code(ctx, response, case) -> bool | None:
         body = response.json()
     except ValueError:
         raise AssertionError(f"{response.status_code} without a JSON body: {response.text[:200]!r}") from None
-    if not (isinstance(body, dict) and set(body) == {"error", "detail"} and isinstance(body["detail"], str)
-            and isinstance(body["error"], str) and ERROR_CODE.match(body["error"])):
+    if not (
+        isinstance(body, dict)
+        and set(body) == {"error", "detail"}
+        and isinstance(body["detail"], str)
+        and isinstance(body["error"], str)
+        and ERROR_CODE.match(body["error"])
+    ):
         raise AssertionError(f"{response.status_code} body is not {{error, detail}}: {str(body)[:200]}")
     return None
 
@@ -83,8 +98,9 @@ def _beyond_schema(response) -> bool:
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response) -> bool:
-    return not (isinstance(failure, RejectedPositiveData) and response.status_code == 422
-                and _beyond_schema(response))
+    return not (
+        isinstance(failure, RejectedPositiveData) and response.status_code == 422 and _beyond_schema(response)
+    )
 
 
 @dataclass
@@ -111,6 +127,7 @@ def gateway_openapi() -> dict:
     """The document the gateway serves, built from the app object (it is for administrators only online)."""
     from gateway.app import Settings, spec
     from metro.app import create_service_app
+
     return create_service_app(spec(), Settings()).openapi()
 
 
@@ -144,30 +161,73 @@ def people(stack: Stack) -> dict[str, Person]:
     meter = r.json()
     answer = consent_at_dso(sandbox, meter["consent"]["authorize_url"], customer)
     resident.http.get(answer.headers["location"].replace(gateway + "/api/v1", ""))
-    _wait(lambda: resident.get(f"/meters/{meter['id']}").json()["consent"]["status"] == "active",
-          what="consent active")
+    _wait(
+        lambda: resident.get(f"/meters/{meter['id']}").json()["consent"]["status"] == "active",
+        what="consent active",
+    )
     # Readings as the collector publishes them: a collection cycle here would disturb other tests' DSO counts.
-    asyncio.run(publish(stack.amqp_url, readings_event(meter["id"], dt.date(2025, 1, 1),
-                                                       [5000 + 37 * i for i in range(60)])))
-    _wait(lambda: [p for p in resident.get(f"/meters/{meter['id']}/consumption", params={
-        "from": "2025-01-01", "to": "2025-03-02"}).json().get("points", []) if p["wh"]], what="readings stored")
+    asyncio.run(
+        publish(
+            stack.amqp_url,
+            readings_event(meter["id"], dt.date(2025, 1, 1), [5000 + 37 * i for i in range(60)]),
+        )
+    )
+    _wait(
+        lambda: [
+            p
+            for p in resident.get(
+                f"/meters/{meter['id']}/consumption", params={"from": "2025-01-01", "to": "2025-03-02"}
+            )
+            .json()
+            .get("points", [])
+            if p["wh"]
+        ],
+        what="readings stored",
+    )
     admin = admin_user(gateway)
     adviser = ApiUser(gateway).signup()
     r = admin.put(f"/admin/accounts/{adviser.account['id']}/roles", json={"roles": ["adviser"]})
     assert r.status_code == 200, r.text
-    r = resident.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]})
+    r = resident.post(
+        "/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]}
+    )
     assert r.status_code == 201, r.text
     share = r.json()
-    asyncio.run(publish(stack.amqp_url, Envelope(name=AnomalyDetected.name, producer="consumption", payload={
-        "meter_id": meter["id"], "account_id": resident.account["id"], "episode_key": "2025-01-01", "kind": "day",
-        "start": "2025-01-01", "end": "2025-01-02", "expected_wh": 1000, "observed_wh": 9000, "excess_wh": 8000})))
+    asyncio.run(
+        publish(
+            stack.amqp_url,
+            Envelope(
+                name=AnomalyDetected.name,
+                producer="consumption",
+                payload={
+                    "meter_id": meter["id"],
+                    "account_id": resident.account["id"],
+                    "episode_key": "2025-01-01",
+                    "kind": "day",
+                    "start": "2025-01-01",
+                    "end": "2025-01-02",
+                    "expected_wh": 1000,
+                    "observed_wh": 9000,
+                    "excess_wh": 8000,
+                },
+            ),
+        )
+    )
     _wait(lambda: resident.get("/me/notifications").json(), what="an in-app notification")
-    ids = {"meter_id": meter["id"], "resident_id": resident.account["id"], "account_id": resident.account["id"],
-           "share_id": share["id"], "notification_id": resident.get("/me/notifications").json()[0]["id"],
-           "dso": "enedis", "energy": "electricity"}
-    found = {"resident": Person("resident", _token(resident, resident.email, STRONG_PASSWORD), ids),
-             "adviser": Person("adviser", _token(adviser, adviser.email, STRONG_PASSWORD), ids),
-             "admin": Person("admin", _token(admin, ADMIN_EMAIL, ADMIN_PASSWORD), ids)}
+    ids = {
+        "meter_id": meter["id"],
+        "resident_id": resident.account["id"],
+        "account_id": resident.account["id"],
+        "share_id": share["id"],
+        "notification_id": resident.get("/me/notifications").json()[0]["id"],
+        "dso": "enedis",
+        "energy": "electricity",
+    }
+    found = {
+        "resident": Person("resident", _token(resident, resident.email, STRONG_PASSWORD), ids),
+        "adviser": Person("adviser", _token(adviser, adviser.email, STRONG_PASSWORD), ids),
+        "admin": Person("admin", _token(admin, ADMIN_EMAIL, ADMIN_PASSWORD), ids),
+    }
     for user in (resident, adviser, admin):
         user.close()
     return found
@@ -184,17 +244,34 @@ def _with_examples(document: dict, examples: dict[str, str]) -> dict:
     return document
 
 
-def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: Iterable[tuple[str, str]] = (),
-         seed: int | None = None, coverage: bool = True) -> RoleOutcome:
-    """`cases` generated cases spread over every operation of the document but `NEVER` and `skip`, as `person`;
+def fuzz(
+    base_url: str,
+    document: dict,
+    person: Person,
+    cases: int,
+    *,
+    skip: Iterable[tuple[str, str]] = (),
+    seed: int | None = None,
+    coverage: bool = True,
+) -> RoleOutcome:
+    """`cases` generated cases spread over every operation of the document but `NEVER` and `skip`, as
+    `person`;
     with `coverage`, schemathesis' coverage phase adds each parameter's boundary and wrong-type values."""
     excluded = NEVER | set(skip)
-    operations = sum(1 for path, item in document["paths"].items() for method in item
-                     if (method.upper(), path) not in excluded)
+    operations = sum(
+        1
+        for path, item in document["paths"].items()
+        for method in item
+        if (method.upper(), path) not in excluded
+    )
     settings = {
         "base-url": base_url,
         "auth": {"openapi": {"HTTPBearer": {"bearer": person.token}}, "auto-signup": False},
-        "generation": {"max-examples": max(1, math.ceil(cases / operations)), "database": "none", "mode": "all"},
+        "generation": {
+            "max-examples": max(1, math.ceil(cases / operations)),
+            "database": "none",
+            "mode": "all",
+        },
         # Each case stands alone: stateful chains would delete what the other roles' cases read.
         "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": coverage}},
         "request-timeout": 30,
@@ -223,8 +300,10 @@ def fuzz(base_url: str, document: dict, person: Person, cases: int, *, skip: Ite
                 response = interaction.response if interaction else None
                 status = response.status_code if response else 0
                 body = response.text_lossy()[:300] if response else ""
-                outcome.seen.setdefault((recorder.label, check.name, status, failure.title),
-                                        f"{failure.message.strip()}\n{check.failure_info.code_sample}\n-> {body}")
+                outcome.seen.setdefault(
+                    (recorder.label, check.name, status, failure.title),
+                    f"{failure.message.strip()}\n{check.failure_info.code_sample}\n-> {body}",
+                )
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -233,12 +312,18 @@ def report(outcomes: list[RoleOutcome]) -> str:
     lines = [f"{'role':<10} {'cases':>7} {'failures':>9} {'seconds':>8} {'beyond':>7}  failures by check"]
     for o in outcomes:
         by_check = ", ".join(f"{k} {v}" for k, v in o.failures.most_common()) or "-"
-        lines.append(f"{o.role:<10} {o.cases:>7} {sum(o.failures.values()):>9} {o.seconds:>8.1f} "
-                     f"{o.beyond_schema:>7}  {by_check}")
-    lines.append(f"{'total':<10} {sum(o.cases for o in outcomes):>7} "
-                 f"{sum(sum(o.failures.values()) for o in outcomes):>9} {sum(o.seconds for o in outcomes):>8.1f} "
-                 f"{sum(o.beyond_schema for o in outcomes):>7}")
-    lines.append("(beyond: schema-valid requests refused under a rule a JSON schema cannot state, BEYOND_SCHEMA)")
+        lines.append(
+            f"{o.role:<10} {o.cases:>7} {sum(o.failures.values()):>9} {o.seconds:>8.1f} "
+            f"{o.beyond_schema:>7}  {by_check}"
+        )
+    lines.append(
+        f"{'total':<10} {sum(o.cases for o in outcomes):>7} "
+        f"{sum(sum(o.failures.values()) for o in outcomes):>9} {sum(o.seconds for o in outcomes):>8.1f} "
+        f"{sum(o.beyond_schema for o in outcomes):>7}"
+    )
+    lines.append(
+        "(beyond: schema-valid requests refused under a rule a JSON schema cannot state, BEYOND_SCHEMA)"
+    )
     for o in outcomes:
         for (operation, check, status, title), detail in sorted(o.seen.items()):
             lines.append(f"  [{o.role}] {operation}: {check} ({status}) {title}")
@@ -248,14 +333,19 @@ def report(outcomes: list[RoleOutcome]) -> str:
 
 @contextmanager
 def running_stack(slot: int) -> Iterator[Stack]:
-    """Every service and the DSO sandboxes on the slot's ports, with a database and virtual host of their own."""
+    """Every service and the DSO sandboxes on the slot's ports, with a database and virtual host of their
+    own."""
     work = ROOT / "test-artifacts" / f"fuzz{slot}"
     ports = {k: v + 100 * slot for k, v in sandbox_support.TEST_PORTS.items()}
     vhost = f"metro_fuzz_{slot}"
     handles = sandbox_support.start_all(work / "sandboxes", ports)
-    stack = Stack(database_url=reset_database(f"metroenergies_fuzz_{slot}"), amqp_url=reset_vhost(vhost),
-                  base_port=18000 + 100 * slot, log_dir=work / "logs",
-                  extra_env={k: v for h in handles.values() for k, v in h.service_env.items()})
+    stack = Stack(
+        database_url=reset_database(f"metroenergies_fuzz_{slot}"),
+        amqp_url=reset_vhost(vhost),
+        base_port=18000 + 100 * slot,
+        log_dir=work / "logs",
+        extra_env={k: v for h in handles.values() for k, v in h.service_env.items()},
+    )
     stack.sandboxes = handles
     try:
         stack.start_all()
@@ -264,7 +354,9 @@ def running_stack(slot: int) -> Iterator[Stack]:
         stack.stop_all()
         for h in handles.values():
             h.stop()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=120, check=False)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=120, check=False
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,11 +369,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with running_stack(slot) as stack:
         found = people(stack)
-        outcomes = [fuzz(stack.url("gateway"), document, found[role], math.ceil(args.cases / len(ROLES)),
-                         seed=args.seed) for role in ROLES]
+        outcomes = [
+            fuzz(
+                stack.url("gateway"),
+                document,
+                found[role],
+                math.ceil(args.cases / len(ROLES)),
+                seed=args.seed,
+            )
+            for role in ROLES
+        ]
     print(report(outcomes))
-    print(f"fuzzing drill: {sum(o.cases for o in outcomes)} cases in {time.monotonic() - started:.0f} s "
-          f"(stack start and set-up included)")
+    print(
+        f"fuzzing drill: {sum(o.cases for o in outcomes)} cases in {time.monotonic() - started:.0f} s "
+        f"(stack start and set-up included)"
+    )
     return 1 if any(o.failures for o in outcomes) else 0
 
 
