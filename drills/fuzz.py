@@ -38,14 +38,12 @@ from metro.events import AnomalyDetected, Envelope
 
 ROLES = ("adviser", "admin", "resident")
 # Operations that would end the fuzzing identity's session or account, or change the platform for every
-# account
-# (new terms must be accepted by all): each is covered by its own e2e tests.
+# account (new terms must be accepted by all): each is covered by its own e2e tests.
 NEVER = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/me"), ("POST", "/api/v1/admin/terms")}
 ERROR_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Rules that tie one field to another or to the platform's state, which a JSON schema cannot state (each
-# operation's description says them): a 422 with one of these codes on schema-valid data is the API keeping
-# its
-# rule, not a schema looser than the API.
+# operation's description says them): a 422 with one of these codes on schema-valid data is the API
+# keeping its rule, not a schema looser than the API.
 BEYOND_SCHEMA = {
     "invalid_period": "`to` after `from`",
     "period_too_long": "the span a step or a comparison allows",
