@@ -16,10 +16,11 @@ import pytest
 
 from devstack.client import STRONG_PASSWORD, ApiUser, admin_user, random_prm
 from devstack.db import fetch, fetchval, rows_mentioning
-from devstack.events import connect, readings_event
+from devstack.events import connect, publish, readings_event
 from devstack.waiting import eventually
 from ingest_grdf.adict import years_before
 from ingest_grdf.service import latest_published_day
+from metro.events import AnomalyDetected, Envelope
 from metro.services import NAMES
 
 DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
@@ -323,3 +324,66 @@ async def test_an_erased_adviser_stays_in_the_residents_access_log_under_a_pseud
     stand_in = await fetchval(stack.database_url, "select reader_id from consent.access_log where resident_id = $1",
                               uuid.UUID(alice.account["id"]))
     assert stand_in != uuid.UUID(adviser_id)
+
+
+@pytest.fixture(scope="module")
+async def write_matrix(stack):
+    """A world of its own for the writes: an owner with a meter, a share with one adviser, a revoked share with
+    another, and an in-app notification."""
+    owner, meter = await resident_with_data(stack, days=2)
+    shared, unshared, revoked = make_adviser(stack), make_adviser(stack), make_adviser(stack)
+    share = owner.post("/me/shares", json={"adviser_email": shared.email, "scopes": ["consumption", "profile"]})
+    gone = owner.post("/me/shares", json={"adviser_email": revoked.email, "scopes": ["consumption"]}).json()
+    assert share.status_code == 201 and owner.delete(f"/me/shares/{gone['id']}").status_code == 200
+    await publish(stack.amqp_url, Envelope(name=AnomalyDetected.name, producer="consumption", payload={
+        "meter_id": meter["id"], "account_id": owner.account["id"], "episode_key": "2025-01-01", "kind": "day",
+        "start": "2025-01-01", "end": "2025-01-02", "expected_wh": 1000, "observed_wh": 9000, "excess_wh": 8000}))
+    [note] = await eventually(lambda: owner.get("/me/notifications").json(), timeout=30)
+    return {"owner": owner, "stranger": ApiUser(stack.url("gateway")).signup(), "adviser_shared": shared,
+            "adviser_unshared": unshared, "adviser_revoked": revoked, "admin": admin_user(stack.url("gateway")),
+            "anonymous": ApiUser(stack.url("gateway")), "meter": meter["id"], "share": share.json()["id"],
+            "notification": note["id"]}
+
+
+CONTRACT = {"tariff_option": "HPHC", "subscribed_kva": 6, "offpeak_hours": "22:00-06:00"}
+# (method, path, body) in the order tried: the owner, tried last, finds every row as the others left it.
+WRITES = [
+    ("PUT", "/me/dwelling", DWELLING),
+    ("PUT", "/meters/{meter}/contract", CONTRACT),
+    ("POST", "/me/notifications/{notification}/read", None),
+    ("POST", "/meters/{meter}/address-confirmation", None),
+    ("POST", "/admin/address-mismatches/{meter}", {"decision": "clear"}),
+    ("DELETE", "/me/shares/{share}", None),
+    ("DELETE", "/meters/{meter}/consent", None),
+]
+# who: the status of each write above. /me routes act on the caller's own data, so every signed-in caller
+# may write their own dwelling; everything of the owner's answers 404 to anyone else (nothing disclosed), the
+# administrator's decision 403 to anyone else; the owner's address is not in question (409, past the checks).
+WRITE_EXPECTED = {
+    "stranger": (200, 404, 404, 404, 403, 404, 404),
+    "adviser_shared": (200, 404, 404, 404, 403, 404, 404),
+    "adviser_unshared": (200, 404, 404, 404, 403, 404, 404),
+    "adviser_revoked": (200, 404, 404, 404, 403, 404, 404),
+    "admin": (200, 404, 404, 404, 409, 404, 404),
+    "anonymous": (401, 401, 401, 401, 401, 401, 401),
+    "owner": (200, 200, 200, 409, 403, 200, 200),
+}
+
+
+@pytest.mark.parametrize("who", list(WRITE_EXPECTED))
+def test_role_and_ownership_matrix_for_writes(write_matrix, who):
+    client = write_matrix[who]
+    ids = {k: write_matrix[k] for k in ("meter", "share", "notification")}
+    got = []
+    for method, path, body in WRITES:
+        r = client.request(method, path.format(**ids), **({"json": body} if body is not None else {}))
+        got.append(r.status_code)
+        if r.status_code >= 400:
+            assert r.json()["error"] and r.json()["detail"], r.text
+    assert tuple(got) == WRITE_EXPECTED[who], list(zip([f"{m} {p}" for m, p, _ in WRITES], got))
+    owner = write_matrix["owner"]
+    if who != "owner":
+        assert owner.get(f"/meters/{ids['meter']}").json()["consent"]["status"] != "revoked"
+        assert [s["revoked_at"] for s in owner.get("/me/shares").json() if s["id"] == ids["share"]] == [None]
+        assert owner.get("/me/notifications").json()[0]["read_at"] is None
+        assert owner.get(f"/meters/{ids['meter']}/contract").json()["origin"] != "resident"

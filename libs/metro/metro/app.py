@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metro.bus import Bus, Consumer, Handler, OrderKey
 from metro.db import Database
 from metro.erasure import erasure_handler, personal_data_router
-from metro.errors import install_error_handlers
+from metro.errors import document_refusals, install_error_handlers
 from metro.events import ErasureRequested, Event
 from metro.logs import accepted_request_id, configure_logging, correlation_id, new_correlation_id
 from metro.metrics import REQUESTS
@@ -196,6 +196,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(title=f"MétroEnergies {spec.name}", lifespan=lifespan, **spec.openapi)
     install_error_handlers(app)
+    document_refusals(app)
     app.add_middleware(_RequestContext, service=spec.name)
 
     @app.get("/health/live", include_in_schema=False)

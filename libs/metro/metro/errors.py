@@ -6,8 +6,10 @@ import json
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class ErrorBody(BaseModel):
@@ -109,7 +111,56 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": code, "detail": detail}, status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-        return JSONResponse({"error": code, "detail": detail}, exc.status_code)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Every method of the path (RFC 9110), not only those of the first route Starlette tried.
+            methods = {m for route in iter_route_contexts(request.app.routes) if route.methods
+                       and route.matches(request.scope)[0] is not Match.NONE for m in route.methods}
+            headers = {k: v for k, v in (headers or {}).items() if k.lower() != "allow"}
+            headers["allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"error": code, "detail": detail}, exc.status_code, headers=headers)
+
+
+REFUSALS = {
+    400: "malformed_json: the body is not JSON",
+    401: "not_authenticated, session_expired, ...: no valid session or token",
+    403: "csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed",
+    422: "invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule",
+}
+
+
+def document_refusals(app: FastAPI) -> None:
+    """The refusals every operation can give, in its OpenAPI, as the handlers above render them: 422 with an
+    ErrorBody (not FastAPI's list of errors), 400 where a JSON body is read, 401 and 403 where the operation
+    has a security requirement (its authentication dependency)."""
+    build = app.openapi
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorBody"] = ErrorBody.model_json_schema()
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation["responses"]
+                statuses = set()
+                if "422" in responses:
+                    statuses.add(422)
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    statuses.add(400)
+                if operation.get("security"):
+                    statuses |= {401, 403}
+                for status in statuses:
+                    current = responses.get(str(status))
+                    if current is None or "HTTPValidationError" in json.dumps(current):
+                        responses[str(status)] = {"description": REFUSALS[status], **ref}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if f"#/components/schemas/{unused}" not in json.dumps(document):
+                schemas.pop(unused, None)
+        return document
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -7,12 +7,14 @@ from pydantic import ValidationError
 from metro.schemas.consent import MeterDeclaration
 
 PRM, PCE = "12345678901234", "GI123456"
+HOLDER = {"holder_name": "Dupont", "postal_code": "38000", "email": "jeanne@example.org"}
 
 
 @pytest.mark.parametrize("body, channel", [
     ({"energy": "electricity", "dso": "enedis", "identifier": PRM}, "dataconnect"),
     ({"energy": "electricity", "dso": "enedis", "channel": "sge", "identifier": PRM}, "sge"),
-    ({"energy": "gas", "dso": "grdf", "identifier": PCE}, "adict"),
+    ({"energy": "gas", "dso": "grdf", "identifier": PCE, "grdf_holder": HOLDER}, "adict"),
+    ({"energy": "electricity", "dso": "enedis", "identifier": " 1234 5678 9012 34 "}, "dataconnect"),
 ])
 def test_served_combinations_are_accepted_with_their_default_channel(body, channel):
     assert MeterDeclaration.model_validate(body).channel == channel
@@ -25,8 +27,23 @@ def test_served_combinations_are_accepted_with_their_default_channel(body, chann
      "channel_not_served_by_dso"),
     ({"energy": "gas", "dso": "grdf", "channel": "sge", "identifier": PCE}, "channel_not_served_by_dso"),
     ({"energy": "electricity", "dso": "greenalp", "identifier": PRM}, "dso_not_served"),
+    ({"energy": "gas", "dso": "grdf", "identifier": PCE}, "grdf_holder_required"),
+    ({"energy": "electricity", "dso": "enedis", "identifier": "١٢٣٤٥٦٧٨٩٠١٢٣٤"}, "invalid_identifier"),
 ])
 def test_combinations_no_connector_serves_are_refused_with_a_stable_code(body, code):
     with pytest.raises(ValidationError) as raised:
         MeterDeclaration.model_validate(body)
     assert raised.value.errors()[0]["ctx"]["code"] == code
+
+
+def test_the_schema_states_each_served_combination_as_the_validator_enforces_it():
+    import re
+    schema = MeterDeclaration.model_json_schema()
+    variants = {v["properties"]["dso"]["const"]: v for v in schema["oneOf"]}
+    assert schema["properties"]["dso"]["enum"] == sorted(variants) == ["enedis", "grdf"]
+    assert variants["grdf"]["required"] == ["grdf_holder"]
+    prm = variants["enedis"]["properties"]["identifier"]["pattern"]
+    pce = variants["grdf"]["properties"]["identifier"]["pattern"]
+    for typed, valid in [(" 1234 5678 9012 34 ", True), ("1234567890123", False), ("١٢٣٤٥٦٧٨٩٠١٢٣٤", False)]:
+        assert bool(re.match(prm, typed)) is valid
+    assert re.match(pce, "GI 123 456") and not re.match(pce, "gi123456")

@@ -248,10 +248,8 @@ async def dso_reported(session: AsyncSession, outbox: Outbox, consent_id: uuid.U
 
 async def declare_adict(session: AsyncSession, outbox: Outbox, services: ServiceClient, consent: sa.Row,
                         meter: sa.Row, holder) -> list[str]:
-    """Declares the access right at GRDF through ingest-grdf; the holder then confirms at GRDF."""
-    if holder is None:
-        raise AppError("declaring a GRDF meter needs the holder's name as on the contract, postal code and e-mail",
-                       code="grdf_holder_required", status_code=422)
+    """Declares the access right at GRDF through ingest-grdf (the declaration's holder, required by
+    MeterDeclaration); the holder then confirms at GRDF."""
     today = service.utcnow().date()
     body = {"consent_id": str(consent.id), "meter_id": str(meter.id), "pce": meter.identifier,
             "holder_name": holder.holder_name, "postal_code": holder.postal_code, "email": holder.email,

@@ -60,7 +60,9 @@ async def _login(request: Request, response: Response, email: str, password: str
 async def signup(body: Signup, request: Request, response: Response, background: BackgroundTasks,
                  session: Session):
     """Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent
-    needs a verified address)."""
+    needs a verified address). 422 `weak_password` for a password under 12 characters, with fewer than 5
+    different characters or equal to the e-mail address; `terms_version_mismatch` unless the terms accepted are
+    those in force."""
     settings = _settings(request)
     account_id, mail = await service.signup(session, body, settings.email_verification_lifetime)
     token, csrf, expires = await service.open_session(session, account_id, "cookie",
@@ -207,6 +209,7 @@ async def me(who: Authenticated, session: Session):
 
 @router.post("/me/terms", response_model=Account)
 async def accept_terms(body: TermsAcceptance, who: Authenticated, session: Session):
+    """422 `terms_version_mismatch` unless the version is the one in force (`GET /terms/current`)."""
     current = await service.current_terms(session)
     if body.version != current.version:
         raise AppError(f"the current terms of use are version {current.version}",

@@ -3,7 +3,6 @@ uploads.
 The gateway authenticates, then forwards to the consumption service with a service token naming the account."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -14,6 +13,7 @@ from gateway.schemas import SummaryView
 from metro.bodies import read_limited
 from metro.errors import (AddressUnconfirmed, AppError, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
                           error_responses)
+from metro.schemas import IsoDate
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
                                        TariffCatalogueVersion, ToDateTotals)
 
@@ -32,10 +32,11 @@ def services(request: Request):
 @router.get("/meters/{meter_id}/comparison", response_model=Comparison, tags=["consumption"],
             responses=error_responses(NotFound, AppError, AddressUnconfirmed))
 async def comparison(meter_id: uuid.UUID, who: User, request: Request,
-                     start: Annotated[dt.date, Query(alias="from")],
-                     end: Annotated[dt.date, Query(alias="to", description="exclusive")]):
+                     start: Annotated[IsoDate, Query(alias="from")],
+                     end: Annotated[IsoDate, Query(alias="to", description="exclusive")]):
     """This home beside similar homes over [from, to): median, the efficient 20 %, rank, per m² and per
-    occupant, and its own figure for the same period last year. Never shown for a group under 10 homes."""
+    occupant, and its own figure for the same period last year. Never shown for a group under 10 homes.
+    422 `invalid_period` unless `to` is after `from`, `period_too_long` beyond a year."""
     return await services(request).json(
         "consumption", "GET", f"/internal/meters/{meter_id}/comparison", principal=who.principal,
         params={"from": start.isoformat(), "to": end.isoformat()})
@@ -43,7 +44,7 @@ async def comparison(meter_id: uuid.UUID, who: User, request: Request,
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals, tags=["consumption"],
             responses=error_responses(NotFound, AddressUnconfirmed))
-async def totals(meter_id: uuid.UUID, who: User, request: Request, as_of: dt.date | None = None):
+async def totals(meter_id: uuid.UUID, who: User, request: Request, as_of: IsoDate | None = None):
     """Month to date and year to date in kWh and euros up to `as_of` (default: the last day collected), with
     a forecast for the whole month; `*_partial` says when days are missing."""
     params = {"as_of": as_of.isoformat()} if as_of else {}
@@ -61,7 +62,9 @@ async def get_contract(meter_id: uuid.UUID, who: User, request: Request):
 @router.put("/meters/{meter_id}/contract", response_model=ContractView, tags=["consumption"],
             responses=error_responses(NotFound, AppError))
 async def declare_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: User, request: Request):
-    """The resident's own contract (option, kVA, off-peak hours), used where the DSO gives none."""
+    """The resident's own contract (option, kVA, off-peak hours), used where the DSO gives none. 422
+    `contract_not_electricity` for a gas meter, `offpeak_hours_required` for HPHC or TEMPO without off-peak
+    hours naming a range such as 22:00-06:00."""
     return await services(request).json("consumption", "PUT", f"/internal/meters/{meter_id}/contract",
                                         principal=who.principal, json=body.model_dump(mode="json"))
 
@@ -80,7 +83,8 @@ async def summary(who: User, request: Request):
                 "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
 async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request,
                          source: Annotated[str | None, Query(max_length=300)] = None):
-    """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version."""
+    """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
+    is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column."""
     body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="tariff_csv_too_large", what="the tariff file")
     return await services(request).json(
         "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
@@ -96,7 +100,7 @@ async def upload_degree_days(who: Admin, request: Request,
                              source: Annotated[str | None, Query(max_length=300)] = None):
     """Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
     as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
-    months it fills."""
+    months it fills. A file that is not one is refused with 422 and a `degree_days_csv_*` code."""
     body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="degree_days_csv_too_large",
                               what="the degree-day file")
     return await services(request).json(

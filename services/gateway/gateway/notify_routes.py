@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from gateway.auth import User
-from metro.errors import AppError, NotFound, error_responses
+from metro.errors import AppError, Forbidden, NotFound, error_responses
 from metro.schemas.notify import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
                                   UnsubscribeResult)
 
@@ -25,6 +25,7 @@ async def get_preferences(who: User, request: Request):
 
 @router.put("/me/preferences", response_model=PreferencesView, responses=error_responses(AppError))
 async def put_preferences(body: NotificationPreferences, who: User, request: Request):
+    """422 `invalid_quiet_hours` when quiet hours end when they start."""
     return await _notify(request).json("notify", "PUT", "/internal/preferences", principal=who.principal,
                                        json=body.model_dump(mode="json"))
 
@@ -54,13 +55,17 @@ async def read_notification(notification_id: uuid.UUID, who: User, request: Requ
                                        principal=who.principal)
 
 
-@router.get("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(AppError))
-async def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=500)], request: Request):
+# The notify service's signed token: base64url claims, a dot, and a 20-byte base64url HMAC.
+UnsubscribeToken = Annotated[str, Query(min_length=30, max_length=500, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{27}$")]
+
+
+@router.get("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(Forbidden))
+async def unsubscribe(token: UnsubscribeToken, request: Request):
     """One click from an e-mail, no login: the signed token says who and what."""
     return await _notify(request).json("notify", "POST", "/internal/unsubscribe", json={"token": token})
 
 
-@router.post("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(AppError))
-async def unsubscribe_one_click(token: Annotated[str, Query(min_length=10, max_length=500)], request: Request):
+@router.post("/unsubscribe", response_model=UnsubscribeResult, responses=error_responses(Forbidden))
+async def unsubscribe_one_click(token: UnsubscribeToken, request: Request):
     """RFC 8058 one-click: what mail clients send for the List-Unsubscribe-Post header."""
     return await _notify(request).json("notify", "POST", "/internal/unsubscribe", json={"token": token})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Literal
 
 import aiohttp
 from fastapi import APIRouter, Request
@@ -71,17 +72,14 @@ async def docs(_: Admin, request: Request):
     return page
 
 
-def _collector(dso: str) -> str:
-    if dso not in COLLECTORS:
-        raise NotFound(f"unknown DSO {dso!r}; one of {', '.join(COLLECTORS)}", code="unknown_dso")
-    return COLLECTORS[dso]
+CollectedDso = Literal[tuple(COLLECTORS)]
 
 
 @router.post("/admin/collections/{dso}/run", status_code=202, tags=["admin"],
-             responses=error_responses(NotFound, UpstreamError))
-async def run_collection(dso: str, who: Admin, request: Request):
+             responses=error_responses(UpstreamError))
+async def run_collection(dso: CollectedDso, who: Admin, request: Request):
     """Start a collection cycle now for one DSO; returns at once."""
-    return await request.app.state.runtime.services.json(_collector(dso), "POST", "/internal/collections/run",
+    return await request.app.state.runtime.services.json(COLLECTORS[dso], "POST", "/internal/collections/run",
                                                          principal=who.principal)
 
 

@@ -22,6 +22,7 @@ from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
 from metro.personal_data import export_rows
+from metro.schemas import IsoDate
 from metro.schemas.consent import AccessLogEntry, Dwelling, MeterView, Share, SharedResident
 from metro.schemas.consumption import ConsumptionSeries, Step
 from metro.service_auth import Principal
@@ -243,8 +244,8 @@ async def resident_meters(resident_id: uuid.UUID, who: Adviser, request: Request
 @router.get("/adviser/residents/{resident_id}/meters/{meter_id}/consumption", response_model=ConsumptionSeries,
             tags=["adviser"], responses=error_responses(NotFound))
 async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
-                               start: Annotated[dt.date, Query(alias="from")],
-                               end: Annotated[dt.date, Query(alias="to")], step: Step = Step.day):
+                               start: Annotated[IsoDate, Query(alias="from")],
+                               end: Annotated[IsoDate, Query(alias="to")], step: Step = Step.day):
     principal = await _as_reader(request, who, resident_id, "consumption",
                                  f"consumption of meter {meter_id} from {start} to {end}")
     return await _rt(request).services.json(

@@ -2,7 +2,6 @@
 service token naming the account."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 from urllib.parse import urlencode
@@ -13,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from gateway.auth import User, VerifiedUser
 from gateway.meters import with_collection
 from metro.errors import AddressUnconfirmed, AppError, Conflict, Forbidden, NotFound, error_responses
+from metro.schemas import IsoDate
 from metro.schemas.consent import ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
 
@@ -79,10 +79,11 @@ async def revoke_consent(meter_id: uuid.UUID, who: User, request: Request):
 @router.get("/meters/{meter_id}/consumption", response_model=ConsumptionSeries, tags=["consumption"],
             responses=error_responses(NotFound, AppError, AddressUnconfirmed))
 async def consumption(meter_id: uuid.UUID, who: User, request: Request,
-                      start: Annotated[dt.date, Query(alias="from")], end: Annotated[dt.date, Query(alias="to")],
+                      start: Annotated[IsoDate, Query(alias="from")], end: Annotated[IsoDate, Query(alias="to")],
                       step: Step = Step.day):
-    """Daily to yearly kWh and euros over [from, to). 409 `address_unconfirmed` while the meter's DSO address
-    differs from the dwelling and nobody has resolved it."""
+    """Daily to yearly kWh and euros over [from, to). 422 `invalid_period` unless `to` is after `from`, and
+    `period_too_long` beyond 3 years of days, 10 of weeks, 20 of months or 50 of years. 409 `address_unconfirmed`
+    while the meter's DSO address differs from the dwelling and nobody has resolved it."""
     # Passed through as received: a year of days is the most requested body, validated where it is built.
     upstream = await services(request).send(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=who.principal,
@@ -119,11 +120,16 @@ async def consent_history(meter_id: uuid.UUID, who: User, request: Request):
                                         principal=who.principal)
 
 
-@router.get("/consents/enedis/callback", tags=["meters"], status_code=303,
+DsoAnswer = Annotated[str | None, Query(max_length=500)]
+
+
+@router.get("/consents/enedis/callback", tags=["meters"], status_code=303, response_class=RedirectResponse,
             responses={303: {"description": "back to the meters page with the outcome"}})
-async def enedis_callback(who: User, request: Request):
+async def enedis_callback(who: User, request: Request, state: Annotated[str | None, Query(max_length=200)] = None,
+                          code: DsoAnswer = None, usage_point_id: DsoAnswer = None, autorisation_id: DsoAnswer = None,
+                          error: DsoAnswer = None, error_description: DsoAnswer = None):
     """Where the Enedis consent page sends the resident back; the single-use `state` ties the answer to the
-    account that asked for it."""
+    account that asked for it. Every outcome, an error included, is a redirection to the meters page."""
     try:
         result = await services(request).json("consent", "GET", "/internal/consents/enedis/callback",
                                               principal=who.principal, params=dict(request.query_params))

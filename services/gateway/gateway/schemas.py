@@ -24,9 +24,10 @@ class Role(StrEnum):
 
 class Signup(Strict):
     email: EmailStr
-    password: str = Field(max_length=256)
-    accepted_terms_version: str = Field(max_length=40)
-    language: str = Field(default="fr", pattern="^(fr|en)$")
+    # The length is checked with the password's other rules (gateway.service), under their own code.
+    password: str = Field(max_length=256, json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})
+    accepted_terms_version: str = Field(min_length=1, max_length=40)
+    language: Literal["fr", "en"] = "fr"
 
 
 class Login(Strict):
@@ -89,7 +90,7 @@ class SessionView(BaseModel):
 
 
 class TermsAcceptance(Strict):
-    version: str = Field(max_length=40)
+    version: str = Field(min_length=1, max_length=40)
 
 
 class DataItem(BaseModel):

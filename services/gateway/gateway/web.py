@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
+from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 
 from metro.errors import NotFound
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 # away from any checkout: the image names its copy of the build in web_dist (METRO_GATEWAY_WEB_DIST).
 DEFAULT_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 IMMUTABLE = "public, max-age=31536000, immutable"
+NOT_PAGES = ("/api/", "/health/", "/metrics")
 
 
 class _HashedAssets(StaticFiles):
@@ -35,12 +37,21 @@ def mount_web(app: FastAPI, settings) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", _HashedAssets(directory=dist / "assets"), name="assets")
 
-    @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str, request: Request):
-        if path.startswith(("api/", "health/", "metrics")):
-            raise NotFound("no such operation", code="not_found")
+    async def spa(request: Request):
+        path = request.path_params["path"]
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             # sw.js and the manifest must be revalidated so that a new release is picked up.
             return FileResponse(candidate, headers={"cache-control": "no-cache"})
         return FileResponse(dist / "index.html", headers={"cache-control": "no-cache"})
+    app.router.routes.append(_PagesRoute("/{path:path}", spa, methods=["GET"], include_in_schema=False))
+
+
+class _PagesRoute(Route):
+    """The SPA's pages: every path but the API's, so that a wrong method on an API path stays 405 (with Allow)
+    and an unknown API path 404 from the router, not a page."""
+
+    def matches(self, scope):
+        if scope["type"] == "http" and scope["path"].startswith(NOT_PAGES):
+            return Match.NONE, {}
+        return super().matches(scope)

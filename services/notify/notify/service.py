@@ -71,7 +71,8 @@ def unsubscribe_token(secret: str, account_id: uuid.UUID, scope: str) -> str:
 
 
 def read_unsubscribe_token(secret: str, token: str) -> tuple[uuid.UUID, str]:
-    bad = AppError("this unsubscribe link is invalid", code="invalid_unsubscribe_token")
+    # The signature is the link's only credential: a link we did not sign is refused like a bad password.
+    bad = AppError("this unsubscribe link is invalid", code="invalid_unsubscribe_token", status_code=403)
     body, _, mac = token.partition(".")
     expected = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:20])
     if not body or not hmac.compare_digest(mac, expected):

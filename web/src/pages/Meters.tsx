@@ -34,13 +34,10 @@ function DeclareMeter() {
     mutationFn: () =>
       unwrap(
         api.POST("/api/v1/meters", {
-          body: {
-            energy,
-            dso: DSO_BY_ENERGY[energy],
-            identifier,
-            label: label.trim() || null,
-            grdf_holder: energy === "gas" ? holder : null,
-          },
+          body:
+            energy === "gas"
+              ? { energy, dso: DSO_BY_ENERGY[energy], identifier, label: label.trim() || null, grdf_holder: holder }
+              : { energy, dso: DSO_BY_ENERGY[energy], identifier, label: label.trim() || null },
         }),
       ),
     onSuccess: (meter) => {

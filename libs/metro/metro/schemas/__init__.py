@@ -2,9 +2,35 @@
 OpenAPI, the owner validates them. A service's bodies that never leave it stay in its own ``schemas.py``."""
 from __future__ import annotations
 
+import datetime as dt
+import re
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic alone also reads 0 or "0" (Unix time) and "2025-01-01T00:00" as dates.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD")
+
+
+def _clock_time(value: Any) -> Any:
+    if isinstance(value, dt.time) or (isinstance(value, str) and re.match(TIME_PATTERN, value)):
+        return value
+    raise PydanticCustomError("time_format", "a time of day is written HH:MM or HH:MM:SS")
+
+
+# What a date or a time of day is at the edge, exactly as the schema states it.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+ClockTime = Annotated[dt.time, BeforeValidator(_clock_time), WithJsonSchema({"type": "string",
+                                                                              "pattern": TIME_PATTERN})]
 
 
 class Strict(BaseModel):

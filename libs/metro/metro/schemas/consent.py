@@ -7,10 +7,10 @@ import uuid
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from metro.schemas import Energy, Strict
+from metro.schemas import Energy, IsoDate, Strict
 from metro.schemas.collection import FailingReason, Freshness
 from metro.schemas.consumption import ContractView
 
@@ -23,8 +23,11 @@ SERVED: dict[str, tuple[Energy, frozenset[str]]] = {
     "enedis": (Energy.electricity, frozenset({"dataconnect", "sge"})),
     "grdf": (Energy.gas, frozenset({"adict"})),
 }
-PRM_RE = re.compile(r"^\d{14}$")
-PCE_RE = re.compile(r"^(GI\d{6}|\d{14})$")
+PRM_RE = re.compile(r"^[0-9]{14}$")
+PCE_RE = re.compile(r"^(GI[0-9]{6}|[0-9]{14})$")
+# The same as typed: spaces anywhere are dropped before the check (a PRM is printed in groups on bills).
+TYPED_IDENTIFIER = {Energy.electricity: r"^ *[0-9]( *[0-9]){13} *$",
+                    Energy.gas: r"^ *(G *I( *[0-9]){6}|[0-9]( *[0-9]){13}) *$"}
 
 
 def service_error(dso: str, energy: Energy, channel: str) -> tuple[str, str] | None:
@@ -59,7 +62,26 @@ class GrdfHolder(Strict):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
 
 
+def _served_in_schema(schema: dict[str, Any]) -> None:
+    """What the validator enforces, stated in the JSON schema from the same tables: each served DSO with its
+    energy, channels and identifier pattern (GRDF's holder is required)."""
+    schema["properties"]["dso"] = {"type": "string", "enum": sorted(SERVED), "title": "Dso"}
+    variants = []
+    for dso, (energy, channels) in sorted(SERVED.items()):
+        variant: dict[str, Any] = {"properties": {
+            "dso": {"const": dso}, "energy": {"const": energy.value},
+            "channel": {"anyOf": [{"enum": sorted(channels)}, {"type": "null"}]},
+            "identifier": {"type": "string", "pattern": TYPED_IDENTIFIER[energy]}}}
+        if dso == "grdf":
+            variant["properties"]["grdf_holder"] = {"not": {"type": "null"}}
+            variant["required"] = ["grdf_holder"]
+        variants.append(variant)
+    schema["oneOf"] = variants
+
+
 class MeterDeclaration(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_served_in_schema)
+
     energy: Energy
     dso: str = Field(min_length=2, max_length=40, pattern=r"^[a-z_]+$")
     channel: Literal["dataconnect", "sge", "adict", "file"] | None = None
@@ -70,7 +92,7 @@ class MeterDeclaration(Strict):
     @field_validator("identifier")
     @classmethod
     def _strip(cls, v: str) -> str:
-        return v.strip().replace(" ", "")
+        return v.replace(" ", "")
 
     @model_validator(mode="after")
     def _check(self):
@@ -82,6 +104,9 @@ class MeterDeclaration(Strict):
         problem = identifier_error(self.dso, self.energy, self.identifier)
         if problem:
             raise PydanticCustomError("invalid_identifier", problem, {"code": "invalid_identifier"})
+        if self.dso == "grdf" and self.grdf_holder is None:
+            raise PydanticCustomError("grdf_holder_required", "declaring a GRDF meter needs the holder's name as on "
+                                      "the contract, postal code and e-mail", {"code": "grdf_holder_required"})
         return self
 
 
@@ -194,7 +219,7 @@ class ClaimReleased(BaseModel):
 class SgeSubscription(Strict):
     meter_id: uuid.UUID
     reference: str = Field(min_length=1, max_length=80)
-    consent_end: dt.date
+    consent_end: IsoDate
 
 
 class HistoryEntry(BaseModel):

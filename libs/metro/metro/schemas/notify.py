@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from metro.schemas import Strict
+from metro.schemas import ClockTime, Strict
 
 
 class AlertKind(StrEnum):
@@ -23,8 +23,8 @@ class ChannelPreferences(Strict):
 
 class QuietHours(Strict):
     """Local time (Europe/Paris); an interval crossing midnight such as 22:00–07:00 is allowed."""
-    start: dt.time
-    end: dt.time
+    start: ClockTime
+    end: ClockTime
 
 
 class NotificationPreferences(Strict):
