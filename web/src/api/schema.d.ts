@@ -16,7 +16,9 @@ export interface paths {
         /**
          * Signup
          * @description Creates the account and logs it in; a link to verify the address is e-mailed to it (a DSO consent
-         *     needs a verified address).
+         *     needs a verified address). 422 `weak_password` for a password under 12 characters, with fewer than 5
+         *     different characters or equal to the e-mail address; `terms_version_mismatch` unless the terms accepted are
+         *     those in force.
          */
         post: operations["signup_api_v1_auth_signup_post"];
         delete?: never;
@@ -282,7 +284,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept Terms */
+        /**
+         * Accept Terms
+         * @description 422 `terms_version_mismatch` unless the version is the one in force (`GET /terms/current`).
+         */
         post: operations["accept_terms_api_v1_me_terms_post"];
         delete?: never;
         options?: never;
@@ -445,8 +450,9 @@ export interface paths {
         };
         /**
          * Consumption
-         * @description Daily to yearly kWh and euros over [from, to). 409 `address_unconfirmed` while the meter's DSO address
-         *     differs from the dwelling and nobody has resolved it.
+         * @description Daily to yearly kWh and euros over [from, to). 422 `invalid_period` unless `to` is after `from`, and
+         *     `period_too_long` beyond 3 years of days, 10 of weeks, 20 of months or 50 of years. 409 `address_unconfirmed`
+         *     while the meter's DSO address differs from the dwelling and nobody has resolved it.
          */
         get: operations["consumption_api_v1_meters__meter_id__consumption_get"];
         put?: never;
@@ -510,7 +516,7 @@ export interface paths {
         /**
          * Enedis Callback
          * @description Where the Enedis consent page sends the resident back; the single-use `state` ties the answer to the
-         *     account that asked for it.
+         *     account that asked for it. Every outcome, an error included, is a redirection to the meters page.
          */
         get: operations["enedis_callback_api_v1_consents_enedis_callback_get"];
         put?: never;
@@ -917,6 +923,7 @@ export interface paths {
          * Comparison
          * @description This home beside similar homes over [from, to): median, the efficient 20 %, rank, per m² and per
          *     occupant, and its own figure for the same period last year. Never shown for a group under 10 homes.
+         *     422 `invalid_period` unless `to` is after `from`, `period_too_long` beyond a year.
          */
         get: operations["comparison_api_v1_meters__meter_id__comparison_get"];
         put?: never;
@@ -959,7 +966,9 @@ export interface paths {
         get: operations["get_contract_api_v1_meters__meter_id__contract_get"];
         /**
          * Declare Contract
-         * @description The resident's own contract (option, kVA, off-peak hours), used where the DSO gives none.
+         * @description The resident's own contract (option, kVA, off-peak hours), used where the DSO gives none. 422
+         *     `contract_not_electricity` for a gas meter, `offpeak_hours_required` for HPHC or TEMPO without off-peak
+         *     hours naming a range such as 22:00-06:00.
          */
         put: operations["declare_contract_api_v1_meters__meter_id__contract_put"];
         post?: never;
@@ -1001,7 +1010,8 @@ export interface paths {
         get: operations["tariff_versions_api_v1_admin_tariffs__energy__get"];
         /**
          * Upload Tariffs
-         * @description Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version.
+         * @description Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
+         *     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column.
          */
         put: operations["upload_tariffs_api_v1_admin_tariffs__energy__put"];
         post?: never;
@@ -1024,7 +1034,7 @@ export interface paths {
          * Upload Degree Days
          * @description Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
          *     as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
-         *     months it fills.
+         *     months it fills. A file that is not one is refused with 422 and a `degree_days_csv_*` code.
          */
         put: operations["upload_degree_days_api_v1_admin_degree_days_put"];
         post?: never;
@@ -1043,7 +1053,10 @@ export interface paths {
         };
         /** Get Preferences */
         get: operations["get_preferences_api_v1_me_preferences_get"];
-        /** Put Preferences */
+        /**
+         * Put Preferences
+         * @description 422 `invalid_quiet_hours` when quiet hours end when they start.
+         */
         put: operations["put_preferences_api_v1_me_preferences_put"];
         post?: never;
         delete?: never;
@@ -1714,11 +1727,6 @@ export interface components {
             /** Email */
             email: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** Health */
         Health: {
             /**
@@ -1799,8 +1807,11 @@ export interface components {
         /** MeterDeclaration */
         MeterDeclaration: {
             energy: components["schemas"]["Energy"];
-            /** Dso */
-            dso: string;
+            /**
+             * Dso
+             * @enum {string}
+             */
+            dso: "enedis" | "grdf";
             /** Channel */
             channel?: ("dataconnect" | "sge" | "adict" | "file") | null;
             /** Identifier */
@@ -1808,7 +1819,22 @@ export interface components {
             /** Label */
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
-        };
+        } & ({
+            /** @constant */
+            dso?: "enedis";
+            /** @constant */
+            energy?: "electricity";
+            channel?: ("dataconnect" | "sge") | null;
+            identifier?: string;
+        } | {
+            /** @constant */
+            dso?: "grdf";
+            /** @constant */
+            energy?: "gas";
+            channel?: "adict" | null;
+            identifier?: string;
+            grdf_holder: unknown;
+        });
         /** MeterSummaryView */
         MeterSummaryView: {
             /**
@@ -1988,15 +2014,9 @@ export interface components {
          * @description Local time (Europe/Paris); an interval crossing midnight such as 22:00–07:00 is allowed.
          */
         QuietHours: {
-            /**
-             * Start
-             * Format: time
-             */
+            /** Start */
             start: string;
-            /**
-             * End
-             * Format: time
-             */
+            /** End */
             end: string;
         };
         /**
@@ -2139,8 +2159,9 @@ export interface components {
             /**
              * Language
              * @default fr
+             * @enum {string}
              */
-            language: string;
+            language: "fr" | "en";
         };
         /**
          * Step
@@ -2320,19 +2341,6 @@ export interface components {
             /** Detail */
             detail: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
     };
     responses: never;
     parameters: never;
@@ -2382,13 +2390,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2415,6 +2423,15 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_authenticated */
             401: {
                 headers: {
@@ -2424,13 +2441,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description too_many_requests */
@@ -2466,6 +2483,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenIssued"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_authenticated */
             401: {
                 headers: {
@@ -2475,13 +2501,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description too_many_requests */
@@ -2510,6 +2536,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -2553,13 +2597,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2580,6 +2624,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description conflict */
@@ -2624,13 +2686,22 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2664,13 +2735,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2704,6 +2775,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description forbidden */
             403: {
                 headers: {
@@ -2713,13 +2793,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description too_many_requests */
@@ -2764,6 +2844,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description forbidden */
             403: {
                 headers: {
@@ -2782,13 +2871,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description too_many_requests */
@@ -2820,6 +2909,24 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"][];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     revoke_session_api_v1_me_sessions__session_id__delete: {
@@ -2840,6 +2947,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -2849,13 +2974,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2887,6 +3012,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_me_api_v1_me_delete: {
@@ -2905,6 +3039,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeletionRequested"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description conflict */
@@ -2940,13 +3092,40 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
-            /** @description Validation Error */
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2993,13 +3172,40 @@ export interface operations {
                     "application/json": components["schemas"]["Terms"];
                 };
             };
-            /** @description Validation Error */
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3028,6 +3234,33 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3037,13 +3270,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3064,6 +3297,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dwelling"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description not_found */
@@ -3099,13 +3350,40 @@ export interface operations {
                     "application/json": components["schemas"]["Dwelling"];
                 };
             };
-            /** @description Validation Error */
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3126,6 +3404,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeterView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3161,6 +3457,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description forbidden */
             403: {
                 headers: {
@@ -3179,13 +3484,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3210,6 +3515,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeterView"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3219,13 +3542,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3248,6 +3571,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description forbidden */
@@ -3277,13 +3609,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3308,6 +3640,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentView"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3326,13 +3676,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3370,6 +3720,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3388,13 +3756,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3419,6 +3787,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentView"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3437,13 +3823,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3468,6 +3854,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentHistory"][];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3477,20 +3881,27 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
     enedis_callback_api_v1_consents_enedis_callback_get: {
         parameters: {
-            query?: never;
+            query?: {
+                state?: string | null;
+                code?: string | null;
+                usage_point_id?: string | null;
+                autorisation_id?: string | null;
+                error?: string | null;
+                error_description?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3502,8 +3913,33 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                content?: never;
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3555,6 +3991,24 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -3571,7 +4025,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                dso: string;
+                dso: "enedis" | "grdf" | "sge";
             };
             cookie?: never;
         };
@@ -3586,8 +4040,8 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description not_found */
-            404: {
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3595,13 +4049,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description upstream_unavailable */
@@ -3631,6 +4094,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3666,6 +4147,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3675,13 +4174,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3708,6 +4207,33 @@ export interface operations {
                     "application/json": components["schemas"]["ClaimReleased"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3717,13 +4243,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3744,6 +4270,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AddressMismatch"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3772,6 +4316,33 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentView"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3790,13 +4361,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3817,6 +4388,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3858,6 +4447,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3867,13 +4474,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3894,6 +4501,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Share"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3920,6 +4545,33 @@ export interface operations {
                     "application/json": components["schemas"]["Share"];
                 };
             };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3938,13 +4590,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3969,6 +4621,24 @@ export interface operations {
                     "application/json": components["schemas"]["Share"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -3978,13 +4648,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4007,6 +4677,24 @@ export interface operations {
                     "application/json": components["schemas"]["AccessLogEntry"][];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     shared_residents_api_v1_adviser_residents_get: {
@@ -4025,6 +4713,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SharedResident"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4049,6 +4755,24 @@ export interface operations {
                     "application/json": components["schemas"]["Dwelling"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4058,13 +4782,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4089,6 +4813,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeterView"][];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4098,13 +4840,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4134,6 +4876,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumptionSeries"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4143,13 +4903,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4174,13 +4934,31 @@ export interface operations {
                     "application/json": components["schemas"]["MeterView"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4201,6 +4979,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErasureRequest"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4227,6 +5023,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4245,13 +5059,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4289,6 +5103,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4307,13 +5139,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4340,6 +5172,24 @@ export interface operations {
                     "application/json": components["schemas"]["ToDateTotals"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4358,13 +5208,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4389,6 +5239,24 @@ export interface operations {
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4398,13 +5266,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4442,6 +5310,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4451,13 +5337,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4478,6 +5364,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SummaryView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4502,13 +5406,31 @@ export interface operations {
                     "application/json": components["schemas"]["TariffCatalogueVersion"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4548,6 +5470,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description forbidden */
             403: {
                 headers: {
@@ -4566,13 +5497,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4593,6 +5524,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DegreeDaysVersion"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4630,6 +5579,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description forbidden */
             403: {
                 headers: {
@@ -4648,13 +5606,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4675,6 +5633,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4710,13 +5686,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4737,6 +5731,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description not_found */
@@ -4768,6 +5780,24 @@ export interface operations {
                     "application/json": components["schemas"]["MessageView"][];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     notifications_api_v1_me_notifications_get: {
@@ -4786,6 +5816,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4810,6 +5858,24 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationView"];
                 };
             };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found */
             404: {
                 headers: {
@@ -4819,13 +5885,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4850,8 +5916,8 @@ export interface operations {
                     "application/json": components["schemas"]["UnsubscribeResult"];
                 };
             };
-            /** @description bad_request */
-            400: {
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4859,13 +5925,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4890,8 +5956,8 @@ export interface operations {
                     "application/json": components["schemas"]["UnsubscribeResult"];
                 };
             };
-            /** @description bad_request */
-            400: {
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4899,13 +5965,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
