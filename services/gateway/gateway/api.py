@@ -6,7 +6,6 @@ import logging
 import uuid
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import repository, service
 from gateway.auth import Admin, Authenticated, Identity, clear_session_cookies, set_session_cookies
@@ -158,30 +157,30 @@ async def reset_password(body: PasswordReset, request: Request, background: Back
     _send(request, background, await service.reset_password(session, body.token, body.password))
 
 
-async def _reauthenticate(request: Request, session: AsyncSession, who: Identity, password: str):
+async def _reauthenticate(request: Request, response: Response, who: Identity, password: str):
     try:
-        return await _login(request, session, who.email, password)
+        return await _login(request, response, who.email, password)
     except Unauthorized as exc:
         raise Forbidden("the current password is not right", code="wrong_password") from exc
 
 
 @router.put("/me/password", status_code=204, responses=error_responses(Forbidden, AppError, TooManyRequests))
-async def change_password(body: PasswordChange, who: Authenticated, request: Request,
+async def change_password(body: PasswordChange, who: Authenticated, request: Request, response: Response,
                           background: BackgroundTasks, session: Session):
     """Needs the current password (403 `wrong_password`, counted like a failed login). Every other session and
     script token of the account ends; this one stays."""
-    account = await _reauthenticate(request, session, who, body.current_password)
+    account = await _reauthenticate(request, response, who, body.current_password)
     _send(request, background, await service.change_password(session, account, body.new_password, who.token))
 
 
 @router.put("/me/email", response_model=Accepted, status_code=202,
             responses=error_responses(Forbidden, Conflict, AppError, TooManyRequests))
-async def change_email(body: EmailChange, who: Authenticated, request: Request, background: BackgroundTasks,
-                       session: Session):
+async def change_email(body: EmailChange, who: Authenticated, request: Request, response: Response,
+                       background: BackgroundTasks, session: Session):
     """Needs the current password. A link goes to the new address and a notice to the current one; the address
     changes only when the link is followed (`POST /auth/email-verification`). 409 `email_taken`, 422
     `same_email`."""
-    await _reauthenticate(request, session, who, body.password)
+    await _reauthenticate(request, response, who, body.password)
     settings = _settings(request)
     _send(request, background, *await service.email_change(
         session, who.account_id, str(body.new_email), settings.email_verification_lifetime,
