@@ -20,7 +20,9 @@ from gateway import web
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
-PORT = 18050 + 100 * SLOT
+# Clear of the slot's stack (18000-18013, metrics 18050-18063) and of the second gateway some tests start.
+PORT = 18040 + 100 * SLOT
+METRICS_PORT = 18045 + 100 * SLOT
 DIST = ROOT / "web" / "dist"
 
 
@@ -62,7 +64,7 @@ def test_the_installed_gateway_serves_the_spa_from_the_folder_the_image_names(in
     env = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
     env.update(METRO_GATEWAY_DATABASE_URL=database_url, METRO_GATEWAY_AMQP_URL=amqp_url,
                METRO_GATEWAY_WEB_DIST=str(DIST), METRO_GATEWAY_DB_POOL_SIZE="2",
-               METRO_GATEWAY_RUN_WORKERS="false")
+               METRO_GATEWAY_RUN_WORKERS="false", METRO_GATEWAY_METRICS_PORT=str(METRICS_PORT))
     process = subprocess.Popen([installed / "bin" / "python", "-m", "gateway", "serve", "--port", str(PORT)],
                                cwd=installed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
