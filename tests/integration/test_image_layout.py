@@ -45,7 +45,11 @@ def installed(tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("image") / "venv"
     uv = shutil.which("uv") or f"{sys.executable} -m uv"
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    # uv keeps the wheels it built from the checkout, keyed on pyproject.toml only: without a rebuild the venv
+    # gets an older build (a migration added since is missing and the gateway refuses to start). The image's
+    # build stage starts with no cache, so builds them afresh too.
     subprocess.run([*uv.split(), "sync", "--frozen", "--no-dev", "--package", "gateway", "--no-editable",
+                    "--reinstall-package", "gateway", "--reinstall-package", "metro",
                     "--compile-bytecode", "--quiet"], cwd=ROOT, env=env, check=True, timeout=600)
     return venv
 
@@ -66,7 +70,7 @@ def test_the_installed_gateway_serves_the_spa_from_the_folder_the_image_names(in
                METRO_GATEWAY_WEB_DIST=str(DIST), METRO_GATEWAY_DB_POOL_SIZE="2",
                METRO_GATEWAY_RUN_WORKERS="false", METRO_GATEWAY_METRICS_PORT=str(METRICS_PORT))
     process = subprocess.Popen([installed / "bin" / "python", "-m", "gateway", "serve", "--port", str(PORT)],
-                               cwd=installed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               cwd=installed, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         page = _get_when_up(f"http://127.0.0.1:{PORT}/", process)
         assert page.status_code == 200
@@ -82,7 +86,7 @@ def _get_when_up(url: str, process: subprocess.Popen) -> httpx.Response:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the gateway stopped: {process.stderr.read().decode()[-3000:]}")
+            raise AssertionError(f"the gateway stopped: {process.stdout.read().decode()[-3000:]}")
         try:
             return httpx.get(url, timeout=5)
         except httpx.TransportError:
