@@ -52,6 +52,7 @@ BEYOND_SCHEMA = {
     "invalid_quiet_hours": "quiet hours that end when they start",
     "contract_not_electricity": "a tariff option declared for an electricity meter",
     "offpeak_hours_required": "off-peak hours that name a range for an off-peak option",
+    "undeliverable_email": "an e-mail address at a domain that can receive mail (not .test, .local, ...)",
 }
 BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_")
 DWELLING = {
