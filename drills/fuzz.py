@@ -54,6 +54,7 @@ BEYOND_SCHEMA = {
     "offpeak_hours_required": "off-peak hours that name a range for an off-peak option",
     "invalid_token": "a token from a link the platform e-mailed and that was not used yet (400)",
     "token_expired": "a link within its lifetime (410)",
+    "undeliverable_email": "an e-mail address at a domain that can receive mail (not .test, .local, ...)",
 }
 BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_")
 DWELLING = {

@@ -75,6 +75,7 @@ class DegreeDayRow:
 
 
 DEGREE_DAY_COLUMNS = ("station_id", "station_name", "kind", "period", "base_c", "dju_value", "status_source")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # kind → how its period is written: a calendar month (actual), a month of the year (normals, conventional).
 DEGREE_DAY_KINDS = {"actual": r"\d{4}-(0[1-9]|1[0-2])", "normal_1991_2020": r"(0[1-9]|1[0-2])",
                     "3cl_dh19_conventional": r"(0[1-9]|1[0-2])"}
@@ -108,6 +109,13 @@ class DegreeDays:
             raise DegreeDayCsvError("degree_days_csv_missing_column", f"missing column(s): {', '.join(missing)}")
         rows, seen = [], set()
         for line, row in enumerate(reader, start=2):
+            # A short or long line (DictReader fills None, or keys the extra cells by None), and control
+            # characters (PostgreSQL refuses NUL in text; no name or period carries one) are refused by line.
+            if None in row or any(v is None for v in row.values()):
+                raise DegreeDayCsvError("degree_days_csv_invalid_row",
+                                        f"{len(DEGREE_DAY_COLUMNS)} cells expected on each line", line)
+            if any(_CONTROL.search(v) for v in row.values()):
+                raise DegreeDayCsvError("degree_days_csv_control_character", "a control character in a cell", line)
             kind, period = (row["kind"] or "").strip(), (row["period"] or "").strip()
             if kind not in DEGREE_DAY_KINDS:
                 raise DegreeDayCsvError("degree_days_csv_invalid_kind", f"unknown kind {kind!r}", line)

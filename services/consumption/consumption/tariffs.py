@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -127,6 +128,10 @@ def _date(raw: str, line: int, column: str) -> date:
                              line=line, column=column)
 
 
+# No cell carries one, and PostgreSQL refuses NUL in text: refused by line rather than failing at the insert.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _read_rows(content: str | bytes, required: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
     if isinstance(content, bytes):
         if len(content) > MAX_UPLOAD_BYTES:
@@ -148,6 +153,8 @@ def _read_rows(content: str | bytes, required: Iterable[str]) -> list[tuple[int,
     for index, row in enumerate(reader, start=2):
         if None in row:
             raise TariffCsvError("tariff_csv_bad_row", "more fields than header columns", line=index)
+        if any(_CONTROL.search(v or "") for v in row.values()):
+            raise TariffCsvError("tariff_csv_control_character", "a control character in a cell", line=index)
         if not any((v or "").strip() for v in row.values()):
             continue
         rows.append((index, {k: (v or "") for k, v in row.items()}))

@@ -80,6 +80,10 @@ def test_degree_days_over_a_period_are_spread_by_month_and_set_beside_the_normal
     (dju_csv([("actual", "2025-01", "-3")]), "degree_days_csv_invalid_number"),
     (dju_csv([("actual", "2025-01", "400"), ("actual", "2025-01", "410")]), "degree_days_csv_duplicate"),
     (b"\xff\xfe" + "x".encode("utf-16-le"), "degree_days_csv_encoding"),
+    # Found by the API fuzzing as 500s: a short line, and control characters PostgreSQL refuses.
+    (dju_csv([("actual", "2025-01", "400")]).rsplit(",", 2)[0] + "\n", "degree_days_csv_invalid_row"),
+    (dju_csv([("actual", "2025-01", "400")]).replace("GRENOBLE", "GRE\x00NOBLE"),
+     "degree_days_csv_control_character"),
 ])
 def test_a_bad_degree_day_file_is_refused_with_its_reason(content, code):
     with pytest.raises(DegreeDayCsvError) as error:

@@ -121,6 +121,7 @@ def test_day_before_the_catalogue_is_unpriced_not_zero():
     (HEADER + "2025-13-01,,BASE,6,BASE,100,0.2,src\n", "tariff_csv_bad_date"),
     (HEADER, "tariff_csv_empty"),
     (b"\xff\xfe\x00", "tariff_csv_encoding"),
+    (HEADER + "2025-02-01,,BASE,6,BASE,100,0.2,s\x00rc\n", "tariff_csv_control_character"),
 ])
 def test_uploaded_tariff_file_is_rejected_with_a_stable_code(body, code):
     with pytest.raises(TariffCsvError) as error:

@@ -4,14 +4,32 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+import email_validator
+from pydantic import BaseModel, BeforeValidator, EmailStr, Field
+from pydantic_core import PydanticCustomError
 
 from metro.schemas import Strict
 from metro.schemas.consumption import MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
+
+
+def _deliverable_domain(value: object) -> object:
+    """Special-use names (RFC 6761: .test, .local, .invalid, .localhost, ...) never receive mail: refused under a
+    code of their own, since JSON Schema's "email" format admits them."""
+    if isinstance(value, str):
+        domain = value.rpartition("@")[2].strip().rstrip(".").lower()
+        if any(domain == d or domain.endswith("." + d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES):
+            raise PydanticCustomError("undeliverable_email", "the address's domain cannot receive e-mail",
+                                      {"code": "undeliverable_email"})
+    return value
+
+
+Email = Annotated[EmailStr, BeforeValidator(_deliverable_domain), Field(
+    description="an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is "
+                "refused with 422 `undeliverable_email`")]
 
 
 class Role(StrEnum):
@@ -23,7 +41,7 @@ class Role(StrEnum):
 
 
 class Signup(Strict):
-    email: EmailStr
+    email: Email
     # The length is checked with the password's other rules (gateway.service), under their own code.
     password: str = Field(max_length=256, json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})
     accepted_terms_version: str = Field(min_length=1, max_length=40)
@@ -31,7 +49,7 @@ class Signup(Strict):
 
 
 class Login(Strict):
-    email: EmailStr
+    email: Email
     password: str = Field(max_length=256)
 
 
@@ -54,7 +72,7 @@ class EmailVerified(BaseModel):
 
 
 class PasswordForgotten(Strict):
-    email: EmailStr
+    email: Email
 
 
 class PasswordReset(Strict):
@@ -68,7 +86,7 @@ class PasswordChange(Strict):
 
 
 class EmailChange(Strict):
-    new_email: EmailStr
+    new_email: Email
     password: str = Field(max_length=256, description="the current password: changing the address needs it")
 
 
@@ -146,7 +164,7 @@ class SummaryView(Summary):
 
 
 class ShareRequest(Strict):
-    adviser_email: EmailStr
+    adviser_email: Email
     scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
 
 
