@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from devstack.client import STRONG_PASSWORD, ApiUser
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
-from tests.browser.test_resident_app import expire_sessions, new_email, sign_up, wait_for_readings
+from tests.browser.test_resident_app import expire_sessions, new_email, sign_up, verify_address, wait_for_readings
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +94,10 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
     try:
         email = new_email()
         sign_up(page, email)
+        expect(heading(page, "Mes compteurs")).to_be_visible()
+        # A DSO consent needs a verified address (issue 18): the mailed link, then back to the meters.
+        verify_address(page, email)
+        page.get_by_role("link", name="Aller à mes compteurs").click()
         expect(heading(page, "Mes compteurs")).to_be_visible()
         sandbox = stack.sandboxes["enedis"].url
         customer = httpx.post(f"{sandbox}/_sandbox/customers", json={"count": 1, "hole_rate": 0.0},
