@@ -64,7 +64,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     failed = 0
     overlays = sorted(p for p in (DEPLOY / "overlays").iterdir() if (p / "kustomization.yaml").exists())
-    for overlay in overlays:
+    # The monitoring objects (ServiceMonitor, PrometheusRule, dashboard) are applied beside an overlay.
+    for overlay in overlays + [DEPLOY / "monitoring"]:
         docs = render(overlay)
         errors = [(d, e) for d in docs for e in validate(d)]
         kinds = Counter(d["kind"] for d in docs)
