@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from consent import address, flows, repository, service, sharing, worker
+from consent import address, flows, orgs, repository, service, sharing, worker
 from consent.lifecycle import Status
 from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
@@ -14,6 +14,7 @@ from metro.errors import Forbidden
 from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased,
                                    ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView,
                                    SgeSubscription)
+from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgMembership
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -43,16 +44,7 @@ async def get_dwelling(account: Account, session: Session):
 @router.post("/meters", response_model=MeterView, status_code=201)
 async def declare_meter(body: MeterDeclaration, account: Account, session: Session, request: Request):
     rt = request.app.state.runtime
-    meter, consent = await service.declare_meter(session, rt.outbox, account, body,
-                                                 rt.settings.max_meters_per_account)
-    url, warnings = None, []
-    if meter.channel == "dataconnect":
-        url = await flows.start_dataconnect(session, rt.outbox, rt.services, consent, rt.settings.consent_page_ttl)
-    elif meter.channel == "adict":
-        warnings = await flows.declare_adict(session, rt.outbox, rt.services, consent, meter, body.grdf_holder)
-    consent = await service.repository.get_consent(session, consent.id)
-    return service.meter_view(meter, consent).model_copy(update={"consent": service.consent_view(
-        consent, authorize_url=url, warnings=warnings)})
+    return await flows.declare(session, rt, account, body, rt.settings.max_meters_per_account)
 
 
 @router.post("/meters/{meter_id}/consent", response_model=ConsentView, status_code=201)
@@ -180,3 +172,51 @@ async def authorize_read(body: ReadCheck, _: Gateway, session: Session):
 @router.get("/access-log")
 async def access_log(account: Account, session: Session):
     return await sharing.access_log_of(session, account)
+
+
+@router.post("/orgs", response_model=Organisation, status_code=201)
+async def create_org(body: OrganisationCreate, account: Account, session: Session):
+    """The gateway has checked the professional role; the creator is the first manager."""
+    return await orgs.create(session, account, body)
+
+
+@router.get("/orgs")
+async def my_orgs(account: Account, session: Session):
+    return await orgs.mine(session, account)
+
+
+@router.get("/orgs/{org_id}", response_model=Organisation)
+async def get_org(org_id: uuid.UUID, account: Account, session: Session):
+    return await orgs.get(session, account, org_id)
+
+
+@router.put("/orgs/{org_id}/members", response_model=Organisation)
+async def set_member(org_id: uuid.UUID, body: OrgMembership, account: Account, session: Session):
+    return await orgs.set_member(session, account, org_id, body.account_id, body.role)
+
+
+@router.delete("/orgs/{org_id}/members/{member_id}", status_code=204)
+async def remove_member(org_id: uuid.UUID, member_id: uuid.UUID, account: Account, session: Session):
+    await orgs.remove_member(session, account, org_id, member_id)
+
+
+@router.post("/orgs/{org_id}/buildings", response_model=Building, status_code=201)
+async def add_building(org_id: uuid.UUID, body: BuildingCreate, account: Account, session: Session):
+    return await orgs.add_building(session, account, org_id, body)
+
+
+@router.get("/orgs/{org_id}/buildings", response_model=list[Building])
+async def list_buildings(org_id: uuid.UUID, account: Account, session: Session):
+    return await orgs.buildings(session, account, org_id)
+
+
+@router.post("/orgs/{org_id}/buildings/{building_id}/meters", response_model=MeterView, status_code=201)
+async def declare_building_meter(org_id: uuid.UUID, building_id: uuid.UUID, body: MeterDeclaration,
+                                 account: Account, session: Session, request: Request):
+    """A manager declares a meter the organisation holds, attached to one of its buildings; the consent is the
+    organisation's (the manager gives it at the DSO's page for the organisation)."""
+    rt = request.app.state.runtime
+    await orgs.building(session, account, org_id, building_id, need=orgs.OrgRole.manager)
+    meter = await flows.declare(session, rt, org_id, body, rt.settings.max_meters_per_organisation)
+    await repository.attach_meter(session, building_id, meter.id)
+    return meter

@@ -21,6 +21,8 @@ class Settings(ServiceSettings):
     sweep_interval: dt.timedelta = dt.timedelta(minutes=10)
     # Meters one account may claim at once; a released claim does not count.
     max_meters_per_account: int = 10
+    # An organisation's portfolio (a municipality's buildings, a landlord's housing) is larger.
+    max_meters_per_organisation: int = 10_000
     # Enedis may list a consent in Services souscrits some time after it: asked again after 1 min, 2, 4, ...
     # at most hourly, until holder_timeout.
     dso_check_retry_base: dt.timedelta = dt.timedelta(minutes=1)

@@ -19,10 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import address, repository, service
+from consent import address, orgs, repository, service
 from consent.lifecycle import COLLECTING, Status
 from metro.errors import AppError, Conflict, NotFound
 from metro.outbox import Outbox
+from metro.schemas.consent import MeterDeclaration, MeterView
 from metro.service_auth import Principal, ServiceClient
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,21 @@ def _years_later(moment: dt.datetime, years: int) -> dt.datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
+async def declare(session: AsyncSession, rt: Any, holder_id: uuid.UUID, body: MeterDeclaration,
+                  max_meters: int) -> MeterView:
+    """Declares the holder's meter (a resident's, or an organisation's) and starts its consent on its channel:
+    the Enedis page's address, or the ADICT declaration and its warnings."""
+    meter, consent = await service.declare_meter(session, rt.outbox, holder_id, body, max_meters)
+    url, warnings = None, []
+    if meter.channel == "dataconnect":
+        url = await start_dataconnect(session, rt.outbox, rt.services, consent, rt.settings.consent_page_ttl)
+    elif meter.channel == "adict":
+        warnings = await declare_adict(session, rt.outbox, rt.services, consent, meter, body.grdf_holder)
+    consent = await repository.get_consent(session, consent.id)
+    return service.meter_view(meter, consent).model_copy(update={"consent": service.consent_view(
+        consent, authorize_url=url, warnings=warnings)})
+
+
 async def start_dataconnect(session: AsyncSession, outbox: Outbox, services: ServiceClient, consent: sa.Row,
                             state_ttl: dt.timedelta) -> str:
     """A fresh authorize URL; the consent waits for the holder at the Enedis page."""
@@ -74,7 +90,7 @@ async def dataconnect_callback(session: AsyncSession, outbox: Outbox, services: 
     if not state:
         raise AppError("the DSO's answer carries no state", code="consent_state_missing", status_code=400)
     consent = await repository.consent_by_state_hash(session, _hash(state))
-    if consent is None or consent.account_id != principal.account_id:
+    if consent is None or not await orgs.may_act_for(session, principal.account_id, consent.account_id):
         # Unknown, already used, or another account's: a forged or replayed callback records nothing.
         raise AppError("this consent answer is unknown or was already used", code="consent_state_invalid",
                        status_code=400)
@@ -253,7 +269,9 @@ async def declare_adict(session: AsyncSession, outbox: Outbox, services: Service
     today = service.utcnow().date()
     body = {"consent_id": str(consent.id), "meter_id": str(meter.id), "pce": meter.identifier,
             "holder_name": holder.holder_name, "postal_code": holder.postal_code, "email": holder.email,
-            "start": today.isoformat(), "end": (today + dt.timedelta(days=CONSENT_YEARS * 365)).isoformat()}
+            "start": today.isoformat(), "end": (today + dt.timedelta(days=CONSENT_YEARS * 365)).isoformat(),
+            # An organisation's meter: ADICT names a legal person by its raison sociale.
+            "holder_is_company": await repository.get_organisation(session, meter.account_id) is not None}
     try:
         answer = await services.json("ingest_grdf", "POST", "/internal/access-rights", json=body)
     except AppError as exc:

@@ -123,3 +123,49 @@ access_log = sa.Table(
     sa.Column("what", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# Organisations (municipalities, landlords, companies): they hold meters as a resident does (meters.account_id
+# and consents.account_id are the organisation's id), grouped into buildings; their members act for them.
+organisations = sa.Table(
+    "organisations", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("siren", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+org_members = sa.Table(
+    "org_members", metadata,
+    sa.Column("org_id", UUID(as_uuid=True), sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True, index=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+buildings = sa.Table(
+    "buildings", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("org_id", UUID(as_uuid=True), sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("site", sa.Text),
+    sa.Column("street", sa.Text, nullable=False),
+    sa.Column("postal_code", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("insee_code", sa.Text, nullable=False),
+    sa.Column("use_type", sa.Text, nullable=False),
+    sa.Column("heated_area_m2", sa.Float, nullable=False),
+    sa.Column("construction_year", sa.Integer),
+    sa.Column("heating_energy", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+building_meters = sa.Table(
+    "building_meters", metadata,
+    sa.Column("building_id", UUID(as_uuid=True), sa.ForeignKey("buildings.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("meter_id", UUID(as_uuid=True), sa.ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True,
+              unique=True),
+)

@@ -1,7 +1,7 @@
 """Personal data held by the consent service."""
 import sqlalchemy as sa
 
-from consent.models import access_log, consent_events, consents, dwellings, meters, shares
+from consent.models import access_log, consent_events, consents, dwellings, meters, org_members, shares
 from metro.personal_data import PersonalTable, Pseudonymised
 
 KEPT = "until the account is deleted"
@@ -26,6 +26,8 @@ PERSONAL_DATA = [
     PersonalTable(consents, "the consents that allow collecting a meter's data", KEPT, account_column="account_id",
                   meter_column="meter_id", hidden=("state_hash",)),
     PersonalTable(meters, "the meters the resident declared", KEPT, account_column="account_id"),
+    PersonalTable(org_members, "the organisations the account is a member of, and its role in each",
+                  "until the account is deleted or leaves the organisation", account_column="account_id"),
     PersonalTable(dwellings, "comparison with similar homes and the check that a meter is the resident's own", KEPT,
                   account_column="account_id"),
 ]

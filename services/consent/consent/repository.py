@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.models import access_log, consent_events, consents, dwellings, meters, shares
+from consent.models import (access_log, building_meters, buildings, consent_events, consents, dwellings, meters,
+                            org_members, organisations, shares)
 
 
 async def upsert_dwelling(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -216,3 +217,85 @@ async def access_log_of(session: AsyncSession, resident_id: uuid.UUID, limit: in
         sa.select(access_log.c.reader_role, access_log.c.reader_name, access_log.c.what, access_log.c.at)
         .where(access_log.c.resident_id == resident_id)
         .order_by(access_log.c.at.desc()).limit(limit))).all())
+
+
+# --- organisations ---------------------------------------------------------------------------------------------
+
+async def insert_organisation(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(organisations).values(**values))
+
+
+async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(organisations).where(organisations.c.id == org_id))).first()
+
+
+async def member_role(session: AsyncSession, org_id: uuid.UUID, account_id: uuid.UUID) -> str | None:
+    return (await session.execute(sa.select(org_members.c.role).where(
+        org_members.c.org_id == org_id, org_members.c.account_id == account_id))).scalar_one_or_none()
+
+
+async def upsert_member(session: AsyncSession, org_id: uuid.UUID, account_id: uuid.UUID, role: str) -> None:
+    stmt = insert(org_members).values(org_id=org_id, account_id=account_id, role=role)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[org_members.c.org_id, org_members.c.account_id], set_={"role": role}))
+
+
+async def delete_member(session: AsyncSession, org_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+    result = await session.execute(sa.delete(org_members).where(
+        org_members.c.org_id == org_id, org_members.c.account_id == account_id))
+    return (result.rowcount or 0) > 0
+
+
+async def lock_org(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Until the transaction ends: membership changes of one organisation happen one after the other."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"org:{org_id}"))))
+
+
+async def count_managers(session: AsyncSession, org_id: uuid.UUID) -> int:
+    return (await session.execute(sa.select(sa.func.count()).select_from(org_members).where(
+        org_members.c.org_id == org_id, org_members.c.role == "manager"))).scalar_one()
+
+
+async def org_members_of(session: AsyncSession, org_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(org_members).where(org_members.c.org_id == org_id)
+                                       .order_by(org_members.c.added_at))).all())
+
+
+async def account_organisations(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    """The organisations the account belongs to, each with the account's role."""
+    return list((await session.execute(
+        sa.select(organisations, org_members.c.role.label("my_role"))
+        .join(org_members, org_members.c.org_id == organisations.c.id)
+        .where(org_members.c.account_id == account_id).order_by(organisations.c.name))).all())
+
+
+async def insert_building(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(buildings).values(**values))
+
+
+async def get_building(session: AsyncSession, org_id: uuid.UUID, building_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(buildings).where(
+        buildings.c.id == building_id, buildings.c.org_id == org_id))).first()
+
+
+async def org_buildings(session: AsyncSession, org_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(buildings).where(buildings.c.org_id == org_id)
+                                       .order_by(buildings.c.site.nulls_last(), buildings.c.name))).all())
+
+
+async def attach_meter(session: AsyncSession, building_id: uuid.UUID, meter_id: uuid.UUID) -> None:
+    """A meter belongs to one building; attached again, it moves."""
+    stmt = insert(building_meters).values(building_id=building_id, meter_id=meter_id)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[building_meters.c.meter_id],
+                                                     set_={"building_id": building_id}))
+
+
+async def building_meter_rows(session: AsyncSession, building_ids: list[uuid.UUID]) -> list[sa.Row]:
+    """(building_id, meter row) for the buildings' meters, released ones left out."""
+    if not building_ids:
+        return []
+    return list((await session.execute(
+        sa.select(building_meters.c.building_id, meters)
+        .join(meters, meters.c.id == building_meters.c.meter_id)
+        .where(building_meters.c.building_id.in_(building_ids), meters.c.released_at.is_(None))
+        .order_by(meters.c.created_at))).all())

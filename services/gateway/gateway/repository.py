@@ -25,6 +25,13 @@ async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> sa.Row 
     return (await session.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
 
 
+async def emails_of(session: AsyncSession, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not account_ids:
+        return {}
+    rows = await session.execute(sa.select(accounts.c.id, accounts.c.email).where(accounts.c.id.in_(account_ids)))
+    return {r.id: r.email for r in rows}
+
+
 async def insert_account(session: AsyncSession, values: dict[str, Any]) -> bool:
     """False when the e-mail is taken (the unique index decides, even under concurrent sign-ups)."""
     result = await session.execute(insert(accounts).values(**values).on_conflict_do_nothing()

@@ -73,7 +73,8 @@ async def declare(rt: Runtime, session: AsyncSession, body) -> dict[str, Any]:
     stats = CallStats()
     try:
         right = await collector.call(stats, lambda: client.declare_access(
-            body.pce, body.holder_name, body.postal_code, body.email, body.start, body.end))
+            body.pce, body.holder_name, body.postal_code, body.email, body.start, body.end,
+            holder_is_company=body.holder_is_company))
     except CallFailed as failed:
         error = failed.error
         if error.outcome in (Outcome.transient, Outcome.quota_exceeded):

@@ -17,6 +17,8 @@ class AccessRightIn(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     start: dt.date
     end: dt.date
+    # The holder is a legal person (an organisation): sent as raison_sociale rather than nom_titulaire.
+    holder_is_company: bool = False
 
     @model_validator(mode="after")
     def _period(self):

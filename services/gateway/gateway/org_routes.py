@@ -1,0 +1,144 @@
+"""Organisations (municipalities, landlords, companies) for their members: the organisation and its members,
+its buildings and the meters they hold. The consent service decides who is a member and with which role; the
+gateway resolves e-mail addresses (it holds the accounts) and, for a member, reads the organisation's meters
+as the organisation."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from gateway import repository
+from gateway.auth import Identity, User, VerifiedUser, require_role
+from gateway.meters import with_collection
+from gateway.schemas import Email
+from metro.db import DbSession
+from metro.errors import Conflict, Forbidden, NotFound, error_responses
+from metro.schemas import IsoDate, Strict
+from metro.schemas.consent import MeterDeclaration, MeterView
+from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgKind, OrgRole
+from metro.service_auth import Principal
+from pydantic import BaseModel
+
+router = APIRouter(prefix="/api/v1", tags=["organisations"])
+Professional = Annotated[Identity, Depends(require_role("professional", "admin"))]
+Session = DbSession
+NOT_A_MEMBER = error_responses(NotFound)
+
+
+class MemberInvite(Strict):
+    email: Email
+    role: OrgRole
+
+
+class MyOrganisation(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrgKind
+    my_role: OrgRole
+
+
+def _services(request: Request):
+    return request.app.state.runtime.services
+
+
+async def _with_emails(session, org: dict[str, Any]) -> dict[str, Any]:
+    emails = await repository.emails_of(session, [uuid.UUID(str(m["account_id"])) for m in org["members"]])
+    for m in org["members"]:
+        m["email"] = emails.get(uuid.UUID(str(m["account_id"])))
+    return org
+
+
+async def _as_organisation(request: Request, who: Identity, org_id: uuid.UUID) -> Principal:
+    """The organisation's principal, for a member (the consent service says who is one; 404 otherwise)."""
+    await _services(request).json("consent", "GET", f"/internal/orgs/{org_id}", principal=who.principal)
+    return Principal(org_id, ("org_member",))
+
+
+@router.post("/orgs", response_model=Organisation, status_code=201, responses=error_responses(Forbidden))
+async def create_org(body: OrganisationCreate, who: Professional, request: Request, session: Session):
+    """Creates an organisation (role `professional`); its creator is its first manager."""
+    org = await _services(request).json("consent", "POST", "/internal/orgs", principal=who.principal,
+                                        json=body.model_dump(mode="json"))
+    return await _with_emails(session, org)
+
+
+@router.get("/orgs", response_model=list[MyOrganisation])
+async def my_orgs(who: User, request: Request):
+    """The organisations the account is a member of, with its role in each."""
+    return await _services(request).json("consent", "GET", "/internal/orgs", principal=who.principal)
+
+
+@router.get("/orgs/{org_id}", response_model=Organisation, responses=NOT_A_MEMBER)
+async def get_org(org_id: uuid.UUID, who: User, request: Request, session: Session):
+    """The organisation and its members, for its members only (404 `org_not_found` to anyone else)."""
+    org = await _services(request).json("consent", "GET", f"/internal/orgs/{org_id}", principal=who.principal)
+    return await _with_emails(session, org)
+
+
+@router.put("/orgs/{org_id}/members", response_model=Organisation,
+            responses=error_responses(NotFound, Forbidden, Conflict))
+async def set_member(org_id: uuid.UUID, body: MemberInvite, who: User, request: Request, session: Session):
+    """A manager adds a member by e-mail address, or changes a member's role (`manager` or `viewer`); the
+    account must exist (404 `account_not_found`). An organisation keeps at least one manager (409
+    `org_last_manager`)."""
+    member = await repository.account_by_email(session, body.email)
+    if member is None or member.status != "active":
+        raise NotFound("no active account has this e-mail address", code="account_not_found")
+    org = await _services(request).json("consent", "PUT", f"/internal/orgs/{org_id}/members",
+                                        principal=who.principal,
+                                        json={"account_id": str(member.id), "role": body.role.value})
+    return await _with_emails(session, org)
+
+
+@router.delete("/orgs/{org_id}/members/{member_id}", status_code=204,
+               responses=error_responses(NotFound, Forbidden, Conflict))
+async def remove_member(org_id: uuid.UUID, member_id: uuid.UUID, who: User, request: Request):
+    """A manager removes a member; a member may leave."""
+    await _services(request).send("consent", "DELETE", f"/internal/orgs/{org_id}/members/{member_id}",
+                                  principal=who.principal)
+    return Response(status_code=204)
+
+
+@router.post("/orgs/{org_id}/buildings", response_model=Building, status_code=201,
+             responses=error_responses(NotFound, Forbidden))
+async def add_building(org_id: uuid.UUID, body: BuildingCreate, who: User, request: Request):
+    """A manager adds a building: address, use type (school, gymnasium, offices, housing, nursery, town_hall,
+    pool, other), heated floor area in m², year, heating energy."""
+    return await _services(request).json("consent", "POST", f"/internal/orgs/{org_id}/buildings",
+                                         principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/orgs/{org_id}/buildings", response_model=list[Building], responses=NOT_A_MEMBER)
+async def list_buildings(org_id: uuid.UUID, who: User, request: Request):
+    """The organisation's sites and buildings, each with its meters, their consent, freshness and contract."""
+    services = _services(request)
+    listed = await services.json("consent", "GET", f"/internal/orgs/{org_id}/buildings", principal=who.principal)
+    meters = [m for b in listed for m in b["meters"]]
+    await with_collection(services, Principal(org_id, ("org_member",)), meters)
+    return listed
+
+
+@router.post("/orgs/{org_id}/buildings/{building_id}/meters", response_model=MeterView, status_code=201,
+             responses=error_responses(NotFound, Forbidden, Conflict))
+async def declare_building_meter(org_id: uuid.UUID, building_id: uuid.UUID, body: MeterDeclaration,
+                                 who: VerifiedUser, request: Request):
+    """A manager declares a meter the organisation holds and attaches it to the building. The consent is the
+    organisation's: Data Connect's page (the manager consents for the company or the municipality), ADICT with
+    the holder as `raison_sociale`, SGE for a subscription the Métropole holds."""
+    return await _services(request).json("consent", "POST", f"/internal/orgs/{org_id}/buildings/{building_id}/meters",
+                                         principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/orgs/{org_id}/meters/{meter_id}/consumption", response_model=ConsumptionSeries,
+            responses=NOT_A_MEMBER)
+async def org_meter_consumption(org_id: uuid.UUID, meter_id: uuid.UUID, who: User, request: Request,
+                                start: Annotated[IsoDate, Query(alias="from")],
+                                end: Annotated[IsoDate, Query(alias="to")], step: Step = Step.day):
+    """An organisation's meter, read by one of its members (manager or viewer)."""
+    principal = await _as_organisation(request, who, org_id)
+    return await _services(request).json(
+        "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=principal,
+        params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
