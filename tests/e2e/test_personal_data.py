@@ -28,6 +28,7 @@ DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "
 # Tables that name an account or a meter but hold no personal data of their own, each with the reason.
 NOT_PERSONAL = {
     "gateway.erasure_requests": "the deletion saga's state; the account id is cleared when erasure completes",
+    "consent.building_meters": "an organisation's buildings and the meters it holds itself, never a resident's",
 }
 REFERENCE_COLUMNS = ("account_id", "meter_id", "resident_id", "adviser_id", "reader_id")
 
