@@ -114,9 +114,12 @@ def day_eur(p: DayPrice | None) -> Decimal | None:
     return p.energy_eur + p.subscription_eur
 
 
-async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
+async def price_meter(session: AsyncSession, meter_id: uuid.UUID,
+                      months: set[tuple[uuid.UUID, dt.date]] | None = None) -> int:
     """The pricing worker's step: the meter's readings not yet priced under the pricing in force are priced
-    and stored (all of them when the contract or the catalogue changed). Returns the days priced."""
+    and stored (all of them when the contract or the catalogue changed), and the months they fall in rolled up
+    again: here, or by the caller when it passes ``months`` (a batch rolls up in one statement). Returns the days
+    priced."""
     meter = await repository.meter_info(session, meter_id, lock=True)
     if meter is None:
         return 0
@@ -129,4 +132,9 @@ async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
     prices = day_prices(rows, pricing, catalogue)
     records = [(meter_id, r.day, r.wh, r.extra_json, *prices.get(r.day, (None, 0))) for r in rows]
     await repository.store_priced_days(session, meter_id, key, records)
+    touched = {(meter_id, r.day.replace(day=1)) for r in rows}
+    if months is None:
+        await repository.roll_up(session, touched)
+    else:
+        months |= touched
     return len(records)
