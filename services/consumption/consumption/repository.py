@@ -407,12 +407,12 @@ async def claim(session: AsyncSession, queue: sa.Table, limit: int) -> list[uuid
 # --- the priced-days read model -----------------------------------------------------------------------------
 
 UNPRICED = sa.text("""
-    SELECT r.day, r.wh, r.extra, r.extra::text AS extra_json
+    SELECT r.meter_id, r.day, r.wh, r.extra, r.extra::text AS extra_json
     FROM consumption.readings r
     LEFT JOIN consumption.priced_days p ON p.meter_id = r.meter_id AND p.day = r.day
-    WHERE r.meter_id = :meter
+    WHERE r.meter_id = ANY(CAST(:meters AS uuid[]))
       AND (p.day IS NULL OR p.wh <> r.wh OR p.extra IS DISTINCT FROM r.extra)
-    ORDER BY r.day
+    ORDER BY r.meter_id, r.day
 """)
 CREATE_PRICED_STAGE = """
     CREATE TEMP TABLE IF NOT EXISTS priced_stage
@@ -426,22 +426,45 @@ MERGE_PRICED_STAGE = """
 """
 
 
-async def unpriced_readings(session: AsyncSession, meter_id: uuid.UUID) -> list[Any]:
-    """The meter's readings with no priced day, or priced from other Wh or another split (``extra_json``: the
+async def unpriced_readings(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[Any]:
+    """The meters' readings with no priced day, or priced from other Wh or another split (``extra_json``: the
     split as stored, copied as is)."""
-    return named_rows(await session.execute(UNPRICED, {"meter": meter_id}))
+    return named_rows(await session.execute(UNPRICED, {"meters": meter_ids}))
 
 
-async def clear_priced_days(session: AsyncSession, meter_id: uuid.UUID) -> None:
-    await session.execute(sa.delete(priced_days).where(priced_days.c.meter_id == meter_id))
+async def clear_priced_days(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
+    if meter_ids:
+        await session.execute(sa.delete(priced_days).where(priced_days.c.meter_id.in_(meter_ids)))
 
 
-async def store_priced_days(session: AsyncSession, meter_id: uuid.UUID, key: str,
+async def store_priced_days(session: AsyncSession, keys: dict[uuid.UUID, str],
                             records: list[tuple[uuid.UUID, dt.date, int, str | None, Any, int]]) -> None:
-    """``records``: (meter_id, day, wh, extra JSON, eur, flags); the meter is then priced under ``key``."""
+    """``records``: (meter_id, day, wh, extra JSON, eur, flags); each meter is then priced under its key."""
     if records:
         await copy_merge(session, CREATE_PRICED_STAGE, "priced_stage", records, MERGE_PRICED_STAGE)
-    await session.execute(sa.update(meters).where(meters.c.meter_id == meter_id).values(priced_key=key))
+    if keys:
+        await session.execute(sa.text(
+            "UPDATE consumption.meters m SET priced_key = k.key "
+            "FROM unnest(CAST(:meters AS uuid[]), CAST(:keys AS text[])) AS k(meter_id, key) "
+            "WHERE m.meter_id = k.meter_id AND m.priced_key IS DISTINCT FROM k.key"),
+            {"meters": list(keys), "keys": list(keys.values())})
+
+
+async def meters_to_price(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[tuple[sa.Row, dict[str, Any],
+                                                                                           dict[str, Any] | None]]:
+    """For the pricing worker, in three statements whatever their number: each live meter (locked as meter_info
+    does), its contracts by origin and its account's profile."""
+    found = (await session.execute(sa.select(*METER_COLUMNS).where(
+        meters.c.meter_id.in_(meter_ids), meters.c.erased_at.is_(None))
+        .order_by(meters.c.meter_id).with_for_update(read=True))).all()
+    by_meter: dict[uuid.UUID, dict[str, Any]] = {m.meter_id: {} for m in found}
+    if found:
+        for c in (await session.execute(sa.select(contracts).where(contracts.c.meter_id.in_(list(by_meter))))).all():
+            by_meter[c.meter_id][c.origin] = c
+    accounts = {m.account_id for m in found if m.energy == "gas" and m.account_id is not None}
+    kept = dict((await session.execute(sa.select(profiles.c.account_id, profiles.c.profile).where(
+        profiles.c.account_id.in_(accounts)))).all()) if accounts else {}
+    return [(m, by_meter[m.meter_id], kept.get(m.account_id, {}) if m.energy == "gas" else None) for m in found]
 
 
 # A meter's points over [start, end) at one step, as the JSON array of metro.schemas.consumption.ConsumptionPoint, built by
