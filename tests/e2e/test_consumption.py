@@ -266,8 +266,19 @@ def population(stack):
                                              columns=["meter_id", "day", "wh", "quality", "source"],
                                              records=[(m, d, daily[m], "measured", "synthetic")
                                                       for m, _, _ in homes for d in days])
+            # As readings.collected would: the pricing worker prices them and rolls their month up.
+            await conn.execute("insert into consumption.price_queue (meter_id) select unnest($1::uuid[]) "
+                               "on conflict do nothing", [m for m, _, _ in homes])
         finally:
             await conn.close()
+        async def rolled_up():
+            conn = await asyncpg.connect(raw_dsn(stack))
+            try:
+                return await conn.fetchval("select count(*) = $1 from consumption.monthly_rollups "
+                                           "where meter_id = any($2)", len(homes), [m for m, _, _ in homes])
+            finally:
+                await conn.close()
+        await eventually(rolled_up, timeout=180, interval=2)
     asyncio.run(load())
     yield residents, homes, daily
     for user, *_ in residents:

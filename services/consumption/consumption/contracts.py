@@ -82,11 +82,13 @@ class Pricing:
     notes: list[str] = field(default_factory=list)
 
 
-async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[str, Any] | None = None) -> Pricing:
+async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[str, Any] | None = None,
+                          profile: dict[str, Any] | None = None) -> Pricing:
     """The contract that prices a meter: the DSO's, else the resident's declaration, else an assumption.
-    ``contracts``: the meter's, by origin, when the caller has read them already."""
+    ``contracts`` (the meter's, by origin) and ``profile`` (its dwelling's): when the caller has read them already."""
     if meter.energy == "gas":
-        profile = await repository.profile_of(session, meter.account_id) or {}
+        if profile is None:
+            profile = await repository.profile_of(session, meter.account_id) or {}
         band = "chauffage" if profile.get("heating_energy") == "gas" else "cuisson_eau_chaude"
         why = ("gas heating declared in the dwelling" if band == "chauffage"
                else "no gas heating declared in the dwelling")

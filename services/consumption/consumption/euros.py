@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -114,19 +115,35 @@ def day_eur(p: DayPrice | None) -> Decimal | None:
     return p.energy_eur + p.subscription_eur
 
 
-async def price_meter(session: AsyncSession, meter_id: uuid.UUID) -> int:
-    """The pricing worker's step: the meter's readings not yet priced under the pricing in force are priced
-    and stored (all of them when the contract or the catalogue changed). Returns the days priced."""
-    meter = await repository.meter_info(session, meter_id, lock=True)
-    if meter is None:
-        return 0
-    pricing = await resolve_pricing(session, meter)
+async def price_meter(session: AsyncSession, meter_id: uuid.UUID,
+                      months: set[tuple[uuid.UUID, dt.date]] | None = None) -> int:
+    """price_meters for one meter."""
+    return await price_meters(session, [meter_id], months)
+
+
+async def price_meters(session: AsyncSession, meter_ids: list[uuid.UUID],
+                       months: set[tuple[uuid.UUID, dt.date]] | None = None) -> int:
+    """The pricing worker's step, in a few statements for the whole batch: the meters' readings not yet priced
+    under the pricing in force are priced and stored (all of them when the contract or the catalogue changed), and
+    the months they fall in rolled up again: here, or by the caller when it passes ``months``. Returns the days
+    priced."""
     catalogue = await TARIFFS.get(session)
-    key = pricing_key(meter, pricing)
-    if key != meter.priced_key:
-        await repository.clear_priced_days(session, meter_id)
-    rows = await repository.unpriced_readings(session, meter_id)
-    prices = day_prices(rows, pricing, catalogue)
-    records = [(meter_id, r.day, r.wh, r.extra_json, *prices.get(r.day, (None, 0))) for r in rows]
-    await repository.store_priced_days(session, meter_id, key, records)
+    found = await repository.meters_to_price(session, sorted(meter_ids))
+    pricings, keys = {}, {}
+    for meter, contracts, profile in found:
+        pricings[meter.meter_id] = await resolve_pricing(session, meter, contracts, profile)
+        keys[meter.meter_id] = pricing_key(meter, pricings[meter.meter_id])
+    await repository.clear_priced_days(session, [m.meter_id for m, _, _ in found if keys[m.meter_id] != m.priced_key])
+    rows = await repository.unpriced_readings(session, list(keys))
+    records, touched = [], set()
+    for meter_id, group in itertools.groupby(rows, key=lambda r: r.meter_id):
+        group = list(group)
+        prices = day_prices(group, pricings[meter_id], catalogue)
+        records.extend((meter_id, r.day, r.wh, r.extra_json, *prices.get(r.day, (None, 0))) for r in group)
+        touched.update((meter_id, r.day.replace(day=1)) for r in group)
+    await repository.store_priced_days(session, keys, records)
+    if months is None:
+        await repository.roll_up(session, touched)
+    else:
+        months |= touched
     return len(records)

@@ -64,6 +64,28 @@ priced_days = sa.Table(
     postgresql_partition_by="RANGE (day)",
 )
 
+# Per meter and month, kept by the pricing worker from the readings and their priced days (whole months, recomputed
+# from those tables each time, so a replay changes nothing): what comparisons, professional reports and the
+# Métropole's aggregates read instead of scanning the daily table. `month` is its first day.
+monthly_rollups = sa.Table(
+    "monthly_rollups", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("energy", sa.Text, nullable=False),
+    sa.Column("wh", sa.BigInteger, nullable=False),
+    # Unrounded (as priced_days) over the days priced with a tariff; NULL when none was.
+    sa.Column("eur", sa.Numeric(18, 6)),
+    sa.Column("days", sa.SmallInteger, nullable=False),  # in the month
+    sa.Column("days_present", sa.SmallInteger, nullable=False),
+    sa.Column("days_estimated", sa.SmallInteger, nullable=False),  # present, but estimated by the DSO
+    sa.Column("days_priced", sa.SmallInteger, nullable=False),  # present with euros
+    sa.Column("flags", sa.SmallInteger, nullable=False, server_default=sa.text("0")),  # euros.SPLIT_ESTIMATED | …
+    # The pricing (euros.pricing_key) its euros come from.
+    sa.Column("priced_key", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    postgresql_partition_by="RANGE (month)",
+)
+
 # Meters whose readings, contract or catalogue changed since they were last priced.
 price_queue = sa.Table(
     "price_queue", metadata,

@@ -1,5 +1,6 @@
 """A meter compared with its peers (comparison.compare_homes over every profiled home of its energy) and with
-its own last year; the peer statistics are shared by every request of the process."""
+its own last year, over whole calendar months: every figure comes from the per-meter monthly rollups the pricing
+worker keeps, never from the daily table. The peer statistics are shared by every request of the process."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from consumption import repository
 from consumption.access import authorize_meter, check_shown
 from consumption.catalogues import DEGREE_DAYS
 from consumption.comparison import DEFAULT_CLIMATE_AREA, HomeComparison, MetricComparison, compare_homes
-from consumption.periods import check_range, same_day_last_year
+from consumption.periods import check_range, month_bounds, next_period, same_day_last_year
 from metro.db import Database
 from metro.errors import AppError
 from metro.schemas.consumption import Comparison, PeerMetric, Step
@@ -119,7 +120,19 @@ def _metric(m: MetricComparison | None) -> PeerMetric | None:
                       rank=m.rank, percentile=round(m.percentile, 1), group_size=m.group_size)
 
 
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar months a comparison of [start, end) covers: those wholly inside it, or, when there is none
+    (thirty days across two months), the month holding its middle day."""
+    first = start if start.day == 1 else next_period(start.replace(day=1), Step.month)
+    last = end.replace(day=1)
+    if first < last:
+        return first, last
+    return month_bounds(start + (end - start) / 2)
+
+
 async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> Comparison:
+    """``start``/``end`` are taken to whole months (whole_months); the answer names the months compared."""
+    start, end = whole_months(start, end)
     peers = await PEERS.get(session, meter.energy, start, end)
     days = (end - start).days
     if meter.meter_id in peers.totals:

@@ -1,8 +1,8 @@
 """Personal data held by the consumption service: every table with an account or a meter reference."""
 from __future__ import annotations
 
-from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, price_queue, priced_days,
-                                profiles, readings)
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, monthly_rollups, price_queue,
+                                priced_days, profiles, readings)
 from consumption import repository
 from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
@@ -13,6 +13,8 @@ PERSONAL_DATA: list[PersonalTable] = [
                   "while the account exists; at most 3 years of history", meter_column="meter_id", measured=True),
     PersonalTable(priced_days, "each day's euros, priced once from its reading and the contract, to serve series fast",
                   "as the reading it was priced from", meter_column="meter_id", measured=True),
+    PersonalTable(monthly_rollups, "each month's kWh, euros and days present, for comparisons and aggregates",
+                  "as the readings it sums", meter_column="meter_id", measured=True),
     PersonalTable(price_queue, "meters waiting to be priced after new readings, a contract or a catalogue",
                   "until priced, minutes", meter_column="meter_id"),
     PersonalTable(contracts, "tariff option, subscribed power and off-peak hours to compute euros",

@@ -19,7 +19,7 @@ from consumption.euros import cents, priced_days
 from consumption.peers import compare
 from consumption.periods import DAY, check_range, last_complete_month
 from consumption.series import series_json
-from consumption.totals import load_meter_year, to_date
+from consumption.totals import load_meter_year, load_recent, to_date
 from metro.errors import AddressUnconfirmed, AppError
 from metro.schemas.consumption import AnomalyAlert, Step, ToDateTotals
 from metro.service_auth import Principal
@@ -40,7 +40,7 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
                         "totals": ToDateTotals(meter_id=meter.meter_id, energy=meter.energy, as_of=None).model_dump(),
                         "comparison": None, "withheld": AddressUnconfirmed.code})
             continue
-        y = await load_meter_year(session, meter)
+        y = await load_recent(session, meter)
         if y.as_of is None:
             out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
                         "totals": to_date(y).model_dump(), "comparison": None})
