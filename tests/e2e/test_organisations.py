@@ -146,3 +146,85 @@ def test_an_organisation_meter_is_consented_at_the_enedis_page_and_read_by_membe
     own_org = new_org(outsider, "Autre société")
     r = outsider.get(f"/orgs/{own_org['id']}/meters/{meter['id']}/consumption?from={start}&to={end}")
     assert r.status_code == 404 and r.json()["error"] == "meter_not_found"
+
+
+def declared_meter(manager: ApiUser, org: dict, building: dict) -> dict:
+    """An organisation meter whose consent is not given yet: consumption knows it, nothing collects it, so
+    the readings the test publishes are its only data."""
+    r = manager.post(f"/orgs/{org['id']}/buildings/{building['id']}/meters",
+                     json={"energy": "electricity", "dso": "enedis", "identifier": random_prm()})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_the_portfolio_spreadsheet_gives_each_meter_and_month_with_totals_as_xlsx_and_csv(stack):
+    import asyncio
+    import csv
+    import io
+    import uuid
+
+    from openpyxl import load_workbook
+
+    from devstack.db import fetchval
+    from devstack.events import publish, readings_event
+    from consumption.series import co2e_factor
+
+    manager = professional(stack)
+    org = new_org(manager, "Commune de Seyssinet-Pariset")
+    school = manager.post(f"/orgs/{org['id']}/buildings", json=SCHOOL).json()
+    gym = manager.post(f"/orgs/{org['id']}/buildings", json={**SCHOOL, "name": "Gymnase", "use_type": "gymnasium",
+                                                             "heated_area_m2": 800, "site": None}).json()
+    a, b = declared_meter(manager, org, school), declared_meter(manager, org, gym)
+
+    async def feed():
+        for meter in (a, b):
+            await eventually(lambda m=meter: fetchval(stack.database_url, "select 1 from consumption.meters "
+                                                      "where meter_id=$1", uuid.UUID(m["id"])))
+        await publish(stack.amqp_url, readings_event(a["id"], dt.date(2025, 1, 1), [1000] * 90),
+                      readings_event(b["id"], dt.date(2025, 1, 1), [2000] * 15))
+
+        async def rolled_up():
+            r = manager.get(f"/orgs/{org['id']}/spreadsheet?year=2025&format=csv")
+            assert r.status_code == 200, r.text
+            table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+            assert table[1][7] == "31.0" and table[2][7] == "30.0", table[:3]
+            return table
+        return await eventually(rolled_up, timeout=60, interval=1)
+
+    table = asyncio.run(feed())
+    head = table[0]
+    assert head[:7] == ["Bâtiment", "Site", "Usage", "Surface chauffée (m²)", "Compteur", "Libellé", "Énergie"]
+    assert head[7:12] == ["janv. 2025 kWh", "janv. 2025 €", "janv. 2025 kWh/m²", "janv. 2025 kg CO2e",
+                          "janv. 2025 complétude %"]
+    assert len(head) == 7 + 12 * 5
+    num, den = co2e_factor("electricity")
+    school_row, gym_row, total = table[1], table[2], table[3]
+    assert school_row[:5] == [SCHOOL["name"], SCHOOL["site"], "school", "1850.0", a["identifier"]]
+    assert school_row[9] == str(round(31 / 1850, 2)) and school_row[11] == "100"
+    assert school_row[10] == str(round(31_000 * num / den / 1000, 1))
+    assert float(school_row[8]) > 0  # priced with the catalogue's tariff
+    assert [school_row[12], school_row[16]] == ["28.0", "100"]  # February, whole
+    assert [school_row[22], school_row[26]] == ["0.0", "0"]  # April: no data
+    assert [gym_row[7], gym_row[9], gym_row[11]] == ["30.0", str(round(30 / 800, 2)), "48"]  # 15 of 31 days
+    assert total[:5] == ["Total", "", "", "2650.0", "2 compteurs"]
+    assert [total[7], total[9], total[11]] == ["61.0", str(round(61 / 2650, 2)), "74"]  # (31 + 15) / 62 days
+
+    yearly = manager.get(f"/orgs/{org['id']}/spreadsheet?year=2025&step=year&format=csv")
+    year_table = list(csv.reader(io.StringIO(yearly.content.decode("utf-8-sig")), delimiter=";"))
+    assert year_table[0][7] == "2025 kWh" and len(year_table[0]) == 12
+    assert [year_table[1][7], year_table[1][11]] == ["90.0", str(round(100 * 90 / 365))]
+
+    r = manager.get(f"/orgs/{org['id']}/spreadsheet?year=2025")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="metroenergies-portefeuille-2025.xlsx"' in r.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet.freeze_panes == "H2"
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][7] == "janv. 2025 kWh" and values[1][7] == 31.0 and values[2][11] == 48
+    assert values[3][0] == "Total" and values[3][7] == 61.0
+    assert sheet.cell(row=2, column=8).number_format == "#,##0"
+
+    outsider = professional(stack)
+    r = outsider.get(f"/orgs/{org['id']}/spreadsheet?year=2025")
+    assert r.status_code == 404 and r.json()["error"] == "org_not_found"
+    assert manager.get(f"/orgs/{org['id']}/spreadsheet?year=1999").status_code == 422

@@ -9,12 +9,13 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import access, catalogues, contracts, green_button, peers, series, summary, totals
+from consumption import access, catalogues, contracts, green_button, peers, portfolio, series, summary, totals
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
+from metro.schemas.orgs import SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -128,3 +129,20 @@ async def get_report(account_id: uuid.UUID, who: Notify, session: Session, start
 async def get_month(account_id: uuid.UUID, who: Notify, session: Session,
                     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> dict:
     return await summary.month(session, account_id, who.principal, month)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/orgs/spreadsheet", response_class=StreamingResponse,
+             responses={200: {"content": {XLSX: {}, "text/csv": {}}}})
+async def org_spreadsheet(body: SpreadsheetRequest, request: Request,
+                          holder: Annotated[uuid.UUID, Depends(acting_account("gateway"))]):
+    """The organisation's meters × periods from the monthly rollups; meters it does not hold are left out."""
+    portfolio.check_year(body.year)
+    db = request.app.state.db
+    if body.format == "csv":
+        return StreamingResponse(portfolio.csv_stream(db, holder, body.meters, body.year, body.step),
+                                 media_type="text/csv; charset=utf-8")
+    book = await portfolio.xlsx_file(db, holder, body.meters, body.year, body.step)
+    return StreamingResponse(portfolio.file_chunks(book), media_type=XLSX)

@@ -597,3 +597,22 @@ async def recent_episodes(session: AsyncSession, meter_ids: list[uuid.UUID], sin
                                           anomaly_episodes.c.end >= since)
         .order_by(anomaly_episodes.c.start.desc()))
     return list(result.all())
+
+
+# --- portfolios (organisations' meters) ------------------------------------------------------------------------
+
+async def owned_meters(session: AsyncSession, account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Energy of each of these meters the account holds (not erased)."""
+    rows = await session.execute(sa.select(meters.c.meter_id, meters.c.energy).where(
+        meters.c.meter_id.in_(meter_ids), meters.c.account_id == account_id, meters.c.erased_at.is_(None)))
+    return {r.meter_id: r.energy for r in rows}
+
+
+async def rollups_of(session: AsyncSession, meter_ids: list[uuid.UUID], start: dt.date,
+                     end: dt.date) -> list[sa.Row]:
+    """The monthly rollups of these meters for the months in [start, end)."""
+    return list((await session.execute(sa.select(
+        monthly_rollups.c.meter_id, monthly_rollups.c.month, monthly_rollups.c.wh, monthly_rollups.c.eur,
+        monthly_rollups.c.days, monthly_rollups.c.days_present, monthly_rollups.c.days_estimated)
+        .where(monthly_rollups.c.meter_id.in_(meter_ids), monthly_rollups.c.month >= start,
+               monthly_rollups.c.month < end))).all())

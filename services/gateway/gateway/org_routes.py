@@ -5,11 +5,12 @@ as the organisation."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from gateway import repository
+from gateway import repository, streams
 from gateway.auth import Identity, User, VerifiedUser, require_role
 from gateway.meters import with_collection
 from gateway.schemas import Email
@@ -142,3 +143,26 @@ async def org_meter_consumption(org_id: uuid.UUID, meter_id: uuid.UUID, who: Use
     return await _services(request).json(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=principal,
         params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/orgs/{org_id}/spreadsheet", response_class=StreamingResponse,
+            responses={200: {"content": {XLSX: {}, "text/csv": {}}}, **NOT_A_MEMBER})
+async def spreadsheet(org_id: uuid.UUID, who: User, request: Request,
+                      year: Annotated[int, Query(ge=2000, le=2100)],
+                      step: Literal["month", "year"] = "month", format: Literal["xlsx", "csv"] = "xlsx"):
+    """Every meter of the organisation × the months (or the year) of `year`: kWh, €, kWh/m² (of its building's
+    heated area), kg CO2e and data completeness (% of the period's days present) per cell, with a totals row.
+    XLSX (frozen header, units in the header) or CSV (UTF-8, `;`); streamed."""
+    services = _services(request)
+    listed = await services.json("consent", "GET", f"/internal/orgs/{org_id}/buildings", principal=who.principal)
+    meters = [{"meter_id": m["id"], "building_id": b["id"], "building": b["name"], "site": b["site"],
+               "use_type": b["use_type"], "heated_area_m2": b["heated_area_m2"], "identifier": m["identifier"],
+               "label": m["label"], "energy": m["energy"]} for b in listed for m in b["meters"]]
+    return await streams.pass_through(
+        request, "consumption", "POST", "/internal/orgs/spreadsheet", principal=Principal(org_id, ("org_member",)),
+        json={"year": year, "step": step, "format": format, "meters": meters},
+        media_type=XLSX if format == "xlsx" else "text/csv; charset=utf-8",
+        filename=f"metroenergies-portefeuille-{year}.{format}")

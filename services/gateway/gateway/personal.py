@@ -2,7 +2,6 @@
 who read it; the adviser's and the administrator's reads of it, each logged."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -15,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from gateway import erasure, privacy, repository
+from gateway import erasure, privacy, repository, streams
 from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies, require_role
 from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
@@ -132,25 +131,10 @@ async def my_data(who: Authenticated, request: Request):
 
 
 async def _green_button(who: Identity, request: Request, params: dict[str, str], stamp: str) -> StreamingResponse:
-    """Consumption's ESPI feed passed on as it streams; its refusals (unknown meter, bad period) answer as they are."""
-    stack = contextlib.AsyncExitStack()
-    upstream = await stack.enter_async_context(_rt(request).services.stream(
-        "consumption", "GET", "/internal/me/green-button", principal=who.principal, params=params))
-    if upstream.status_code != 200:
-        body = await upstream.read()
-        await stack.aclose()
-        try:
-            error = orjson.loads(body)
-            raise AppError(error["detail"], code=error["error"], status_code=upstream.status_code)
-        except (ValueError, KeyError, TypeError):
-            raise AppError("consumption could not export", code="export_incomplete", status_code=502) from None
-
-    async def body():
-        async with stack:
-            async for chunk in upstream.chunks():
-                yield chunk
-    return StreamingResponse(body(), media_type="application/atom+xml", headers={
-        "content-disposition": f'attachment; filename="metroenergies-green-button-{stamp}.xml"'})
+    """Consumption's ESPI feed passed on as it streams."""
+    return await streams.pass_through(request, "consumption", "GET", "/internal/me/green-button",
+                                      principal=who.principal, params=params, media_type="application/atom+xml",
+                                      filename=f"metroenergies-green-button-{stamp}.xml")
 
 
 @router.get("/me/export", responses={

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -84,3 +85,23 @@ class Building(BuildingCreate):
     org_id: uuid.UUID
     created_at: dt.datetime
     meters: list[MeterView] = Field(default_factory=list)
+
+
+class PortfolioMeter(BaseModel):
+    """Internal (gateway → consumption): one meter of the organisation with its building, as consent lists it."""
+    meter_id: uuid.UUID
+    building_id: str
+    building: str
+    site: str | None
+    use_type: UseType
+    heated_area_m2: float
+    identifier: str
+    label: str | None
+    energy: str
+
+
+class SpreadsheetRequest(Strict):
+    year: int
+    step: Literal["month", "year"] = "month"
+    format: Literal["xlsx", "csv"] = "xlsx"
+    meters: list[PortfolioMeter] = Field(max_length=20_000)
