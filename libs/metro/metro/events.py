@@ -136,6 +136,7 @@ class MeterDeclared(Event):
 class DwellingProfile(BaseModel):
     """The comparison criteria of a dwelling, never its address."""
     insee_code: str | None = None
+    iris_code: str | None = None
     surface_m2: float | None = None
     occupants: int | None = None
     dwelling_type: str | None = None

@@ -20,6 +20,7 @@ dwellings = sa.Table(
     sa.Column("postal_code", sa.Text, nullable=False),
     sa.Column("municipality", sa.Text, nullable=False),
     sa.Column("insee_code", sa.Text, nullable=False),
+    sa.Column("iris_code", sa.Text),
     sa.Column("surface_m2", sa.Float),
     sa.Column("occupants", sa.Integer),
     sa.Column("dwelling_type", sa.Text),

@@ -9,10 +9,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import access, catalogues, contracts, green_button, peers, portfolio, series, summary, totals
+from consumption import (access, aggregates, catalogues, contracts, green_button, peers, portfolio, series, summary,
+                         totals)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
+from metro.errors import Forbidden
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
 from metro.schemas.orgs import SpreadsheetRequest
@@ -146,3 +148,25 @@ async def org_spreadsheet(body: SpreadsheetRequest, request: Request,
                                  media_type="text/csv; charset=utf-8")
     book = await portfolio.xlsx_file(db, holder, body.meters, body.year, body.step)
     return StreamingResponse(portfolio.file_chunks(book), media_type=XLSX)
+
+
+def _analyst(who: Caller) -> None:
+    if not who.principal.has("analyst"):
+        raise Forbidden("only the Métropole's analysts read the aggregates", code="forbidden_role")
+
+
+@router.get("/analyst/aggregates")
+async def analyst_aggregates(who: Gateway, session: DbReader,
+                             level: Literal["municipality", "iris"] = "municipality",
+                             year: Annotated[int, Query(ge=2000, le=2100)] = dt.date.today().year - 1,
+                             energy: Literal["electricity", "gas"] | None = None):
+    _analyst(who)
+    return await aggregates.aggregates(session, level, year, energy)
+
+
+@router.get("/analyst/aggregates.geojson")
+async def analyst_geojson(who: Gateway, session: DbReader, energy: Literal["electricity", "gas"],
+                          year: Annotated[int, Query(ge=2000, le=2100)] = dt.date.today().year - 1):
+    _analyst(who)
+    result = await aggregates.aggregates(session, "municipality", year, energy)
+    return aggregates.geojson(result, aggregates.boundaries(), energy)

@@ -164,6 +164,8 @@ class Dwelling(Strict):
     postal_code: str = Field(pattern=r"^\d{5}$")
     municipality: str = Field(min_length=1, max_length=100)
     insee_code: str = Field(pattern=r"^\d[\dAB]\d{3}$")
+    iris_code: str | None = Field(default=None, pattern=r"^\d[\dAB]\d{7}$", description=(
+        "the INSEE IRIS (district) of the address, as the address base gives it: the analysts' finest area"))
     surface_m2: float | None = Field(default=None, gt=5, le=2000)
     occupants: int | None = Field(default=None, ge=1, le=30)
     dwelling_type: DwellingType | None = None
