@@ -228,3 +228,62 @@ def test_the_portfolio_spreadsheet_gives_each_meter_and_month_with_totals_as_xls
     r = outsider.get(f"/orgs/{org['id']}/spreadsheet?year=2025")
     assert r.status_code == 404 and r.json()["error"] == "org_not_found"
     assert manager.get(f"/orgs/{org['id']}/spreadsheet?year=1999").status_code == 422
+
+
+def test_the_annual_report_groups_buildings_by_use_and_names_those_furthest_above_their_median(stack):
+    import asyncio
+    import uuid
+
+    from devstack.db import fetchval
+    from devstack.events import publish, readings_event
+
+    manager = professional(stack)
+    org = new_org(manager, "Ville de Pont-de-Claix")
+    schools, meters = [], []
+    for name, wh in (("École A", 1000), ("École B", 2000), ("École C", 3000)):
+        b = manager.post(f"/orgs/{org['id']}/buildings", json={**SCHOOL, "name": name, "heated_area_m2": 1000,
+                                                               "site": None}).json()
+        schools.append(b)
+        meters.append((declared_meter(manager, org, b), wh))
+    gym = manager.post(f"/orgs/{org['id']}/buildings", json={**SCHOOL, "name": "Gymnase", "use_type": "gymnasium",
+                                                             "heated_area_m2": 500, "site": None}).json()
+    meters.append((declared_meter(manager, org, gym), 4000))
+
+    async def feed():
+        for meter, _ in meters:
+            await eventually(lambda m=meter: fetchval(stack.database_url, "select 1 from consumption.meters "
+                                                      "where meter_id=$1", uuid.UUID(m["id"])))
+        await publish(stack.amqp_url, *(readings_event(m["id"], dt.date(2025, 1, 1), [wh] * 365) for m, wh in meters),
+                      readings_event(meters[0][0]["id"], dt.date(2024, 1, 1), [500] * 366))
+
+        async def settled():
+            r = manager.get(f"/orgs/{org['id']}/report?year=2025")
+            assert r.status_code == 200, r.text
+            report = r.json()
+            assert report["totals"]["kwh"] == 365 * 10 and report["use_types"][0]["change_pct"] is not None, report
+            return report
+        return await eventually(settled, timeout=60, interval=1)
+
+    report = asyncio.run(feed())
+    school, gymnasium = report["use_types"]
+    assert (school["use_type"], school["buildings"], school["floor_area_m2"], school["kwh"]) == \
+        ("school", 3, 3000, 365 * 6)
+    assert school["kwh_m2"] == round(365 * 6 / 3000, 1) and school["completeness_pct"] == 100
+    assert school["change_pct"] == round(100 * (365 - 183) / 183, 1)  # École A, the only one measured in 2024
+    assert (gymnasium["use_type"], gymnasium["kwh"], gymnasium["kwh_m2"]) == ("gymnasium", 1460, 2.9)
+    assert report["totals"]["buildings"] == 4 and report["totals"]["floor_area_m2"] == 3500
+    top = report["furthest_above_median"]
+    assert [(b["name"], b["above_median_pct"]) for b in top] == [("École C", 50.0)]
+
+    page = manager.get(f"/orgs/{org['id']}/report?year=2025", headers={"accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src" not in page.headers["content-security-policy"]
+    assert "Rapport annuel 2025" in page.text and "Ville de Pont-de-Claix" in page.text
+    assert "Écoles" in page.text and "École C" in page.text and "+50,0 %" in page.text
+    pdf = manager.get(f"/orgs/{org['id']}/report?year=2025&format=pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 5000
+
+    outsider = professional(stack)
+    r = outsider.get(f"/orgs/{org['id']}/report?year=2025")
+    assert r.status_code == 404 and r.json()["error"] == "org_not_found"

@@ -9,15 +9,15 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, catalogues, contracts, green_button, peers, portfolio, series, summary,
-                         totals)
+from consumption import (access, aggregates, catalogues, contracts, green_button, peers, portfolio, report, series,
+                         summary, totals)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.errors import Forbidden
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
                                        DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
-from metro.schemas.orgs import SpreadsheetRequest
+from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -148,6 +148,22 @@ async def org_spreadsheet(body: SpreadsheetRequest, request: Request,
                                  media_type="text/csv; charset=utf-8")
     book = await portfolio.xlsx_file(db, holder, body.meters, body.year, body.step)
     return StreamingResponse(portfolio.file_chunks(book), media_type=XLSX)
+
+
+@router.post("/orgs/report", response_model=AnnualReport,
+             responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})
+async def org_report(body: ReportRequest, request: Request,
+                     holder: Annotated[uuid.UUID, Depends(acting_account("gateway"))],
+                     output: Literal["json", "html", "pdf"] = "json",
+                     organisation: Annotated[str, Query(max_length=200)] = ""):
+    """The organisation's annual report per type of building, from the monthly rollups."""
+    portfolio.check_year(body.year)
+    result = await report.compute(request.app.state.db, holder, body.meters, body.year)
+    if output == "html":
+        return Response(report.html(result, organisation), media_type="text/html; charset=utf-8")
+    if output == "pdf":
+        return Response(await report.pdf(result, organisation), media_type="application/pdf")
+    return result
 
 
 def _analyst(who: Caller) -> None:

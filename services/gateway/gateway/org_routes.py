@@ -19,7 +19,8 @@ from metro.errors import Conflict, Forbidden, NotFound, error_responses
 from metro.schemas import IsoDate, Strict
 from metro.schemas.consent import MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
-from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgKind, OrgRole
+from metro.schemas.orgs import (AnnualReport, Building, BuildingCreate, Organisation, OrganisationCreate, OrgKind,
+                               OrgRole)
 from metro.service_auth import Principal
 from pydantic import BaseModel
 
@@ -146,6 +147,18 @@ async def org_meter_consumption(org_id: uuid.UUID, meter_id: uuid.UUID, who: Use
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The report's page: its own style sheet inline, nothing else (no script, no fetch).
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+
+
+async def _portfolio(request: Request, who: Identity, org_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every meter of the organisation with its building, as consent lists them (for a member only)."""
+    listed = await _services(request).json("consent", "GET", f"/internal/orgs/{org_id}/buildings",
+                                           principal=who.principal)
+    return [{"meter_id": m["id"], "building_id": b["id"], "building": b["name"], "site": b["site"],
+             "use_type": b["use_type"], "heated_area_m2": b["heated_area_m2"], "identifier": m["identifier"],
+             "label": m["label"], "energy": m["energy"], "heating_energy": b["heating_energy"]}
+            for b in listed for m in b["meters"]]
 
 
 @router.get("/orgs/{org_id}/spreadsheet", response_class=StreamingResponse,
@@ -156,13 +169,33 @@ async def spreadsheet(org_id: uuid.UUID, who: User, request: Request,
     """Every meter of the organisation × the months (or the year) of `year`: kWh, €, kWh/m² (of its building's
     heated area), kg CO2e and data completeness (% of the period's days present) per cell, with a totals row.
     XLSX (frozen header, units in the header) or CSV (UTF-8, `;`); streamed."""
-    services = _services(request)
-    listed = await services.json("consent", "GET", f"/internal/orgs/{org_id}/buildings", principal=who.principal)
-    meters = [{"meter_id": m["id"], "building_id": b["id"], "building": b["name"], "site": b["site"],
-               "use_type": b["use_type"], "heated_area_m2": b["heated_area_m2"], "identifier": m["identifier"],
-               "label": m["label"], "energy": m["energy"]} for b in listed for m in b["meters"]]
+    meters = await _portfolio(request, who, org_id)
     return await streams.pass_through(
         request, "consumption", "POST", "/internal/orgs/spreadsheet", principal=Principal(org_id, ("org_member",)),
         json={"year": year, "step": step, "format": format, "meters": meters},
         media_type=XLSX if format == "xlsx" else "text/csv; charset=utf-8",
         filename=f"metroenergies-portefeuille-{year}.{format}")
+
+
+@router.get("/orgs/{org_id}/report", response_model=AnnualReport,
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, **NOT_A_MEMBER})
+async def annual_report(org_id: uuid.UUID, who: User, request: Request,
+                        year: Annotated[int, Query(ge=2000, le=2100)],
+                        format: Annotated[Literal["json", "html", "pdf"] | None, Query(
+                            description="overrides the Accept header (for a link)")] = None):
+    """The annual report per type of building: per use type the buildings, floor area, kWh, kWh/m² raw and
+    weather-normalised, €, CO2e, the change against the year before; and the 10 buildings furthest above their
+    type's median. JSON by default; `Accept: text/html` (a page that prints well) or `application/pdf`."""
+    accept = request.headers.get("accept", "")
+    output = format or ("pdf" if "application/pdf" in accept else "html" if "text/html" in accept else "json")
+    org = await _services(request).json("consent", "GET", f"/internal/orgs/{org_id}", principal=who.principal)
+    meters = await _portfolio(request, who, org_id)
+    reply = await _services(request).send(
+        "consumption", "POST", "/internal/orgs/report", principal=Principal(org_id, ("org_member",)),
+        params={"output": output, "organisation": org["name"]}, json={"year": year, "meters": meters})
+    if output == "json":
+        return reply.json()
+    headers = {"content-security-policy": REPORT_CSP} if output == "html" else {
+        "content-disposition": f'attachment; filename="metroenergies-rapport-{year}.pdf"'}
+    return Response(reply.content, media_type="text/html; charset=utf-8" if output == "html" else "application/pdf",
+                    headers=headers)

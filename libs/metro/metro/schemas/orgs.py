@@ -98,6 +98,7 @@ class PortfolioMeter(BaseModel):
     identifier: str
     label: str | None
     energy: str
+    heating_energy: str | None = None
 
 
 class SpreadsheetRequest(Strict):
@@ -105,3 +106,44 @@ class SpreadsheetRequest(Strict):
     step: Literal["month", "year"] = "month"
     format: Literal["xlsx", "csv"] = "xlsx"
     meters: list[PortfolioMeter] = Field(max_length=20_000)
+
+
+class ReportRequest(Strict):
+    year: int
+    meters: list[PortfolioMeter] = Field(max_length=20_000)
+
+
+class UseTypeFigures(BaseModel):
+    use_type: UseType | Literal["all"]
+    buildings: int
+    floor_area_m2: float
+    kwh: float
+    kwh_m2: float | None
+    kwh_m2_normalised: float | None = Field(description="heating energy weather-normalised with the year's degree days")
+    eur: float | None
+    co2e_kg: float
+    change_pct: float | None = Field(description="kWh against the year before, on the buildings measured both years")
+    completeness_pct: int
+
+
+class BuildingFigures(BaseModel):
+    building_id: str
+    name: str
+    site: str | None
+    use_type: UseType
+    floor_area_m2: float
+    kwh: float
+    kwh_m2: float | None
+    kwh_m2_normalised: float | None
+    type_median_kwh_m2: float | None
+    above_median_pct: float | None = Field(description="how far above its type's median kWh/m² (normalised), %")
+    completeness_pct: int
+
+
+class AnnualReport(BaseModel):
+    year: int
+    use_types: list[UseTypeFigures]
+    totals: UseTypeFigures | None
+    furthest_above_median: list[BuildingFigures] = Field(
+        description="the 10 buildings furthest above their type's median")
+    degree_days: tuple[float, float] | None = Field(description="(the year's, the reference's), when known")
