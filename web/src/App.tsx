@@ -13,6 +13,18 @@ import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+// Organisations' buildings and the analysts' territory: loaded for those who open them.
+const Organisations = lazy(() => import("./pages/Organisations"));
+const Analyst = lazy(() => import("./pages/Analyst"));
+
+/** The pages a role adds to the menu: an organisation's buildings, the Métropole's aggregates. */
+function rolePages(account: Account | null | undefined): { path: string; key: Key }[] {
+  const roles = account?.roles ?? [];
+  return [
+    ...(roles.includes("professional") ? [{ path: "/orgs", key: "nav.orgs" as Key }] : []),
+    ...(roles.includes("analyst") ? [{ path: "/analyst", key: "nav.analyst" as Key }] : []),
+  ];
+}
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -77,8 +89,9 @@ function Header({ account }: { account: Account | null }) {
       </div>
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
-          {PAGES.map((p) => (
-            <Link key={p.path} to={p.path} aria-current={pathname === p.path ? "page" : undefined}>
+          {[...PAGES, ...rolePages(account)].map((p) => (
+            <Link key={p.path} to={p.path}
+              aria-current={pathname === p.path || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
               {t(p.key)}
             </Link>
           ))}
@@ -127,6 +140,8 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (pathname.startsWith("/orgs")) return "nav.orgs";
+  if (pathname === "/analyst") return "nav.analyst";
   return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
 }
 
@@ -147,6 +162,10 @@ function Page({ me }: { me: Me }) {
     return <Login expired={me.expired} />;
   }
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
+  if (pathname === "/orgs" || pathname.startsWith("/orgs/")) {
+    return <Organisations path={pathname} professional={account.roles.includes("professional")} />;
+  }
+  if (pathname === "/analyst" && account.roles.includes("analyst")) return <Analyst />;
   switch (pathname) {
     case "/meters":
       return <Meters account={account} />;

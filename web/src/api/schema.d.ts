@@ -1160,6 +1160,247 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Orgs
+         * @description The organisations the account is a member of, with its role in each.
+         */
+        get: operations["my_orgs_api_v1_orgs_get"];
+        put?: never;
+        /**
+         * Create Org
+         * @description Creates an organisation (role `professional`); its creator is its first manager.
+         */
+        post: operations["create_org_api_v1_orgs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Org
+         * @description The organisation and its members, for its members only (404 `org_not_found` to anyone else).
+         */
+        get: operations["get_org_api_v1_orgs__org_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Member
+         * @description A manager adds a member by e-mail address, or changes a member's role (`manager` or `viewer`); the
+         *     account must exist (404 `account_not_found`). An organisation keeps at least one manager (409
+         *     `org_last_manager`).
+         */
+        put: operations["set_member_api_v1_orgs__org_id__members_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/members/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Member
+         * @description A manager removes a member; a member may leave.
+         */
+        delete: operations["remove_member_api_v1_orgs__org_id__members__member_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/buildings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Buildings
+         * @description The organisation's sites and buildings, each with its meters, their consent, freshness and contract.
+         */
+        get: operations["list_buildings_api_v1_orgs__org_id__buildings_get"];
+        put?: never;
+        /**
+         * Add Building
+         * @description A manager adds a building: address, use type (school, gymnasium, offices, housing, nursery, town_hall,
+         *     pool, other), heated floor area in m², year, heating energy.
+         */
+        post: operations["add_building_api_v1_orgs__org_id__buildings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declare Building Meter
+         * @description A manager declares a meter the organisation holds and attaches it to the building. The consent is the
+         *     organisation's: Data Connect's page (the manager consents for the company or the municipality), ADICT with
+         *     the holder as `raison_sociale`, SGE for a subscription the Métropole holds.
+         */
+        post: operations["declare_building_meter_api_v1_orgs__org_id__buildings__building_id__meters_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meters/{meter_id}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Org Meter Consumption
+         * @description An organisation's meter, read by one of its members (manager or viewer).
+         */
+        get: operations["org_meter_consumption_api_v1_orgs__org_id__meters__meter_id__consumption_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/spreadsheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spreadsheet
+         * @description Every meter of the organisation × the months (or the year) of `year`: kWh, €, kWh/m² (of its building's
+         *     heated area), kg CO2e and data completeness (% of the period's days present) per cell, with a totals row.
+         *     XLSX (frozen header, units in the header) or CSV (UTF-8, `;`); streamed.
+         */
+        get: operations["spreadsheet_api_v1_orgs__org_id__spreadsheet_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Annual Report
+         * @description The annual report per type of building: per use type the buildings, floor area, kWh, kWh/m² raw and
+         *     weather-normalised, €, CO2e, the change against the year before; and the 10 buildings furthest above their
+         *     type's median. JSON by default; `Accept: text/html` (a page that prints well) or `application/pdf`.
+         */
+        get: operations["annual_report_api_v1_orgs__org_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyst/aggregates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Aggregates
+         * @description Per municipality or IRIS and energy, and by dwelling type, heating energy and construction period: number
+         *     of homes, quartiles of weather-normalised kWh/m², total kWh and its trend. A cell is published only with at
+         *     least 10 homes and no home above 85 % of its total; cells adding up to a published total never leave exactly
+         *     one withheld (secondary secrecy).
+         */
+        get: operations["aggregates_api_v1_analyst_aggregates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyst/aggregates.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Aggregates Geojson
+         * @description The municipality cells of one energy as the properties of the 49 municipalities' polygons (IGN ADMIN
+         *     EXPRESS via france-geojson, Licence Ouverte): for the energy GIS.
+         */
+        get: operations["aggregates_geojson_api_v1_analyst_aggregates_geojson_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1267,10 +1508,90 @@ export interface components {
             since: string;
         };
         /**
+         * AggregateCell
+         * @description One cell: an area (or the whole Métropole) and an energy, possibly one breakdown dimension.
+         */
+        AggregateCell: {
+            /**
+             * Area
+             * @description INSEE municipality code or IRIS code
+             */
+            area?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Energy */
+            energy: string;
+            /**
+             * Secret
+             * @description why the cell is withheld; null when published
+             */
+            secret: ("too_few_homes" | "dominant_home" | "secondary") | null;
+            /** Homes */
+            homes: number | null;
+            /** Total Kwh */
+            total_kwh: number | null;
+            /** @description weather-normalised kWh/m² (heating energy), quartiles */
+            kwh_m2: components["schemas"]["Quartiles"] | null;
+            /**
+             * Trend Pct
+             * @description total kWh against the year before, when both are published
+             */
+            trend_pct: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Aggregates */
+        Aggregates: {
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "municipality" | "iris";
+            /** Year */
+            year: number;
+            /** Min Homes */
+            min_homes: number;
+            /** Max Share */
+            max_share: number;
+            /** Cells */
+            cells: components["schemas"]["AggregateCell"][];
+            /**
+             * Breakdowns
+             * @description per area and energy, by dwelling_type, heating_energy or construction_period (one of them per cell)
+             */
+            breakdowns: components["schemas"]["AggregateCell"][];
+            /**
+             * Totals
+             * @description the Métropole's total per energy
+             */
+            totals: components["schemas"]["AggregateCell"][];
+        };
+        /**
          * AlertKind
          * @enum {string}
          */
         AlertKind: "anomaly" | "threshold" | "consent";
+        /** AnnualReport */
+        AnnualReport: {
+            /** Year */
+            year: number;
+            /** Use Types */
+            use_types: components["schemas"]["UseTypeFigures"][];
+            totals: components["schemas"]["UseTypeFigures"] | null;
+            /**
+             * Furthest Above Median
+             * @description the 10 buildings furthest above their type's median
+             */
+            furthest_above_median: components["schemas"]["BuildingFigures"][];
+            /**
+             * Degree Days
+             * @description (the year's, the reference's), when known
+             */
+            degree_days: [
+                number,
+                number
+            ] | null;
+        };
         /** AnomalyAlert */
         AnomalyAlert: {
             /**
@@ -1301,6 +1622,104 @@ export interface components {
              * Format: date-time
              */
             detected_at: string;
+        };
+        /** Building */
+        Building: {
+            /** Name */
+            name: string;
+            /**
+             * Site
+             * @description the site grouping several buildings
+             */
+            site?: string | null;
+            /** Street */
+            street: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Municipality */
+            municipality: string;
+            /** Insee Code */
+            insee_code: string;
+            use_type: components["schemas"]["UseType"];
+            /**
+             * Heated Area M2
+             * @description heated floor area, m²
+             */
+            heated_area_m2: number;
+            /** Construction Year */
+            construction_year?: number | null;
+            heating_energy?: components["schemas"]["HeatingEnergy"] | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Org Id
+             * Format: uuid
+             */
+            org_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Meters */
+            meters?: components["schemas"]["MeterView"][];
+        };
+        /** BuildingCreate */
+        BuildingCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Site
+             * @description the site grouping several buildings
+             */
+            site?: string | null;
+            /** Street */
+            street: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Municipality */
+            municipality: string;
+            /** Insee Code */
+            insee_code: string;
+            use_type: components["schemas"]["UseType"];
+            /**
+             * Heated Area M2
+             * @description heated floor area, m²
+             */
+            heated_area_m2: number;
+            /** Construction Year */
+            construction_year?: number | null;
+            heating_energy?: components["schemas"]["HeatingEnergy"] | null;
+        };
+        /** BuildingFigures */
+        BuildingFigures: {
+            /** Building Id */
+            building_id: string;
+            /** Name */
+            name: string;
+            /** Site */
+            site: string | null;
+            use_type: components["schemas"]["UseType"];
+            /** Floor Area M2 */
+            floor_area_m2: number;
+            /** Kwh */
+            kwh: number;
+            /** Kwh M2 */
+            kwh_m2: number | null;
+            /** Kwh M2 Normalised */
+            kwh_m2_normalised: number | null;
+            /** Type Median Kwh M2 */
+            type_median_kwh_m2: number | null;
+            /**
+             * Above Median Pct
+             * @description how far above its type's median kWh/m² (normalised), %
+             */
+            above_median_pct: number | null;
+            /** Completeness Pct */
+            completeness_pct: number;
         };
         /** ChannelPreferences */
         ChannelPreferences: {
@@ -1611,6 +2030,11 @@ export interface components {
             municipality: string;
             /** Insee Code */
             insee_code: string;
+            /**
+             * Iris Code
+             * @description the INSEE IRIS (district) of the address, as the address base gives it: the analysts' finest area
+             */
+            iris_code?: string | null;
             /** Surface M2 */
             surface_m2?: number | null;
             /** Occupants */
@@ -1633,6 +2057,7 @@ export interface components {
             /**
              * New Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             new_email: string;
             /**
@@ -1706,6 +2131,18 @@ export interface components {
          * @enum {string}
          */
         FailingReason: "dso_unavailable" | "dso_quota_exceeded" | "dso_request_refused" | "dso_no_data" | "dso_consent_missing";
+        /** FeatureCollection */
+        FeatureCollection: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+            /** Features */
+            features: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * Freshness
          * @description `fresh`: the newest day the DSO publishes by now is collected; `dso_late`: behind, but within the DSO's
@@ -1769,10 +2206,21 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
             password: string;
+        };
+        /** MemberInvite */
+        MemberInvite: {
+            /**
+             * Email
+             * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
+             */
+            email: string;
+            role: components["schemas"]["OrgRole"];
         };
         /** MessageView */
         MessageView: {
@@ -1887,6 +2335,18 @@ export interface components {
             /** @description the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither */
             contract?: components["schemas"]["ContractView"] | null;
         };
+        /** MyOrganisation */
+        MyOrganisation: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            kind: components["schemas"]["OrgKind"];
+            my_role: components["schemas"]["OrgRole"];
+        };
         /**
          * NotificationPreferences
          * @description Web push is not offered yet: e-mail and in-app are the two channels.
@@ -1935,6 +2395,69 @@ export interface components {
             /** Read At */
             read_at?: string | null;
         };
+        /**
+         * OrgKind
+         * @enum {string}
+         */
+        OrgKind: "municipality" | "landlord" | "company";
+        /** OrgMember */
+        OrgMember: {
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            role: components["schemas"]["OrgRole"];
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /**
+             * Email
+             * @description filled by the gateway, which holds the accounts
+             */
+            email?: string | null;
+        };
+        /**
+         * OrgRole
+         * @description A manager adds members, buildings and meters; a viewer reads.
+         * @enum {string}
+         */
+        OrgRole: "manager" | "viewer";
+        /** Organisation */
+        Organisation: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            kind: components["schemas"]["OrgKind"];
+            /** Siren */
+            siren: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** @description the caller's role in the organisation */
+            my_role: components["schemas"]["OrgRole"];
+            /** Members */
+            members: components["schemas"]["OrgMember"][];
+        };
+        /** OrganisationCreate */
+        OrganisationCreate: {
+            /** Name */
+            name: string;
+            kind: components["schemas"]["OrgKind"];
+            /**
+             * Siren
+             * @description the organisation's SIREN number
+             */
+            siren?: string | null;
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
@@ -1947,6 +2470,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
         };
@@ -2008,6 +2532,20 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        /** Quartiles */
+        Quartiles: {
+            /** Q1 */
+            q1: number;
+            /** Median */
+            median: number;
+            /** Q3 */
+            q3: number;
+            /**
+             * Homes
+             * @description homes with a surface, over which kWh/m² is computed
+             */
+            homes: number;
         };
         /**
          * QuietHours
@@ -2120,6 +2658,7 @@ export interface components {
             /**
              * Adviser Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             adviser_email: string;
             /** Scopes */
@@ -2150,6 +2689,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -2324,6 +2864,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -2340,6 +2881,41 @@ export interface components {
             scope: string;
             /** Detail */
             detail: string;
+        };
+        /**
+         * UseType
+         * @description The fixed list of building uses the annual report groups by.
+         * @enum {string}
+         */
+        UseType: "school" | "gymnasium" | "offices" | "housing" | "nursery" | "town_hall" | "pool" | "other";
+        /** UseTypeFigures */
+        UseTypeFigures: {
+            /** Use Type */
+            use_type: components["schemas"]["UseType"] | "all";
+            /** Buildings */
+            buildings: number;
+            /** Floor Area M2 */
+            floor_area_m2: number;
+            /** Kwh */
+            kwh: number;
+            /** Kwh M2 */
+            kwh_m2: number | null;
+            /**
+             * Kwh M2 Normalised
+             * @description heating energy weather-normalised with the year's degree days
+             */
+            kwh_m2_normalised: number | null;
+            /** Eur */
+            eur: number | null;
+            /** Co2E Kg */
+            co2e_kg: number;
+            /**
+             * Change Pct
+             * @description kWh against the year before, on the buildings measured both years
+             */
+            change_pct: number | null;
+            /** Completeness Pct */
+            completeness_pct: number;
         };
     };
     responses: never;
@@ -5954,6 +6530,809 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnsubscribeResult"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_orgs_api_v1_orgs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyOrganisation"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_org_api_v1_orgs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganisationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_org_api_v1_orgs__org_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_member_api_v1_orgs__org_id__members_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberInvite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member_api_v1_orgs__org_id__members__member_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_buildings_api_v1_orgs__org_id__buildings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Building"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_building_api_v1_orgs__org_id__buildings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BuildingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Building"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    declare_building_meter_api_v1_orgs__org_id__buildings__building_id__meters_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeterDeclaration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterView"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    org_meter_consumption_api_v1_orgs__org_id__meters__meter_id__consumption_get: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                step?: components["schemas"]["Step"];
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsumptionSeries"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    spreadsheet_api_v1_orgs__org_id__spreadsheet_get: {
+        parameters: {
+            query: {
+                year: number;
+                step?: "month" | "year";
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    annual_report_api_v1_orgs__org_id__report_get: {
+        parameters: {
+            query: {
+                year: number;
+                /** @description overrides the Accept header (for a link) */
+                format?: ("json" | "html" | "pdf") | null;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnualReport"];
+                    "text/html": unknown;
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aggregates_api_v1_analyst_aggregates_get: {
+        parameters: {
+            query?: {
+                level?: "municipality" | "iris";
+                energy?: ("electricity" | "gas") | null;
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Aggregates"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    aggregates_geojson_api_v1_analyst_aggregates_geojson_get: {
+        parameters: {
+            query: {
+                energy: "electricity" | "gas";
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description forbidden */

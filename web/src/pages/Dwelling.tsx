@@ -6,7 +6,7 @@ import { useI18n, type Key } from "../i18n";
 
 type Form = Record<keyof DwellingBody, string>;
 const EMPTY: Form = {
-  street: "", postal_code: "", municipality: "", insee_code: "", surface_m2: "", occupants: "", dwelling_type: "",
+  street: "", postal_code: "", municipality: "", insee_code: "", iris_code: "", surface_m2: "", occupants: "", dwelling_type: "",
   heating_energy: "", heating_mode: "", hot_water_energy: "", construction_year: "",
 };
 const ENERGIES = ["electricity", "gas", "heat_network", "wood", "fuel_oil", "heat_pump", "other"] as const;
