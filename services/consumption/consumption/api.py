@@ -9,12 +9,13 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import access, catalogues, contracts, green_button, peers, series, summary, totals
+from consumption import access, catalogues, contracts, green_button, peers, series, statements, summary, totals
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
-                                       DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
+                                       DegreeDaysVersion, StatementCreate, StatementView, Step, Summary,
+                                       TariffCatalogueVersion, ToDateTotals)
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -65,6 +66,16 @@ async def get_contract(meter_id: uuid.UUID, who: Gateway, session: Session):
 @router.put("/meters/{meter_id}/contract", response_model=ContractView)
 async def put_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: Gateway, session: Session):
     return await contracts.declare_contract(session, meter_id, who.principal, body)
+
+
+@router.post("/meters/{meter_id}/statements", response_model=StatementView, status_code=201)
+async def post_statement(meter_id: uuid.UUID, body: StatementCreate, who: Gateway, session: Session):
+    return await statements.add_statement(session, meter_id, who.principal, body)
+
+
+@router.get("/meters/{meter_id}/statements", response_model=list[StatementView])
+async def get_statements(meter_id: uuid.UUID, who: Gateway, session: Session):
+    return await statements.list_statements(session, meter_id, who.principal)
 
 
 @router.get("/me/summary", response_model=Summary)
