@@ -13,6 +13,8 @@ import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+// Pages few residents open are loaded when opened.
+const Statements = lazy(() => import("./pages/Statements"));
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -35,6 +37,7 @@ function useMe() {
 const PAGES: { path: string; key: Key }[] = [
   { path: "/", key: "nav.dashboard" },
   { path: "/meters", key: "nav.meters" },
+  { path: "/statements", key: "nav.statements" },
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
 ];
@@ -150,6 +153,8 @@ function Page({ me }: { me: Me }) {
   switch (pathname) {
     case "/meters":
       return <Meters account={account} />;
+    case "/statements":
+      return <Statements />;
     case "/dwelling":
       return <Dwelling />;
     case "/my-data":

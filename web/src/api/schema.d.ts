@@ -978,6 +978,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meters/{meter_id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Statements
+         * @description A manual meter's statements, oldest first, each with what was used since the previous one and the
+         *     accuracy control's finding the resident confirmed, if any. 409 `meter_not_manual`.
+         */
+        get: operations["list_statements_api_v1_meters__meter_id__statements_get"];
+        put?: never;
+        /**
+         * Add Statement
+         * @description 422 `index_decreasing` (an index below the previous one, or above a later one, without `meter_change`), `statement_in_future`, `statement_too_old` (over 3 years), `statement_kind_not_for_energy` (`index` for electricity, gas, heat and water; `quantity` for fuel oil and wood), `unit_not_for_energy`, `conversion_coefficient_required` (gas, after the first statement, when no earlier one gave it), `meter_change_not_declared`; 409 `meter_not_manual` (the meter is read by its operator), `consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / `statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), `statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`.
+         */
+        post: operations["add_statement_api_v1_meters__meter_id__statements_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/summary": {
         parameters: {
             query?: never;
@@ -1633,6 +1658,7 @@ export interface components {
             /**
              * New Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             new_email: string;
             /**
@@ -1661,7 +1687,7 @@ export interface components {
          * Energy
          * @enum {string}
          */
-        Energy: "electricity" | "gas" | "heat" | "water";
+        Energy: "electricity" | "gas" | "heat" | "water" | "fuel_oil" | "wood";
         /** ErasureRequest */
         ErasureRequest: {
             /**
@@ -1769,6 +1795,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -1811,11 +1838,14 @@ export interface components {
              * Dso
              * @enum {string}
              */
-            dso: "enedis" | "grdf";
+            dso: "enedis" | "grdf" | "manual";
             /** Channel */
-            channel?: ("dataconnect" | "sge" | "adict" | "file") | null;
-            /** Identifier */
-            identifier: string;
+            channel?: ("dataconnect" | "sge" | "adict" | "file" | "manual") | null;
+            /**
+             * Identifier
+             * @description the PRM, PCE or operator's meter number; none for a `manual` meter (its number goes in `label`)
+             */
+            identifier?: string | null;
             /** Label */
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
@@ -1825,15 +1855,20 @@ export interface components {
             /** @constant */
             energy?: "electricity";
             channel?: ("dataconnect" | "sge") | null;
-            identifier?: string;
+            identifier: string;
         } | {
             /** @constant */
             dso?: "grdf";
             /** @constant */
             energy?: "gas";
             channel?: "adict" | null;
-            identifier?: string;
+            identifier: string;
             grdf_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "manual";
+            channel?: "manual" | null;
+            identifier?: null;
         });
         /** MeterSummaryView */
         MeterSummaryView: {
@@ -1947,6 +1982,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
         };
@@ -2120,6 +2156,7 @@ export interface components {
             /**
              * Adviser Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             adviser_email: string;
             /** Scopes */
@@ -2150,6 +2187,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -2162,6 +2200,128 @@ export interface components {
              * @enum {string}
              */
             language: "fr" | "en";
+        };
+        /**
+         * StatementCreate
+         * @description An index read on the meter on `taken_on` (electricity and heat in kWh, gas and water in m³), or a
+         *     delivery (fuel oil in litres, wood in stères of logs or kg of pellets) received that day.
+         */
+        StatementCreate: {
+            /**
+             * Taken On
+             * Format: date
+             */
+            taken_on: string;
+            /**
+             * Index
+             * @description the meter's index; for an index meter
+             */
+            index?: number | string | null;
+            /**
+             * Quantity
+             * @description the quantity delivered; for fuel oil and wood
+             */
+            quantity?: number | string | null;
+            /**
+             * Unit
+             * @description defaults to the energy's own (kWh, m3, L); wood needs `stere` or `kg`
+             */
+            unit?: ("kWh" | "m3" | "L" | "stere" | "kg") | null;
+            /**
+             * Conversion Coefficient
+             * @description gas only: kWh per m³ as printed on the bill; defaults to the previous statement's
+             */
+            conversion_coefficient?: number | string | null;
+            /**
+             * Meter Change
+             * @description the meter was exchanged since the previous statement: `index` is the new meter's
+             * @default false
+             */
+            meter_change: boolean;
+            /**
+             * Old Meter Last Index
+             * @description the old meter's last index, when known
+             */
+            old_meter_last_index?: number | string | null;
+            /**
+             * New Meter First Index
+             * @description the new meter's index when it was fitted (0 if unset)
+             */
+            new_meter_first_index?: number | string | null;
+            /**
+             * Confirmed
+             * @description the resident confirms a statement the accuracy control found implausible (409 `statement_above_*` / `statement_below_*`)
+             * @default false
+             */
+            confirmed: boolean;
+        };
+        /** StatementView */
+        StatementView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Taken On
+             * Format: date
+             */
+            taken_on: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "index" | "delivery";
+            /** Value */
+            value: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "kWh" | "m3" | "L" | "stere" | "kg";
+            /** Conversion Coefficient */
+            conversion_coefficient?: string | null;
+            /**
+             * Meter Change
+             * @default false
+             */
+            meter_change: boolean;
+            /** Old Meter Last Index */
+            old_meter_last_index?: string | null;
+            /** New Meter First Index */
+            new_meter_first_index?: string | null;
+            /**
+             * Amount
+             * @description what was used since the previous statement, in `amount_unit`; null for the first statement, or after a meter change whose old meter's last index is unknown
+             */
+            amount?: number | null;
+            /**
+             * Amount Unit
+             * @description litres for water, Wh otherwise
+             * @default Wh
+             * @enum {string}
+             */
+            amount_unit: "Wh" | "L";
+            /**
+             * Days
+             * @description days since the previous statement
+             */
+            days?: number | null;
+            /**
+             * Confirmed Check
+             * @description the accuracy control's finding the resident confirmed, if any
+             */
+            confirmed_check?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * Step
@@ -2324,6 +2484,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -5330,6 +5491,153 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_statements_api_v1_meters__meter_id__statements_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_statement_api_v1_meters__meter_id__statements_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,11 +3,14 @@
  * and `en` with the same keys (the compiler checks it); add a module and spread it on both lines below.
  */
 import * as core from "./core";
+import * as statements from "./statements";
 
 export const fr = {
   ...core.fr,
+  ...statements.fr,
 };
 
 export const en: Record<keyof typeof fr, string> = {
   ...core.en,
+  ...statements.en,
 };
