@@ -15,6 +15,7 @@ import { Link, navigate, useLocation } from "./router";
 const Dashboard = lazy(() => import("./pages/Dashboard"));
 // Pages few residents open are loaded when opened.
 const Statements = lazy(() => import("./pages/Statements"));
+const Actions = lazy(() => import("./pages/Actions"));
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -38,6 +39,7 @@ const PAGES: { path: string; key: Key }[] = [
   { path: "/", key: "nav.dashboard" },
   { path: "/meters", key: "nav.meters" },
   { path: "/statements", key: "nav.statements" },
+  { path: "/actions", key: "nav.actions" },
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
 ];
@@ -155,6 +157,8 @@ function Page({ me }: { me: Me }) {
       return <Meters account={account} />;
     case "/statements":
       return <Statements />;
+    case "/actions":
+      return <Actions account={account} />;
     case "/dwelling":
       return <Dwelling />;
     case "/my-data":

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import (api, consumption_routes, edge, erasure, models, notify_routes, ops, personal, privacy,
-                     proxy, service, throttle, web)
+from gateway import (actions, api, consumption_routes, edge, erasure, models, notify_routes, ops, personal,
+                     privacy, proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -82,9 +82,10 @@ async def _throttle(rt: Runtime) -> None:
 
 
 def spec() -> ServiceSpec:
-    routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router]
+    routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router,
+               actions.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
-                       outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
+                       outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle, actions.seed_catalogue],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
                        workers=[erasure.erasure_worker, throttle.prune_worker], warm_reads=service.warm_reads,
                        configure=[edge.protect, web.mount_web], erases_on_request=False,

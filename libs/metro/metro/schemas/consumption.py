@@ -197,3 +197,41 @@ class StatementView(BaseModel):
     confirmed_check: str | None = Field(default=None, description=(
         "the accuracy control's finding the resident confirmed, if any"))
     created_at: dt.datetime
+
+
+# --- what the actions of the three pathways read of an account's consumption -----------------------------------
+
+class EnergyUse(BaseModel):
+    """An energy of the account over its last 365 days (all its shown meters of that energy)."""
+    energy: str
+    kwh_year: float | None = Field(default=None, description=(
+        "the year's use, scaled to 365 days from the days with a reading; null under 28 such days"))
+    days: int = 0
+    eur_per_kwh: float | None = Field(default=None, description=(
+        "the price of one more kWh over the period (energy part of the tariff, subscription excluded)"))
+    winter_share: float | None = Field(default=None, description="share of the use in November to March")
+    anomalies_90_days: int = 0
+
+
+class AccountUses(BaseModel):
+    heating_energy: str | None = None
+    hot_water_energy: str | None = None
+    dwelling_type: str | None = None
+    heating_mode: str | None = None
+    energies: list[EnergyUse]
+
+
+class MeasuredEffect(BaseModel):
+    """The account's use of one energy since a date against a baseline: the same days a year earlier, or,
+    without them, as many days just before."""
+    energy: str
+    start: dt.date
+    end: dt.date | None = None
+    available: bool = False
+    reason: str | None = Field(default=None, description=(
+        "why there is no figure: `too_early` (under 28 days measured), `no_meter`, `missing_days`, `no_baseline`"))
+    kwh: float | None = None
+    baseline: Literal["last_year", "before"] | None = None
+    baseline_kwh: float | None = None
+    weather_normalised: bool = False
+    change_pct: float | None = Field(default=None, description="(kWh − baseline) ÷ baseline × 100, normalised")
