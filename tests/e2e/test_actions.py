@@ -42,7 +42,9 @@ async def home_with_a_year(stack) -> tuple[ApiUser, str]:
                                       uuid.UUID(meter)))
     start = TODAY - dt.timedelta(days=430)
     values = [20_000 if start + dt.timedelta(days=i) < CHANGE else 15_000 for i in range(430)]
-    await publish(stack.amqp_url, readings_event(meter, start, values))
+    # A message carries a year at most, as a connector sends them.
+    await publish(stack.amqp_url, readings_event(meter, start, values[:300]),
+                  readings_event(meter, start + dt.timedelta(days=300), values[300:]))
     await eventually(lambda: fetchval(stack.database_url, "select count(*) = 430 from consumption.readings "
                                       "where meter_id=$1", uuid.UUID(meter)))
     return user, meter

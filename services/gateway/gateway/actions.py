@@ -96,8 +96,10 @@ def suggestion(action: Any, uses: AccountUses, today: dt.date) -> tuple[bool, li
     reasons: list[str] = []
     energy = target_energy(action, uses)
     if action.energy != "any":
-        figures = next((e for e in uses.energies if e.energy == energy), None)
-        if energy is None or figures is None:
+        # The dwelling's heating or hot-water energy is the resident's own data, meter or not; another energy
+        # needs its meter.
+        metered = any(e.energy == energy for e in uses.energies)
+        if energy is None or (action.energy not in ("heating", "hot_water") and not metered):
             return False, []
         reasons.append({"heating": "heating_energy", "hot_water": "hot_water_energy"}.get(action.energy,
                                                                                            "uses_energy"))
