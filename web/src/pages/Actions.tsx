@@ -128,7 +128,8 @@ function ActionEditor() {
   const save = useMutation({
     mutationFn: () =>
       unwrap(api.POST("/api/v1/admin/actions", {
-        body: { ...form, saving_share: Number(form.saving.replace(",", ".")) / 100 } as unknown as Schemas["ActionBody"],
+        body: (({ saving, ...rest }) => ({ ...rest, saving_share: Number(saving.replace(",", ".")) / 100 }))(
+          form) as unknown as Schemas["ActionBody"],
       })),
     onSuccess: () => {
       setForm(EMPTY);
