@@ -13,6 +13,9 @@ import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+// Pages few residents open are loaded when opened.
+const Statements = lazy(() => import("./pages/Statements"));
+const Actions = lazy(() => import("./pages/Actions"));
 // Organisations' buildings and the analysts' territory: loaded for those who open them.
 const Organisations = lazy(() => import("./pages/Organisations"));
 const Analyst = lazy(() => import("./pages/Analyst"));
@@ -47,6 +50,8 @@ function useMe() {
 const PAGES: { path: string; key: Key }[] = [
   { path: "/", key: "nav.dashboard" },
   { path: "/meters", key: "nav.meters" },
+  { path: "/statements", key: "nav.statements" },
+  { path: "/actions", key: "nav.actions" },
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
 ];
@@ -169,6 +174,10 @@ function Page({ me }: { me: Me }) {
   switch (pathname) {
     case "/meters":
       return <Meters account={account} />;
+    case "/statements":
+      return <Statements />;
+    case "/actions":
+      return <Actions account={account} />;
     case "/dwelling":
       return <Dwelling />;
     case "/my-data":

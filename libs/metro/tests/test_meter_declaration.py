@@ -15,6 +15,8 @@ HOLDER = {"holder_name": "Dupont", "postal_code": "38000", "email": "jeanne@exam
     ({"energy": "electricity", "dso": "enedis", "channel": "sge", "identifier": PRM}, "sge"),
     ({"energy": "gas", "dso": "grdf", "identifier": PCE, "grdf_holder": HOLDER}, "adict"),
     ({"energy": "electricity", "dso": "enedis", "identifier": " 1234 5678 9012 34 "}, "dataconnect"),
+    ({"energy": "fuel_oil", "dso": "manual"}, "manual"),
+    ({"energy": "gas", "dso": "manual", "channel": "manual", "label": "old meter"}, "manual"),
 ])
 def test_served_combinations_are_accepted_with_their_default_channel(body, channel):
     assert MeterDeclaration.model_validate(body).channel == channel
@@ -29,6 +31,10 @@ def test_served_combinations_are_accepted_with_their_default_channel(body, chann
     ({"energy": "electricity", "dso": "greenalp", "identifier": PRM}, "dso_not_served"),
     ({"energy": "gas", "dso": "grdf", "identifier": PCE}, "grdf_holder_required"),
     ({"energy": "electricity", "dso": "enedis", "identifier": "١٢٣٤٥٦٧٨٩٠١٢٣٤"}, "invalid_identifier"),
+    ({"energy": "wood", "dso": "manual", "identifier": "123"}, "invalid_identifier"),
+    ({"energy": "wood", "dso": "enedis", "channel": "manual"}, "channel_not_served_by_dso"),
+    ({"energy": "electricity", "dso": "enedis", "channel": "manual"}, "channel_not_served_by_dso"),
+    ({"energy": "electricity", "dso": "enedis"}, "missing_field"),
 ])
 def test_combinations_no_connector_serves_are_refused_with_a_stable_code(body, code):
     with pytest.raises(ValidationError) as raised:
@@ -40,8 +46,9 @@ def test_the_schema_states_each_served_combination_as_the_validator_enforces_it(
     import re
     schema = MeterDeclaration.model_json_schema()
     variants = {v["properties"]["dso"]["const"]: v for v in schema["oneOf"]}
-    assert schema["properties"]["dso"]["enum"] == sorted(variants) == ["enedis", "grdf"]
-    assert variants["grdf"]["required"] == ["grdf_holder"]
+    assert schema["properties"]["dso"]["enum"] == sorted(variants) == ["enedis", "grdf", "manual"]
+    assert variants["grdf"]["required"] == ["grdf_holder", "identifier"]
+    assert variants["manual"]["properties"]["identifier"] == {"type": "null"}
     prm = variants["enedis"]["properties"]["identifier"]["pattern"]
     pce = variants["grdf"]["properties"]["identifier"]["pattern"]
     for typed, valid in [(" 1234 5678 9012 34 ", True), ("1234567890123", False), ("١٢٣٤٥٦٧٨٩٠١٢٣٤", False)]:

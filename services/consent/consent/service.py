@@ -16,7 +16,7 @@ from metro.errors import AppError, Conflict, NotFound
 from metro.events import ConsentGranted, ConsentRevoked, DwellingProfile, DwellingUpdated, MeterDeclared
 from metro.outbox import Outbox
 from metro.schemas.collection import Freshness
-from metro.schemas.consent import ClaimReleased, ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.schemas.consent import MANUAL, ClaimReleased, ConsentView, Dwelling, MeterDeclaration, MeterView
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ async def claim_again(session: AsyncSession, meter: sa.Row, max_meters: int,
 
 async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
                         body: MeterDeclaration, max_meters: int) -> tuple[sa.Row, sa.Row]:
+    if body.channel == MANUAL:
+        # Nobody else reads it: its own id names it, and no claim can collide.
+        body = body.model_copy(update={"identifier": f"{MANUAL}-{uuid.uuid4().hex[:16]}"})
     claim = await repository.active_claim(session, body.dso, body.identifier)
     if claim is not None:
         if claim.account_id == account_id:
@@ -115,8 +118,13 @@ async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.
                                             "evidence": {"channel": body.channel}})
     await outbox.add(session, MeterDeclared(meter_id=meter_id, account_id=account_id, energy=body.energy.value,
                                             dso=body.dso, channel=body.channel))
-    meter = await repository.get_meter(session, meter_id)
     consent = await repository.get_consent(session, consent_id)
+    if body.channel == MANUAL:
+        # The resident's own statements are the only source: nothing to ask a DSO, nothing to wait for.
+        await transition(session, outbox, consent, Status.active, actor="resident",
+                         evidence={"channel": MANUAL, "statements": "entered by the resident"})
+        consent = await repository.get_consent(session, consent_id)
+    meter = await repository.get_meter(session, meter_id)
     return meter, consent
 
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from consumption import (access, aggregates, catalogues, contracts, green_button, peers, portfolio, report, series,
-                         summary, totals)
+                         statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.errors import Forbidden
-from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
-                                       DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
+from metro.schemas.consumption import (AccountUses, Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
+                                       DegreeDaysVersion, MeasuredEffect, StatementCreate, StatementView, Step,
+                                       Summary, TariffCatalogueVersion, ToDateTotals)
 from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
@@ -70,9 +71,33 @@ async def put_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: Gate
     return await contracts.declare_contract(session, meter_id, who.principal, body)
 
 
+@router.post("/meters/{meter_id}/statements", response_model=StatementView, status_code=201)
+async def post_statement(meter_id: uuid.UUID, body: StatementCreate, who: Gateway, session: Session):
+    return await statements.add_statement(session, meter_id, who.principal, body)
+
+
+@router.get("/meters/{meter_id}/statements", response_model=list[StatementView])
+async def get_statements(meter_id: uuid.UUID, who: Gateway, session: Session):
+    return await statements.list_statements(session, meter_id, who.principal)
+
+
 @router.get("/me/summary", response_model=Summary)
 async def get_summary(account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))], session: Session):
     return json(await summary.summary(session, account_id))
+
+
+@router.get("/me/uses", response_model=AccountUses)
+async def get_uses(account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))], session: Session):
+    """Each energy's year of use and the price of one more kWh: what an action's saving is estimated from."""
+    return await uses.uses(session, account_id)
+
+
+@router.get("/me/effect", response_model=MeasuredEffect)
+async def get_effect(account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))], session: Session,
+                     energy: Annotated[str, Query(max_length=20)],
+                     since: Annotated[dt.date, Query()]):
+    """The use of one energy since `since` against the weather-normalised baseline."""
+    return await uses.effect(session, account_id, energy, since)
 
 
 @router.get("/me/green-button", response_class=StreamingResponse,

@@ -153,6 +153,25 @@ class DegreeDays:
                 return row.value
         return None
 
+    def heating_profile(self, station_id: str, start: date, end: date) -> tuple[dict[date, float], float]:
+        """Degree days per day over [start, end) and in a typical year, for sharing a known amount of energy
+        among days (a shape, not a normalisation): each month takes its observed value, else its 1991-2020
+        normal, else the DPE conventional month (base 19 over heating hours), spread evenly over its days. The
+        year is the normals' when all twelve are given, else the conventional climate's."""
+        conventional = {m: self.conventional_month(m).value or 0.0 for m in range(1, 13)}
+        normals = {m: self.monthly(station_id, f"{m:02d}", "normal_1991_2020") for m in range(1, 13)}
+        out: dict[date, float] = {}
+        day = start
+        while day < end:
+            month = self.monthly(station_id, f"{day:%Y-%m}")
+            if month is None:
+                month = normals[day.month] if normals[day.month] is not None else conventional[day.month]
+            out[day] = month / calendar.monthrange(day.year, day.month)[1]
+            day += timedelta(days=1)
+        year = (sum(v for v in normals.values() if v is not None) if None not in normals.values()
+                else sum(conventional.values()))
+        return out, year
+
     def gaps(self, kind: str = "actual") -> list[tuple[str, str]]:
         return [(r.station_id, r.period) for r in self.rows if r.kind == kind and r.value is None]
 

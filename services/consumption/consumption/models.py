@@ -156,3 +156,26 @@ erased_meters = sa.Table(
     sa.Column("subject_hash", sa.Text, primary_key=True),
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# What a resident states of a meter no channel reads: an index with its date, or a delivery (fuel oil, wood). The
+# days between two statements are spread from them as `estimated` readings (source `manual`).
+statements = sa.Table(
+    "statements", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("taken_on", sa.Date, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # index, delivery
+    sa.Column("value", sa.Numeric(14, 3), nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),  # kWh, m3, L, stere, kg
+    # Gas: kWh per m³ as printed on the bill.
+    sa.Column("conversion_coefficient", sa.Numeric(6, 3)),
+    # The meter was exchanged since the previous statement: `value` is the new meter's index.
+    sa.Column("meter_change", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("old_meter_last_index", sa.Numeric(14, 3)),
+    sa.Column("new_meter_first_index", sa.Numeric(14, 3)),
+    # The accuracy control's finding the resident confirmed (e.g. statement_above_history); NULL: none.
+    sa.Column("confirmed_check", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("meter_id", "taken_on"),
+)

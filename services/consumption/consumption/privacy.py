@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, monthly_rollups, price_queue,
-                                priced_days, profiles, readings)
+                                priced_days, profiles, readings, statements)
 from consumption import repository
 from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
@@ -17,6 +17,9 @@ PERSONAL_DATA: list[PersonalTable] = [
                   "as the readings it sums", meter_column="meter_id", measured=True),
     PersonalTable(price_queue, "meters waiting to be priced after new readings, a contract or a catalogue",
                   "until priced, minutes", meter_column="meter_id"),
+    PersonalTable(statements, "the indexes and deliveries the resident stated for a meter no channel reads, and the "
+                  "accuracy control's findings they confirmed", "while the account exists",
+                  account_column="account_id", meter_column="meter_id"),
     PersonalTable(contracts, "tariff option, subscribed power and off-peak hours to compute euros",
                   "while the account exists", meter_column="meter_id"),
     PersonalTable(anomaly_episodes, "consumption anomalies already announced to the resident (never twice)",

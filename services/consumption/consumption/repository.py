@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, monthly_rollups,
-                                price_queue, priced_days, profiles, readings, tariff_catalogues)
+                                price_queue, priced_days, profiles, readings, statements, tariff_catalogues)
 from consumption.models import erased_meters as erased_meters_table
 from metro.db import named_rows
 from metro.erasure import subject_hash
@@ -597,6 +597,31 @@ async def recent_episodes(session: AsyncSession, meter_ids: list[uuid.UUID], sin
                                           anomaly_episodes.c.end >= since)
         .order_by(anomaly_episodes.c.start.desc()))
     return list(result.all())
+
+
+async def statement_meter(session: AsyncSession, meter_id: uuid.UUID, *, lock: bool = False) -> sa.Row | None:
+    """``lock``: statements of one meter are checked and spread one after the other."""
+    stmt = sa.select(meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.dso).where(
+        meters.c.meter_id == meter_id, meters.c.erased_at.is_(None))
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).first()
+
+
+async def meter_statements(session: AsyncSession, meter_id: uuid.UUID) -> list[sa.Row]:
+    return list(await session.execute(sa.select(statements).where(statements.c.meter_id == meter_id)
+                                      .order_by(statements.c.taken_on)))
+
+
+async def insert_statement(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(statements).values(**values))
+
+
+async def manual_days(session: AsyncSession, meter_id: uuid.UUID, source: str) -> set[dt.date]:
+    return set((await session.execute(sa.select(readings.c.day).where(
+        readings.c.meter_id == meter_id, readings.c.source == source))).scalars())
+
+
+async def delete_readings(session: AsyncSession, meter_id: uuid.UUID, days: list[dt.date]) -> None:
+    await session.execute(sa.delete(readings).where(readings.c.meter_id == meter_id, readings.c.day.in_(days)))
 
 
 # --- portfolios (organisations' meters) ------------------------------------------------------------------------

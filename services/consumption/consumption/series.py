@@ -19,7 +19,8 @@ from consumption.periods import check_range, period_start
 from metro.schemas.consumption import Step
 from metro.service_auth import Principal
 
-CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network"}
+CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network", "fuel_oil": "fuel_oil",
+               "wood": "wood_logs"}
 
 def co2e_factor(energy: str) -> tuple[int, int] | None:
     """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator)."""

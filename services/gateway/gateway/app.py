@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import (analyst_routes, api, consumption_routes, edge, erasure, models, notify_routes, ops,
+from gateway import (actions, analyst_routes, api, consumption_routes, edge, erasure, models, notify_routes, ops,
                      org_routes, personal, privacy, proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
@@ -83,9 +83,9 @@ async def _throttle(rt: Runtime) -> None:
 
 def spec() -> ServiceSpec:
     routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router,
-               org_routes.router, analyst_routes.router]
+               org_routes.router, analyst_routes.router, actions.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
-                       outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
+                       outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle, actions.seed_catalogue],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
                        workers=[erasure.erasure_worker, throttle.prune_worker], warm_reads=service.warm_reads,
                        configure=[edge.protect, web.mount_web], erases_on_request=False,

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request, Response
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
 from metro.bodies import read_limited
-from metro.errors import (AddressUnconfirmed, AppError, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
+from metro.errors import (AddressUnconfirmed, AppError, Conflict, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
                           error_responses)
 from metro.schemas import IsoDate
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
-                                       TariffCatalogueVersion, ToDateTotals)
+                                       StatementCreate, StatementView, TariffCatalogueVersion, ToDateTotals)
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000
@@ -67,6 +67,44 @@ async def declare_contract(meter_id: uuid.UUID, body: ContractDeclaration, who: 
     hours naming a range such as 22:00-06:00."""
     return await services(request).json("consumption", "PUT", f"/internal/meters/{meter_id}/contract",
                                         principal=who.principal, json=body.model_dump(mode="json"))
+
+
+STATEMENT_REFUSALS = (
+    "422 `index_decreasing` (an index below the previous one, or above a later one, without `meter_change`), "
+    "`statement_in_future`, `statement_too_old` (over 3 years), `statement_kind_not_for_energy` (`index` for "
+    "electricity, gas, heat and water; `quantity` for fuel oil and wood), `unit_not_for_energy`, "
+    "`conversion_coefficient_required` (gas, after the first statement, when no earlier one gave it), "
+    "`meter_change_not_declared`; 409 `meter_not_manual` (the meter is read by its operator), "
+    "`consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's "
+    "findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / "
+    "`statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), "
+    "`statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`.")
+
+
+@router.post("/meters/{meter_id}/statements", response_model=StatementView, status_code=201, tags=["meters"],
+             responses=error_responses(NotFound, Conflict, AppError), description=STATEMENT_REFUSALS)
+async def add_statement(meter_id: uuid.UUID, body: StatementCreate, who: User, request: Request):
+    """A manual meter's statement: its index read on `taken_on` (electricity and heat in kWh, gas and water in
+    m³ with the bill's conversion coefficient for gas), or a delivery (fuel oil in litres, wood in stères or
+    kg). What was used since the previous statement is spread over the days between them as `estimated`
+    readings, weighted by degree days for a heating use; `amount` gives it."""
+    meter = await services(request).json("consent", "GET", f"/internal/meters/{meter_id}", principal=who.principal)
+    if meter["channel"] != "manual":
+        raise Conflict("this meter is read by its operator: statements are for manual meters",
+                       code="meter_not_manual")
+    if (meter.get("consent") or {}).get("status") not in ("active", "expiring"):
+        raise Conflict("this meter was given up: declare it again to state its readings", code="consent_not_active")
+    return await services(request).json("consumption", "POST", f"/internal/meters/{meter_id}/statements",
+                                        principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/meters/{meter_id}/statements", response_model=list[StatementView], tags=["meters"],
+            responses=error_responses(NotFound, Conflict))
+async def list_statements(meter_id: uuid.UUID, who: User, request: Request):
+    """A manual meter's statements, oldest first, each with what was used since the previous one and the
+    accuracy control's finding the resident confirmed, if any. 409 `meter_not_manual`."""
+    return await services(request).json("consumption", "GET", f"/internal/meters/{meter_id}/statements",
+                                        principal=who.principal)
 
 
 @router.get("/me/summary", response_model=SummaryView, tags=["consumption"])

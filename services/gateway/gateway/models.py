@@ -100,3 +100,45 @@ erasure_requests = sa.Table(
     sa.Column("last_published_at", sa.DateTime(timezone=True)),
     sa.Column("alerted_at", sa.DateTime(timezone=True)),
 )
+
+# The catalogue of actions on the three pathways, kept by advisers and administrators (seeded at first start).
+actions = sa.Table(
+    "actions", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("title_fr", sa.Text, nullable=False),
+    sa.Column("title_en", sa.Text, nullable=False),
+    sa.Column("explanation_fr", sa.Text, nullable=False),
+    sa.Column("explanation_en", sa.Text, nullable=False),
+    sa.Column("pathway", sa.Text, nullable=False),  # bill, comfort, eco_citizen
+    # The energy it saves: a meter energy, `heating` (the dwelling's heating energy) or `any`.
+    sa.Column("energy", sa.Text, nullable=False),
+    sa.Column("use", sa.Text, nullable=False),  # heating, hot_water, appliances, all
+    sa.Column("effort", sa.Text, nullable=False),  # low, medium, high
+    # The expected saving as a share of the use it acts on (0.07: 7 % of the heating).
+    sa.Column("saving_share", sa.Numeric(4, 3), nullable=False),
+    # When and to whom it is suggested: a season, dwellings, heating energies and modes (empty: all), anomalies.
+    sa.Column("season", sa.Text, nullable=False, server_default="all"),
+    sa.Column("dwelling_types", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("heating_energies", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("heating_modes", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("after_anomaly", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# A resident's commitment to an action, with the saving estimated then; its effect is measured from `committed_on`.
+action_commitments = sa.Table(
+    "action_commitments", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("action_id", UUID(as_uuid=True), sa.ForeignKey("actions.id"), nullable=False),
+    sa.Column("energy", sa.Text),  # the energy measured; NULL for an action on no energy of the home
+    sa.Column("committed_on", sa.Date, nullable=False),
+    sa.Column("estimated_kwh", sa.Numeric(12, 1)),
+    sa.Column("estimated_eur", sa.Numeric(12, 2)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("account_id", "action_id"),
+)

@@ -1,8 +1,10 @@
 """Personal data held by the gateway (identity). Erased last, by the deletion saga itself."""
-from gateway.models import account_tokens, accounts, sessions, terms_acceptances
+from gateway.models import account_tokens, accounts, action_commitments, sessions, terms_acceptances
 from metro.personal_data import PersonalTable
 
 PERSONAL_DATA = [
+    PersonalTable(action_commitments, "the actions you committed to, to show their measured effect",
+                  "until the account is deleted", account_column="account_id"),
     PersonalTable(terms_acceptances, "proof of which terms of use were accepted and when",
                   "until the account is deleted", account_column="account_id"),
     PersonalTable(sessions, "keeping you logged in; script tokens you created", "until they expire or you log out",

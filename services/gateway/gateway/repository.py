@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from gateway.models import (account_tokens, accounts, erasure_requests, login_failures, outbox, sessions,
-                            terms_acceptances, terms_versions)
+from gateway.models import (account_tokens, accounts, action_commitments, actions, erasure_requests, login_failures,
+                            outbox, sessions, terms_acceptances, terms_versions)
 
 
 async def ping(conn: AsyncConnection) -> None:
@@ -262,3 +262,40 @@ async def delete_published_events_naming(session: AsyncSession, ids: list[str]) 
     text = sa.cast(outbox.c.payload, sa.Text)
     await session.execute(sa.delete(outbox).where(outbox.c.published_at.is_not(None),
                                                   sa.or_(*(text.contains(i) for i in ids))))
+
+
+async def seed_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The bundled catalogue, once: an action already there (perhaps edited by an adviser) is left as it is."""
+    await session.execute(insert(actions).values(rows).on_conflict_do_nothing(index_elements=[actions.c.id]))
+
+
+async def list_actions(session: AsyncSession, *, active_only: bool = True) -> list[sa.Row]:
+    stmt = sa.select(actions).order_by(actions.c.pathway, actions.c.title_fr)
+    return list(await session.execute(stmt.where(actions.c.active) if active_only else stmt))
+
+
+async def get_action(session: AsyncSession, action_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(actions).where(actions.c.id == action_id))).first()
+
+
+async def insert_action(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(actions).values(**values))
+
+
+async def update_action(session: AsyncSession, action_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    result = await session.execute(sa.update(actions).where(actions.c.id == action_id)
+                                   .values(**values, updated_at=sa.func.now()).returning(actions.c.id))
+    return result.first() is not None
+
+
+async def insert_commitment(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """False when the account has already committed to this action."""
+    result = await session.execute(insert(action_commitments).values(**values).on_conflict_do_nothing()
+                                   .returning(action_commitments.c.id))
+    return result.first() is not None
+
+
+async def account_commitments(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    return list(await session.execute(
+        sa.select(action_commitments).where(action_commitments.c.account_id == account_id)
+        .order_by(action_commitments.c.committed_on.desc(), action_commitments.c.created_at.desc())))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
 from metro.schemas import Strict
-from metro.schemas.consumption import MeterSummary, Summary
+from metro.schemas.consumption import MeasuredEffect, MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -203,3 +203,66 @@ class PublicHealth(BaseModel):
 
 class Health(PublicHealth):
     checks: dict[str, str]
+
+
+# --- actions on the three pathways ------------------------------------------------------------------------------
+
+Pathway = Literal["bill", "comfort", "eco_citizen"]
+ActionEnergy = Literal["heating", "hot_water", "electricity", "gas", "heat", "fuel_oil", "wood", "water", "any"]
+
+
+class ActionBody(Strict):
+    """An action of the catalogue as an adviser writes it."""
+    title_fr: str = Field(min_length=3, max_length=160)
+    title_en: str = Field(min_length=3, max_length=160)
+    explanation_fr: str = Field(min_length=3, max_length=2000)
+    explanation_en: str = Field(min_length=3, max_length=2000)
+    pathway: Pathway = Field(description="`bill` (reduce the bill), `comfort` (comfort and performance of the "
+                                         "home), `eco_citizen`")
+    energy: ActionEnergy = Field(description=(
+        "the energy it saves: a meter energy, `heating` / `hot_water` (the dwelling's heating / hot-water energy), "
+        "or `any` (no energy of the home: no estimate, no measure)"))
+    use: Literal["heating", "hot_water", "appliances", "all"] = Field(description="the use the saving is a share of")
+    effort: Literal["low", "medium", "high"]
+    saving_share: float = Field(ge=0, le=0.9, description="the expected saving as a share of that use (0.07 = 7 %)")
+    season: Literal["heating", "summer", "all"] = Field(default="all", description=(
+        "suggested from October to April (`heating`), from May to September (`summer`), or all year"))
+    dwelling_types: list[Literal["house", "apartment"]] = Field(default=[], max_length=2)
+    heating_energies: list[Literal["electricity", "gas", "heat_network", "wood", "fuel_oil", "heat_pump",
+                                   "other"]] = Field(default=[], max_length=7)
+    heating_modes: list[Literal["individual", "collective"]] = Field(default=[], max_length=2)
+    after_anomaly: bool = Field(default=False, description="suggested only after an anomaly on that energy")
+    source: str = Field(min_length=3, max_length=500, description="where the expected saving comes from")
+    active: bool = True
+
+
+class ActionEstimate(BaseModel):
+    energy: str | None = Field(description="the meter energy it acts on for this resident")
+    kwh_year: float | None = Field(default=None, description="the saving in kWh a year")
+    eur_year: str | None = Field(default=None, description="the saving in euros a year (energy price only)")
+    basis: str | None = Field(default=None, description="how it was estimated, or why it could not be")
+
+
+class ActionView(ActionBody):
+    id: uuid.UUID
+    suggested: bool = False
+    reasons: list[str] = Field(default=[], description=(
+        "why it is suggested: `heating_energy`, `hot_water_energy`, `uses_energy`, `season`, `dwelling_type`, "
+        "`heating_mode`, `anomaly`"))
+    estimate: ActionEstimate | None = None
+
+
+class Commitment(Strict):
+    action_id: uuid.UUID
+
+
+class CommitmentView(BaseModel):
+    id: uuid.UUID
+    action: ActionView
+    committed_on: dt.date
+    measurable_from: dt.date = Field(description="four weeks after the commitment: the first measured figure")
+    estimated_kwh: float | None = None
+    estimated_eur: str | None = None
+    effect: MeasuredEffect | None = Field(default=None, description=(
+        "the measured change against the weather-normalised baseline (4 to 8 weeks after the commitment); null "
+        "for an action on no energy of the home"))

@@ -6,8 +6,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 LANGUAGES = ("fr", "en")
 ENERGY = {
-    "fr": {"electricity": "Électricité", "gas": "Gaz", "heat": "Chaleur (réseau)", "water": "Eau"},
-    "en": {"electricity": "Electricity", "gas": "Gas", "heat": "District heating", "water": "Water"},
+    "fr": {"electricity": "Électricité", "gas": "Gaz", "heat": "Chaleur (réseau)", "water": "Eau",
+           "fuel_oil": "Fioul", "wood": "Bois"},
+    "en": {"electricity": "Electricity", "gas": "Gas", "heat": "District heating", "water": "Water",
+           "fuel_oil": "Fuel oil", "wood": "Wood"},
 }
 MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

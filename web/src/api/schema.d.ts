@@ -978,6 +978,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meters/{meter_id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Statements
+         * @description A manual meter's statements, oldest first, each with what was used since the previous one and the
+         *     accuracy control's finding the resident confirmed, if any. 409 `meter_not_manual`.
+         */
+        get: operations["list_statements_api_v1_meters__meter_id__statements_get"];
+        put?: never;
+        /**
+         * Add Statement
+         * @description 422 `index_decreasing` (an index below the previous one, or above a later one, without `meter_change`), `statement_in_future`, `statement_too_old` (over 3 years), `statement_kind_not_for_energy` (`index` for electricity, gas, heat and water; `quantity` for fuel oil and wood), `unit_not_for_energy`, `conversion_coefficient_required` (gas, after the first statement, when no earlier one gave it), `meter_change_not_declared`; 409 `meter_not_manual` (the meter is read by its operator), `consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / `statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), `statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`.
+         */
+        post: operations["add_statement_api_v1_meters__meter_id__statements_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/summary": {
         parameters: {
             query?: never;
@@ -1401,6 +1426,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Catalogue
+         * @description The actions of the three pathways, those the resident's own data makes relevant first (`suggested`, with
+         *     `reasons`), each with its saving estimated in kWh and € a year from the resident's measured consumption.
+         */
+        get: operations["catalogue_api_v1_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Actions
+         * @description The actions the resident committed to, newest first, each with its measured effect: `effect.available`
+         *     once four weeks are measured (`reason` `too_early` before), the change in % against the same weeks a year
+         *     earlier (or the weeks just before), weather-normalised for a heating use when degree days are known.
+         */
+        get: operations["my_actions_api_v1_me_actions_get"];
+        put?: never;
+        /**
+         * Commit
+         * @description The resident commits to an action: its estimate is kept, and its effect is measured from today (a figure
+         *     from four weeks on). 404 `action_not_found`; 409 `action_already_committed`.
+         */
+        post: operations["commit_api_v1_me_actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * All Actions
+         * @description The whole catalogue, withdrawn actions included (advisers and administrators).
+         */
+        get: operations["all_actions_api_v1_admin_actions_get"];
+        put?: never;
+        /**
+         * Create Action
+         * @description An adviser or an administrator adds an action (403 `forbidden_role` for anyone else).
+         */
+        post: operations["create_action_api_v1_admin_actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Action
+         * @description Replaces an action; `active: false` withdraws it from residents (commitments keep it).
+         */
+        put: operations["update_action_api_v1_admin_actions__action_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1450,6 +1567,203 @@ export interface components {
              */
             created_at: string;
             terms: components["schemas"]["TermsState"];
+        };
+        /**
+         * ActionBody
+         * @description An action of the catalogue as an adviser writes it.
+         */
+        ActionBody: {
+            /** Title Fr */
+            title_fr: string;
+            /** Title En */
+            title_en: string;
+            /** Explanation Fr */
+            explanation_fr: string;
+            /** Explanation En */
+            explanation_en: string;
+            /**
+             * Pathway
+             * @description `bill` (reduce the bill), `comfort` (comfort and performance of the home), `eco_citizen`
+             * @enum {string}
+             */
+            pathway: "bill" | "comfort" | "eco_citizen";
+            /**
+             * Energy
+             * @description the energy it saves: a meter energy, `heating` / `hot_water` (the dwelling's heating / hot-water energy), or `any` (no energy of the home: no estimate, no measure)
+             * @enum {string}
+             */
+            energy: "heating" | "hot_water" | "electricity" | "gas" | "heat" | "fuel_oil" | "wood" | "water" | "any";
+            /**
+             * Use
+             * @description the use the saving is a share of
+             * @enum {string}
+             */
+            use: "heating" | "hot_water" | "appliances" | "all";
+            /**
+             * Effort
+             * @enum {string}
+             */
+            effort: "low" | "medium" | "high";
+            /**
+             * Saving Share
+             * @description the expected saving as a share of that use (0.07 = 7 %)
+             */
+            saving_share: number;
+            /**
+             * Season
+             * @description suggested from October to April (`heating`), from May to September (`summer`), or all year
+             * @default all
+             * @enum {string}
+             */
+            season: "heating" | "summer" | "all";
+            /**
+             * Dwelling Types
+             * @default []
+             */
+            dwelling_types: ("house" | "apartment")[];
+            /**
+             * Heating Energies
+             * @default []
+             */
+            heating_energies: ("electricity" | "gas" | "heat_network" | "wood" | "fuel_oil" | "heat_pump" | "other")[];
+            /**
+             * Heating Modes
+             * @default []
+             */
+            heating_modes: ("individual" | "collective")[];
+            /**
+             * After Anomaly
+             * @description suggested only after an anomaly on that energy
+             * @default false
+             */
+            after_anomaly: boolean;
+            /**
+             * Source
+             * @description where the expected saving comes from
+             */
+            source: string;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
+        /** ActionEstimate */
+        ActionEstimate: {
+            /**
+             * Energy
+             * @description the meter energy it acts on for this resident
+             */
+            energy: string | null;
+            /**
+             * Kwh Year
+             * @description the saving in kWh a year
+             */
+            kwh_year?: number | null;
+            /**
+             * Eur Year
+             * @description the saving in euros a year (energy price only)
+             */
+            eur_year?: string | null;
+            /**
+             * Basis
+             * @description how it was estimated, or why it could not be
+             */
+            basis?: string | null;
+        };
+        /** ActionView */
+        ActionView: {
+            /** Title Fr */
+            title_fr: string;
+            /** Title En */
+            title_en: string;
+            /** Explanation Fr */
+            explanation_fr: string;
+            /** Explanation En */
+            explanation_en: string;
+            /**
+             * Pathway
+             * @description `bill` (reduce the bill), `comfort` (comfort and performance of the home), `eco_citizen`
+             * @enum {string}
+             */
+            pathway: "bill" | "comfort" | "eco_citizen";
+            /**
+             * Energy
+             * @description the energy it saves: a meter energy, `heating` / `hot_water` (the dwelling's heating / hot-water energy), or `any` (no energy of the home: no estimate, no measure)
+             * @enum {string}
+             */
+            energy: "heating" | "hot_water" | "electricity" | "gas" | "heat" | "fuel_oil" | "wood" | "water" | "any";
+            /**
+             * Use
+             * @description the use the saving is a share of
+             * @enum {string}
+             */
+            use: "heating" | "hot_water" | "appliances" | "all";
+            /**
+             * Effort
+             * @enum {string}
+             */
+            effort: "low" | "medium" | "high";
+            /**
+             * Saving Share
+             * @description the expected saving as a share of that use (0.07 = 7 %)
+             */
+            saving_share: number;
+            /**
+             * Season
+             * @description suggested from October to April (`heating`), from May to September (`summer`), or all year
+             * @default all
+             * @enum {string}
+             */
+            season: "heating" | "summer" | "all";
+            /**
+             * Dwelling Types
+             * @default []
+             */
+            dwelling_types: ("house" | "apartment")[];
+            /**
+             * Heating Energies
+             * @default []
+             */
+            heating_energies: ("electricity" | "gas" | "heat_network" | "wood" | "fuel_oil" | "heat_pump" | "other")[];
+            /**
+             * Heating Modes
+             * @default []
+             */
+            heating_modes: ("individual" | "collective")[];
+            /**
+             * After Anomaly
+             * @description suggested only after an anomaly on that energy
+             * @default false
+             */
+            after_anomaly: boolean;
+            /**
+             * Source
+             * @description where the expected saving comes from
+             */
+            source: string;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Suggested
+             * @default false
+             */
+            suggested: boolean;
+            /**
+             * Reasons
+             * @description why it is suggested: `heating_energy`, `hot_water_energy`, `uses_energy`, `season`, `dwelling_type`, `heating_mode`, `anomaly`
+             * @default []
+             */
+            reasons: string[];
+            estimate?: components["schemas"]["ActionEstimate"] | null;
         };
         /**
          * AddressDecision
@@ -1757,6 +2071,40 @@ export interface components {
              */
             released_at: string;
             consent?: components["schemas"]["ConsentView"] | null;
+        };
+        /** Commitment */
+        Commitment: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+        };
+        /** CommitmentView */
+        CommitmentView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            action: components["schemas"]["ActionView"];
+            /**
+             * Committed On
+             * Format: date
+             */
+            committed_on: string;
+            /**
+             * Measurable From
+             * Format: date
+             * @description four weeks after the commitment: the first measured figure
+             */
+            measurable_from: string;
+            /** Estimated Kwh */
+            estimated_kwh?: number | null;
+            /** Estimated Eur */
+            estimated_eur?: string | null;
+            /** @description the measured change against the weather-normalised baseline (4 to 8 weeks after the commitment); null for an action on no energy of the home */
+            effect?: components["schemas"]["MeasuredEffect"] | null;
         };
         /** Comparison */
         Comparison: {
@@ -2086,7 +2434,7 @@ export interface components {
          * Energy
          * @enum {string}
          */
-        Energy: "electricity" | "gas" | "heat" | "water";
+        Energy: "electricity" | "gas" | "heat" | "water" | "fuel_oil" | "wood";
         /** ErasureRequest */
         ErasureRequest: {
             /**
@@ -2212,6 +2560,48 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * MeasuredEffect
+         * @description The account's use of one energy since a date against a baseline: the same days a year earlier, or,
+         *     without them, as many days just before.
+         */
+        MeasuredEffect: {
+            /** Energy */
+            energy: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** End */
+            end?: string | null;
+            /**
+             * Available
+             * @default false
+             */
+            available: boolean;
+            /**
+             * Reason
+             * @description why there is no figure: `too_early` (under 28 days measured), `no_meter`, `missing_days`, `no_baseline`
+             */
+            reason?: string | null;
+            /** Kwh */
+            kwh?: number | null;
+            /** Baseline */
+            baseline?: ("last_year" | "before") | null;
+            /** Baseline Kwh */
+            baseline_kwh?: number | null;
+            /**
+             * Weather Normalised
+             * @default false
+             */
+            weather_normalised: boolean;
+            /**
+             * Change Pct
+             * @description (kWh − baseline) ÷ baseline × 100, normalised
+             */
+            change_pct?: number | null;
+        };
         /** MemberInvite */
         MemberInvite: {
             /**
@@ -2259,11 +2649,14 @@ export interface components {
              * Dso
              * @enum {string}
              */
-            dso: "enedis" | "grdf";
+            dso: "enedis" | "grdf" | "manual";
             /** Channel */
-            channel?: ("dataconnect" | "sge" | "adict" | "file") | null;
-            /** Identifier */
-            identifier: string;
+            channel?: ("dataconnect" | "sge" | "adict" | "file" | "manual") | null;
+            /**
+             * Identifier
+             * @description the PRM, PCE or operator's meter number; none for a `manual` meter (its number goes in `label`)
+             */
+            identifier?: string | null;
             /** Label */
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
@@ -2273,15 +2666,20 @@ export interface components {
             /** @constant */
             energy?: "electricity";
             channel?: ("dataconnect" | "sge") | null;
-            identifier?: string;
+            identifier: string;
         } | {
             /** @constant */
             dso?: "grdf";
             /** @constant */
             energy?: "gas";
             channel?: "adict" | null;
-            identifier?: string;
+            identifier: string;
             grdf_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "manual";
+            channel?: "manual" | null;
+            identifier?: null;
         });
         /** MeterSummaryView */
         MeterSummaryView: {
@@ -2702,6 +3100,128 @@ export interface components {
              * @enum {string}
              */
             language: "fr" | "en";
+        };
+        /**
+         * StatementCreate
+         * @description An index read on the meter on `taken_on` (electricity and heat in kWh, gas and water in m³), or a
+         *     delivery (fuel oil in litres, wood in stères of logs or kg of pellets) received that day.
+         */
+        StatementCreate: {
+            /**
+             * Taken On
+             * Format: date
+             */
+            taken_on: string;
+            /**
+             * Index
+             * @description the meter's index; for an index meter
+             */
+            index?: number | string | null;
+            /**
+             * Quantity
+             * @description the quantity delivered; for fuel oil and wood
+             */
+            quantity?: number | string | null;
+            /**
+             * Unit
+             * @description defaults to the energy's own (kWh, m3, L); wood needs `stere` or `kg`
+             */
+            unit?: ("kWh" | "m3" | "L" | "stere" | "kg") | null;
+            /**
+             * Conversion Coefficient
+             * @description gas only: kWh per m³ as printed on the bill; defaults to the previous statement's
+             */
+            conversion_coefficient?: number | string | null;
+            /**
+             * Meter Change
+             * @description the meter was exchanged since the previous statement: `index` is the new meter's
+             * @default false
+             */
+            meter_change: boolean;
+            /**
+             * Old Meter Last Index
+             * @description the old meter's last index, when known
+             */
+            old_meter_last_index?: number | string | null;
+            /**
+             * New Meter First Index
+             * @description the new meter's index when it was fitted (0 if unset)
+             */
+            new_meter_first_index?: number | string | null;
+            /**
+             * Confirmed
+             * @description the resident confirms a statement the accuracy control found implausible (409 `statement_above_*` / `statement_below_*`)
+             * @default false
+             */
+            confirmed: boolean;
+        };
+        /** StatementView */
+        StatementView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Taken On
+             * Format: date
+             */
+            taken_on: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "index" | "delivery";
+            /** Value */
+            value: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "kWh" | "m3" | "L" | "stere" | "kg";
+            /** Conversion Coefficient */
+            conversion_coefficient?: string | null;
+            /**
+             * Meter Change
+             * @default false
+             */
+            meter_change: boolean;
+            /** Old Meter Last Index */
+            old_meter_last_index?: string | null;
+            /** New Meter First Index */
+            new_meter_first_index?: string | null;
+            /**
+             * Amount
+             * @description what was used since the previous statement, in `amount_unit`; null for the first statement, or after a meter change whose old meter's last index is unknown
+             */
+            amount?: number | null;
+            /**
+             * Amount Unit
+             * @description litres for water, Wh otherwise
+             * @default Wh
+             * @enum {string}
+             */
+            amount_unit: "Wh" | "L";
+            /**
+             * Days
+             * @description days since the previous statement
+             */
+            days?: number | null;
+            /**
+             * Confirmed Check
+             * @description the accuracy control's finding the resident confirmed, if any
+             */
+            confirmed_check?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * Step
@@ -5924,6 +6444,153 @@ export interface operations {
             };
         };
     };
+    list_statements_api_v1_meters__meter_id__statements_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_statement_api_v1_meters__meter_id__statements_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     summary_api_v1_me_summary_get: {
         parameters: {
             query?: never;
@@ -7337,6 +8004,329 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    catalogue_api_v1_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_actions_api_v1_me_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitmentView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    commit_api_v1_me_actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Commitment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitmentView"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    all_actions_api_v1_admin_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_action_api_v1_admin_actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_action_api_v1_admin_actions__action_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,16 +1,21 @@
 /**
- * Every message of the app, French and English. Each area keeps its own module (`core.ts`, ...) exporting `fr`
- * and `en` with the same keys (the compiler checks it); add a module and spread it on both lines below.
+ * Every message of the app, French and English. `core` (sign-in, dashboard, meters, dwelling, my data, errors and
+ * every menu label) is in the first load; each other area keeps its own module exporting `fr` and `en` with the
+ * same keys (the compiler checks it), loaded with the page that uses it: that page calls `addMessages(module)`
+ * when it is imported. The types know every key; a key of a page not loaded yet shows as itself.
  */
 import * as core from "./core";
-import * as orgs from "./orgs";
+import type * as actions from "./actions";
+import type * as orgs from "./orgs";
+import type * as statements from "./statements";
 
-export const fr = {
-  ...core.fr,
-  ...orgs.fr,
-};
+type All = typeof core.fr & typeof orgs.fr & typeof statements.fr & typeof actions.fr;
 
-export const en: Record<keyof typeof fr, string> = {
-  ...core.en,
-  ...orgs.en,
-};
+export const fr = { ...core.fr } as All;
+export const en = { ...core.en } as Record<keyof All, string>;
+
+/** A page's own messages, added to both languages when the page's chunk loads. */
+export function addMessages(area: { fr: Partial<All>; en: Partial<Record<keyof All, string>> }): void {
+  Object.assign(fr, area.fr);
+  Object.assign(en, area.en);
+}

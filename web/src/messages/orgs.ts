@@ -1,7 +1,5 @@
 /** Organisations (municipalities, landlords, companies) and the Métropole's analysts. */
 export const fr = {
-  "nav.orgs": "Patrimoine",
-  "nav.analyst": "Territoire",
   "orgs.title": "Mes organisations",
   "orgs.none": "Vous n'êtes membre d'aucune organisation.",
   "orgs.create": "Créer une organisation",
@@ -65,8 +63,6 @@ export const fr = {
 };
 
 export const en: Record<keyof typeof fr, string> = {
-  "nav.orgs": "Buildings",
-  "nav.analyst": "Territory",
   "orgs.title": "My organisations",
   "orgs.none": "You are not a member of any organisation.",
   "orgs.create": "Create an organisation",

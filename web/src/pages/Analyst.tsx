@@ -3,6 +3,10 @@ import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { FormError } from "../components/Form";
 import { useI18n } from "../i18n";
+import * as messages from "../messages/orgs";
+import { addMessages } from "../messages";
+
+addMessages(messages);
 
 // The map draws the municipalities' polygons: loaded only here.
 const ChoroplethMap = lazy(() => import("../components/ChoroplethMap"));

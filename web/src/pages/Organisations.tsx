@@ -4,6 +4,10 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
 import { Link } from "../router";
+import * as messages from "../messages/orgs";
+import { addMessages } from "../messages";
+
+addMessages(messages);
 
 type BuildingBody = Schemas["BuildingCreate"];
 const KINDS = ["municipality", "landlord", "company"] as const;

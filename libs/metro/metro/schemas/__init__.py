@@ -43,3 +43,6 @@ class Energy(StrEnum):
     gas = "gas"
     heat = "heat"
     water = "water"
+    # Read by nobody but the resident: meters declared on the `manual` channel (deliveries, old meters).
+    fuel_oil = "fuel_oil"
+    wood = "wood"

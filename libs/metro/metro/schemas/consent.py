@@ -15,8 +15,11 @@ from metro.schemas.collection import FailingReason, Freshness
 from metro.schemas.consumption import ContractView
 
 DEFAULT_CHANNEL = {"enedis": "dataconnect", "grdf": "adict", "greenalp": "file", "cciag": "file",
-                   "gaz_electricite_de_grenoble": "file"}
-CHANNELS = {"dataconnect", "sge", "adict", "file"}
+                   "gaz_electricite_de_grenoble": "file", "manual": "manual"}
+CHANNELS = {"dataconnect", "sge", "adict", "file", "manual"}
+# A meter no channel reads: the resident enters its statements (index or deliveries) themselves, so its consent
+# is active from the declaration and its identifier is the platform's own.
+MANUAL = "manual"
 # What a connector collects today, per DSO: the energy it distributes and the channels it is reached by. A
 # declaration outside it would wait for a consent nothing can obtain, and hold the meter's claim meanwhile.
 SERVED: dict[str, tuple[Energy, frozenset[str]]] = {
@@ -32,6 +35,10 @@ TYPED_IDENTIFIER = {Energy.electricity: r"^ *[0-9]( *[0-9]){13} *$",
 
 def service_error(dso: str, energy: Energy, channel: str) -> tuple[str, str] | None:
     """(code, message) when no connector serves this DSO, energy and channel together."""
+    if (dso == MANUAL) != (channel == MANUAL):
+        return "channel_not_served_by_dso", "a manual meter is declared with dso and channel `manual`"
+    if dso == MANUAL:
+        return None
     if dso not in SERVED:
         return "dso_not_served", f"no connector collects from {dso} yet; served: {', '.join(sorted(SERVED))}"
     served_energy, channels = SERVED[dso]
@@ -75,7 +82,12 @@ def _served_in_schema(schema: dict[str, Any]) -> None:
         if dso == "grdf":
             variant["properties"]["grdf_holder"] = {"not": {"type": "null"}}
             variant["required"] = ["grdf_holder"]
+        variant["required"] = sorted({"identifier", *variant.get("required", [])})
         variants.append(variant)
+    variants.append({"properties": {"dso": {"const": MANUAL}, "channel": {"anyOf": [{"const": MANUAL},
+                                                                                    {"type": "null"}]},
+                                    "identifier": {"type": "null"}}})
+    schema["properties"]["dso"]["enum"] = sorted([*SERVED, MANUAL])
     schema["oneOf"] = variants
 
 
@@ -84,15 +96,16 @@ class MeterDeclaration(Strict):
 
     energy: Energy
     dso: str = Field(min_length=2, max_length=40, pattern=r"^[a-z_]+$")
-    channel: Literal["dataconnect", "sge", "adict", "file"] | None = None
-    identifier: str = Field(min_length=1, max_length=64)
+    channel: Literal["dataconnect", "sge", "adict", "file", "manual"] | None = None
+    identifier: str | None = Field(default=None, min_length=1, max_length=64, description=(
+        "the PRM, PCE or operator's meter number; none for a `manual` meter (its number goes in `label`)"))
     label: str | None = Field(default=None, max_length=80)
     grdf_holder: GrdfHolder | None = None
 
     @field_validator("identifier")
     @classmethod
-    def _strip(cls, v: str) -> str:
-        return v.replace(" ", "")
+    def _strip(cls, v: str | None) -> str | None:
+        return None if v is None else v.replace(" ", "")
 
     @model_validator(mode="after")
     def _check(self):
@@ -101,6 +114,13 @@ class MeterDeclaration(Strict):
         refused = service_error(self.dso, self.energy, self.channel)
         if refused:
             raise PydanticCustomError(refused[0], refused[1], {"code": refused[0]})
+        if self.dso == MANUAL:
+            if self.identifier is not None:
+                raise PydanticCustomError("invalid_identifier", "a manual meter's number goes in `label`",
+                                          {"code": "invalid_identifier"})
+            return self
+        if self.identifier is None:
+            raise PydanticCustomError("missing_field", "missing field: identifier", {"code": "missing_field"})
         problem = identifier_error(self.dso, self.energy, self.identifier)
         if problem:
             raise PydanticCustomError("invalid_identifier", problem, {"code": "invalid_identifier"})

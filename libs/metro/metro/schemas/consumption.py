@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from metro.schemas import Strict
+from metro.schemas import IsoDate, Strict
 
 
 class Step(StrEnum):
@@ -146,3 +147,91 @@ class MeterSummary(BaseModel):
 class Summary(BaseModel):
     meters: list[MeterSummary]
     alerts: list[AnomalyAlert]
+
+
+# --- manual statements: meters no channel reads (older meters, fuel oil, wood) ---------------------------------
+
+StatementUnit = Literal["kWh", "m3", "L", "stere", "kg"]
+
+
+class StatementCreate(Strict):
+    """An index read on the meter on `taken_on` (electricity and heat in kWh, gas and water in m³), or a
+    delivery (fuel oil in litres, wood in stères of logs or kg of pellets) received that day."""
+    taken_on: IsoDate
+    index: Decimal | None = Field(default=None, ge=0, lt=Decimal("1e10"), decimal_places=3,
+                                  description="the meter's index; for an index meter")
+    quantity: Decimal | None = Field(default=None, gt=0, lt=Decimal("1e6"), decimal_places=3,
+                                     description="the quantity delivered; for fuel oil and wood")
+    unit: StatementUnit | None = Field(default=None, description=(
+        "defaults to the energy's own (kWh, m3, L); wood needs `stere` or `kg`"))
+    conversion_coefficient: Decimal | None = Field(default=None, ge=Decimal("8"), le=Decimal("14"),
+                                                   decimal_places=3, description=(
+        "gas only: kWh per m³ as printed on the bill; defaults to the previous statement's"))
+    meter_change: bool = Field(default=False, description=(
+        "the meter was exchanged since the previous statement: `index` is the new meter's"))
+    old_meter_last_index: Decimal | None = Field(default=None, ge=0, lt=Decimal("1e10"), decimal_places=3,
+                                                 description="the old meter's last index, when known")
+    new_meter_first_index: Decimal | None = Field(default=None, ge=0, lt=Decimal("1e10"), decimal_places=3,
+                                                  description="the new meter's index when it was fitted (0 if unset)")
+    confirmed: bool = Field(default=False, description=(
+        "the resident confirms a statement the accuracy control found implausible (409 `statement_above_*` / "
+        "`statement_below_*`)"))
+
+
+class StatementView(BaseModel):
+    id: uuid.UUID
+    meter_id: uuid.UUID
+    taken_on: dt.date
+    kind: Literal["index", "delivery"]
+    value: Decimal
+    unit: StatementUnit
+    conversion_coefficient: Decimal | None = None
+    meter_change: bool = False
+    old_meter_last_index: Decimal | None = None
+    new_meter_first_index: Decimal | None = None
+    amount: int | None = Field(default=None, description=(
+        "what was used since the previous statement, in `amount_unit`; null for the first statement, or after "
+        "a meter change whose old meter's last index is unknown"))
+    amount_unit: Literal["Wh", "L"] = Field(default="Wh", description="litres for water, Wh otherwise")
+    days: int | None = Field(default=None, description="days since the previous statement")
+    confirmed_check: str | None = Field(default=None, description=(
+        "the accuracy control's finding the resident confirmed, if any"))
+    created_at: dt.datetime
+
+
+# --- what the actions of the three pathways read of an account's consumption -----------------------------------
+
+class EnergyUse(BaseModel):
+    """An energy of the account over its last 365 days (all its shown meters of that energy)."""
+    energy: str
+    kwh_year: float | None = Field(default=None, description=(
+        "the year's use, scaled to 365 days from the days with a reading; null under 28 such days"))
+    days: int = 0
+    eur_per_kwh: float | None = Field(default=None, description=(
+        "the price of one more kWh over the period (energy part of the tariff, subscription excluded)"))
+    winter_share: float | None = Field(default=None, description="share of the use in November to March")
+    anomalies_90_days: int = 0
+
+
+class AccountUses(BaseModel):
+    heating_energy: str | None = None
+    hot_water_energy: str | None = None
+    dwelling_type: str | None = None
+    heating_mode: str | None = None
+    energies: list[EnergyUse]
+
+
+class MeasuredEffect(BaseModel):
+    """The account's use of one energy since a date against a baseline: the same days a year earlier, or,
+    without them, as many days just before."""
+    energy: str
+    start: dt.date
+    end: dt.date | None = None
+    available: bool = False
+    reason: str | None = Field(default=None, description=(
+        "why there is no figure: `too_early` (under 28 days measured), `no_meter`, `missing_days`, `no_baseline`"))
+    kwh: float | None = None
+    baseline: Literal["last_year", "before"] | None = None
+    baseline_kwh: float | None = None
+    weather_normalised: bool = False
+    change_pct: float | None = Field(default=None, description="(kWh − baseline) ÷ baseline × 100, normalised")
