@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,8 @@ class PeerPeriod:
     results: dict[uuid.UUID, HomeComparison]
     totals: dict[uuid.UUID, tuple[int | None, int]]
     expires: float
+    # Homes described after these statistics were computed, for which they were computed again once.
+    rechecked: set[uuid.UUID] = field(default_factory=set)
 
 
 class PeerCache:
@@ -62,6 +64,9 @@ class PeerCache:
 
     def invalidate(self) -> None:
         self.entries.clear()
+
+    def forget(self, energy: str, start: dt.date, end: dt.date) -> None:
+        self.entries.pop((energy, start, end), None)
 
     async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         key = (energy, start, end)
@@ -135,6 +140,13 @@ async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.
                       last_year_wh=ly_wh if ly_present else None,
                       last_year_days_missing=ly_days - ly_present if ly_present else None)
     result = peers.results.get(meter.meter_id)
+    if result is None and meter.meter_id not in peers.rechecked \
+            and await repository.profile_of(session, meter.account_id) is not None:
+        # Described since the statistics were computed: they are computed again, with this home, once.
+        PEERS.forget(meter.energy, start, end)
+        peers = await PEERS.get(session, meter.energy, start, end)
+        peers.rechecked.add(meter.meter_id)
+        result = peers.results.get(meter.meter_id)
     if result is None:
         view.reason = "dwelling_not_described"
     elif result.kwh is None:
