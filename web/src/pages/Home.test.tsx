@@ -88,6 +88,27 @@ describe("comparison with similar homes", () => {
     });
   }
 
+  it("says a reason shared by every energy once, with one action", () => {
+    renderFr(<ComparisonCard names={{ e: "Électricité", g: "Gaz" }} meters={[
+      meter("e", "electricity", {}, { ...base, reason: "dwelling_not_described" }),
+      meter("g", "gas", {}, { ...base, meter_id: "g", energy: "gas", reason: "dwelling_not_described" }),
+    ]} />);
+    const card = screen.getByTestId("comparison");
+    expect(text(card).match(/il nous faut la description/g)).toHaveLength(1);
+    expect(within(card).getAllByRole("link", { name: "Décrire mon logement (2 min)" })).toHaveLength(1);
+  });
+
+  it("names each energy when their reasons differ", () => {
+    renderFr(<ComparisonCard names={{ e: "Électricité", g: "Gaz" }} meters={[
+      meter("e", "electricity", {}, { ...base, reason: "too_few_peers" }),
+      meter("g", "gas", {}, { ...base, meter_id: "g", energy: "gas", reason: "too_many_missing_days" }),
+    ]} />);
+    const card = text(screen.getByTestId("comparison"));
+    expect(card).toContain("Électricité — Moins de 10 logements semblables");
+    expect(card).toContain("Gaz — Trop de jours manquent");
+    expect(screen.queryByRole("link", { name: "Décrire mon logement (2 min)" })).toBeNull();
+  });
+
   it("gives the position among similar homes and the gap to the efficient 20 %", () => {
     const kwh = { value: 420, median: 380, efficient: 300, rank: 18, percentile: 70.8, group_size: 25 };
     renderFr(<ComparisonCard names={{ e: "Électricité" }}

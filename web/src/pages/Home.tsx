@@ -119,23 +119,18 @@ export function ThisMonthCard({ meters, names }: { meters: MeterSummary[]; names
 /** Why a comparison cannot be shown, in words; the dwelling's description is offered where it is the missing piece. */
 const DESCRIBE = new Set(["dwelling_not_described", "profile_incomplete"]);
 
+function reasonText(t: ReturnType<typeof useI18n>["t"], c: Comparison, period: string): string {
+  const key = `home.compare.reason.${c.reason ?? "no_consumption"}` as Key;
+  return t(key in REASONS ? key : "home.compare.reason.unknown", { period });
+}
+
 function ComparisonLine({ c, name }: { c: Comparison; name: string }) {
   const { t, lang } = useI18n();
   const period = day(c.start, lang, { month: "long", year: "numeric" });
   if (!c.available || !c.kwh) {
-    const reason = c.reason ?? "no_consumption";
-    const key = `home.compare.reason.${reason}` as Key;
     return (
-      <li data-reason={reason}>
-        <strong>{name}</strong> — {t(key in REASONS ? key : "home.compare.reason.unknown", { period })}
-        {DESCRIBE.has(reason) && (
-          <>
-            {" "}
-            <Link className="button button--small" to="/dwelling">
-              {t("home.compare.describe")}
-            </Link>
-          </>
-        )}
+      <li data-reason={c.reason ?? "no_consumption"}>
+        <strong>{name}</strong> — {reasonText(t, c, period)}
       </li>
     );
   }
@@ -174,21 +169,37 @@ const REASONS: Record<string, true> = Object.fromEntries(
   ),
 );
 
-/** The home beside similar homes, per energy: its position and the gap to the efficient 20 %, or why not. */
+/** The home beside similar homes, per energy: its position and the gap to the efficient 20 %, or why not, said once
+ * when every energy misses the same piece; the dwelling's description is offered where it is that piece. */
 export function ComparisonCard({ meters, names }: { meters: MeterSummary[]; names: Record<string, string> }) {
-  const { t } = useI18n();
-  const compared = meters.filter((m) => m.comparison);
+  const { t, lang } = useI18n();
+  const compared = meters.map((m) => m.comparison).filter((c): c is Comparison => Boolean(c));
+  const reasons = new Set(compared.map((c) => (c.available && c.kwh ? "available" : (c.reason ?? "no_consumption"))));
+  const [only] = reasons;
+  let body;
+  if (compared.length === 0) body = <p>{t("home.compare.none")}</p>;
+  else if (reasons.size === 1 && only !== "available")
+    body = (
+      <p data-reason={only}>
+        {reasonText(t, compared[0], day(compared[0].start, lang, { month: "long", year: "numeric" }))}
+      </p>
+    );
+  else
+    body = (
+      <ul className="comparisons">
+        {compared.map((c) => (
+          <ComparisonLine key={c.meter_id} c={c} name={names[c.meter_id] ?? t(`energy.${c.energy}` as Key)} />
+        ))}
+      </ul>
+    );
   return (
     <section className="card" aria-labelledby="home-compare-title" data-testid="comparison">
       <h2 id="home-compare-title">{t("compare.title")}</h2>
-      {compared.length === 0 ? (
-        <p>{t("home.compare.none")}</p>
-      ) : (
-        <ul className="comparisons">
-          {compared.map((m) => (
-            <ComparisonLine key={m.meter_id} c={m.comparison!} name={names[m.meter_id] ?? t(`energy.${m.energy}` as Key)} />
-          ))}
-        </ul>
+      {body}
+      {[...reasons].some((r) => DESCRIBE.has(r)) && (
+        <Link className="button button--small" to="/dwelling">
+          {t("home.compare.describe")}
+        </Link>
       )}
     </section>
   );
