@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
+import { api, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
@@ -84,7 +84,7 @@ function ComparisonCard({ meterId, range }: { meterId: string; range: { from: st
   const metric = c?.available ? c.kwh : null;
   let body;
   if (comparison.isPending) body = <p>{t("app.loading")}</p>;
-  else if (comparison.error) body = <p>{errorMessage(t, (comparison.error as ApiError).code)}</p>;
+  else if (comparison.error) body = <p>{errorMessage(t, comparison.error.code)}</p>;
   else if (!c || !metric) body = <p>{t("compare.not_enough")}</p>;
   else {
     const pct = Math.round((100 * (metric.value - metric.median)) / metric.median);
@@ -132,7 +132,7 @@ function Alerts() {
   return (
     <section className="card" aria-labelledby="alerts-title">
       <h2 id="alerts-title">{t("alerts.title")}</h2>
-      {alerts.error && <p role="alert">{errorMessage(t, (alerts.error as ApiError).code)}</p>}
+      {alerts.error && <p role="alert">{errorMessage(t, alerts.error.code)}</p>}
       {alerts.data?.length === 0 && <p>{t("alerts.none")}</p>}
       {alerts.data && alerts.data.length > 0 && (
         <ul className="alerts">
@@ -253,7 +253,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
             {t("dashboard.total", { total: fmt(sum) })} {versus}
           </p>
         )}
-        {current.error && <p role="alert">{errorMessage(t, (current.error as ApiError).code)}</p>}
+        {current.error && <p role="alert">{errorMessage(t, current.error.code)}</p>}
         {current.data && points.length === 0 && <p>{t("dashboard.no_data")}</p>}
         <BarChart labels={labels} series={series} summary={summary} format={fmt} />
         {view !== "year" && (

@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 import { useQueries, useQuery } from "@tanstack/react-query";
-import { api, unwrap, type ApiError, type MeterView, type Schemas } from "../api/client";
+import { api, unwrap, type MeterView, type Schemas } from "../api/client";
 import { BarChart, stripes, type Series } from "../components/BarChart";
 import { addDays, day, euros, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
@@ -245,7 +245,7 @@ function MonthBars({ meters, names, asOf }: { meters: MeterSummary[]; names: Rec
   const labels = days.map((d) => day(d, lang, { day: "numeric" }));
   const list = (ds: string[]) => ds.map((d) => day(d, lang, { day: "numeric", month: "long" })).join(", ");
   const summary = t("home.bars.label", { from: day(from, lang), to: day(asOf, lang) });
-  const error = series.find((s) => s.error)?.error as ApiError | undefined;
+  const error = series.find((s) => s.error)?.error;
   return (
     <section className="card" aria-labelledby="home-bars-title" data-testid="month-bars">
       <h2 id="home-bars-title">{t("home.bars.title")}</h2>
@@ -318,7 +318,7 @@ export default function Home() {
       {summary.isPending && <p>{t("app.loading")}</p>}
       {summary.error && (
         <div className="alert alert--error" role="alert">
-          {errorMessage(t, (summary.error as ApiError).code)}
+          {errorMessage(t, summary.error.code)}
         </div>
       )}
       {summary.data && list.length === 0 && (

@@ -194,7 +194,7 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
       )}
       {(revoke.error || renew.error) && (
         <div className="alert alert--error" role="alert">
-          {errorMessage(t, ((revoke.error || renew.error) as { code?: string }).code ?? "network_error")}
+          {errorMessage(t, (revoke.error ?? renew.error)!.code)}
         </div>
       )}
       <div className="actions">
