@@ -2,7 +2,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install services migrate run test test-unit test-e2e test-browser bench drills checks web openapi browser deploy-check docs-check
+.PHONY: help install services migrate run test web-check test-unit test-e2e test-browser bench drills checks web openapi browser deploy-check docs-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -27,8 +27,11 @@ web: install ## build the web app into web/dist
 run: install services web ## start everything locally with the DSO sandboxes and a demo resident
 	@$(UV) run python scripts/run_local.py
 
-test: install services browser web ## the whole suite: unit, integration, end-to-end and browser tests
+test: install services browser web web-check ## the whole suite: unit, integration, end-to-end and browser tests
 	@$(UV) run pytest -q $(PYTEST_ARGS)
+
+web-check: install ## the web app's ESLint (jsx-a11y included) and its component tests (vitest)
+	@if [ -f web/package.json ]; then cd web && npm run lint --silent && npm run test:unit --silent; fi
 
 test-unit: install ## fast tests without processes
 	@$(UV) run pytest -q -m "not e2e and not browser" libs services tests/sandboxes $(PYTEST_ARGS)

@@ -35,6 +35,13 @@ def sign_up(page: Page, email: str, password: str = STRONG_PASSWORD) -> None:
     page.get_by_role("button", name="Créer mon compte").click()
 
 
+def skip_the_dwelling(page: Page) -> None:
+    """After signing up, onboarding asks for the home first; these tests describe it later."""
+    expect(heading(page, "Mon logement")).to_be_visible()
+    page.get_by_role("link", name="Plus tard").click()
+    expect(heading(page, "Mes compteurs")).to_be_visible()
+
+
 def follow_mailed_link(page: Page, email: str, path: str) -> None:
     """Opens, in this browser, the link of the newest e-mail to ``email`` that leads to ``path``."""
     mailbox = Mailbox(os.environ[MAIL_SINK_URL_ENV])
@@ -87,7 +94,7 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
     shot(page, "01-signup")
     assert_accessible(page, "signup")
     sign_up(page, email)
-    expect(heading(page, "Mes compteurs")).to_be_visible()
+    skip_the_dwelling(page)
     expect(page.get_by_text(f"le lien envoyé à {email}")).to_be_visible()
     assert_accessible(page, "meters (empty, address to verify)")
     verify_address(page, email)
@@ -126,6 +133,9 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
 
     page.get_by_role("link", name="Ma consommation").click()
     expect(heading(page, "Ma consommation")).to_be_visible()
+    expect(page.get_by_test_id("month-total")).to_contain_text("kWh")
+    page.get_by_test_id("energy-link").first.click()
+    expect(heading(page, "Détail par énergie")).to_be_visible()
     expect(page.locator("canvas[role=img]")).to_be_visible()
     expect(page.locator(".big-sentence").first).to_contain_text("kWh")
     page.get_by_text("Voir les valeurs en tableau").click()
@@ -221,7 +231,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_typed_is_lost(page
 
     page.get_by_label("Mot de passe", exact=True).fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(heading(page, "Mes compteurs")).to_be_visible()
+    skip_the_dwelling(page)
     verify_address(page, email)
     page.get_by_role("link", name="Aller à mes compteurs").click()
 
@@ -284,6 +294,8 @@ def test_english_on_a_phone_installable_and_accessible(browser, site):
         page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
         page.get_by_label(re.compile("I have read and accept")).check()
         page.get_by_role("button", name="Create my account").click()
+        expect(heading(page, "My home")).to_be_visible()
+        page.get_by_role("link", name="Later").click()
         expect(heading(page, "My meters")).to_be_visible()
         page.get_by_role("link", name="My consumption").click()
         expect(page.get_by_text("Declare a meter to see your consumption here.")).to_be_visible()
@@ -308,7 +320,7 @@ def test_english_on_a_phone_installable_and_accessible(browser, site):
 def test_a_forgotten_password_is_replaced_through_the_mailed_link_once(page: Page, stack):
     email = new_email()
     sign_up(page, email)
-    expect(heading(page, "Mes compteurs")).to_be_visible()
+    skip_the_dwelling(page)
     page.get_by_role("button", name="Se déconnecter").click()
     page.get_by_role("link", name="Mot de passe oublié ?").click()
     expect(heading(page, "Mot de passe oublié")).to_be_visible()
@@ -347,7 +359,7 @@ def test_changed_terms_are_accepted_again_before_anything_else(page: Page, stack
     # Runs last: the new terms version applies to every account of this test database.
     email = new_email()
     sign_up(page, email)
-    expect(heading(page, "Mes compteurs")).to_be_visible()
+    skip_the_dwelling(page)
     operator = admin(stack)
     version = f"web-{uuid.uuid4().hex[:6]}"
     try:

@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 from devstack.client import STRONG_PASSWORD, ApiUser
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
-from tests.browser.test_resident_app import expire_sessions, new_email, sign_up, verify_address, wait_for_readings
+from tests.browser.test_resident_app import (expire_sessions, new_email, sign_up, skip_the_dwelling, verify_address,
+                                            wait_for_readings)
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +95,7 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
     try:
         email = new_email()
         sign_up(page, email)
-        expect(heading(page, "Mes compteurs")).to_be_visible()
+        skip_the_dwelling(page)
         # A DSO consent needs a verified address (issue 18): the mailed link, then back to the meters.
         verify_address(page, email)
         page.get_by_role("link", name="Aller à mes compteurs").click()
@@ -114,6 +115,11 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
         wait_for_readings(page, meter_id, stack)
 
         page.get_by_role("link", name="Ma consommation").click()
+        expect(page.get_by_test_id("month-total")).to_contain_text("kWh")
+        page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 100", timeout=15_000)
+        shot(page, "50-phone-home-bars-fr")
+        assert_accessible(page, "home with data (phone)")
+        page.get_by_test_id("energy-link").first.click()
         expect(page.locator(".big-sentence").first).to_contain_text("kWh")
         page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 500", timeout=15_000)
         page.reload()

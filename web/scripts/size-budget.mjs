@@ -1,5 +1,5 @@
-// Measures the gzip size of the JavaScript a phone downloads to show the dashboard on first load
-// (the entry, its static imports, and the dashboard chunk with its own), and fails over budget.
+// Measures the gzip size of the JavaScript a phone downloads to show a logged-in resident's first screen, the home
+// (the entry, its static imports, and the home chunk with its own), and fails over budget.
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
@@ -16,12 +16,12 @@ function collect(key) {
   for (const dep of chunk.imports ?? []) collect(dep);
 }
 collect("index.html");
-const dashboard = Object.keys(manifest).find((k) => k.endsWith("src/pages/Dashboard.tsx"));
-if (!dashboard) {
-  console.error("size budget: the dashboard chunk is not in the build manifest");
+const home = Object.keys(manifest).find((k) => k.endsWith("src/pages/Home.tsx"));
+if (!home) {
+  console.error("size budget: the home chunk is not in the build manifest");
   process.exit(1);
 }
-collect(dashboard);
+collect(home);
 
 let total = 0;
 for (const file of [...files].filter((f) => f.endsWith(".js"))) {
@@ -30,7 +30,7 @@ for (const file of [...files].filter((f) => f.endsWith(".js"))) {
   console.log(`  ${file.padEnd(40)} ${(gz / 1024).toFixed(1)} KB gzip`);
 }
 const kb = total / 1024;
-console.log(`dashboard first load: ${kb.toFixed(1)} KB of JavaScript (gzip), budget ${BUDGET_KB} KB`);
+console.log(`resident first load (home): ${kb.toFixed(1)} KB of JavaScript (gzip), budget ${BUDGET_KB} KB`);
 if (kb > BUDGET_KB) {
   console.error(`over budget by ${(kb - BUDGET_KB).toFixed(1)} KB`);
   process.exit(1);

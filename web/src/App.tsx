@@ -3,16 +3,21 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
 import { useI18n, type Key } from "./i18n";
 import { ErrorBoundary } from "./components/ErrorBoundary";
-import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/AccountLinks";
 import { Login, Signup, TermsReacceptance } from "./pages/Auth";
-import Dwelling from "./pages/Dwelling";
-import { INFO_PAGES, InfoPage } from "./pages/Info";
-import Meters from "./pages/Meters";
-import MyData from "./pages/MyData";
+import { INFO_PAGES } from "./pages/infoPages";
 import { Link, navigate, useLocation } from "./router";
 
-// The dashboard carries the chart library: it is loaded only where it is shown.
+// Each screen is loaded where it is shown, so that a resident's first load carries only the home (and the chart
+// library it draws with).
+const Home = lazy(() => import("./pages/Home"));
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+const Dwelling = lazy(() => import("./pages/Dwelling"));
+const Meters = lazy(() => import("./pages/Meters"));
+const MyData = lazy(() => import("./pages/MyData"));
+const InfoPage = lazy(() => import("./pages/Info"));
+const VerifyEmail = lazy(() => import("./pages/AccountLinks").then((m) => ({ default: m.VerifyEmail })));
+const ResetPassword = lazy(() => import("./pages/AccountLinks").then((m) => ({ default: m.ResetPassword })));
+const ForgotPassword = lazy(() => import("./pages/AccountLinks").then((m) => ({ default: m.ForgotPassword })));
 // Pages few residents open are loaded when opened.
 const Statements = lazy(() => import("./pages/Statements"));
 const Actions = lazy(() => import("./pages/Actions"));
@@ -21,7 +26,7 @@ const Organisations = lazy(() => import("./pages/Organisations"));
 const Analyst = lazy(() => import("./pages/Analyst"));
 
 /** The pages a role adds to the menu: an organisation's buildings, the Métropole's aggregates. */
-function rolePages(account: Account | null | undefined): { path: string; key: Key }[] {
+function rolePages(account: Account | null | undefined): { path: string; key: Key; also?: string[] }[] {
   const roles = account?.roles ?? [];
   return [
     ...(roles.includes("professional") ? [{ path: "/orgs", key: "nav.orgs" as Key }] : []),
@@ -47,8 +52,8 @@ function useMe() {
   });
 }
 
-const PAGES: { path: string; key: Key }[] = [
-  { path: "/", key: "nav.dashboard" },
+const PAGES: { path: string; key: Key; also?: string[] }[] = [
+  { path: "/", key: "nav.dashboard", also: ["/consumption"] },
   { path: "/meters", key: "nav.meters" },
   { path: "/statements", key: "nav.statements" },
   { path: "/actions", key: "nav.actions" },
@@ -96,13 +101,29 @@ function Header({ account }: { account: Account | null }) {
         <nav aria-label={t("nav.label")} className="tabs">
           {[...PAGES, ...rolePages(account)].map((p) => (
             <Link key={p.path} to={p.path}
-              aria-current={pathname === p.path || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
+              aria-current={pathname === p.path || p.also?.includes(pathname)
+                || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
               {t(p.key)}
             </Link>
           ))}
         </nav>
       )}
     </header>
+  );
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return (
+    <div className="auth auth--narrow">
+      <h1>{t("notfound.title")}</h1>
+      <p>{t("notfound.body")}</p>
+      <p>
+        <Link className="button" to="/">
+          {t("notfound.home")}
+        </Link>
+      </p>
+    </div>
   );
 }
 
@@ -145,9 +166,10 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (pathname === "/consumption") return "detail.title";
   if (pathname.startsWith("/orgs")) return "nav.orgs";
   if (pathname === "/analyst") return "nav.analyst";
-  return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
+  return PAGES.find((p) => p.path === pathname)?.key ?? "notfound.title";
 }
 
 function Page({ me }: { me: Me }) {
@@ -182,8 +204,12 @@ function Page({ me }: { me: Me }) {
       return <Dwelling />;
     case "/my-data":
       return <MyData />;
-    default:
+    case "/consumption":
       return <Dashboard />;
+    case "/":
+      return <Home />;
+    default:
+      return <NotFound />;
   }
 }
 

@@ -17,11 +17,27 @@ export function navigate(to: string, replace = false) {
   window.scrollTo(0, 0);
 }
 
-export function Link({ to, ...rest }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
+/** Changes the query string as a new history entry (so that back returns to the previous choice), without
+ * scrolling: a dashboard's choices live in its address, and a reload or the back button keeps them. */
+export function setSearch(changes: Record<string, string | null>) {
+  const url = new URL(location.href);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v == null) url.searchParams.delete(k);
+    else url.searchParams.set(k, v);
+  }
+  history.pushState(null, "", url.pathname + url.search + url.hash);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+export function Link({ to, children, ...rest }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     navigate(to);
   };
-  return <a href={to} onClick={onClick} {...rest} />;
+  return (
+    <a href={to} onClick={onClick} {...rest}>
+      {children}
+    </a>
+  );
 }

@@ -84,6 +84,13 @@ class Capabilities:
         lag = self.lag_days_min if local.time() >= self.publication_time else self.lag_days_min + 1
         return local.date() - dt.timedelta(days=lag)
 
+    def first_data_by(self, now: dt.datetime) -> dt.date:
+        """The day by which a meter consented at ``now`` has its first data: the DSO's next publication, at its
+        longest documented lag (the history a consent opens comes with the first collection)."""
+        local = now.astimezone(PARIS)
+        publication = local.date() + dt.timedelta(days=0 if local.time() < self.publication_time else 1)
+        return publication + dt.timedelta(days=self.lag_days_max - self.lag_days_min)
+
     def latest_on_time(self, now: dt.datetime) -> dt.date:
         """The newest day that must be published by ``now`` even at the DSO's longest documented lag."""
         return self.newest_day(now) - dt.timedelta(days=self.lag_days_max - self.lag_days_min)
@@ -111,6 +118,12 @@ def freshness(caps: Capabilities, now: dt.datetime, last_day: dt.date | None, ou
     if last_day is not None and last_day >= caps.latest_on_time(now):
         return Freshness.dso_late, None
     return Freshness.collection_failing, FailingReason.dso_no_data
+
+
+def first_data_by(caps: Capabilities, now: dt.datetime, last_day: dt.date | None,
+                  collecting: bool) -> dt.date | None:
+    """When a collected meter has no data yet, the day its first data is due by; None otherwise."""
+    return caps.first_data_by(now) if last_day is None and collecting else None
 
 
 def retry_after(response: httpx.Response) -> float | None:

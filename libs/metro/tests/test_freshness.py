@@ -51,3 +51,20 @@ def test_behind_beyond_the_lag_or_failing_answers_are_collection_failing_with_th
 def test_before_the_first_answer_pending_and_a_stopped_meter_has_no_consent():
     assert freshness(CAPS, MORNING, None, None) == (Freshness.pending, None)
     assert freshness(CAPS, MORNING, day(1), "revoked:user", collecting=False) == (Freshness.no_consent, None)
+
+
+def test_first_data_is_due_at_the_next_publication_at_the_longest_lag():
+    # Consent at 07:00: today's 08:00 publication, late by up to 2 more days; at 09:00, tomorrow's.
+    assert CAPS.first_data_by(DAWN) == day(12)
+    assert CAPS.first_data_by(MORNING) == day(13)
+    enedis = Capabilities(dso="enedis", channel="dataconnect", energies=("electricity",), granularities=("P1D",),
+                          history_days=1095, publication_time=dt.time(8, 0), lag_days_min=1, lag_days_max=2)
+    # 23:30 UTC on 9 December is already 00:30 on the 10th in Paris: that morning's publication, a day late at most.
+    assert enedis.first_data_by(dt.datetime(2026, 12, 9, 23, 30, tzinfo=dt.UTC)) == day(11)
+
+
+def test_only_a_collected_meter_without_data_has_a_first_data_date():
+    from metro.dso import first_data_by
+    assert first_data_by(CAPS, MORNING, None, True) == day(13)
+    assert first_data_by(CAPS, MORNING, day(9), True) is None
+    assert first_data_by(CAPS, MORNING, None, False) is None

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,8 @@ class PeerPeriod:
     results: dict[uuid.UUID, HomeComparison]
     totals: dict[uuid.UUID, tuple[int | None, int]]
     expires: float
+    # When the homes' descriptions were read: one described or changed since makes them out of date.
+    computed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 class PeerCache:
@@ -63,6 +65,9 @@ class PeerCache:
 
     def invalidate(self) -> None:
         self.entries.clear()
+
+    def forget(self, energy: str, start: dt.date, end: dt.date) -> None:
+        self.entries.pop((energy, start, end), None)
 
     async def get(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         key = (energy, start, end)
@@ -95,6 +100,7 @@ class PeerCache:
         return entry
 
     async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
+        computed_at = dt.datetime.now(dt.UTC)
         days = (end - start).days
         homes, totals = [], {}
         for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end):
@@ -105,7 +111,8 @@ class PeerCache:
         dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
         results = await asyncio.to_thread(compare_homes, homes, energy=energy,
                                           degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
-        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl)
+        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl,
+                          computed_at)
 
 
 PEERS = PeerCache()
@@ -147,6 +154,12 @@ async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.
                       days_missing=days - present, available=False,
                       last_year_wh=ly_wh if ly_present else None,
                       last_year_days_missing=ly_days - ly_present if ly_present else None)
+    described_at = await repository.profile_updated_at(session, meter.account_id)
+    if described_at is not None and described_at > peers.computed_at:
+        # The home was described (or its description changed) since: the resident who just described it sees
+        # the comparison it makes possible, not the cached "not described".
+        PEERS.forget(meter.energy, start, end)
+        peers = await PEERS.get(session, meter.energy, start, end)
     result = peers.results.get(meter.meter_id)
     if result is None:
         view.reason = "dwelling_not_described"

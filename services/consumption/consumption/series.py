@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption import repository
 from consumption.access import check_access, check_shown
 from consumption.catalogues import TARIFFS
-from consumption.climate import bundled_emission_factors
+from consumption.climate import EmissionFactor, bundled_emission_factors
 from consumption.contracts import Pricing, resolve_pricing
 from consumption.euros import eur_method, price_on_the_fly, pricing_key, pricing_notes
 from consumption.periods import check_range, period_start
@@ -22,12 +22,17 @@ from metro.service_auth import Principal
 CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network", "fuel_oil": "fuel_oil",
                "wood": "wood_logs"}
 
+
+def co2e_factor_of(energy: str) -> EmissionFactor | None:
+    """The emission factor of a meter's energy (data/emission_factors.csv), None for one without."""
+    name = CO2E_ENERGY.get(energy)
+    return bundled_emission_factors().factor(name) if name else None
+
+
 def co2e_factor(energy: str) -> tuple[int, int] | None:
     """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator)."""
-    name = CO2E_ENERGY.get(energy)
-    if not name:
-        return None
-    return bundled_emission_factors().factor(name).kg_per_kwh.as_integer_ratio()
+    factor = co2e_factor_of(energy)
+    return factor.kg_per_kwh.as_integer_ratio() if factor else None
 
 
 async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,

@@ -19,7 +19,7 @@ from consumption.euros import cents, priced_days
 from consumption.peers import compare
 from consumption.periods import DAY, check_range, last_complete_month
 from consumption.series import series_json
-from consumption.totals import load_meter_year, load_recent, to_date
+from consumption.totals import load_meter_year, load_recent, to_date, with_weather
 from metro.errors import AddressUnconfirmed, AppError
 from metro.schemas.consumption import AnomalyAlert, Step, ToDateTotals
 from metro.service_auth import Principal
@@ -49,8 +49,9 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
         week_start = y.as_of - dt.timedelta(days=6)
         week = orjson.loads(await series_json(session, meter, week_start, y.as_of + DAY, Step.day, y.pricing))
         start, end = last_complete_month(y.as_of)
+        totals = await with_weather(session, y, to_date(y))
         out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": week,
-                    "totals": to_date(y).model_dump(),
+                    "totals": totals.model_dump(),
                     "comparison": (await compare(session, meter, start, end)).model_dump()})
     alerts = []
     if latest is not None:

@@ -13,10 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption import repository
 from consumption.access import authorize_meter, check_shown
 from consumption.contracts import Pricing, resolve_pricing
-from consumption.catalogues import TARIFFS
+from consumption.catalogues import DEGREE_DAYS, TARIFFS
+from consumption.climate import normalise_heating
+from consumption.comparison import DEFAULT_HEATING_SHARE
 from consumption.euros import cents, eur_method, priced_days, pricing_key, pricing_notes
-from consumption.periods import DAY, next_period
+from consumption.peers import DEFAULT_DEGREE_DAY_STATION
+from consumption.periods import DAY, next_period, same_day_last_year
 from consumption.pricing import to_date_totals
+from consumption.series import CO2E_ENERGY, co2e_factor_of
 from metro.schemas.consumption import Step, ToDateTotals
 from metro.service_auth import Principal
 
@@ -86,6 +90,11 @@ async def load_recent(session: AsyncSession, meter: sa.Row) -> MeterYear:
     return MeterYear(meter, as_of, days, pricing, {r.day: r.eur for r in days}, earlier)
 
 
+def _grams(wh: int | None, factor: Decimal | None) -> int | None:
+    """kgCO2e per kWh is gCO2e per Wh."""
+    return None if wh is None or factor is None else int((wh * factor).to_integral_value(ROUND_HALF_UP))
+
+
 def to_date(y: MeterYear) -> ToDateTotals:
     m = y.meter
     if y.as_of is None:
@@ -100,23 +109,59 @@ def to_date(y: MeterYear) -> ToDateTotals:
         year_wh, year_days = wh.month_total + e.wh, wh.month_days_with_data + e.days
         year_missing = len(wh.month_missing_days) + e.days_missing
         year_eur = eur.month_total + e.eur if eur else None
+    factor = co2e_factor_of(m.energy)
+    # Last year's same days: from its 1st of the month to the same day number.
+    ly_start, ly_end = same_day_last_year(y.as_of.replace(day=1)), same_day_last_year(y.as_of)
+    ly_rows = [r for r in y.rows if ly_start <= r.day <= ly_end]
+    ly_eur = [y.eur.get(r.day) for r in ly_rows]
+    ly_priced = priced and bool(ly_rows) and all(e is not None for e in ly_eur)
+    month_wh = int(wh.month_total)
+    forecast_wh = (int(wh.month_forecast.to_integral_value(ROUND_HALF_UP))
+                   if wh.month_forecast is not None else None)
     return ToDateTotals(
         meter_id=m.meter_id, energy=m.energy, as_of=y.as_of,
-        month_wh=int(wh.month_total), month_eur=cents(eur.month_total) if eur else None,
+        month_wh=month_wh, month_eur=cents(eur.month_total) if eur else None,
         month_days=wh.month_days_with_data, month_days_missing=len(wh.month_missing_days),
         month_partial=bool(wh.month_missing_days),
-        forecast_wh=int(wh.month_forecast.to_integral_value(ROUND_HALF_UP))
-        if wh.month_forecast is not None else None,
+        forecast_wh=forecast_wh,
         forecast_eur=cents(eur.month_forecast) if eur and eur.month_forecast is not None else None,
         forecast_method=wh.forecast_method,
         year_wh=int(year_wh), year_eur=cents(year_eur),
         year_days=year_days, year_days_missing=year_missing, year_partial=bool(year_missing),
         eur_estimated=priced and bool(y.pricing.notes),
-        eur_method=eur_method(y.pricing) if priced else y.pricing.label)
+        eur_method=eur_method(y.pricing) if priced else y.pricing.label,
+        month_co2e_g=_grams(month_wh, factor.kg_per_kwh if factor else None),
+        forecast_co2e_g=_grams(forecast_wh, factor.kg_per_kwh if factor else None),
+        co2e_factor=f"{factor.kg_per_kwh} {factor.unit_basis} ({factor.reference})" if factor else None,
+        last_year_month_wh=sum(r.wh for r in ly_rows) if ly_rows else None,
+        last_year_month_eur=cents(sum(ly_eur, Decimal(0))) if ly_priced else None,
+        last_year_month_days_missing=(ly_end - ly_start).days + 1 - len(ly_rows) if ly_rows else None)
+
+
+async def with_weather(session: AsyncSession, y: MeterYear, t: ToDateTotals) -> ToDateTotals:
+    """Last year's same days as if they had had this year's weather, where the degree days of both periods are
+    known and the home is heated with this meter's energy (only the heating share varies with the weather)."""
+    if t.last_year_month_wh is None or y.as_of is None:
+        return t
+    profile = await repository.profile_of(session, y.meter.account_id) or {}
+    if profile.get("heating_energy") != CO2E_ENERGY.get(y.meter.energy):
+        return t
+    degree_days = await DEGREE_DAYS.get(session)
+    start, end = y.as_of.replace(day=1), y.as_of + DAY
+    now = degree_days.period_and_reference(DEFAULT_DEGREE_DAY_STATION, start, end)
+    before = degree_days.period_and_reference(DEFAULT_DEGREE_DAY_STATION, same_day_last_year(start),
+                                              same_day_last_year(end))
+    if not now or not before or before[0] <= 0:
+        return t
+    share = float(profile.get("heating_share", DEFAULT_HEATING_SHARE))
+    t.last_year_month_wh_normalised = round(normalise_heating(t.last_year_month_wh, before[0], now[0], share))
+    t.last_year_weather_normalised = True
+    return t
 
 
 async def totals(session: AsyncSession, meter_id: uuid.UUID, principal: Principal,
                  as_of: dt.date | None) -> ToDateTotals:
     meter = await authorize_meter(session, meter_id, principal)
     check_shown(meter)
-    return to_date(await load_meter_year(session, meter, as_of))
+    y = await load_meter_year(session, meter, as_of)
+    return await with_weather(session, y, to_date(y))

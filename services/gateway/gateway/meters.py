@@ -46,6 +46,7 @@ async def with_collection(services: ServiceClient, principal: Principal,
         status = status_of.get(m["id"])
         if status is not None:
             m["last_collected_day"] = status["last_collected_day"]
+            m["first_data_by"] = status.get("first_data_by")
         # Consent already said no_consent for a meter it does not collect; the connector says the rest.
         if m.get("freshness") is None:
             if status is not None:

@@ -242,6 +242,9 @@ def collection_statuses(rows: list[sa.Row], last_outcome: str | None,
         if row.last_day is None and outcome == Outcome.ok and first_day > CAPABILITIES.latest_on_time(now):
             outcome = None
         state, reason = freshness(CAPABILITIES, now, row.last_day, outcome, row.active)
+        # A subscription's first file is due by its first day's publication, not before.
+        due = max(CAPABILITIES.first_data_by(now), first_day + dt.timedelta(days=CAPABILITIES.lag_days_max))
         out.append(CollectionStatus(meter_id=row.meter_id, last_collected_day=row.last_day, freshness=state,
-                                    reason=reason, expected_day=CAPABILITIES.newest_day(now)))
+                                    reason=reason, expected_day=CAPABILITIES.newest_day(now),
+                                    first_data_by=due if row.last_day is None and row.active else None))
     return out

@@ -43,3 +43,11 @@ def test_a_new_subscription_is_pending_until_its_first_day_is_due_even_late():
 
 def test_a_revoked_subscription_is_no_longer_collected():
     assert _status(_row(dt.date(2026, 3, 1), active=False))[:2] == ("no_consent", None)
+
+
+def test_a_subscription_without_data_yet_says_by_when_its_first_file_is_due():
+    [pending] = collection_statuses([_row(None, history_from=dt.date(2026, 3, 20))], "ok", NOW)
+    # Its first day, 20 March, is in the file of the 22nd, the 23rd at the longest lag.
+    assert pending.first_data_by == dt.date(2026, 3, 23)
+    [collected] = collection_statuses([_row(dt.date(2026, 3, 10))], "ok", NOW)
+    assert collected.first_data_by is None

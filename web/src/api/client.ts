@@ -70,3 +70,10 @@ export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
   const detail = typeof body.detail === "string" ? body.detail : "";
   throw new ApiError(result.response.status, body.error ?? `http_${result.response.status}`, detail);
 }
+
+// Every query and mutation goes through `unwrap`: their errors are ApiErrors, typed so (TanStack Query's Register).
+declare module "@tanstack/react-query" {
+  interface Register {
+    defaultError: ApiError;
+  }
+}

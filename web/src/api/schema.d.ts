@@ -2134,7 +2134,10 @@ export interface components {
             days_missing: number;
             /** Available */
             available: boolean;
-            /** Reason */
+            /**
+             * Reason
+             * @description why `available` is false: `dwelling_not_described` (no description of the home yet), `profile_incomplete` (its heating energy is not given), `too_few_peers` (fewer than 10 similar homes), `no_consumption` (no reading over the period), `too_many_missing_days` (over a tenth of its days missing)
+             */
             reason?: string | null;
             /** Level */
             level?: number | null;
@@ -2730,6 +2733,11 @@ export interface components {
             freshness?: components["schemas"]["Freshness"] | null;
             /** @description why collection is failing: `dso_unavailable`, `dso_quota_exceeded`, `dso_request_refused`, `dso_no_data` (the DSO published nothing beyond its documented lag), `dso_consent_missing` */
             freshness_reason?: components["schemas"]["FailingReason"] | null;
+            /**
+             * First Data By
+             * @description before a consented meter's first data: the day it is due by, from the DSO's publication time and longest documented lag (Enedis D+1 after 08:00, ADICT D+1 to D+5, SGE files D+2 to D+3)
+             */
+            first_data_by?: string | null;
             /** @description the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither */
             contract?: components["schemas"]["ContractView"] | null;
         };
@@ -3363,6 +3371,38 @@ export interface components {
             eur_estimated: boolean;
             /** Eur Method */
             eur_method?: string | null;
+            /**
+             * Month Co2E G
+             * @description grams of CO2e of the month to date (null for an energy without an emission factor)
+             */
+            month_co2e_g?: number | null;
+            /** Forecast Co2E G */
+            forecast_co2e_g?: number | null;
+            /**
+             * Co2E Factor
+             * @description the emission factor used: kgCO2e per kWh and its reference (data/emission_factors.csv)
+             */
+            co2e_factor?: string | null;
+            /**
+             * Last Year Month Wh
+             * @description the same days of the same month last year (1st to the same day); null when last year has none
+             */
+            last_year_month_wh?: number | null;
+            /** Last Year Month Eur */
+            last_year_month_eur?: string | null;
+            /** Last Year Month Days Missing */
+            last_year_month_days_missing?: number | null;
+            /**
+             * Last Year Weather Normalised
+             * @description whether `last_year_month_wh_normalised` is given: degree days of both periods are known and the home is heated with this energy
+             * @default false
+             */
+            last_year_weather_normalised: boolean;
+            /**
+             * Last Year Month Wh Normalised
+             * @description last year's same days as if they had had this year's weather (heating share scaled by degree days)
+             */
+            last_year_month_wh_normalised?: number | null;
         };
         /** TokenIssued */
         TokenIssued: {

@@ -27,7 +27,7 @@ export function AddressHold({ meter }: { meter: MeterView }) {
       <p><strong>{t("address.title")}</strong></p>
       <p>{t("address.intro")}</p>
       {parts.length > 0 && <ul>{parts.map((k) => <li key={k}>{t(k)}</li>)}</ul>}
-      {confirm.error && <p>{errorMessage(t, (confirm.error as { code?: string }).code ?? "network_error")}</p>}
+      {confirm.error && <p>{errorMessage(t, confirm.error.code)}</p>}
       <div className="actions">
         <button type="button" className="button" onClick={() => confirm.mutate()} disabled={confirm.isPending}>
           {t("address.confirm")}

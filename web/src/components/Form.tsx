@@ -10,20 +10,50 @@ export function fieldError(error: unknown, field: string, t: ReturnType<typeof u
   return errorMessage(t, error.code);
 }
 
+type Problem = { id: string; label: string; message: string };
+
 /**
- * After a refused submission, focus goes to the first field in error, or else to the form's message, so that a
- * screen reader reads what to correct. `attempt` changes at each refusal.
+ * After a refused submission: an error summary at the top of the form lists each field in error as a link to it,
+ * and focus goes to the first field in error (or else to the form's message), so that a screen reader reads what
+ * to correct. `attempt` changes at each refusal. Returns the summary, to be placed first in the form.
  */
-export function useFocusFirstError(form: RefObject<HTMLElement | null>, attempt: unknown) {
+export function useErrorSummary(form: RefObject<HTMLElement | null>, attempt: unknown): ReactNode {
+  const { t } = useI18n();
+  const [problems, setProblems] = useState<Problem[]>([]);
   useEffect(() => {
-    if (!attempt || !form.current) return;
-    const target =
-      form.current.querySelector<HTMLElement>('[aria-invalid="true"]') ??
-      form.current.querySelector<HTMLElement>('[role="alert"]');
+    if (!form.current) return;
+    if (!attempt) {
+      setProblems([]);
+      return;
+    }
+    const invalid = [...form.current.querySelectorAll<HTMLElement>('[aria-invalid="true"]')];
+    setProblems(
+      invalid.map((field) => ({
+        id: field.id,
+        label: form.current!.querySelector(`label[for="${CSS.escape(field.id)}"]`)?.firstChild?.textContent ?? "",
+        message: document.getElementById(`${field.id}-error`)?.textContent ?? "",
+      })),
+    );
+    const target = invalid[0] ?? form.current.querySelector<HTMLElement>('[role="alert"]');
     if (!target) return;
     if (!target.matches("input, select, textarea, button")) target.tabIndex = -1;
     target.focus();
   }, [form, attempt]);
+  if (!problems.length) return null;
+  return (
+    <div className="error-summary" aria-labelledby="error-summary-title">
+      <h2 id="error-summary-title">{t("errors.summary.title", { n: problems.length })}</h2>
+      <ul>
+        {problems.map((p) => (
+          <li key={p.id}>
+            <a href={`#${p.id}`} onClick={(e) => (e.preventDefault(), document.getElementById(p.id)?.focus())}>
+              {t("errors.summary.item", { label: p.label, message: p.message })}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }
 
 type FieldProps = {

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Account } from "../api/client";
-import { Field, FormError, fieldError } from "../components/Form";
+import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n } from "../i18n";
 import { Link } from "../router";
 
@@ -64,6 +64,8 @@ export function ForgotPassword() {
   const ask = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/auth/password-reset", { body: { email } })),
   });
+  const form = useRef<HTMLFormElement>(null);
+  const summary = useErrorSummary(form, ask.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     ask.mutate();
@@ -77,7 +79,8 @@ export function ForgotPassword() {
           {t("forgot.sent")}
         </div>
       ) : (
-        <form onSubmit={submit} noValidate className="card" aria-label={t("forgot.title")}>
+        <form ref={form} onSubmit={submit} noValidate className="card" aria-label={t("forgot.title")}>
+          {summary}
           <Field label={t("field.email")} type="email" name="email" autoComplete="email" value={email}
             onChange={(e) => setEmail(e.target.value)} error={fieldError(ask.error, "email", t)} />
           <FormError error={ask.error} />
@@ -106,6 +109,8 @@ export function ResetPassword() {
       client.setQueryData(["me"], { account: null, expired: false });
     },
   });
+  const form = useRef<HTMLFormElement>(null);
+  const summary = useErrorSummary(form, reset.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     reset.mutate();
@@ -125,7 +130,8 @@ export function ResetPassword() {
         </>
       ) : (
         token && (
-          <form onSubmit={submit} noValidate className="card" aria-label={t("reset.title")}>
+          <form ref={form} onSubmit={submit} noValidate className="card" aria-label={t("reset.title")}>
+            {summary}
             <Field label={t("reset.field")} type="password" name="password" autoComplete="new-password"
               hint={t("field.password.hint")} value={password} onChange={(e) => setPassword(e.target.value)}
               error={fieldError(reset.error, "password", t)} />

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Account, type Schemas } from "../api/client";
-import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { day, euros, kwh } from "../format";
 import { useI18n, type Key } from "../i18n";
 import * as messages from "../messages/actions";
@@ -140,7 +140,7 @@ function ActionEditor() {
       client.invalidateQueries({ queryKey: ["actions"] });
     },
   });
-  useFocusFirstError(element, save.error);
+  const errorSummary = useErrorSummary(element, save.error);
   const bind = (name: keyof typeof EMPTY) => ({
     name,
     value: form[name],
@@ -159,6 +159,7 @@ function ActionEditor() {
   };
   return (
     <form ref={element} onSubmit={submit} noValidate className="card" aria-labelledby="editor-title">
+      {errorSummary}
       <h2 id="editor-title">{t("actions.editor")}</h2>
       <p>{t("actions.editor.intro")}</p>
       <Field label={t("actions.field.title_fr")} {...bind("title_fr")} />

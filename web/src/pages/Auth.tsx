@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Terms } from "../api/client";
 import type { Me } from "../App";
-import { Field, FormError, fieldError, useFocusFirstError } from "../components/Form";
+import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n } from "../i18n";
 import { Link, navigate } from "../router";
 
@@ -61,12 +61,13 @@ export function Signup() {
       ),
     onSuccess: (account) => {
       client.setQueryData<Me>(["me"], { account, expired: false });
-      navigate("/meters");
+      // Onboarding: the home first (its description makes the comparison possible), then the meters.
+      navigate("/dwelling?onboarding=1");
     },
   });
   const form = useRef<HTMLFormElement>(null);
   const [refused, setRefused] = useState<object | null>(null);
-  useFocusFirstError(form, signup.error ?? refused);
+  const summary = useErrorSummary(form, signup.error ?? refused);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setMustAccept(!accepted);
@@ -82,6 +83,7 @@ export function Signup() {
         <h2 id="signup-form-title" className="visually-hidden">
           {t("signup.title")}
         </h2>
+        {summary}
         <Field label={t("field.email")} type="email" name="email" autoComplete="email" value={email}
           onChange={(e) => setEmail(e.target.value)} error={fieldError(signup.error, "email", t)} />
         <Field label={t("field.password")} type="password" name="password" autoComplete="new-password"
@@ -124,7 +126,7 @@ export function Login({ expired }: { expired?: boolean }) {
       if (location.pathname === "/login" || location.pathname === "/signup") navigate("/");
     },
   });
-  useFocusFirstError(form, login.error);
+  const summary = useErrorSummary(form, login.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     login.mutate();
@@ -142,6 +144,7 @@ export function Login({ expired }: { expired?: boolean }) {
         </div>
       )}
       <form ref={form} onSubmit={submit} noValidate className="card">
+        {summary}
         <Field label={t("field.email")} type="email" name="email" autoComplete="email" value={email}
           onChange={(e) => setEmail(e.target.value)} error={fieldError(login.error, "email", t)} />
         <Field label={t("field.password")} type="password" name="password" autoComplete="current-password"

@@ -1,12 +1,12 @@
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
+import { api, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
-import { Link } from "../router";
-import { useMeters } from "./Meters";
+import { Link, setSearch, useLocation } from "../router";
+import { useMeters } from "../api/queries";
 
 type Unit = "kwh" | "eur";
 type View = Extract<Step, "day" | "month" | "year">;
@@ -84,7 +84,7 @@ function ComparisonCard({ meterId, range }: { meterId: string; range: { from: st
   const metric = c?.available ? c.kwh : null;
   let body;
   if (comparison.isPending) body = <p>{t("app.loading")}</p>;
-  else if (comparison.error) body = <p>{errorMessage(t, (comparison.error as ApiError).code)}</p>;
+  else if (comparison.error) body = <p>{errorMessage(t, comparison.error.code)}</p>;
   else if (!c || !metric) body = <p>{t("compare.not_enough")}</p>;
   else {
     const pct = Math.round((100 * (metric.value - metric.median)) / metric.median);
@@ -132,7 +132,7 @@ function Alerts() {
   return (
     <section className="card" aria-labelledby="alerts-title">
       <h2 id="alerts-title">{t("alerts.title")}</h2>
-      {alerts.error && <p role="alert">{errorMessage(t, (alerts.error as ApiError).code)}</p>}
+      {alerts.error && <p role="alert">{errorMessage(t, alerts.error.code)}</p>}
       {alerts.data?.length === 0 && <p>{t("alerts.none")}</p>}
       {alerts.data && alerts.data.length > 0 && (
         <ul className="alerts">
@@ -148,19 +148,36 @@ function Alerts() {
   );
 }
 
+const VIEWS: View[] = ["day", "month", "year"];
+
+/** The dashboard's choices, read from the address (`?meter=&view=&unit=&offset=&last_year=1`). */
+function useChoices() {
+  const params = useLocation().searchParams;
+  const view = params.get("view") as View;
+  const offset = Number(params.get("offset"));
+  return {
+    meter: params.get("meter"),
+    unit: (params.get("unit") === "eur" ? "eur" : "kwh") as Unit,
+    view: VIEWS.includes(view) ? view : "day",
+    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
+    lastYear: params.get("last_year") === "1",
+  };
+}
+
 function MeterDashboard({ meter }: { meter: MeterView }) {
   const { t, lang } = useI18n();
-  const [unit, setUnit] = useState<Unit>("kwh");
-  const [view, setView] = useState<View>("day");
-  const [offset, setOffset] = useState(0);
-  const [showLastYear, setShowLastYear] = useState(false);
+  const { unit, view, offset, lastYear: showLastYear } = useChoices();
+  const setUnit = (u: Unit) => setSearch({ unit: u === "kwh" ? null : u });
+  const setView = (v: View) => setSearch({ view: v === "day" ? null : v, offset: null });
+  const setOffset = (o: number) => setSearch({ offset: o ? String(o) : null });
+  const setShowLastYear = (on: boolean) => setSearch({ last_year: on ? "1" : null });
   const range = period(meter, view, offset);
   const lastYearRange = { from: addMonths(range.from, -12), to: addMonths(range.to, -12) };
   const current = useSeries(meter.id, range, view);
   const lastYear = useSeries(meter.id, lastYearRange, view, view !== "year");
 
   const fmt = (v: number) => (unit === "kwh" ? kwh(v * 1000, lang) : euros(v, lang));
-  const points = current.data?.points ?? [];
+  const points = useMemo(() => current.data?.points ?? [], [current.data]);
   const labels = useMemo(() => points.map((p) => label(p.period, view, lang)), [points, view, lang]);
   const series = useMemo(() => {
     const s = [{ label: t("dashboard.series.current"), values: points.map((p) => value(p, unit)), colour: "#0b6e4f" }];
@@ -215,18 +232,18 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
           <Segmented legend={t("dashboard.unit")} value={unit} onChange={setUnit}
             options={[["kwh", "kWh"], ["eur", "€"]]} />
           <Segmented legend={t("dashboard.view")} value={view}
-            onChange={(v) => (setView(v), setOffset(0))}
+            onChange={setView}
             options={[["day", t("dashboard.view.day")], ["month", t("dashboard.view.month")], ["year", t("dashboard.view.year")]]} />
         </div>
         <div className="period">
-          <button type="button" className="button button--ghost" onClick={() => setOffset((o) => o + 1)}
+          <button type="button" className="button button--ghost" onClick={() => setOffset(offset + 1)}
             aria-label={t("dashboard.previous")}>
             ‹
           </button>
           <p className="period-label">
             {day(range.from, lang)} – {day(addDays(range.to, -1), lang)}
           </p>
-          <button type="button" className="button button--ghost" onClick={() => setOffset((o) => o - 1)}
+          <button type="button" className="button button--ghost" onClick={() => setOffset(offset - 1)}
             disabled={offset === 0} aria-label={t("dashboard.next")}>
             ›
           </button>
@@ -236,7 +253,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
             {t("dashboard.total", { total: fmt(sum) })} {versus}
           </p>
         )}
-        {current.error && <p role="alert">{errorMessage(t, (current.error as ApiError).code)}</p>}
+        {current.error && <p role="alert">{errorMessage(t, current.error.code)}</p>}
         {current.data && points.length === 0 && <p>{t("dashboard.no_data")}</p>}
         <BarChart labels={labels} series={series} summary={summary} format={fmt} />
         {view !== "year" && (
@@ -282,12 +299,16 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
 export default function Dashboard() {
   const { t } = useI18n();
   const meters = useMeters();
-  const [chosen, setChosen] = useState<string | null>(null);
+  const chosen = useChoices().meter;
+  const setChosen = (id: string) => setSearch({ meter: id, offset: null });
   const list = meters.data ?? [];
   const meter = list.find((m) => m.id === chosen) ?? list.find((m) => !STOPPED.has(m.consent?.status ?? "")) ?? list[0];
   return (
     <div>
-      <h1>{t("dashboard.title")}</h1>
+      <p className="back">
+        <Link to="/">‹ {t("home.back")}</Link>
+      </p>
+      <h1>{t("detail.title")}</h1>
       {meters.isPending && <p>{t("app.loading")}</p>}
       {meters.data && list.length === 0 && (
         <div className="card empty">

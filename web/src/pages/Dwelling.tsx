@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Dwelling as DwellingBody } from "../api/client";
-import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
+import { Link, navigate, useLocation } from "../router";
+import { OnboardingSteps } from "./Onboarding";
 
 type Form = Record<keyof DwellingBody, string>;
 const EMPTY: Form = {
@@ -34,6 +36,7 @@ function toBody(form: Form): DwellingBody {
 export default function Dwelling() {
   const { t } = useI18n();
   const client = useQueryClient();
+  const onboarding = useLocation().searchParams.has("onboarding");
   const [form, setForm] = useState<Form>(EMPTY);
   const saved = useQuery({
     queryKey: ["dwelling"],
@@ -55,13 +58,15 @@ export default function Dwelling() {
     mutationFn: () => unwrap(api.PUT("/api/v1/me/dwelling", { body: toBody(form) })),
     onSuccess: (d) => {
       client.setQueryData(["dwelling"], d);
-      // A corrected address may lift a meter's address hold.
+      // A corrected address may lift a meter's address hold; the comparison may now be possible.
       client.invalidateQueries({ queryKey: ["meters"] });
+      client.invalidateQueries({ queryKey: ["summary"] });
+      if (onboarding) navigate("/meters?onboarding=1");
     },
   });
   const [wrong, setWrong] = useState<(keyof Form)[]>([]);
   const element = useRef<HTMLFormElement>(null);
-  useFocusFirstError(element, wrong.length ? wrong : save.error);
+  const summary = useErrorSummary(element, wrong.length ? wrong : save.error);
   const bind = (name: keyof Form) => ({
     name,
     value: form[name],
@@ -88,8 +93,10 @@ export default function Dwelling() {
   return (
     <div>
       <h1>{t("dwelling.title")}</h1>
+      {onboarding && <OnboardingSteps current={1} />}
       <p className="lead">{t("dwelling.intro")}</p>
       <form ref={element} onSubmit={submit} noValidate className="card grid-form">
+        {summary}
         <Field label={t("dwelling.street")} autoComplete="street-address" {...bind("street")} />
         <div className="row">
           <Field label={t("dwelling.postal_code")} autoComplete="postal-code" inputMode="numeric" {...bind("postal_code")} />
@@ -127,9 +134,16 @@ export default function Dwelling() {
             {t("dwelling.saved")}
           </div>
         )}
-        <button className="button" type="submit" disabled={save.isPending}>
-          {t("dwelling.save")}
-        </button>
+        <div className="actions">
+          <button className="button" type="submit" disabled={save.isPending}>
+            {t(onboarding ? "onboarding.dwelling.next" : "dwelling.save")}
+          </button>
+          {onboarding && (
+            <Link className="button button--ghost" to="/meters?onboarding=1">
+              {t("onboarding.skip")}
+            </Link>
+          )}
+        </div>
       </form>
     </div>
   );

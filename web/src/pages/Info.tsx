@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
-import { useI18n, type Key, type Lang } from "../i18n";
+import { useI18n, type Lang } from "../i18n";
+import { INFO_PAGES } from "./infoPages";
 
 const CONTACT = "contact@metroenergies.example.org";
 const mail = <a href={`mailto:${CONTACT}`}>{CONTACT}</a>;
@@ -87,13 +88,7 @@ const BODIES: Record<string, Record<Lang, ReactNode>> = {
   },
 };
 
-export const INFO_PAGES: Record<string, { link: Key; title: Key }> = {
-  "/accessibility": { link: "footer.accessibility", title: "info.accessibility.title" },
-  "/legal": { link: "footer.legal", title: "info.legal.title" },
-  "/contact": { link: "footer.contact", title: "info.contact.title" },
-};
-
-export function InfoPage({ path }: { path: string }) {
+export default function InfoPage({ path }: { path: string }) {
   const { t, lang } = useI18n();
   return (
     <div className="card info">

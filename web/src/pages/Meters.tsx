@@ -1,20 +1,19 @@
-import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMeters } from "../api/queries";
 import { api, unwrap, type Account, type MeterView } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { ConfirmButton } from "../components/Confirm";
-import { Field, FormError, Select, fieldError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { day } from "../format";
 import { errorMessage, known, useI18n, type Key } from "../i18n";
-import { useLocation } from "../router";
+import { Link, useLocation } from "../router";
 import { VerifyNotice } from "./AccountLinks";
+import { MeterHelp, OnboardingSteps } from "./Onboarding";
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
 const DSO_BY_ENERGY = { electricity: "enedis", gas: "grdf" } as const;
 
-export function useMeters() {
-  return useQuery({ queryKey: ["meters"], queryFn: () => unwrap(api.GET("/api/v1/meters")) });
-}
 
 function goToConsentPage(url: string | null | undefined): boolean {
   if (!url) return false;
@@ -22,7 +21,7 @@ function goToConsentPage(url: string | null | undefined): boolean {
   return true;
 }
 
-function DeclareMeter() {
+function DeclareMeter({ onboarding }: { onboarding: boolean }) {
   const { t } = useI18n();
   const client = useQueryClient();
   const [energy, setEnergy] = useState<"electricity" | "gas">("electricity");
@@ -46,6 +45,8 @@ function DeclareMeter() {
       else setIdentifier("");
     },
   });
+  const form = useRef<HTMLFormElement>(null);
+  const summary = useErrorSummary(form, declare.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     declare.mutate();
@@ -56,8 +57,9 @@ function DeclareMeter() {
     error: fieldError(declare.error, name, t),
   });
   return (
-    <form onSubmit={submit} noValidate className="card" aria-labelledby="declare-title">
+    <form ref={form} onSubmit={submit} noValidate className="card" aria-labelledby="declare-title">
       <h2 id="declare-title">{t("meters.declare")}</h2>
+      {summary}
       <p>{t("meters.declare.intro")}</p>
       <Select label={t("meters.energy")} name="energy" value={energy}
         onChange={(e) => setEnergy(e.target.value as "electricity" | "gas")}>
@@ -68,6 +70,10 @@ function DeclareMeter() {
         autoComplete="off" hint={t(energy === "gas" ? "meters.identifier.hint.grdf" : "meters.identifier.hint.enedis")}
         value={identifier} onChange={(e) => setIdentifier(e.target.value)}
         error={fieldError(declare.error, "identifier", t)} />
+      <details className="help-details" open={onboarding}>
+        <summary>{t(energy === "gas" ? "help.pce.where" : "help.prm.where")}</summary>
+        <MeterHelp energy={energy} />
+      </details>
       <Field label={t("meters.label")} name="label" optional value={label} onChange={(e) => setLabel(e.target.value)}
         error={fieldError(declare.error, "label", t)} />
       {energy === "gas" && (
@@ -155,7 +161,9 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
           <dd>
             {meter.last_collected_day
               ? t("consent.last_day", { date: day(meter.last_collected_day, lang) })
-              : t("consent.no_data_yet")}
+              : meter.first_data_by
+                ? t("consent.first_data_by", { date: day(meter.first_data_by, lang), dso })
+                : t("consent.no_data_yet")}
           </dd>
         </div>
         {contract && (
@@ -186,7 +194,7 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
       )}
       {(revoke.error || renew.error) && (
         <div className="alert alert--error" role="alert">
-          {errorMessage(t, ((revoke.error || renew.error) as { code?: string }).code ?? "network_error")}
+          {errorMessage(t, (revoke.error ?? renew.error)!.code)}
         </div>
       )}
       <div className="actions">
@@ -209,9 +217,11 @@ export default function Meters({ account }: { account: Account }) {
   const meters = useMeters();
   const callback = location.searchParams.get("consent");
   const callbackMeter = location.searchParams.get("meter");
+  const onboarding = location.searchParams.has("onboarding");
   return (
     <div>
       <h1>{t("meters.title")}</h1>
+      {onboarding && <OnboardingSteps current={2} />}
       <VerifyNotice account={account} />
       {callback && (
         <div className={`alert ${callback === "active" ? "alert--ok" : "alert--info"}`} role="status">
@@ -231,7 +241,12 @@ export default function Meters({ account }: { account: Account }) {
           ))}
         </ul>
       )}
-      <DeclareMeter />
+      <DeclareMeter onboarding={onboarding || meters.data?.length === 0} />
+      {onboarding && (
+        <p>
+          <Link to="/">{t("onboarding.later")}</Link>
+        </p>
+      )}
     </div>
   );
 }

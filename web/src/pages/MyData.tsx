@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap } from "../api/client";
 import { ConfirmButton } from "../components/Confirm";
-import { Field, FormError, fieldError } from "../components/Form";
+import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
 import { dateTime, day } from "../format";
 import { errorMessage, useI18n } from "../i18n";
 import { navigate } from "../router";
@@ -54,6 +54,8 @@ function Shares() {
     mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/me/shares/{share_id}", { params: { path: { share_id: id } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["shares"] }),
   });
+  const form = useRef<HTMLFormElement>(null);
+  const summary = useErrorSummary(form, share.error);
   if (shares.error) return <FormError error={shares.error} />;
   const current = (shares.data ?? []).filter((s) => !s.revoked_at);
   const submit = (e: FormEvent) => {
@@ -81,7 +83,8 @@ function Shares() {
         })}
       </ul>
       {stop.error && <FormError error={stop.error} />}
-      <form onSubmit={submit} noValidate className="inline-form">
+      <form ref={form} onSubmit={submit} noValidate className="inline-form">
+        {summary}
         <Field label={t("data.shares.email")} type="email" autoComplete="off" value={email}
           onChange={(e) => setEmail(e.target.value)}
           error={fieldError(share.error, "adviser_email", t) ?? fieldError(share.error, "email", t)} />
@@ -138,7 +141,7 @@ function DeleteAccount() {
   return (
     <>
       <p>{t("data.delete.intro")}</p>
-      {remove.error && <p role="alert" className="alert alert--error">{errorMessage(t, (remove.error as ApiError).code)}</p>}
+      {remove.error && <p role="alert" className="alert alert--error">{errorMessage(t, remove.error.code)}</p>}
       <ConfirmButton danger label={t("data.delete")} question={t("data.delete.confirm")} confirm={t("data.delete.yes")}
         onConfirm={() => remove.mutate()} busy={remove.isPending} />
     </>

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
-import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import * as messages from "../messages/orgs";
@@ -50,13 +50,14 @@ function CreateOrganisation() {
     mutationFn: () => unwrap(api.POST("/api/v1/orgs", { body: { name, kind, siren: siren.trim() || null } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["orgs"] }),
   });
-  useFocusFirstError(form, create.error);
+  const errorSummary = useErrorSummary(form, create.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
   };
   return (
     <form ref={form} onSubmit={submit} className="card" noValidate>
+      {errorSummary}
       <h2>{t("orgs.create")}</h2>
       <FormError error={create.error} />
       <Field label={t("orgs.name")} value={name} onChange={(e) => setName(e.target.value)} error={fieldError(create.error, "name", t)} />
@@ -155,9 +156,10 @@ function AddMember({ id }: { id: string }) {
       setEmail("");
     },
   });
-  useFocusFirstError(form, add.error);
+  const errorSummary = useErrorSummary(form, add.error);
   return (
     <form ref={form} className="card" noValidate onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
+      {errorSummary}
       <h3>{t("orgs.add_member")}</h3>
       <FormError error={add.error} />
       <Field label={t("orgs.member_email")} type="email" autoComplete="off" value={email}
@@ -190,10 +192,11 @@ function AddBuilding({ id }: { id: string }) {
       setValues(EMPTY);
     },
   });
-  useFocusFirstError(form, add.error);
+  const errorSummary = useErrorSummary(form, add.error);
   const err = (f: string) => fieldError(add.error, f, t);
   return (
     <form ref={form} className="card" noValidate onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
+      {errorSummary}
       <h3>{t("orgs.add_building")}</h3>
       <FormError error={add.error} />
       <Field label={t("orgs.building.name")} value={values.name} onChange={set("name")} error={err("name")} />

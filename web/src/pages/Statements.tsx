@@ -1,10 +1,10 @@
 import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type MeterView, type Schemas } from "../api/client";
-import { Field, FormError, Select, fieldError, useFocusFirstError } from "../components/Form";
+import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { day, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key } from "../i18n";
-import { useMeters } from "./Meters";
+import { useMeters } from "../api/queries";
 import * as messages from "../messages/statements";
 import { addMessages } from "../messages";
 
@@ -46,13 +46,14 @@ function DeclareManualMeter() {
       client.invalidateQueries({ queryKey: ["meters"] });
     },
   });
-  useFocusFirstError(form, declare.error);
+  const errorSummary = useErrorSummary(form, declare.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     declare.mutate();
   };
   return (
     <form ref={form} onSubmit={submit} noValidate className="card" aria-labelledby="manual-declare-title">
+      {errorSummary}
       <h2 id="manual-declare-title">{t("statements.declare")}</h2>
       <Select label={t("statements.energy")} name="energy" value={energy}
         onChange={(e) => setEnergy(e.target.value as Energy)}>
@@ -119,7 +120,7 @@ function StatementForm({ meter }: { meter: MeterView }) {
     },
   });
   const check = save.error instanceof ApiError && CHECKS.has(save.error.code) ? save.error : null;
-  useFocusFirstError(element, save.error);
+  const errorSummary = useErrorSummary(element, save.error);
   const bind = (name: keyof Form) => ({
     name,
     value: form[name] as string,
@@ -135,6 +136,7 @@ function StatementForm({ meter }: { meter: MeterView }) {
   return (
     <form ref={element} onSubmit={submit} noValidate className="statement-form"
       aria-labelledby={`add-${meter.id}`}>
+      {errorSummary}
       <h3 id={`add-${meter.id}`}>{t("statements.add")}</h3>
       <Field label={t(delivery ? "statements.date.delivery" : "statements.date.index")} type="date"
         max={isoDay(new Date())} {...bind("taken_on")} />

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.collection.repository import CollectionStore
-from metro.dso import Capabilities, freshness
+from metro.dso import Capabilities, first_data_by, freshness
 from metro.schemas.collection import CollectionStatus
 
 # A resident's meters, or an adviser's view of one resident's: never a bulk export.
@@ -24,5 +24,6 @@ async def collection_statuses(session: AsyncSession, store: CollectionStore, cap
     for row in await store.collection_of(session, meter_ids[:MAX_METERS]):
         state, reason = freshness(caps, now, row.last_day, row.last_outcome, row.active)
         out.append(CollectionStatus(meter_id=row.meter_id, last_collected_day=row.last_day, freshness=state,
-                                    reason=reason, expected_day=caps.newest_day(now)))
+                                    reason=reason, expected_day=caps.newest_day(now),
+                                    first_data_by=first_data_by(caps, now, row.last_day, row.active)))
     return out

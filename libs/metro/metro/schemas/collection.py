@@ -36,3 +36,5 @@ class CollectionStatus(BaseModel):
     reason: FailingReason | None = None
     # The newest day the DSO publishes by now (at its shortest lag).
     expected_day: dt.date
+    # Before the first data of a consented meter: the day it is due by, from the DSO's publication rules.
+    first_data_by: dt.date | None = None

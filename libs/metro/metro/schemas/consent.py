@@ -160,6 +160,9 @@ class MeterView(BaseModel):
     freshness_reason: FailingReason | None = Field(default=None, description=(
         "why collection is failing: `dso_unavailable`, `dso_quota_exceeded`, `dso_request_refused`, "
         "`dso_no_data` (the DSO published nothing beyond its documented lag), `dso_consent_missing`"))
+    first_data_by: dt.date | None = Field(default=None, description=(
+        "before a consented meter's first data: the day it is due by, from the DSO's publication time and "
+        "longest documented lag (Enedis D+1 after 08:00, ADICT D+1 to D+5, SGE files D+2 to D+3)"))
     contract: ContractView | None = Field(default=None, description=(
         "the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither"))
 

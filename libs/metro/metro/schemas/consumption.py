@@ -92,7 +92,11 @@ class Comparison(BaseModel):
     wh: int | None = None
     days_missing: int = 0
     available: bool
-    reason: str | None = None
+    reason: str | None = Field(default=None, description=(
+        "why `available` is false: `dwelling_not_described` (no description of the home yet), "
+        "`profile_incomplete` (its heating energy is not given), `too_few_peers` (fewer than 10 similar homes), "
+        "`no_consumption` (no reading over the period), `too_many_missing_days` (over a tenth of its days "
+        "missing)"))
     level: int | None = None
     criteria: list[str] = []
     group_size: int = 0
@@ -123,6 +127,20 @@ class ToDateTotals(BaseModel):
     year_partial: bool = False
     eur_estimated: bool = False
     eur_method: str | None = None
+    month_co2e_g: int | None = Field(default=None, description="grams of CO2e of the month to date (null for an "
+                                                                     "energy without an emission factor)")
+    forecast_co2e_g: int | None = None
+    co2e_factor: str | None = Field(default=None, description="the emission factor used: kgCO2e per kWh and its "
+                                                                "reference (data/emission_factors.csv)")
+    last_year_month_wh: int | None = Field(default=None, description=(
+        "the same days of the same month last year (1st to the same day); null when last year has none"))
+    last_year_month_eur: str | None = None
+    last_year_month_days_missing: int | None = None
+    last_year_weather_normalised: bool = Field(default=False, description=(
+        "whether `last_year_month_wh_normalised` is given: degree days of both periods are known and the home "
+        "is heated with this energy"))
+    last_year_month_wh_normalised: int | None = Field(default=None, description=(
+        "last year's same days as if they had had this year's weather (heating share scaled by degree days)"))
 
 
 class AnomalyAlert(BaseModel):
