@@ -47,7 +47,7 @@ from consumption.catalogues import DEGREE_DAYS
 from consumption.comparison import DEFAULT_HEATING_SHARE, MIN_GROUP_SIZE
 from consumption.peers import MIN_PEER_COVERAGE, PEERS
 from consumption.tariffs import DATA_DIR
-from metro.errors import Conflict, Forbidden, NotFound, Unprocessable
+from metro.errors import Conflict, Forbidden, Unprocessable
 from metro.schemas.consumption import StatementCreate, StatementView
 from metro.service_auth import Principal
 

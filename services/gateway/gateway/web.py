@@ -9,7 +9,6 @@ from fastapi.responses import FileResponse
 from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 
-from metro.errors import NotFound
 
 log = logging.getLogger(__name__)
 # The checkout's build, for an editable install (make run, the tests). An installed package lives in a venv,
