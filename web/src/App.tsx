@@ -13,6 +13,11 @@ import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+// The administration console, for administrators only.
+const Admin = lazy(() => import("./pages/Admin"));
+
+const isAdmin = (account: Account | null | undefined) => Boolean(account?.roles.includes("admin"));
+const ADMIN_PAGE = { path: "/admin", key: "nav.admin" as Key };
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -77,8 +82,9 @@ function Header({ account }: { account: Account | null }) {
       </div>
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
-          {PAGES.map((p) => (
-            <Link key={p.path} to={p.path} aria-current={pathname === p.path ? "page" : undefined}>
+          {[...PAGES, ...(isAdmin(account) ? [ADMIN_PAGE] : [])].map((p) => (
+            <Link key={p.path} to={p.path}
+              aria-current={pathname === p.path || (p === ADMIN_PAGE && pathname.startsWith("/admin/")) ? "page" : undefined}>
               {t(p.key)}
             </Link>
           ))}
@@ -127,6 +133,7 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (isAdmin(account) && pathname.startsWith("/admin")) return "nav.admin";
   return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
 }
 
@@ -147,6 +154,7 @@ function Page({ me }: { me: Me }) {
     return <Login expired={me.expired} />;
   }
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
+  if (isAdmin(account) && (pathname === "/admin" || pathname.startsWith("/admin/"))) return <Admin />;
   switch (pathname) {
     case "/meters":
       return <Meters account={account} />;

@@ -36,6 +36,15 @@ export function I18nProvider({ children }: { children: ReactNode }) {
 
 export const useI18n = () => useContext(I18n);
 
+/**
+ * Messages of a part of the app loaded on demand (its own chunk, e.g. the administration console): added to
+ * the dictionaries when that part loads, so the first load stays within its size budget.
+ */
+export function addMessages(more: { fr: Record<string, string>; en: Record<string, string> }) {
+  Object.assign(dictionaries.fr, more.fr);
+  Object.assign(dictionaries.en, more.en);
+}
+
 /** The translated message for an API error code, or a generic one naming the code. */
 export function errorMessage(t: Translate, code: string): string {
   const key = `error.${code}` as Key;

@@ -273,8 +273,13 @@ class TermsDraft(TermsDraftEdit):
     version: str = Field(min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
 
 
-class TermsDraftView(TermsDraft):
+class TermsDraftView(BaseModel):
+    version: str
+    summary: str
+    text: str
+    data_collected: list[DataItem]
     created_at: dt.datetime
+    published_at: dt.datetime | None
 
 
 class AcceptedBy(BaseModel):
