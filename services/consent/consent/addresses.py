@@ -68,7 +68,7 @@ def _text(raw: IO[bytes]) -> io.TextIOBase:
     """The file as text, gunzipped when it is a .gz (the BAN publishes both)."""
     head = raw.read(2)
     raw.seek(0)
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if head == b"\x1f\x8b" else raw
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 

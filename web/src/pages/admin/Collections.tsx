@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Field, FormError } from "../../components/Form";
 import { dateTime, day } from "../../format";
-import { Done, Loaded, useRefresh, useStatus, useAdminI18n, type AdminKey } from "./common";
+import { Done, ListSection, Loaded, useRefresh, useStatus, useAdminI18n, type AdminKey } from "./common";
 
 /** What each connector's `/internal/collections` reports, as the console reads it. */
 type Report = {
@@ -153,17 +153,8 @@ export function SgeSubscriptions() {
     value: form[name], onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [name]: e.target.value })),
   });
   return (
-    <section aria-labelledby="sge-title">
-      <h2 id="sge-title">{t("admin.sge.title")}</h2>
-      <Loaded query={list} empty={t("admin.sge.none")}>
-        {(rows) => (
-          <ul className="admin-list">
-            {rows.map((s) => (
-              <SgeItem key={s.consent_id} subscription={s} />
-            ))}
-          </ul>
-        )}
-      </Loaded>
+    <ListSection id="sge-title" title={t("admin.sge.title")} query={list} empty={t("admin.sge.none")}
+      item={(s) => <SgeItem key={s.consent_id} subscription={s} />}>
       <form className="card" onSubmit={submit}>
         <h3>{t("admin.sge.record")}</h3>
         <Field label={t("admin.sge.meter_id")} hint={t("admin.sge.meter_id.hint")} {...bind("meter_id")} />
@@ -175,7 +166,7 @@ export function SgeSubscriptions() {
           {t("admin.sge.record")}
         </button>
       </form>
-    </section>
+    </ListSection>
   );
 }
 

@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Field, FormError } from "../../components/Form";
 import { dateTime, day } from "../../format";
-import { Loaded, useRefresh, useStatus, useAdminI18n } from "./common";
+import { ListSection, useRefresh, useStatus, useAdminI18n } from "./common";
 
 /** Deletion requests waiting for the administrator's check, being erased, or stalled. */
 export function Erasures() {
@@ -14,19 +14,8 @@ export function Erasures() {
     queryFn: () => unwrap(api.GET("/api/v1/admin/erasure-requests")),
   });
   return (
-    <section aria-labelledby="erasures-title">
-      <h2 id="erasures-title">{t("admin.erasures.title")}</h2>
-      <p className="lead">{t("admin.erasures.intro")}</p>
-      <Loaded query={requests} empty={t("admin.erasures.none")}>
-        {(rows) => (
-          <ul className="admin-list">
-            {rows.map((r) => (
-              <ErasureItem key={r.id} request={r} />
-            ))}
-          </ul>
-        )}
-      </Loaded>
-    </section>
+    <ListSection id="erasures-title" title={t("admin.erasures.title")} intro={t("admin.erasures.intro")}
+      query={requests} empty={t("admin.erasures.none")} item={(r) => <ErasureItem key={r.id} request={r} />} />
   );
 }
 
@@ -66,19 +55,9 @@ export function Mismatches() {
     queryFn: () => unwrap(api.GET("/api/v1/admin/address-mismatches")),
   });
   return (
-    <section aria-labelledby="mismatches-title">
-      <h2 id="mismatches-title">{t("admin.mismatches.title")}</h2>
-      <p className="lead">{t("admin.mismatches.intro")}</p>
-      <Loaded query={pending} empty={t("admin.mismatches.none")}>
-        {(rows) => (
-          <ul className="admin-list">
-            {rows.map((m) => (
-              <MismatchItem key={m.consent_id} mismatch={m} />
-            ))}
-          </ul>
-        )}
-      </Loaded>
-    </section>
+    <ListSection id="mismatches-title" title={t("admin.mismatches.title")} intro={t("admin.mismatches.intro")}
+      query={pending} empty={t("admin.mismatches.none")}
+      item={(m) => <MismatchItem key={m.consent_id} mismatch={m} />} />
   );
 }
 

@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Field, FormError } from "../../components/Form";
 import { dateTime } from "../../format";
-import { Done, Loaded, useRefresh, useStatus, useAdminI18n } from "./common";
+import { Done, ListSection, useRefresh, useStatus, useAdminI18n } from "./common";
 
 type DataItem = Schemas["DataItem"];
 
@@ -19,20 +19,10 @@ export function TermsVersions() {
   const { t } = useAdminI18n();
   const versions = useQuery({ queryKey: ["admin", "terms"], queryFn: () => unwrap(api.GET("/api/v1/admin/terms")) });
   return (
-    <section aria-labelledby="terms-title">
-      <h2 id="terms-title">{t("admin.terms.title")}</h2>
-      <p className="lead">{t("admin.terms.intro")}</p>
-      <Loaded query={versions} empty={t("admin.terms.none")}>
-        {(rows) => (
-          <ul className="admin-list">
-            {rows.map((v) => (
-              <TermsItem key={v.version} version={v} />
-            ))}
-          </ul>
-        )}
-      </Loaded>
+    <ListSection id="terms-title" title={t("admin.terms.title")} intro={t("admin.terms.intro")} query={versions}
+      empty={t("admin.terms.none")} item={(v) => <TermsItem key={v.version} version={v} />}>
       <DraftForm />
-    </section>
+    </ListSection>
   );
 }
 

@@ -34,6 +34,28 @@ export function Loaded<T>({ query, empty, children }: {
   return <>{children(query.data)}</>;
 }
 
+/** A console screen that lists what awaits the administrator, one item each. */
+export function ListSection<T>({ id, title, intro, query, empty, item, children }: {
+  id: string;
+  title: string;
+  intro?: string;
+  query: { data?: T[]; isPending: boolean; error: unknown };
+  empty: string;
+  item: (row: T) => ReactNode;
+  children?: ReactNode;
+}) {
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {intro && <p className="lead">{intro}</p>}
+      <Loaded query={query} empty={empty}>
+        {(rows) => <ul className="admin-list">{rows.map(item)}</ul>}
+      </Loaded>
+      {children}
+    </section>
+  );
+}
+
 /** A status value translated where the dictionary knows it (`admin.status.<value>`), else shown as is. */
 export function useStatus() {
   const { t } = useAdminI18n();
