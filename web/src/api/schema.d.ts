@@ -2907,19 +2907,21 @@ export interface components {
         };
         /** TermsDraftView */
         TermsDraftView: {
+            /** Version */
+            version: string;
             /** Summary */
             summary: string;
             /** Text */
             text: string;
             /** Data Collected */
             data_collected: components["schemas"]["DataItem"][];
-            /** Version */
-            version: string;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Published At */
+            published_at: string | null;
         };
         /** TermsPublication */
         TermsPublication: {
