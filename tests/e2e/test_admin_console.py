@@ -303,6 +303,6 @@ def test_the_address_base_import_is_idempotent_and_reports_added_changed_removed
 
     env = stack.env("consent")
     cli = subprocess.run([sys.executable, "-m", "consent", "import-addresses", str(BAN_EXTRACT)], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert cli.returncode == 0, cli.stderr
     assert "21 addresses read: 1 added, 1 changed, 1 removed; 21 in the base" in cli.stdout
