@@ -135,10 +135,10 @@ def test_the_address_base_is_imported_from_the_console_and_the_dwelling_form_aut
         search.press("ArrowDown")
         expect(search).to_have_attribute("aria-activedescendant", re.compile("option-0"))
         search.press("Enter")
-        expect(other.get_by_label("Code postal")).to_have_value("38000")
-        expect(other.get_by_label("Commune")).to_have_value("Grenoble")
+        expect(other.get_by_label("Code postal", exact=True)).to_have_value("38000")
+        expect(other.get_by_label("Commune", exact=True)).to_have_value("Grenoble")
         expect(other.get_by_label(re.compile("Code INSEE"))).to_have_value("38185")
-        expect(other.get_by_label("Adresse (numéro et rue)")).to_have_value("5 bis Place Grenette")
+        expect(other.get_by_label("Adresse (numéro et rue)", exact=True)).to_have_value("5 bis Place Grenette")
         assert other.evaluate(NO_SIDEWAYS_SCROLL)
     finally:
         context.close()
