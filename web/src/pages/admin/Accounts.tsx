@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Field, FormError } from "../../components/Form";
 import { dateTime, day } from "../../format";
-import { Done, Loaded, useRefresh, useStatus, useAdminI18n } from "./common";
+import { Done, Loaded, useRefresh, useStatus, useAdminI18n, ScrollRegion } from "./common";
 
 type AdminAccount = Schemas["AdminAccount"];
 type Role = Schemas["Role"];
@@ -122,7 +122,7 @@ function AccountDetail({ account }: { account: AdminAccount }) {
           {d.consents.length === 0 ? (
             <p className="muted">{t("admin.accounts.no_meters")}</p>
           ) : (
-            <div className="table-scroll">
+            <ScrollRegion label={t("admin.accounts.consents")}>
               <table>
                 <caption className="visually-hidden">{t("admin.accounts.consents")}</caption>
                 <thead>
@@ -144,7 +144,7 @@ function AccountDetail({ account }: { account: AdminAccount }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
         </>
       )}

@@ -4,7 +4,7 @@ import { api, unwrap } from "../../api/client";
 import { Select } from "../../components/Form";
 import { dateTime } from "../../format";
 import { known } from "../../i18n";
-import { useAdminI18n, type AdminKey } from "./common";
+import { useAdminI18n, type AdminKey, ScrollRegion } from "./common";
 
 const ACTIONS = ["account.disabled", "account.enabled", "account.roles_set", "resident.consents_viewed",
   "resident.meters_viewed", "erasure.validated", "address_mismatch.decided", "terms.drafted", "terms.draft_edited",
@@ -40,7 +40,7 @@ export function Audit() {
       ) : rows.length === 0 ? (
         <p className="muted">{t("admin.audit.none")}</p>
       ) : (
-        <div className="table-scroll">
+        <ScrollRegion label={t("admin.audit.title")}>
           <table>
             <caption className="visually-hidden">{t("admin.audit.title")}</caption>
             <thead>
@@ -64,7 +64,7 @@ export function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {entries.hasNextPage && (
         <button type="button" className="button button--secondary" disabled={entries.isFetchingNextPage}

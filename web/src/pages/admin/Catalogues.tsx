@@ -3,7 +3,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { Field, FormError, Select } from "../../components/Form";
 import { dateTime } from "../../format";
-import { Done, raw, useRefresh, useAdminI18n } from "./common";
+import { Done, raw, useRefresh, useAdminI18n, ScrollRegion } from "./common";
 
 type Kind = "electricity" | "gas" | "degree_days";
 const CSV = { "Content-Type": "text/csv" };
@@ -115,7 +115,7 @@ function Preview({ preview }: { preview: Schemas["CataloguePreview"] }) {
         </div>
       )}
       {preview.errors.length > 0 && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("admin.catalogues.errors")}>
           <table>
             <caption>{t("admin.catalogues.errors")}</caption>
             <thead>
@@ -137,11 +137,11 @@ function Preview({ preview }: { preview: Schemas["CataloguePreview"] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <details>
         <summary>{t("admin.catalogues.lines", { n: preview.lines.length })}</summary>
-        <div className="table-scroll">
+        <ScrollRegion label={t("admin.catalogues.lines", { n: preview.lines.length })}>
           <table>
             <caption className="visually-hidden">{t("admin.catalogues.lines", { n: preview.lines.length })}</caption>
             <thead>
@@ -163,7 +163,7 @@ function Preview({ preview }: { preview: Schemas["CataloguePreview"] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </details>
     </div>
   );

@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { ConfirmButton } from "../../components/Confirm";
 import { Field, FormError } from "../../components/Form";
 import { dateTime, day } from "../../format";
-import { Done, ListSection, Loaded, useRefresh, useStatus, useAdminI18n, type AdminKey } from "./common";
+import { Done, ListSection, Loaded, useRefresh, useStatus, useAdminI18n, type AdminKey, ScrollRegion } from "./common";
 
 /** What each connector's `/internal/collections` reports, as the console reads it. */
 type Report = {
@@ -47,7 +47,7 @@ export function Collections() {
       <p className="lead">{t("admin.dead_letters.intro")}</p>
       <Loaded query={letters} empty={t("admin.collections.none")}>
         {(rows) => (
-          <div className="table-scroll">
+          <ScrollRegion label={t("admin.dead_letters.title")}>
             <table>
               <caption className="visually-hidden">{t("admin.dead_letters.title")}</caption>
               <thead>
@@ -69,7 +69,7 @@ export function Collections() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
       </Loaded>
     </section>
