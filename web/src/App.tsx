@@ -21,6 +21,8 @@ const ForgotPassword = lazy(() => import("./pages/AccountLinks").then((m) => ({ 
 // Pages few residents open are loaded when opened.
 const Statements = lazy(() => import("./pages/Statements"));
 const Actions = lazy(() => import("./pages/Actions"));
+// The administration console, for administrators only.
+const Admin = lazy(() => import("./pages/Admin"));
 // Organisations' buildings and the analysts' territory: loaded for those who open them.
 const Organisations = lazy(() => import("./pages/Organisations"));
 const Analyst = lazy(() => import("./pages/Analyst"));
@@ -31,6 +33,7 @@ function rolePages(account: Account | null | undefined): { path: string; key: Ke
   return [
     ...(roles.includes("professional") ? [{ path: "/orgs", key: "nav.orgs" as Key }] : []),
     ...(roles.includes("analyst") ? [{ path: "/analyst", key: "nav.analyst" as Key }] : []),
+    ...(roles.includes("admin") ? [{ path: "/admin", key: "nav.admin" as Key }] : []),
   ];
 }
 
@@ -169,6 +172,7 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   if (pathname === "/consumption") return "detail.title";
   if (pathname.startsWith("/orgs")) return "nav.orgs";
   if (pathname === "/analyst") return "nav.analyst";
+  if (account.roles.includes("admin") && pathname.startsWith("/admin")) return "nav.admin";
   return PAGES.find((p) => p.path === pathname)?.key ?? "notfound.title";
 }
 
@@ -193,6 +197,7 @@ function Page({ me }: { me: Me }) {
     return <Organisations path={pathname} professional={account.roles.includes("professional")} />;
   }
   if (pathname === "/analyst" && account.roles.includes("analyst")) return <Analyst />;
+  if (account.roles.includes("admin") && (pathname === "/admin" || pathname.startsWith("/admin/"))) return <Admin />;
   switch (pathname) {
     case "/meters":
       return <Meters account={account} />;

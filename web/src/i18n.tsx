@@ -36,6 +36,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
 
 export const useI18n = () => useContext(I18n);
 
+/** Messages of a page loaded on demand (its own chunk): see messages/index.ts. */
+export { addMessages } from "./messages";
+
 /** The translated message for an API error code, or a generic one naming the code. */
 export function errorMessage(t: Translate, code: string): string {
   const key = `error.${code}` as Key;

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.bus import Bus, Consumer, Handler, OrderKey
+from metro.bus import Bus, Consumer, Handler, OrderKey, dlq_name
 from metro.db import Database
 from metro.erasure import erasure_handler, personal_data_router
 from metro.errors import document_refusals, install_error_handlers
@@ -28,7 +28,7 @@ from metro.outbox import Outbox, OutboxRelay
 from metro.personal_data import PersonalTable, PrivacyHook
 from metro.retention import housekeeping
 from metro.services import INTERNAL
-from metro.service_auth import ServiceClient, ServiceTokens
+from metro.service_auth import Caller, ServiceClient, ServiceTokens, caller
 from metro.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,24 @@ class _RequestContext:
             correlation_id.reset(token)
 
 
+async def dead_letter_depths(rt: Runtime) -> dict[str, int]:
+    """Messages waiting in each of the service's dead-letter queues (``python -m <service> dlq list`` shows them)."""
+    if rt.bus is None:
+        return {}
+    return await rt.bus.depths([dlq_name(q) for q in rt.extras.get("queues", [])])
+
+
+def _dead_letters_router(name: str) -> APIRouter:
+    router = APIRouter(prefix="/internal")
+
+    @router.get("/dead-letters")
+    async def dead_letters(request: Request, _: Annotated[Caller, Depends(caller("gateway"))]) -> dict[str, Any]:
+        """The depth of each of this service's dead-letter queues, for the administrators' collection health."""
+        depths = await dead_letter_depths(request.app.state.runtime)
+        return {"service": name, "queues": depths, "total": sum(depths.values())}
+    return router
+
+
 def consumers_of(spec: ServiceSpec) -> dict[str, dict[type[Event], Handler]]:
     """The service's queues by purpose, with the erasure every service but the gateway consumes."""
     consumers = dict(spec.consumers)
@@ -153,6 +171,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         services = ServiceClient(tokens, urls)
         outbox = Outbox(spec.outbox_table, spec.name) if spec.outbox_table is not None else None
         rt = Runtime(spec.name, settings, db, bus, tokens, services, outbox, spec.inbox_table)
+        rt.extras["queues"] = [queue_name(spec, p) for p in consumers]
         app.state.runtime, app.state.db, app.state.tokens, app.state.settings = rt, db, tokens, settings
         for hook in spec.on_start:
             await hook(rt)
@@ -221,6 +240,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
+    if spec.needs_bus and spec.name in INTERNAL:
+        app.include_router(_dead_letters_router(spec.name))
     if registry:
         app.include_router(personal_data_router(registry, spec.withheld_meters))
     for configure in spec.configure:

@@ -71,7 +71,7 @@ def _day(value: Any) -> Any:
 
 Day = Annotated[dt.date, BeforeValidator(_day)]
 RevocationReason = Literal["user", "dso", "expired", "account_deleted", "supply_ended", "address_rejected",
-                           "not_confirmed_by_dso", "claim_released"]
+                           "not_confirmed_by_dso", "claim_released", "subscription_ended"]
 
 
 # --- consents ------------------------------------------------------------------------------------------------

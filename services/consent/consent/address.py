@@ -43,7 +43,7 @@ def outcome(warnings: list[str]) -> tuple[str, list[str]]:
     return ("unknown" if warnings else "match"), []
 
 
-def _norm(text: str | None) -> str:
+def normalise(text: str | None) -> str:
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
     return " ".join("".join(c if c.isalnum() else " " for c in text).split())
 
@@ -59,8 +59,8 @@ def address_warnings(dwelling: sa.Row | None, dso_address: dict[str, Any] | None
         warnings.append("address_municipality_mismatch")
     elif dso_address.get("postal_code") and dso_address["postal_code"] != dwelling.postal_code:
         warnings.append("address_postal_code_mismatch")
-    street = _norm(dso_address.get("street"))
-    declared = _norm(dwelling.street)
+    street = normalise(dso_address.get("street"))
+    declared = normalise(dwelling.street)
     if street and declared and not (set(street.split()) & set(declared.split()) - {"rue", "de", "la", "du", "avenue",
                                                                                   "chemin", "des", "le", "bd"}):
         warnings.append("address_street_mismatch")

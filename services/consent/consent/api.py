@@ -1,19 +1,21 @@
 """Internal routes of the consent service: the gateway's, and where ingest-grdf reports a consent's state."""
 from __future__ import annotations
 
+import tempfile
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from consent import address, flows, orgs, repository, service, sharing, worker
+from consent import address, addresses, flows, orgs, repository, service, sharing, worker
 from consent.lifecycle import Status
 from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
 from metro.errors import Forbidden
-from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased,
-                                   ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView,
-                                   SgeSubscription)
+from metro.schemas.consent import (AddressBaseImport, AddressDecision, AddressMismatch, AddressSuggestion,
+                                   ClaimRelease, ClaimReleased, ConsentHistory, ConsentView, Dwelling,
+                                   MeterDeclaration, MeterView, SgeSubscription, SgeSubscriptionView,
+                                   SubscriptionEnd)
 from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgMembership
 from metro.service_auth import Caller, acting_account, caller
 
@@ -102,6 +104,45 @@ async def sge_subscription(body: SgeSubscription, who: Gateway, session: Session
     consent = await flows.record_sge_subscription(session, outbox(request), body.meter_id, body.reference,
                                                   body.consent_end, actor=f"admin:{who.principal.account_id}")
     return service.consent_view(consent)
+
+
+def _admin(who: Caller, what: str) -> None:
+    if not who.principal.has("admin"):
+        raise Forbidden(f"only an administrator {what}", code="forbidden_role")
+
+
+@router.get("/admin/sge-subscriptions", response_model=list[SgeSubscriptionView])
+async def sge_subscriptions(who: Gateway, session: Session):
+    _admin(who, "lists the SGE subscriptions")
+    return await flows.sge_subscriptions(session)
+
+
+@router.post("/admin/sge-subscriptions/{consent_id}/end", response_model=ConsentView)
+async def end_sge_subscription(consent_id: uuid.UUID, body: SubscriptionEnd, who: Gateway, session: Session,
+                               request: Request):
+    _admin(who, "ends an SGE subscription")
+    consent = await flows.end_sge_subscription(session, outbox(request), consent_id, body.note,
+                                               actor=f"admin:{who.principal.account_id}")
+    return service.consent_view(consent)
+
+
+# The BAN's Isère file is about 100 MB uncompressed (20 MB gzipped).
+MAX_ADDRESS_FILE_BYTES = 300_000_000
+
+
+@router.post("/admin/address-base", response_model=AddressBaseImport)
+async def import_addresses(who: Gateway, session: Session, request: Request, dry_run: bool = False):
+    """The body is the BAN file (CSV or .csv.gz), spooled to disk past a few MB."""
+    _admin(who, "imports the address base")
+    with tempfile.SpooledTemporaryFile(max_size=16_000_000) as spooled:
+        await addresses.spool(request.stream(), MAX_ADDRESS_FILE_BYTES, spooled)
+        return await addresses.import_file(session, spooled, dry_run=dry_run)
+
+
+@router.get("/addresses", response_model=list[AddressSuggestion])
+async def search_addresses(_: Gateway, session: Session, q: Annotated[str, Query(max_length=200)],
+                           limit: Annotated[int, Query(ge=1, le=addresses.MAX_SUGGESTIONS)] = addresses.MAX_SUGGESTIONS):
+    return await addresses.search(session, q, limit)
 
 
 @router.post("/consents/{consent_id}/dso-status")

@@ -253,6 +253,26 @@ async def record_sge_subscription(session: AsyncSession, outbox: Outbox, meter_i
     return await repository.get_consent(session, latest.id)
 
 
+async def sge_subscriptions(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await repository.consents_on_channel(session, "sge", [s.value for s in COLLECTING])
+    return [{"consent_id": r.id, "meter_id": r.meter_id, "account_id": r.account_id, "identifier": r.identifier,
+             "status": r.status, "reference": r.dso_reference, "expires_at": r.expires_at, "since": r.updated_at}
+            for r in rows]
+
+
+async def end_sge_subscription(session: AsyncSession, outbox: Outbox, consent_id: uuid.UUID, note: str | None,
+                               actor: str) -> sa.Row:
+    """The subscription ends (cancelled on the Enedis portal): the consent is revoked and ingest-sge stops."""
+    consent = await repository.get_consent(session, consent_id, lock=True)
+    if consent is None or consent.channel != "sge":
+        raise NotFound("no such SGE subscription", code="subscription_not_found")
+    if Status(consent.status) not in COLLECTING:
+        raise Conflict(f"this subscription has already ended ({consent.status})", code="subscription_already_ended")
+    await service.transition(session, outbox, consent, Status.revoked, actor=actor, reason="subscription_ended",
+                             evidence={"sge_subscription": consent.dso_reference, "note": note})
+    return await repository.get_consent(session, consent_id)
+
+
 async def dso_reported(session: AsyncSession, outbox: Outbox, consent_id: uuid.UUID, status: Status, *,
                        reason: str | None, evidence: dict[str, Any], values: dict[str, Any] | None = None) -> bool:
     consent = await repository.get_consent(session, consent_id, lock=True)

@@ -34,7 +34,9 @@ REVOKE_REASONS = frozenset({"user", "dso", "expired", "account_deleted", "supply
                             # an administrator gave the meter's claim up
                             "claim_released",
                             # the DSO does not confirm the meter for this consent
-                            "not_confirmed_by_dso"})
+                            "not_confirmed_by_dso",
+                            # an administrator ended the SGE subscription
+                            "subscription_ended"})
 
 
 def allowed(current: Status, target: Status) -> bool:

@@ -170,3 +170,23 @@ building_meters = sa.Table(
     sa.Column("meter_id", UUID(as_uuid=True), sa.ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True,
               unique=True),
 )
+
+
+# The Base Adresse Nationale's addresses in the Métropole's municipalities, keyed by the BAN's own id: the dwelling
+# form's autocomplete. Public reference data, not personal data.
+addresses = sa.Table(
+    "addresses", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("street", sa.Text, nullable=False),
+    sa.Column("postal_code", sa.Text, nullable=False),
+    sa.Column("insee_code", sa.Text, nullable=False, index=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    # Lower case without accents or punctuation ("5 bis place grenette 38000 grenoble"), searched by trigrams.
+    sa.Column("search", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_consent_addresses_search", "search", postgresql_using="gin",
+             postgresql_ops={"search": "gin_trgm_ops"}),
+)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.models import (access_log, building_meters, buildings, consent_events, consents, dwellings, meters,
-                            org_members, organisations, shares)
+from consent.models import (access_log, addresses, building_meters, buildings, consent_events, consents, dwellings,
+                            meters, org_members, organisations, shares)
 
 
 async def upsert_dwelling(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -171,6 +171,15 @@ async def pending_address_checks(session: AsyncSession, statuses: list[str],
         .order_by(consents.c.updated_at))).all())
 
 
+async def consents_on_channel(session: AsyncSession, channel: str, statuses: list[str]) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(consents.c.id, consents.c.meter_id, consents.c.account_id, consents.c.status,
+                  consents.c.dso_reference, consents.c.expires_at, consents.c.updated_at, meters.c.identifier)
+        .join(meters, meters.c.id == consents.c.meter_id)
+        .where(consents.c.channel == channel, consents.c.status.in_(statuses))
+        .order_by(consents.c.expires_at.nulls_last(), meters.c.identifier))).all())
+
+
 async def active_share_id(session: AsyncSession, resident_id: uuid.UUID, adviser_id: uuid.UUID,
                           scope: str | None = None) -> uuid.UUID | None:
     """The resident's live share with the adviser, if any (and covering the scope, when one is given)."""
@@ -299,3 +308,60 @@ async def building_meter_rows(session: AsyncSession, building_ids: list[uuid.UUI
         .join(meters, meters.c.id == building_meters.c.meter_id)
         .where(building_meters.c.building_id.in_(building_ids), meters.c.released_at.is_(None))
         .order_by(meters.c.created_at))).all())
+
+
+# --- the address base ---------------------------------------------------------------------------------------
+
+_ADDRESS_FIELDS = ("id", "number", "street", "postal_code", "insee_code", "municipality", "lon", "lat", "search")
+_staged = sa.Table("address_import", sa.MetaData(), *(sa.Column(c, addresses.c[c].type) for c in _ADDRESS_FIELDS))
+
+
+async def open_address_import(session: AsyncSession) -> None:
+    await session.execute(sa.text("CREATE TEMPORARY TABLE address_import (LIKE consent.addresses INCLUDING DEFAULTS) ON COMMIT DROP"))
+
+
+async def close_address_import(session: AsyncSession) -> None:
+    await session.execute(sa.text("DROP TABLE IF EXISTS address_import"))
+
+
+async def stage_addresses(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Into the import's table (an id staged twice is merged once, see merge_staged_addresses)."""
+    await session.execute(sa.insert(_staged), rows)
+    return len(rows)
+
+
+async def merge_staged_addresses(session: AsyncSession) -> tuple[int, int]:
+    """(added, changed): the staged addresses upserted, a row rewritten only when a field differs."""
+    fields = [c for c in _ADDRESS_FIELDS if c != "id"]
+    row = (await session.execute(sa.text(f"""
+        WITH merged AS (
+          INSERT INTO consent.addresses AS a ({', '.join(_ADDRESS_FIELDS)})
+          SELECT DISTINCT ON (id) {', '.join(_ADDRESS_FIELDS)} FROM address_import
+          ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in fields)}, updated_at = now()
+          WHERE ({', '.join(f'a.{c}' for c in fields)}) IS DISTINCT FROM ({', '.join(f'excluded.{c}' for c in fields)})
+          RETURNING (xmax = 0) AS added)
+        SELECT count(*) FILTER (WHERE added), count(*) FILTER (WHERE NOT added) FROM merged"""))).one()
+    return int(row[0]), int(row[1])
+
+
+async def remove_unstaged_addresses(session: AsyncSession) -> int:
+    result = await session.execute(sa.text(
+        "DELETE FROM consent.addresses a WHERE NOT EXISTS (SELECT 1 FROM address_import i WHERE i.id = a.id)"))
+    return result.rowcount or 0
+
+
+async def count_addresses(session: AsyncSession) -> int:
+    return (await session.execute(sa.select(sa.func.count()).select_from(addresses))).scalar_one()
+
+
+async def address_municipalities(session: AsyncSession) -> int:
+    return (await session.execute(sa.select(sa.func.count(sa.distinct(addresses.c.insee_code))))).scalar_one()
+
+
+async def search_addresses(session: AsyncSession, terms: list[str], query: str, limit: int) -> list[sa.Row]:
+    """Addresses holding every term, the closest to the whole query first (trigram similarity)."""
+    a = addresses.c
+    return list((await session.execute(
+        sa.select(a.id, a.number, a.street, a.postal_code, a.insee_code, a.municipality)
+        .where(*(a.search.contains(t, autoescape=True) for t in terms))
+        .order_by(sa.func.similarity(a.search, query).desc(), a.street, a.number).limit(limit))).all())

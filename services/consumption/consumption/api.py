@@ -15,9 +15,10 @@ from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.errors import Forbidden
-from metro.schemas.consumption import (AccountUses, Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
-                                       DegreeDaysVersion, MeasuredEffect, StatementCreate, StatementView, Step,
-                                       Summary, TariffCatalogueVersion, ToDateTotals)
+from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison, ConsumptionSeries,
+                                       ContractDeclaration, ContractView, DegreeDaysVersion, MeasuredEffect,
+                                       StatementCreate, StatementView, Step, Summary, TariffCatalogueVersion,
+                                       ToDateTotals)
 from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
@@ -119,6 +120,20 @@ async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, w
     """The body is the CSV file itself (same shape as the bundled data file)."""
     body = await read_limited(request, MAX_UPLOAD_BYTES, code="tariff_csv_too_large", what="the tariff file")
     return await catalogues.upload_tariffs(session, energy, body, source, who.principal)
+
+
+@router.post("/tariffs/{energy}/preview", response_model=CataloguePreview)
+async def preview_tariffs(energy: Literal["electricity", "gas"], request: Request, who: Gateway, session: Session):
+    """Checks the file as an upload would, without storing it: every problem, line by line."""
+    body = await read_limited(request, MAX_UPLOAD_BYTES, code="tariff_csv_too_large", what="the tariff file")
+    return await catalogues.preview_tariffs(session, energy, body, who.principal)
+
+
+@router.post("/degree-days/preview", response_model=CataloguePreview)
+async def preview_degree_days(request: Request, who: Gateway, session: Session):
+    body = await read_limited(request, MAX_UPLOAD_BYTES, code="degree_days_csv_too_large",
+                              what="the degree-day file")
+    return await catalogues.preview_degree_days(session, body, who.principal)
 
 
 @router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])

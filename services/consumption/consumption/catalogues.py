@@ -3,6 +3,8 @@ newer one is stored, the bundled files seeded at first start, and an administrat
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -15,7 +17,8 @@ from consumption import repository
 from consumption.climate import DegreeDayCsvError, DegreeDays
 from consumption.tariffs import DATA_DIR, Catalogue, TariffCsvError, parse_electricity_csv, parse_gas_csv
 from metro.errors import AppError, Forbidden, NotFound
-from metro.schemas.consumption import DegreeDaysVersion, TariffCatalogueVersion
+from metro.schemas.consumption import (CataloguePreview, CsvLine, CsvProblem, DegreeDaysVersion,
+                                       TariffCatalogueVersion)
 from metro.service_auth import Principal
 
 T = TypeVar("T")
@@ -144,3 +147,60 @@ async def degree_day_versions(session: AsyncSession, principal: Principal) -> li
     if not principal.has("admin"):
         raise Forbidden("only an administrator reads the degree-day versions", code="forbidden_role")
     return [_degree_days_view(r) for r in await repository.catalogue_versions(session, DEGREE_DAYS_KIND)]
+
+
+MAX_PROBLEMS = 50
+PREVIEW_LINES = 50
+
+
+def _preview(content: bytes, parse: Callable[[str], object], errors: tuple[type[Exception], ...],
+             count: Callable[[object], int], current_rows: int | None, encoding_code: str) -> CataloguePreview:
+    """Every problem of the file: each line refused is blanked (its cells emptied, so later lines keep their
+    numbers; a blank line is skipped by both parsers) and the file parsed again."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return CataloguePreview(valid=False, rows=0, current_rows=current_rows, columns=[], lines=[],
+                                errors=[CsvProblem(line=None, code=encoding_code, detail="the file is not UTF-8")])
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    header, data = (records[0] if records else []), records[1:]
+    lines = text.split("\n")
+    problems: list[CsvProblem] = []
+    parsed = None
+    while len(problems) < MAX_PROBLEMS:
+        try:
+            parsed = parse("\n".join(lines))
+            break
+        except errors as error:
+            line = getattr(error, "line", None)
+            problems.append(CsvProblem(line=line, column=getattr(error, "column", None), code=error.code,
+                                       detail=error.detail))
+            if line is None or line < 2 or line > len(lines) or not lines[line - 1].strip(", \r"):
+                break
+            lines[line - 1] = "," * max(len(header) - 1, 0)
+    valid = not problems
+    return CataloguePreview(valid=valid, rows=count(parsed) if valid else len(data), current_rows=current_rows,
+                            columns=header, errors=problems,
+                            lines=[CsvLine(line=i, cells=cells) for i, cells in
+                                   enumerate(data[:PREVIEW_LINES], start=2)])
+
+
+def _admin(principal: Principal) -> None:
+    if not principal.has("admin"):
+        raise Forbidden("only an administrator checks a catalogue file", code="forbidden_role")
+
+
+async def preview_tariffs(session: AsyncSession, energy: str, content: bytes,
+                          principal: Principal) -> CataloguePreview:
+    _admin(principal)
+    parse = {"electricity": parse_electricity_csv, "gas": parse_gas_csv}[energy]
+    versions = await repository.catalogue_versions(session, energy)
+    return _preview(content, parse, (TariffCsvError,), len, versions[0].rows if versions else None,
+                    "tariff_csv_encoding")
+
+
+async def preview_degree_days(session: AsyncSession, content: bytes, principal: Principal) -> CataloguePreview:
+    _admin(principal)
+    versions = await repository.catalogue_versions(session, DEGREE_DAYS_KIND)
+    return _preview(content, DegreeDays.load, (DegreeDayCsvError,), lambda d: len(d.rows),
+                    versions[0].rows if versions else None, "degree_days_csv_encoding")

@@ -86,7 +86,7 @@ class DegreeDayCsvError(ValueError):
 
     def __init__(self, code: str, detail: str, line: int | None = None):
         super().__init__(f"line {line}: {detail}" if line else detail)
-        self.code, self.detail = code, str(self)
+        self.code, self.detail, self.line = code, str(self), line
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,8 @@ class DegreeDays:
                                         f"{len(DEGREE_DAY_COLUMNS)} cells expected on each line", line)
             if any(_CONTROL.search(v) for v in row.values()):
                 raise DegreeDayCsvError("degree_days_csv_control_character", "a control character in a cell", line)
+            if not any(v.strip() for v in row.values()):
+                continue
             kind, period = (row["kind"] or "").strip(), (row["period"] or "").strip()
             if kind not in DEGREE_DAY_KINDS:
                 raise DegreeDayCsvError("degree_days_csv_invalid_kind", f"unknown kind {kind!r}", line)

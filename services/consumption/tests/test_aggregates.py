@@ -3,7 +3,6 @@
 gives a suppressed cell away)."""
 from __future__ import annotations
 
-import itertools
 
 from consumption.aggregates import HomeYear, build, construction_period, view
 

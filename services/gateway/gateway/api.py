@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 
-from gateway import repository, service
+from gateway import audit, repository, service
 from gateway.auth import Admin, Authenticated, Identity, clear_session_cookies, set_session_cookies
 from gateway.schemas import (Accepted, Account, EmailChange, EmailToken, EmailVerified, Login, PasswordChange,
                              PasswordForgotten, PasswordReset, RoleUpdate, SessionView, Signup, Terms,
@@ -223,16 +223,26 @@ async def terms(session: Session):
 
 
 @router.post("/admin/terms", response_model=Terms, status_code=201, tags=["admin"])
-async def publish_terms(body: TermsPublication, _: Admin, session: Session):
-    """Publish a new terms-of-use version: every account must accept it before using its data again."""
-    return await service.publish_terms(session, body)
+async def publish_terms(body: TermsPublication, who: Admin, session: Session):
+    """Publish a new terms-of-use version at once: every account must accept it before using its data again
+    (`POST /admin/terms/drafts` keeps one as a draft first)."""
+    terms = await service.publish_terms(session, body)
+    await audit.record(session, who, "terms.published", body.version)
+    return terms
 
 
 @router.put("/admin/accounts/{account_id}/roles", response_model=Account, tags=["admin"],
-            responses=error_responses(NotFound))
-async def set_roles(account_id: uuid.UUID, body: RoleUpdate, _: Admin, session: Session):
-    """Give an account its roles (resident, adviser, professional, analyst, admin)."""
-    if await repository.account_by_id(session, account_id) is None:
+            responses=error_responses(NotFound, Conflict))
+async def set_roles(account_id: uuid.UUID, body: RoleUpdate, who: Admin, session: Session):
+    """Give an account its roles (resident, adviser, professional, analyst, admin). 409
+    `cannot_remove_own_admin`: another administrator does that."""
+    row = await repository.account_by_id(session, account_id)
+    if row is None:
         raise NotFound("no such account", code="account_not_found")
-    await repository.update_account(session, account_id, {"roles": sorted({r.value for r in body.roles})})
+    roles = sorted({r.value for r in body.roles})
+    if account_id == who.account_id and "admin" not in roles:
+        raise Conflict("an administrator cannot take their own admin role away", code="cannot_remove_own_admin")
+    await repository.update_account(session, account_id, {"roles": roles})
+    await audit.record(session, who, "account.roles_set", account_id, email=row.email, before=list(row.roles),
+                       roles=roles)
     return await service.account_view(session, await repository.account_by_id(session, account_id))

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from gateway import audit
 from gateway.auth import Admin, User
 from gateway.schemas import SummaryView
 from metro.bodies import read_limited
+from metro.db import DbSession
 from metro.errors import (AddressUnconfirmed, AppError, Conflict, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
                           error_responses)
 from metro.schemas import IsoDate
@@ -119,14 +121,17 @@ async def summary(who: User, request: Request):
             responses={**error_responses(Forbidden, AppError), **too_large("tariff_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
-async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request,
+async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request, session: DbSession,
                          source: Annotated[str | None, Query(max_length=300)] = None):
     """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column."""
     body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="tariff_csv_too_large", what="the tariff file")
-    return await services(request).json(
+    version = await services(request).json(
         "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
         params={"source": source} if source else {}, headers={"content-type": "text/csv"})
+    await audit.record(session, who, "tariffs.uploaded", f"{energy}:{version['version']}", rows=version["rows"],
+                       source=source)
+    return version
 
 
 @router.put("/admin/degree-days", response_model=DegreeDaysVersion, tags=["admin"],
@@ -134,16 +139,18 @@ async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, requ
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "monthly degree days per station, observed and normals, shaped "
                                                  "like the bundled data/dju_grenoble.csv"}}}}})
-async def upload_degree_days(who: Admin, request: Request,
+async def upload_degree_days(who: Admin, request: Request, session: DbSession,
                              source: Annotated[str | None, Query(max_length=300)] = None):
     """Replace the degree days (e.g. Météo-France's monthly DJU once available): the CSV is validated, then stored
     as a new version; comparisons of homes heated with the compared energy are then weather-normalised over the
     months it fills. A file that is not one is refused with 422 and a `degree_days_csv_*` code."""
     body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="degree_days_csv_too_large",
                               what="the degree-day file")
-    return await services(request).json(
+    version = await services(request).json(
         "consumption", "PUT", "/internal/degree-days", principal=who.principal, content=body,
         params={"source": source} if source else {}, headers={"content-type": "text/csv"})
+    await audit.record(session, who, "degree_days.uploaded", version["version"], rows=version["rows"], source=source)
+    return version
 
 
 @router.get("/admin/degree-days", response_model=list[DegreeDaysVersion], tags=["admin"])

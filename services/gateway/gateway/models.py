@@ -70,7 +70,9 @@ terms_versions = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("data_collected", sa.JSON, nullable=False),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # None while the version is a draft: the terms in force are the latest published.
+    sa.Column("published_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 terms_acceptances = sa.Table(
@@ -141,4 +143,20 @@ action_commitments = sa.Table(
     sa.Column("estimated_eur", sa.Numeric(12, 2)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.UniqueConstraint("account_id", "action_id"),
+)
+
+# Every administrator action: who, when, what, on what, under which request. Kept when the administrator's
+# account goes (the actor's id and e-mail stay as they were): the Métropole answers for what was done.
+admin_audit = sa.Table(
+    "admin_audit", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("actor_email", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text),
+    sa.Column("request_id", sa.Text),
+    sa.Column("detail", sa.JSON, nullable=False, server_default="{}"),
+    sa.Index(None, "at"),
+    sa.Index(None, "action", "at"),
 )

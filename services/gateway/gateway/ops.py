@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
-from gateway import repository
+from gateway import audit, repository
 from gateway.auth import Admin
 from gateway.edge import docs_csp
 from gateway.schemas import Health, PublicHealth
+from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, UpstreamError, error_responses
 from metro.schemas.consent import (AddressDecision, AddressMismatch, ClaimRelease, ClaimReleased, ConsentView,
                                    SgeSubscription)
@@ -77,10 +78,12 @@ CollectedDso = Literal[tuple(COLLECTORS)]
 
 @router.post("/admin/collections/{dso}/run", status_code=202, tags=["admin"],
              responses=error_responses(UpstreamError))
-async def run_collection(dso: CollectedDso, who: Admin, request: Request):
+async def run_collection(dso: CollectedDso, who: Admin, request: Request, session: DbSession):
     """Start a collection cycle now for one DSO; returns at once."""
-    return await request.app.state.runtime.services.json(COLLECTORS[dso], "POST", "/internal/collections/run",
-                                                         principal=who.principal)
+    started = await request.app.state.runtime.services.json(COLLECTORS[dso], "POST", "/internal/collections/run",
+                                                            principal=who.principal)
+    await audit.record(session, who, "collection.started", dso)
+    return started
 
 
 @router.get("/admin/collections", tags=["admin"])
@@ -98,22 +101,28 @@ async def collections(who: Admin, request: Request):
 
 @router.post("/admin/sge/subscriptions", response_model=ConsentView, status_code=201, tags=["admin"],
              responses=error_responses(NotFound, AppError))
-async def sge_subscription(body: SgeSubscription, who: Admin, request: Request):
+async def sge_subscription(body: SgeSubscription, who: Admin, request: Request, session: DbSession):
     """Record an SGE subscription made on the Enedis portal against a resident's declared meter, with the
     written consent's reference and end date: the consent becomes active."""
-    return await request.app.state.runtime.services.json("consent", "POST", "/internal/admin/sge-subscriptions",
-                                                         principal=who.principal, json=body.model_dump(mode="json"))
+    consent = await request.app.state.runtime.services.json(
+        "consent", "POST", "/internal/admin/sge-subscriptions", principal=who.principal,
+        json=body.model_dump(mode="json"))
+    await audit.record(session, who, "sge_subscription.recorded", body.meter_id, reference=body.reference,
+                       consent_end=body.consent_end.isoformat())
+    return consent
 
 
 @router.post("/admin/meter-claims/release", response_model=ClaimReleased, tags=["admin"],
              responses=error_responses(NotFound))
-async def release_claim(body: ClaimRelease, who: Admin, request: Request):
+async def release_claim(body: ClaimRelease, who: Admin, request: Request, session: DbSession):
     """Give a meter's claim up, e.g. when its real holder shows the account that declared it is not theirs:
     a live consent on it ends with reason `claim_released` (recorded in its history with this administrator
     and the note) and another account may declare the meter."""
-    return await request.app.state.runtime.services.json(
+    released = await request.app.state.runtime.services.json(
         "consent", "POST", "/internal/admin/meter-claims/release", principal=who.principal,
         json=body.model_dump(mode="json"))
+    await audit.record(session, who, "meter_claim.released", released["meter_id"], dso=body.dso, note=body.note)
+    return released
 
 
 @router.get("/admin/address-mismatches", response_model=list[AddressMismatch], tags=["admin"])
@@ -126,9 +135,12 @@ async def address_mismatches(who: Admin, request: Request):
 
 @router.post("/admin/address-mismatches/{meter_id}", response_model=ConsentView, tags=["admin"],
              responses=error_responses(NotFound, Conflict))
-async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Admin, request: Request):
+async def decide_address(meter_id: uuid.UUID, body: AddressDecision, who: Admin, request: Request,
+                         session: DbSession):
     """Clear the mismatch (the data is shown) or reject the consent (revoked with reason `address_rejected`, the
     data stays withheld); the decision and its note go into the consent's history."""
-    return await request.app.state.runtime.services.json(
+    consent = await request.app.state.runtime.services.json(
         "consent", "POST", f"/internal/admin/address-mismatches/{meter_id}", principal=who.principal,
         json=body.model_dump(mode="json"))
+    await audit.record(session, who, "address_mismatch.decided", meter_id, decision=body.decision, note=body.note)
+    return consent

@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from gateway import erasure, privacy, repository, streams
+from gateway import audit, erasure, privacy, repository, streams
 from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies, require_role
 from gateway.meters import with_collection
 from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
@@ -195,7 +195,7 @@ async def access_log(who: User, request: Request):
     return await _rt(request).services.json("consent", "GET", "/internal/access-log", principal=who.principal)
 
 
-async def _as_reader(request: Request, reader: Identity, resident_id: uuid.UUID, scope: str, what: str) -> Principal:
+async def as_reader(request: Request, reader: Identity, resident_id: uuid.UUID, scope: str, what: str) -> Principal:
     role = "admin" if reader.has("admin") else "adviser"
     await _rt(request).services.send("consent", "POST", "/internal/reads", json={
         "reader_id": str(reader.account_id), "reader_role": role, "reader_name": reader.email,
@@ -213,14 +213,14 @@ async def shared_residents(who: Adviser, request: Request):
 @router.get("/adviser/residents/{resident_id}/dwelling", response_model=Dwelling, tags=["adviser"],
             responses=error_responses(NotFound))
 async def resident_dwelling(resident_id: uuid.UUID, who: Adviser, request: Request):
-    principal = await _as_reader(request, who, resident_id, "profile", "dwelling profile")
+    principal = await as_reader(request, who, resident_id, "profile", "dwelling profile")
     return await _rt(request).services.json("consent", "GET", "/internal/dwelling", principal=principal)
 
 
 @router.get("/adviser/residents/{resident_id}/meters", response_model=list[MeterView], tags=["adviser"],
             responses=error_responses(NotFound))
 async def resident_meters(resident_id: uuid.UUID, who: Adviser, request: Request):
-    principal = await _as_reader(request, who, resident_id, "consumption", "meters")
+    principal = await as_reader(request, who, resident_id, "consumption", "meters")
     listed = await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
     return await with_collection(_rt(request).services, principal, listed)
 
@@ -230,7 +230,7 @@ async def resident_meters(resident_id: uuid.UUID, who: Adviser, request: Request
 async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
                                start: Annotated[IsoDate, Query(alias="from")],
                                end: Annotated[IsoDate, Query(alias="to")], step: Step = Step.day):
-    principal = await _as_reader(request, who, resident_id, "consumption",
+    principal = await as_reader(request, who, resident_id, "consumption",
                                  f"consumption of meter {meter_id} from {start} to {end}")
     return await _rt(request).services.json(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=principal,
@@ -238,8 +238,9 @@ async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who:
 
 
 @router.get("/admin/accounts/{account_id}/meters", response_model=list[MeterView], tags=["admin"])
-async def admin_account_meters(account_id: uuid.UUID, who: Admin, request: Request):
-    principal = await _as_reader(request, who, account_id, "consumption", "meters (administrator)")
+async def admin_account_meters(account_id: uuid.UUID, who: Admin, request: Request, session: Session):
+    principal = await as_reader(request, who, account_id, "consumption", "meters (administrator)")
+    await audit.record(session, who, "resident.meters_viewed", account_id)
     listed = await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
     return await with_collection(_rt(request).services, principal, listed)
 
@@ -254,4 +255,7 @@ async def erasure_requests(_: Admin, session: Session):
 @router.post("/admin/erasure-requests/{request_id}/validate", tags=["admin"],
              responses=error_responses(NotFound, Conflict))
 async def validate_erasure(request_id: uuid.UUID, who: Admin, session: Session) -> dict[str, Any]:
-    return await erasure.validate(session, request_id, f"admin:{who.account_id}")
+    """The administrator's check is done: every service erases the account's data now."""
+    validated = await erasure.validate(session, request_id, f"admin:{who.account_id}")
+    await audit.record(session, who, "erasure.validated", request_id)
+    return validated

@@ -13,7 +13,8 @@ from gateway.auth import User, VerifiedUser
 from gateway.meters import with_collection
 from metro.errors import AddressUnconfirmed, AppError, Conflict, Forbidden, NotFound, error_responses
 from metro.schemas import IsoDate
-from metro.schemas.consent import ConsentHistory, ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.schemas.consent import (AddressSuggestion, ConsentHistory, ConsentView, Dwelling, MeterDeclaration,
+                                   MeterView)
 from metro.schemas.consumption import ConsumptionSeries, Step
 
 router = APIRouter(prefix="/api/v1")
@@ -28,6 +29,17 @@ async def put_dwelling(body: Dwelling, who: User, request: Request):
     """Describe the dwelling; meters whose DSO address differed are checked again against it."""
     return await services(request).json("consent", "PUT", "/internal/dwelling", principal=who.principal,
                                         json=body.model_dump(mode="json"))
+
+
+@router.get("/addresses", response_model=list[AddressSuggestion], tags=["dwelling"],
+            responses=error_responses(AppError))
+async def addresses(who: User, request: Request, q: Annotated[str, Query(max_length=200, description=(
+        "what the resident typed: number, street, postal code or municipality, in any order"))],
+                    limit: Annotated[int, Query(ge=1, le=10)] = 10):
+    """Address autocomplete from the address base (Base Adresse Nationale, the Métropole's 49 municipalities):
+    each suggestion with its street, postal code, municipality and INSEE code, as `PUT /me/dwelling` takes them.
+    422 `address_query_too_short` under 3 letters or digits."""
+    return await services(request).json("consent", "GET", "/internal/addresses", params={"q": q, "limit": limit})
 
 
 @router.get("/me/dwelling", response_model=Dwelling, tags=["dwelling"], responses=error_responses(NotFound))

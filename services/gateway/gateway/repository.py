@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from gateway.models import (account_tokens, accounts, action_commitments, actions, erasure_requests, login_failures,
-                            outbox, sessions, terms_acceptances, terms_versions)
+from gateway.models import (account_tokens, accounts, action_commitments, actions, admin_audit, erasure_requests,
+                            login_failures, outbox, sessions, terms_acceptances, terms_versions)
 
 
 async def ping(conn: AsyncConnection) -> None:
@@ -47,8 +47,12 @@ async def insert_session(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(sa.insert(sessions).values(**values))
 
 
+_PUBLISHED = terms_versions.c.published_at.is_not(None)
+
+
 def _accepted_current_terms():
-    current = sa.select(terms_versions.c.version).order_by(terms_versions.c.published_at.desc()).limit(1)
+    current = (sa.select(terms_versions.c.version).where(_PUBLISHED)
+               .order_by(terms_versions.c.published_at.desc()).limit(1))
     return sa.exists().where(terms_acceptances.c.account_id == accounts.c.id,
                              terms_acceptances.c.version == current.scalar_subquery()).label("terms_ok")
 
@@ -158,8 +162,8 @@ async def prune_login_failures(session: AsyncSession, before: dt.datetime) -> No
 
 
 async def current_terms(session: AsyncSession) -> sa.Row | None:
-    return (await session.execute(sa.select(terms_versions).order_by(terms_versions.c.published_at.desc())
-                                  .limit(1))).first()
+    return (await session.execute(sa.select(terms_versions).where(_PUBLISHED)
+                                  .order_by(terms_versions.c.published_at.desc()).limit(1))).first()
 
 
 async def insert_terms(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -299,3 +303,78 @@ async def account_commitments(session: AsyncSession, account_id: uuid.UUID) -> l
     return list(await session.execute(
         sa.select(action_commitments).where(action_commitments.c.account_id == account_id)
         .order_by(action_commitments.c.committed_on.desc(), action_commitments.c.created_at.desc())))
+
+
+# --- administration ----------------------------------------------------------------------------------------
+
+async def record_admin_action(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(admin_audit).values(**values))
+
+
+async def admin_actions(session: AsyncSession, *, action: str | None, actor_id: uuid.UUID | None,
+                        target: str | None, before_id: int | None, limit: int) -> list[sa.Row]:
+    t = admin_audit.c
+    stmt = sa.select(admin_audit).order_by(t.id.desc()).limit(limit)
+    for column, value in ((t.action, action), (t.actor_id, actor_id), (t.target, target)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if before_id is not None:
+        stmt = stmt.where(t.id < before_id)
+    return list((await session.execute(stmt)).all())
+
+
+async def search_accounts(session: AsyncSession, q: str | None, limit: int) -> list[sa.Row]:
+    stmt = sa.select(accounts).order_by(accounts.c.created_at.desc()).limit(limit)
+    if q:
+        stmt = stmt.where(accounts.c.email.contains(q.lower(), autoescape=True))
+    return list((await session.execute(stmt)).all())
+
+
+async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(accounts).where(accounts.c.id == account_id).with_for_update())).first()
+
+
+async def delete_all_account_tokens(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(account_tokens).where(account_tokens.c.account_id == account_id))
+
+
+async def count_account_sessions(session: AsyncSession, account_id: uuid.UUID) -> int:
+    return (await session.execute(sa.select(sa.func.count()).where(
+        sessions.c.account_id == account_id, sessions.c.expires_at > sa.func.now()))).scalar_one()
+
+
+async def account_acceptances(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(sa.select(terms_acceptances.c.version, terms_acceptances.c.accepted_at)
+                                       .where(terms_acceptances.c.account_id == account_id)
+                                       .order_by(terms_acceptances.c.accepted_at.desc()))).all())
+
+
+async def terms_versions_with_acceptances(session: AsyncSession) -> list[sa.Row]:
+    accepted = (sa.select(sa.func.count()).where(terms_acceptances.c.version == terms_versions.c.version)
+                .correlate(terms_versions).scalar_subquery())
+    return list((await session.execute(
+        sa.select(terms_versions.c.version, terms_versions.c.summary, terms_versions.c.created_at,
+                  terms_versions.c.published_at, accepted.label("accepted"))
+        .order_by(terms_versions.c.published_at.desc().nulls_first(), terms_versions.c.created_at.desc()))).all())
+
+
+async def terms_version(session: AsyncSession, version: str, *, lock: bool = False) -> sa.Row | None:
+    stmt = sa.select(terms_versions).where(terms_versions.c.version == version)
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).first()
+
+
+async def update_terms(session: AsyncSession, version: str, values: dict[str, Any]) -> None:
+    await session.execute(sa.update(terms_versions).where(terms_versions.c.version == version).values(**values))
+
+
+async def count_active_accounts(session: AsyncSession) -> int:
+    return (await session.execute(sa.select(sa.func.count()).where(accounts.c.status == "active"))).scalar_one()
+
+
+async def terms_acceptances_of(session: AsyncSession, version: str, limit: int) -> list[sa.Row]:
+    """Who accepted this version, the most recent first."""
+    return list((await session.execute(
+        sa.select(accounts.c.id, accounts.c.email, terms_acceptances.c.accepted_at)
+        .join(accounts, accounts.c.id == terms_acceptances.c.account_id)
+        .where(terms_acceptances.c.version == version)
+        .order_by(terms_acceptances.c.accepted_at.desc()).limit(limit))).all())

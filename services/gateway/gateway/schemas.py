@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
 from metro.schemas import Strict
+from metro.schemas.consent import MeterView
 from metro.schemas.consumption import MeasuredEffect, MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
@@ -266,3 +267,99 @@ class CommitmentView(BaseModel):
     effect: MeasuredEffect | None = Field(default=None, description=(
         "the measured change against the weather-normalised baseline (4 to 8 weeks after the commitment); null "
         "for an action on no energy of the home"))
+# --- administration ----------------------------------------------------------------------------------------
+
+class AuditEntry(BaseModel):
+    """One administrator action: who, when, what, on what, and the request it came with (`x-request-id`, in
+    every service's logs)."""
+    id: int
+    at: dt.datetime
+    actor_id: uuid.UUID
+    actor_email: str
+    action: str = Field(description="e.g. `account.disabled`, `account.roles_set`, `terms.published`, "
+                                    "`erasure.validated`, `address_mismatch.decided`, `sge_subscription.ended`, "
+                                    "`tariffs.uploaded`, `address_base.imported`, `resident.consents_viewed`")
+    target: str | None = Field(description="what it was done to: an account, meter, consent or version id")
+    request_id: str | None
+    detail: dict
+
+
+class AdminAccount(BaseModel):
+    id: uuid.UUID
+    email: str
+    email_verified: bool
+    roles: list[Role]
+    status: Literal["active", "disabled"]
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+
+class TermsAccepted(BaseModel):
+    version: str
+    accepted_at: dt.datetime
+
+
+class AdminAccountDetail(AdminAccount):
+    """An account as administrators see it: its consents and what it accepted, never its consumption."""
+    sessions: int = Field(description="browser sessions and script tokens still valid")
+    terms_accepted: list[TermsAccepted]
+    deletion: str | None = Field(description="the deletion request's status, if the resident asked for one")
+    consents: list[MeterView] = Field(description="each meter with its consent (status, channel, expiry, "
+                                                  "address check); reading them is in the resident's access log")
+
+
+class AccountStatusChange(Strict):
+    """`disabled`: the account can no longer log in, and its sessions, script tokens and e-mailed links end at
+    once; `active`: it may log in again."""
+    status: Literal["active", "disabled"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TermsVersion(BaseModel):
+    version: str
+    summary: str
+    status: Literal["draft", "in_force", "superseded"]
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    accepted: int = Field(description="accounts that accepted this version")
+
+
+class TermsDraftEdit(Strict):
+    summary: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=200_000)
+    data_collected: list[DataItem]
+
+
+class TermsDraft(TermsDraftEdit):
+    version: str = Field(min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
+
+
+class TermsDraftView(BaseModel):
+    version: str
+    summary: str
+    text: str
+    data_collected: list[DataItem]
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+
+
+class AcceptedBy(BaseModel):
+    account_id: uuid.UUID
+    email: str
+    accepted_at: dt.datetime
+
+
+class TermsAcceptances(BaseModel):
+    """Who accepted a version (re-accepted, for a version that replaced another)."""
+    version: str
+    accepted: int
+    active_accounts: int = Field(description="active accounts in all: those that have not accepted the version "
+                                             "in force are asked at their next login")
+    accounts: list[AcceptedBy] = Field(description="the most recent first, at most `limit`")
+
+
+class DeadLetters(BaseModel):
+    service: str
+    queues: dict[str, int] = Field(description="messages in each dead-letter queue")
+    total: int
+    error: str | None = Field(default=None, description="why the service could not tell")

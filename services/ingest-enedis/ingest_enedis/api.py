@@ -13,7 +13,7 @@ from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.service import Collector
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
-                              run_now)
+                              freshness_counts, run_now)
 from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
@@ -112,6 +112,7 @@ async def run_collection(request: Request, session: DbSession,
 async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(by_gateway)) -> dict[str, Any]:
     return await collections_view(request.app.state.runtime, await repository.report(session), CAPABILITIES,
+                                  await freshness_counts(session, repository.store, CAPABILITIES),
                                   api_generation=_client(request).api_generation)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ingest_grdf import repository, rights
 from ingest_grdf.adict import CAPABILITIES
 from ingest_grdf.schemas import AccessRightIn, AccessRightOut
-from metro.collection import MAX_METERS, collection_statuses, collections_view, run_now
+from metro.collection import MAX_METERS, collection_statuses, collections_view, freshness_counts, run_now
 from metro.db import DbSession
 from metro.errors import AppError, UpstreamError, error_responses
 from metro.schemas.collection import CollectionStatus
@@ -51,8 +51,9 @@ async def collections(request: Request, session: DbSession,
                       _: Caller = Depends(by_gateway)) -> dict[str, Any]:
     r = await repository.report(session)
     # Days GRDF kept failing (a retry code in an otherwise good answer), asked again at each cycle.
-    return await collections_view(request.app.state.runtime, r, CAPABILITIES, access_rights=r["access_rights"],
-                                  gaps=r["gaps"])
+    return await collections_view(request.app.state.runtime, r, CAPABILITIES,
+                                  await freshness_counts(session, repository.store, CAPABILITIES),
+                                  access_rights=r["access_rights"], gaps=r["gaps"])
 
 
 @router.get("/collection/meters", response_model=list[CollectionStatus])

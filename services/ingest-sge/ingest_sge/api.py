@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ingest_sge import repository, service, worker
 from metro.collection import MAX_METERS
 from metro.db import DbSession
-from metro.schemas.collection import CollectionStatus
+from metro.schemas.collection import CollectionStatus, Freshness
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["collections"])
@@ -28,11 +29,19 @@ async def run_collection(request: Request, _: Gateway) -> dict:
 @router.get("/collections")
 async def collections(session: Session, _: Gateway) -> dict:
     last = await repository.last_cycle(session)
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    now = dt.datetime.now(dt.UTC)
+    since = now - dt.timedelta(days=1)
     active = await repository.count_active_subscriptions(session)
+    subscribed = [s.meter_id for s in (await repository.active_subscriptions(session)).values()]
+    statuses = service.collection_statuses(await repository.collection_of(session, subscribed),
+                                           last.outcome if last else None, now)
+    freshness = Counter(s.freshness.value for s in statuses)
     return {
         "dso": "sge",
         "last_cycle": last.report if last else None,
+        "meters_active": active,
+        "freshness": {state.value: freshness.get(state.value, 0) for state in Freshness
+                      if state is not Freshness.no_consent},
         "files": {"imported": 0, "quarantined": 0, "ignored": 0, **await repository.file_counts(session)},
         "quarantined": [{"name": q.name, "reason": q.reason, "detail": q.detail, "at": q.processed_at.isoformat()}
                         for q in await repository.quarantined(session)],

@@ -319,11 +319,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Terms Versions
+         * @description Every version, drafts first, then the one in force and those it superseded, each with how many accounts
+         *     accepted it.
+         */
+        get: operations["terms_versions_api_v1_admin_terms_get"];
         put?: never;
         /**
          * Publish Terms
-         * @description Publish a new terms-of-use version: every account must accept it before using its data again.
+         * @description Publish a new terms-of-use version at once: every account must accept it before using its data again
+         *     (`POST /admin/terms/drafts` keeps one as a draft first).
          */
         post: operations["publish_terms_api_v1_admin_terms_post"];
         delete?: never;
@@ -342,10 +348,309 @@ export interface paths {
         get?: never;
         /**
          * Set Roles
-         * @description Give an account its roles (resident, adviser, professional, analyst, admin).
+         * @description Give an account its roles (resident, adviser, professional, analyst, admin). 409
+         *     `cannot_remove_own_admin`: another administrator does that.
          */
         put: operations["set_roles_api_v1_admin_accounts__account_id__roles_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Accounts
+         * @description Accounts whose e-mail address contains `q` (every account without it), the newest first.
+         */
+        get: operations["find_accounts_api_v1_admin_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Account Detail
+         * @description The account, what it accepted, and its meters' consents, without any consumption. The read is written
+         *     into the resident's access log and the audit trail.
+         */
+        get: operations["account_detail_api_v1_admin_accounts__account_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/accounts/{account_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Account Status
+         * @description Disable an account (it can no longer log in; its sessions, script tokens and e-mailed links end at once)
+         *     or enable it again. 409 `cannot_disable_self`; 409 `deletion_under_way` to enable an account whose owner
+         *     asked for its deletion.
+         */
+        put: operations["set_account_status_api_v1_admin_accounts__account_id__status_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Trail
+         * @description Every administrator action, the newest first: who, when, what, on what, with the request id.
+         */
+        get: operations["audit_trail_api_v1_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/terms/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draft Terms
+         * @description A new version kept as a draft: nobody is asked to accept it until it is published. 409
+         *     `terms_version_exists`.
+         */
+        post: operations["draft_terms_api_v1_admin_terms_drafts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/terms/drafts/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Terms Draft */
+        get: operations["terms_draft_api_v1_admin_terms_drafts__version__get"];
+        /**
+         * Edit Terms Draft
+         * @description 409 `terms_already_published` once published.
+         */
+        put: operations["edit_terms_draft_api_v1_admin_terms_drafts__version__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/terms/{version}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish Terms Draft
+         * @description The draft comes into force now: every account must accept it before using its data again.
+         */
+        post: operations["publish_terms_draft_api_v1_admin_terms__version__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/terms/{version}/acceptances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Terms Acceptances
+         * @description Who accepted (or re-accepted) this version, and how many active accounts there are in all.
+         */
+        get: operations["terms_acceptances_api_v1_admin_terms__version__acceptances_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sge/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sge Subscriptions
+         * @description Meters collected through the SGE files under a live subscription, the soonest to end first.
+         */
+        get: operations["sge_subscriptions_api_v1_admin_sge_subscriptions_get"];
+        put?: never;
+        /**
+         * Sge Subscription
+         * @description Record an SGE subscription made on the Enedis portal against a resident's declared meter, with the
+         *     written consent's reference and end date: the consent becomes active.
+         */
+        post: operations["sge_subscription_api_v1_admin_sge_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sge/subscriptions/{consent_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End Sge Subscription
+         * @description The subscription was cancelled on the Enedis portal (or the written consent withdrawn): the consent is
+         *     revoked with reason `subscription_ended` and ingest-sge stops. 404 `subscription_not_found`, 409
+         *     `subscription_already_ended`.
+         */
+        post: operations["end_sge_subscription_api_v1_admin_sge_subscriptions__consent_id__end_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dead Letters
+         * @description Messages each service's consumers gave up on (`python -m <service> dlq list|show|replay`).
+         */
+        get: operations["dead_letters_api_v1_admin_dead_letters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tariffs/{energy}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Tariffs
+         * @description Checks a tariff file as `PUT /admin/tariffs/{energy}` would, without storing it: every problem with its
+         *     line, column and code, and the file's first lines.
+         */
+        post: operations["preview_tariffs_api_v1_admin_tariffs__energy__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/degree-days/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Degree Days
+         * @description Checks a degree-day file as `PUT /admin/degree-days` would, without storing it.
+         */
+        post: operations["preview_degree_days_api_v1_admin_degree_days_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/address-base": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Address Base
+         * @description Import (or update) the address base from a Base Adresse Nationale file (`;`-separated CSV, or the .csv.gz
+         *     as published): the addresses of the Métropole's 49 municipalities are kept, those new added, those whose
+         *     fields changed updated, those no longer in the file removed; the same file again changes nothing. 422
+         *     `address_file_missing_column`, `address_file_bad_row` (with its line), `address_file_unreadable`,
+         *     `address_file_empty` (no address in the Métropole: nothing is removed). The full file is better loaded with
+         *     `python -m consent import-addresses FILE`.
+         */
+        post: operations["import_address_base_api_v1_admin_address_base_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -366,6 +671,28 @@ export interface paths {
          * @description Describe the dwelling; meters whose DSO address differed are checked again against it.
          */
         put: operations["put_dwelling_api_v1_me_dwelling_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Addresses
+         * @description Address autocomplete from the address base (Base Adresse Nationale, the Métropole's 49 municipalities):
+         *     each suggestion with its street, postal code, municipality and INSEE code, as `PUT /me/dwelling` takes them.
+         *     422 `address_query_too_short` under 3 letters or digits.
+         */
+        get: operations["addresses_api_v1_addresses_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -601,27 +928,6 @@ export interface paths {
         get: operations["collections_api_v1_admin_collections_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/sge/subscriptions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sge Subscription
-         * @description Record an SGE subscription made on the Enedis portal against a resident's declared meter, with the
-         *     written consent's reference and end date: the consent becomes active.
-         */
-        post: operations["sge_subscription_api_v1_admin_sge_subscriptions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -904,7 +1210,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Validate Erasure */
+        /**
+         * Validate Erasure
+         * @description The administrator's check is done: every service erases the account's data now.
+         */
         post: operations["validate_erasure_api_v1_admin_erasure_requests__request_id__validate_post"];
         delete?: never;
         options?: never;
@@ -1527,6 +1836,21 @@ export interface components {
             /** Detail */
             detail: string;
         };
+        /** AcceptedBy */
+        AcceptedBy: {
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Email */
+            email: string;
+            /**
+             * Accepted At
+             * Format: date-time
+             */
+            accepted_at: string;
+        };
         /** AccessLogEntry */
         AccessLogEntry: {
             /** Reader Role */
@@ -1567,6 +1891,20 @@ export interface components {
              */
             created_at: string;
             terms: components["schemas"]["TermsState"];
+        };
+        /**
+         * AccountStatusChange
+         * @description `disabled`: the account can no longer log in, and its sessions, script tokens and e-mailed links end at
+         *     once; `active`: it may log in again.
+         */
+        AccountStatusChange: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /** Reason */
+            reason?: string | null;
         };
         /**
          * ActionBody
@@ -1766,6 +2104,41 @@ export interface components {
             estimate?: components["schemas"]["ActionEstimate"] | null;
         };
         /**
+         * AddressBaseImport
+         * @description What an import of the address base did (or, with `dry_run`, would do).
+         */
+        AddressBaseImport: {
+            /**
+             * Rows
+             * @description addresses of the Métropole's municipalities read from the file
+             */
+            rows: number;
+            /** Added */
+            added: number;
+            /** Changed */
+            changed: number;
+            /**
+             * Removed
+             * @description addresses no longer in the file, taken out of the base
+             */
+            removed: number;
+            /**
+             * Total
+             * @description addresses in the base after the import
+             */
+            total: number;
+            /**
+             * Municipalities
+             * @description municipalities with at least one address
+             */
+            municipalities?: number | null;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /**
          * AddressDecision
          * @description `clear`: the data is shown; `reject`: the consent is revoked (reason `address_rejected`) and the data
          *     stays withheld.
@@ -1820,6 +2193,105 @@ export interface components {
              * Format: date-time
              */
             since: string;
+        };
+        /**
+         * AddressSuggestion
+         * @description An address of the base, as the dwelling form takes it.
+         */
+        AddressSuggestion: {
+            /**
+             * Id
+             * @description the Base Adresse Nationale's id of the address
+             */
+            id: string;
+            /**
+             * Label
+             * @description the whole address on one line
+             */
+            label: string;
+            /**
+             * Street
+             * @description number, repetition index and street, as `Dwelling.street` takes it
+             */
+            street: string;
+            /** Postal Code */
+            postal_code: string;
+            /** Municipality */
+            municipality: string;
+            /** Insee Code */
+            insee_code: string;
+        };
+        /** AdminAccount */
+        AdminAccount: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Roles */
+            roles: components["schemas"]["Role"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Disabled At */
+            disabled_at: string | null;
+        };
+        /**
+         * AdminAccountDetail
+         * @description An account as administrators see it: its consents and what it accepted, never its consumption.
+         */
+        AdminAccountDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Roles */
+            roles: components["schemas"]["Role"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Sessions
+             * @description browser sessions and script tokens still valid
+             */
+            sessions: number;
+            /** Terms Accepted */
+            terms_accepted: components["schemas"]["TermsAccepted"][];
+            /**
+             * Deletion
+             * @description the deletion request's status, if the resident asked for one
+             */
+            deletion: string | null;
+            /**
+             * Consents
+             * @description each meter with its consent (status, channel, expiry, address check); reading them is in the resident's access log
+             */
+            consents: components["schemas"]["MeterView"][];
         };
         /**
          * AggregateCell
@@ -1937,6 +2409,43 @@ export interface components {
              */
             detected_at: string;
         };
+        /**
+         * AuditEntry
+         * @description One administrator action: who, when, what, on what, and the request it came with (`x-request-id`, in
+         *     every service's logs).
+         */
+        AuditEntry: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Actor Id
+             * Format: uuid
+             */
+            actor_id: string;
+            /** Actor Email */
+            actor_email: string;
+            /**
+             * Action
+             * @description e.g. `account.disabled`, `account.roles_set`, `terms.published`, `erasure.validated`, `address_mismatch.decided`, `sge_subscription.ended`, `tariffs.uploaded`, `address_base.imported`, `resident.consents_viewed`
+             */
+            action: string;
+            /**
+             * Target
+             * @description what it was done to: an account, meter, consent or version id
+             */
+            target: string | null;
+            /** Request Id */
+            request_id: string | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
         /** Building */
         Building: {
             /** Name */
@@ -2034,6 +2543,34 @@ export interface components {
             above_median_pct: number | null;
             /** Completeness Pct */
             completeness_pct: number;
+        };
+        /**
+         * CataloguePreview
+         * @description What an upload would store, checked without storing it: every problem found, line by line (each line
+         *     refused is set aside and the file checked again, up to `MAX_PROBLEMS`), and the file's first lines.
+         */
+        CataloguePreview: {
+            /** Valid */
+            valid: boolean;
+            /**
+             * Rows
+             * @description rows the catalogue would hold (when valid), else data lines in the file
+             */
+            rows: number;
+            /**
+             * Current Rows
+             * @description rows of the version in force, to compare
+             */
+            current_rows: number | null;
+            /** Columns */
+            columns: string[];
+            /**
+             * Lines
+             * @description the first lines of the file, as read
+             */
+            lines: components["schemas"]["CsvLine"][];
+            /** Errors */
+            errors: components["schemas"]["CsvProblem"][];
         };
         /** ChannelPreferences */
         ChannelPreferences: {
@@ -2314,6 +2851,30 @@ export interface components {
             /** Status */
             status?: string | null;
         };
+        /** CsvLine */
+        CsvLine: {
+            /** Line */
+            line: number;
+            /** Cells */
+            cells: string[];
+        };
+        /**
+         * CsvProblem
+         * @description One reason a catalogue file is refused, at its line (1 = the header) and column where known.
+         */
+        CsvProblem: {
+            /** Line */
+            line: number | null;
+            /** Column */
+            column?: string | null;
+            /**
+             * Code
+             * @description the stable code the upload would be refused with (`tariff_csv_*`, `degree_days_csv_*`)
+             */
+            code: string;
+            /** Detail */
+            detail: string;
+        };
         /** DataItem */
         DataItem: {
             /** Data */
@@ -2322,6 +2883,25 @@ export interface components {
             why: string;
             /** Kept */
             kept: string;
+        };
+        /** DeadLetters */
+        DeadLetters: {
+            /** Service */
+            service: string;
+            /**
+             * Queues
+             * @description messages in each dead-letter queue
+             */
+            queues: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+            /**
+             * Error
+             * @description why the service could not tell
+             */
+            error?: string | null;
         };
         /**
          * DegreeDaysVersion
@@ -3035,6 +3615,52 @@ export interface components {
              */
             consent_end: string;
         };
+        /**
+         * SgeSubscriptionView
+         * @description A meter collected through the SGE file channel under a subscription an administrator recorded.
+         */
+        SgeSubscriptionView: {
+            /**
+             * Consent Id
+             * Format: uuid
+             */
+            consent_id: string;
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /**
+             * Identifier
+             * @description the PRM
+             */
+            identifier: string;
+            /**
+             * Status
+             * @description `active` or `expiring`; ended ones are `revoked` or `expired`
+             */
+            status: string;
+            /**
+             * Reference
+             * @description the subscription's reference on the Enedis portal
+             */
+            reference: string | null;
+            /**
+             * Expires At
+             * @description the written consent's end
+             */
+            expires_at: string | null;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
         /** Share */
         Share: {
             /**
@@ -3236,6 +3862,15 @@ export interface components {
          * @enum {string}
          */
         Step: "day" | "week" | "month" | "year";
+        /**
+         * SubscriptionEnd
+         * @description Ends an SGE subscription (cancelled on the Enedis portal, or the written consent withdrawn): the consent is
+         *     revoked with reason `subscription_ended` and collection stops.
+         */
+        SubscriptionEnd: {
+            /** Note */
+            note?: string | null;
+        };
         /** SummaryView */
         SummaryView: {
             /** Meters */
@@ -3283,6 +3918,74 @@ export interface components {
             /** Version */
             version: string;
         };
+        /**
+         * TermsAcceptances
+         * @description Who accepted a version (re-accepted, for a version that replaced another).
+         */
+        TermsAcceptances: {
+            /** Version */
+            version: string;
+            /** Accepted */
+            accepted: number;
+            /**
+             * Active Accounts
+             * @description active accounts in all: those that have not accepted the version in force are asked at their next login
+             */
+            active_accounts: number;
+            /**
+             * Accounts
+             * @description the most recent first, at most `limit`
+             */
+            accounts: components["schemas"]["AcceptedBy"][];
+        };
+        /** TermsAccepted */
+        TermsAccepted: {
+            /** Version */
+            version: string;
+            /**
+             * Accepted At
+             * Format: date-time
+             */
+            accepted_at: string;
+        };
+        /** TermsDraft */
+        TermsDraft: {
+            /** Summary */
+            summary: string;
+            /** Text */
+            text: string;
+            /** Data Collected */
+            data_collected: components["schemas"]["DataItem"][];
+            /** Version */
+            version: string;
+        };
+        /** TermsDraftEdit */
+        TermsDraftEdit: {
+            /** Summary */
+            summary: string;
+            /** Text */
+            text: string;
+            /** Data Collected */
+            data_collected: components["schemas"]["DataItem"][];
+        };
+        /** TermsDraftView */
+        TermsDraftView: {
+            /** Version */
+            version: string;
+            /** Summary */
+            summary: string;
+            /** Text */
+            text: string;
+            /** Data Collected */
+            data_collected: components["schemas"]["DataItem"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Published At */
+            published_at: string | null;
+        };
         /** TermsPublication */
         TermsPublication: {
             /** Version */
@@ -3302,6 +4005,30 @@ export interface components {
             accepted_version: string | null;
             /** Acceptance Required */
             acceptance_required: boolean;
+        };
+        /** TermsVersion */
+        TermsVersion: {
+            /** Version */
+            version: string;
+            /** Summary */
+            summary: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "in_force" | "superseded";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Accepted
+             * @description accounts that accepted this version
+             */
+            accepted: number;
         };
         /** ToDateTotals */
         ToDateTotals: {
@@ -4286,6 +5013,44 @@ export interface operations {
             };
         };
     };
+    terms_versions_api_v1_admin_terms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsVersion"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     publish_terms_api_v1_admin_terms_post: {
         parameters: {
             query?: never;
@@ -4406,6 +5171,1003 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    find_accounts_api_v1_admin_accounts_get: {
+        parameters: {
+            query?: {
+                /** @description part of the e-mail address */
+                q?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAccount"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    account_detail_api_v1_admin_accounts__account_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAccountDetail"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_account_status_api_v1_admin_accounts__account_id__status_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountStatusChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminAccount"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_trail_api_v1_admin_audit_get: {
+        parameters: {
+            query?: {
+                action?: string | null;
+                actor_id?: string | null;
+                target?: string | null;
+                /** @description entries older than this id (paging) */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntry"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    draft_terms_api_v1_admin_terms_drafts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsDraftView"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    terms_draft_api_v1_admin_terms_drafts__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsDraftView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_terms_draft_api_v1_admin_terms_drafts__version__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermsDraftEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsDraftView"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_terms_draft_api_v1_admin_terms__version__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Terms"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    terms_acceptances_api_v1_admin_terms__version__acceptances_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsAcceptances"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sge_subscriptions_api_v1_admin_sge_subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SgeSubscriptionView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sge_subscription_api_v1_admin_sge_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SgeSubscription"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_sge_subscription_api_v1_admin_sge_subscriptions__consent_id__end_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                consent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionEnd"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentView"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dead_letters_api_v1_admin_dead_letters_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetters"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_tariffs_api_v1_admin_tariffs__energy__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                energy: "electricity" | "gas";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CataloguePreview"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description tariff_csv_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_degree_days_api_v1_admin_degree_days_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CataloguePreview"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description degree_days_csv_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_address_base_api_v1_admin_address_base_post: {
+        parameters: {
+            query?: {
+                /** @description count what would change, keep nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/gzip": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressBaseImport"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description address_file_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
                 headers: {
@@ -4487,6 +6249,66 @@ export interface operations {
                 };
             };
             /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addresses_api_v1_addresses_get: {
+        parameters: {
+            query: {
+                /** @description what the resident typed: number, street, postal code or municipality, in any order */
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressSuggestion"][];
+                };
+            };
+            /** @description bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5243,75 +7065,6 @@ export interface operations {
             };
             /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    sge_subscription_api_v1_admin_sge_subscriptions_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SgeSubscription"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentView"];
-                };
-            };
-            /** @description bad_request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not_authenticated, session_expired, ...: no valid session or token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,16 +4,20 @@
  * same keys (the compiler checks it), loaded with the page that uses it: that page calls `addMessages(module)`
  * when it is imported. The types know every key; a key of a page not loaded yet shows as itself.
  */
+import * as address from "./address";
 import * as coach from "./coach";
+import * as consoleNav from "./console";
 import * as core from "./core";
 import type * as actions from "./actions";
+import type * as admin from "./admin";
 import type * as orgs from "./orgs";
 import type * as statements from "./statements";
 
-type All = typeof core.fr & typeof coach.fr & typeof orgs.fr & typeof statements.fr & typeof actions.fr;
+type All = typeof core.fr & typeof coach.fr & typeof address.fr & typeof consoleNav.fr & typeof orgs.fr
+  & typeof statements.fr & typeof actions.fr & typeof admin.fr;
 
-export const fr = { ...core.fr, ...coach.fr } as All;
-export const en = { ...core.en, ...coach.en } as Record<keyof All, string>;
+export const fr = { ...core.fr, ...coach.fr, ...address.fr, ...consoleNav.fr } as All;
+export const en = { ...core.en, ...coach.en, ...address.en, ...consoleNav.en } as Record<keyof All, string>;
 
 /** A page's own messages, added to both languages when the page's chunk loads. */
 export function addMessages(area: { fr: Partial<All>; en: Partial<Record<keyof All, string>> }): void {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Dwelling as DwellingBody } from "../api/client";
+import { AddressSearch, type AddressSuggestion } from "../components/AddressSearch";
 import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
 import { Link, navigate, useLocation } from "../router";
@@ -80,6 +81,9 @@ export default function Dwelling() {
     if (refused.length) save.reset();
     else save.mutate();
   };
+  const fillAddress = (a: AddressSuggestion) =>
+    setForm((f) => ({ ...f, street: a.street, postal_code: a.postal_code, municipality: a.municipality,
+                      insee_code: a.insee_code }));
   const energyOptions = (
     <>
       <option value="">{t("dwelling.unknown")}</option>
@@ -97,6 +101,7 @@ export default function Dwelling() {
       <p className="lead">{t("dwelling.intro")}</p>
       <form ref={element} onSubmit={submit} noValidate className="card grid-form">
         {summary}
+        <AddressSearch onSelect={fillAddress} />
         <Field label={t("dwelling.street")} autoComplete="street-address" {...bind("street")} />
         <div className="row">
           <Field label={t("dwelling.postal_code")} autoComplete="postal-code" inputMode="numeric" {...bind("postal_code")} />

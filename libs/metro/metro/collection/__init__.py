@@ -29,7 +29,7 @@ from metro.collection.repository import (CollectionStore, add_collected, claim_d
                                          close_cycle_if_idle, collected_ranges, cycle_view, end_consents,
                                          open_cycle, record_gap, record_in_cycle, release, renew_lease)
 from metro.collection.settings import LOCAL_CLIENT_SECRET, CollectionSettings
-from metro.collection.status import MAX_METERS, collection_statuses
+from metro.collection.status import MAX_METERS, collection_statuses, freshness_counts
 
 __all__ = [
     "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "Answer", "CallFailed",
@@ -38,6 +38,7 @@ __all__ = [
     "TokenBucket", "add_collected", "add_replay_arguments", "call_dso", "claim_due", "clear_gaps",
     "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_probe",
     "collection_statuses",
+    "freshness_counts",
     "collection_tables", "collections_view", "consent_handlers", "covered_until", "cursors_table",
     "cycle_view", "cycles_table", "end_consents", "ended_consents_table", "ended_reason", "gaps_table",
     "jsonable_contract", "live_grants", "merge_ranges", "missing_ranges", "next_publication", "open_cycle",

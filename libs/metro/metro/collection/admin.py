@@ -24,13 +24,13 @@ async def run_now(rt: Runtime, session: AsyncSession, store: CollectionStore, ca
 
 
 async def collections_view(rt: Runtime, report: dict[str, Any], capabilities: Capabilities,
-                           **own: Any) -> dict[str, Any]:
-    """The last cycle, the meters, the quota and the failures from ``CollectionStore.report``, with the
-    connector's ``own`` figures after the meters."""
+                           freshness: dict[str, int], **own: Any) -> dict[str, Any]:
+    """The last cycle, the meters (with their ``freshness`` counts), the quota and the failures from
+    ``CollectionStore.report``, with the connector's ``own`` figures after the meters."""
     last = cycle_view(report["last_cycle"])
     return {"dso": capabilities.dso, "last_cycle": last, "outcomes": last["outcomes"] if last else {},
             "meters_collected": report["meters_collected"], "meters_active": report["meters_active"],
-            **own,
+            "freshness": freshness, **own,
             "quota_used": await rt.extras["bucket"].usage(),
             "failures": report["failures"],
             "capabilities": {"publication_time": capabilities.publication_time.isoformat(),

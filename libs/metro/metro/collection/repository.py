@@ -62,6 +62,18 @@ class CollectionStore:
             stmt = stmt.where(t.c.consent_id == consent_id)
         await session.execute(stmt.values(active=False, last_outcome=outcome, lease_owner=None, lease_until=None))
 
+    async def freshness_counts(self, session: AsyncSession, newest: dt.date, on_time: dt.date,
+                               failing: list[str]) -> dict[str, int]:
+        """The meters under consent by freshness, as metro.dso.freshness tells each one, counted in one
+        statement: ``newest`` the newest day the DSO publishes by now, ``on_time`` the newest it must have
+        published even at its longest lag, ``failing`` the outcomes that mean collection fails."""
+        c = self.cursors.c
+        state = sa.case((c.last_day >= newest, "fresh"), (c.last_outcome.in_(failing), "collection_failing"),
+                        (sa.and_(c.last_day.is_(None), c.last_outcome.is_(None)), "pending"),
+                        (c.last_day >= on_time, "dso_late"), else_="collection_failing").label("state")
+        rows = await session.execute(sa.select(state, sa.func.count()).where(c.active).group_by(state))
+        return {name: n for name, n in rows.all()}
+
     async def collection_of(self, session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
         c = self.cursors.c
         return list((await session.execute(sa.select(c.meter_id, c.active, c.last_day, c.last_outcome)

@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.collection.repository import CollectionStore
-from metro.dso import Capabilities, first_data_by, freshness
-from metro.schemas.collection import CollectionStatus
+from metro.dso import FAILING_REASONS, Capabilities, first_data_by, freshness
+from metro.schemas.collection import CollectionStatus, Freshness
 
 # A resident's meters, or an adviser's view of one resident's: never a bulk export.
 MAX_METERS = 100
@@ -27,3 +27,13 @@ async def collection_statuses(session: AsyncSession, store: CollectionStore, cap
                                     reason=reason, expected_day=caps.newest_day(now),
                                     first_data_by=first_data_by(caps, now, row.last_day, row.active)))
     return out
+
+
+async def freshness_counts(session: AsyncSession, store: CollectionStore, caps: Capabilities,
+                           now: dt.datetime | None = None) -> dict[str, int]:
+    """How many meters under consent are fresh, late within the DSO's lag, failing or pending: the
+    administrators' collection health."""
+    now = now or dt.datetime.now(dt.UTC)
+    counts = await store.freshness_counts(session, caps.newest_day(now), caps.latest_on_time(now),
+                                          [o.value for o in FAILING_REASONS])
+    return {state.value: counts.get(state.value, 0) for state in Freshness if state is not Freshness.no_consent}

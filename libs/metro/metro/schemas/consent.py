@@ -287,3 +287,46 @@ class AccessLogEntry(BaseModel):
     reader_name: str
     what: str
     at: dt.datetime
+
+
+# --- SGE subscriptions kept by administrators ---------------------------------------------------------------
+
+class SgeSubscriptionView(BaseModel):
+    """A meter collected through the SGE file channel under a subscription an administrator recorded."""
+    consent_id: uuid.UUID
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    identifier: str = Field(description="the PRM")
+    status: str = Field(description="`active` or `expiring`; ended ones are `revoked` or `expired`")
+    reference: str | None = Field(description="the subscription's reference on the Enedis portal")
+    expires_at: dt.datetime | None = Field(description="the written consent's end")
+    since: dt.datetime
+
+
+class SubscriptionEnd(Strict):
+    """Ends an SGE subscription (cancelled on the Enedis portal, or the written consent withdrawn): the consent is
+    revoked with reason `subscription_ended` and collection stops."""
+    note: str | None = Field(default=None, max_length=500)
+
+
+# --- the address base (Base Adresse Nationale) ----------------------------------------------------------------
+
+class AddressSuggestion(BaseModel):
+    """An address of the base, as the dwelling form takes it."""
+    id: str = Field(description="the Base Adresse Nationale's id of the address")
+    label: str = Field(description="the whole address on one line")
+    street: str = Field(description="number, repetition index and street, as `Dwelling.street` takes it")
+    postal_code: str
+    municipality: str
+    insee_code: str
+
+
+class AddressBaseImport(BaseModel):
+    """What an import of the address base did (or, with `dry_run`, would do)."""
+    rows: int = Field(description="addresses of the Métropole's municipalities read from the file")
+    added: int
+    changed: int
+    removed: int = Field(description="addresses no longer in the file, taken out of the base")
+    total: int = Field(description="addresses in the base after the import")
+    municipalities: int | None = Field(default=None, description="municipalities with at least one address")
+    dry_run: bool = False

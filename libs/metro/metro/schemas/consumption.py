@@ -75,6 +75,31 @@ class DegreeDaysVersion(BaseModel):
     created_at: dt.datetime
 
 
+class CsvProblem(BaseModel):
+    """One reason a catalogue file is refused, at its line (1 = the header) and column where known."""
+    line: int | None
+    column: str | None = None
+    code: str = Field(description="the stable code the upload would be refused with (`tariff_csv_*`, "
+                                  "`degree_days_csv_*`)")
+    detail: str
+
+
+class CsvLine(BaseModel):
+    line: int
+    cells: list[str]
+
+
+class CataloguePreview(BaseModel):
+    """What an upload would store, checked without storing it: every problem found, line by line (each line
+    refused is set aside and the file checked again, up to `MAX_PROBLEMS`), and the file's first lines."""
+    valid: bool
+    rows: int = Field(description="rows the catalogue would hold (when valid), else data lines in the file")
+    current_rows: int | None = Field(description="rows of the version in force, to compare")
+    columns: list[str]
+    lines: list[CsvLine] = Field(description="the first lines of the file, as read")
+    errors: list[CsvProblem]
+
+
 class PeerMetric(BaseModel):
     value: float
     median: float
