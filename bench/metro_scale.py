@@ -9,9 +9,11 @@ electricity contracts are BASE 6/9 kVA, HPHC 9/12 kVA and a few Tempo. Days foll
 January than in July) with a home's own level and noise; one day in 200 is estimated.
 
 Loading (by COPY, once, reused by later runs; --reload rebuilds): the readings; their priced days, priced by the
-pricing worker's own function (euros.day_prices, the same euros as the worker writes) and COPYed; the monthly rollups
-built from both by the statement the worker runs. The meters are then marked priced under their pricing key, as the
-worker leaves them.
+pricing worker's own function (euros.day_prices, the same euros as the worker writes) and COPYed, for --priced-meters
+meters (40 000; every meter when there are fewer, else one in N, the residents among them: pricing a year in Python costs more than its COPY;
+the other meters' days are priced on the fly when read, and the size printed for priced_days is per row); the
+monthly rollups built from both by the statement the worker runs. The meters are marked priced under their pricing
+key, as the worker leaves them, so the catch-up below prices the new day only.
 
 Measured, in this order, each beside its baseline:
   - one-year daily series, p50/p99 at 100 req/s (open loop, every request another (meter, range)), and the summary,
@@ -23,8 +25,8 @@ Measured, in this order, each beside its baseline:
     readings.collected queues them, then the time the pricing worker (in the consumption process) takes to price
     them and roll their months up, beside a bare COPY of the same rows.
 
-Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--seconds 10]
-[--residents 200]. A year at 370 000 meters is 135 M days in each of readings and priced_days (about 40 GB with
+Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
+[--seconds 10] [--residents 200]. A year at 370 000 meters is 135 M days in each of readings and priced_days (about 40 GB with
 indexes); three years (--years 3, 405 M days each) need about 120 GB of free disk. The database is
 metroenergies_scale (never a test database).
 """
@@ -92,8 +94,8 @@ async def loaded(conn: asyncpg.Connection, meters: int, years: int) -> bool:
     return n == meters and span["lo"] == first_day(years) and span["hi"] is not None and span["hi"] >= LAST_DAY
 
 
-async def load(conn: asyncpg.Connection, meters: int, years: int) -> None:
-    from consumption import catalogues, euros
+async def load(conn: asyncpg.Connection, meters: int, years: int, priced_meters: int) -> None:
+    from consumption import catalogues, euros, repository
     from consumption.contracts import resolve_pricing
     from metro.db import Database
 
@@ -145,52 +147,55 @@ async def load(conn: asyncpg.Connection, meters: int, years: int) -> None:
     db = Database(DSN.replace("postgresql://", "postgresql+asyncpg://"), pool_size=1)
     started = time.perf_counter()
     copied = priced = 0.0
-    try:
-        async with db.session() as session:
-            catalogue = await catalogues.TARIFFS.get(session)
-            chunk = 500
-            for i in range(0, len(rows), chunk):
-                readings, prices, keys = [], [], []
-                for meter_id, account_id, energy, _ in rows[i:i + chunk]:
-                    level = rng.uniform(3_000, 18_000) if energy != "heat" else rng.uniform(400_000, 2_000_000)
-                    mine = [(d, int(level * s * rng.uniform(0.8, 1.2)), "estimated" if rng.random() < 0.005
-                             else "measured") for d, s in zip(days, season)]
-                    readings.extend((meter_id, d, wh, q, "bench") for d, wh, q in mine)
-                    t0 = time.perf_counter()
-                    meter = SimpleNamespace(meter_id=meter_id, account_id=account_id, energy=energy, priced_key=None)
-                    pricing = await resolve_pricing(session, meter, by_meter.get(meter_id, {}),
-                                                    profiles.get(account_id, {}))
-                    day_eur = euros.day_prices([SimpleNamespace(day=d, wh=wh, extra=None) for d, wh, _ in mine],
-                                               pricing, catalogue)
-                    prices.extend((meter_id, d, wh, *day_eur.get(d, (None, 0))) for d, wh, _ in mine)
-                    keys.append((meter_id, euros.pricing_key(meter, pricing)))
-                    priced += time.perf_counter() - t0
+    # Pricing a year in Python costs more than its COPY: beyond `priced_meters`, one meter in `step` is priced.
+    step = max(1, math.ceil(len(rows) / priced_meters))
+    async with db.session() as session:
+        catalogue = await catalogues.TARIFFS.get(session)
+
+        async def pricing_of(meter_id, account_id, energy):
+            meter = SimpleNamespace(meter_id=meter_id, account_id=account_id, energy=energy, priced_key=None)
+            return meter, await resolve_pricing(session, meter, by_meter.get(meter_id, {}),
+                                                profiles.get(account_id, {}))
+
+        async def keyed(meter_id, account_id, energy):
+            return euros.pricing_key(*await pricing_of(meter_id, account_id, energy))
+        chunk = 500
+        for i in range(0, len(rows), chunk):
+            readings, prices, keys = [], [], []
+            for k, (meter_id, account_id, energy, _) in enumerate(rows[i:i + chunk], start=i):
+                level = rng.uniform(3_000, 18_000) if energy != "heat" else rng.uniform(400_000, 2_000_000)
+                mine = [(d, int(level * s * rng.uniform(0.8, 1.2)), "estimated" if rng.random() < 0.005
+                         else "measured") for d, s in zip(days, season)]
+                readings.extend((meter_id, d, wh, q, "bench") for d, wh, q in mine)
                 t0 = time.perf_counter()
-                await conn.copy_records_to_table("readings", schema_name="consumption",
-                                                 columns=["meter_id", "day", "wh", "quality", "source"],
-                                                 records=readings)
-                await conn.copy_records_to_table("priced_days", schema_name="consumption",
-                                                 columns=["meter_id", "day", "wh", "eur", "flags"], records=prices)
-                await conn.executemany("update consumption.meters set priced_key = $2 where meter_id = $1", keys)
-                copied += time.perf_counter() - t0
-                done = min(i + chunk, len(rows))
-                print(f"\r  loaded {done:>7} meters ({time.perf_counter() - started:.0f} s: COPY {copied:.0f} s, "
-                      f"pricing {priced:.0f} s)", end="", flush=True)
-    finally:
-        await db.dispose()
+                if k % step:  # not in the priced sample: marked priced, its days priced on the fly when read
+                    keys.append((meter_id, await keyed(meter_id, account_id, energy)))
+                    continue
+                meter, pricing = await pricing_of(meter_id, account_id, energy)
+                day_eur = euros.day_prices([SimpleNamespace(day=d, wh=wh, extra=None) for d, wh, _ in mine],
+                                           pricing, catalogue)
+                prices.extend((meter_id, d, wh, *day_eur.get(d, (None, 0))) for d, wh, _ in mine)
+                keys.append((meter_id, euros.pricing_key(meter, pricing)))
+                priced += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            await conn.copy_records_to_table("readings", schema_name="consumption",
+                                             columns=["meter_id", "day", "wh", "quality", "source"],
+                                             records=readings)
+            await conn.copy_records_to_table("priced_days", schema_name="consumption",
+                                             columns=["meter_id", "day", "wh", "eur", "flags"], records=prices)
+            await conn.executemany("update consumption.meters set priced_key = $2 where meter_id = $1", keys)
+            copied += time.perf_counter() - t0
+            done = min(i + chunk, len(rows))
+            print(f"\r  loaded {done:>7} meters ({time.perf_counter() - started:.0f} s: COPY {copied:.0f} s, "
+                  f"pricing {priced:.0f} s)", end="", flush=True)
     print()
+    months = sorted({d.replace(day=1) for d in days})
     t0 = time.perf_counter()
-    await conn.execute("""
-        INSERT INTO consumption.monthly_rollups
-          (meter_id, month, energy, wh, eur, days, days_present, days_estimated, days_priced, flags, priced_key)
-        SELECT d.meter_id, date_trunc('month', d.day)::date, m.energy, sum(d.wh), sum(p.eur),
-               (date_trunc('month', d.day) + interval '1 month')::date - date_trunc('month', d.day)::date,
-               count(*), count(*) FILTER (WHERE d.quality <> 'measured'), count(p.eur),
-               coalesce(bit_or(p.flags), 0), m.priced_key
-        FROM consumption.readings d JOIN consumption.meters m ON m.meter_id = d.meter_id
-        LEFT JOIN consumption.priced_days p ON p.meter_id = d.meter_id AND p.day = d.day
-        GROUP BY d.meter_id, date_trunc('month', d.day), m.energy, m.priced_key""")
+    async with db.session() as session, session.begin():  # the worker's statement, a batch of meters at a time
+        for i in range(0, len(rows), 2_000):
+            await repository.roll_up(session, {(m, month) for m, *_ in rows[i:i + 2_000] for month in months})
     print(f"  rollups built in {time.perf_counter() - t0:.0f} s")
+    await db.dispose()
     await conn.execute("vacuum analyze consumption.readings, consumption.priced_days, consumption.monthly_rollups, "
                        "consumption.meters, consumption.profiles, consumption.contracts")
 
@@ -198,8 +203,9 @@ async def load(conn: asyncpg.Connection, meters: int, years: int) -> None:
 async def give_homes_to(conn: asyncpg.Connection, residents: list[str]) -> list[str]:
     """Electricity meters of described dwellings become the residents' (meter ids returned in the same order)."""
     rows = await conn.fetch("select m.meter_id, m.account_id from consumption.meters m join consumption.profiles p "
-                            "using (account_id) where m.energy = 'electricity' order by m.meter_id limit $1",
-                            len(residents))
+                            "using (account_id) where m.energy = 'electricity' and exists (select 1 from "
+                            "consumption.priced_days d where d.meter_id = m.meter_id and d.day = $2) "
+                            "order by m.meter_id limit $1", len(residents), LAST_DAY)
     for (meter_id, old), account in zip(rows, residents):
         await conn.execute("update consumption.profiles set account_id = $1 where account_id = $2",
                            uuid.UUID(account), old)
@@ -278,9 +284,10 @@ SIZES = """
         WHERE n.nspname = 'consumption' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
         UNION ALL SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.oid
     )
-    SELECT root::regclass::text AS name, sum(pg_relation_size(oid)) AS heap,
-           sum(pg_indexes_size(oid)) AS indexes, sum(pg_total_relation_size(oid)) AS total
-    FROM tree GROUP BY root ORDER BY total DESC LIMIT 8
+    SELECT root::regclass::text AS name, sum(pg_relation_size(t.oid)) AS heap,
+           sum(pg_indexes_size(t.oid)) AS indexes, sum(pg_total_relation_size(t.oid)) AS total,
+           sum(greatest(c.reltuples, 0)) AS rows
+    FROM tree t JOIN pg_class c ON c.oid = t.oid GROUP BY root ORDER BY total DESC LIMIT 8
 """
 INDEX_SIZES = """
     SELECT i.indexrelid::regclass::text AS name,
@@ -294,9 +301,11 @@ INDEX_SIZES = """
 async def measure_sizes(conn: asyncpg.Connection) -> None:
     mib = 1024 * 1024
     print("\ndatabase size (partitions summed)")
-    print(f"  {'table':36} {'heap MiB':>10} {'indexes MiB':>12} {'total MiB':>10}")
+    print(f"  {'table':36} {'heap MiB':>10} {'indexes MiB':>12} {'total MiB':>10} {'rows (est.)':>12} {'B/row':>6}")
     for r in await conn.fetch(SIZES):
-        print(f"  {r['name']:36} {r['heap'] / mib:10.0f} {r['indexes'] / mib:12.0f} {r['total'] / mib:10.0f}")
+        per_row = f"{r['total'] / r['rows']:6.0f}" if r["rows"] else f"{'':6}"
+        print(f"  {r['name']:36} {r['heap'] / mib:10.0f} {r['indexes'] / mib:12.0f} {r['total'] / mib:10.0f} "
+              f"{r['rows']:12.0f} {per_row}")
     for r in await conn.fetch(INDEX_SIZES):
         print(f"  index {r['name']:30} {r['size'] / mib:10.0f} MiB")
     print(f"  whole database: {await conn.fetchval('select pg_database_size(current_database())') / mib:.0f} MiB")
@@ -307,7 +316,7 @@ async def measure_catch_up(conn: asyncpg.Connection, day: dt.date) -> None:
     meters = [r["meter_id"] for r in await conn.fetch("select meter_id from consumption.meters")]
     rng = random.Random(day.toordinal())
     records = [(m, day, rng.randrange(3_000, 30_000), "measured", "bench") for m in meters]
-    await conn.execute("create temp table if not exists bare (like consumption.readings)")
+    await conn.execute("create temp table if not exists bare (like consumption.readings including defaults)")
     t0 = time.perf_counter()
     await conn.copy_records_to_table("bare", columns=["meter_id", "day", "wh", "quality", "source"],
                                      records=records)
@@ -316,8 +325,9 @@ async def measure_catch_up(conn: asyncpg.Connection, day: dt.date) -> None:
     t0 = time.perf_counter()
     await conn.copy_records_to_table("readings", schema_name="consumption",
                                      columns=["meter_id", "day", "wh", "quality", "source"], records=records)
-    await conn.execute("insert into consumption.price_queue (meter_id) select unnest($1::uuid[]) "
-                       "on conflict do nothing", meters)
+    # As on_readings_collected queues them: from the day received.
+    await conn.execute("insert into consumption.price_queue (meter_id, since) select unnest($1::uuid[]), $2 "
+                       "on conflict do nothing", meters, day)
     stored = time.perf_counter() - t0
     while (left := await conn.fetchval("select count(*) from consumption.price_queue")) > 0:
         print(f"\r  catching up: {len(meters) - left:>7} of {len(meters)} meters ({time.perf_counter() - t0:.0f} s)",
@@ -336,6 +346,8 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=METROPOLE, help="meters in all (the fleet scaled)")
     parser.add_argument("--years", type=int, default=1, choices=(1, 2, 3), help="years of days per meter")
     parser.add_argument("--reload", action="store_true", help="rebuild the bench database")
+    parser.add_argument("--priced-meters", type=int, default=40_000,
+                        help="meters whose priced days are generated (a sample beyond; the residents are among them)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
     args = parser.parse_args()
@@ -345,7 +357,7 @@ def main() -> None:
     stack = Stack(database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
                   amqp_url=reset_vhost(f"metro_scale_{SLOT}"), base_port=BASE_PORT,
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench-scale",
-                  extra_env={"{P}DB_POOL_SIZE": "20", "{P}DB_POOL_WARM": "20", "{P}LOG_LEVEL": "WARNING"})
+                  extra_env={"{P}DB_POOL_SIZE": "10", "{P}DB_POOL_WARM": "10", "{P}LOG_LEVEL": "WARNING"})
 
     async def prepare() -> bool:
         conn = await asyncpg.connect(DSN)
@@ -353,7 +365,7 @@ def main() -> None:
             if args.reload or not await loaded(conn, args.meters, args.years):
                 print(f"generating {args.meters} meters × {args.years} year(s) of days into {DATABASE} by COPY")
                 started = time.perf_counter()
-                await load(conn, args.meters, args.years)
+                await load(conn, args.meters, args.years, args.priced_meters)
                 print(f"  generated in {time.perf_counter() - started:.0f} s")
         finally:
             await conn.close()
