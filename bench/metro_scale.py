@@ -12,8 +12,8 @@ Loading (by COPY, once, reused by later runs; --reload rebuilds): the readings; 
 pricing worker's own function (euros.day_prices, the same euros as the worker writes) and COPYed, for --priced-meters
 meters (40 000; every meter when there are fewer, else one in N, the residents among them: pricing a year in
 Python costs more than its COPY; the other meters' days are priced on the fly when read, and the size printed for
-priced_days is per row); the monthly rollups built from both by the statement the worker runs. The meters are marked priced under their pricing
-key, as the worker leaves them, so the catch-up below prices the new day only.
+priced_days is per row); the monthly rollups built from both by the statement the worker runs. The meters are
+marked priced under their pricing key, as the worker leaves them, so the catch-up below prices the new day only.
 
 Measured, in this order, each beside its baseline:
   - one-year daily series, p50/p99 at 100 req/s (open loop, every request another (meter, range)), and the summary,
@@ -26,9 +26,9 @@ Measured, in this order, each beside its baseline:
     them and roll their months up, beside a bare COPY of the same rows.
 
 Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
-[--seconds 10] [--residents 200]. A year at 370 000 meters is 135 M days in readings (about 20 GB with its key,
-145 B a row measured) and the priced sample's days (2 GB): about 30 GB of free disk; three years (--years 3, 405 M
-days) about 80 GB (76 GB were free here on 2026-12-06). The database is metroenergies_scale (never a test database).
+[--seconds 10] [--residents 200] [--parts api,aggregates,sizes,catch-up]. A year at 370 000 meters is 135 M days
+in readings (about 20 GB with its key, 145 B a row measured) and the priced sample's days (2 GB): about 30 GB of
+free disk; three years (--years 3, 405 M days) about 80 GB (76 GB were free here on 2026-12-06). The database is metroenergies_scale (never a test database).
 """
 from __future__ import annotations
 
@@ -337,7 +337,7 @@ async def measure_sizes(conn: asyncpg.Connection) -> None:
     print("\ndatabase size (partitions summed)")
     print(f"  {'table':36} {'heap MiB':>10} {'indexes MiB':>12} {'total MiB':>10} {'rows (est.)':>12} {'B/row':>6}")
     for r in await conn.fetch(SIZES):
-        per_row = f"{r['total'] / r['rows']:6.0f}" if r["rows"] else f"{'':6}"
+        per_row = f"{float(r['total']) / r['rows']:6.0f}" if r["rows"] else f"{'':6}"
         print(f"  {r['name']:36} {r['heap'] / mib:10.0f} {r['indexes'] / mib:12.0f} {r['total'] / mib:10.0f} "
               f"{r['rows']:12.0f} {per_row}")
     for r in await conn.fetch(INDEX_SIZES):
@@ -384,7 +384,10 @@ def main() -> None:
                         help="meters whose priced days are generated (a sample beyond; the residents are among them)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
+    parser.add_argument("--parts", default="api,aggregates,sizes,catch-up",
+                        help="what to measure, among api,aggregates,sizes,catch-up")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     t0 = time.perf_counter()
     if psql(f"select 1 from pg_database where datname = '{DATABASE}'") != "1":
         psql(f'CREATE DATABASE "{DATABASE}"')
@@ -423,12 +426,16 @@ def main() -> None:
             conn = await asyncpg.connect(DSN)
             try:
                 meters = await give_homes_to(conn, [u.account["id"] for u in users])
-                await measure_summary_reads(meters)
-                await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)
-                await measure_aggregates(conn)
-                await measure_sizes(conn)
-                last = await conn.fetchval("select max(day) from consumption.readings")
-                await measure_catch_up(conn, last + dt.timedelta(days=1))
+                if "api" in parts:
+                    await measure_summary_reads(meters)
+                    await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)
+                if "aggregates" in parts:
+                    await measure_aggregates(conn)
+                if "sizes" in parts:
+                    await measure_sizes(conn)
+                if "catch-up" in parts:
+                    last = await conn.fetchval("select max(day) from consumption.readings")
+                    await measure_catch_up(conn, last + dt.timedelta(days=1))
             finally:
                 await conn.close()
         asyncio.run(run())
