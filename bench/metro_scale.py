@@ -28,7 +28,8 @@ Measured, in this order, each beside its baseline:
 Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
 [--seconds 10] [--residents 200] [--parts api,aggregates,sizes,catch-up]. A year at 370 000 meters is 135 M days
 in readings (about 20 GB with its key, 145 B a row measured) and the priced sample's days (2 GB): about 30 GB of
-free disk; three years (--years 3, 405 M days) about 80 GB (76 GB were free here on 2026-12-06). The database is metroenergies_scale (never a test database).
+free disk; three years (--years 3, 405 M days) about 80 GB (76 GB were free here on 2026-12-06). The database is
+metroenergies_scale (never a test database).
 """
 from __future__ import annotations
 
