@@ -321,7 +321,7 @@ SIZES = """
     )
     SELECT root::regclass::text AS name, sum(pg_relation_size(t.oid)) AS heap,
            sum(pg_indexes_size(t.oid)) AS indexes, sum(pg_total_relation_size(t.oid)) AS total,
-           sum(greatest(c.reltuples, 0)) AS rows
+           sum(greatest(c.reltuples, 0)) FILTER (WHERE c.relkind = 'r') AS rows  -- the leaves, not the parents
     FROM tree t JOIN pg_class c ON c.oid = t.oid GROUP BY root ORDER BY total DESC LIMIT 8
 """
 INDEX_SIZES = """
