@@ -921,8 +921,10 @@ export interface paths {
         };
         /**
          * Comparison
-         * @description This home beside similar homes over [from, to): median, the efficient 20 %, rank, per m² and per
-         *     occupant, and its own figure for the same period last year. Never shown for a group under 10 homes.
+         * @description This home beside similar homes over the calendar months of [from, to): median, the efficient 20 %, rank,
+         *     per m² and per occupant, and its own figure for the same months last year. Never shown for a group under 10
+         *     homes. The figures come from monthly totals, so the period compared is the whole months inside [from, to), or,
+         *     when there is none, the month holding its middle day: `start` and `end` in the answer name it.
          *     422 `invalid_period` unless `to` is after `from`, `period_too_long` beyond a year.
          */
         get: operations["comparison_api_v1_meters__meter_id__comparison_get"];
@@ -1633,6 +1635,7 @@ export interface components {
             /**
              * New Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             new_email: string;
             /**
@@ -1769,6 +1772,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -1947,6 +1951,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
         };
@@ -2120,6 +2125,7 @@ export interface components {
             /**
              * Adviser Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             adviser_email: string;
             /** Scopes */
@@ -2150,6 +2156,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -2324,6 +2331,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
