@@ -18,23 +18,12 @@ from consumption.contracts import offpeak_hours_per_day, resolve_pricing
 from consumption.models import contracts, meters, priced_days, readings
 from consumption.pricing import CENT, Contract, price_day
 from consumption.tariffs import DATA_DIR, Catalogue
-from metro.db import Database
-from metro.migrations import upgrade_async
 from metro.schemas.consumption import Step
 from metro.service_auth import Principal
 
 START, END = dt.date(2023, 12, 20), dt.date(2024, 3, 12)  # a tariff change on 1 February 2024, 29 February
 MISSING = dt.date(2024, 1, 7)
 CATALOGUE = Catalogue.from_csv((DATA_DIR / "trve.csv").read_bytes(), (DATA_DIR / "gas_benchmark.csv").read_bytes())
-
-
-@pytest.fixture
-async def db(database_url):
-    from consumption import app
-    await upgrade_async(app.spec().package_dir, database_url)
-    database = Database(database_url, pool_size=2)
-    yield database
-    await database.dispose()
 
 
 async def new_meter(db, option: str, kva: int, offpeak: str | None, rng: random.Random) -> tuple[uuid.UUID, uuid.UUID]:

@@ -8,26 +8,14 @@ import datetime as dt
 import random
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from consumption import euros, peers, repository, summary, totals
 from consumption.comparison import compare_homes
 from consumption.models import contracts, meters, monthly_rollups, profiles, readings
 from consumption.peers import MIN_PEER_COVERAGE, PeerCache, comparison_profile
-from metro.db import Database
-from metro.migrations import upgrade_async
 
 JANUARY = (dt.date(2025, 1, 1), dt.date(2025, 2, 1))
-
-
-@pytest.fixture
-async def db(database_url):
-    from consumption import app
-    await upgrade_async(app.spec().package_dir, database_url)
-    database = Database(database_url, pool_size=2)
-    yield database
-    await database.dispose()
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:

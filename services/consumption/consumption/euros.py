@@ -122,19 +122,23 @@ async def price_meter(session: AsyncSession, meter_id: uuid.UUID,
 
 
 async def price_meters(session: AsyncSession, meter_ids: list[uuid.UUID],
-                       months: set[tuple[uuid.UUID, dt.date]] | None = None) -> int:
+                       months: set[tuple[uuid.UUID, dt.date]] | None = None,
+                       since: dict[uuid.UUID, dt.date | None] | None = None) -> int:
     """The pricing worker's step, in a few statements for the whole batch: the meters' readings not yet priced
     under the pricing in force are priced and stored (all of them when the contract or the catalogue changed), and
-    the months they fall in rolled up again: here, or by the caller when it passes ``months``. Returns the days
-    priced."""
+    the months they fall in rolled up again: here, or by the caller when it passes ``months``. ``since``: the
+    earliest new reading of each meter as queued (its earlier days are not looked at unless its pricing changed).
+    Returns the days priced."""
     catalogue = await TARIFFS.get(session)
     found = await repository.meters_to_price(session, sorted(meter_ids))
     pricings, keys = {}, {}
     for meter, contracts, profile in found:
         pricings[meter.meter_id] = await resolve_pricing(session, meter, contracts, profile)
         keys[meter.meter_id] = pricing_key(meter, pricings[meter.meter_id])
-    await repository.clear_priced_days(session, [m.meter_id for m, _, _ in found if keys[m.meter_id] != m.priced_key])
-    rows = await repository.unpriced_readings(session, list(keys))
+    changed = [m.meter_id for m, _, _ in found if keys[m.meter_id] != m.priced_key]
+    await repository.clear_priced_days(session, changed)
+    rows = await repository.unpriced_readings(session, {m: None if m in changed else (since or {}).get(m)
+                                                        for m in keys})
     records, touched = [], set()
     for meter_id, group in itertools.groupby(rows, key=lambda r: r.meter_id):
         group = list(group)

@@ -31,7 +31,8 @@ async def on_readings_collected(session: AsyncSession, events: list[Received[Rea
     await repository.upsert_readings(session, records)
     kept = sorted(m for m in by_meter if m not in dropped)
     await repository.queue_scans(session, kept)
-    await repository.queue_pricing(session, kept)
+    await repository.queue_pricing(session, kept, since={
+        m: min(r[0] for b in by_meter[m] for r in b.readings) for m in kept if any(b.readings for b in by_meter[m])})
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Received[MeterDeclared]]) -> None:

@@ -91,6 +91,8 @@ price_queue = sa.Table(
     "price_queue", metadata,
     sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The earliest day whose reading changed (new readings); NULL: every day is looked at (a contract, a catalogue).
+    sa.Column("since", sa.Date),
 )
 
 # Projected from consent's `dwelling.updated`: the comparison criteria only, never the address.

@@ -368,8 +368,17 @@ async def queue_scans(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None
     await enqueue(session, anomaly_scan_queue, meter_ids)
 
 
-async def queue_pricing(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
-    await enqueue(session, price_queue, meter_ids)
+async def queue_pricing(session: AsyncSession, meter_ids: list[uuid.UUID],
+                        since: dict[uuid.UUID, dt.date] | None = None) -> None:
+    """``since``: each meter's earliest new reading (the worker then looks at its days from there only); without it
+    every day of the meters is looked at again."""
+    if not meter_ids:
+        return
+    stmt = insert(price_queue).values([{"meter_id": m, "since": (since or {}).get(m)} for m in sorted(set(meter_ids))])
+    await session.execute(stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id], set_={
+        "queued_at": sa.func.now(),
+        "since": sa.case((sa.or_(price_queue.c.since.is_(None), stmt.excluded.since.is_(None)), None),
+                         else_=sa.func.least(price_queue.c.since, stmt.excluded.since))}))
 
 
 async def requeue_pricing(session: AsyncSession, *, energy: str | None = None,
@@ -383,7 +392,7 @@ async def requeue_pricing(session: AsyncSession, *, energy: str | None = None,
         where.append(meters.c.account_id == account_id)
     stmt = insert(price_queue).from_select(["meter_id"], sa.select(meters.c.meter_id).where(*where))
     await session.execute(stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id],
-                                                     set_={"queued_at": sa.func.now()}))
+                                                     set_={"queued_at": sa.func.now(), "since": None}))
 
 
 async def pricing_backlog(session: AsyncSession) -> tuple[int, float]:
@@ -404,21 +413,26 @@ async def newest_days(session: AsyncSession, since: dt.date) -> dict[str, dt.dat
 async def claim(session: AsyncSession, queue: sa.Table, limit: int) -> list[uuid.UUID]:
     """The oldest queued meters, taken off the queue inside the caller's transaction: other workers skip them
     meanwhile, and they are back on the queue if the transaction fails."""
+    return list((await claim_rows(session, queue, limit)).keys())
+
+
+async def claim_rows(session: AsyncSession, queue: sa.Table, limit: int) -> dict[uuid.UUID, Any]:
+    """claim, with each meter's queued row (the pricing queue's ``since``)."""
     oldest = (sa.select(queue.c.meter_id).order_by(queue.c.queued_at).limit(limit)
               .with_for_update(skip_locked=True))
     result = await session.execute(sa.delete(queue).where(queue.c.meter_id.in_(oldest.scalar_subquery()))
-                                   .returning(queue.c.meter_id))
-    return list(result.scalars())
+                                   .returning(*queue.c))
+    return {r.meter_id: r for r in result.all()}
 
 
 # --- the priced-days read model -----------------------------------------------------------------------------
 
 UNPRICED = sa.text("""
     SELECT r.meter_id, r.day, r.wh, r.extra, r.extra::text AS extra_json
-    FROM consumption.readings r
+    FROM unnest(CAST(:meters AS uuid[]), CAST(:since AS date[])) AS t(meter_id, since)
+    JOIN consumption.readings r ON r.meter_id = t.meter_id AND r.day >= coalesce(t.since, '-infinity')
     LEFT JOIN consumption.priced_days p ON p.meter_id = r.meter_id AND p.day = r.day
-    WHERE r.meter_id = ANY(CAST(:meters AS uuid[]))
-      AND (p.day IS NULL OR p.wh <> r.wh OR p.extra IS DISTINCT FROM r.extra)
+    WHERE p.day IS NULL OR p.wh <> r.wh OR p.extra IS DISTINCT FROM r.extra
     ORDER BY r.meter_id, r.day
 """)
 CREATE_PRICED_STAGE = """
@@ -433,10 +447,10 @@ MERGE_PRICED_STAGE = """
 """
 
 
-async def unpriced_readings(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[Any]:
-    """The meters' readings with no priced day, or priced from other Wh or another split (``extra_json``: the
-    split as stored, copied as is)."""
-    return named_rows(await session.execute(UNPRICED, {"meters": meter_ids}))
+async def unpriced_readings(session: AsyncSession, since: dict[uuid.UUID, dt.date | None]) -> list[Any]:
+    """The meters' readings (from each one's ``since`` day, every day when None) with no priced day, or priced from
+    other Wh or another split (``extra_json``: the split as stored, copied as is)."""
+    return named_rows(await session.execute(UNPRICED, {"meters": list(since), "since": list(since.values())}))
 
 
 async def clear_priced_days(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:

@@ -65,9 +65,10 @@ async def price_pending(rt: Runtime, batch: int = 200) -> int:
     """A batch of meters per transaction, priced together in a few statements (euros.price_meters), and their
     monthly rollups in one more (a first pricing of three years holds some 200 000 days in a batch)."""
     async with rt.db.session() as session, session.begin():
-        meter_ids = await repository.claim(session, price_queue, batch)
-        await euros.price_meters(session, meter_ids)  # locked in meter order, as an erasure locks them
-    return len(meter_ids)
+        queued = await repository.claim_rows(session, price_queue, batch)
+        # Locked in meter order, as an erasure locks them.
+        await euros.price_meters(session, list(queued), since={m: q.since for m, q in queued.items()})
+    return len(queued)
 
 
 async def drain(rt: Runtime, name: str, step) -> None:

@@ -1230,8 +1230,10 @@ export interface paths {
         };
         /**
          * Comparison
-         * @description This home beside similar homes over [from, to): median, the efficient 20 %, rank, per m² and per
-         *     occupant, and its own figure for the same period last year. Never shown for a group under 10 homes.
+         * @description This home beside similar homes over the calendar months of [from, to): median, the efficient 20 %, rank,
+         *     per m² and per occupant, and its own figure for the same months last year. Never shown for a group under 10
+         *     homes. The figures come from monthly totals, so the period compared is the whole months inside [from, to), or,
+         *     when there is none, the month holding its middle day: `start` and `end` in the answer name it.
          *     422 `invalid_period` unless `to` is after `from`, `period_too_long` beyond a year.
          */
         get: operations["comparison_api_v1_meters__meter_id__comparison_get"];

@@ -1,4 +1,5 @@
-"""per-meter monthly rollups, partitioned by year, built once from the stored readings and priced days
+"""per-meter monthly rollups, partitioned by year, built once from the stored readings and priced days; the
+earliest changed day of a queued pricing
 
 Revision ID: 0008
 Revises: 0007
@@ -36,6 +37,7 @@ def upgrade() -> None:
         op.execute(f"CREATE TABLE consumption.monthly_rollups_{year} PARTITION OF consumption.monthly_rollups "
                    f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')")
     op.execute("CREATE TABLE consumption.monthly_rollups_default PARTITION OF consumption.monthly_rollups DEFAULT")
+    op.add_column('price_queue', sa.Column('since', sa.Date(), nullable=True), schema='consumption')
     # The months already stored, rolled up once (the pricing worker keeps them from now on).
     op.execute("""
         INSERT INTO consumption.monthly_rollups
@@ -53,4 +55,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column('price_queue', 'since', schema='consumption')
     op.drop_table('monthly_rollups', schema='consumption')
