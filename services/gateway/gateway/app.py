@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import (api, consumption_routes, edge, erasure, models, notify_routes, ops, personal, privacy,
-                     proxy, service, throttle, web)
+from gateway import (advice, api, consumption_routes, edge, erasure, models, news, notify_routes, ops, personal,
+                     privacy, proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -82,7 +82,8 @@ async def _throttle(rt: Runtime) -> None:
 
 
 def spec() -> ServiceSpec:
-    routers = [api.router, proxy.router, ops.router, personal.router, consumption_routes.router, notify_routes.router]
+    routers = [api.router, proxy.router, ops.router, personal.router, advice.router, consumption_routes.router,
+               notify_routes.router, news.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},
