@@ -9,10 +9,12 @@ import Dwelling from "./pages/Dwelling";
 import { INFO_PAGES, InfoPage } from "./pages/Info";
 import Meters from "./pages/Meters";
 import MyData from "./pages/MyData";
+import Advice from "./pages/Advice";
 import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+const Workspace = lazy(() => import("./pages/AdviserWorkspace"));
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -36,8 +38,23 @@ const PAGES: { path: string; key: Key }[] = [
   { path: "/", key: "nav.dashboard" },
   { path: "/meters", key: "nav.meters" },
   { path: "/dwelling", key: "nav.dwelling" },
+  { path: "/advice", key: "nav.advice" },
   { path: "/my-data", key: "nav.data" },
 ];
+const ADVISER_PAGES: { path: string; key: Key }[] = [{ path: "/adviser", key: "nav.adviser" }];
+const EDITOR_PAGES: { path: string; key: Key }[] = [{ path: "/news/editor", key: "nav.news_editor" }];
+const RESIDENT_ID = /^\/adviser\/residents\/([0-9a-f-]{36})$/;
+const residentPages = (a: Account) => a.roles.includes("resident") || !a.roles.includes("adviser");
+
+/** The tabs an account's roles open: an adviser without the resident role lands in the workspace. */
+function pagesOf(account: Account) {
+  const editor = account.roles.includes("adviser") || account.roles.includes("admin");
+  return [
+    ...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/my-data")),
+    ...(account.roles.includes("adviser") ? ADVISER_PAGES : []),
+    ...(editor ? EDITOR_PAGES : []),
+  ];
+}
 
 function LanguageSwitch() {
   const { t, lang, setLang } = useI18n();
@@ -77,7 +94,7 @@ function Header({ account }: { account: Account | null }) {
       </div>
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
-          {PAGES.map((p) => (
+          {pagesOf(account).map((p) => (
             <Link key={p.path} to={p.path} aria-current={pathname === p.path ? "page" : undefined}>
               {t(p.key)}
             </Link>
@@ -127,7 +144,9 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
-  return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
+  if (RESIDENT_ID.test(pathname)) return "nav.adviser";
+  return [...PAGES, ...ADVISER_PAGES, ...EDITOR_PAGES].find((p) => p.path === pathname)?.key ??
+    (residentPages(account) ? "nav.dashboard" : "nav.adviser");
 }
 
 function Page({ me }: { me: Me }) {
@@ -147,7 +166,15 @@ function Page({ me }: { me: Me }) {
     return <Login expired={me.expired} />;
   }
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
+  const shared = RESIDENT_ID.exec(pathname);
+  if (shared && account.roles.includes("adviser")) return <Workspace view="resident" residentId={shared[1]} />;
   switch (pathname) {
+    case "/adviser":
+      return account.roles.includes("adviser") ? <Workspace view="residents" /> : <Dashboard />;
+    case "/news/editor":
+      return account.roles.includes("adviser") || account.roles.includes("admin") ? <Workspace view="news" /> : <Dashboard />;
+    case "/advice":
+      return <Advice />;
     case "/meters":
       return <Meters account={account} />;
     case "/dwelling":
@@ -155,7 +182,7 @@ function Page({ me }: { me: Me }) {
     case "/my-data":
       return <MyData />;
     default:
-      return <Dashboard />;
+      return residentPages(account) ? <Dashboard /> : <Workspace view="residents" />;
   }
 }
 

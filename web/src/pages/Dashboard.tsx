@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
+import { NewsCard } from "../components/NewsCard";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link } from "../router";
@@ -288,6 +289,7 @@ export default function Dashboard() {
   return (
     <div>
       <h1>{t("dashboard.title")}</h1>
+      <NewsCard />
       {meters.isPending && <p>{t("app.loading")}</p>}
       {meters.data && list.length === 0 && (
         <div className="card empty">
