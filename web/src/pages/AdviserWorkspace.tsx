@@ -120,6 +120,8 @@ function MeterConsumption({ residentId, meter }: { residentId: string; meter: Me
         <>
           <p className="big-sentence">{t("adviser.total", { kwh: kwh(sum("wh"), lang), eur: euros(sum("eur"), lang) })}</p>
           {points.length > 0 && (
+            <details>
+            <summary>{t("adviser.days")}</summary>
             <div className="table-scroll">
               <table className="values">
                 <caption className="visually-hidden">{name}</caption>
@@ -141,6 +143,7 @@ function MeterConsumption({ residentId, meter }: { residentId: string; meter: Me
                 </tbody>
               </table>
             </div>
+            </details>
           )}
         </>
       )}
@@ -155,9 +158,11 @@ function Dwelling({ residentId }: { residentId: string }) {
       { params: { path: { resident_id: residentId } } })) });
   const d = dwelling.data;
   const facts: [Key, string | number | null | undefined][] = d ? [
-    ["adviser.dwelling.municipality", d.municipality], ["adviser.dwelling.type", d.dwelling_type],
+    ["adviser.dwelling.municipality", d.municipality],
+    ["adviser.dwelling.type", d.dwelling_type && t(`dwelling.type.${d.dwelling_type}` as Key)],
     ["adviser.dwelling.surface", d.surface_m2 ? `${d.surface_m2} m²` : null], ["adviser.dwelling.occupants", d.occupants],
-    ["adviser.dwelling.heating", d.heating_energy], ["adviser.dwelling.year", d.construction_year]] : [];
+    ["adviser.dwelling.heating", d.heating_energy && t(`heating.${d.heating_energy}` as Key)],
+    ["adviser.dwelling.year", d.construction_year]] : [];
   return (
     <section className="card" aria-labelledby="dwelling-title">
       <h2 id="dwelling-title">{t("adviser.dwelling")}</h2>
