@@ -248,3 +248,13 @@ async def test_news_shown_while_valid_to_their_audience_then_archived_for_their_
     assert colleague.get("/admin/news", params={"archived": "true"}).json() == []
     assert adviser.delete(f"/admin/news/{pro['id']}").status_code == 204
     assert shown(professional) == set()
+
+
+async def test_an_adviser_who_is_also_an_administrator_needs_a_share_like_any_adviser(stack, resident):
+    both = ApiUser(stack.url("gateway")).signup()
+    admin = admin_user(stack.url("gateway"))
+    assert admin.put(f"/admin/accounts/{both.account['id']}/roles",
+                     json={"roles": ["adviser", "admin"]}).status_code == 200
+    r = both.get(f"/adviser/residents/{resident.account['id']}/meters")
+    assert (r.status_code, r.json()["error"]) == (404, "resident_not_found")
+    assert resident.get("/me/access-log").json() == []
