@@ -192,7 +192,8 @@ def people(stack: Stack) -> dict[str, Person]:
     assert r.status_code == 200, r.text
     r = resident.post(
         "/me/shares",
-        json={"adviser_email": adviser.email, "resident_name": "Fuzz", "scopes": ["consumption", "dwelling", "contract"]},
+        json={"adviser_email": adviser.email, "resident_name": "Fuzz",
+              "scopes": ["consumption", "dwelling", "contract"]},
     )
     assert r.status_code == 201, r.text
     share = r.json()

@@ -22,7 +22,8 @@ def upgrade() -> None:
     # Shares given before an end date existed last six months from when they were given.
     op.add_column('shares', sa.Column('ends_on', sa.Date(), nullable=True), schema='consent')
     op.execute("UPDATE consent.shares SET ends_on = ((created_at AT TIME ZONE 'Europe/Paris') "
-               "+ interval '6 months')::date, resident_name = 'résident', scopes = array_replace(scopes, 'profile', 'dwelling')")
+               "+ interval '6 months')::date, resident_name = 'résident', "
+               "scopes = array_replace(scopes, 'profile', 'dwelling')")
     op.alter_column('shares', 'ends_on', nullable=False, schema='consent')
     op.alter_column('shares', 'resident_name', server_default=None, schema='consent')
     op.create_table(
@@ -35,7 +36,8 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_advice_notes')),
         schema='consent')
-    op.create_index(op.f('ix_consent_advice_notes_resident_id'), 'advice_notes', ['resident_id'], schema='consent')
+    op.create_index(op.f('ix_consent_advice_notes_resident_id'), 'advice_notes', ['resident_id'],
+                    schema='consent')
     op.create_index(op.f('ix_consent_advice_notes_adviser_id'), 'advice_notes', ['adviser_id'], schema='consent')
 
 
