@@ -94,13 +94,13 @@ def test_adviser_flow_share_read_advise_publish_news_and_the_resident_reads_and_
     expect(page.locator(".news-list").first).to_contain_text("Les soirées d'hiver")
     log_out(page)
 
-    # The resident: the news on her home screen, the advice in "Conseils", deleted.
+    # The resident: the news on her home screen, the advice in "Mes données", deleted.
     log_in(page, alice.email)
     news = page.locator("section.news")
     expect(news).to_contain_text("Les soirées d'hiver")
     expect(news).to_contain_text("Fermez les volets le soir.")
-    page.get_by_role("link", name="Conseils").click()
-    expect(heading(page, "Conseils de votre conseiller")).to_be_visible()
+    page.get_by_role("link", name="Mes données").click()
+    expect(page.get_by_role("heading", name="Conseils de votre conseiller")).to_be_visible()
     expect(page.locator(".notes")).to_contain_text("Baissez le chauffage à 19 °C la nuit.")
     assert_accessible(page, "the resident's advice")
     page.get_by_role("button", name=re.compile("^Supprimer le conseil du")).click()
@@ -108,11 +108,10 @@ def test_adviser_flow_share_read_advise_publish_news_and_the_resident_reads_and_
     expect(page.get_by_role("status").filter(has_text="Conseil supprimé")).to_be_visible()
     expect(page.get_by_text("Aucun conseil pour le moment")).to_be_visible()
     page.set_viewport_size({"width": 320, "height": 800})
-    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the advice page scrolls sideways at 320 px"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "my data scrolls sideways at 320 px"
     page.set_viewport_size({"width": 1100, "height": 900})
 
     # She extends the share, then takes it back: the adviser's page says so.
-    page.get_by_role("link", name="Mes données").click()
     page.get_by_role("button", name=re.compile("^Prolonger de 6 mois")).click()
     expect(page.get_by_role("status").filter(has_text="Le partage est prolongé")).to_be_visible()
     page.get_by_role("button", name=re.compile("^Arrêter le partage avec")).click()

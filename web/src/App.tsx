@@ -9,7 +9,6 @@ import Dwelling from "./pages/Dwelling";
 import { INFO_PAGES, InfoPage } from "./pages/Info";
 import Meters from "./pages/Meters";
 import MyData from "./pages/MyData";
-import Advice from "./pages/Advice";
 import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
@@ -38,7 +37,6 @@ const PAGES: { path: string; key: Key }[] = [
   { path: "/", key: "nav.dashboard" },
   { path: "/meters", key: "nav.meters" },
   { path: "/dwelling", key: "nav.dwelling" },
-  { path: "/advice", key: "nav.advice" },
   { path: "/my-data", key: "nav.data" },
 ];
 const ADVISER_PAGES: { path: string; key: Key }[] = [{ path: "/adviser", key: "nav.adviser" }];
@@ -173,8 +171,6 @@ function Page({ me }: { me: Me }) {
       return account.roles.includes("adviser") ? <Workspace view="residents" /> : <Dashboard />;
     case "/news/editor":
       return account.roles.includes("adviser") || account.roles.includes("admin") ? <Workspace view="news" /> : <Dashboard />;
-    case "/advice":
-      return <Advice />;
     case "/meters":
       return <Meters account={account} />;
     case "/dwelling":

@@ -1,6 +1,5 @@
 /** The adviser workspace, sharing with an adviser, advice notes and news. */
 export const fr = {
-  "nav.advice": "Conseils",
   "nav.adviser": "Espace conseiller",
   "nav.news_editor": "Actualités",
 
@@ -26,7 +25,7 @@ export const fr = {
 
   "advice.title": "Conseils de votre conseiller",
   "advice.intro": "Les conseils écrits par les conseillers énergie avec qui vous partagez vos données. Vous pouvez les supprimer.",
-  "advice.none": "Aucun conseil pour le moment. Partagez vos données avec un conseiller depuis « Mes données ».",
+  "advice.none": "Aucun conseil pour le moment.",
   "advice.from": "De {who}, le {date}",
   "advice.delete": "Supprimer le conseil du {date}",
   "advice.delete.confirm": "Supprimer ce conseil ? Il ne pourra pas être retrouvé.",
@@ -110,7 +109,6 @@ export const fr = {
 };
 
 export const en: Record<keyof typeof fr, string> = {
-  "nav.advice": "Advice",
   "nav.adviser": "Adviser workspace",
   "nav.news_editor": "News",
 
@@ -136,7 +134,7 @@ export const en: Record<keyof typeof fr, string> = {
 
   "advice.title": "Advice from your adviser",
   "advice.intro": "Advice written by the energy advisers you share your data with. You can delete it.",
-  "advice.none": "No advice yet. Share your data with an adviser from “My data”.",
+  "advice.none": "No advice yet.",
   "advice.from": "From {who}, on {date}",
   "advice.delete": "Delete the advice of {date}",
   "advice.delete.confirm": "Delete this advice? It cannot be recovered.",

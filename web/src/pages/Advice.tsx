@@ -128,7 +128,7 @@ export function Shares() {
 }
 
 /** The resident's advice notes, newest first, each deletable. */
-export default function Advice() {
+export function AdviceNotes() {
   const { t, lang } = useI18n();
   const client = useQueryClient();
   const notes = useQuery({ queryKey: ["advice"], retry: false, queryFn: () => unwrap(api.GET("/api/v1/me/advice")) });
@@ -137,16 +137,15 @@ export default function Advice() {
     onSuccess: () => client.invalidateQueries({ queryKey: ["advice"] }),
   });
   return (
-    <div>
-      <h1>{t("advice.title")}</h1>
-      <p className="lead">{t("advice.intro")}</p>
+    <>
+      <p>{t("advice.intro")}</p>
       {notes.isPending && <p>{t("app.loading")}</p>}
       <FormError error={notes.error ?? remove.error} />
       {remove.isSuccess && <p className="alert alert--ok" role="status">{t("advice.deleted")}</p>}
-      {notes.data?.length === 0 && <p className="card">{t("advice.none")}</p>}
+      {notes.data?.length === 0 && <p>{t("advice.none")}</p>}
       <ul className="notes">
         {notes.data?.map((n) => (
-          <li key={n.id} className="card">
+          <li key={n.id}>
             <p className="muted">{t("advice.from", { who: n.adviser_name, date: day(n.created_at, lang) })}</p>
             <p className="note-body">{n.body}</p>
             <ConfirmButton label={t("advice.delete", { date: day(n.created_at, lang) })}
@@ -155,6 +154,6 @@ export default function Advice() {
           </li>
         ))}
       </ul>
-    </div>
+    </>
   );
 }

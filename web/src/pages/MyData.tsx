@@ -5,7 +5,7 @@ import { FormError } from "../components/Form";
 import { dateTime } from "../format";
 import { errorMessage, useI18n } from "../i18n";
 import { navigate } from "../router";
-import { Shares } from "./Advice";
+import { AdviceNotes, Shares } from "./Advice";
 
 function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
   return (
@@ -114,6 +114,9 @@ export default function MyData() {
       </Section>
       <Section id="shares-title" title={t("data.shares")}>
         <Shares />
+      </Section>
+      <Section id="advice-title" title={t("advice.title")}>
+        <AdviceNotes />
       </Section>
       <Section id="log-title" title={t("data.log")}>
         <AccessLog />
