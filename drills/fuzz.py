@@ -191,10 +191,21 @@ def people(stack: Stack) -> dict[str, Person]:
     r = admin.put(f"/admin/accounts/{adviser.account['id']}/roles", json={"roles": ["adviser"]})
     assert r.status_code == 200, r.text
     r = resident.post(
-        "/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]}
+        "/me/shares",
+        json={"adviser_email": adviser.email, "resident_name": "Fuzz",
+              "scopes": ["consumption", "dwelling", "contract"]},
     )
     assert r.status_code == 201, r.text
     share = r.json()
+    r = adviser.post(f"/adviser/residents/{resident.account['id']}/advice", json={"body": "Fermez les volets."})
+    assert r.status_code == 201, r.text
+    note = r.json()
+    r = adviser.post(
+        "/admin/news",
+        json={"title_fr": "Hiver", "title_en": "Winter", "body_fr": "Volets.", "body_en": "Shutters."},
+    )
+    assert r.status_code == 201, r.text
+    news = r.json()
     asyncio.run(
         publish(
             stack.amqp_url,
@@ -221,6 +232,8 @@ def people(stack: Stack) -> dict[str, Person]:
         "resident_id": resident.account["id"],
         "account_id": resident.account["id"],
         "share_id": share["id"],
+        "note_id": note["id"],
+        "news_id": news["id"],
         "notification_id": resident.get("/me/notifications").json()[0]["id"],
         "dso": "enedis",
         "energy": "electricity",

@@ -61,6 +61,10 @@ async def resident_with_data(stack, *, days: int = 30) -> tuple[ApiUser, dict]:
     return user, meter
 
 
+def share_body(adviser: ApiUser, *scopes: str) -> dict:
+    return {"adviser_email": adviser.email, "resident_name": "Habitant", "scopes": list(scopes)}
+
+
 def make_adviser(stack) -> ApiUser:
     adviser = ApiUser(stack.url("gateway")).signup()
     admin = admin_user(stack.url("gateway"))
@@ -87,7 +91,7 @@ async def test_export_holds_every_registered_table_with_own_rows_and_nothing_of_
     alice, alice_meter = await resident_with_data(stack)
     bob, bob_meter = await resident_with_data(stack)
     adviser = make_adviser(stack)
-    assert alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).status_code == 201
+    assert alice.post("/me/shares", json=share_body(adviser, "consumption")).status_code == 201
 
     document = alice.get("/me/export", params={"format": "json"})
     assert document.status_code == 200
@@ -122,7 +126,7 @@ async def test_export_holds_every_registered_table_with_own_rows_and_nothing_of_
 async def test_one_button_deletion_erases_every_trace_after_the_administrators_check(stack):
     alice, meter = await resident_with_data(stack)
     adviser = make_adviser(stack)
-    share = alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption", "profile"]})
+    share = alice.post("/me/shares", json=share_body(adviser, "consumption", "dwelling"))
     assert share.status_code == 201
     assert adviser.get(f"/adviser/residents/{alice.account['id']}/dwelling").status_code == 200
     account_id, email = alice.account["id"], alice.email
@@ -237,7 +241,7 @@ async def test_adviser_reads_only_what_was_shared_and_every_read_is_logged(stack
     adviser = make_adviser(stack)
     base = f"/adviser/residents/{alice.account['id']}"
     assert adviser.get(f"{base}/meters").status_code == 404
-    share = alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).json()
+    share = alice.post("/me/shares", json=share_body(adviser, "consumption")).json()
     assert [r["resident_id"] for r in adviser.get("/adviser/residents").json()] == [alice.account["id"]]
     series = adviser.get(f"{base}/meters/{meter['id']}/consumption", params={"from": "2025-01-01", "to": "2025-01-06"})
     assert series.status_code == 200 and [p["wh"] for p in series.json()["points"]] == [1000, 1001, 1002, 1003, 1004]
@@ -254,7 +258,7 @@ async def test_adviser_reads_only_what_was_shared_and_every_read_is_logged(stack
 
 async def test_sharing_with_someone_who_is_not_an_adviser_is_refused(stack, resident):
     other = ApiUser(stack.url("gateway")).signup()
-    r = resident.post("/me/shares", json={"adviser_email": other.email, "scopes": ["consumption"]})
+    r = resident.post("/me/shares", json=share_body(other, "consumption"))
     assert r.status_code == 404 and r.json()["error"] == "adviser_not_found"
 
 
@@ -265,8 +269,8 @@ async def matrix(stack):
     shared = make_adviser(stack)
     unshared = make_adviser(stack)
     revoked = make_adviser(stack)
-    owner.post("/me/shares", json={"adviser_email": shared.email, "scopes": ["consumption", "profile"]})
-    gone = owner.post("/me/shares", json={"adviser_email": revoked.email, "scopes": ["consumption", "profile"]}).json()
+    owner.post("/me/shares", json=share_body(shared, "consumption", "dwelling"))
+    gone = owner.post("/me/shares", json=share_body(revoked, "consumption", "dwelling")).json()
     owner.delete(f"/me/shares/{gone['id']}")
     admin = admin_user(stack.url("gateway"))
     return {"owner": owner, "stranger": stranger, "adviser_shared": shared, "adviser_unshared": unshared,
@@ -304,7 +308,7 @@ async def test_role_and_ownership_matrix(matrix, who):
 async def test_an_erased_adviser_stays_in_the_residents_access_log_under_a_pseudonym(stack):
     alice, meter = await resident_with_data(stack, days=2)
     adviser = make_adviser(stack)
-    assert alice.post("/me/shares", json={"adviser_email": adviser.email, "scopes": ["consumption"]}).status_code == 201
+    assert alice.post("/me/shares", json=share_body(adviser, "consumption")).status_code == 201
     assert adviser.get(f"/adviser/residents/{alice.account['id']}/meters/{meter['id']}/consumption",
                        params={"from": "2025-01-01", "to": "2025-01-03"}).status_code == 200
     adviser_id, adviser_email = adviser.account["id"], adviser.email
@@ -333,8 +337,8 @@ async def write_matrix(stack):
     another, and an in-app notification."""
     owner, meter = await resident_with_data(stack, days=2)
     shared, unshared, revoked = make_adviser(stack), make_adviser(stack), make_adviser(stack)
-    share = owner.post("/me/shares", json={"adviser_email": shared.email, "scopes": ["consumption", "profile"]})
-    gone = owner.post("/me/shares", json={"adviser_email": revoked.email, "scopes": ["consumption"]}).json()
+    share = owner.post("/me/shares", json=share_body(shared, "consumption", "dwelling"))
+    gone = owner.post("/me/shares", json=share_body(revoked, "consumption")).json()
     assert share.status_code == 201 and owner.delete(f"/me/shares/{gone['id']}").status_code == 200
     await publish(stack.amqp_url, Envelope(name=AnomalyDetected.name, producer="consumption", payload={
         "meter_id": meter["id"], "account_id": owner.account["id"], "episode_key": "2025-01-01", "kind": "day",

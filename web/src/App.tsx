@@ -23,14 +23,22 @@ const Statements = lazy(() => import("./pages/Statements"));
 const Actions = lazy(() => import("./pages/Actions"));
 // The administration console, for administrators only.
 const Admin = lazy(() => import("./pages/Admin"));
+const Workspace = lazy(() => import("./pages/AdviserWorkspace"));
 // Organisations' buildings and the analysts' territory: loaded for those who open them.
 const Organisations = lazy(() => import("./pages/Organisations"));
 const Analyst = lazy(() => import("./pages/Analyst"));
 
-/** The pages a role adds to the menu: an organisation's buildings, the Métropole's aggregates. */
+const RESIDENT_ID = /^\/adviser\/residents\/([0-9a-f-]{36})$/;
+/** An adviser without the resident role has no home of their own: they land in the workspace. */
+const residentPages = (a: Account) => a.roles.includes("resident") || !a.roles.includes("adviser");
+
+/** The pages a role adds to the menu: the adviser's workspace, the news editor, an organisation's buildings, the
+ * Métropole's aggregates, the administration console. */
 function rolePages(account: Account | null | undefined): { path: string; key: Key; also?: string[] }[] {
   const roles = account?.roles ?? [];
   return [
+    ...(roles.includes("adviser") ? [{ path: "/adviser", key: "nav.adviser" as Key }] : []),
+    ...(roles.includes("adviser") || roles.includes("admin") ? [{ path: "/news/editor", key: "nav.news_editor" as Key }] : []),
     ...(roles.includes("professional") ? [{ path: "/orgs", key: "nav.orgs" as Key }] : []),
     ...(roles.includes("analyst") ? [{ path: "/analyst", key: "nav.analyst" as Key }] : []),
     ...(roles.includes("admin") ? [{ path: "/admin", key: "nav.admin" as Key }] : []),
@@ -63,7 +71,6 @@ const PAGES: { path: string; key: Key; also?: string[] }[] = [
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
 ];
-
 function LanguageSwitch() {
   const { t, lang, setLang } = useI18n();
   const other = lang === "fr" ? "en" : "fr";
@@ -102,7 +109,8 @@ function Header({ account }: { account: Account | null }) {
       </div>
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
-          {[...PAGES, ...rolePages(account)].map((p) => (
+          {[...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/my-data")),
+            ...rolePages(account)].map((p) => (
             <Link key={p.path} to={p.path}
               aria-current={pathname === p.path || p.also?.includes(pathname)
                 || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
@@ -170,6 +178,8 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
   if (pathname === "/consumption") return "detail.title";
+  if (RESIDENT_ID.test(pathname) || pathname === "/adviser") return "nav.adviser";
+  if (pathname === "/news/editor") return "nav.news_editor";
   if (pathname.startsWith("/orgs")) return "nav.orgs";
   if (pathname === "/analyst") return "nav.analyst";
   if (account.roles.includes("admin") && pathname.startsWith("/admin")) return "nav.admin";
@@ -198,7 +208,13 @@ function Page({ me }: { me: Me }) {
   }
   if (pathname === "/analyst" && account.roles.includes("analyst")) return <Analyst />;
   if (account.roles.includes("admin") && (pathname === "/admin" || pathname.startsWith("/admin/"))) return <Admin />;
+  const shared = RESIDENT_ID.exec(pathname);
+  if (shared && account.roles.includes("adviser")) return <Workspace view="resident" residentId={shared[1]} />;
   switch (pathname) {
+    case "/adviser":
+      return account.roles.includes("adviser") ? <Workspace view="residents" /> : <Dashboard />;
+    case "/news/editor":
+      return account.roles.includes("adviser") || account.roles.includes("admin") ? <Workspace view="news" /> : <Dashboard />;
     case "/meters":
       return <Meters account={account} />;
     case "/statements":
@@ -212,7 +228,7 @@ function Page({ me }: { me: Me }) {
     case "/consumption":
       return <Dashboard />;
     case "/":
-      return <Home />;
+      return residentPages(account) ? <Home /> : <Workspace view="residents" />;
     default:
       return <NotFound />;
   }

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from consent import address, addresses, flows, orgs, repository, service, sharing, worker
 from consent.lifecycle import Status
-from consent.schemas import DsoStatus, ReadCheck, RevokeAll, ShareCreate
+from consent.schemas import DsoStatus, NoteCreate, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
 from metro.errors import Forbidden
-from metro.schemas.consent import (AddressBaseImport, AddressDecision, AddressMismatch, AddressSuggestion,
+from metro.schemas.consent import (AddressBaseImport, AddressDecision, AddressMismatch, AddressSuggestion, AdviceNote,
                                    ClaimRelease, ClaimReleased, ConsentHistory, ConsentView, Dwelling,
-                                   MeterDeclaration, MeterView, SgeSubscription, SgeSubscriptionView,
-                                   SubscriptionEnd)
+                                   MeterDeclaration, MeterView, SgeSubscription, SgeSubscriptionView, Share,
+                                   ShareRenewal, SubscriptionEnd)
 from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgMembership
 from metro.service_auth import Caller, acting_account, caller
 
@@ -183,19 +183,24 @@ async def revoke_all(account_id: uuid.UUID, body: RevokeAll, _: Gateway, session
     return {"dso_actions": await service.revoke_all(session, outbox(request), account_id, body.reason)}
 
 
-@router.post("/shares", status_code=201)
+@router.post("/shares", response_model=Share, status_code=201)
 async def create_share(body: ShareCreate, account: Account, session: Session):
-    return await sharing.create(session, account, body.adviser_id, body.adviser_name, body.scopes)
+    return await sharing.create(session, account, body)
 
 
-@router.get("/shares")
+@router.get("/shares", response_model=list[Share])
 async def list_shares(account: Account, session: Session):
     return await sharing.list_for_resident(session, account)
 
 
-@router.delete("/shares/{share_id}")
+@router.delete("/shares/{share_id}", response_model=Share)
 async def revoke_share(share_id: uuid.UUID, account: Account, session: Session):
     return await sharing.revoke(session, account, share_id)
+
+
+@router.post("/shares/{share_id}/renewal", response_model=Share)
+async def renew_share(share_id: uuid.UUID, body: ShareRenewal, account: Account, session: Session):
+    return await sharing.renew(session, account, share_id, body.ends_on)
 
 
 @router.get("/advisers/{adviser_id}/shares")
@@ -203,11 +208,12 @@ async def adviser_shares(adviser_id: uuid.UUID, _: Gateway, session: Session):
     return await sharing.list_for_adviser(session, adviser_id)
 
 
-@router.post("/reads", status_code=204)
+@router.post("/reads")
 async def authorize_read(body: ReadCheck, _: Gateway, session: Session):
-    """Checks that a reader may see a resident's data and writes the access to the log in one transaction."""
-    await sharing.authorize_read(session, body.reader_id, body.reader_role, body.reader_name, body.resident_id,
-                                 body.scope, body.what)
+    """Checks that a reader may see a resident's data and writes the access to the log in one transaction;
+    answers what the reader may see."""
+    return {"scopes": await sharing.authorize_read(session, body.reader_id, body.reader_role, body.reader_name,
+                                                   body.resident_id, body.scope, body.what)}
 
 
 @router.get("/access-log")
@@ -261,3 +267,28 @@ async def declare_building_meter(org_id: uuid.UUID, building_id: uuid.UUID, body
     meter = await flows.declare(session, rt, org_id, body, rt.settings.max_meters_per_organisation)
     await repository.attach_meter(session, building_id, meter.id)
     return meter
+def _adviser(who: Caller) -> uuid.UUID:
+    if who.principal is None or who.principal.account_id is None or not who.principal.has("adviser"):
+        raise Forbidden("only an energy adviser writes advice", code="forbidden_role")
+    return who.principal.account_id
+
+
+@router.post("/advice", response_model=AdviceNote, status_code=201)
+async def write_advice(body: NoteCreate, who: Gateway, session: Session):
+    return await sharing.write_note(session, _adviser(who), body.resident_id, body.body)
+
+
+@router.get("/advice/written", response_model=list[AdviceNote])
+async def advice_written(resident_id: uuid.UUID, who: Gateway, session: Session):
+    """The notes the acting adviser wrote to one resident who shares with them."""
+    return await sharing.notes_by(session, _adviser(who), resident_id)
+
+
+@router.get("/advice", response_model=list[AdviceNote])
+async def my_advice(account: Account, session: Session):
+    return await sharing.notes_to(session, account)
+
+
+@router.delete("/advice/{note_id}", status_code=204)
+async def delete_advice(note_id: uuid.UUID, account: Account, session: Session):
+    await sharing.delete_note(session, account, note_id)

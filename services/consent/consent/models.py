@@ -101,16 +101,33 @@ consent_events = sa.Table(
     sa.Column("evidence", JSONB, nullable=False, server_default="{}"),
 )
 
-# Read access a resident gives an energy adviser, scoped, until taken back.
+# Read access a resident gives an energy adviser: what (scopes), until when (ends_on, inclusive, Europe/Paris),
+# and under which name and contact the adviser sees them; until taken back or past its end.
 shares = sa.Table(
     "shares", metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("resident_id", UUID(as_uuid=True), nullable=False, index=True),
     sa.Column("adviser_id", UUID(as_uuid=True), nullable=False, index=True),
     sa.Column("adviser_name", sa.Text, nullable=False),
+    sa.Column("resident_name", sa.Text, nullable=False),
+    sa.Column("resident_contact", sa.Text),
     sa.Column("scopes", ARRAY(sa.Text), nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("renewed_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# Advice an adviser wrote to a resident who shared with them: the resident reads it and may delete it. An erased
+# adviser's notes stay the resident's under a pseudonym.
+advice_notes = sa.Table(
+    "advice_notes", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("resident_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("adviser_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("adviser_name", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 # Every read of a resident's data by someone else (adviser, administrator): shown to the resident.

@@ -1,10 +1,14 @@
 """Personal data held by the consent service."""
 import sqlalchemy as sa
 
-from consent.models import access_log, consent_events, consents, dwellings, meters, org_members, shares
+from consent.models import access_log, advice_notes, consent_events, consents, dwellings, meters, org_members, shares
 from metro.personal_data import PersonalTable, Pseudonymised
 
 KEPT = "until the account is deleted"
+
+
+def _erased_author(table: sa.Table, tag: str) -> dict:
+    return {"adviser_name": f"conseiller supprimé / deleted adviser {tag}"}
 
 
 def _erased_reader(table: sa.Table, tag: str) -> dict:
@@ -15,7 +19,12 @@ def _erased_reader(table: sa.Table, tag: str) -> dict:
 
 
 PERSONAL_DATA = [
-    PersonalTable(shares, "read access the resident gave an energy adviser", KEPT,
+    PersonalTable(advice_notes, "advice an energy adviser wrote to the resident, who reads and may delete it",
+                  "until the resident deletes it or the account is deleted; an erased adviser is replaced by a "
+                  "pseudonym", account_column=("resident_id", "adviser_id"),
+                  pseudonymised=Pseudonymised("adviser_id", _erased_author)),
+    PersonalTable(shares, "read access the resident gave an energy adviser: what, until when, and the name and "
+                  "contact the adviser sees", KEPT,
                   account_column=("resident_id", "adviser_id")),
     PersonalTable(access_log, "showing the resident who looked at their data",
                   "until the resident's account is deleted; an erased reader is replaced by a pseudonym",

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.models import (access_log, addresses, building_meters, buildings, consent_events, consents, dwellings,
-                            meters, org_members, organisations, shares)
+from consent.models import (access_log, addresses, advice_notes, building_meters, buildings, consent_events, consents,
+                            dwellings, meters, org_members, organisations, shares)
 
 
 async def upsert_dwelling(session: AsyncSession, account_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -180,14 +180,19 @@ async def consents_on_channel(session: AsyncSession, channel: str, statuses: lis
         .order_by(consents.c.expires_at.nulls_last(), meters.c.identifier))).all())
 
 
-async def active_share_id(session: AsyncSession, resident_id: uuid.UUID, adviser_id: uuid.UUID,
-                          scope: str | None = None) -> uuid.UUID | None:
-    """The resident's live share with the adviser, if any (and covering the scope, when one is given)."""
-    q = sa.select(shares.c.id).where(shares.c.resident_id == resident_id, shares.c.adviser_id == adviser_id,
-                                     shares.c.revoked_at.is_(None))
+def _live(today: dt.date):
+    return sa.and_(shares.c.revoked_at.is_(None), shares.c.ends_on >= today)
+
+
+async def active_share(session: AsyncSession, resident_id: uuid.UUID, adviser_id: uuid.UUID, today: dt.date,
+                       scope: str | None = None) -> sa.Row | None:
+    """The resident's live share with the adviser (neither taken back nor past its end), if any, and covering
+    the scope when one is given."""
+    q = sa.select(shares).where(shares.c.resident_id == resident_id, shares.c.adviser_id == adviser_id,
+                                _live(today))
     if scope is not None:
         q = q.where(shares.c.scopes.any(scope))
-    return (await session.execute(q)).scalar()
+    return (await session.execute(q)).first()
 
 
 async def insert_share(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -203,17 +208,45 @@ async def resident_shares(session: AsyncSession, resident_id: uuid.UUID) -> list
                                        .order_by(shares.c.created_at.desc()))).all())
 
 
-async def adviser_active_shares(session: AsyncSession, adviser_id: uuid.UUID) -> list[sa.Row]:
-    return list((await session.execute(sa.select(shares).where(shares.c.adviser_id == adviser_id,
-                                                               shares.c.revoked_at.is_(None))
-                                       .order_by(shares.c.created_at.desc()))).all())
+async def adviser_active_shares(session: AsyncSession, adviser_id: uuid.UUID, today: dt.date) -> list[sa.Row]:
+    return list((await session.execute(sa.select(shares).where(shares.c.adviser_id == adviser_id, _live(today))
+                                       .order_by(shares.c.resident_name, shares.c.created_at.desc()))).all())
 
 
 async def revoke_share(session: AsyncSession, resident_id: uuid.UUID, share_id: uuid.UUID) -> bool:
-    """False when the resident has no such live share."""
+    """False when the resident has no such share still to take back."""
     result = await session.execute(sa.update(shares).where(
         shares.c.id == share_id, shares.c.resident_id == resident_id, shares.c.revoked_at.is_(None))
         .values(revoked_at=sa.func.now()).returning(shares.c.id))
+    return result.first() is not None
+
+
+async def lock_resident_share(session: AsyncSession, resident_id: uuid.UUID, share_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(shares).where(shares.c.id == share_id,
+                                                          shares.c.resident_id == resident_id)
+                                  .with_for_update())).first()
+
+
+async def renew_share(session: AsyncSession, share_id: uuid.UUID, ends_on: dt.date) -> None:
+    await session.execute(sa.update(shares).where(shares.c.id == share_id)
+                          .values(ends_on=ends_on, renewed_at=sa.func.now()))
+
+
+async def insert_note(session: AsyncSession, values: dict[str, Any]) -> sa.Row:
+    return (await session.execute(sa.insert(advice_notes).values(**values).returning(advice_notes))).one()
+
+
+async def resident_notes(session: AsyncSession, resident_id: uuid.UUID,
+                         adviser_id: uuid.UUID | None = None) -> list[sa.Row]:
+    q = sa.select(advice_notes).where(advice_notes.c.resident_id == resident_id)
+    if adviser_id is not None:
+        q = q.where(advice_notes.c.adviser_id == adviser_id)
+    return list((await session.execute(q.order_by(advice_notes.c.created_at.desc()))).all())
+
+
+async def delete_note(session: AsyncSession, resident_id: uuid.UUID, note_id: uuid.UUID) -> bool:
+    result = await session.execute(sa.delete(advice_notes).where(
+        advice_notes.c.id == note_id, advice_notes.c.resident_id == resident_id).returning(advice_notes.c.id))
     return result.first() is not None
 
 

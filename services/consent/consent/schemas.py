@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from metro.schemas import Strict
+from metro.schemas.consent import AdviceDraft, ShareScope, ShareTerms
 
 
 class DsoStatus(Strict):
@@ -22,10 +23,9 @@ class DsoStatus(Strict):
         return {k: v for k in ("dso_reference", "expires_at", "history_from") if (v := getattr(self, k)) is not None}
 
 
-class ShareCreate(Strict):
+class ShareCreate(ShareTerms):
     adviser_id: uuid.UUID
     adviser_name: str = Field(min_length=1, max_length=200)
-    scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
 
 
 class ReadCheck(Strict):
@@ -33,8 +33,12 @@ class ReadCheck(Strict):
     reader_role: Literal["adviser", "admin"]
     reader_name: str
     resident_id: uuid.UUID
-    scope: Literal["consumption", "profile"]
+    scope: ShareScope
     what: str = Field(max_length=300)
+
+
+class NoteCreate(AdviceDraft):
+    resident_id: uuid.UUID
 
 
 class RevokeAll(Strict):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from gateway import (actions, admin, analyst_routes, api, consumption_routes, edge, erasure, models, notify_routes,
-                     ops, org_routes, personal, privacy, proxy, service, throttle, web)
+from gateway import (actions, admin, advice, analyst_routes, api, consumption_routes, edge, erasure, models, news,
+                     notify_routes, ops, org_routes, personal, privacy, proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -82,8 +82,9 @@ async def _throttle(rt: Runtime) -> None:
 
 
 def spec() -> ServiceSpec:
-    routers = [api.router, admin.router, proxy.router, ops.router, personal.router, consumption_routes.router,
-               notify_routes.router, org_routes.router, analyst_routes.router, actions.router]
+    routers = [api.router, admin.router, proxy.router, ops.router, personal.router, advice.router,
+               consumption_routes.router, notify_routes.router, org_routes.router, analyst_routes.router,
+               actions.router, news.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle, actions.seed_catalogue],
                        consumers={"erasure-confirmations": {AccountErased: erasure.on_account_erased}},

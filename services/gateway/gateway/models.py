@@ -160,3 +160,21 @@ admin_audit = sa.Table(
     sa.Index(None, "at"),
     sa.Index(None, "action", "at"),
 )
+
+# Short seasonal news shown on the home screen while valid (valid_from to valid_until, inclusive), archived after;
+# written by advisers and administrators. An erased author's items stay, under a pseudonym.
+news = sa.Table(
+    "news", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("author_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("title_fr", sa.Text, nullable=False),
+    sa.Column("title_en", sa.Text, nullable=False),
+    sa.Column("body_fr", sa.Text, nullable=False),
+    sa.Column("body_en", sa.Text, nullable=False),
+    sa.Column("audience", sa.Text, nullable=False),  # resident | pro | all
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index(None, "valid_until", "valid_from"),
+)

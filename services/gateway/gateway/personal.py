@@ -1,5 +1,5 @@
-"""The resident's personal data across every service: see it, export it, delete it, share it, and see
-who read it; the adviser's and the administrator's reads of it, each logged."""
+"""The resident's personal data across every service: see it, export it, delete it, and see who read it; the
+administrator's reads of it, each logged (the adviser's: gateway.advice)."""
 from __future__ import annotations
 
 import csv
@@ -11,26 +11,23 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from gateway import audit, erasure, privacy, repository, streams
-from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies, require_role
+from gateway import audit, erasure, privacy, streams
+from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies
 from gateway.meters import with_collection
-from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
+from gateway.schemas import DeletionRequested, ErasureRequest
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
 from metro.personal_data import export_rows
-from metro.schemas import IsoDate
-from metro.schemas.consent import AccessLogEntry, Dwelling, MeterView, Share, SharedResident
-from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.consent import AccessLogEntry, MeterView
 from metro.service_auth import Principal
 from metro.services import EXPORTING
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
 # Committed before the response leaves, as in gateway.api.
 Session = DbSession
-Adviser = Annotated[Identity, Depends(require_role("adviser"))]
 
 
 def _rt(request: Request):
@@ -169,72 +166,26 @@ async def delete_me(who: Authenticated, request: Request, session: Session):
     return response
 
 
-@router.post("/me/shares", response_model=Share, status_code=201, responses=error_responses(NotFound, Conflict))
-async def share(body: ShareRequest, who: User, request: Request, session: Session):
-    adviser = await repository.account_by_email(session, body.adviser_email)
-    if adviser is None or "adviser" not in adviser.roles or adviser.status != "active":
-        raise NotFound("no energy adviser has this e-mail address", code="adviser_not_found")
-    return await _rt(request).services.json("consent", "POST", "/internal/shares", principal=who.principal, json={
-        "adviser_id": str(adviser.id), "adviser_name": adviser.display_name or adviser.email, "scopes": body.scopes})
-
-
-@router.get("/me/shares", response_model=list[Share])
-async def shares(who: User, request: Request):
-    return await _rt(request).services.json("consent", "GET", "/internal/shares", principal=who.principal)
-
-
-@router.delete("/me/shares/{share_id}", response_model=Share, responses=error_responses(NotFound))
-async def unshare(share_id: uuid.UUID, who: User, request: Request):
-    return await _rt(request).services.json("consent", "DELETE", f"/internal/shares/{share_id}",
-                                            principal=who.principal)
-
-
 @router.get("/me/access-log", response_model=list[AccessLogEntry])
 async def access_log(who: User, request: Request):
     """Who (adviser, administrator) looked at this account's data, when, and what."""
     return await _rt(request).services.json("consent", "GET", "/internal/access-log", principal=who.principal)
 
 
-async def as_reader(request: Request, reader: Identity, resident_id: uuid.UUID, scope: str, what: str) -> Principal:
-    role = "admin" if reader.has("admin") else "adviser"
-    await _rt(request).services.send("consent", "POST", "/internal/reads", json={
+async def read_as(request: Request, reader: Identity, resident_id: uuid.UUID, scope: str, what: str,
+                  role: str = "adviser") -> tuple[Principal, list[str]]:
+    """Consent checks the reader may (an adviser: a live share covering ``scope``, whatever other roles the account
+    has) and logs the read in the resident's access log; the principal reads as the resident, within the scopes
+    returned."""
+    allowed = await _rt(request).services.json("consent", "POST", "/internal/reads", json={
         "reader_id": str(reader.account_id), "reader_role": role, "reader_name": reader.email,
         "resident_id": str(resident_id), "scope": scope, "what": what})
-    return Principal(resident_id, ("delegated_read",))
+    return Principal(resident_id, ("delegated_read",)), allowed["scopes"]
 
 
-@router.get("/adviser/residents", response_model=list[SharedResident], tags=["adviser"])
-async def shared_residents(who: Adviser, request: Request):
-    rows = await _rt(request).services.json("consent", "GET", f"/internal/advisers/{who.account_id}/shares")
-    return [{"share_id": r["id"], "resident_id": r["resident_id"], "scopes": r["scopes"],
-             "shared_at": r["created_at"]} for r in rows]
-
-
-@router.get("/adviser/residents/{resident_id}/dwelling", response_model=Dwelling, tags=["adviser"],
-            responses=error_responses(NotFound))
-async def resident_dwelling(resident_id: uuid.UUID, who: Adviser, request: Request):
-    principal = await as_reader(request, who, resident_id, "profile", "dwelling profile")
-    return await _rt(request).services.json("consent", "GET", "/internal/dwelling", principal=principal)
-
-
-@router.get("/adviser/residents/{resident_id}/meters", response_model=list[MeterView], tags=["adviser"],
-            responses=error_responses(NotFound))
-async def resident_meters(resident_id: uuid.UUID, who: Adviser, request: Request):
-    principal = await as_reader(request, who, resident_id, "consumption", "meters")
-    listed = await _rt(request).services.json("consent", "GET", "/internal/meters", principal=principal)
-    return await with_collection(_rt(request).services, principal, listed)
-
-
-@router.get("/adviser/residents/{resident_id}/meters/{meter_id}/consumption", response_model=ConsumptionSeries,
-            tags=["adviser"], responses=error_responses(NotFound))
-async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
-                               start: Annotated[IsoDate, Query(alias="from")],
-                               end: Annotated[IsoDate, Query(alias="to")], step: Step = Step.day):
-    principal = await as_reader(request, who, resident_id, "consumption",
-                                 f"consumption of meter {meter_id} from {start} to {end}")
-    return await _rt(request).services.json(
-        "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=principal,
-        params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
+async def as_reader(request: Request, reader: Identity, resident_id: uuid.UUID, scope: str, what: str) -> Principal:
+    """An administrator's read: no share needed, logged all the same."""
+    return (await read_as(request, reader, resident_id, scope, what, role="admin"))[0]
 
 
 @router.get("/admin/accounts/{account_id}/meters", response_model=list[MeterView], tags=["admin"])

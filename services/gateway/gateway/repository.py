@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gateway.models import (account_tokens, accounts, action_commitments, actions, admin_audit, erasure_requests,
-                            login_failures, outbox, sessions, terms_acceptances, terms_versions)
+                            login_failures, news, outbox, sessions, terms_acceptances, terms_versions)
 
 
 async def ping(conn: AsyncConnection) -> None:
@@ -378,3 +378,35 @@ async def terms_acceptances_of(session: AsyncSession, version: str, limit: int) 
         .join(accounts, accounts.c.id == terms_acceptances.c.account_id)
         .where(terms_acceptances.c.version == version)
         .order_by(terms_acceptances.c.accepted_at.desc()).limit(limit))).all())
+
+
+async def insert_news(session: AsyncSession, values: dict[str, Any]) -> sa.Row:
+    return (await session.execute(sa.insert(news).values(**values).returning(news))).one()
+
+
+async def update_news(session: AsyncSession, news_id: uuid.UUID, values: dict[str, Any]) -> sa.Row:
+    return (await session.execute(sa.update(news).where(news.c.id == news_id)
+                                  .values(**values, updated_at=sa.func.now()).returning(news))).one()
+
+
+async def get_news(session: AsyncSession, news_id: uuid.UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(news).where(news.c.id == news_id))).first()
+
+
+async def delete_news(session: AsyncSession, news_id: uuid.UUID) -> None:
+    await session.execute(sa.delete(news).where(news.c.id == news_id))
+
+
+async def news_valid(session: AsyncSession, day: dt.date, audiences: list[str]) -> list[sa.Row]:
+    return list((await session.execute(sa.select(news).where(
+        news.c.valid_from <= day, news.c.valid_until >= day, news.c.audience.in_(audiences))
+        .order_by(news.c.valid_from.desc(), news.c.created_at.desc()))).all())
+
+
+async def news_written(session: AsyncSession, author_id: uuid.UUID | None, day: dt.date,
+                       archived: bool) -> list[sa.Row]:
+    """Items of one author (every author's with None): those past their end (archived), or the others."""
+    q = sa.select(news).where(news.c.valid_until < day if archived else news.c.valid_until >= day)
+    if author_id is not None:
+        q = q.where(news.c.author_id == author_id)
+    return list((await session.execute(q.order_by(news.c.valid_until.desc(), news.c.created_at.desc()))).all())

@@ -10,8 +10,8 @@ import email_validator
 from pydantic import BaseModel, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
-from metro.schemas import Strict
-from metro.schemas.consent import MeterView
+from metro.schemas import IsoDate, Strict
+from metro.schemas.consent import MeterView, ShareTerms
 from metro.schemas.consumption import MeasuredEffect, MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
@@ -164,9 +164,8 @@ class SummaryView(Summary):
     meters: list[MeterSummaryView]
 
 
-class ShareRequest(Strict):
+class ShareRequest(ShareTerms):
     adviser_email: Email
-    scopes: list[Literal["consumption", "profile"]] = Field(min_length=1)
 
 
 class DsoAction(BaseModel):
@@ -363,3 +362,36 @@ class DeadLetters(BaseModel):
     queues: dict[str, int] = Field(description="messages in each dead-letter queue")
     total: int
     error: str | None = Field(default=None, description="why the service could not tell")
+NewsAudience = Literal["resident", "pro", "all"]
+
+
+class NewsDraft(Strict):
+    """A short seasonal item, in French and English, shown on the home screen of its audience while valid."""
+    title_fr: str = Field(min_length=1, max_length=120)
+    title_en: str = Field(min_length=1, max_length=120)
+    body_fr: str = Field(min_length=1, max_length=1000)
+    body_en: str = Field(min_length=1, max_length=1000)
+    audience: NewsAudience = Field(default="all", description="`resident`, `pro` (professionals) or `all`")
+    valid_from: IsoDate | None = Field(default=None, description="first day shown; default today")
+    valid_until: IsoDate | None = Field(default=None, description=(
+        "last day shown, then archived; default three months after `valid_from`. 422 `invalid_news_period` "
+        "when before `valid_from` or today, or more than a year after `valid_from`"))
+
+
+class News(BaseModel):
+    id: uuid.UUID
+    title_fr: str
+    title_en: str
+    body_fr: str
+    body_en: str
+    audience: NewsAudience
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+class NewsEntry(News):
+    """An item as its author (or an administrator) sees it."""
+    author_id: uuid.UUID
+    state: Literal["scheduled", "current", "archived"]
+    created_at: dt.datetime
+    updated_at: dt.datetime

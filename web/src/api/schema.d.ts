@@ -1040,41 +1040,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/shares": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Shares */
-        get: operations["shares_api_v1_me_shares_get"];
-        put?: never;
-        /** Share */
-        post: operations["share_api_v1_me_shares_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/shares/{share_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Unshare */
-        delete: operations["unshare_api_v1_me_shares__share_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/me/access-log": {
         parameters: {
             query?: never;
@@ -1087,74 +1052,6 @@ export interface paths {
          * @description Who (adviser, administrator) looked at this account's data, when, and what.
          */
         get: operations["access_log_api_v1_me_access_log_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/adviser/residents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Shared Residents */
-        get: operations["shared_residents_api_v1_adviser_residents_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/adviser/residents/{resident_id}/dwelling": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Resident Dwelling */
-        get: operations["resident_dwelling_api_v1_adviser_residents__resident_id__dwelling_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/adviser/residents/{resident_id}/meters": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Resident Meters */
-        get: operations["resident_meters_api_v1_adviser_residents__resident_id__meters_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/consumption": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Resident Consumption */
-        get: operations["resident_consumption_api_v1_adviser_residents__resident_id__meters__meter_id__consumption_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1215,6 +1112,278 @@ export interface paths {
          * @description The administrator's check is done: every service erases the account's data now.
          */
         post: operations["validate_erasure_api_v1_admin_erasure_requests__request_id__validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shares
+         * @description Every share, live or not: `status` is `active`, `expired` (past `ends_on`) or `revoked`.
+         */
+        get: operations["shares_api_v1_me_shares_get"];
+        put?: never;
+        /**
+         * Share
+         * @description Share read access with an energy adviser (found by e-mail: 404 `adviser_not_found`), under the name and
+         *     contact you choose, for the scope you choose, until `ends_on` (6 months by default). 409 `share_exists`
+         *     while a share with this adviser is live.
+         */
+        post: operations["share_api_v1_me_shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unshare
+         * @description Take the share back: the adviser loses access at once.
+         */
+        delete: operations["unshare_api_v1_me_shares__share_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/shares/{share_id}/renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew Share
+         * @description Extend a share (live or expired, not taken back) to a new end date, 6 months from today by default. 422
+         *     `invalid_share_end`; 404 `share_not_found` for a share taken back.
+         */
+        post: operations["renew_share_api_v1_me_shares__share_id__renewal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Advice
+         * @description Advice notes written by the advisers you share (or shared) with, newest first.
+         */
+        get: operations["my_advice_api_v1_me_advice_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/advice/{note_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Advice
+         * @description Delete an advice note (404 `advice_not_found` unless it is yours).
+         */
+        delete: operations["delete_advice_api_v1_me_advice__note_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shared Residents
+         * @description The residents who share with you now, under the name and contact each chose, with what and until when.
+         */
+        get: operations["shared_residents_api_v1_adviser_residents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/dwelling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Dwelling
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_dwelling_api_v1_adviser_residents__resident_id__dwelling_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Meters
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_meters_api_v1_adviser_residents__resident_id__meters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Consumption
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_consumption_api_v1_adviser_residents__resident_id__meters__meter_id__consumption_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Comparison
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_comparison_api_v1_adviser_residents__resident_id__meters__meter_id__comparison_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Summary
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_summary_api_v1_adviser_residents__resident_id__summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/contract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Contract
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["resident_contract_api_v1_adviser_residents__resident_id__meters__meter_id__contract_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Advice Written
+         * @description 404 `resident_not_found` unless the resident shares this with you now (never shared, taken back, or past its end date). Logged in the resident's access log.
+         */
+        get: operations["advice_written_api_v1_adviser_residents__resident_id__advice_get"];
+        put?: never;
+        /**
+         * Write Advice
+         * @description Write advice to a resident who shares with you now (404 `resident_not_found` otherwise; 403
+         *     `forbidden_role` unless you are an adviser); they read it in their app and may delete it.
+         */
+        post: operations["write_advice_api_v1_adviser_residents__resident_id__advice_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1829,6 +1998,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current News
+         * @description News valid today for the caller's audience (`all`, and `resident` or `pro` by role), newest first.
+         */
+        get: operations["current_news_api_v1_news_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Written News
+         * @description The items you wrote (an administrator: everyone's), current and scheduled; `archived=true`: those past
+         *     their last day.
+         */
+        get: operations["written_news_api_v1_admin_news_get"];
+        put?: never;
+        /**
+         * Publish News
+         * @description Publish a news item (advisers and administrators: 403 `forbidden_role` otherwise), valid three months from
+         *     today by default.
+         */
+        post: operations["publish_news_api_v1_admin_news_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/news/{news_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit News
+         * @description Rewrite an item you wrote (an administrator: any). 404 `news_not_found` otherwise.
+         */
+        put: operations["edit_news_api_v1_admin_news__news_id__put"];
+        post?: never;
+        /**
+         * Withdraw News
+         * @description Withdraw an item you wrote (an administrator: any) at once.
+         */
+        delete: operations["withdraw_news_api_v1_admin_news__news_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2294,6 +2533,41 @@ export interface components {
              * @description each meter with its consent (status, channel, expiry, address check); reading them is in the resident's access log
              */
             consents: components["schemas"]["MeterView"][];
+        };
+        /** AdviceDraft */
+        AdviceDraft: {
+            /**
+             * Body
+             * @description the advice, plain text
+             */
+            body: string;
+        };
+        /** AdviceNote */
+        AdviceNote: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Resident Id
+             * Format: uuid
+             */
+            resident_id: string;
+            /**
+             * Adviser Id
+             * Format: uuid
+             */
+            adviser_id: string;
+            /** Adviser Name */
+            adviser_name: string;
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * AggregateCell
@@ -3335,6 +3609,122 @@ export interface components {
             kind: components["schemas"]["OrgKind"];
             my_role: components["schemas"]["OrgRole"];
         };
+        /** News */
+        News: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title Fr */
+            title_fr: string;
+            /** Title En */
+            title_en: string;
+            /** Body Fr */
+            body_fr: string;
+            /** Body En */
+            body_en: string;
+            /**
+             * Audience
+             * @enum {string}
+             */
+            audience: "resident" | "pro" | "all";
+            /**
+             * Valid From
+             * Format: date
+             */
+            valid_from: string;
+            /**
+             * Valid Until
+             * Format: date
+             */
+            valid_until: string;
+        };
+        /**
+         * NewsDraft
+         * @description A short seasonal item, in French and English, shown on the home screen of its audience while valid.
+         */
+        NewsDraft: {
+            /** Title Fr */
+            title_fr: string;
+            /** Title En */
+            title_en: string;
+            /** Body Fr */
+            body_fr: string;
+            /** Body En */
+            body_en: string;
+            /**
+             * Audience
+             * @description `resident`, `pro` (professionals) or `all`
+             * @default all
+             * @enum {string}
+             */
+            audience: "resident" | "pro" | "all";
+            /**
+             * Valid From
+             * @description first day shown; default today
+             */
+            valid_from?: string | null;
+            /**
+             * Valid Until
+             * @description last day shown, then archived; default three months after `valid_from`. 422 `invalid_news_period` when before `valid_from` or today, or more than a year after `valid_from`
+             */
+            valid_until?: string | null;
+        };
+        /**
+         * NewsEntry
+         * @description An item as its author (or an administrator) sees it.
+         */
+        NewsEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title Fr */
+            title_fr: string;
+            /** Title En */
+            title_en: string;
+            /** Body Fr */
+            body_fr: string;
+            /** Body En */
+            body_en: string;
+            /**
+             * Audience
+             * @enum {string}
+             */
+            audience: "resident" | "pro" | "all";
+            /**
+             * Valid From
+             * Format: date
+             */
+            valid_from: string;
+            /**
+             * Valid Until
+             * Format: date
+             */
+            valid_until: string;
+            /**
+             * Author Id
+             * Format: uuid
+             */
+            author_id: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "scheduled" | "current" | "archived";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /**
          * NotificationPreferences
          * @description Web push is not offered yet: e-mail and in-app are the two channels.
@@ -3677,8 +4067,22 @@ export interface components {
             adviser_id: string;
             /** Adviser Name */
             adviser_name: string;
+            /** Resident Name */
+            resident_name: string;
+            /** Resident Contact */
+            resident_contact: string | null;
             /** Scopes */
-            scopes: string[];
+            scopes: ("consumption" | "dwelling" | "contract")[];
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
             /**
              * Created At
              * Format: date-time
@@ -3687,18 +4091,50 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** ShareRenewal */
+        ShareRenewal: {
+            /**
+             * Ends On
+             * @description the new last day, at most 12 months ahead; default 6 months from today
+             */
+            ends_on?: string | null;
+        };
         /** ShareRequest */
         ShareRequest: {
+            /**
+             * Resident Name
+             * @description the name the adviser sees
+             */
+            resident_name: string;
+            /**
+             * Resident Contact
+             * @description how the adviser may reach the resident (telephone, e-mail), as the resident writes it
+             */
+            resident_contact?: string | null;
+            /**
+             * Scopes
+             * @description `consumption` (meters, consumption, comparison, summary) always; `dwelling` adds the dwelling's description, `contract` the meters' contracts. 422 `consumption_scope_required` without it
+             * @default [
+             *       "consumption"
+             *     ]
+             */
+            scopes: ("consumption" | "dwelling" | "contract")[];
+            /**
+             * Ends On
+             * @description the last day the adviser may read (Europe/Paris), at most 12 months ahead; default 6 months from today. 422 `invalid_share_end` when past or too far
+             */
+            ends_on?: string | null;
             /**
              * Adviser Email
              * Format: email
              * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             adviser_email: string;
-            /** Scopes */
-            scopes: ("consumption" | "profile")[];
         };
-        /** SharedResident */
+        /**
+         * SharedResident
+         * @description A resident as the adviser sees them: under the name and contact the resident chose.
+         */
         SharedResident: {
             /**
              * Share Id
@@ -3710,8 +4146,17 @@ export interface components {
              * Format: uuid
              */
             resident_id: string;
+            /** Name */
+            name: string;
+            /** Contact */
+            contact: string | null;
             /** Scopes */
-            scopes: string[];
+            scopes: ("consumption" | "dwelling" | "contract")[];
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
             /**
              * Shared At
              * Format: date-time
@@ -7376,6 +7821,200 @@ export interface operations {
             };
         };
     };
+    access_log_api_v1_me_access_log_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessLogEntry"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_account_meters_api_v1_admin_accounts__account_id__meters_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erasure_requests_api_v1_admin_erasure_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureRequest"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    validate_erasure_api_v1_admin_erasure_requests__request_id__validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     shares_api_v1_me_shares_get: {
         parameters: {
             query?: never;
@@ -7436,7 +8075,7 @@ export interface operations {
                     "application/json": components["schemas"]["Share"];
                 };
             };
-            /** @description malformed_json: the body is not JSON */
+            /** @description bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7550,7 +8189,87 @@ export interface operations {
             };
         };
     };
-    access_log_api_v1_me_access_log_get: {
+    renew_share_api_v1_me_shares__share_id__renewal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareRenewal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Share"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_advice_api_v1_me_advice_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -7565,7 +8284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccessLogEntry"][];
+                    "application/json": components["schemas"]["AdviceNote"][];
                 };
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */
@@ -7579,6 +8298,62 @@ export interface operations {
             };
             /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_advice_api_v1_me_advice__note_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                note_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7767,6 +8542,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumptionSeries"];
                 };
             };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_authenticated, session_expired, ...: no valid session or token */
             401: {
                 headers: {
@@ -7805,12 +8589,17 @@ export interface operations {
             };
         };
     };
-    admin_account_meters_api_v1_admin_accounts__account_id__meters_get: {
+    resident_comparison_api_v1_adviser_residents__resident_id__meters__meter_id__comparison_get: {
         parameters: {
-            query?: never;
+            query: {
+                from: string;
+                /** @description exclusive */
+                to: string;
+            };
             header?: never;
             path: {
-                account_id: string;
+                resident_id: string;
+                meter_id: string;
             };
             cookie?: never;
         };
@@ -7822,96 +8611,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeterView"][];
+                    "application/json": components["schemas"]["Comparison"];
                 };
             };
-            /** @description not_authenticated, session_expired, ...: no valid session or token */
-            401: {
+            /** @description bad_request */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    erasure_requests_api_v1_admin_erasure_requests_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErasureRequest"][];
-                };
-            };
-            /** @description not_authenticated, session_expired, ...: no valid session or token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    validate_erasure_api_v1_admin_erasure_requests__request_id__validate_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                request_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
                 };
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */
@@ -7941,8 +8650,245 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description conflict */
-            409: {
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resident_summary_api_v1_adviser_residents__resident_id__summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resident_contract_api_v1_adviser_residents__resident_id__meters__meter_id__contract_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resident_id: string;
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    advice_written_api_v1_adviser_residents__resident_id__advice_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdviceNote"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    write_advice_api_v1_adviser_residents__resident_id__advice_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdviceDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdviceNote"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10101,6 +11047,280 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    current_news_api_v1_news_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["News"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    written_news_api_v1_admin_news_get: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewsEntry"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_news_api_v1_admin_news_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewsEntry"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_news_api_v1_admin_news__news_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                news_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewsEntry"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdraw_news_api_v1_admin_news__news_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                news_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */
             401: {

@@ -9,11 +9,12 @@ import * as coach from "./coach";
 import * as consoleNav from "./console";
 import * as core from "./core";
 import type * as actions from "./actions";
+import type * as adviser from "./adviser";
 import type * as admin from "./admin";
 import type * as orgs from "./orgs";
 import type * as statements from "./statements";
 
-type All = typeof core.fr & typeof coach.fr & typeof address.fr & typeof consoleNav.fr & typeof orgs.fr
+type All = typeof core.fr & typeof coach.fr & typeof address.fr & typeof consoleNav.fr & typeof adviser.fr & typeof orgs.fr
   & typeof statements.fr & typeof actions.fr & typeof admin.fr;
 
 export const fr = { ...core.fr, ...coach.fr, ...address.fr, ...consoleNav.fr } as All;

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
+import { NewsCard } from "../components/NewsCard";
 import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link, setSearch, useLocation } from "../router";
@@ -309,6 +310,7 @@ export default function Dashboard() {
         <Link to="/">‹ {t("home.back")}</Link>
       </p>
       <h1>{t("detail.title")}</h1>
+      <NewsCard />
       {meters.isPending && <p>{t("app.loading")}</p>}
       {meters.data && list.length === 0 && (
         <div className="card empty">

@@ -1,11 +1,15 @@
-import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError, unwrap } from "../api/client";
+import { api, unwrap } from "../api/client";
 import { ConfirmButton } from "../components/Confirm";
-import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
-import { dateTime, day } from "../format";
+import { FormError } from "../components/Form";
+import { dateTime } from "../format";
 import { errorMessage, useI18n } from "../i18n";
 import { navigate } from "../router";
+import { AdviceNotes, Shares } from "./Advice";
+import * as adviserMessages from "../messages/adviser";
+import { addMessages } from "../messages";
+
+addMessages(adviserMessages);
 
 function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
   return (
@@ -36,64 +40,6 @@ function HeldData() {
         </li>
       ))}
     </ul>
-  );
-}
-
-function Shares() {
-  const { t, lang } = useI18n();
-  const client = useQueryClient();
-  const [email, setEmail] = useState("");
-  const shares = useQuery({ queryKey: ["shares"], retry: false,
-    queryFn: () => unwrap(api.GET("/api/v1/me/shares")) });
-  const share = useMutation({
-    mutationFn: () =>
-      unwrap(api.POST("/api/v1/me/shares", { body: { adviser_email: email, scopes: ["consumption", "profile"] } })),
-    onSuccess: () => (setEmail(""), client.invalidateQueries({ queryKey: ["shares"] })),
-  });
-  const stop = useMutation({
-    mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/me/shares/{share_id}", { params: { path: { share_id: id } } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["shares"] }),
-  });
-  const form = useRef<HTMLFormElement>(null);
-  const summary = useErrorSummary(form, share.error);
-  if (shares.error) return <FormError error={shares.error} />;
-  const current = (shares.data ?? []).filter((s) => !s.revoked_at);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    share.mutate();
-  };
-  return (
-    <>
-      <p>{t("data.shares.intro")}</p>
-      {shares.data && current.length === 0 && <p>{t("data.shares.none")}</p>}
-      <ul className="shares">
-        {current.map((s) => {
-          const who = s.adviser_name;
-          return (
-            <li key={s.id}>
-              <span>
-                <strong>{who}</strong>
-                <span className="muted"> {t("data.shares.since", { date: day(s.created_at, lang) })}</span>
-              </span>
-              <button type="button" className="button button--secondary" onClick={() => stop.mutate(s.id)}>
-                {t("data.shares.revoke", { who })}
-              </button>
-            </li>
-          );
-        })}
-      </ul>
-      {stop.error && <FormError error={stop.error} />}
-      <form ref={form} onSubmit={submit} noValidate className="inline-form">
-        {summary}
-        <Field label={t("data.shares.email")} type="email" autoComplete="off" value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={fieldError(share.error, "adviser_email", t) ?? fieldError(share.error, "email", t)} />
-        <button type="submit" className="button" disabled={share.isPending}>
-          {t("data.shares.submit")}
-        </button>
-      </form>
-      {share.error instanceof ApiError && !share.error.field && <FormError error={share.error} />}
-    </>
   );
 }
 
@@ -172,6 +118,9 @@ export default function MyData() {
       </Section>
       <Section id="shares-title" title={t("data.shares")}>
         <Shares />
+      </Section>
+      <Section id="advice-title" title={t("advice.title")}>
+        <AdviceNotes />
       </Section>
       <Section id="log-title" title={t("data.log")}>
         <AccessLog />

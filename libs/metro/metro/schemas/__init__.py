@@ -2,14 +2,17 @@
 OpenAPI, the owner validates them. A service's bodies that never leave it stay in its own ``schemas.py``."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+PARIS = ZoneInfo("Europe/Paris")
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
 
@@ -46,3 +49,16 @@ class Energy(StrEnum):
     # Read by nobody but the resident: meters declared on the `manual` channel (deliveries, old meters).
     fuel_oil = "fuel_oil"
     wood = "wood"
+
+
+def local_today() -> dt.date:
+    """Today where the residents live: days are Europe/Paris dates."""
+    return dt.datetime.now(PARIS).date()
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day when it has no such day (31 August + 6 → 28/29
+    February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))

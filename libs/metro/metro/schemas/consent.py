@@ -266,20 +266,76 @@ class ConsentHistory(BaseModel):
     history: list[HistoryEntry]
 
 
+ShareScope = Literal["consumption", "dwelling", "contract"]
+SHARE_MONTHS, SHARE_MAX_MONTHS = 6, 12
+
+
+def _consumption_always(scopes: list[str]) -> list[str]:
+    if "consumption" not in scopes:
+        raise PydanticCustomError("consumption_scope_required", "a share always includes the consumption",
+                                  {"code": "consumption_scope_required"})
+    return sorted(set(scopes))
+
+
+class ShareTerms(Strict):
+    """What the resident decides when sharing: the name and contact the adviser sees them under, what is
+    shared, and until when."""
+    resident_name: str = Field(min_length=1, max_length=100, description="the name the adviser sees")
+    resident_contact: str | None = Field(default=None, max_length=200, description=(
+        "how the adviser may reach the resident (telephone, e-mail), as the resident writes it"))
+    scopes: list[ShareScope] = Field(default=["consumption"], min_length=1, description=(
+        "`consumption` (meters, consumption, comparison, summary) always; `dwelling` adds the dwelling's "
+        "description, `contract` the meters' contracts. 422 `consumption_scope_required` without it"))
+    ends_on: IsoDate | None = Field(default=None, description=(
+        "the last day the adviser may read (Europe/Paris), at most 12 months ahead; default 6 months from "
+        "today. 422 `invalid_share_end` when past or too far"))
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: list[str]) -> list[str]:
+        return _consumption_always(v)
+
+
+class ShareRenewal(Strict):
+    ends_on: IsoDate | None = Field(default=None, description=(
+        "the new last day, at most 12 months ahead; default 6 months from today"))
+
+
 class Share(BaseModel):
     id: uuid.UUID
     adviser_id: uuid.UUID
     adviser_name: str
-    scopes: list[str]
+    resident_name: str
+    resident_contact: str | None
+    scopes: list[ShareScope]
+    ends_on: dt.date
+    status: Literal["active", "expired", "revoked"]
     created_at: dt.datetime
     revoked_at: dt.datetime | None
 
 
 class SharedResident(BaseModel):
+    """A resident as the adviser sees them: under the name and contact the resident chose."""
     share_id: uuid.UUID
     resident_id: uuid.UUID
-    scopes: list[str]
+    name: str
+    contact: str | None
+    scopes: list[ShareScope]
+    ends_on: dt.date
     shared_at: dt.datetime
+
+
+class AdviceDraft(Strict):
+    body: str = Field(min_length=1, max_length=4000, description="the advice, plain text")
+
+
+class AdviceNote(BaseModel):
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    adviser_id: uuid.UUID
+    adviser_name: str
+    body: str
+    created_at: dt.datetime
 
 
 class AccessLogEntry(BaseModel):
