@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest_sge import r151, repository, service
-from ingest_sge.drop import Drop, DropEntry, SftpDrop
+from metro.sftp import Drop, DropEntry, SftpDrop
 from metro.app import Runtime
 from metro.dso import DsoError, Outcome
 from metro.metrics import COLLECTION_CYCLES, DSO_LAST_SUCCESS
