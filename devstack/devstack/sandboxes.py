@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-TEST_PORTS = {"enedis": 19001, "grdf": 19002, "sge_control": 19003, "sge_sftp": 19222, "smtp": 19025,
-              "smtp_web": 19026}
-RUN_PORTS = {"enedis": 9001, "grdf": 9002, "sge_control": 9003, "sge_sftp": 2222, "smtp": 1025,
-             "smtp_web": 1080}
-NAMES = ("enedis", "grdf", "sge", "smtp")
+TEST_PORTS = {"enedis": 19001, "grdf": 19002, "sge_control": 19003, "sge_sftp": 19222, "local_control": 19004,
+              "local_sftp": 19223, "smtp": 19025, "smtp_web": 19026}
+RUN_PORTS = {"enedis": 9001, "grdf": 9002, "sge_control": 9003, "sge_sftp": 2222, "local_control": 9004,
+             "local_sftp": 2223, "smtp": 1025, "smtp_web": 1080}
+NAMES = ("enedis", "grdf", "sge", "local", "smtp")
 
 
 @dataclass
