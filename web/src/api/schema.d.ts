@@ -1633,6 +1633,7 @@ export interface components {
             /**
              * New Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             new_email: string;
             /**
@@ -1764,11 +1765,23 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * LocalHolder
+         * @description What a local operator's agreement asks: the contract reference on the bill and the holder's name; the
+         *     operator's first file naming the meter must name the same holder before its data is shown.
+         */
+        LocalHolder: {
+            /** Contract Reference */
+            contract_reference: string;
+            /** Holder Name */
+            holder_name: string;
+        };
         /** Login */
         Login: {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -1811,7 +1824,7 @@ export interface components {
              * Dso
              * @enum {string}
              */
-            dso: "enedis" | "grdf";
+            dso: "cciag" | "eau_de_grenoble" | "enedis" | "grdf" | "greenalp";
             /** Channel */
             channel?: ("dataconnect" | "sge" | "adict" | "file") | null;
             /** Identifier */
@@ -1819,7 +1832,24 @@ export interface components {
             /** Label */
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
+            local_holder?: components["schemas"]["LocalHolder"] | null;
         } & ({
+            /** @constant */
+            dso?: "cciag";
+            /** @constant */
+            energy?: "heat";
+            channel?: "file" | null;
+            identifier?: string;
+            local_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "eau_de_grenoble";
+            /** @constant */
+            energy?: "water";
+            channel?: "file" | null;
+            identifier?: string;
+            local_holder: unknown;
+        } | {
             /** @constant */
             dso?: "enedis";
             /** @constant */
@@ -1834,6 +1864,22 @@ export interface components {
             channel?: "adict" | null;
             identifier?: string;
             grdf_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "greenalp";
+            /** @constant */
+            energy?: "electricity";
+            channel?: "file" | null;
+            identifier?: string;
+            local_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "greenalp";
+            /** @constant */
+            energy?: "gas";
+            channel?: "file" | null;
+            identifier?: string;
+            local_holder: unknown;
         });
         /** MeterSummaryView */
         MeterSummaryView: {
@@ -1947,6 +1993,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
         };
@@ -2120,6 +2167,7 @@ export interface components {
             /**
              * Adviser Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             adviser_email: string;
             /** Scopes */
@@ -2150,6 +2198,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -2324,6 +2373,7 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description an e-mail address; one at a special-use domain (.test, .local, .invalid, .localhost…) is refused with 422 `undeliverable_email`
              */
             email: string;
             /** Password */
@@ -4025,7 +4075,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                dso: "enedis" | "grdf" | "sge";
+                dso: "enedis" | "grdf" | "sge" | "local";
             };
             cookie?: never;
         };
