@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import ROUND_HALF_UP, Decimal
 import uuid
 
 import httpx
@@ -177,6 +178,38 @@ async def test_gas_heat_and_water_each_reach_the_resident_as_the_operator_measur
         assert got == truth(sandbox, "water", water, start, end)
         return True
     await eventually(water_days, timeout=60, interval=1)
+
+    # Euros and CO2e for heat and water: the example tariffs shipped, then one an administrator uploads.
+    one = start.isoformat()
+    heat_day = served(bob, heat["id"], start, start)[one]
+    water_day = served(bob, daily["id"], start, start)[one]
+    assert heat_day["eur"] is not None  # CCIAG's network: 0.091 kgCO2e/kWh, gCO2e per Wh
+    assert heat_day["co2e_g"] == int((Decimal(heat_day["wh"]) * Decimal("0.091")).quantize(Decimal(1), ROUND_HALF_UP))
+    assert water_day["eur"] is not None and water_day["co2e_g"] is not None
+    assert "example" in bob.get(f"/meters/{heat['id']}/consumption", params={
+        "from": one, "to": (start + dt.timedelta(days=1)).isoformat()}).json()["eur_method"]
+    admin = admin_user(stack.url("gateway"))
+    csv_type = {"content-type": "text/csv"}
+    heat_csv = ("valid_from,valid_to,network,r1_eur_ttc_mwh,r2_basis,r2_eur_ttc_year,example,source\n"
+                "2026-01-01,,CCIAG Grenoble (3802C),100.00,dwelling,365.00,no,CCIAG tariff 2026 (test)\n")
+    water_csv = ("valid_from,valid_to,operator,price_eur_ttc_m3,subscription_eur_ttc_year,example,source\n"
+                 "2026-01-01,,Eau de Grenoble,5.00,0,no,Régie tariff 2026 (test)\n")
+    bad = admin.put("/admin/tariffs/heat", content=heat_csv.replace("dwelling", "flat"), headers=csv_type)
+    assert bad.status_code == 422 and bad.json()["error"] == "tariff_csv_bad_basis"
+    assert admin.put("/admin/tariffs/heat", content=heat_csv, headers=csv_type).status_code == 200
+    assert admin.put("/admin/tariffs/water", content=water_csv, headers=csv_type).status_code == 200
+    assert [v["energy"] for v in admin.get("/admin/tariffs/heat").json()][:1] == ["heat"]
+
+    def repriced():
+        h = served(bob, heat["id"], start, start)[one]
+        w = served(bob, daily["id"], start, start)[one]
+        # R1 100 €/MWh × kWh + R2 365 €/yr ÷ 365 days; water 5 €/m3 × litres ÷ 1000.
+        assert h["eur"] == str((Decimal(h["wh"]) / 1000 * Decimal("0.1") + 1).quantize(Decimal("0.01"),
+                                                                                       ROUND_HALF_UP))
+        assert w["eur"] == str((Decimal(w["wh"]) * Decimal("0.005")).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        return True
+    await eventually(repriced, timeout=30, interval=1)
+    admin.close()
 
     def water_month():
         got = served(bob, month["id"], start, end)

@@ -19,14 +19,19 @@ from consumption.periods import check_range, period_start
 from metro.schemas.consumption import Step
 from metro.service_auth import Principal
 
-CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network"}
+CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network", "water": "water"}
+# The platform's district heat is CCIAG's network (its DPE id): its own life-cycle CO2 content.
+HEAT_NETWORK_ID = "3802C"
+
 
 def co2e_factor(energy: str) -> tuple[int, int] | None:
-    """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator)."""
+    """kgCO2e per kWh is gCO2e per Wh, kept as an exact fraction (numerator, denominator); for water, whose
+    readings are litres, kgCO2e per m3 is gCO2e per litre."""
     name = CO2E_ENERGY.get(energy)
     if not name:
         return None
-    return bundled_emission_factors().factor(name).kg_per_kwh.as_integer_ratio()
+    factor = bundled_emission_factors().factor(name, heat_network_id=HEAT_NETWORK_ID if energy == "heat" else None)
+    return factor.kg_per_kwh.as_integer_ratio()
 
 
 async def consumption_json(session: AsyncSession, meter_id: uuid.UUID, principal: Principal, start: dt.date,
