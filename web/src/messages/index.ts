@@ -3,11 +3,14 @@
  * and `en` with the same keys (the compiler checks it); add a module and spread it on both lines below.
  */
 import * as core from "./core";
+import * as local from "./local";
 
 export const fr = {
   ...core.fr,
+  ...local.fr,
 };
 
 export const en: Record<keyof typeof fr, string> = {
   ...core.en,
+  ...local.en,
 };

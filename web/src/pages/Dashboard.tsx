@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type ConsumptionSeries, type MeterView, type Step } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
-import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
+import { addDays, addMonths, day, euros, isoDay, kwh, quantityUnit } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link } from "../router";
 import { useMeters } from "./Meters";
@@ -159,7 +159,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
   const current = useSeries(meter.id, range, view);
   const lastYear = useSeries(meter.id, lastYearRange, view, view !== "year");
 
-  const fmt = (v: number) => (unit === "kwh" ? kwh(v * 1000, lang) : euros(v, lang));
+  const fmt = (v: number) => (unit === "kwh" ? kwh(v * 1000, lang, meter.energy) : euros(v, lang));
   const points = current.data?.points ?? [];
   const labels = useMemo(() => points.map((p) => label(p.period, view, lang)), [points, view, lang]);
   const series = useMemo(() => {
@@ -194,7 +194,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
   }
   const status = meter.consent?.status;
   const summary = t("dashboard.chart_label", {
-    unit: unit === "kwh" ? "kWh" : "€",
+    unit: unit === "kwh" ? quantityUnit(meter.energy) : "€",
     step: t(`dashboard.step.${view}` as Key),
     from: day(range.from, lang),
     to: day(addDays(range.to, -1), lang),
@@ -213,7 +213,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
         </h2>
         <div className="controls">
           <Segmented legend={t("dashboard.unit")} value={unit} onChange={setUnit}
-            options={[["kwh", "kWh"], ["eur", "€"]]} />
+            options={[["kwh", quantityUnit(meter.energy)], ["eur", "€"]]} />
           <Segmented legend={t("dashboard.view")} value={view}
             onChange={(v) => (setView(v), setOffset(0))}
             options={[["day", t("dashboard.view.day")], ["month", t("dashboard.view.month")], ["year", t("dashboard.view.year")]]} />
@@ -254,7 +254,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
               <thead>
                 <tr>
                   <th scope="col">{t("dashboard.col.period")}</th>
-                  <th scope="col">kWh</th>
+                  <th scope="col">{quantityUnit(meter.energy)}</th>
                   <th scope="col">€</th>
                 </tr>
               </thead>
@@ -262,7 +262,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
                 {points.map((p) => (
                   <tr key={p.period} data-period={p.period}>
                     <th scope="row">{label(p.period, view, lang)}</th>
-                    <td data-wh={p.wh ?? ""}>{kwh(p.wh, lang)}</td>
+                    <td data-wh={p.wh ?? ""}>{kwh(p.wh, lang, meter.energy)}</td>
                     <td data-eur={p.eur ?? ""}>{euros(p.eur, lang)}</td>
                   </tr>
                 ))}
