@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import time
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from devstack.waiting import eventually
 from metro.service_auth import ServiceTokens
 from tests.browser.conftest import assert_accessible, heading, shot
 from tests.browser.test_resident_app import new_email, sign_up, verify_address
@@ -81,5 +81,12 @@ def test_resident_declares_heat_and_water_and_sees_them_in_the_summary(page: Pag
 
 
 def eventually_sync(check, timeout: float = 60) -> None:
-    import asyncio
-    asyncio.run(eventually(check, timeout=timeout, interval=1))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)

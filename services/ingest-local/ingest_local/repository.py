@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ingest_local.models import (cycles, ended_consents, files, heat_shares, indexes, lists_sent, raw_files,
@@ -97,17 +97,22 @@ async def collection_of(session: AsyncSession, meter_ids: list[uuid.UUID]) -> li
 
 
 async def advance_last_day(session: AsyncSession, last: dict[uuid.UUID, dt.date]) -> None:
-    for meter_id, day in last.items():
-        await session.execute(sa.update(subscriptions).where(subscriptions.c.meter_id == meter_id).values(
-            last_day=sa.func.greatest(sa.func.coalesce(subscriptions.c.last_day, day), day)))
+    if not last:
+        return
+    given = sa.select(sa.func.unnest(sa.cast(sa.literal(list(last)), ARRAY(UUID(as_uuid=True)))).label("meter_id"),
+                      sa.func.unnest(sa.cast(sa.literal(list(last.values())), ARRAY(sa.Date))).label("day")).subquery()
+    await session.execute(sa.update(subscriptions).where(subscriptions.c.meter_id == given.c.meter_id).values(
+        last_day=sa.func.greatest(sa.func.coalesce(subscriptions.c.last_day, given.c.day), given.c.day)))
 
 
 async def save_indexes(session: AsyncSession, dso: str, rows: list[dict[str, Any]]) -> None:
-    for i in range(0, len(rows), 5000):
-        stmt = insert(indexes).values([{"dso": dso, **r} for r in rows[i:i + 5000]])
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[indexes.c.dso, indexes.c.identifier, indexes.c.day, indexes.c.serial],
-            set_={"index_wh": stmt.excluded.index_wh, "install_wh": stmt.excluded.install_wh}))
+    if not rows:
+        return
+    stmt = insert(indexes)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[indexes.c.dso, indexes.c.identifier, indexes.c.day, indexes.c.serial],
+        set_={"index_wh": stmt.excluded.index_wh, "install_wh": stmt.excluded.install_wh}),
+        [{"dso": dso, **r} for r in rows])
 
 
 async def indexes_around(session: AsyncSession, dso: str, identifiers: list[str], first: dt.date,
