@@ -3,32 +3,19 @@ fresh keys, and tells ingest-local how to reach it; operators that push get an u
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
-import asyncssh
-
-from devstack.sandbox_sge import known_hosts_line
-from devstack.sandboxes import SandboxHandle, spawn, wait_http
+from devstack.sandboxes import SandboxHandle, sftp_keys, spawn, wait_http
 
 
 def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
     work = Path(workdir) / "local"
-    work.mkdir(parents=True, exist_ok=True)
-    client_key = asyncssh.generate_private_key("ssh-ed25519")
-    key_path = work / "client_key"
-    client_key.write_private_key(str(key_path))
-    os.chmod(key_path, 0o600)
-    (work / "authorized_keys").write_bytes(client_key.export_public_key())
-    host_key = asyncssh.generate_private_key("ssh-ed25519")
-    host_key.write_private_key(str(work / "host_key"))
-    os.chmod(work / "host_key", 0o600)
-    (work / "known_hosts").write_bytes(known_hosts_line(ports["local_sftp"], host_key))
+    key_path, host_key_path, known_hosts = sftp_keys(work, ports["local_sftp"])
     root = work / f"drop-{secrets.token_hex(4)}"
     process = spawn(["-m", "tests.sandboxes.local", "--sftp-port", str(ports["local_sftp"]),
                      "--control-port", str(ports["local_control"]), "--root", str(root),
-                     "--host-key", str(work / "host_key"), "--authorized-keys", str(work / "authorized_keys")],
+                     "--host-key", str(host_key_path), "--authorized-keys", str(work / "authorized_keys")],
                     work / "sandbox.log")
     url = f"http://127.0.0.1:{ports['local_control']}"
     try:
@@ -42,7 +29,7 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
         "METRO_INGEST_LOCAL_SFTP_PORT": str(ports["local_sftp"]),
         "METRO_INGEST_LOCAL_SFTP_USERNAME": "metro",
         "METRO_INGEST_LOCAL_SFTP_KEY_PATH": str(key_path),
-        "METRO_INGEST_LOCAL_SFTP_KNOWN_HOSTS": str(work / "known_hosts"),
+        "METRO_INGEST_LOCAL_SFTP_KNOWN_HOSTS": str(known_hosts),
         "METRO_INGEST_LOCAL_UPLOAD_TOKENS": json.dumps(tokens),
         "METRO_INGEST_LOCAL_POLL_INTERVAL_S": "5",
     }
