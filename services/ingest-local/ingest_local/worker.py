@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from ingest_local import repository, service
 from metro.app import Runtime
-from metro.dso import DsoError, Outcome
-from metro.metrics import COLLECTION_CYCLES, DSO_LAST_SUCCESS
+from metro.filedrop import FileCycle, add_summary
+from metro.metrics import DSO_LAST_SUCCESS
 from metro.schemas.consent import FileConsent
 from metro.service_auth import ServiceClient
 from metro.sftp import Drop, DropEntry, SftpDrop
@@ -91,11 +91,7 @@ async def collect(rt: Runtime, drop: SftpDrop, operators: tuple[str, ...]) -> di
             for o in outcomes:
                 if o.status != "ignored" and by_name[o.name].size <= s.max_file_bytes:
                     report["removed"] += await inbound.remove(by_name[o.name])
-            summary = service.summarize(outcomes)
-            for key in ("files", "readings"):
-                for k, v in summary[key].items():
-                    report[key][k] = report[key].get(k, 0) + v
-            report["quarantined"] += summary["quarantined"]
+            add_summary(report, outcomes)
     async with rt.db.session() as session, session.begin():
         report["raw_purged"] = await repository.purge_raw(session, now - dt.timedelta(days=s.raw_retention_days))
     return report
@@ -108,46 +104,10 @@ async def probe(rt: Runtime) -> None:
         DSO_LAST_SUCCESS.labels("local").set(last.timestamp())
 
 
-async def run_cycle(rt: Runtime, trigger: str) -> dict:
-    async with rt.extras["cycle_lock"]:
-        async with rt.db.engine.connect() as guard, guard.begin():
-            if not await repository.try_cycle_lock(guard, CYCLE_LOCK):
-                return {"trigger": trigger, "outcome": "busy", "detail": "another replica is collecting"}
-            return await _cycle(rt, trigger)
+async def _collect(rt: Runtime, drop: SftpDrop) -> dict:
+    return await collect(rt, drop, tuple(rt.settings.sftp_operators))
 
 
-async def _cycle(rt: Runtime, trigger: str) -> dict:
-    s = rt.settings
-    started = dt.datetime.now(dt.UTC)
-    outcome, report = Outcome.ok.value, {}
-    try:
-        async with drop_from(s) as drop:
-            report = await collect(rt, drop, tuple(s.sftp_operators))
-    except DsoError as exc:
-        outcome = exc.outcome.value
-        report["error"] = {"code": exc.code, "detail": str(exc)[:500]}
-        log.warning("local operators' collection failed", extra={"code": exc.code, "error": str(exc)[:300]})
-    finished = dt.datetime.now(dt.UTC)
-    report = {"trigger": trigger, "outcome": outcome, "started_at": started.isoformat(),
-              "finished_at": finished.isoformat(), **report}
-    async with rt.db.session() as session, session.begin():
-        await repository.add_cycle(session, trigger=trigger, outcome=outcome, started_at=started,
-                                   finished_at=finished, report=report)
-    COLLECTION_CYCLES.labels("local", outcome).inc()
-    log.info("local operators' collection cycle", extra={"trigger": trigger, "outcome": outcome,
-                                                         "files": report.get("files"),
-                                                         "readings": report.get("readings")})
-    return report
-
-
-async def poll(rt: Runtime) -> None:
-    while not rt.stop.is_set():
-        try:
-            await asyncio.wait_for(rt.stop.wait(), rt.settings.poll_interval_s)
-            return
-        except TimeoutError:
-            pass
-        try:
-            await run_cycle(rt, "poll")
-        except Exception:
-            log.exception("local operators' collection cycle crashed")
+CYCLE = FileCycle("local operators'", "local", CYCLE_LOCK, drop_from, _collect, repository.try_cycle_lock,
+                  repository.add_cycle)
+run_cycle, poll = CYCLE.run, CYCLE.poll
