@@ -389,7 +389,11 @@ export interface paths {
         /**
          * Declare Meter
          * @description Declares a meter and starts its consent with the DSO: needs a verified e-mail address (403
-         *     `email_not_verified`).
+         *     `email_not_verified`). A meter of a local operator (`greenalp` electricity or gas, `cciag` heat as
+         *     `SST0042-L017`, `eau_de_grenoble` water; channel `file`) needs `local_holder` (the contract reference on the
+         *     bill and the holder's name, 422 `local_holder_required`): its consent stays `requested` until the operator's
+         *     first file names the meter with the same holder (then `active`), or another holder (`invalid`, reason
+         *     `holder_mismatch`).
          */
         post: operations["declare_meter_api_v1_meters_post"];
         delete?: never;
@@ -1011,7 +1015,10 @@ export interface paths {
         /**
          * Upload Tariffs
          * @description Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
-         *     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column.
+         *     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column. Heat: per network,
+         *     `valid_from,valid_to,network,r1_eur_ttc_mwh,r2_basis (kw|dwelling),r2_eur_ttc_year,example (yes|no),source`;
+         *     water: `valid_from,valid_to,operator,price_eur_ttc_m3,subscription_eur_ttc_year,example,source`. A row marked
+         *     `example=yes` is priced but its euros are flagged as estimated.
          */
         put: operations["upload_tariffs_api_v1_admin_tariffs__energy__put"];
         post?: never;
@@ -2230,7 +2237,7 @@ export interface components {
              * Energy
              * @enum {string}
              */
-            energy: "electricity" | "gas";
+            energy: "electricity" | "gas" | "heat" | "water";
             /** Version */
             version: number;
             /** Source */
@@ -5441,7 +5448,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                energy: "electricity" | "gas";
+                energy: "electricity" | "gas" | "heat" | "water";
             };
             cookie?: never;
         };
@@ -5492,7 +5499,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                energy: "electricity" | "gas";
+                energy: "electricity" | "gas" | "heat" | "water";
             };
             cookie?: never;
         };
