@@ -11,9 +11,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
-import asyncssh
 
-from devstack.sandboxes import SandboxHandle, spawn, wait_http
+from devstack.sandboxes import SandboxHandle, sftp_keys, spawn, wait_http
 
 PGP_PASSPHRASE = "sge-test-passphrase"
 
@@ -34,22 +33,9 @@ def _pgp_pair(home: Path) -> tuple[str, str]:
     return public, private
 
 
-def known_hosts_line(port: int, key: asyncssh.SSHKey) -> bytes:
-    return f"[127.0.0.1]:{port} ".encode() + key.export_public_key()
-
-
 def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
     work = Path(workdir) / "sge"
-    work.mkdir(parents=True, exist_ok=True)
-    client_key = asyncssh.generate_private_key("ssh-ed25519")
-    key_path = work / "client_key"
-    client_key.write_private_key(str(key_path))
-    os.chmod(key_path, 0o600)
-    (work / "authorized_keys").write_bytes(client_key.export_public_key())
-    host_key = asyncssh.generate_private_key("ssh-ed25519")
-    host_key.write_private_key(str(work / "host_key"))
-    os.chmod(work / "host_key", 0o600)
-    (work / "known_hosts").write_bytes(known_hosts_line(ports["sge_sftp"], host_key))
+    key_path, host_key_path, known_hosts = sftp_keys(work, ports["sge_sftp"])
     aes_key = secrets.token_bytes(32)
     (work / "aes_key.hex").write_text(aes_key.hex())
     public, private = _pgp_pair(work / f"gnupg-{secrets.token_hex(4)}")
@@ -60,7 +46,7 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
     root = work / f"drop-{secrets.token_hex(4)}"
     process = spawn(["-m", "tests.sandboxes.sge", "--sftp-port", str(ports["sge_sftp"]),
                      "--control-port", str(ports["sge_control"]), "--root", str(root),
-                     "--host-key", str(work / "host_key"), "--authorized-keys", str(work / "authorized_keys"),
+                     "--host-key", str(host_key_path), "--authorized-keys", str(work / "authorized_keys"),
                      "--aes-key", aes_key.hex(), "--pgp-public-key", str(work / "platform.pub.asc")],
                     work / "sandbox.log")
     url = f"http://127.0.0.1:{ports['sge_control']}"
@@ -74,7 +60,7 @@ def start(workdir: Path, ports: dict[str, int]) -> SandboxHandle:
         "METRO_INGEST_SGE_SFTP_PORT": str(ports["sge_sftp"]),
         "METRO_INGEST_SGE_SFTP_USERNAME": "metro",
         "METRO_INGEST_SGE_SFTP_KEY_PATH": str(key_path),
-        "METRO_INGEST_SGE_SFTP_KNOWN_HOSTS": str(work / "known_hosts"),
+        "METRO_INGEST_SGE_SFTP_KNOWN_HOSTS": str(known_hosts),
         "METRO_INGEST_SGE_AES_KEYS": aes_key.hex(),
         "METRO_INGEST_SGE_PGP_PRIVATE_KEY_PATH": str(private_path),
         "METRO_INGEST_SGE_PGP_PASSPHRASE": PGP_PASSPHRASE,

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-TEST_PORTS = {"enedis": 19001, "grdf": 19002, "sge_control": 19003, "sge_sftp": 19222, "smtp": 19025,
-              "smtp_web": 19026}
-RUN_PORTS = {"enedis": 9001, "grdf": 9002, "sge_control": 9003, "sge_sftp": 2222, "smtp": 1025,
-             "smtp_web": 1080}
-NAMES = ("enedis", "grdf", "sge", "smtp")
+TEST_PORTS = {"enedis": 19001, "grdf": 19002, "sge_control": 19003, "sge_sftp": 19222, "local_control": 19004,
+              "local_sftp": 19223, "smtp": 19025, "smtp_web": 19026}
+RUN_PORTS = {"enedis": 9001, "grdf": 9002, "sge_control": 9003, "sge_sftp": 2222, "local_control": 9004,
+             "local_sftp": 2223, "smtp": 1025, "smtp_web": 1080}
+NAMES = ("enedis", "grdf", "sge", "local", "smtp")
 
 
 @dataclass
@@ -39,6 +39,29 @@ class SandboxHandle:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def known_hosts_line(port: int, key) -> bytes:
+    return f"[127.0.0.1]:{port} ".encode() + key.export_public_key()
+
+
+def sftp_keys(work: Path, port: int) -> tuple[Path, Path, Path]:
+    """Fresh keys for an SFTP sandbox: the platform's client key (its public half in authorized_keys, for the
+    drop), the drop's host key, and the known_hosts naming it (checked by the connector, as outside local mode).
+    Returns (client key, host key, known_hosts)."""
+    import asyncssh
+
+    work.mkdir(parents=True, exist_ok=True)
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = work / "client_key"
+    client_key.write_private_key(str(key_path))
+    os.chmod(key_path, 0o600)
+    (work / "authorized_keys").write_bytes(client_key.export_public_key())
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    host_key.write_private_key(str(work / "host_key"))
+    os.chmod(work / "host_key", 0o600)
+    (work / "known_hosts").write_bytes(known_hosts_line(port, host_key))
+    return key_path, work / "host_key", work / "known_hosts"
 
 
 def wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -42,7 +42,11 @@ def declare(user: ApiUser, prm: str, **extra):
      "channel_not_served_by_dso"),
     ({"energy": "electricity", "dso": "enedis", "channel": "file", "identifier": "12345678901234"},
      "channel_not_served_by_dso"),
-    ({"energy": "heat", "dso": "cciag", "identifier": "CCIAG-0042"}, "dso_not_served"),
+    ({"energy": "heat", "dso": "dalkia", "identifier": "SST0042-L017"}, "dso_not_served"),
+    # The local operators are served (ingest-local), with the contract reference and holder on the bill.
+    ({"energy": "heat", "dso": "cciag", "identifier": "SST0042-L017"}, "local_holder_required"),
+    ({"energy": "water", "dso": "cciag", "identifier": "EG12345678",
+      "local_holder": {"contract_reference": "CT-1", "holder_name": "Élise Dupont"}}, "energy_not_served_by_dso"),
 ])
 def test_a_declaration_no_connector_serves_is_refused_with_its_code_and_claims_nothing(resident, body, code):
     r = resident.post("/meters", json=body)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from devstack.client import ApiUser, admin_user
 from devstack.db import fetch, fetchval
 from devstack.events import connect
-from devstack.sandbox_sge import known_hosts_line
+from devstack.sandboxes import known_hosts_line
 from devstack.stack import ROOT
 from devstack.waiting import eventually
 from ingest_sge.service import CAPABILITIES

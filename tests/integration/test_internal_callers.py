@@ -12,7 +12,8 @@ from metro.services import NAMES
 # Who calls what, from the ServiceClient calls in each service (grep '"/internal/'); a route nobody calls
 # today names the service it is there for.
 EXPECTED = {
-    "consent": {"/internal/consents/{consent_id}/dso-status": {"ingest_grdf"}},
+    "consent": {"/internal/consents/{consent_id}/dso-status": {"ingest_grdf", "ingest_local"},
+                "/internal/file-consents": {"ingest_local"}},
     "consumption": {"/internal/accounts": {"notify"}, "/internal/accounts/{account_id}/report": {"notify"},
                     "/internal/accounts/{account_id}/month": {"notify"}},
     "ingest_enedis": {"/internal/consent/authorize-url": {"consent"}, "/internal/consent/redirect": {"consent"},

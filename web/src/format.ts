@@ -2,10 +2,16 @@ import type { Lang } from "./i18n";
 
 const locale = (lang: Lang) => (lang === "fr" ? "fr-FR" : "en-GB");
 
-export function kwh(wh: number | null | undefined, lang: Lang): string {
+/** The unit a meter's quantities are shown in: kWh of energy, m³ of water (whose readings are litres). */
+export function quantityUnit(energy?: string): string {
+  return energy === "water" ? "m³" : "kWh";
+}
+
+export function kwh(wh: number | null | undefined, lang: Lang, energy?: string): string {
   if (wh == null) return "—";
   const value = wh / 1000;
-  return `${value.toLocaleString(locale(lang), { maximumFractionDigits: value < 10 ? 1 : 0 })} kWh`;
+  const digits = energy === "water" ? (value < 10 ? 3 : 1) : value < 10 ? 1 : 0;
+  return `${value.toLocaleString(locale(lang), { maximumFractionDigits: digits })} ${quantityUnit(energy)}`;
 }
 
 export function euros(eur: string | number | null | undefined, lang: Lang): string {

@@ -36,6 +36,8 @@ SERVICES: tuple[Service, ...] = (
     Service("ingest_enedis", 8011, dso="enedis", channel="dataconnect"),
     Service("ingest_grdf", 8012, dso="grdf", channel="adict"),
     Service("ingest_sge", 8013, dso="sge", channel="sge"),
+    # GreenAlp, CCIAG and Eau de Grenoble: one connector for the local operators' file feeds.
+    Service("ingest_local", 8014, dso="local", channel="file"),
 )
 
 NAMES = tuple(s.name for s in SERVICES)

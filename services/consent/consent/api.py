@@ -13,7 +13,7 @@ from consent.schemas import DsoStatus, NoteCreate, ReadCheck, RevokeAll, ShareCr
 from metro.db import DbSession
 from metro.errors import Forbidden
 from metro.schemas.consent import (AddressBaseImport, AddressDecision, AddressMismatch, AddressSuggestion, AdviceNote,
-                                   ClaimRelease, ClaimReleased, ConsentHistory, ConsentView, Dwelling,
+                                   ClaimRelease, ClaimReleased, ConsentHistory, ConsentView, Dwelling, FileConsent,
                                    MeterDeclaration, MeterView, SgeSubscription, SgeSubscriptionView, Share,
                                    ShareRenewal, SubscriptionEnd)
 from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgMembership
@@ -22,7 +22,8 @@ from metro.service_auth import Caller, acting_account, caller
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account("gateway"))]
 Gateway = Annotated[Caller, Depends(caller("gateway"))]
-GrdfConnector = Annotated[Caller, Depends(caller("ingest_grdf"))]
+Connector = Annotated[Caller, Depends(caller("ingest_grdf", "ingest_local"))]
+LocalConnector = Annotated[Caller, Depends(caller("ingest_local"))]
 Session = DbSession
 
 
@@ -146,12 +147,20 @@ async def search_addresses(_: Gateway, session: Session, q: Annotated[str, Query
 
 
 @router.post("/consents/{consent_id}/dso-status")
-async def dso_status(consent_id: uuid.UUID, body: DsoStatus, _: GrdfConnector, session: Session,
+async def dso_status(consent_id: uuid.UUID, body: DsoStatus, _: Connector, session: Session,
                      request: Request):
-    """A connector reports what the DSO says of a consent (ADICT access right active, refused, ...)."""
+    """A connector reports what the DSO says of a consent (ADICT access right active, refused, ...; a local
+    operator's first file naming the meter with a matching holder, or another holder)."""
     changed = await flows.dso_reported(session, outbox(request), consent_id, Status(body.status), reason=body.reason,
                                        evidence=body.evidence, values=body.values())
     return {"changed": changed}
+
+
+@router.get("/file-consents", response_model=list[FileConsent])
+async def file_consents(dso: str, _: LocalConnector, session: Session, request: Request):
+    """A local operator's consented meters (and those withdrawn within a day), for the list ingest-local sends
+    the operator and the holder check of its files."""
+    return await service.file_consents(session, dso, request.app.state.runtime.settings.file_withdrawals_listed)
 
 
 @router.get("/meters", response_model=list[MeterView])

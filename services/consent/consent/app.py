@@ -16,6 +16,8 @@ class Settings(ServiceSettings):
 
     # Enedis never reports a refusal: a consent page nobody came back from times out after 7 days.
     holder_timeout: dt.timedelta = dt.timedelta(days=7)
+    # A withdrawn consent on a local operator's meter stays in the operator's list (as withdrawn) this long.
+    file_withdrawals_listed: dt.timedelta = dt.timedelta(days=1)
     consent_page_ttl: dt.timedelta = dt.timedelta(days=7)
     reminder_days: tuple[int, ...] = (30, 7)
     sweep_interval: dt.timedelta = dt.timedelta(minutes=10)

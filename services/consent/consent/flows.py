@@ -211,8 +211,12 @@ async def renew(session: AsyncSession, outbox: Outbox, services: ServiceClient, 
         if latest is not None and Status(latest.status) in COLLECTING and meter.channel != "dataconnect":
             raise Conflict("this meter's consent is still active", code="consent_still_active")
         consent_id = uuid.uuid4()
+        # A local operator's meter keeps the contract reference and holder it was declared with.
+        holder = {"dso_reference": latest.dso_reference, "holder_name": latest.holder_name} \
+            if latest is not None and meter.channel == "file" else {}
         await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id, "account_id": account_id,
-                                                  "channel": meter.channel, "status": Status.requested.value})
+                                                  "channel": meter.channel, "status": Status.requested.value,
+                                                  **holder})
         await repository.append_event(session, {"consent_id": consent_id, "to_status": Status.requested.value,
                                                 "actor": "resident", "evidence": {"renewal_of": str(latest.id)
                                                                                   if latest else None}})

@@ -61,8 +61,11 @@ consents = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    # DSO-side reference: ADICT access-right id, SGE subscription reference, Data Connect autorisation.
+    # DSO-side reference: ADICT access-right id, SGE subscription reference, Data Connect autorisation, the
+    # contract reference on a local operator's bill.
     sa.Column("dso_reference", sa.Text),
+    # A local operator's meter: the holder's name as declared, checked against the operator's first file.
+    sa.Column("holder_name", sa.Text),
     # Hash of the single-use OAuth `state` bound to the account; the state itself is never stored.
     sa.Column("state_hash", sa.Text, unique=True),
     sa.Column("state_expires_at", sa.DateTime(timezone=True)),

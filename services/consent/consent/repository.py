@@ -92,6 +92,18 @@ async def latest_consents(session: AsyncSession, meter_ids: list[uuid.UUID]) -> 
     return {r.meter_id: r for r in rows}
 
 
+async def file_consents(session: AsyncSession, dso: str, ended_since: dt.datetime) -> list[sa.Row]:
+    """The latest consent of each meter of a local operator, live or ended since ``ended_since``."""
+    latest = (sa.select(consents, meters.c.dso, meters.c.energy, meters.c.identifier)
+              .join(meters, meters.c.id == consents.c.meter_id)
+              .where(meters.c.dso == dso, consents.c.channel == "file")
+              .distinct(consents.c.meter_id)
+              .order_by(consents.c.meter_id, consents.c.requested_at.desc())).subquery()
+    live = latest.c.status.in_(["requested", "awaiting_holder", "active", "expiring"])
+    return list((await session.execute(sa.select(latest).where(
+        sa.or_(live, latest.c.updated_at >= ended_since)))).all())
+
+
 async def get_consent(session: AsyncSession, consent_id: uuid.UUID, *, lock: bool = False) -> sa.Row | None:
     q = sa.select(consents).where(consents.c.id == consent_id)
     if lock:

@@ -16,7 +16,8 @@ from metro.errors import AppError, Conflict, NotFound
 from metro.events import ConsentGranted, ConsentRevoked, DwellingProfile, DwellingUpdated, MeterDeclared
 from metro.outbox import Outbox
 from metro.schemas.collection import Freshness
-from metro.schemas.consent import MANUAL, ClaimReleased, ConsentView, Dwelling, MeterDeclaration, MeterView
+from metro.schemas.consent import (MANUAL, ClaimReleased, ConsentView, Dwelling, FileConsent, MeterDeclaration,
+                                   MeterView)
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,19 @@ async def declare_meter(session: AsyncSession, outbox: Outbox, account_id: uuid.
         except IntegrityError as exc:
             raise Conflict("this meter was claimed at the same moment", code="meter_already_claimed") from exc
     consent_id = uuid.uuid4()
+    holder, evidence = {}, {"channel": body.channel}
+    if body.local_holder is not None:
+        # The agreement lets the operator deliver data for residents who consented here: the consent is recorded
+        # now and sent in the operator's next list; the operator's first file confirms the holder.
+        holder = {"dso_reference": body.local_holder.contract_reference,
+                  "holder_name": body.local_holder.holder_name}
+        evidence |= {"contract_reference": body.local_holder.contract_reference,
+                     "holder_name": body.local_holder.holder_name, "operator_list": body.dso}
     await repository.insert_consent(session, {"id": consent_id, "meter_id": meter_id, "account_id": account_id,
-                                              "channel": body.channel, "status": Status.requested.value})
+                                              "channel": body.channel, "status": Status.requested.value, **holder})
     await repository.append_event(session, {"consent_id": consent_id, "from_status": None,
                                             "to_status": Status.requested.value, "actor": "resident",
-                                            "evidence": {"channel": body.channel}})
+                                            "evidence": evidence})
     await outbox.add(session, MeterDeclared(meter_id=meter_id, account_id=account_id, energy=body.energy.value,
                                             dso=body.dso, channel=body.channel))
     consent = await repository.get_consent(session, consent_id)
@@ -198,6 +207,16 @@ async def history(session: AsyncSession, meter_id: uuid.UUID) -> list[dict[str, 
     return [{"id": r.id, "channel": r.channel, "purpose": r.purpose, "status": r.status,
              "requested_at": r.requested_at, "expires_at": r.expires_at,
              "history": [dict(e._mapping) for e in await repository.consent_history(session, r.id)]} for r in rows]
+
+
+async def file_consents(session: AsyncSession, dso: str, withdrawn_within: dt.timedelta) -> list[FileConsent]:
+    """What ingest-local sends a local operator: each meter's latest consent, live or withdrawn lately."""
+    now = utcnow()
+    rows = await repository.file_consents(session, dso, now - withdrawn_within)
+    return [FileConsent(consent_id=r.id, meter_id=r.meter_id, account_id=r.account_id, dso=r.dso, energy=r.energy,
+                        identifier=r.identifier, status=r.status, contract_reference=r.dso_reference,
+                        holder_name=r.holder_name, since=r.requested_at,
+                        ended_at=None if Status(r.status) in LIVE else r.updated_at) for r in rows]
 
 
 def utcnow() -> dt.datetime:

@@ -115,7 +115,8 @@ async def get_green_button(request: Request,
 
 
 @router.put("/tariffs/{energy}", response_model=TariffCatalogueVersion)
-async def put_tariffs(energy: Literal["electricity", "gas"], request: Request, who: Gateway, session: Session,
+async def put_tariffs(energy: Literal["electricity", "gas", "heat", "water"], request: Request, who: Gateway,
+                      session: Session,
                       source: Annotated[str | None, Query(max_length=300)] = None):
     """The body is the CSV file itself (same shape as the bundled data file)."""
     body = await read_limited(request, MAX_UPLOAD_BYTES, code="tariff_csv_too_large", what="the tariff file")
@@ -137,7 +138,7 @@ async def preview_degree_days(request: Request, who: Gateway, session: Session):
 
 
 @router.get("/tariffs/{energy}", response_model=list[TariffCatalogueVersion])
-async def get_tariffs(energy: Literal["electricity", "gas"], who: Gateway, session: Session):
+async def get_tariffs(energy: Literal["electricity", "gas", "heat", "water"], who: Gateway, session: Session):
     return await catalogues.tariff_versions(session, energy)
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
 from consumption.climate import DegreeDayCsvError, DegreeDays
-from consumption.tariffs import DATA_DIR, Catalogue, TariffCsvError, parse_electricity_csv, parse_gas_csv
+from consumption.tariffs import (DATA_DIR, Catalogue, TariffCsvError, parse_electricity_csv, parse_gas_csv,
+                                 parse_heat_csv, parse_water_csv)
 from metro.errors import AppError, Forbidden, NotFound
 from metro.schemas.consumption import (CataloguePreview, CsvLine, CsvProblem, DegreeDaysVersion,
                                        TariffCatalogueVersion)
@@ -71,21 +72,27 @@ class CatalogueStore(Generic[T]):
         return self.value is not None and time.monotonic() - self.checked < self.refresh_seconds
 
 
-TARIFFS = CatalogueStore(("electricity", "gas"), lambda texts: Catalogue.from_csv(
+TARIFFS = CatalogueStore(("electricity", "gas", "heat", "water"), lambda texts: Catalogue.from_csv(
     texts.get("electricity") or (DATA_DIR / "trve.csv").read_bytes(),
-    texts.get("gas") or (DATA_DIR / "gas_benchmark.csv").read_bytes()))
+    texts.get("gas") or (DATA_DIR / "gas_benchmark.csv").read_bytes(), texts.get("heat"), texts.get("water")))
 # Degree days are versioned beside the tariffs, in the same catalogue table, under their own kind.
 DEGREE_DAYS_KIND = "degree_days"
 DEGREE_DAYS = CatalogueStore((DEGREE_DAYS_KIND,), lambda texts: DegreeDays.load(texts.get(DEGREE_DAYS_KIND)))
 BUNDLED_SOURCES = {"electricity": "bundled data/trve.csv (CRE open data; see data/SOURCES.md)",
-                   "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)"}
+                   "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)",
+                   "heat": "bundled data/heat_tariffs.csv (EXAMPLE values, to replace by CCIAG's tariff)",
+                   "water": "bundled data/water_tariffs.csv (EXAMPLE values, to replace by the water tariff)"}
+PARSERS = {"electricity": parse_electricity_csv, "gas": parse_gas_csv, "heat": parse_heat_csv,
+           "water": parse_water_csv}
+BUNDLED_FILES = {"electricity": "trve.csv", "gas": "gas_benchmark.csv", "heat": "heat_tariffs.csv",
+                 "water": "water_tariffs.csv"}
 
 
 async def seed_tariffs(session: AsyncSession) -> None:
     """At first start the bundled files become version 1 of each catalogue, with their source."""
     versions = await repository.latest_catalogue_ids(session)
-    for energy, name, parse in (("electricity", "trve.csv", parse_electricity_csv),
-                                ("gas", "gas_benchmark.csv", parse_gas_csv)):
+    for energy, parse in PARSERS.items():
+        name = BUNDLED_FILES[energy]
         if energy not in versions:
             text = (DATA_DIR / name).read_text("utf-8")
             await repository.insert_catalogue(session, energy, text, BUNDLED_SOURCES[energy], len(parse(text)),
@@ -101,9 +108,9 @@ async def upload_tariffs(session: AsyncSession, energy: str, content: bytes, sou
                          principal: Principal) -> TariffCatalogueVersion:
     if not principal.has("admin"):
         raise Forbidden("only an administrator updates the tariff catalogue", code="forbidden_role")
-    parse = {"electricity": parse_electricity_csv, "gas": parse_gas_csv}.get(energy)
+    parse = PARSERS.get(energy)
     if parse is None:
-        raise NotFound("tariffs exist for electricity and gas only", code="tariff_energy_unknown")
+        raise NotFound("tariffs exist for electricity, gas, heat and water only", code="tariff_energy_unknown")
     try:
         parsed = parse(content)
     except TariffCsvError as error:

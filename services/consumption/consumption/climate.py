@@ -216,6 +216,7 @@ _FOOTPRINT = {
     "fuel_oil": ("fioul_domestique", "chauffage", "Base Empreinte Fioul"),
     "wood_pellets": ("bois_granules", "poele", "E+C-"),
     "wood_logs": ("bois_buches", "poele", "E+C-"),
+    "water": ("eau_potable", "distribution", "EXAMPLE"),
 }
 _DPE = {
     "electricity": ("electricite", "chauffage", "DPE 3CL"),

@@ -95,6 +95,11 @@ async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[
         return Pricing(Contract(energy="gas", gas_band=band),
                        ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option=band),
                        f"CRE gas benchmark price, profile {band} ({why})")
+    if meter.energy in ("heat", "water"):
+        what = "district-heat tariff R1/R2" if meter.energy == "heat" else "water tariff per m3 and subscription"
+        return Pricing(Contract(energy=meter.energy),
+                       ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option=meter.energy),
+                       f"the {what} of the catalogue in force")
     if meter.energy != "electricity":
         return Pricing(None, ContractView(meter_id=meter.meter_id, origin="assumed", tariff_option="none"),
                        f"no regulated tariff for {meter.energy}: euros are not computed")

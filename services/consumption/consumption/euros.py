@@ -35,6 +35,7 @@ def _split(extra: Any) -> dict[str, int] | None:
 # Per priced day: what makes its euros an estimate (OR-ed over a period into the notes of eur_method).
 SPLIT_ESTIMATED = 1  # an off-peak contract priced from a daily total, without the DSO's HP/HC split
 CARRIED = 2  # a price or a subscription carried from an earlier version of the catalogue
+EXAMPLE = 4  # a heat or water tariff the catalogue marks as an example, not the operator's published one
 
 
 def day_prices(rows: Sequence[Any], pricing: Pricing,
@@ -53,6 +54,7 @@ def day_prices(rows: Sequence[Any], pricing: Pricing,
         if p.estimated:
             flags |= SPLIT_ESTIMATED if off_peak and split is None else 0
             flags |= CARRIED if "carried" in p.method else 0
+            flags |= EXAMPLE if "example tariff" in p.method else 0
         out[r.day] = (day_eur(p), flags)
     return out
 
@@ -77,6 +79,8 @@ def pricing_notes(pricing: Pricing, flags: int) -> list[str]:
         notes.append(f"off-peak contract with daily totals only: {hc_share_method(pricing.contract)}")
     if flags & CARRIED:
         notes.append("some prices or subscriptions are carried from the previous published version")
+    if flags & EXAMPLE:
+        notes.append("the tariff in the catalogue is an example, not the operator's published tariff")
     return notes
 
 

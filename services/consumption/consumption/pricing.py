@@ -22,7 +22,7 @@ Tempo days without a known colour use the average price over a Tempo year (300 b
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping, Sequence
@@ -169,6 +169,18 @@ def price_day(day: date, wh: int | None, contract: Contract, catalogue: Catalogu
             if estimated:
                 label += " carried forward (later months not in the catalogue)"
             carried = tariff.subscription_carried
+        elif contract.energy in ("heat", "water"):
+            tariff = catalogue.network(contract.energy, day)
+            # Water readings are litres: the unit price is per litre (the price per m3 ÷ 1000).
+            quantity = Decimal(wh) if contract.energy == "water" else kwh
+            energy = quantity * tariff.unit_price_eur
+            unit = "L" if contract.energy == "water" else "kWh"
+            how = f"{_fmt(quantity)} {unit} × {tariff.unit_price_eur} €/{unit}"
+            label = tariff.label + (" (example tariff, not the operator's)" if tariff.example else "")
+            estimated, carried = tariff.example, False
+            if tariff.subscription_basis == "kw":
+                tariff = replace(tariff, subscription_eur_year=tariff.subscription_eur_year * contract.kva)
+                how += f" (R2 × {contract.kva} kW)"
         else:
             return DayPrice(day, wh, None, None, None, False, f"no tariff for energy {contract.energy!r}")
     except TariffNotFound as error:

@@ -19,14 +19,19 @@ from consumption.periods import check_range, period_start
 from metro.schemas.consumption import Step
 from metro.service_auth import Principal
 
-CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network", "fuel_oil": "fuel_oil",
-               "wood": "wood_logs"}
+CO2E_ENERGY = {"electricity": "electricity", "gas": "gas", "heat": "heat_network", "water": "water",
+               "fuel_oil": "fuel_oil", "wood": "wood_logs"}
+# The platform's district heat is CCIAG's network (its DPE id): its own life-cycle CO2 content.
+HEAT_NETWORK_ID = "3802C"
 
 
 def co2e_factor_of(energy: str) -> EmissionFactor | None:
-    """The emission factor of a meter's energy (data/emission_factors.csv), None for one without."""
+    """The emission factor of a meter's energy (data/emission_factors.csv), None for one without; for water, whose
+    readings are litres, kgCO2e per m3 is gCO2e per litre."""
     name = CO2E_ENERGY.get(energy)
-    return bundled_emission_factors().factor(name) if name else None
+    if not name:
+        return None
+    return bundled_emission_factors().factor(name, heat_network_id=HEAT_NETWORK_ID if energy == "heat" else None)
 
 
 def co2e_factor(energy: str) -> tuple[int, int] | None:

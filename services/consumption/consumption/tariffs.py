@@ -1,4 +1,6 @@
-"""Versioned catalogue of regulated tariffs: French Tarif Bleu (TRVE) and the CRE gas benchmark price.
+"""Versioned catalogue of tariffs: French Tarif Bleu (TRVE), the CRE gas benchmark price, the district-heat
+tariff (R1 energy per MWh, R2 subscription per kW or per dwelling) and the water tariff (per m3 plus a
+subscription).
 
 Every figure is TTC, in Decimal euros, and keeps the source text of the row it was read from.
 A version is in force from 00:00 local time on `valid_from` to 24:00 on `valid_to` (inclusive; None = open).
@@ -27,6 +29,12 @@ ELECTRICITY_COLUMNS = (
     "subscription_eur_ttc_year", "price_eur_ttc_kwh", "source",
 )
 GAS_COLUMNS = ("month", "profile", "subscription_eur_ttc_year", "price_eur_ttc_kwh", "source")
+# District heat: R1 is the energy delivered (€/MWh), R2 the subscription, per kW subscribed or per dwelling.
+HEAT_COLUMNS = ("valid_from", "valid_to", "network", "r1_eur_ttc_mwh", "r2_basis", "r2_eur_ttc_year", "example",
+                "source")
+WATER_COLUMNS = ("valid_from", "valid_to", "operator", "price_eur_ttc_m3", "subscription_eur_ttc_year", "example",
+                 "source")
+R2_BASES = frozenset({"kw", "dwelling"})
 
 OPTION_PERIODS: dict[str, frozenset[str]] = {
     "BASE": frozenset({"BASE"}),
@@ -99,6 +107,22 @@ class GasTariff:
     subscription_carried: bool = False
     # Set on the copy returned for a day after the last published month.
     carried_forward_from: date | None = None
+
+
+@dataclass(frozen=True)
+class NetworkTariff:
+    """A heat or water tariff version: a price per unit (€/kWh of heat, €/litre of water, from the R1 per MWh
+    and the price per m3) and a yearly subscription (R2 per dwelling, or per kW × the contract's kW)."""
+    energy: str
+    network: str
+    valid_from: date
+    valid_to: date | None
+    unit_price_eur: Decimal
+    subscription_eur_year: Decimal
+    subscription_basis: str
+    example: bool
+    source: str
+    label: str
 
 
 def _decimal(raw: str, line: int, column: str, *, required: bool = True) -> Decimal | None:
@@ -314,6 +338,67 @@ def parse_gas_csv(content: str | bytes) -> list[GasTariff]:
     return tariffs
 
 
+def _versions(rows: list[tuple[int, NetworkTariff]]) -> list[NetworkTariff]:
+    out: list[NetworkTariff] = []
+    rows.sort(key=lambda r: (r[1].network, r[1].valid_from))
+    for (_, previous), (line, tariff) in zip(rows, rows[1:]):
+        if previous.network == tariff.network and (previous.valid_to is None or previous.valid_to >= tariff.valid_from):
+            raise TariffCsvError("tariff_csv_overlap", f"{tariff.network}: version from {tariff.valid_from} overlaps "
+                                 f"the version from {previous.valid_from}", line=line, column="valid_from")
+    out.extend(t for _, t in rows)
+    return out
+
+
+def _validity(row: dict[str, str], line: int) -> tuple[date, date | None, bool]:
+    valid_from = _date(row["valid_from"], line, "valid_from")
+    valid_to = _date(row["valid_to"], line, "valid_to") if row["valid_to"].strip() else None
+    if valid_to is not None and valid_to < valid_from:
+        raise TariffCsvError("tariff_csv_bad_validity", "valid_to is before valid_from", line=line, column="valid_to")
+    example = row["example"].strip().lower()
+    if example not in ("yes", "no"):
+        raise TariffCsvError("tariff_csv_bad_example", "example is yes (an illustrative value) or no (published)",
+                             line=line, column="example")
+    return valid_from, valid_to, example == "yes"
+
+
+def _source(row: dict[str, str], line: int) -> str:
+    source = row["source"].strip()
+    if not source:
+        raise TariffCsvError("tariff_csv_missing_source", "every figure needs its source", line=line, column="source")
+    return source
+
+
+def parse_heat_csv(content: str | bytes) -> list[NetworkTariff]:
+    """A district-heat tariff file shaped like data/heat_tariffs.csv: per network, versions that do not overlap."""
+    rows = []
+    for line, row in _read_rows(content, HEAT_COLUMNS):
+        valid_from, valid_to, example = _validity(row, line)
+        network = row["network"].strip()
+        r1 = _decimal(row["r1_eur_ttc_mwh"], line, "r1_eur_ttc_mwh")
+        basis = row["r2_basis"].strip().lower()
+        if basis not in R2_BASES:
+            raise TariffCsvError("tariff_csv_bad_basis", f"{basis!r} is not one of {sorted(R2_BASES)}", line=line,
+                                 column="r2_basis")
+        r2 = _decimal(row["r2_eur_ttc_year"], line, "r2_eur_ttc_year")
+        rows.append((line, NetworkTariff("heat", network, valid_from, valid_to, r1 / 1000, r2, basis, example,
+                                         _source(row, line), f"{network} R1 {r1} €/MWh, R2 {r2} €/yr per {basis}")))
+    return _versions(rows)
+
+
+def parse_water_csv(content: str | bytes) -> list[NetworkTariff]:
+    """A water tariff file shaped like data/water_tariffs.csv: per operator, versions that do not overlap."""
+    rows = []
+    for line, row in _read_rows(content, WATER_COLUMNS):
+        valid_from, valid_to, example = _validity(row, line)
+        operator = row["operator"].strip()
+        price = _decimal(row["price_eur_ttc_m3"], line, "price_eur_ttc_m3")
+        subscription = _decimal(row["subscription_eur_ttc_year"], line, "subscription_eur_ttc_year")
+        rows.append((line, NetworkTariff("water", operator, valid_from, valid_to, price / 1000, subscription,
+                                         "meter", example, _source(row, line),
+                                         f"{operator} {price} €/m3, {subscription} €/yr")))
+    return _versions(rows)
+
+
 def gas_profile(annual_kwh: float | int | str) -> str:
     """The CRE profile for a yearly consumption in kWh PCS (or a profile name, returned as is)."""
     if isinstance(annual_kwh, str):
@@ -333,6 +418,7 @@ def gas_profile(annual_kwh: float | int | str) -> str:
 class Catalogue:
     electricity_tariffs: tuple[ElectricityTariff, ...]
     gas_tariffs: tuple[GasTariff, ...]
+    network_tariffs: tuple[NetworkTariff, ...] = ()
     _electricity_index: dict = field(default_factory=dict, repr=False, compare=False)
     _gas_index: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -347,8 +433,19 @@ class Catalogue:
             versions.append(gas)
 
     @classmethod
-    def from_csv(cls, electricity: str | bytes, gas: str | bytes) -> "Catalogue":
-        return cls(tuple(parse_electricity_csv(electricity)), tuple(parse_gas_csv(gas)))
+    def from_csv(cls, electricity: str | bytes, gas: str | bytes, heat: str | bytes | None = None,
+                 water: str | bytes | None = None) -> "Catalogue":
+        heat = heat if heat is not None else (DATA_DIR / "heat_tariffs.csv").read_bytes()
+        water = water if water is not None else (DATA_DIR / "water_tariffs.csv").read_bytes()
+        return cls(tuple(parse_electricity_csv(electricity)), tuple(parse_gas_csv(gas)),
+                   tuple(parse_heat_csv(heat)) + tuple(parse_water_csv(water)))
+
+    def network(self, energy: str, day: date) -> NetworkTariff:
+        """The heat or water tariff in force on the day (the first network listed for the energy)."""
+        for t in self.network_tariffs:
+            if t.energy == energy and t.valid_from <= day and (t.valid_to is None or day <= t.valid_to):
+                return t
+        raise TariffNotFound(f"no {energy} tariff in force on {day.isoformat()}")
 
     @classmethod
     def bundled(cls) -> "Catalogue":

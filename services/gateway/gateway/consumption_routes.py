@@ -123,10 +123,14 @@ async def summary(who: User, request: Request):
             responses={**error_responses(Forbidden, AppError), **too_large("tariff_csv_too_large")},
             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                 "type": "string", "description": "the whole catalogue, shaped like the bundled data file"}}}}})
-async def upload_tariffs(energy: Literal["electricity", "gas"], who: Admin, request: Request, session: DbSession,
+async def upload_tariffs(energy: Literal["electricity", "gas", "heat", "water"], who: Admin, request: Request,
+                         session: DbSession,
                          source: Annotated[str | None, Query(max_length=300)] = None):
     """Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
-    is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column."""
+    is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column. Heat: per network,
+    `valid_from,valid_to,network,r1_eur_ttc_mwh,r2_basis (kw|dwelling),r2_eur_ttc_year,example (yes|no),source`;
+    water: `valid_from,valid_to,operator,price_eur_ttc_m3,subscription_eur_ttc_year,example,source`. A row marked
+    `example=yes` is priced but its euros are flagged as estimated."""
     body = await read_limited(request, MAX_TARIFF_CSV_BYTES, code="tariff_csv_too_large", what="the tariff file")
     version = await services(request).json(
         "consumption", "PUT", f"/internal/tariffs/{energy}", principal=who.principal, content=body,
@@ -161,6 +165,7 @@ async def degree_day_versions(who: Admin, request: Request):
 
 
 @router.get("/admin/tariffs/{energy}", response_model=list[TariffCatalogueVersion], tags=["admin"])
-async def tariff_versions(energy: Literal["electricity", "gas"], who: Admin, request: Request):
+async def tariff_versions(energy: Literal["electricity", "gas", "heat", "water"], who: Admin,
+                          request: Request):
     return await services(request).json("consumption", "GET", f"/internal/tariffs/{energy}",
                                         principal=who.principal)

@@ -51,7 +51,11 @@ async def get_dwelling(who: User, request: Request):
              responses=error_responses(Conflict, AppError, Forbidden))
 async def declare_meter(body: MeterDeclaration, who: VerifiedUser, request: Request):
     """Declares a meter and starts its consent with the DSO: needs a verified e-mail address (403
-    `email_not_verified`)."""
+    `email_not_verified`). A meter of a local operator (`greenalp` electricity or gas, `cciag` heat as
+    `SST0042-L017`, `eau_de_grenoble` water; channel `file`) needs `local_holder` (the contract reference on the
+    bill and the holder's name, 422 `local_holder_required`): its consent stays `requested` until the operator's
+    first file names the meter with the same holder (then `active`), or another holder (`invalid`, reason
+    `holder_mismatch`)."""
     return await services(request).json("consent", "POST", "/internal/meters", principal=who.principal,
                                         json=body.model_dump(mode="json"))
 

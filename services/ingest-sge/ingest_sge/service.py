@@ -8,7 +8,6 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Container
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from metro.collection import ReplayCounts, ReplayScope
 from metro.db import Database
 from metro.dso import Capabilities, Outcome, freshness
 from metro.events import ConsentRevoked, ReadingsCollected
+from metro.filedrop import DropFile, FileOutcome
 from metro.outbox import Outbox
 from metro.schemas.collection import CollectionStatus
 
@@ -43,28 +43,6 @@ CAPABILITIES = Capabilities(
         "history: none, files cover the days from the subscription on; late days come as backlog rows",
     ),
 )
-
-
-@dataclass
-class DropFile:
-    name: str
-    size: int
-    data: bytes | None  # None: too large to fetch, judged on its size
-
-
-@dataclass
-class FileOutcome:
-    name: str
-    status: str  # imported | quarantined | ignored | already_done
-    reason: str | None = None
-    detail: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def view(self) -> dict:
-        out = {"name": self.name, "status": self.status, "counts": self.counts}
-        if self.reason:
-            out |= {"reason": self.reason, "detail": self.detail}
-        return out
 
 
 def file_order(name: str) -> tuple:
@@ -219,15 +197,6 @@ async def expire_subscriptions(session: AsyncSession, outbox: Outbox, now: dt.da
         consent_id=s.consent_id, meter_id=s.meter_id, account_id=s.account_id, dso="enedis", channel="sge",
         identifier=s.prm, reason="expired", dso_reference=s.dso_reference) for s in expired])
     return len(expired)
-
-
-def summarize(outcomes: list[FileOutcome]) -> dict:
-    status = Counter(o.status for o in outcomes)
-    readings: Counter[str] = Counter()
-    for o in outcomes:
-        readings.update(o.counts)
-    return {"files": dict(status), "readings": dict(readings),
-            "quarantined": [{"name": o.name, "reason": o.reason} for o in outcomes if o.status == "quarantined"]}
 
 
 def collection_statuses(rows: list[sa.Row], last_outcome: str | None,

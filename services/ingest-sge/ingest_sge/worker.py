@@ -11,16 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest_sge import r151, repository, service
-from ingest_sge.drop import Drop, DropEntry, SftpDrop
 from metro.app import Runtime
-from metro.dso import DsoError, Outcome
-from metro.metrics import COLLECTION_CYCLES, DSO_LAST_SUCCESS
+from metro.filedrop import FileCycle, add_summary
+from metro.metrics import DSO_LAST_SUCCESS
+from metro.sftp import Drop, DropEntry, SftpDrop
 
 log = logging.getLogger(__name__)
-# pg advisory lock id: one collection cycle at a time across replicas. Transaction-scoped, held by a
-# transaction left open on its own connection for the cycle: it passes through PgBouncer in transaction mode
-# (a session lock would stay on whichever server connection took it), and ends with the connection if the
-# replica dies.
+# pg advisory lock id: one collection cycle at a time across replicas (metro.filedrop.FileCycle).
 CYCLE_LOCK = 0x5_6E_151
 
 
@@ -106,11 +103,7 @@ async def collect(db, outbox, drop: Drop, keys: r151.KeyRing, limits: r151.Limit
             unfetched = by_name[o.name].size > limits.max_file_bytes
             if o.status in ("imported", "quarantined", "already_done") and not unfetched:
                 report["removed"] += await drop.remove(by_name[o.name])
-        summary = service.summarize(outcomes)
-        for key in ("files", "readings"):
-            for k, v in summary[key].items():
-                report[key][k] = report[key].get(k, 0) + v
-        report["quarantined"] += summary["quarantined"]
+        add_summary(report, outcomes)
     async with db.session() as session, session.begin():
         report["raw_purged"] = await repository.purge_raw(session, now - dt.timedelta(days=raw_retention_days))
     return report
@@ -124,47 +117,12 @@ async def probe(rt: Runtime) -> None:
         DSO_LAST_SUCCESS.labels("sge").set(last.timestamp())
 
 
-async def run_cycle(rt: Runtime, trigger: str) -> dict:
-    async with rt.extras["cycle_lock"]:
-        async with rt.db.engine.connect() as guard, guard.begin():
-            if not await repository.try_cycle_lock(guard, CYCLE_LOCK):
-                return {"trigger": trigger, "outcome": "busy", "detail": "another replica is collecting"}
-            return await _cycle(rt, trigger)
-
-
-async def _cycle(rt: Runtime, trigger: str) -> dict:
+async def _collect(rt: Runtime, drop: SftpDrop) -> dict:
     s = rt.settings
-    started = dt.datetime.now(dt.UTC)
-    outcome, report = Outcome.ok.value, {}
-    try:
-        async with drop_from(s) as drop:
-            report = await collect(rt.db, rt.outbox, drop, rt.extras["keys"], limits_from(s),
-                                   files_per_transaction=s.files_per_transaction, batch_bytes=s.batch_bytes,
-                                   raw_retention_days=s.raw_retention_days)
-    except DsoError as exc:
-        outcome = exc.outcome.value
-        report["error"] = {"code": exc.code, "detail": str(exc)[:500]}
-        log.warning("SGE collection failed", extra={"code": exc.code, "error": str(exc)[:300]})
-    finished = dt.datetime.now(dt.UTC)
-    report = {"trigger": trigger, "outcome": outcome, "started_at": started.isoformat(),
-              "finished_at": finished.isoformat(), **report}
-    async with rt.db.session() as session, session.begin():
-        await repository.add_cycle(session, trigger=trigger, outcome=outcome, started_at=started,
-                                   finished_at=finished, report=report)
-    COLLECTION_CYCLES.labels("sge", outcome).inc()
-    log.info("SGE collection cycle", extra={"trigger": trigger, "outcome": outcome,
-                                             "files": report.get("files"), "readings": report.get("readings")})
-    return report
+    return await collect(rt.db, rt.outbox, drop, rt.extras["keys"], limits_from(s),
+                         files_per_transaction=s.files_per_transaction, batch_bytes=s.batch_bytes,
+                         raw_retention_days=s.raw_retention_days)
 
 
-async def poll(rt: Runtime) -> None:
-    while not rt.stop.is_set():
-        try:
-            await asyncio.wait_for(rt.stop.wait(), rt.settings.poll_interval_s)
-            return
-        except TimeoutError:
-            pass
-        try:
-            await run_cycle(rt, "poll")
-        except Exception:
-            log.exception("SGE collection cycle crashed")
+CYCLE = FileCycle("SGE", "sge", CYCLE_LOCK, drop_from, _collect, repository.try_cycle_lock, repository.add_cycle)
+run_cycle, poll = CYCLE.run, CYCLE.poll

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from devstack.stack import reset_database
 from ingest_sge import models
 from ingest_sge.app import spec
-from ingest_sge.drop import DropEntry
+from metro.sftp import DropEntry
 from ingest_sge.r151 import KeyRing, Limits
 from ingest_sge.worker import batches, collect
 from metro.db import Database

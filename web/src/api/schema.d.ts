@@ -716,7 +716,11 @@ export interface paths {
         /**
          * Declare Meter
          * @description Declares a meter and starts its consent with the DSO: needs a verified e-mail address (403
-         *     `email_not_verified`).
+         *     `email_not_verified`). A meter of a local operator (`greenalp` electricity or gas, `cciag` heat as
+         *     `SST0042-L017`, `eau_de_grenoble` water; channel `file`) needs `local_holder` (the contract reference on the
+         *     bill and the holder's name, 422 `local_holder_required`): its consent stays `requested` until the operator's
+         *     first file names the meter with the same holder (then `active`), or another holder (`invalid`, reason
+         *     `holder_mismatch`).
          */
         post: operations["declare_meter_api_v1_meters_post"];
         delete?: never;
@@ -1516,7 +1520,10 @@ export interface paths {
         /**
          * Upload Tariffs
          * @description Replace the tariff catalogue of one energy: the CSV is validated, then stored as a new version; a file that
-         *     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column.
+         *     is not a catalogue is refused with 422 and a `tariff_csv_*` code naming the line and column. Heat: per network,
+         *     `valid_from,valid_to,network,r1_eur_ttc_mwh,r2_basis (kw|dwelling),r2_eur_ttc_year,example (yes|no),source`;
+         *     water: `valid_from,valid_to,operator,price_eur_ttc_m3,subscription_eur_ttc_year,example,source`. A row marked
+         *     `example=yes` is priced but its euros are flagged as estimated.
          */
         put: operations["upload_tariffs_api_v1_admin_tariffs__energy__put"];
         post?: never;
@@ -3408,6 +3415,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * LocalHolder
+         * @description What a local operator's agreement asks: the contract reference on the bill and the holder's name; the
+         *     operator's first file naming the meter must name the same holder before its data is shown.
+         */
+        LocalHolder: {
+            /** Contract Reference */
+            contract_reference: string;
+            /** Holder Name */
+            holder_name: string;
+        };
         /** Login */
         Login: {
             /**
@@ -3508,7 +3526,7 @@ export interface components {
              * Dso
              * @enum {string}
              */
-            dso: "enedis" | "grdf" | "manual";
+            dso: "cciag" | "eau_de_grenoble" | "enedis" | "grdf" | "greenalp" | "manual";
             /** Channel */
             channel?: ("dataconnect" | "sge" | "adict" | "file" | "manual") | null;
             /**
@@ -3519,7 +3537,24 @@ export interface components {
             /** Label */
             label?: string | null;
             grdf_holder?: components["schemas"]["GrdfHolder"] | null;
+            local_holder?: components["schemas"]["LocalHolder"] | null;
         } & ({
+            /** @constant */
+            dso?: "cciag";
+            /** @constant */
+            energy?: "heat";
+            channel?: "file" | null;
+            identifier: string;
+            local_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "eau_de_grenoble";
+            /** @constant */
+            energy?: "water";
+            channel?: "file" | null;
+            identifier: string;
+            local_holder: unknown;
+        } | {
             /** @constant */
             dso?: "enedis";
             /** @constant */
@@ -3534,6 +3569,22 @@ export interface components {
             channel?: "adict" | null;
             identifier: string;
             grdf_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "greenalp";
+            /** @constant */
+            energy?: "electricity";
+            channel?: "file" | null;
+            identifier: string;
+            local_holder: unknown;
+        } | {
+            /** @constant */
+            dso?: "greenalp";
+            /** @constant */
+            energy?: "gas";
+            channel?: "file" | null;
+            identifier: string;
+            local_holder: unknown;
         } | {
             /** @constant */
             dso?: "manual";
@@ -4331,7 +4382,7 @@ export interface components {
              * Energy
              * @enum {string}
              */
-            energy: "electricity" | "gas";
+            energy: "electricity" | "gas" | "heat" | "water";
             /** Version */
             version: number;
             /** Source */
@@ -7430,7 +7481,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                dso: "enedis" | "grdf" | "sge";
+                dso: "enedis" | "grdf" | "sge" | "local";
             };
             cookie?: never;
         };
@@ -9375,7 +9426,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                energy: "electricity" | "gas";
+                energy: "electricity" | "gas" | "heat" | "water";
             };
             cookie?: never;
         };
@@ -9426,7 +9477,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                energy: "electricity" | "gas";
+                energy: "electricity" | "gas" | "heat" | "water";
             };
             cookie?: never;
         };

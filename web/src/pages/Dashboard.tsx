@@ -4,7 +4,7 @@ import { api, unwrap, type ConsumptionSeries, type MeterView, type Step } from "
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { BarChart } from "../components/BarChart";
 import { NewsCard } from "../components/NewsCard";
-import { addDays, addMonths, day, euros, isoDay, kwh } from "../format";
+import { addDays, addMonths, day, euros, isoDay, kwh, quantityUnit } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link, setSearch, useLocation } from "../router";
 import { useMeters } from "../api/queries";
@@ -177,7 +177,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
   const current = useSeries(meter.id, range, view);
   const lastYear = useSeries(meter.id, lastYearRange, view, view !== "year");
 
-  const fmt = (v: number) => (unit === "kwh" ? kwh(v * 1000, lang) : euros(v, lang));
+  const fmt = (v: number) => (unit === "kwh" ? kwh(v * 1000, lang, meter.energy) : euros(v, lang));
   const points = useMemo(() => current.data?.points ?? [], [current.data]);
   const labels = useMemo(() => points.map((p) => label(p.period, view, lang)), [points, view, lang]);
   const series = useMemo(() => {
@@ -212,7 +212,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
   }
   const status = meter.consent?.status;
   const summary = t("dashboard.chart_label", {
-    unit: unit === "kwh" ? "kWh" : "€",
+    unit: unit === "kwh" ? quantityUnit(meter.energy) : "€",
     step: t(`dashboard.step.${view}` as Key),
     from: day(range.from, lang),
     to: day(addDays(range.to, -1), lang),
@@ -231,7 +231,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
         </h2>
         <div className="controls">
           <Segmented legend={t("dashboard.unit")} value={unit} onChange={setUnit}
-            options={[["kwh", "kWh"], ["eur", "€"]]} />
+            options={[["kwh", quantityUnit(meter.energy)], ["eur", "€"]]} />
           <Segmented legend={t("dashboard.view")} value={view}
             onChange={setView}
             options={[["day", t("dashboard.view.day")], ["month", t("dashboard.view.month")], ["year", t("dashboard.view.year")]]} />
@@ -272,7 +272,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
               <thead>
                 <tr>
                   <th scope="col">{t("dashboard.col.period")}</th>
-                  <th scope="col">kWh</th>
+                  <th scope="col">{quantityUnit(meter.energy)}</th>
                   <th scope="col">€</th>
                 </tr>
               </thead>
@@ -280,7 +280,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
                 {points.map((p) => (
                   <tr key={p.period} data-period={p.period}>
                     <th scope="row">{label(p.period, view, lang)}</th>
-                    <td data-wh={p.wh ?? ""}>{kwh(p.wh, lang)}</td>
+                    <td data-wh={p.wh ?? ""}>{kwh(p.wh, lang, meter.energy)}</td>
                     <td data-eur={p.eur ?? ""}>{euros(p.eur, lang)}</td>
                   </tr>
                 ))}

@@ -12,7 +12,17 @@ import { VerifyNotice } from "./AccountLinks";
 import { MeterHelp, OnboardingSteps } from "./Onboarding";
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
-const DSO_BY_ENERGY = { electricity: "enedis", gas: "grdf" } as const;
+// Who distributes what, as the resident picks it: the national DSOs and Grenoble's own operators.
+const SUPPLIERS = [
+  { key: "enedis-electricity", dso: "enedis", energy: "electricity", name: "Enedis", hint: "meters.identifier.hint.enedis" },
+  { key: "grdf-gas", dso: "grdf", energy: "gas", name: "GRDF", hint: "meters.identifier.hint.grdf" },
+  { key: "greenalp-electricity", dso: "greenalp", energy: "electricity", name: "GreenAlp", hint: "local.hint.greenalp_electricity" },
+  { key: "greenalp-gas", dso: "greenalp", energy: "gas", name: "GreenAlp", hint: "local.hint.greenalp_gas" },
+  { key: "cciag-heat", dso: "cciag", energy: "heat", name: "CCIAG", hint: "local.hint.cciag_heat" },
+  { key: "eau_de_grenoble-water", dso: "eau_de_grenoble", energy: "water", name: "Eau de Grenoble", hint: "local.hint.water" },
+] as const;
+type Supplier = (typeof SUPPLIERS)[number];
+const LOCAL_OPERATORS = new Set(["greenalp", "cciag", "eau_de_grenoble"]);
 
 
 function goToConsentPage(url: string | null | undefined): boolean {
@@ -24,21 +34,21 @@ function goToConsentPage(url: string | null | undefined): boolean {
 function DeclareMeter({ onboarding }: { onboarding: boolean }) {
   const { t } = useI18n();
   const client = useQueryClient();
-  const [energy, setEnergy] = useState<"electricity" | "gas">("electricity");
+  const [supplier, setSupplier] = useState<Supplier>(SUPPLIERS[0]);
   const [identifier, setIdentifier] = useState("");
   const [label, setLabel] = useState("");
   const [holder, setHolder] = useState({ holder_name: "", postal_code: "", email: "" });
+  const [local, setLocal] = useState({ contract_reference: "", holder_name: "" });
   const [redirecting, setRedirecting] = useState(false);
+  const isLocal = LOCAL_OPERATORS.has(supplier.dso);
   const declare = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/v1/meters", {
-          body:
-            energy === "gas"
-              ? { energy, dso: DSO_BY_ENERGY[energy], identifier, label: label.trim() || null, grdf_holder: holder }
-              : { energy, dso: DSO_BY_ENERGY[energy], identifier, label: label.trim() || null },
-        }),
-      ),
+    mutationFn: () => {
+      const base = { energy: supplier.energy, dso: supplier.dso, identifier, label: label.trim() || null };
+      const body =
+        supplier.dso === "grdf" ? { ...base, grdf_holder: holder } : isLocal ? { ...base, local_holder: local } : base;
+      // The schema's variants tie each DSO to its energy and holder; SUPPLIERS lists only those pairs.
+      return unwrap(api.POST("/api/v1/meters", { body: body as never }));
+    },
     onSuccess: (meter) => {
       client.invalidateQueries({ queryKey: ["meters"] });
       if (goToConsentPage(meter.consent?.authorize_url)) setRedirecting(true);
@@ -56,27 +66,45 @@ function DeclareMeter({ onboarding }: { onboarding: boolean }) {
     onChange: (e: { target: { value: string } }) => setHolder((h) => ({ ...h, [name]: e.target.value })),
     error: fieldError(declare.error, name, t),
   });
+  const bindLocal = (name: keyof typeof local) => ({
+    value: local[name],
+    onChange: (e: { target: { value: string } }) => setLocal((h) => ({ ...h, [name]: e.target.value })),
+    error: fieldError(declare.error, name, t),
+  });
   return (
     <form ref={form} onSubmit={submit} noValidate className="card" aria-labelledby="declare-title">
       <h2 id="declare-title">{t("meters.declare")}</h2>
       {summary}
       <p>{t("meters.declare.intro")}</p>
-      <Select label={t("meters.energy")} name="energy" value={energy}
-        onChange={(e) => setEnergy(e.target.value as "electricity" | "gas")}>
-        <option value="electricity">{t("energy.electricity")} — Enedis</option>
-        <option value="gas">{t("energy.gas")} — GRDF</option>
+      <Select label={t("local.supplier")} name="supplier" value={supplier.key}
+        onChange={(e) => setSupplier(SUPPLIERS.find((x) => x.key === e.target.value) ?? SUPPLIERS[0])}>
+        {SUPPLIERS.map((x) => (
+          <option key={x.key} value={x.key}>
+            {t(`energy.${x.energy}` as Key)} — {x.name}
+          </option>
+        ))}
       </Select>
-      <Field label={t("meters.identifier")} name="identifier" inputMode={energy === "gas" ? "text" : "numeric"}
-        autoComplete="off" hint={t(energy === "gas" ? "meters.identifier.hint.grdf" : "meters.identifier.hint.enedis")}
+      <Field label={t("meters.identifier")} name="identifier"
+        inputMode={supplier.energy === "electricity" && supplier.dso === "enedis" ? "numeric" : "text"}
+        autoComplete="off" hint={t(supplier.hint)}
         value={identifier} onChange={(e) => setIdentifier(e.target.value)}
         error={fieldError(declare.error, "identifier", t)} />
       <details className="help-details" open={onboarding}>
-        <summary>{t(energy === "gas" ? "help.pce.where" : "help.prm.where")}</summary>
-        <MeterHelp energy={energy} />
+        <summary>{t(supplier.energy === "gas" ? "help.pce.where" : "help.prm.where")}</summary>
+        <MeterHelp energy={supplier.energy === "gas" ? "gas" : "electricity"} />
       </details>
       <Field label={t("meters.label")} name="label" optional value={label} onChange={(e) => setLabel(e.target.value)}
         error={fieldError(declare.error, "label", t)} />
-      {energy === "gas" && (
+      {isLocal && (
+        <fieldset>
+          <legend>{t("local.holder.legend", { operator: supplier.name })}</legend>
+          <p className="muted">{t("local.holder.intro", { operator: supplier.name })}</p>
+          <Field label={t("local.contract_reference")} autoComplete="off" hint={t("local.contract_reference.hint")}
+            {...bindLocal("contract_reference")} />
+          <Field label={t("local.holder_name")} autoComplete="name" {...bindLocal("holder_name")} />
+        </fieldset>
+      )}
+      {supplier.dso === "grdf" && (
         <fieldset>
           <legend>GRDF</legend>
           <Field label={t("meters.holder_name")} autoComplete="name" {...bindHolder("holder_name")} />
@@ -98,7 +126,9 @@ function DeclareMeter({ onboarding }: { onboarding: boolean }) {
   );
 }
 
-const DSO_NAMES: Record<string, string> = { enedis: "Enedis", grdf: "GRDF" };
+const DSO_NAMES: Record<string, string> = {
+  enedis: "Enedis", grdf: "GRDF", greenalp: "GreenAlp", cciag: "CCIAG", eau_de_grenoble: "Eau de Grenoble",
+};
 
 /** One plain sentence on how fresh the meter's data is: the DSO not having published yet is told apart from a
  * collection that fails. Said in words, never by colour alone. */
@@ -181,6 +211,16 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
         )}
       </dl>
       <Freshness meter={meter} dso={dso} />
+      {meter.channel === "file" && status === "requested" && (
+        <div className="alert alert--info" role="status">
+          {t("local.awaiting_operator", { dso })}
+        </div>
+      )}
+      {meter.consent?.reason === "holder_mismatch" && (
+        <div className="alert alert--error" role="alert">
+          {t("local.holder_mismatch", { dso })}
+        </div>
+      )}
       {meter.consent?.warnings.includes("dso_confirming") && (
         <div className="alert alert--info" role="status">
           {t("consent.dso_confirming")}

@@ -15,22 +15,34 @@ from metro.schemas.collection import FailingReason, Freshness
 from metro.schemas.consumption import ContractView
 
 DEFAULT_CHANNEL = {"enedis": "dataconnect", "grdf": "adict", "greenalp": "file", "cciag": "file",
-                   "gaz_electricite_de_grenoble": "file", "manual": "manual"}
+                   "eau_de_grenoble": "file", "manual": "manual"}
 CHANNELS = {"dataconnect", "sge", "adict", "file", "manual"}
 # A meter no channel reads: the resident enters its statements (index or deliveries) themselves, so its consent
 # is active from the declaration and its identifier is the platform's own.
 MANUAL = "manual"
-# What a connector collects today, per DSO: the energy it distributes and the channels it is reached by. A
+# What a connector collects today, per DSO: the energies it distributes and the channels it is reached by. A
 # declaration outside it would wait for a consent nothing can obtain, and hold the meter's claim meanwhile.
-SERVED: dict[str, tuple[Energy, frozenset[str]]] = {
-    "enedis": (Energy.electricity, frozenset({"dataconnect", "sge"})),
-    "grdf": (Energy.gas, frozenset({"adict"})),
+# GreenAlp (ex-GEG) distributes electricity and gas in Grenoble and Séchilienne; CCIAG district heat; Eau de
+# Grenoble water: the three exchange files with the platform (ingest-local).
+SERVED: dict[str, tuple[frozenset[Energy], frozenset[str]]] = {
+    "enedis": (frozenset({Energy.electricity}), frozenset({"dataconnect", "sge"})),
+    "grdf": (frozenset({Energy.gas}), frozenset({"adict"})),
+    "greenalp": (frozenset({Energy.electricity, Energy.gas}), frozenset({"file"})),
+    "cciag": (frozenset({Energy.heat}), frozenset({"file"})),
+    "eau_de_grenoble": (frozenset({Energy.water}), frozenset({"file"})),
 }
+# The local operators: the resident gives the contract reference on their bill and the holder's name.
+FILE_OPERATORS = frozenset(d for d, (_, channels) in SERVED.items() if channels == {"file"})
 PRM_RE = re.compile(r"^[0-9]{14}$")
 PCE_RE = re.compile(r"^(GI[0-9]{6}|[0-9]{14})$")
+# A district-heat dwelling: its substation and dwelling codes as on the CCIAG bill ("SST0042-L017").
+HEAT_DWELLING_RE = re.compile(r"^[A-Z0-9]{2,20}-[A-Z0-9]{1,20}$")
+WATER_METER_RE = re.compile(r"^[A-Z0-9]{6,20}$")
 # The same as typed: spaces anywhere are dropped before the check (a PRM is printed in groups on bills).
 TYPED_IDENTIFIER = {Energy.electricity: r"^ *[0-9]( *[0-9]){13} *$",
-                    Energy.gas: r"^ *(G *I( *[0-9]){6}|[0-9]( *[0-9]){13}) *$"}
+                    Energy.gas: r"^ *(G *I( *[0-9]){6}|[0-9]( *[0-9]){13}) *$",
+                    Energy.heat: r"^ *[A-Z0-9]{2,20}-[A-Z0-9]{1,20} *$",
+                    Energy.water: r"^ *[A-Z0-9]{6,20} *$"}
 
 
 def service_error(dso: str, energy: Energy, channel: str) -> tuple[str, str] | None:
@@ -41,9 +53,10 @@ def service_error(dso: str, energy: Energy, channel: str) -> tuple[str, str] | N
         return None
     if dso not in SERVED:
         return "dso_not_served", f"no connector collects from {dso} yet; served: {', '.join(sorted(SERVED))}"
-    served_energy, channels = SERVED[dso]
-    if energy is not served_energy:
-        return "energy_not_served_by_dso", f"{dso} distributes {served_energy.value}, not {energy.value}"
+    served_energies, channels = SERVED[dso]
+    if energy not in served_energies:
+        return ("energy_not_served_by_dso",
+                f"{dso} distributes {', '.join(sorted(e.value for e in served_energies))}, not {energy.value}")
     if channel not in channels:
         return ("channel_not_served_by_dso",
                 f"{dso} is reached through {', '.join(sorted(channels))}, not {channel}")
@@ -57,9 +70,38 @@ def identifier_error(dso: str, energy: Energy, identifier: str) -> str | None:
     elif dso == "grdf" or energy is Energy.gas:
         if not PCE_RE.match(identifier):
             return "a gas delivery point (PCE) is 14 digits or GI followed by 6 digits"
+    elif energy is Energy.heat:
+        if not HEAT_DWELLING_RE.match(identifier):
+            return "a district-heat dwelling is its substation and dwelling codes, as SST0042-L017"
+    elif energy is Energy.water:
+        if not WATER_METER_RE.match(identifier):
+            return "a water meter number is 6 to 20 capital letters or digits"
     elif not identifier or len(identifier) > 64:
         return "the meter identifier must be 1 to 64 characters"
     return None
+
+
+class LocalHolder(Strict):
+    """What a local operator's agreement asks: the contract reference on the bill and the holder's name; the
+    operator's first file naming the meter must name the same holder before its data is shown."""
+    contract_reference: str = Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 /._-]*$")
+    holder_name: str = Field(min_length=2, max_length=120)
+
+
+class FileConsent(BaseModel):
+    """A consent on a local operator's meter as ingest-local needs it: for the list sent to the operator and the
+    holder check of its first file. ``ended_at`` is set for a consent withdrawn lately (listed as withdrawn)."""
+    consent_id: uuid.UUID
+    meter_id: uuid.UUID
+    account_id: uuid.UUID
+    dso: str
+    energy: str
+    identifier: str
+    status: str
+    contract_reference: str | None = None
+    holder_name: str | None = None
+    since: dt.datetime
+    ended_at: dt.datetime | None = None
 
 
 class GrdfHolder(Strict):
@@ -74,16 +116,18 @@ def _served_in_schema(schema: dict[str, Any]) -> None:
     energy, channels and identifier pattern (GRDF's holder is required)."""
     schema["properties"]["dso"] = {"type": "string", "enum": sorted(SERVED), "title": "Dso"}
     variants = []
-    for dso, (energy, channels) in sorted(SERVED.items()):
-        variant: dict[str, Any] = {"properties": {
-            "dso": {"const": dso}, "energy": {"const": energy.value},
-            "channel": {"anyOf": [{"enum": sorted(channels)}, {"type": "null"}]},
-            "identifier": {"type": "string", "pattern": TYPED_IDENTIFIER[energy]}}}
-        if dso == "grdf":
-            variant["properties"]["grdf_holder"] = {"not": {"type": "null"}}
-            variant["required"] = ["grdf_holder"]
-        variant["required"] = sorted({"identifier", *variant.get("required", [])})
-        variants.append(variant)
+    for dso, (energies, channels) in sorted(SERVED.items()):
+        for energy in sorted(energies):
+            variant: dict[str, Any] = {"properties": {
+                "dso": {"const": dso}, "energy": {"const": energy.value},
+                "channel": {"anyOf": [{"enum": sorted(channels)}, {"type": "null"}]},
+                "identifier": {"type": "string", "pattern": TYPED_IDENTIFIER[energy]}}}
+            holder = "grdf_holder" if dso == "grdf" else "local_holder" if dso in FILE_OPERATORS else None
+            if holder:
+                variant["properties"][holder] = {"not": {"type": "null"}}
+                variant["required"] = [holder]
+            variant["required"] = sorted({"identifier", *variant.get("required", [])})
+            variants.append(variant)
     variants.append({"properties": {"dso": {"const": MANUAL}, "channel": {"anyOf": [{"const": MANUAL},
                                                                                     {"type": "null"}]},
                                     "identifier": {"type": "null"}}})
@@ -101,6 +145,7 @@ class MeterDeclaration(Strict):
         "the PRM, PCE or operator's meter number; none for a `manual` meter (its number goes in `label`)"))
     label: str | None = Field(default=None, max_length=80)
     grdf_holder: GrdfHolder | None = None
+    local_holder: LocalHolder | None = None
 
     @field_validator("identifier")
     @classmethod
@@ -127,6 +172,10 @@ class MeterDeclaration(Strict):
         if self.dso == "grdf" and self.grdf_holder is None:
             raise PydanticCustomError("grdf_holder_required", "declaring a GRDF meter needs the holder's name as on "
                                       "the contract, postal code and e-mail", {"code": "grdf_holder_required"})
+        if self.dso in FILE_OPERATORS and self.local_holder is None:
+            raise PydanticCustomError("local_holder_required", "declaring a meter of a local operator needs the "
+                                      "contract reference on the bill and the holder's name",
+                                      {"code": "local_holder_required"})
         return self
 
 

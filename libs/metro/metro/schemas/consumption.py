@@ -60,7 +60,7 @@ class ContractView(BaseModel):
 
 
 class TariffCatalogueVersion(BaseModel):
-    energy: Literal["electricity", "gas"]
+    energy: Literal["electricity", "gas", "heat", "water"]
     version: int
     source: str
     rows: int

@@ -1,4 +1,5 @@
-"""The SGE SFTP drop, seen from the platform: list, fetch, remove. Public-key auth (asyncssh)."""
+"""An SFTP drop seen from the platform (the SGE drop, the local operators'): list, fetch, remove, and put for
+the files the platform leaves there. Public-key auth (asyncssh)."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class HostKeyRejected(BadRequest):
-    """The drop answered with a host key that sftp_known_hosts does not name: it may not be Enedis at all, so
+    """The drop answered with a host key that sftp_known_hosts does not name: it may not be the DSO's at all, so
     nothing is read from it, and retrying will not help until someone checks the key."""
 
 
@@ -29,13 +30,15 @@ class Drop(Protocol):
     async def list(self) -> list[DropEntry]: ...
     async def fetch(self, name: str) -> bytes: ...
     async def remove(self, entry: DropEntry) -> bool: ...
+    async def put(self, name: str, data: bytes) -> None: ...
 
 
 class SftpDrop:
     """One SSH connection per collection cycle; use as an async context manager."""
 
     def __init__(self, host: str, port: int, username: str, key_path: str | None, directory: str,
-                 known_hosts: str | None = None, timeout: float = 30):
+                 known_hosts: str | None = None, timeout: float = 30, label: str = "SGE"):
+        self.label = label
         self._args = dict(host=host, port=port, username=username, known_hosts=known_hosts,
                           client_keys=[key_path] if key_path else None, connect_timeout=timeout)
         self.directory = directory
@@ -49,14 +52,14 @@ class SftpDrop:
         except asyncssh.HostKeyNotVerifiable as exc:
             await self.__aexit__(None, None, None)
             where = f"{self._args['host']}:{self._args['port']}"
-            log.error("SGE drop host key mismatch: %s is not the host in sftp_known_hosts; nothing taken from "
-                      "the drop", where, extra={"code": "sftp_host_key_mismatch", "drop": where,
+            log.error("%s drop host key mismatch: %s is not the host in sftp_known_hosts; nothing taken from "
+                      "the drop", self.label, where, extra={"code": "sftp_host_key_mismatch", "drop": where,
                                                 "known_hosts": self._args["known_hosts"], "error": str(exc)})
-            raise HostKeyRejected(f"the SGE drop at {where} presented a host key sftp_known_hosts does not name",
+            raise HostKeyRejected(f"the {self.label} drop at {where} presented a host key sftp_known_hosts does not name",
                                   code="sftp_host_key_mismatch") from exc
         except (OSError, asyncssh.Error) as exc:
             await self.__aexit__(None, None, None)
-            raise Transient(f"SGE drop unreachable: {exc}", code="sftp_unavailable") from exc
+            raise Transient(f"{self.label} drop unreachable: {exc}", code="sftp_unavailable") from exc
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -68,6 +71,13 @@ class SftpDrop:
 
     def _path(self, name: str) -> str:
         return posixpath.join(self.directory, name)
+
+    def at(self, directory: str) -> "SftpDrop":
+        """The same connection seen from another folder of the drop (an operator's own, its outbound one)."""
+        other = object.__new__(SftpDrop)
+        other.__dict__.update(self.__dict__)
+        other.directory = directory
+        return other
 
     async def list(self) -> list[DropEntry]:
         assert self._sftp
@@ -100,3 +110,14 @@ class SftpDrop:
             return False
         except (OSError, asyncssh.Error) as exc:
             raise Transient(f"cannot remove {entry.name}: {exc}", code="sftp_remove_failed") from exc
+
+    async def put(self, name: str, data: bytes) -> None:
+        """Writes under a dot name and renames, so the far end never reads half a file."""
+        assert self._sftp
+        tmp = self._path("." + name + ".part")
+        try:
+            async with self._sftp.open(tmp, "wb") as f:
+                await f.write(data)
+            await self._sftp.posix_rename(tmp, self._path(name))
+        except (OSError, asyncssh.Error) as exc:
+            raise Transient(f"cannot write {name}: {exc}", code="sftp_write_failed") from exc
