@@ -9,15 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_enedis import confirmation, repository
+from ingest_enedis.dataconnect import CURVE_NOT_RECORDED, PARIS
 from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnectClient, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
+from ingest_enedis.load_curve import earliest_curve_day
 from ingest_enedis.service import Collector
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
                               run_now)
 from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
-from metro.schemas.collection import CollectionStatus
+from metro.schemas.collection import CollectionStatus, LoadCurveCollection, LoadCurveState
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -104,8 +106,12 @@ async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(b
 @router.post("/collections/run", status_code=202)
 async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(by_gateway)) -> dict[str, Any]:
-    """Every active meter becomes due now; replicas start at once and the call returns at once."""
-    return await run_now(request.app.state.runtime, session, repository.store, CAPABILITIES)
+    """Every active meter becomes due now (the load curve's last days too); replicas start at once and the call
+    returns at once."""
+    rt = request.app.state.runtime
+    await repository.curve_store.make_all_due(session)
+    return await run_now(rt, session, repository.store, CAPABILITIES,
+                         *(["curve_wake"] if "curve_wake" in rt.extras else []))
 
 
 @router.get("/collections")
@@ -121,3 +127,38 @@ async def collection_status(session: DbSession,
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
     """These meters' last day collected and freshness against Data Connect's publication time and lag."""
     return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+
+
+async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:
+    row, collected = await repository.curve_state(session, meter_id)
+    if row is None:
+        state = LoadCurveState.no_consent
+    elif not row.active:
+        state = LoadCurveState.not_recorded if (row.last_error or "").startswith(CURVE_NOT_RECORDED) \
+            else LoadCurveState.no_consent
+    else:
+        wanted = row.backfill_from
+        done = wanted is None or any(a <= wanted < b for a, b in collected)
+        state = LoadCurveState.collected if done and row.lease_owner is None else LoadCurveState.collecting
+    return LoadCurveCollection(meter_id=meter_id, state=state, requested_from=row.backfill_from if row else None,
+                               collected=collected)
+
+
+@router.get("/meters/{meter_id}/load-curve", response_model=LoadCurveCollection)
+async def load_curve_collection(meter_id: uuid.UUID, session: DbSession,
+                                _: Caller = Depends(by_gateway)) -> LoadCurveCollection:
+    """Where the meter's load-curve collection stands."""
+    return await _curve_view(session, meter_id)
+
+
+@router.post("/meters/{meter_id}/load-curve/backfill", response_model=LoadCurveCollection)
+async def load_curve_backfill(meter_id: uuid.UUID, request: Request, session: DbSession,
+                              _: Caller = Depends(by_gateway)) -> LoadCurveCollection:
+    """The resident opened the load curve: its history (24 months, as far as the consent goes) is collected now,
+    on the quota the daily readings leave. Asking again changes nothing."""
+    today = dt.datetime.now(PARIS).date()
+    row = await repository.request_backfill(session, meter_id, earliest_curve_day(today))
+    wake = request.app.state.runtime.extras.get("curve_wake")
+    if row is not None and row.active and wake is not None:
+        wake.set()
+    return await _curve_view(session, meter_id)

@@ -36,3 +36,22 @@ class CollectionStatus(BaseModel):
     reason: FailingReason | None = None
     # The newest day the DSO publishes by now (at its shortest lag).
     expected_day: dt.date
+
+
+class LoadCurveState(StrEnum):
+    """`collecting`: the curve is being collected (the history asked for is not all in yet); `collected`: every
+    day asked for is in; `not_recorded`: the customer objected to the load curve at the DSO (its Linky does not
+    record it); `no_consent`: no consent covers the curve (or it ended)."""
+    collecting = "collecting"
+    collected = "collected"
+    not_recorded = "not_recorded"
+    no_consent = "no_consent"
+
+
+class LoadCurveCollection(BaseModel):
+    """Where a meter's load-curve collection stands, and how far back the resident asked for it."""
+    meter_id: uuid.UUID
+    state: LoadCurveState
+    requested_from: dt.date | None = None
+    # The days [first, end[ collected so far, oldest first.
+    collected: list[tuple[dt.date, dt.date]] = []
