@@ -9,12 +9,13 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import access, catalogues, contracts, green_button, peers, series, summary, totals
+from consumption import access, catalogues, contracts, green_button, load_curve, peers, series, summary, totals
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.schemas.consumption import (Comparison, ConsumptionSeries, ContractDeclaration, ContractView,
-                                       DegreeDaysVersion, Step, Summary, TariffCatalogueVersion, ToDateTotals)
+                                       DegreeDaysVersion, LoadCurve, MaxPowerSeries, Step, Summary,
+                                       TariffCatalogueVersion, ToDateTotals)
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -38,6 +39,16 @@ async def get_consumption(meter_id: uuid.UUID, who: Gateway, session: DbReader, 
     transaction."""
     return Response(await series.consumption_json(session, meter_id, who.principal, start, end, step),
                     media_type="application/json")
+
+
+@router.get("/meters/{meter_id}/load-curve", response_model=LoadCurve)
+async def get_load_curve(meter_id: uuid.UUID, who: Gateway, session: DbReader, start: From, end: To):
+    return await load_curve.curve(session, meter_id, who.principal, start, end)
+
+
+@router.get("/meters/{meter_id}/max-power", response_model=MaxPowerSeries)
+async def get_max_power(meter_id: uuid.UUID, who: Gateway, session: DbReader, start: From, end: To):
+    return await load_curve.max_power(session, meter_id, who.principal, start, end)
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals)

@@ -16,15 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway import erasure, privacy, repository
+from gateway import load_curve as curves
 from gateway.auth import Admin, Authenticated, Identity, User, clear_session_cookies, require_role
 from gateway.meters import with_collection
-from gateway.schemas import DeletionRequested, ErasureRequest, ShareRequest
+from gateway.schemas import DeletionRequested, ErasureRequest, LoadCurveView, ShareRequest
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, NotFound, error_responses
 from metro.personal_data import export_rows
 from metro.schemas import IsoDate
 from metro.schemas.consent import AccessLogEntry, Dwelling, MeterView, Share, SharedResident
-from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.consumption import ConsumptionSeries, MaxPowerSeries, Step
 from metro.service_auth import Principal
 from metro.services import EXPORTING
 
@@ -251,6 +252,27 @@ async def resident_consumption(resident_id: uuid.UUID, meter_id: uuid.UUID, who:
     return await _rt(request).services.json(
         "consumption", "GET", f"/internal/meters/{meter_id}/consumption", principal=principal,
         params={"from": start.isoformat(), "to": end.isoformat(), "step": step.value})
+
+
+@router.get("/adviser/residents/{resident_id}/meters/{meter_id}/load-curve", response_model=LoadCurveView,
+            tags=["adviser"], responses=error_responses(NotFound))
+async def resident_load_curve(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
+                              start: Annotated[IsoDate, Query(alias="from")],
+                              end: Annotated[IsoDate, Query(alias="to")]):
+    """A sharing resident's load curve (consumption scope), as the resident sees it; the read is logged."""
+    principal = await _as_reader(request, who, resident_id, "consumption",
+                                 f"load curve of meter {meter_id} from {start} to {end}")
+    return await curves.load_curve(_rt(request).services, principal, meter_id, start, end)
+
+
+@router.get("/adviser/residents/{resident_id}/meters/{meter_id}/max-power", response_model=MaxPowerSeries,
+            tags=["adviser"], responses=error_responses(NotFound))
+async def resident_max_power(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
+                             start: Annotated[IsoDate, Query(alias="from")],
+                             end: Annotated[IsoDate, Query(alias="to")]):
+    principal = await _as_reader(request, who, resident_id, "consumption",
+                                 f"maximum power of meter {meter_id} from {start} to {end}")
+    return await curves.max_power(_rt(request).services, principal, meter_id, start, end)
 
 
 @router.get("/admin/accounts/{account_id}/meters", response_model=list[MeterView], tags=["admin"])

@@ -11,7 +11,8 @@ from pydantic import BaseModel, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
 from metro.schemas import Strict
-from metro.schemas.consumption import MeterSummary, Summary
+from metro.schemas.collection import LoadCurveCollection
+from metro.schemas.consumption import LoadCurve, MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -161,6 +162,13 @@ class MeterSummaryView(MeterSummary):
 
 class SummaryView(Summary):
     meters: list[MeterSummaryView]
+
+
+class LoadCurveView(LoadCurve):
+    collection: LoadCurveCollection = Field(description=(
+        "where the meter's load-curve collection stands: `collecting` (history asked for and coming in), "
+        "`collected`, `not_recorded` (the customer objected to the load curve at Enedis: no curve, the daily "
+        "maximum power still comes), `no_consent` (no Data Connect consent covers it)"))
 
 
 class ShareRequest(Strict):
