@@ -141,10 +141,10 @@ class TokenBucket:
             return max(wait, 0.0) + await self.take(n)
         return max(wait, 0.0)
 
-    async def take_spare(self, n: float = 1.0, idle_wait_s: float = 0.5) -> float:
+    async def take_spare(self, n: float = 1.0) -> float:
         """Takes n tokens only when no caller is queued for them (the balance covers n now), so that work of a
-        lower priority spends what the others leave and never delays them by more than one slot; sleeps and
-        looks again otherwise. Returns the seconds waited."""
+        lower priority spends what the others leave and never delays them by more than one slot; otherwise
+        sleeps until the queue it saw is served and looks again. Returns the seconds waited."""
         waited = 0.0
         while True:
             async with self.db.session() as session, session.begin():
@@ -159,7 +159,7 @@ class TokenBucket:
             if found is None:
                 await self.ensure()
                 continue
-            pause = max(taken.wait, idle_wait_s)
+            pause = max(taken.wait, 0.01)
             await asyncio.sleep(pause)
             waited += pause
 
