@@ -131,11 +131,10 @@ async def collection_status(session: DbSession,
 
 async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:
     row, collected = await repository.curve_state(session, meter_id)
-    if row is None:
+    if row is None or not row.active:
         state = LoadCurveState.no_consent
-    elif not row.active:
-        state = LoadCurveState.not_recorded if (row.last_error or "").startswith(CURVE_NOT_RECORDED) \
-            else LoadCurveState.no_consent
+    elif (row.last_error or "").startswith(CURVE_NOT_RECORDED):
+        state = LoadCurveState.not_recorded
     else:
         wanted = row.backfill_from
         done = wanted is None or any(a <= wanted < b for a, b in collected)

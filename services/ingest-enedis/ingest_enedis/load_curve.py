@@ -13,8 +13,8 @@ from ingest_enedis.dataconnect import (CAPABILITIES, CURVE_NOT_RECORDED, MAX_CUR
                                        latest_published_day, plan_windows)
 from ingest_enedis.service import BEFORE_ACTIVATION, SOURCE
 from metro import collection
-from metro.collection import CallFailed, CallStats, Range
-from metro.dso import DsoError, NoData, Outcome
+from metro.collection import CallStats, Range
+from metro.dso import BadRequest, DsoError, NoData, Outcome
 from metro.events import ConsentRevoked, LoadCurveCollected
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def earliest_curve_day(today: dt.date) -> dt.date:
     return _add_months(today, -24) - dt.timedelta(days=14)
 
 
-# One day as collected: [day, step, watts] (watts None when only the peak came) and the peak [day, va, at].
-CurveReading = tuple[dt.date, int, list | None, tuple | None]
+# One day as collected: [day, step, watts] (None when only the peak came) and the peak [day, va, at] (or None).
+CurveReading = tuple[dt.date, int | None, list | None, tuple | None]
 
 
 def curve_events(meter_id, readings: list[CurveReading]) -> list[LoadCurveCollected]:
@@ -64,21 +64,50 @@ class LoadCurveCollector(collection.Collector):
     def windows(self, gap: Range, today: dt.date) -> list[Range]:
         return plan_windows(*gap, max_days=MAX_CURVE_WINDOW_DAYS)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Meters whose customer objected to the load curve, found during the collection under way.
+        self._objected: set = set()
+
+    @staticmethod
+    def curve_objected(cursor) -> bool:
+        return (cursor.last_error or "").startswith(CURVE_NOT_RECORDED)
+
     async def fetch_window(self, cursor, window: Range, raw: list[Any]) -> list[CurveReading]:
-        points = await self.client.load_curve(cursor.identifier, window[0], window[1], raw)
-        # The peak is a second request under the same (spare) quota; a curve without its peaks is still kept.
-        await self.bucket.take()
+        points = []
+        asked_curve = not self.curve_objected(cursor) and cursor.meter_id not in self._objected
+        if asked_curve:
+            try:
+                points = await self.client.load_curve(cursor.identifier, window[0], window[1], raw)
+            except BadRequest as error:
+                if error.code != CURVE_NOT_RECORDED:
+                    raise
+                # The customer objected to the curve at Enedis: its daily maximum power is still collected.
+                log.info("load curve not recorded", extra={"meter_id": str(cursor.meter_id)})
+                self._objected.add(cursor.meter_id)
+            # The peak is a second request under the same (spare) quota.
+            await self.bucket.take()
         try:
             peaks = await self.client.daily_max_power(cursor.identifier, window[0], window[1], raw)
         except NoData:
             peaks = []
         by_day: dict[dt.date, list] = {d: [d, s, w, None] for d, s, w in pack_days(points)}
         for p in peaks:
-            by_day.setdefault(p.day, [p.day, 0, None, None])[3] = (p.day, p.va, p.at)
+            by_day.setdefault(p.day, [p.day, None, None, None])[3] = (p.day, p.va, p.at)
         return [tuple(v) for _, v in sorted(by_day.items())]
 
+    async def _collect(self, cursor, stats: CallStats) -> tuple[Outcome, dict]:
+        try:
+            outcome, values = await super()._collect(cursor, stats)
+        finally:
+            objected = cursor.meter_id in self._objected
+            self._objected.discard(cursor.meter_id)
+        if objected or self.curve_objected(cursor):
+            values["last_error"] = f"{CURVE_NOT_RECORDED} the customer objected to the load curve"
+        return outcome, values
+
     def last_day(self, readings: list[CurveReading]) -> dt.date | None:
-        return max((r[0] for r in readings if r[2] is not None), default=None)
+        return max((r[0] for r in readings), default=None)
 
     def no_data_is_final(self, error: DsoError, window: Range, late_from: dt.date) -> bool:
         return error.code == BEFORE_ACTIVATION or window[1] <= late_from
@@ -91,10 +120,3 @@ class LoadCurveCollector(collection.Collector):
 
     def revoked_event(self, cursor, reason: str, code: str | None) -> ConsentRevoked:
         return super().revoked_event(cursor, reason, code).model_copy(update={"dso": CAPABILITIES.dso})
-
-    def _on_failure(self, cursor, failed: CallFailed) -> tuple[Outcome, dict]:
-        if failed.error.code == CURVE_NOT_RECORDED:
-            # The customer objected to the load curve at Enedis: nothing to ask until a new consent.
-            log.info("load curve not recorded", extra={"meter_id": str(cursor.meter_id)})
-            return Outcome.bad_request, {"active": False, "last_error": f"{CURVE_NOT_RECORDED} {failed.error}"[:500]}
-        return super()._on_failure(cursor, failed)
