@@ -104,6 +104,11 @@ class LoadCurveCollector(collection.Collector):
             self._objected.discard(cursor.meter_id)
         if objected or self.curve_objected(cursor):
             values["last_error"] = f"{CURVE_NOT_RECORDED} the customer objected to the load curve"
+        async with self.rt.db.session() as session:
+            asked = await repository.backfill_from(session, cursor.meter_id)
+        if asked is not None and (cursor.backfill_from is None or asked < cursor.backfill_from):
+            # The resident asked for the history while this collection ran on the older request: at once again.
+            values["next_due_at"] = dt.datetime.now(dt.UTC)
         return outcome, values
 
     def last_day(self, readings: list[CurveReading]) -> dt.date | None:

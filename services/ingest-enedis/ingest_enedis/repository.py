@@ -29,6 +29,11 @@ async def request_backfill(session: AsyncSession, meter_id: uuid.UUID, since: dt
         .returning(t.c.active, t.c.backfill_from, t.c.last_outcome, t.c.last_error))).one_or_none()
 
 
+async def backfill_from(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
+    t = curve_cursors
+    return (await session.execute(sa.select(t.c.backfill_from).where(t.c.meter_id == meter_id))).scalar_one_or_none()
+
+
 async def curve_state(session: AsyncSession, meter_id: uuid.UUID) -> tuple[sa.Row | None, list]:
     t = curve_cursors
     row = (await session.execute(sa.select(t.c.active, t.c.backfill_from, t.c.last_outcome, t.c.last_error,
