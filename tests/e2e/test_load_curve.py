@@ -134,6 +134,7 @@ async def test_a_customer_who_objected_to_the_curve_still_gets_the_maximum_power
     def peaks():
         r = resident.get(f"/meters/{meter['meter_id']}/max-power", params={"from": str(start), "to": str(today())})
         assert {p["day"]: p["va"] for p in r.json()["points"]} == {p["date"]: p["value"] for p in truth["max_power"]}
+        return True
     await eventually(peaks, timeout=60, interval=2)
 
 

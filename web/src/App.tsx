@@ -13,6 +13,8 @@ import { Link, navigate, useLocation } from "./router";
 
 // The dashboard carries the chart library: it is loaded only where it is shown.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+// The load curve has its own chunk (its line chart included): only those who open it download it.
+const LoadCurve = lazy(() => import("./pages/LoadCurve"));
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -127,6 +129,7 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (pathname === "/load-curve") return "curve.title";
   return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
 }
 
@@ -154,6 +157,8 @@ function Page({ me }: { me: Me }) {
       return <Dwelling />;
     case "/my-data":
       return <MyData />;
+    case "/load-curve":
+      return <LoadCurve />;
     default:
       return <Dashboard />;
   }

@@ -3,11 +3,14 @@
  * and `en` with the same keys (the compiler checks it); add a module and spread it on both lines below.
  */
 import * as core from "./core";
+import * as loadcurve from "./loadcurve";
 
 export const fr = {
   ...core.fr,
+  ...loadcurve.fr,
 };
 
 export const en: Record<keyof typeof fr, string> = {
   ...core.en,
+  ...loadcurve.en,
 };

@@ -6,7 +6,7 @@ import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, Select, fieldError } from "../components/Form";
 import { day } from "../format";
 import { errorMessage, known, useI18n, type Key } from "../i18n";
-import { useLocation } from "../router";
+import { Link, useLocation } from "../router";
 import { VerifyNotice } from "./AccountLinks";
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
@@ -190,6 +190,11 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
         </div>
       )}
       <div className="actions">
+        {meter.energy === "electricity" && (meter.channel === "dataconnect" || meter.channel === "sge") && (
+          <Link to={`/load-curve?meter=${meter.id}`} className="button button--ghost">
+            {t("curve.link")}
+          </Link>
+        )}
         {FINAL.has(status) || status === "none" ? (
           <button type="button" className="button" onClick={() => renew.mutate()} disabled={renew.isPending}>
             {t("consent.renew")}
