@@ -32,6 +32,7 @@ function useChoices(meters: MeterView[]) {
 
 function useHistoryRequest(meterId: string | undefined) {
   // Opening the view is asking for the history: the connector fetches it on the quota daily readings leave.
+  // The curve is read once the request is answered, so that it tells where the history stands.
   const ask = useMutation({
     mutationFn: (id: string) =>
       unwrap(api.POST("/api/v1/meters/{meter_id}/load-curve/history", { params: { path: { meter_id: id } } })),
@@ -40,6 +41,7 @@ function useHistoryRequest(meterId: string | undefined) {
   useEffect(() => {
     if (meterId) mutate(meterId);
   }, [meterId, mutate]);
+  return !meterId || ask.isSuccess || ask.isError;
 }
 
 function DaysTable({ days, lang }: { days: CurveDay[]; lang: Lang }) {
@@ -109,11 +111,11 @@ export default function LoadCurve() {
   const meters = useMeters();
   const electric = useMemo(() => (meters.data ?? []).filter((m) => m.energy === "electricity"), [meters.data]);
   const { meter, span, shown, set } = useChoices(electric);
-  useHistoryRequest(meter?.channel === "dataconnect" ? meter.id : undefined);
+  const asked = useHistoryRequest(meter?.channel === "dataconnect" ? meter.id : undefined);
   const range = span === "day" ? { from: shown, to: addDays(shown, 1) } : { from: addDays(shown, -6), to: addDays(shown, 1) };
   const curve = useQuery({
     queryKey: ["load-curve", meter?.id, range.from, range.to],
-    enabled: Boolean(meter),
+    enabled: Boolean(meter) && asked,
     refetchInterval: (q) => (q.state.data?.collection.state === "collecting" ? 5000 : false),
     queryFn: () =>
       unwrap(api.GET("/api/v1/meters/{meter_id}/load-curve", {
