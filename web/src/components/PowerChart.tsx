@@ -4,9 +4,9 @@
  */
 export type PowerPoint = { start: string; minutes: number; kw: number | null };
 
-const W = 720;
-const H = 320;
-const PAD = { left: 48, right: 8, top: 10, bottom: 26 };
+const W = 480;
+const H = 260;
+const PAD = { left: 40, right: 6, top: 10, bottom: 24 };
 
 function niceMax(v: number): number {
   if (v <= 0) return 1;
