@@ -28,6 +28,9 @@ CURVE_CAPABILITIES = dataclasses.replace(
            "collected on the quota the daily readings leave"))
 
 
+DAILY_FIRST_WAIT_S = 20.0
+
+
 def earliest_curve_day(today: dt.date) -> dt.date:
     """Oldest `start` the load-curve endpoint accepts (24 months + 15 days back), one day of margin kept."""
     return _add_months(today, -24) - dt.timedelta(days=14)
@@ -97,6 +100,11 @@ class LoadCurveCollector(collection.Collector):
         return [tuple(v) for _, v in sorted(by_day.items())]
 
     async def _collect(self, cursor, stats: CallStats) -> tuple[Outcome, dict]:
+        async with self.rt.db.session() as session:
+            started = await repository.daily_started(session, cursor.meter_id)
+        if not started:
+            # The daily readings come first: the curve waits until their first answer is in.
+            return Outcome.ok, {"next_due_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=DAILY_FIRST_WAIT_S)}
         try:
             outcome, values = await super()._collect(cursor, stats)
         finally:

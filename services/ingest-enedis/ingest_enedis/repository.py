@@ -29,6 +29,13 @@ async def request_backfill(session: AsyncSession, meter_id: uuid.UUID, since: dt
         .returning(t.c.active, t.c.backfill_from, t.c.last_outcome, t.c.last_error))).one_or_none()
 
 
+async def daily_started(session: AsyncSession, meter_id: uuid.UUID) -> bool:
+    """Whether the meter's daily readings have had an answer from the DSO (or an outcome) yet."""
+    c = cursors.c
+    return bool((await session.execute(sa.select(sa.or_(c.last_success_at.is_not(None), c.last_outcome.is_not(None)))
+                                       .where(c.meter_id == meter_id))).scalar_one_or_none())
+
+
 async def backfill_from(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
     t = curve_cursors
     return (await session.execute(sa.select(t.c.backfill_from).where(t.c.meter_id == meter_id))).scalar_one_or_none()
