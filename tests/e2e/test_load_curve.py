@@ -120,6 +120,12 @@ async def test_the_curve_history_on_demand_equals_the_ground_truth_dst_days_incl
 async def test_a_customer_who_objected_to_the_curve_still_gets_the_maximum_power(stack, sandbox, resident):
     meter = await new_meter(stack, sandbox, resident, activation_date="2015-01-01", load_curve=False)
 
+    def opened():
+        r = resident.post(f"/meters/{meter['meter_id']}/load-curve/history")
+        assert r.json()["state"] != "no_consent", r.json()
+        return True
+    await eventually(opened, timeout=60, interval=1)
+
     def not_recorded():
         view = served_curve(resident, meter["meter_id"], today() - dt.timedelta(days=7), today())
         assert view["collection"]["state"] == "not_recorded", view["collection"]

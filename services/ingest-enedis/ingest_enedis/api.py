@@ -106,12 +106,8 @@ async def usage_point_contract(prm: str, request: Request, _: Caller = Depends(b
 @router.post("/collections/run", status_code=202)
 async def run_collection(request: Request, session: DbSession,
                          _: Caller = Depends(by_gateway)) -> dict[str, Any]:
-    """Every active meter becomes due now (the load curve's last days too); replicas start at once and the call
-    returns at once."""
-    rt = request.app.state.runtime
-    await repository.curve_store.make_all_due(session)
-    return await run_now(rt, session, repository.store, CAPABILITIES,
-                         *(["curve_wake"] if "curve_wake" in rt.extras else []))
+    """Every active meter becomes due now; replicas start at once and the call returns at once."""
+    return await run_now(request.app.state.runtime, session, repository.store, CAPABILITIES)
 
 
 @router.get("/collections")

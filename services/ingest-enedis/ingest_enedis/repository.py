@@ -19,6 +19,11 @@ curve_store = CollectionStore("enedis-curve", cursors=curve_cursors, collected_r
                               cycles=cycles, raw_payloads=raw_payloads, ended_consents=ended_consents, gaps=curve_gaps)
 
 
+async def curve_due(session: AsyncSession, meter_id: uuid.UUID, at: dt.datetime) -> None:
+    t = curve_cursors
+    await session.execute(sa.update(t).where(t.c.meter_id == meter_id).values(next_due_at=at))
+
+
 async def request_backfill(session: AsyncSession, meter_id: uuid.UUID, since: dt.date) -> sa.Row | None:
     """The resident wants the curve back to ``since``: the meter is due now unless it already goes back further."""
     t = curve_cursors
