@@ -44,6 +44,8 @@ function rolePages(account: Account | null | undefined): { path: string; key: Ke
     ...(roles.includes("admin") ? [{ path: "/admin", key: "nav.admin" as Key }] : []),
   ];
 }
+// The load curve has its own chunk (its line chart included): only those who open it download it.
+const LoadCurve = lazy(() => import("./pages/LoadCurve"));
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -178,6 +180,7 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
   if (pathname === "/consumption") return "detail.title";
+  if (pathname === "/load-curve") return "curve.title";
   if (RESIDENT_ID.test(pathname) || pathname === "/adviser") return "nav.adviser";
   if (pathname === "/news/editor") return "nav.news_editor";
   if (pathname.startsWith("/orgs")) return "nav.orgs";
@@ -225,6 +228,8 @@ function Page({ me }: { me: Me }) {
       return <Dwelling />;
     case "/my-data":
       return <MyData />;
+    case "/load-curve":
+      return <LoadCurve />;
     case "/consumption":
       return <Dashboard />;
     case "/":

@@ -174,6 +174,26 @@ class ReadingsCollected(Event):
                 for i in range(0, len(readings), cls.MAX_DAYS)]
 
 
+# One local day of a load curve as [day, step_minutes, watts]: ``watts`` holds one average power per step from local
+# midnight, in elapsed time (a DST day has 46 or 50 half-hours), None where the DSO sent nothing. A day whose step
+# changed is held at the finest step, each coarser interval's power repeated over its sub-steps (the energy stays).
+LoadCurveDay = tuple[dt.date, int, list[int | None]]
+# One day's maximum apparent power as [day, va, at]: ``at`` is the moment of the peak where the DSO gives it.
+MaxPowerDay = tuple[dt.date, int, dt.datetime | None]
+
+
+class LoadCurveCollected(Event):
+    """The load curve of one meter for a few days (a 7-day DSO window at most per message), with the days'
+    maximum power when the DSO gave it."""
+    name: ClassVar[str] = "load_curve.collected"
+    MAX_DAYS: ClassVar[int] = 31
+    meter_id: uuid.UUID
+    source: str = "unknown"
+    unit: Literal["W"] = "W"
+    days: list[LoadCurveDay] = Field(default=[], max_length=MAX_DAYS)
+    max_power: list[MaxPowerDay] = Field(default=[], max_length=MAX_DAYS)
+
+
 class ContractChanged(Event):
     """The DSO's view of the supply contract; ``raw`` keeps the DSO's own fields for the record."""
     name: ClassVar[str] = "contract.changed"

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from devstack.db import scratch_database
-from metro.collection import PARIS, CallFailed, CallStats, DailyQuotaReached, Policy, TokenBucket, call_dso, \
-    rate_buckets_table, reserve
+from metro.collection import PARIS, CallFailed, CallStats, DailyQuotaReached, Policy, SpareBucket, TokenBucket, \
+    call_dso, rate_buckets_table, reserve
 from metro.dso import Outcome
 from metro.db import Database, make_metadata
 
@@ -139,3 +139,38 @@ async def test_a_spent_day_holds_the_meter_until_midnight_without_calling_the_ds
         await call_dso("grdf", SpentBucket(), Policy(), stats, never)  # type: ignore[arg-type]
     assert failed.value.error.outcome is Outcome.quota_exceeded and failed.value.error.retry_after > 0
     assert stats.calls == 0
+
+
+async def _run_takers(buckets_of, seconds: float, daily: int, spare: bool) -> tuple[int, int]:
+    """``daily`` callers queued on the bucket for ``seconds``, with a spare taker beside them or not: the calls
+    each side got."""
+    counts = {"daily": 0, "spare": 0}
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + seconds
+
+    async def taker(bucket, kind, take):
+        while loop.time() < stop_at:
+            await take(bucket)
+            if loop.time() <= stop_at:
+                counts[kind] += 1
+
+    tasks = [taker(buckets_of[i % 2], "daily", lambda b: b.take()) for i in range(daily)]
+    if spare:
+        tasks += [taker(buckets_of[i % 2], "spare", lambda b: SpareBucket(b).take()) for i in range(2)]
+    await asyncio.gather(*tasks)
+    return counts["daily"], counts["spare"]
+
+
+async def test_a_backfill_on_the_spare_quota_leaves_the_daily_callers_their_pace(replicas):
+    pair = [TokenBucket(db, buckets, "priority", per_second=20, per_hour=1_000_000) for db in replicas]
+    await pair[0].ensure()
+    alone, _ = await _run_takers(pair, 3.0, daily=4, spare=False)
+    print(f"daily callers alone: {alone} calls in 3 s")
+    beside, spare_during = await _run_takers(pair, 3.0, daily=4, spare=True)
+    # The daily callers keep their pace (measured alone in the same run) and the backfill gets crumbs at most.
+    print(f"beside a backfill: {beside} daily, {spare_during} backfill calls")
+    assert beside >= 0.9 * alone, (alone, beside, spare_during)
+    assert spare_during <= 0.1 * beside
+    # Once the daily callers are done, the backfill has the whole quota.
+    _, spare_alone = await _run_takers(pair, 2.0, daily=0, spare=True)
+    assert spare_alone >= 0.5 * pair[0].rate * 2.0, spare_alone

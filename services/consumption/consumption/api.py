@@ -9,16 +9,16 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, catalogues, contracts, green_button, peers, portfolio, report, series,
-                         statements, summary, totals, uses)
+from consumption import (access, aggregates, catalogues, contracts, green_button, load_curve, peers, portfolio, report,
+                         series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
 from metro.errors import Forbidden
 from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison, ConsumptionSeries,
-                                       ContractDeclaration, ContractView, DegreeDaysVersion, MeasuredEffect,
-                                       StatementCreate, StatementView, Step, Summary, TariffCatalogueVersion,
-                                       ToDateTotals)
+                                       ContractDeclaration, ContractView, DegreeDaysVersion, LoadCurve,
+                                       MaxPowerSeries, MeasuredEffect, StatementCreate, StatementView, Step, Summary,
+                                       TariffCatalogueVersion, ToDateTotals)
 from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
@@ -43,6 +43,16 @@ async def get_consumption(meter_id: uuid.UUID, who: Gateway, session: DbReader, 
     transaction."""
     return Response(await series.consumption_json(session, meter_id, who.principal, start, end, step),
                     media_type="application/json")
+
+
+@router.get("/meters/{meter_id}/load-curve", response_model=LoadCurve)
+async def get_load_curve(meter_id: uuid.UUID, who: Gateway, session: DbReader, start: From, end: To):
+    return await load_curve.curve(session, meter_id, who.principal, start, end)
+
+
+@router.get("/meters/{meter_id}/max-power", response_model=MaxPowerSeries)
+async def get_max_power(meter_id: uuid.UUID, who: Gateway, session: DbReader, start: From, end: To):
+    return await load_curve.max_power(session, meter_id, who.principal, start, end)
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals)

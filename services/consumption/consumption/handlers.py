@@ -6,8 +6,9 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import contracts, repository
-from metro.events import ContractChanged, DwellingUpdated, MeterDeclared, ReadingsCollected, Received
+from consumption import contracts, load_curve, repository
+from metro.events import (ContractChanged, DwellingUpdated, LoadCurveCollected, MeterDeclared, ReadingsCollected,
+                          Received)
 
 
 async def on_readings_collected(session: AsyncSession, events: list[Received[ReadingsCollected]]) -> None:
@@ -57,8 +58,9 @@ async def on_contract_changed(session: AsyncSession, events: list[Received[Contr
 
 HANDLERS = {
     "readings": {ReadingsCollected: on_readings_collected},
+    "load_curve": {LoadCurveCollected: load_curve.on_load_curve_collected},
     "meters": {MeterDeclared: on_meter_declared, DwellingUpdated: on_dwelling_updated,
                ContractChanged: on_contract_changed},
 }
 # Readings of one meter are applied in the order received; different meters are written in parallel.
-ORDER_KEYS = {"readings": lambda e: e.payload.meter_id}
+ORDER_KEYS = {"readings": lambda e: e.payload.meter_id, "load_curve": lambda e: e.payload.meter_id}

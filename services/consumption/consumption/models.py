@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from metro.bus import inbox_table
 from metro.db import make_metadata
@@ -46,6 +46,25 @@ readings = sa.Table(
 )
 
 PARTITION_YEARS = range(2010, 2041)
+
+# The load curve and the daily maximum power (Enedis Data Connect; SGE's R151 maxima stay in the readings' `extra`):
+# one row per meter and local day, the day's average powers in W as one integer array at its step from local midnight
+# (46 or 50 half-hours on DST days, NULL where the DSO sent nothing), partitioned by quarter. About 230 bytes a day
+# at PT30M: 370 000 meters x 730 days is about 60 GB, each quarter's partition a few GB.
+load_curve_days = sa.Table(
+    "load_curve_days", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("step_minutes", sa.SmallInteger),
+    sa.Column("watts", ARRAY(sa.Integer)),
+    sa.Column("max_va", sa.Integer),
+    sa.Column("max_at", sa.DateTime(timezone=True)),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("collected_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    postgresql_partition_by="RANGE (day)",
+)
+
+LOAD_CURVE_PARTITION_YEARS = range(2023, 2033)
 
 # The read model of euros: each reading priced once, by the pricing worker, with the Wh and HP/HC split it was
 # priced from. A row is current while those still equal the reading's and the meter's `priced_key` is the key

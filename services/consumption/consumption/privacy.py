@@ -1,8 +1,8 @@
 """Personal data held by the consumption service: every table with an account or a meter reference."""
 from __future__ import annotations
 
-from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, monthly_rollups, price_queue,
-                                priced_days, profiles, readings, statements)
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, load_curve_days, meters, monthly_rollups,
+                                price_queue, priced_days, profiles, readings, statements)
 from consumption import repository
 from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
@@ -11,6 +11,9 @@ from metro.personal_data import PersonalTable
 PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(readings, "daily consumption shown to the resident, priced and compared",
                   "while the account exists; at most 3 years of history", meter_column="meter_id", measured=True),
+    PersonalTable(load_curve_days, "the load curve (average power per half-hour or the DSO's step) and each day's "
+                  "maximum power, shown to the resident as a day or a week",
+                  "while the account exists; at most 24 months of history", meter_column="meter_id", measured=True),
     PersonalTable(priced_days, "each day's euros, priced once from its reading and the contract, to serve series fast",
                   "as the reading it was priced from", meter_column="meter_id", measured=True),
     PersonalTable(monthly_rollups, "each month's kWh, euros and days present, for comparisons and aggregates",

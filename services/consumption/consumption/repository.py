@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, meters, monthly_rollups,
                                 price_queue, priced_days, profiles, readings, statements, tariff_catalogues)
 from consumption.models import erased_meters as erased_meters_table
+from consumption.models import load_curve_days
 from metro.db import named_rows
 from metro.erasure import subject_hash
 
@@ -50,6 +51,44 @@ async def upsert_readings(session: AsyncSession,
     """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
     if records:
         await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)
+
+
+async def upsert_curve_days(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """``rows``: load_curve_days rows, at most one per (meter_id, day); what a row leaves out (the curve of a
+    day that came with its peak only, or the reverse) keeps what was stored."""
+    if not rows:
+        return
+    t = load_curve_days
+    stmt = insert(t).values(rows)
+    x = stmt.excluded
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[t.c.meter_id, t.c.day],
+        set_={"step_minutes": sa.func.coalesce(x.step_minutes, t.c.step_minutes),
+              "watts": sa.func.coalesce(x.watts, t.c.watts), "max_va": sa.func.coalesce(x.max_va, t.c.max_va),
+              "max_at": sa.func.coalesce(x.max_at, t.c.max_at), "source": x.source, "collected_at": sa.func.now()},
+        where=sa.tuple_(t.c.step_minutes, t.c.watts, t.c.max_va, t.c.max_at).is_distinct_from(
+            sa.tuple_(sa.func.coalesce(x.step_minutes, t.c.step_minutes), sa.func.coalesce(x.watts, t.c.watts),
+                      sa.func.coalesce(x.max_va, t.c.max_va), sa.func.coalesce(x.max_at, t.c.max_at)))))
+
+
+async def curve_days(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> list[sa.Row]:
+    t = load_curve_days
+    return list(await session.execute(
+        sa.select(t.c.day, t.c.step_minutes, t.c.watts, t.c.max_va, t.c.max_at)
+        .where(t.c.meter_id == meter_id, t.c.day >= start, t.c.day < end).order_by(t.c.day)))
+
+
+async def max_power_days(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> list[sa.Row]:
+    """Each day's maximum power: Data Connect's (with its moment) where collected, else the R151's kept with the
+    day's reading (SGE gives no moment)."""
+    t, r = load_curve_days, readings
+    curve = (sa.select(t.c.day, t.c.max_va.label("va"), t.c.max_at.label("at"), t.c.source)
+             .where(t.c.meter_id == meter_id, t.c.day >= start, t.c.day < end, t.c.max_va.is_not(None)))
+    sge_va = r.c.extra["max_power_va"].astext.cast(sa.Integer)
+    files = (sa.select(r.c.day, sge_va.label("va"), sa.null().label("at"), r.c.source)
+             .where(r.c.meter_id == meter_id, r.c.day >= start, r.c.day < end, r.c.extra.has_key("max_power_va"),
+                    r.c.day.not_in(sa.select(curve.subquery().c.day))))
+    return list(await session.execute(sa.union_all(curve, files).order_by("day")))
 
 
 async def erased_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> set[uuid.UUID]:

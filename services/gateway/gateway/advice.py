@@ -8,17 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from gateway import load_curve as curves
 from gateway import repository
 from gateway.auth import Identity, User, require_role
 from gateway.meters import with_collection
 from gateway.personal import read_as
-from gateway.schemas import ShareRequest, SummaryView
+from gateway.schemas import LoadCurveView, ShareRequest, SummaryView
 from metro.db import DbSession
 from metro.errors import AppError, Conflict, Forbidden, NotFound, error_responses
 from metro.schemas import IsoDate
 from metro.schemas.consent import (AdviceDraft, AdviceNote, Dwelling, MeterView, Share, SharedResident,
                                    ShareRenewal)
-from metro.schemas.consumption import Comparison, ConsumptionSeries, ContractView, Step
+from metro.schemas.consumption import Comparison, ConsumptionSeries, ContractView, MaxPowerSeries, Step
 
 router = APIRouter(prefix="/api/v1")
 Adviser = Annotated[Identity, Depends(require_role("adviser"))]
@@ -180,3 +181,24 @@ async def write_advice(resident_id: uuid.UUID, body: AdviceDraft, who: Adviser, 
     `forbidden_role` unless you are an adviser); they read it in their app and may delete it."""
     return await _services(request).json("consent", "POST", "/internal/advice", principal=who.principal,
                                          json={"resident_id": str(resident_id), "body": body.body})
+
+
+@router.get("/adviser/residents/{resident_id}/meters/{meter_id}/load-curve", response_model=LoadCurveView,
+            tags=["adviser"], responses=error_responses(NotFound))
+async def resident_load_curve(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
+                              start: Annotated[IsoDate, Query(alias="from")],
+                              end: Annotated[IsoDate, Query(alias="to")]):
+    """A sharing resident's load curve (consumption scope), as the resident sees it; the read is logged."""
+    principal, _ = await read_as(request, who, resident_id, "consumption",
+                                 f"load curve of meter {meter_id} from {start} to {end}")
+    return await curves.load_curve(request.app.state.runtime.services, principal, meter_id, start, end)
+
+
+@router.get("/adviser/residents/{resident_id}/meters/{meter_id}/max-power", response_model=MaxPowerSeries,
+            tags=["adviser"], responses=error_responses(NotFound))
+async def resident_max_power(resident_id: uuid.UUID, meter_id: uuid.UUID, who: Adviser, request: Request,
+                             start: Annotated[IsoDate, Query(alias="from")],
+                             end: Annotated[IsoDate, Query(alias="to")]):
+    principal, _ = await read_as(request, who, resident_id, "consumption",
+                                 f"maximum power of meter {meter_id} from {start} to {end}")
+    return await curves.max_power(request.app.state.runtime.services, principal, meter_id, start, end)

@@ -9,15 +9,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from gateway import audit
+from gateway import load_curve as curves
 from gateway.auth import Admin, User
-from gateway.schemas import SummaryView
+from gateway.schemas import LoadCurveView, SummaryView
 from metro.bodies import read_limited
 from metro.db import DbSession
 from metro.errors import (AddressUnconfirmed, AppError, Conflict, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
                           error_responses)
 from metro.schemas import IsoDate
+from metro.schemas.collection import LoadCurveCollection
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
-                                       StatementCreate, StatementView, TariffCatalogueVersion, ToDateTotals)
+                                       MaxPowerSeries, StatementCreate, StatementView, TariffCatalogueVersion,
+                                       ToDateTotals)
 
 router = APIRouter(prefix="/api/v1")
 MAX_TARIFF_CSV_BYTES = 2_000_000
@@ -44,6 +47,42 @@ async def comparison(meter_id: uuid.UUID, who: User, request: Request,
     return await services(request).json(
         "consumption", "GET", f"/internal/meters/{meter_id}/comparison", principal=who.principal,
         params={"from": start.isoformat(), "to": end.isoformat()})
+
+
+LOAD_CURVE_DOC = (
+    "The meter's load curve over [from, to), at most 7 days: each day's average power in W per interval (the DSO's "
+    "step, 30 minutes as a rule; a day whose step changed is given at its finest step), 46 or 50 half-hours on "
+    "the days the clocks change, each point's start in local time with its offset; `w` null where Enedis sent "
+    "nothing. Each day carries its energy (`wh`, from the points) and its maximum apparent power in VA with its "
+    "moment. `collection` says where collecting stands. 422 `invalid_period`, `period_too_long` (over 7 days); "
+    "409 `address_unconfirmed`.")
+
+
+@router.get("/meters/{meter_id}/load-curve", response_model=LoadCurveView, tags=["consumption"],
+            responses=error_responses(NotFound, AppError, AddressUnconfirmed), description=LOAD_CURVE_DOC)
+async def load_curve(meter_id: uuid.UUID, who: User, request: Request,
+                     start: Annotated[IsoDate, Query(alias="from")],
+                     end: Annotated[IsoDate, Query(alias="to", description="exclusive")]):
+    return await curves.load_curve(services(request), who.principal, meter_id, start, end)
+
+
+@router.post("/meters/{meter_id}/load-curve/history", response_model=LoadCurveCollection, tags=["consumption"],
+             responses=error_responses(NotFound))
+async def load_curve_history(meter_id: uuid.UUID, who: User, request: Request):
+    """Ask for the load curve's history (24 months, no further back than the consent): Enedis is asked on the
+    quota the daily readings leave, newest week first; the SPA asks when the resident opens the view. Asking again
+    changes nothing. `state` `no_consent` for a meter no Data Connect consent covers."""
+    return await curves.request_history(services(request), who.principal, meter_id)
+
+
+@router.get("/meters/{meter_id}/max-power", response_model=MaxPowerSeries, tags=["consumption"],
+            responses=error_responses(NotFound, AppError, AddressUnconfirmed))
+async def max_power(meter_id: uuid.UUID, who: User, request: Request,
+                    start: Annotated[IsoDate, Query(alias="from")],
+                    end: Annotated[IsoDate, Query(alias="to", description="exclusive")]):
+    """Each day's maximum apparent power in VA over [from, to), at most 366 days, with its moment where the DSO
+    gives it (Data Connect; SGE's R151 files give the value only). 422 `invalid_period`, `period_too_long`."""
+    return await curves.max_power(services(request), who.principal, meter_id, start, end)
 
 
 @router.get("/meters/{meter_id}/totals", response_model=ToDateTotals, tags=["consumption"],

@@ -11,8 +11,9 @@ from pydantic import BaseModel, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
 from metro.schemas import IsoDate, Strict
+from metro.schemas.collection import LoadCurveCollection
 from metro.schemas.consent import MeterView, ShareTerms
-from metro.schemas.consumption import MeasuredEffect, MeterSummary, Summary
+from metro.schemas.consumption import LoadCurve, MeasuredEffect, MeterSummary, Summary
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -162,6 +163,13 @@ class MeterSummaryView(MeterSummary):
 
 class SummaryView(Summary):
     meters: list[MeterSummaryView]
+
+
+class LoadCurveView(LoadCurve):
+    collection: LoadCurveCollection = Field(description=(
+        "where the meter's load-curve collection stands: `collecting` (history asked for and coming in), "
+        "`collected`, `not_recorded` (the customer objected to the load curve at Enedis: no curve, the daily "
+        "maximum power still comes), `no_consent` (no Data Connect consent covers it)"))
 
 
 class ShareRequest(ShareTerms):

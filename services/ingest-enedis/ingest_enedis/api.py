@@ -9,15 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_enedis import confirmation, repository
+from ingest_enedis.dataconnect import CURVE_NOT_RECORDED, PARIS
 from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnectClient, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
+from ingest_enedis.load_curve import earliest_curve_day
 from ingest_enedis.service import Collector
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
                               freshness_counts, run_now)
 from metro.db import DbSession
 from metro.dso import Outcome
 from metro.errors import AppError, Forbidden, NotFound, TooManyRequests, Unprocessable, UpstreamError, error_responses
-from metro.schemas.collection import CollectionStatus
+from metro.schemas.collection import CollectionStatus, LoadCurveCollection, LoadCurveState
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -122,3 +124,37 @@ async def collection_status(session: DbSession,
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
     """These meters' last day collected and freshness against Data Connect's publication time and lag."""
     return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+
+
+async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:
+    row, collected = await repository.curve_state(session, meter_id)
+    if row is None or not row.active:
+        state = LoadCurveState.no_consent
+    elif (row.last_error or "").startswith(CURVE_NOT_RECORDED):
+        state = LoadCurveState.not_recorded
+    else:
+        wanted = row.backfill_from
+        done = wanted is None or any(a <= wanted < b for a, b in collected)
+        state = LoadCurveState.collected if done and row.lease_owner is None else LoadCurveState.collecting
+    return LoadCurveCollection(meter_id=meter_id, state=state, requested_from=row.backfill_from if row else None,
+                               collected=collected)
+
+
+@router.get("/meters/{meter_id}/load-curve", response_model=LoadCurveCollection)
+async def load_curve_collection(meter_id: uuid.UUID, session: DbSession,
+                                _: Caller = Depends(by_gateway)) -> LoadCurveCollection:
+    """Where the meter's load-curve collection stands."""
+    return await _curve_view(session, meter_id)
+
+
+@router.post("/meters/{meter_id}/load-curve/backfill", response_model=LoadCurveCollection)
+async def load_curve_backfill(meter_id: uuid.UUID, request: Request, session: DbSession,
+                              _: Caller = Depends(by_gateway)) -> LoadCurveCollection:
+    """The resident opened the load curve: its history (24 months, as far as the consent goes) is collected now,
+    on the quota the daily readings leave. Asking again changes nothing."""
+    today = dt.datetime.now(PARIS).date()
+    row = await repository.request_backfill(session, meter_id, earliest_curve_day(today))
+    wake = request.app.state.runtime.extras.get("curve_wake")
+    if row is not None and row.active and wake is not None:
+        wake.set()
+    return await _curve_view(session, meter_id)

@@ -29,6 +29,9 @@ class Settings(CollectionSettings):
     # Enedis publishes D-1 at 08:00.
     cycle_time: dt.time = dt.time(8, 30)
     history_months: int = 36
+    # The load curve's daily collection asks the last days again (late publications, the DSO's corrections).
+    curve_recent_days: int = 7
+    curve_collection: bool = True
 
 
 async def start(rt: Runtime) -> None:
@@ -44,6 +47,6 @@ async def start(rt: Runtime) -> None:
 def spec() -> ServiceSpec:
     return ServiceSpec(name="ingest_enedis", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       workers=[worker.collection_worker], on_start=[start], on_stop=[stop_collection],
+                       workers=[worker.collection_worker, worker.load_curve_worker], on_start=[start], on_stop=[stop_collection],
                        personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase,
                        probes=[collection_probe(repository.store)])

@@ -56,12 +56,17 @@ async def _direct(call: Callable[[], Awaitable[Any]]) -> Any:
 
 _V5_PATHS = {
     "consumption": "/metering_data_dc/v5/daily_consumption",
+    "load_curve": "/metering_data_clc/v5/consumption_load_curve",
     "max_power": "/metering_data_dcmp/v5/daily_consumption_max_power",
 }
 _V2_PATHS = {
     "consumption": "/mesure_synchrone_auto/v2/consommation_quotidienne",
+    "load_curve": "/mesure_synchrone_auto/v2/courbe_de_charge_consommation",
     "max_power": "/mesure_synchrone_auto/v2/puissance_conso_max_quotidienne",
 }
+# Load curves: at most 7 days a call, 24 months + 15 days of history.
+MAX_CURVE_WINDOW_DAYS = 7
+CURVE_NOT_RECORDED = "ADAM-ERR0075"
 _NO_DATA_CODES = {"no_data_found", "STM-ERR-0000014", "STM-ERR-0000020", "ADAM-ERR0123"}
 _CONSENT_CODES = {"ADAM-DC-0008", "ADAM_DC_0008", "ADAM-DC-0007", "unauthorized_user"}
 _TRANSIENT_CODES = {"technical_error", "ADAM-DC-0500", "STM-ERR-0000001"}
@@ -87,6 +92,50 @@ class DailyMaxPower:
     day: dt.date
     va: int
     at: dt.datetime | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One load-curve interval: its start (UTC), length in minutes and average power in W."""
+    start: dt.datetime
+    minutes: int
+    w: int
+
+
+def _step_minutes(value: Any) -> int:
+    match = re.fullmatch(r"PT(\d+)M", str(value or "PT30M"))
+    if not match:
+        raise Transient(f"unexpected load-curve step {value!r}", code="unexpected_body")
+    return int(match.group(1))
+
+
+def load_curve_points(body: Any) -> list[CurvePoint]:
+    """A load-curve answer (either generation) as intervals. The DSO stamps each point with the END of its
+    interval in local time without an offset: on the October DST day 02:00 and 02:30 come twice, told apart
+    by their order; the step may change from one point to the next."""
+    try:
+        if isinstance(body, dict) and "meter_reading" in body:
+            raw = [(r["date"], r["value"], r.get("interval_length"))
+                   for r in body["meter_reading"].get("interval_reading") or []]
+        elif isinstance(body, dict) and "grandeur" in body:
+            raw = [(p["d"], p["v"], p.get("p")) for g in body["grandeur"] or [] for p in g.get("points") or []]
+        else:
+            raise Transient("unexpected load-curve body", code="unexpected_body")
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise Transient(f"unexpected load-curve body: {exc!r}", code="unexpected_body") from exc
+    points: list[CurvePoint] = []
+    previous: dt.datetime | None = None
+    for stamp, value, step in raw:
+        if value in (None, ""):
+            continue
+        local = dt.datetime.fromisoformat(str(stamp))
+        end = local.replace(tzinfo=PARIS).astimezone(dt.UTC)
+        if previous is not None and end <= previous:
+            end = local.replace(tzinfo=PARIS, fold=1).astimezone(dt.UTC)
+        minutes = _step_minutes(step)
+        points.append(CurvePoint(end - dt.timedelta(minutes=minutes), minutes, int(value)))
+        previous = end
+    return points
 
 
 def parse_consent_redirect(params: Mapping[str, str]) -> ConsentRedirect:
@@ -285,9 +334,30 @@ class DataConnectClient:
             raw.append(body)
         return daily_consumption_readings(body)
 
-    async def daily_max_power(self, prm: str, start: dt.date, end: dt.date) -> list[DailyMaxPower]:
+    async def load_curve(self, prm: str, start: dt.date, end: dt.date,
+                         raw: list[Any] | None = None) -> list[CurvePoint]:
+        """Average power per interval over [start, end[, at most 7 days (one call)."""
+        self._check_prm(prm)
+        if start >= end:
+            raise BadRequest(f"empty period {start}..{end} (end is exclusive)", code="empty_period")
+        if (end - start).days > MAX_CURVE_WINDOW_DAYS:
+            raise BadRequest(f"load curve over {MAX_CURVE_WINDOW_DAYS} days", code="period_too_long")
+        if self.api_generation == "v5":
+            params = {"usage_point_id": prm, "start": start.isoformat(), "end": end.isoformat()}
+            body = await self._request("GET", _V5_PATHS["load_curve"], params=params)
+        else:
+            params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
+            body = await self._request("GET", _V2_PATHS["load_curve"], params=params)
+        if raw is not None:
+            raw.append(body)
+        return load_curve_points(body)
+
+    async def daily_max_power(self, prm: str, start: dt.date, end: dt.date,
+                              raw: list[Any] | None = None) -> list[DailyMaxPower]:
         """Daily peak apparent power in VA, with the local moment of the peak when the DSO gives it."""
         body = await self._daily("max_power", prm, start, end)
+        if raw is not None:
+            raw.append(body)
         peaks = []
         for stamp, value in self._points(body):
             at = dt.datetime.fromisoformat(stamp).replace(tzinfo=PARIS) if len(stamp) > 10 else None

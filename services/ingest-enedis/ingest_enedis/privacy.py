@@ -13,6 +13,13 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(models.cursors, purpose="collection state per meter under consent (usage point, consent period)",
                   retention="while the consent is active, erased with the account", meter_column="meter_id",
                   account_column="account_id"),
+    PersonalTable(models.curve_gaps, purpose="load-curve days the DSO kept failing, asked again at each cycle",
+                  retention="until served, erased with the account", meter_column="meter_id"),
+    PersonalTable(models.curve_collected_ranges, purpose="which load-curve days were already collected",
+                  retention="while the consent is active, erased with the account", meter_column="meter_id"),
+    PersonalTable(models.curve_cursors, purpose="load-curve collection state per meter (how far back the resident "
+                  "asked for it)", retention="while the consent is active, erased with the account",
+                  meter_column="meter_id", account_column="account_id"),
 ]
 
 

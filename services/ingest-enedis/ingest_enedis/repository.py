@@ -1,9 +1,54 @@
 """Every SQL statement of ingest-enedis: its collection tables take the shared statements as they are."""
 from __future__ import annotations
 
-from ingest_enedis.models import collected_ranges, cursors, cycles, ended_consents, raw_payloads
-from metro.collection import CollectionStore
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest_enedis.models import (collected_ranges, curve_collected_ranges, curve_cursors, curve_gaps, cursors, cycles,
+                                  ended_consents, raw_payloads)
+from metro.collection import CollectionStore, collected_ranges as ranges_of
 
 store = CollectionStore("enedis", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
                         raw_payloads=raw_payloads, ended_consents=ended_consents)
 report = store.report
+
+curve_store = CollectionStore("enedis-curve", cursors=curve_cursors, collected_ranges=curve_collected_ranges,
+                              cycles=cycles, raw_payloads=raw_payloads, ended_consents=ended_consents, gaps=curve_gaps)
+
+
+async def curve_due(session: AsyncSession, meter_id: uuid.UUID, at: dt.datetime) -> None:
+    t = curve_cursors
+    await session.execute(sa.update(t).where(t.c.meter_id == meter_id).values(next_due_at=at))
+
+
+async def request_backfill(session: AsyncSession, meter_id: uuid.UUID, since: dt.date) -> sa.Row | None:
+    """The resident wants the curve back to ``since``: the meter is due now unless it already goes back further."""
+    t = curve_cursors
+    return (await session.execute(
+        sa.update(t).where(t.c.meter_id == meter_id)
+        .values(backfill_from=sa.func.least(sa.func.coalesce(t.c.backfill_from, since), since),
+                next_due_at=sa.case((t.c.active, sa.func.now()), else_=t.c.next_due_at))
+        .returning(t.c.active, t.c.backfill_from, t.c.last_outcome, t.c.last_error))).one_or_none()
+
+
+async def daily_started(session: AsyncSession, meter_id: uuid.UUID) -> bool:
+    """Whether the meter's daily readings have had an answer from the DSO (or an outcome) yet."""
+    c = cursors.c
+    return bool((await session.execute(sa.select(sa.or_(c.last_success_at.is_not(None), c.last_outcome.is_not(None)))
+                                       .where(c.meter_id == meter_id))).scalar_one_or_none())
+
+
+async def backfill_from(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
+    t = curve_cursors
+    return (await session.execute(sa.select(t.c.backfill_from).where(t.c.meter_id == meter_id))).scalar_one_or_none()
+
+
+async def curve_state(session: AsyncSession, meter_id: uuid.UUID) -> tuple[sa.Row | None, list]:
+    t = curve_cursors
+    row = (await session.execute(sa.select(t.c.active, t.c.backfill_from, t.c.last_outcome, t.c.last_error,
+                                           t.c.last_day, t.c.lease_owner).where(t.c.meter_id == meter_id))
+           ).one_or_none()
+    return row, await ranges_of(session, curve_collected_ranges, meter_id)

@@ -10,7 +10,7 @@ import time
 from fastapi import FastAPI
 
 from .gateway import ApiError, api_error, count_status
-from .routes import admin, consent, customers, metering, oauth, subscriptions
+from .routes import admin, consent, customers, load_curve, metering, oauth, subscriptions  # noqa: F401 (load_curve adds to metering's router)
 from .state import SandboxConfig, SandboxState
 
 

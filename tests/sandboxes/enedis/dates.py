@@ -23,6 +23,11 @@ def history_deadline(today: dt.date) -> dt.date:
     return add_months(today, -36) - dt.timedelta(days=15)
 
 
+def curve_history_deadline(today: dt.date) -> dt.date:
+    """Oldest start the load-curve endpoints accept: 24 months and 15 days back."""
+    return add_months(today, -24) - dt.timedelta(days=15)
+
+
 def paris_datetime(moment: dt.datetime) -> str:
     return moment.replace(tzinfo=PARIS).strftime("%Y-%m-%dT%H:%M:%S%z")
 

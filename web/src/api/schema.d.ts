@@ -1394,6 +1394,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/load-curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resident Load Curve
+         * @description A sharing resident's load curve (consumption scope), as the resident sees it; the read is logged.
+         */
+        get: operations["resident_load_curve_api_v1_adviser_residents__resident_id__meters__meter_id__load_curve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/adviser/residents/{resident_id}/meters/{meter_id}/max-power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resident Max Power */
+        get: operations["resident_max_power_api_v1_adviser_residents__resident_id__meters__meter_id__max_power_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/meters/{meter_id}/comparison": {
         parameters: {
             query?: never;
@@ -1410,6 +1447,69 @@ export interface paths {
          *     422 `invalid_period` unless `to` is after `from`, `period_too_long` beyond a year.
          */
         get: operations["comparison_api_v1_meters__meter_id__comparison_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meters/{meter_id}/load-curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Load Curve
+         * @description The meter's load curve over [from, to), at most 7 days: each day's average power in W per interval (the DSO's step, 30 minutes as a rule; a day whose step changed is given at its finest step), 46 or 50 half-hours on the days the clocks change, each point's start in local time with its offset; `w` null where Enedis sent nothing. Each day carries its energy (`wh`, from the points) and its maximum apparent power in VA with its moment. `collection` says where collecting stands. 422 `invalid_period`, `period_too_long` (over 7 days); 409 `address_unconfirmed`.
+         */
+        get: operations["load_curve_api_v1_meters__meter_id__load_curve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meters/{meter_id}/load-curve/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load Curve History
+         * @description Ask for the load curve's history (24 months, no further back than the consent): Enedis is asked on the
+         *     quota the daily readings leave, newest week first; the SPA asks when the resident opens the view. Asking again
+         *     changes nothing. `state` `no_consent` for a meter no Data Connect consent covers.
+         */
+        post: operations["load_curve_history_api_v1_meters__meter_id__load_curve_history_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meters/{meter_id}/max-power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Max Power
+         * @description Each day's maximum apparent power in VA over [from, to), at most 366 days, with its moment where the DSO
+         *     gives it (Data Connect; SGE's R151 files give the value only). 422 `invalid_period`, `period_too_long`.
+         */
+        get: operations["max_power_api_v1_meters__meter_id__max_power_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3158,6 +3258,18 @@ export interface components {
             /** Detail */
             detail: string;
         };
+        /** DailyMaxPower */
+        DailyMaxPower: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Va */
+            va: number;
+            /** At */
+            at?: string | null;
+        };
         /** DataItem */
         DataItem: {
             /** Data */
@@ -3416,6 +3528,85 @@ export interface components {
             };
         };
         /**
+         * LoadCurveCollection
+         * @description Where a meter's load-curve collection stands, and how far back the resident asked for it.
+         */
+        LoadCurveCollection: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            state: components["schemas"]["LoadCurveState"];
+            /** Requested From */
+            requested_from?: string | null;
+            /**
+             * Collected
+             * @default []
+             */
+            collected: [
+                string,
+                string
+            ][];
+        };
+        /** LoadCurveDayView */
+        LoadCurveDayView: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Step Minutes */
+            step_minutes: number | null;
+            /** Points */
+            points: components["schemas"]["LoadCurvePoint"][];
+            /** Wh */
+            wh?: number | null;
+            max_power?: components["schemas"]["DailyMaxPower"] | null;
+        };
+        /**
+         * LoadCurvePoint
+         * @description One interval: its start (local time with its offset, so DST days read unambiguously), length and average
+         *     power; ``w`` None where the DSO sent nothing.
+         */
+        LoadCurvePoint: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Minutes */
+            minutes: number;
+            /** W */
+            w: number | null;
+        };
+        /**
+         * LoadCurveState
+         * @description `collecting`: the curve is being collected (the history asked for is not all in yet); `collected`: every
+         *     day asked for is in; `not_recorded`: the customer objected to the load curve at the DSO (its Linky does not
+         *     record it); `no_consent`: no consent covers the curve (or it ended).
+         * @enum {string}
+         */
+        LoadCurveState: "collecting" | "collected" | "not_recorded" | "no_consent";
+        /** LoadCurveView */
+        LoadCurveView: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Unit
+             * @default W
+             * @constant
+             */
+            unit: "W";
+            /** Days */
+            days: components["schemas"]["LoadCurveDayView"][];
+            /** @description where the meter's load-curve collection stands: `collecting` (history asked for and coming in), `collected`, `not_recorded` (the customer objected to the load curve at Enedis: no curve, the daily maximum power still comes), `no_consent` (no Data Connect consent covers it) */
+            collection: components["schemas"]["LoadCurveCollection"];
+        };
+        /**
          * LocalHolder
          * @description What a local operator's agreement asks: the contract reference on the bill and the holder's name; the
          *     operator's first file naming the meter must name the same holder before its data is shown.
@@ -3436,6 +3627,22 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** MaxPowerSeries */
+        MaxPowerSeries: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /**
+             * Unit
+             * @default VA
+             * @constant
+             */
+            unit: "VA";
+            /** Points */
+            points: components["schemas"]["DailyMaxPower"][];
         };
         /**
          * MeasuredEffect
@@ -8958,6 +9165,130 @@ export interface operations {
             };
         };
     };
+    resident_load_curve_api_v1_adviser_residents__resident_id__meters__meter_id__load_curve_get: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                resident_id: string;
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoadCurveView"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resident_max_power_api_v1_adviser_residents__resident_id__meters__meter_id__max_power_get: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                resident_id: string;
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaxPowerSeries"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     comparison_api_v1_meters__meter_id__comparison_get: {
         parameters: {
             query: {
@@ -8980,6 +9311,224 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description address_unconfirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    load_curve_api_v1_meters__meter_id__load_curve_get: {
+        parameters: {
+            query: {
+                from: string;
+                /** @description exclusive */
+                to: string;
+            };
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoadCurveView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description address_unconfirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    load_curve_history_api_v1_meters__meter_id__load_curve_history_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoadCurveCollection"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    max_power_api_v1_meters__meter_id__max_power_get: {
+        parameters: {
+            query: {
+                from: string;
+                /** @description exclusive */
+                to: string;
+            };
+            header?: never;
+            path: {
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaxPowerSeries"];
                 };
             };
             /** @description bad_request */

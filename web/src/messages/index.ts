@@ -11,12 +11,14 @@ import * as core from "./core";
 import * as local from "./local";
 import type * as actions from "./actions";
 import type * as adviser from "./adviser";
+import type * as loadcurve from "./loadcurve";
 import type * as admin from "./admin";
 import type * as orgs from "./orgs";
 import type * as statements from "./statements";
 
 type All = typeof core.fr & typeof coach.fr & typeof address.fr & typeof consoleNav.fr & typeof local.fr
-  & typeof adviser.fr & typeof orgs.fr & typeof statements.fr & typeof actions.fr & typeof admin.fr;
+  & typeof adviser.fr & typeof orgs.fr & typeof statements.fr & typeof actions.fr & typeof admin.fr
+  & typeof loadcurve.fr;
 
 export const fr = { ...core.fr, ...coach.fr, ...address.fr, ...consoleNav.fr, ...local.fr } as All;
 export const en = { ...core.en, ...coach.en, ...address.en, ...consoleNav.en, ...local.en } as Record<keyof All, string>;

@@ -10,6 +10,10 @@ import { errorMessage, known, useI18n, type Key } from "../i18n";
 import { Link, useLocation } from "../router";
 import { VerifyNotice } from "./AccountLinks";
 import { MeterHelp, OnboardingSteps } from "./Onboarding";
+import * as curveMessages from "../messages/loadcurve";
+import { addMessages } from "../messages";
+
+addMessages(curveMessages);
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
 // Who distributes what, as the resident picks it: the national DSOs and Grenoble's own operators.
@@ -238,6 +242,11 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
         </div>
       )}
       <div className="actions">
+        {meter.energy === "electricity" && (meter.channel === "dataconnect" || meter.channel === "sge") && (
+          <Link to={`/load-curve?meter=${meter.id}`} className="button button--ghost">
+            {t("curve.link")}
+          </Link>
+        )}
         {FINAL.has(status) || status === "none" ? (
           <button type="button" className="button" onClick={() => renew.mutate()} disabled={renew.isPending}>
             {t("consent.renew")}

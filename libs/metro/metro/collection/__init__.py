@@ -21,8 +21,8 @@ from metro.collection.models import (CollectionTables, collected_ranges_table, c
                                      raw_payloads_table)
 from metro.collection.policy import CallFailed, CallStats, Policy, call_dso, next_publication
 from metro.collection.probes import collection_probe
-from metro.collection.quota import (DEFAULT_ARRIVAL_JITTER_S, DailyQuotaReached, Reservation, TokenBucket,
-                                    reserve)
+from metro.collection.quota import (DEFAULT_ARRIVAL_JITTER_S, DailyQuotaReached, Reservation, SpareBucket,
+                                    TokenBucket, reserve)
 from metro.collection.replay import (ReplayCounts, ReplayScope, add_replay_arguments, print_counts,
                                      replay_command, replay_raw)
 from metro.collection.repository import (CollectionStore, add_collected, claim_due, clear_gaps,
@@ -35,7 +35,7 @@ __all__ = [
     "DEFAULT_ARRIVAL_JITTER_S", "LOCAL_CLIENT_SECRET", "MAX_METERS", "PARIS", "Answer", "CallFailed",
     "CallStats", "CollectionSettings", "CollectionStore", "CollectionTables", "Collector",
     "DailyQuotaReached", "LeaseLost", "Policy", "Range", "ReplayCounts", "ReplayScope", "Reservation",
-    "TokenBucket", "add_collected", "add_replay_arguments", "call_dso", "claim_due", "clear_gaps",
+    "SpareBucket", "TokenBucket", "add_collected", "add_replay_arguments", "call_dso", "claim_due", "clear_gaps",
     "close_cycle_if_idle", "collected_ranges", "collected_ranges_table", "collection_probe",
     "collection_statuses",
     "freshness_counts",

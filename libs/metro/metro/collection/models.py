@@ -7,10 +7,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 
-def cursors_table(metadata: sa.MetaData) -> sa.Table:
-    """One row per meter under consent: what to collect, where collection stands, who holds it now."""
+def cursors_table(metadata: sa.MetaData, name: str = "cursors", *extra: sa.Column) -> sa.Table:
+    """One row per meter under consent: what to collect, where collection stands, who holds it now (``extra``:
+    a connector's own columns, for a second collection of the same meters such as a load curve)."""
     return sa.Table(
-        "cursors", metadata,
+        name, metadata,
         sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("consent_id", UUID(as_uuid=True), nullable=False),
         sa.Column("account_id", UUID(as_uuid=True)),
@@ -29,26 +30,27 @@ def cursors_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("contract_checked_at", sa.DateTime(timezone=True)),
         sa.Column("lease_owner", sa.Text),
         sa.Column("lease_until", sa.DateTime(timezone=True)),
+        *extra,
         sa.Index(None, "next_due_at", postgresql_where=sa.text("active")),
     )
 
 
-def collected_ranges_table(metadata: sa.MetaData) -> sa.Table:
+def collected_ranges_table(metadata: sa.MetaData, name: str = "collected_ranges") -> sa.Table:
     """Per meter, the day ranges [first_day, end_day[ the DSO has answered for, merged: a handful of rows
     per meter, from which the next cycle computes the missing days."""
     return sa.Table(
-        "collected_ranges", metadata,
+        name, metadata,
         sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("first_day", sa.Date, primary_key=True),
         sa.Column("end_day", sa.Date, nullable=False),
     )
 
 
-def gaps_table(metadata: sa.MetaData) -> sa.Table:
+def gaps_table(metadata: sa.MetaData, name: str = "gaps") -> sa.Table:
     """Per meter, the day ranges [first_day, end_day[ the DSO kept failing after the retries it asked for,
     with its reason: the days around them are committed, these are asked again at each cycle until served."""
     return sa.Table(
-        "gaps", metadata,
+        name, metadata,
         sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("first_day", sa.Date, primary_key=True),
         sa.Column("end_day", sa.Date, nullable=False),

@@ -61,6 +61,22 @@ def reserve(row, now: dt.datetime, n: float = 1.0) -> Reservation:
 DEFAULT_ARRIVAL_JITTER_S = 0.1
 
 
+class SpareBucket:
+    """A bucket's lower-priority side: ``take`` spends only what the bucket's other callers leave."""
+
+    def __init__(self, bucket: "TokenBucket"):
+        self.bucket = bucket
+
+    async def take(self, n: float = 1.0) -> float:
+        return await self.bucket.take_spare(n)
+
+    async def penalise(self, seconds: float) -> None:
+        await self.bucket.penalise(seconds)
+
+    async def usage(self) -> dict:
+        return await self.bucket.usage()
+
+
 class TokenBucket:
     """A token bucket in one PostgreSQL row, shared by every replica.
 
@@ -124,6 +140,28 @@ class TokenBucket:
         if time.monotonic() - due > self.arrival_jitter_s:
             return max(wait, 0.0) + await self.take(n)
         return max(wait, 0.0)
+
+    async def take_spare(self, n: float = 1.0) -> float:
+        """Takes n tokens only when no caller is queued for them (the balance covers n now), so that work of a
+        lower priority spends what the others leave and never delays them by more than one slot; otherwise
+        sleeps until the queue it saw is served and looks again. Returns the seconds waited."""
+        waited = 0.0
+        while True:
+            async with self.db.session() as session, session.begin():
+                found = await repository.lock_bucket(session, self.table, self.name)
+                if found is None:
+                    taken = None
+                else:
+                    taken = reserve(found, found.now, n)
+                    if taken.wait <= 0:
+                        await repository.spend_bucket(session, self.table, self.name, found.now, taken, n)
+                        return waited
+            if found is None:
+                await self.ensure()
+                continue
+            pause = max(taken.wait, 0.01)
+            await asyncio.sleep(pause)
+            waited += pause
 
     async def penalise(self, seconds: float) -> None:
         """After a 429 every replica pauses: the bucket owes ``seconds`` of refill before the next call."""

@@ -46,7 +46,7 @@ class CollectionStore:
             "meter_id": consent.meter_id, "consent_id": consent.consent_id, "account_id": consent.account_id,
             "identifier": consent.identifier, "dso_reference": consent.dso_reference,
             "history_from": consent.history_from, "expires_at": consent.expires_at,
-            "active": True, "next_due_at": sa.func.now(), "attempts": 0,
+            "active": True, "next_due_at": sa.func.now(), "attempts": 0, "last_error": None,
         }
         stmt = insert(self.cursors).values(**values)
         await session.execute(stmt.on_conflict_do_update(

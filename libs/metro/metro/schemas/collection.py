@@ -38,3 +38,22 @@ class CollectionStatus(BaseModel):
     expected_day: dt.date
     # Before the first data of a consented meter: the day it is due by, from the DSO's publication rules.
     first_data_by: dt.date | None = None
+
+
+class LoadCurveState(StrEnum):
+    """`collecting`: the curve is being collected (the history asked for is not all in yet); `collected`: every
+    day asked for is in; `not_recorded`: the customer objected to the load curve at the DSO (its Linky does not
+    record it); `no_consent`: no consent covers the curve (or it ended)."""
+    collecting = "collecting"
+    collected = "collected"
+    not_recorded = "not_recorded"
+    no_consent = "no_consent"
+
+
+class LoadCurveCollection(BaseModel):
+    """Where a meter's load-curve collection stands, and how far back the resident asked for it."""
+    meter_id: uuid.UUID
+    state: LoadCurveState
+    requested_from: dt.date | None = None
+    # The days [first, end[ collected so far, oldest first.
+    collected: list[tuple[dt.date, dt.date]] = []

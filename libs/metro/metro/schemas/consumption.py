@@ -278,3 +278,40 @@ class MeasuredEffect(BaseModel):
     baseline_kwh: float | None = None
     weather_normalised: bool = False
     change_pct: float | None = Field(default=None, description="(kWh − baseline) ÷ baseline × 100, normalised")
+
+
+class LoadCurvePoint(BaseModel):
+    """One interval: its start (local time with its offset, so DST days read unambiguously), length and average
+    power; ``w`` None where the DSO sent nothing."""
+    start: dt.datetime
+    minutes: int
+    w: int | None
+
+
+class DailyMaxPower(BaseModel):
+    day: dt.date
+    va: int
+    # The moment of the peak (Data Connect gives it; SGE's R151 does not).
+    at: dt.datetime | None = None
+
+
+class LoadCurveDayView(BaseModel):
+    day: dt.date
+    # The day's step: the DSO's, or the finest of the day when the DSO changed it (each coarser interval repeated).
+    step_minutes: int | None
+    points: list[LoadCurvePoint]
+    # Energy over the day's points (W x duration), and the day's maximum apparent power.
+    wh: int | None = None
+    max_power: DailyMaxPower | None = None
+
+
+class LoadCurve(BaseModel):
+    meter_id: uuid.UUID
+    unit: Literal["W"] = "W"
+    days: list[LoadCurveDayView]
+
+
+class MaxPowerSeries(BaseModel):
+    meter_id: uuid.UUID
+    unit: Literal["VA"] = "VA"
+    points: list[DailyMaxPower]

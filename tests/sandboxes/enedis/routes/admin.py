@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ..customers import (CONTRACT_STATUSES, PRM_PATTERN, PROFILES, TARIFF_OPTIONS, Customer, default_meter, mix,
                          with_overrides)
+from ..curves import curve_series
 from ..dates import history_deadline
 from ..gateway import ApiError, Sandbox
 from ..state import SandboxState
@@ -47,6 +48,7 @@ class CustomerIn(BaseModel):
     contract: ContractIn | None = None
     consent: bool = Field(False, description="grant consent to every registered client without the page")
     consent_days: int = 1095
+    load_curve: bool = Field(True, description="false: the customer objected to the load curve (ADAM-ERR0075)")
 
 
 class BulkIn(BaseModel):
@@ -105,7 +107,7 @@ def build_customer(state: SandboxState, spec: CustomerIn, customer_id: str, prms
         meter = with_overrides(default_meter(prm, state.clock.today(), profile=spec.profile),
                                activation_date=spec.activation_date, hole_rate=spec.hole_rate, contract=contract,
                                address=spec.address.model_dump(exclude_none=True) if spec.address else None)
-        meters.append(meter)
+        meters.append(replace(meter, load_curve_enabled=spec.load_curve))
     return Customer(customer_id, meters)
 
 
@@ -310,9 +312,22 @@ async def ground_truth(prm: str, state: Sandbox, start: dt.date | None = None, e
                           for (day, _), (va, moment) in zip(series, peaks)]}
 
 
+@router.get("/load_curve/{prm}")
+async def load_curve_truth(prm: str, state: Sandbox, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The meter's load curve as the API serves it: each point's interval start (UTC), minutes and W."""
+    meter = state.meters.get(prm)
+    if meter is None:
+        raise ApiError(404, {"error": "unknown_prm", "detail": prm})
+    end = min(end, state.clock.last_published_day() + dt.timedelta(days=1))
+    points = curve_series(meter, meter.daily_series(start, end)) if meter.load_curve_enabled else []
+    return {"prm": prm, "unit": "W", "enabled": meter.load_curve_enabled,
+            "points": [{"start": at.isoformat(), "minutes": minutes, "w": w} for at, minutes, w in points]}
+
+
 @router.get("/counters")
 async def counters(state: Sandbox) -> dict[str, Any]:
-    return {name: state.counters[name] for name in ("calls", "served", "throttled", "tokens_issued")} | {
+    return {name: state.counters[name] for name in ("calls", "served", "throttled", "tokens_issued",
+                                                    "load_curve_calls")} | {
             "status": dict(state.status_counts),
             "peak_calls_in_one_second": state.peak_per_second,
             "quotas": {"per_second": state.per_second_quota, "per_hour": state.hourly_quota}}

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..customers import PRM_PATTERN
-from ..dates import history_deadline
+from ..dates import curve_history_deadline, history_deadline
 from ..gateway import ApiError, Client, Sandbox, finish, v2_error, v5_error
 from ..state import SandboxState
 
+CURVE_MAX_DAYS = 7
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 router = APIRouter()
@@ -42,7 +43,7 @@ def parse_window(prm: str | None, start: str | None, end: str | None, shape: str
 
 
 def check_period(state: SandboxState, client_id: str, prm: str, start: dt.date, end: dt.date, shape: str,
-                 direction: str):
+                 direction: str, curve: bool = False):
     french = shape == "v2"
     today = state.clock.today()
     if start >= end:
@@ -51,11 +52,14 @@ def check_period(state: SandboxState, client_id: str, prm: str, start: dt.date, 
     if end > today:
         raise v2_error(400, "La date de fin doit être antérieure ou égale à la date du jour") if french else \
             v5_error("The end date parameter must be earlier than the current date.")
-    limit = state.config.max_daily_span_days
+    if curve and (end - start).days > CURVE_MAX_DAYS:
+        raise v5_error("The requested period must be less than 7 days for an access to the load curve.",
+                       "ADAM-ERR0126")
+    limit = None if curve else state.config.max_daily_span_days
     if limit is not None and (end - start).days > limit:
         raise v2_error(400, f"La période demandée doit être inférieure à {limit} jours") if french else \
             v5_error(f"The requested period must be less than {limit} days.")
-    if start < history_deadline(today):
+    if start < (curve_history_deadline(today) if curve else history_deadline(today)):
         raise v5_error("The start date must be greater than the history deadline.", "ADAM-ERR0125")
     meter = state.meters.get(prm)
     if meter is not None and start < meter.activation_date:
