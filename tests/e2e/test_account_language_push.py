@@ -2,6 +2,7 @@
 subscribed browser (Web Push), checked by a push service stand-in that verifies the VAPID JWT and decrypts."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -9,8 +10,9 @@ import pytest
 from devstack import sandbox_smtp
 from devstack.client import STRONG_PASSWORD, ApiUser
 from devstack.db import fetchval
-from devstack.events import publish
+from devstack.events import publish, readings_event
 from devstack.waiting import eventually
+from tests.e2e.test_consumption import new_meter
 from tests.e2e.test_notify import anomaly, mails, notify, person, sink, stays, text_of  # noqa: F401 - fixtures
 from tests.sandboxes.push import server as push_sandbox
 
@@ -115,3 +117,27 @@ def test_push_subscriptions_are_checked_and_owned(notify, person, push_service):
     assert person.delete(f"/me/push-subscriptions/{created['id']}").status_code == 204
     assert person.get("/me/push-subscriptions").json() == []
     other.close()
+
+
+async def test_a_declared_contract_with_its_supplier_offer_stops_the_euros_being_estimated(stack, resident):
+    meter_id = await new_meter(stack, resident)
+    await publish(stack.amqp_url, readings_event(meter_id, dt.date(2025, 3, 1), [8_000] * 10))
+
+    def series():
+        r = resident.get(f"/meters/{meter_id}/consumption", params={"from": "2025-03-01", "to": "2025-03-11"})
+        assert r.status_code == 200 and all(p["wh"] for p in r.json()["points"]), r.text
+        return r.json()
+    assert (await eventually(series))["eur_estimated"]
+    assert resident.get(f"/meters/{meter_id}/contract").json()["origin"] == "assumed"
+
+    r = resident.put(f"/meters/{meter_id}/contract", json={
+        "tariff_option": "BASE", "subscribed_kva": 9, "supplier_offer": "  EDF Tarif Bleu "})
+    assert r.status_code == 200, r.text
+    assert (r.json()["origin"], r.json()["subscribed_kva"], r.json()["supplier_offer"]) == \
+        ("resident", 9, "EDF Tarif Bleu")
+    assert resident.get(f"/meters/{meter_id}/contract").json()["supplier_offer"] == "EDF Tarif Bleu"
+    after = series()
+    assert not after["eur_estimated"] and "declared by the resident" in after["eur_method"]
+    too_long = resident.put(f"/meters/{meter_id}/contract", json={
+        "tariff_option": "BASE", "subscribed_kva": 9, "supplier_offer": "x" * 121})
+    assert too_long.status_code == 422
