@@ -2,6 +2,9 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
 import { useI18n, type Key } from "./i18n";
+import { useAccountLanguage } from "./language";
+import { forgetPersonalData, useStaleFigures } from "./offline";
+import { dateTime } from "./format";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/AccountLinks";
 import { Login, Signup, TermsReacceptance } from "./pages/Auth";
@@ -11,8 +14,14 @@ import Meters from "./pages/Meters";
 import MyData from "./pages/MyData";
 import { Link, navigate, useLocation } from "./router";
 
-// The dashboard carries the chart library: it is loaded only where it is shown.
+// The dashboard carries the chart library: it is loaded only where it is shown; the account screens too.
 const Dashboard = lazy(() => import("./pages/Dashboard"));
+const AccountPage = lazy(() => import("./pages/Account"));
+const Notifications = lazy(() => import("./pages/Notifications"));
+const Preferences = lazy(() => import("./pages/Preferences"));
+const Contract = lazy(() => import("./pages/MeterRecords").then((m) => ({ default: m.Contract })));
+const Consents = lazy(() => import("./pages/MeterRecords").then((m) => ({ default: m.Consents })));
+const METER_PAGE = /^\/meters\/([0-9a-f-]{36})\/(contract|consents)$/;
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -37,13 +46,17 @@ const PAGES: { path: string; key: Key }[] = [
   { path: "/meters", key: "nav.meters" },
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
+  { path: "/account", key: "nav.account" },
 ];
+const ACCOUNT_PAGES: Record<string, Key> = { "/notifications": "notifications.title", "/preferences": "preferences.title" };
 
-function LanguageSwitch() {
-  const { t, lang, setLang } = useI18n();
+function LanguageSwitch({ account }: { account: Account | null }) {
+  const { t, lang } = useI18n();
+  const setLang = useAccountLanguage(account);
   const other = lang === "fr" ? "en" : "fr";
   return (
-    <button type="button" className="lang" lang={other} aria-label={t("lang.switch.label")} onClick={() => setLang(other)}>
+    <button type="button" className="lang" lang={other} aria-label={t("lang.switch.label")}
+      onClick={() => void setLang(other).catch(() => undefined)}>
       {t("lang.switch")}
     </button>
   );
@@ -55,7 +68,7 @@ function Header({ account }: { account: Account | null }) {
   const { pathname } = useLocation();
   const logout = async () => {
     await api.POST("/api/v1/auth/logout");
-    client.removeQueries({ predicate: (q) => q.queryKey[0] !== "me" });
+    forgetPersonalData(client);
     client.setQueryData<Me>(["me"], { account: null, expired: false });
     navigate("/login");
   };
@@ -67,7 +80,7 @@ function Header({ account }: { account: Account | null }) {
           <span>{t("app.name")}</span>
         </Link>
         <div className="top-tools">
-          <LanguageSwitch />
+          <LanguageSwitch account={account} />
           {account && (
             <button type="button" className="link-button" onClick={() => void logout()}>
               {t("nav.logout")}
@@ -78,13 +91,31 @@ function Header({ account }: { account: Account | null }) {
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
           {PAGES.map((p) => (
-            <Link key={p.path} to={p.path} aria-current={pathname === p.path ? "page" : undefined}>
+            <Link key={p.path} to={p.path} aria-current={current(pathname) === p.path ? "page" : undefined}>
               {t(p.key)}
             </Link>
           ))}
         </nav>
       )}
     </header>
+  );
+}
+
+/** The tab a page belongs to. */
+function current(pathname: string): string {
+  if (pathname in ACCOUNT_PAGES) return "/account";
+  return METER_PAGE.test(pathname) ? "/meters" : pathname;
+}
+
+function StaleFigures() {
+  const { t, lang } = useI18n();
+  const stale = useStaleFigures(useQueryClient());
+  if (!stale) return null;
+  return (
+    <div className="alert alert--info stale" role="status">
+      {t(stale.reason === "offline" ? "offline.notice" : "offline.unreachable",
+        { date: dateTime(new Date(stale.since).toISOString(), lang) })}
+    </div>
   );
 }
 
@@ -127,6 +158,9 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (pathname in ACCOUNT_PAGES) return ACCOUNT_PAGES[pathname];
+  const meterPage = METER_PAGE.exec(pathname);
+  if (meterPage) return meterPage[2] === "contract" ? "contract.title" : "consents.title";
   return PAGES.find((p) => p.path === pathname)?.key ?? "nav.dashboard";
 }
 
@@ -147,7 +181,15 @@ function Page({ me }: { me: Me }) {
     return <Login expired={me.expired} />;
   }
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
+  const meterPage = METER_PAGE.exec(pathname);
+  if (meterPage) return meterPage[2] === "contract" ? <Contract meterId={meterPage[1]} /> : <Consents meterId={meterPage[1]} />;
   switch (pathname) {
+    case "/account":
+      return <AccountPage account={account} />;
+    case "/notifications":
+      return <Notifications />;
+    case "/preferences":
+      return <Preferences />;
     case "/meters":
       return <Meters account={account} />;
     case "/dwelling":
@@ -181,6 +223,7 @@ export function App() {
       </a>
       <Header account={me.data?.account ?? null} />
       <main id="main" ref={main} tabIndex={-1}>
+        {me.data?.account && <StaleFigures />}
         {me.data ? (
           <ErrorBoundary key={pathname}>
             <Suspense fallback={<p>{t("app.loading")}</p>}>

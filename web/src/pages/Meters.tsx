@@ -6,7 +6,7 @@ import { ConfirmButton } from "../components/Confirm";
 import { Field, FormError, Select, fieldError } from "../components/Form";
 import { day } from "../format";
 import { errorMessage, known, useI18n, type Key } from "../i18n";
-import { useLocation } from "../router";
+import { Link, useLocation } from "../router";
 import { VerifyNotice } from "./AccountLinks";
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
@@ -189,6 +189,20 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
           {errorMessage(t, ((revoke.error || renew.error) as { code?: string }).code ?? "network_error")}
         </div>
       )}
+      <ul className="plain-list meter-links">
+        {meter.energy === "electricity" && (
+          <li>
+            <Link to={`/meters/${meter.id}/contract`}>
+              {t("contract.link")}<span className="visually-hidden"> · {meter.identifier}</span>
+            </Link>
+          </li>
+        )}
+        <li>
+          <Link to={`/meters/${meter.id}/consents`}>
+            {t("consents.link")}<span className="visually-hidden"> · {meter.identifier}</span>
+          </Link>
+        </li>
+      </ul>
       <div className="actions">
         {FINAL.has(status) || status === "none" ? (
           <button type="button" className="button" onClick={() => renew.mutate()} disabled={renew.isPending}>
