@@ -48,7 +48,8 @@ const PAGES: { path: string; key: Key }[] = [
   { path: "/my-data", key: "nav.data" },
   { path: "/account", key: "nav.account" },
 ];
-const ACCOUNT_PAGES: Record<string, Key> = { "/notifications": "notifications.title", "/preferences": "preferences.title" };
+const ACCOUNT_PAGES: Record<string, Key> = { "/account": "account.title", "/notifications": "notifications.title",
+                                             "/preferences": "preferences.title" };
 
 function LanguageSwitch({ account }: { account: Account | null }) {
   const { t, lang } = useI18n();

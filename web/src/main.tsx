@@ -29,7 +29,9 @@ const queries: QueryClient = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <I18nProvider>
-      <PersistQueryClientProvider client={queries} persistOptions={persistOptions}>
+      {/* What was restored is shown at once, then asked again (once the network is there). */}
+      <PersistQueryClientProvider client={queries} persistOptions={persistOptions}
+        onSuccess={() => void queries.invalidateQueries()}>
         <App />
       </PersistQueryClientProvider>
     </I18nProvider>

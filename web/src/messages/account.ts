@@ -8,6 +8,7 @@ export const fr = {
   "preferences.title": "Préférences d'alertes et de bilans",
   "contract.title": "Mon contrat d'électricité",
   "consents.title": "Historique du consentement",
+  "account.title": "Mon compte",
   "offline.notice": "Hors ligne : les chiffres affichés sont ceux enregistrés le {date}. Ils se mettront à jour au retour du réseau.",
   "offline.unreachable": "Serveur injoignable : les chiffres affichés sont ceux enregistrés le {date}.",
 };
@@ -20,6 +21,7 @@ export const en: Record<keyof typeof fr, string> = {
   "preferences.title": "Alert and report preferences",
   "contract.title": "My electricity contract",
   "consents.title": "Consent history",
+  "account.title": "My account",
   "offline.notice": "Offline: the figures shown are those saved on {date}. They will update when the network is back.",
   "offline.unreachable": "Server unreachable: the figures shown are those saved on {date}.",
 };

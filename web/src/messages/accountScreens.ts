@@ -3,7 +3,6 @@
  * the app (`addMessages` in i18n), to keep the first load small.
  */
 export const fr = {
-  "account.title": "Mon compte",
   "account.more": "Notifications et préférences",
   "account.notifications_link": "Notifications",
   "account.notifications_unread": "Notifications ({n} non lues)",
@@ -139,7 +138,6 @@ export const fr = {
 };
 
 export const en: Record<keyof typeof fr, string> = {
-  "account.title": "My account",
   "account.more": "Notifications and preferences",
   "account.notifications_link": "Notifications",
   "account.notifications_unread": "Notifications ({n} unread)",

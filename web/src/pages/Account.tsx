@@ -1,5 +1,5 @@
 import "./accountMessages";
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account, type Schemas } from "../api/client";
 import { useAccountLanguage } from "../language";
@@ -29,6 +29,7 @@ function LanguageForm({ account }: { account: Account }) {
   const { t } = useI18n();
   const save = useAccountLanguage(account);
   const [choice, setChoice] = useState<Lang>(account.language === "en" ? "en" : "fr");
+  useEffect(() => setChoice(account.language === "en" ? "en" : "fr"), [account.language]);
   const change = useMutation({ mutationFn: (lang: Lang) => save(lang) });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -63,13 +64,14 @@ function EmailForm({ account }: { account: Account }) {
   const [password, setPassword] = useState("");
   const [client, setClient] = useState<FieldErrors>({});
   const form = useRef<HTMLFormElement>(null);
+  const [attempt, setAttempt] = useState(0);
   const change = useMutation({
     mutationFn: () => unwrap(api.PUT("/api/v1/me/email", { body: { new_email: newEmail.trim(), password } })),
+    onError: () => setAttempt((n) => n + 1),
   });
   const remote = apiFieldErrors(change.error, EMAIL_CODES, t);
   const errors = { ...client, ...remote };
-  const [attempt, setAttempt] = useState(0);
-  useFocusFirstError(form, attempt || change.error);
+  useFocusFirstError(form, attempt);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const found: FieldErrors = {};
@@ -121,10 +123,11 @@ function PasswordForm() {
       setValues({ current: "", new: "", confirm: "" });
       void client.invalidateQueries({ queryKey: ["sessions"] });
     },
+    onError: () => setAttempt((n) => n + 1),
   });
   const remote = apiFieldErrors(change.error, PASSWORD_CODES, t);
   const errors = { ...local, ...remote };
-  useFocusFirstError(form, attempt || change.error);
+  useFocusFirstError(form, attempt);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const found: FieldErrors = {};

@@ -1,5 +1,5 @@
 import "./accountMessages";
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorSummary, type FieldErrors } from "../components/ErrorSummary";
@@ -42,7 +42,7 @@ function EurosState({ meterId, contract }: { meterId: string; contract: Schemas[
     queryFn: () => unwrap(api.GET("/api/v1/meters/{meter_id}/totals", { params: { path: { meter_id: meterId } } })),
     retry: false,
   });
-  const estimated = totals.data ? totals.data.eur_estimated : contract.origin === "assumed";
+  const estimated = contract.origin === "assumed" || Boolean(totals.data?.eur_estimated);
   if (!estimated) return <p className="alert alert--ok" role="status">{t("contract.exact")}</p>;
   const why = contract.origin === "assumed"
     ? t("contract.estimated.assumed")
@@ -59,6 +59,14 @@ function ContractForm({ meterId, contract }: { meterId: string; contract: Schema
   const [offpeak, setOffpeak] = useState(declared?.offpeak_hours ?? "");
   const [supplier, setSupplier] = useState(contract.supplier_offer ?? "");
   const [local, setLocal] = useState<FieldErrors>({});
+  useEffect(() => {
+    if (declared) {
+      setOption(declared.tariff_option as Option);
+      setKva((declared.subscribed_kva as Kva) ?? 6);
+      setOffpeak(declared.offpeak_hours ?? "");
+    }
+    setSupplier(contract.supplier_offer ?? "");
+  }, [contract, declared]);
   const [attempt, setAttempt] = useState(0);
   const form = useRef<HTMLFormElement>(null);
   const save = useMutation({
@@ -71,10 +79,11 @@ function ContractForm({ meterId, contract }: { meterId: string; contract: Schema
       client.setQueryData(["contract", meterId], saved);
       void client.invalidateQueries({ queryKey: ["meters"] });
     },
+    onError: () => setAttempt((n) => n + 1),
   });
   const remote = apiFieldErrors(save.error, { offpeak_hours_required: "offpeak_hours" }, t);
   const errors = { ...local, ...remote };
-  useFocusFirstError(form, attempt || save.error);
+  useFocusFirstError(form, attempt);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const found: FieldErrors = {};

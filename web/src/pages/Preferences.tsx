@@ -131,6 +131,14 @@ function PreferencesForm({ prefs }: { prefs: Prefs }) {
   const [kwh, setKwh] = useState(prefs.threshold_kwh_per_month?.toString() ?? "");
   const [eur, setEur] = useState(prefs.threshold_eur_per_month?.toString() ?? "");
   const [errors, setErrors] = useState<FieldErrors>({});
+  useEffect(() => {
+    // Answers restored from this browser show first; the server's, when they differ, replace them.
+    setEmail((prefs.email?.alerts ?? []) as Kind[]);
+    setInApp((prefs.in_app?.alerts ?? []) as Kind[]);
+    setReport(prefs.report_frequency ?? "monthly");
+    setKwh(prefs.threshold_kwh_per_month?.toString() ?? "");
+    setEur(prefs.threshold_eur_per_month?.toString() ?? "");
+  }, [prefs]);
   const [attempt, setAttempt] = useState(0);
   const form = useRef<HTMLFormElement>(null);
   const save = useMutation({
@@ -139,11 +147,7 @@ function PreferencesForm({ prefs }: { prefs: Prefs }) {
   });
   const undo = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/me/preferences/undo-unsubscribe")),
-    onSuccess: (saved) => {
-      client.setQueryData(["preferences"], saved);
-      setEmail((saved.email?.alerts ?? []) as Kind[]);
-      setReport(saved.report_frequency ?? "monthly");
-    },
+    onSuccess: (saved) => client.setQueryData(["preferences"], saved),
   });
   useFocusFirstError(form, attempt);
   const submit = (e: FormEvent) => {
