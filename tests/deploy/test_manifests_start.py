@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from metro.services import NAMES, PORTS
@@ -71,6 +72,9 @@ def placeholder(secret: str, key: str) -> str:
         return signing_keys()[service][0]
     if key.endswith("_SERVICE_KEYS"):
         return json.dumps({name: public for name, (_, public) in signing_keys().items()})
+    if key.endswith("_VAPID_PRIVATE_KEY"):
+        return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     return f"placeholder-{secrets.token_hex(16)}"
 
 

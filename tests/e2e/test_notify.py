@@ -166,9 +166,7 @@ def eur_of_month(user: ApiUser, meter_id: str, month: str, after: str) -> Decima
 
 
 async def test_monthly_report_totals_two_meters_with_a_chart_and_unsubscribe_stops_the_next_one(notify, sink, person, api):
-    prefs = person.get("/me/preferences").json()
-    prefs = {k: v for k, v in prefs.items() if not k.startswith("unsubscribed")}
-    assert person.put("/me/preferences", json={**prefs, "language": "en"}).status_code == 200
+    assert person.put("/me/language", json={"language": "en"}).status_code == 200
     meters = [declare(person), declare(person)]
     async def both_collected():
         for m in meters:

@@ -1,5 +1,6 @@
-// Caches the application shell so that the app opens offline or on a weak phone network.
-// API answers are never cached: they are personal and must be fresh.
+// Caches the application shell so that the app opens offline or on a weak phone network. API answers are not
+// cached here: the app keeps the last ones it showed (TanStack Query's persister) and clears them at logout.
+// Shows the alerts pushed to this browser (Web Push), when the resident turned them on.
 const SHELL = "metro-shell-v1";
 
 self.addEventListener("install", (event) => {
@@ -45,4 +46,32 @@ self.addEventListener("fetch", (event) => {
       ),
     );
   }
+});
+
+self.addEventListener("push", (event) => {
+  let alert = {};
+  try {
+    alert = event.data ? event.data.json() : {};
+  } catch {
+    alert = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(alert.title || "MétroEnergies", {
+      body: alert.body || "",
+      icon: "/icons/icon.svg",
+      data: { link: alert.link || "/notifications" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.link || "/notifications", self.location.origin);
+  const path = target.origin === self.location.origin ? target.pathname : "/notifications";
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+      return open ? open.navigate(path).then((w) => w && w.focus()) : self.clients.openWindow(path);
+    }),
+  );
 });

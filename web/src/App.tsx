@@ -2,6 +2,9 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
 import { useI18n, type Key } from "./i18n";
+import { useAccountLanguage } from "./language";
+import { forgetPersonalData, useStaleFigures } from "./offline";
+import { dateTime } from "./format";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Login, Signup, TermsReacceptance } from "./pages/Auth";
 import { INFO_PAGES } from "./pages/infoPages";
@@ -46,6 +49,13 @@ function rolePages(account: Account | null | undefined): { path: string; key: Ke
 }
 // The load curve has its own chunk (its line chart included): only those who open it download it.
 const LoadCurve = lazy(() => import("./pages/LoadCurve"));
+// The account screens.
+const AccountPage = lazy(() => import("./pages/Account"));
+const Notifications = lazy(() => import("./pages/Notifications"));
+const Preferences = lazy(() => import("./pages/Preferences"));
+const Contract = lazy(() => import("./pages/MeterRecords").then((m) => ({ default: m.Contract })));
+const Consents = lazy(() => import("./pages/MeterRecords").then((m) => ({ default: m.Consents })));
+const METER_PAGE = /^\/meters\/([0-9a-f-]{36})\/(contract|consents)$/;
 
 export type Me = { account: Account | null; expired: boolean };
 
@@ -72,12 +82,18 @@ const PAGES: { path: string; key: Key; also?: string[] }[] = [
   { path: "/actions", key: "nav.actions" },
   { path: "/dwelling", key: "nav.dwelling" },
   { path: "/my-data", key: "nav.data" },
+  { path: "/account", key: "nav.account" },
 ];
-function LanguageSwitch() {
-  const { t, lang, setLang } = useI18n();
+const ACCOUNT_PAGES: Record<string, Key> = { "/account": "account.title", "/notifications": "notifications.title",
+                                             "/preferences": "preferences.title" };
+
+function LanguageSwitch({ account }: { account: Account | null }) {
+  const { t, lang } = useI18n();
+  const setLang = useAccountLanguage(account);
   const other = lang === "fr" ? "en" : "fr";
   return (
-    <button type="button" className="lang" lang={other} aria-label={t("lang.switch.label")} onClick={() => setLang(other)}>
+    <button type="button" className="lang" lang={other} aria-label={t("lang.switch.label")}
+      onClick={() => void setLang(other).catch(() => undefined)}>
       {t("lang.switch")}
     </button>
   );
@@ -89,7 +105,7 @@ function Header({ account }: { account: Account | null }) {
   const { pathname } = useLocation();
   const logout = async () => {
     await api.POST("/api/v1/auth/logout");
-    client.removeQueries({ predicate: (q) => q.queryKey[0] !== "me" });
+    forgetPersonalData(client);
     client.setQueryData<Me>(["me"], { account: null, expired: false });
     navigate("/login");
   };
@@ -101,7 +117,7 @@ function Header({ account }: { account: Account | null }) {
           <span>{t("app.name")}</span>
         </Link>
         <div className="top-tools">
-          <LanguageSwitch />
+          <LanguageSwitch account={account} />
           {account && (
             <button type="button" className="link-button" onClick={() => void logout()}>
               {t("nav.logout")}
@@ -114,7 +130,7 @@ function Header({ account }: { account: Account | null }) {
           {[...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/my-data")),
             ...rolePages(account)].map((p) => (
             <Link key={p.path} to={p.path}
-              aria-current={pathname === p.path || p.also?.includes(pathname)
+              aria-current={current(pathname) === p.path || p.also?.includes(pathname)
                 || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
               {t(p.key)}
             </Link>
@@ -136,6 +152,24 @@ function NotFound() {
           {t("notfound.home")}
         </Link>
       </p>
+    </div>
+  );
+}
+
+/** The tab a page belongs to. */
+function current(pathname: string): string {
+  if (pathname in ACCOUNT_PAGES) return "/account";
+  return METER_PAGE.test(pathname) ? "/meters" : pathname;
+}
+
+function StaleFigures() {
+  const { t, lang } = useI18n();
+  const stale = useStaleFigures(useQueryClient());
+  if (!stale) return null;
+  return (
+    <div className="alert alert--info stale" role="status">
+      {t(stale.reason === "offline" ? "offline.notice" : "offline.unreachable",
+        { date: dateTime(new Date(stale.since).toISOString(), lang) })}
     </div>
   );
 }
@@ -179,6 +213,9 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   const account = me?.account;
   if (!account) return pathname === "/signup" ? "signup.title" : pathname === "/goodbye" ? "data.delete" : "login.title";
   if (account.terms.acceptance_required) return "terms.changed.title";
+  if (pathname in ACCOUNT_PAGES) return ACCOUNT_PAGES[pathname];
+  const meterPage = METER_PAGE.exec(pathname);
+  if (meterPage) return meterPage[2] === "contract" ? "contract.title" : "consents.title";
   if (pathname === "/consumption") return "detail.title";
   if (pathname === "/load-curve") return "curve.title";
   if (RESIDENT_ID.test(pathname) || pathname === "/adviser") return "nav.adviser";
@@ -206,6 +243,8 @@ function Page({ me }: { me: Me }) {
     return <Login expired={me.expired} />;
   }
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
+  const meterPage = METER_PAGE.exec(pathname);
+  if (meterPage) return meterPage[2] === "contract" ? <Contract meterId={meterPage[1]} /> : <Consents meterId={meterPage[1]} />;
   if (pathname === "/orgs" || pathname.startsWith("/orgs/")) {
     return <Organisations path={pathname} professional={account.roles.includes("professional")} />;
   }
@@ -218,6 +257,12 @@ function Page({ me }: { me: Me }) {
       return account.roles.includes("adviser") ? <Workspace view="residents" /> : <Dashboard />;
     case "/news/editor":
       return account.roles.includes("adviser") || account.roles.includes("admin") ? <Workspace view="news" /> : <Dashboard />;
+    case "/account":
+      return <AccountPage account={account} />;
+    case "/notifications":
+      return <Notifications />;
+    case "/preferences":
+      return <Preferences />;
     case "/meters":
       return <Meters account={account} />;
     case "/statements":
@@ -261,6 +306,7 @@ export function App() {
       </a>
       <Header account={me.data?.account ?? null} />
       <main id="main" ref={main} tabIndex={-1}>
+        {me.data?.account && <StaleFigures />}
         {me.data ? (
           <ErrorBoundary key={pathname}>
             <Suspense fallback={<p>{t("app.loading")}</p>}>

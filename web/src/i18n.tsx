@@ -1,10 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
 import { en, fr } from "./messages";
-
+/** The keys of every message, those of pages loaded on demand included (messages/index.ts). */
 export type Key = keyof typeof fr;
 
 export type Lang = "fr" | "en";
-const dictionaries: Record<Lang, Record<Key, string>> = { fr, en };
+// The same objects messages/index.ts fills as pages load (`addMessages`).
+const dictionaries: Record<Lang, Record<string, string>> = { fr, en };
 
 type Translate = (key: Key, vars?: Record<string, string | number>) => string;
 const I18n = createContext<{ lang: Lang; t: Translate; setLang: (l: Lang) => void }>(null!);
@@ -42,10 +43,10 @@ export { addMessages } from "./messages";
 /** The translated message for an API error code, or a generic one naming the code. */
 export function errorMessage(t: Translate, code: string): string {
   const key = `error.${code}` as Key;
-  return key in fr ? t(key) : t("error.generic", { code });
+  return key in dictionaries.fr ? t(key) : t("error.generic", { code });
 }
 
 /** Whether a dictionary has this key (for values the API may extend, such as freshness states). */
 export function known(key: string): key is Key {
-  return key in fr;
+  return key in dictionaries.fr;
 }

@@ -1,9 +1,11 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryCache, QueryClient } from "@tanstack/react-query";
+import { PersistQueryClientProvider } from "@tanstack/react-query-persist-client";
 import { ApiError } from "./api/client";
 import { App, type Me } from "./App";
 import { I18nProvider } from "./i18n";
+import { persistOptions } from "./offline";
 import "./styles.css";
 
 const queries: QueryClient = new QueryClient({
@@ -27,9 +29,11 @@ const queries: QueryClient = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <I18nProvider>
-      <QueryClientProvider client={queries}>
+      {/* What was restored is shown at once, then asked again (once the network is there). */}
+      <PersistQueryClientProvider client={queries} persistOptions={persistOptions}
+        onSuccess={() => void queries.invalidateQueries()}>
         <App />
-      </QueryClientProvider>
+      </PersistQueryClientProvider>
     </I18nProvider>
   </StrictMode>,
 );

@@ -239,6 +239,13 @@ class AccountEmailChanged(Event):
     email: str
 
 
+class AccountLanguageChanged(Event):
+    """The resident chose another language: notify writes every e-mail in it from now on."""
+    name: ClassVar[str] = "account.language_changed"
+    account_id: uuid.UUID
+    language: Literal["fr", "en"]
+
+
 class ErasureRequested(Event):
     """The deletion saga: every service erases what it holds about the account and its meters."""
     name: ClassVar[str] = "account.erasure_requested"

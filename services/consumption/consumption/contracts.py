@@ -67,8 +67,10 @@ async def declare_contract(session: AsyncSession, meter_id: uuid.UUID, principal
     if body.tariff_option != "BASE" and offpeak_hours_per_day(body.offpeak_hours) is None:
         raise AppError("an off-peak contract needs its off-peak hours, e.g. '22:00-06:00'",
                        code="offpeak_hours_required", status_code=422)
-    await repository.upsert_contract(session, meter_id, "resident", _contract_values(
-        body.tariff_option, body.subscribed_kva, body.offpeak_hours if body.tariff_option != "BASE" else None))
+    values = _contract_values(body.tariff_option, body.subscribed_kva,
+                              body.offpeak_hours if body.tariff_option != "BASE" else None)
+    await repository.upsert_contract(session, meter_id, "resident",
+                                     {**values, "supplier_offer": (body.supplier_offer or "").strip() or None})
     await repository.queue_pricing(session, [meter_id])
     return await contract_view(session, meter_id, principal)
 
@@ -116,7 +118,8 @@ async def resolve_pricing(session: AsyncSession, meter: sa.Row, contracts: dict[
                         subscribed_kva=row.subscribed_kva, offpeak_hours=row.offpeak_hours,
                         offpeak_hours_per_day=float(row.offpeak_hours_per_day)
                         if row.offpeak_hours_per_day is not None else None,
-                        start=row.start, end=row.end, status=row.status)
+                        start=row.start, end=row.end, status=row.status,
+                        supplier_offer=rows["resident"].supplier_offer if "resident" in rows else None)
     assumed = []
     kva = row.subscribed_kva
     if kva is None:
@@ -150,4 +153,5 @@ async def known_contracts(session: AsyncSession, meter_ids: list[uuid.UUID],
                          subscribed_kva=r.subscribed_kva, offpeak_hours=r.offpeak_hours,
                          offpeak_hours_per_day=float(r.offpeak_hours_per_day)
                          if r.offpeak_hours_per_day is not None else None,
-                         start=r.start, end=r.end, status=r.status) for r in found.values()]
+                         start=r.start, end=r.end, status=r.status, supplier_offer=r.supplier_offer)
+            for r in found.values()]

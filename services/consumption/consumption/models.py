@@ -135,6 +135,7 @@ contracts = sa.Table(
     sa.Column("end", sa.Date),
     sa.Column("status", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("supplier_offer", sa.Text),  # as the resident names it; the DSO does not know it
 )
 
 # Every catalogue an administrator uploaded (and the bundled one at first start); the highest id of each kind is

@@ -9,9 +9,9 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 
 from gateway import audit, repository, service
 from gateway.auth import Admin, Authenticated, Identity, clear_session_cookies, set_session_cookies
-from gateway.schemas import (Accepted, Account, EmailChange, EmailToken, EmailVerified, Login, PasswordChange,
-                             PasswordForgotten, PasswordReset, RoleUpdate, SessionView, Signup, Terms,
-                             TermsAcceptance, TermsPublication, TokenIssued, TokenRequest)
+from gateway.schemas import (Accepted, Account, EmailChange, EmailToken, EmailVerified, LanguageChange, Login,
+                             PasswordChange, PasswordForgotten, PasswordReset, RoleUpdate, SessionView, Signup,
+                             Terms, TermsAcceptance, TermsPublication, TokenIssued, TokenRequest)
 from metro.db import DbSession
 from metro.errors import (AppError, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized,
                           error_responses)
@@ -203,6 +203,14 @@ async def revoke_session(session_id: uuid.UUID, who: Authenticated, session: Ses
 
 @router.get("/me", response_model=Account, responses=error_responses(Unauthorized))
 async def me(who: Authenticated, session: Session):
+    return await service.account_view(session, await repository.account_by_id(session, who.account_id))
+
+
+@router.put("/me/language", response_model=Account)
+async def set_language(body: LanguageChange, who: Authenticated, session: Session):
+    """The account's language (`fr` or `en`): the app shows it after signing in, and every e-mail from now on
+    (alerts, reports, account links) is written in it."""
+    await service.set_language(session, who.account_id, body.language)
     return await service.account_view(session, await repository.account_by_id(session, who.account_id))
 
 

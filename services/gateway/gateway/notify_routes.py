@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from gateway.auth import User
+from gateway.service import user_agent_summary
 from metro.errors import AppError, Forbidden, NotFound, error_responses
 from metro.schemas.notify import (MessageView, NotificationPreferences, NotificationView, PreferencesView,
-                                  UnsubscribeResult)
+                                  PushPublicKey, PushSubscriptionIn, PushSubscriptionView, UnsubscribeResult)
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -53,6 +54,38 @@ async def notifications(who: User, request: Request):
 async def read_notification(notification_id: uuid.UUID, who: User, request: Request):
     return await _notify(request).json("notify", "POST", f"/internal/notifications/{notification_id}/read",
                                        principal=who.principal)
+
+
+@router.get("/push/public-key", response_model=PushPublicKey, responses=error_responses(NotFound))
+async def push_public_key(request: Request):
+    """The key a browser subscribes with (`pushManager.subscribe({applicationServerKey})`); 404
+    `push_unavailable` where no VAPID key is configured."""
+    return await _notify(request).json("notify", "GET", "/internal/push/public-key")
+
+
+@router.get("/me/push-subscriptions", response_model=list[PushSubscriptionView])
+async def push_subscriptions(who: User, request: Request):
+    """The browsers that receive the alerts chosen under `push` in the preferences."""
+    return await _notify(request).json("notify", "GET", "/internal/push-subscriptions", principal=who.principal)
+
+
+@router.post("/me/push-subscriptions", response_model=PushSubscriptionView, status_code=201,
+             responses=error_responses(AppError))
+async def subscribe_push(body: PushSubscriptionIn, who: User, request: Request):
+    """Registers this browser's push subscription (`PushSubscription.toJSON()`); subscribing the same endpoint
+    again replaces it. 422 `push_endpoint_refused` for an address that is not a known push service's,
+    `push_keys_invalid` for keys of the wrong size. Alerts are pushed only for the kinds listed under `push` in
+    the preferences (none by default)."""
+    agent = user_agent_summary(request.headers.get("user-agent"))
+    return await _notify(request).json("notify", "POST", "/internal/push-subscriptions", principal=who.principal,
+                                       json=body.model_dump(mode="json"),
+                                       headers={"x-metro-user-agent": agent[:120]} if agent else {})
+
+
+@router.delete("/me/push-subscriptions/{subscription_id}", status_code=204, responses=error_responses(NotFound))
+async def unsubscribe_push(subscription_id: uuid.UUID, who: User, request: Request):
+    await _notify(request).send("notify", "DELETE", f"/internal/push-subscriptions/{subscription_id}",
+                                principal=who.principal)
 
 
 # The notify service's signed token: base64url claims, a dot, and a 20-byte base64url HMAC.

@@ -47,7 +47,8 @@ class Signup(Strict):
     # The length is checked with the password's other rules (gateway.service), under their own code.
     password: str = Field(max_length=256, json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})
     accepted_terms_version: str = Field(min_length=1, max_length=40)
-    language: Literal["fr", "en"] = "fr"
+    language: Literal["fr", "en"] = Field(default="fr", description="the app's language at sign-up: e-mails are "
+                                                                     "written in it until the resident changes it")
 
 
 class Login(Strict):
@@ -90,6 +91,13 @@ class PasswordChange(Strict):
 class EmailChange(Strict):
     new_email: Email
     password: str = Field(max_length=256, description="the current password: changing the address needs it")
+
+
+Language = Literal["fr", "en"]
+
+
+class LanguageChange(Strict):
+    language: Language = Field(description="the language of the app and of every e-mail sent to the account")
 
 
 class Accepted(BaseModel):
@@ -147,7 +155,7 @@ class Account(BaseModel):
         description="a DSO consent needs a verified address (403 `email_not_verified`)")
     roles: list[Role]
     status: str
-    language: str
+    language: str = Field(description="the language of the app and of every e-mail (`PUT /me/language`)")
     created_at: dt.datetime
     terms: TermsState
 

@@ -21,7 +21,7 @@ from gateway.schemas import (MIN_PASSWORD_LENGTH, Account, Role, SessionView, Si
 from gateway.models import outbox as outbox_table
 from gateway.throttle import LoginThrottle
 from metro.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, UpstreamError
-from metro.events import AccountCreated, AccountEmailChanged
+from metro.events import AccountCreated, AccountEmailChanged, AccountLanguageChanged
 from metro.outbox import Outbox
 from metro.schemas.notify import AccountMail
 from metro.service_auth import ServiceClient
@@ -260,6 +260,15 @@ async def email_change(session: AsyncSession, account_id: uuid.UUID, new_email: 
     common = {"account_id": account_id, "language": account.language, "new_email": new_email}
     return [AccountMail(kind="change_email", key=uuid.uuid4(), to=new_email, token=token, **common),
             AccountMail(kind="email_change_notice", key=uuid.uuid4(), to=account.email, **common)]
+
+
+async def set_language(session: AsyncSession, account_id: uuid.UUID, language: str) -> None:
+    """Stored on the account and told to notify, which writes every later e-mail in it."""
+    account = await repository.account_by_id(session, account_id)
+    if account.language == language:
+        return
+    await repository.update_account(session, account_id, {"language": language})
+    await account_outbox.add(session, AccountLanguageChanged(account_id=account_id, language=language))
 
 
 async def password_reset_mail(session: AsyncSession, email: str, lifetime: dt.timedelta,

@@ -4,14 +4,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Request
 
 from metro.db import DbSession
 from metro.errors import NotFound
 from metro.schemas.notify import (AccountMail, MessageView, NotificationPreferences, NotificationView,
-                                  PreferencesView, UnsubscribeRequest, UnsubscribeResult)
+                                  PreferencesView, PushPublicKey, PushSubscriptionIn, PushSubscriptionView,
+                                  UnsubscribeRequest, UnsubscribeResult)
 from metro.service_auth import Caller, acting_account, caller
-from notify import repository, service
+from notify import push, repository, service
 
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account("gateway"))]
@@ -72,3 +73,25 @@ async def unsubscribe(body: UnsubscribeRequest, _: Gateway, session: Session):
 async def account_mail(body: AccountMail, _: Gateway, session: Session):
     """The gateway's e-mails about an account: address verification, password reset, notices."""
     await service.account_mail(session, body)
+
+
+@router.get("/push/public-key", response_model=PushPublicKey)
+async def push_public_key(_: Gateway, request: Request):
+    return push.public_key(request.app.state.settings)
+
+
+@router.get("/push-subscriptions", response_model=list[PushSubscriptionView])
+async def push_subscriptions(account: Account, session: Session):
+    return [PushSubscriptionView.model_validate(r._mapping)
+            for r in await repository.account_push_subscriptions(session, account)]
+
+
+@router.post("/push-subscriptions", response_model=PushSubscriptionView, status_code=201)
+async def subscribe(body: PushSubscriptionIn, account: Account, request: Request, session: Session,
+                    x_metro_user_agent: Annotated[str | None, Header(max_length=120)] = None):
+    return await push.subscribe(session, request.app.state.settings, account, body, x_metro_user_agent)
+
+
+@router.delete("/push-subscriptions/{subscription_id}", status_code=204)
+async def unsubscribe_push(subscription_id: uuid.UUID, account: Account, session: Session):
+    await push.unsubscribe(session, account, subscription_id)

@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
-from notify import api, handlers, models, privacy, reports, sender, service
+from notify import api, handlers, models, privacy, push, reports, sender, service
 
 
 class Settings(ServiceSettings):
@@ -43,6 +43,15 @@ class Settings(ServiceSettings):
     schedule_interval_seconds: float = 900
     report_hour: int = 7
     report_concurrency: int = 16
+    # Web Push: the VAPID private key (P-256, PEM; `openssl ecparam -name prime256v1 -genkey | openssl pkcs8
+    # -topk8 -nocrypt`), empty in local mode (a key derived from a constant) and to offer no push elsewhere; the
+    # contact the push services may write to; the push services whose addresses a browser may give.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:contact@metroenergies.example.org"
+    push_services: list[str] = ["fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com",
+                                "notify.windows.com"]
+    push_timeout: float = 10
+    push_ttl_seconds: int = 86_400
 
     def secrets(self) -> dict[str, str]:
         return {**super().secrets(), "unsubscribe_secret": self.unsubscribe_secret}
@@ -51,6 +60,7 @@ class Settings(ServiceSettings):
     def _no_password_in_clear(self):
         if self.smtp_username and not self.smtp_starttls:
             raise ValueError("smtp_username is set without smtp_starttls: the password would cross in clear")
+        push.check_vapid_key(self)
         return self
 
 
@@ -61,7 +71,7 @@ async def _configure(rt: Runtime) -> None:
 def spec() -> ServiceSpec:
     return ServiceSpec(name="notify", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
-                       on_start=[_configure], workers=[sender.run, reports.scheduler],
+                       on_start=[_configure], workers=[sender.run, push.run, reports.scheduler],
                        personal_data=privacy.PERSONAL_DATA, before_erase=privacy.before_erase,
                        after_erase=privacy.after_erase)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metro.events import (AccountCreated, AccountEmailChanged, AnomalyDetected, ConsentExpiring,
-                          ConsentRevoked, Received)
+from metro.events import (AccountCreated, AccountEmailChanged, AccountLanguageChanged, AnomalyDetected,
+                          ConsentExpiring, ConsentRevoked, Received)
 from metro.schemas.notify import AlertKind
 from notify import i18n, render, repository, service
 
@@ -24,6 +24,13 @@ async def on_email_changed(session: AsyncSession, events: list[Received[AccountE
         p = e.payload
         if await service.still_here(session, p.account_id):
             await repository.set_recipient_email(session, p.account_id, p.email)
+
+
+async def on_language_changed(session: AsyncSession, events: list[Received[AccountLanguageChanged]]) -> None:
+    for e in events:
+        p = e.payload
+        if await service.still_here(session, p.account_id):
+            await repository.set_recipient_language(session, p.account_id, p.language)
 
 
 async def _alert(session: AsyncSession, p: AnomalyDetected | ConsentExpiring | ConsentRevoked,
@@ -60,6 +67,7 @@ async def on_consent_revoked(session: AsyncSession, events: list[Received[Consen
 
 
 HANDLERS = {
-    "accounts": {AccountCreated: on_account, AccountEmailChanged: on_email_changed},
+    "accounts": {AccountCreated: on_account, AccountEmailChanged: on_email_changed,
+                 AccountLanguageChanged: on_language_changed},
     "alerts": {AnomalyDetected: on_anomaly, ConsentExpiring: on_consent_expiring, ConsentRevoked: on_consent_revoked},
 }

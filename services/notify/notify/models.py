@@ -79,6 +79,37 @@ notifications = sa.Table(
     sa.Column("read_at", sa.DateTime(timezone=True)),
 )
 
+# A browser the resident allowed to receive alerts (Web Push): the push service's endpoint and the keys that
+# encrypt for that browser alone (RFC 8291).
+push_subscriptions = sa.Table(
+    "push_subscriptions", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("endpoint", sa.Text, nullable=False, unique=True),
+    sa.Column("p256dh", sa.Text, nullable=False),
+    sa.Column("auth", sa.Text, nullable=False),
+    sa.Column("user_agent", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Alerts to push, one per subscription, recorded with the alert and sent by the push worker.
+push_messages = sa.Table(
+    "push_messages", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("subscription_id", UUID(as_uuid=True),
+              sa.ForeignKey("push_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("dedup_key", sa.Text, nullable=False, unique=True),
+    sa.Column("payload", JSONB, nullable=False),  # {title, body, link}
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),  # pending|sent|failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index(None, "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+)
+
 # One row per finished scheduled run (a report period, a day of threshold checks): the scheduler wakes
 # often and must not fetch every account's report again once the period is done.
 report_runs = sa.Table(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from metro.personal_data import PersonalTable
 from notify import repository
-from notify.models import messages, notifications, preferences, recipients
+from notify.models import messages, notifications, preferences, push_messages, push_subscriptions, recipients
 
 PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(messages, "e-mails sent to the resident (alerts, reports, consent reminders, account links "
@@ -14,6 +14,11 @@ PERSONAL_DATA: list[PersonalTable] = [
                   account_column="account_id"),
     PersonalTable(preferences, "the resident's notification choices", "until the account is deleted",
                   account_column="account_id"),
+    PersonalTable(push_messages, "alerts pushed to the resident's browsers", "12 months, or until the account is "
+                  "deleted", account_column="account_id"),
+    PersonalTable(push_subscriptions, "the browsers allowed to receive alerts (push service address and keys)",
+                  "until the browser or the resident ends it, or the account is deleted",
+                  account_column="account_id", hidden=("p256dh", "auth")),
     PersonalTable(recipients, "the address and language to write to, copied from the account",
                   "until the account is deleted", account_column="account_id"),
 ]

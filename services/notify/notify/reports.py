@@ -61,7 +61,7 @@ async def run_reports(db: Database, services: ServiceClient, config: service.Mai
         if not any((m.get("days") or 0) > (m.get("days_missing") or 0) for m in body.get("meters", [])):
             stats["skipped"] += 1
             return None
-        lang = service.effective(settings, email_language).language
+        lang = i18n.language(email_language)
         unsubscribe_url = config.unsubscribe_url(account_id, "reports")
         cid = f"chart-{label}@{config.mail_domain}"
         rendered = await asyncio.to_thread(render.report, lang, frequency, body, f"{config.public_url}/",
@@ -77,7 +77,7 @@ async def run_reports(db: Database, services: ServiceClient, config: service.Mai
         todo = []
         for a in part:
             email, language, settings = audience.get(a, (None, None, None))
-            if email is None or service.effective(settings, language).report_frequency != frequency \
+            if email is None or service.effective(settings).report_frequency != frequency \
                     or f"report:{frequency}:{label}:{a}" in done:
                 stats["skipped"] += 1
                 continue
@@ -97,7 +97,7 @@ async def run_thresholds(db: Database, services: ServiceClient, today: dt.date) 
         rows = await repository.accounts_with_threshold(session)
     stats = {"accounts": len(rows), "alerts": 0}
     for row in rows:
-        prefs = service.effective(row.settings, None)
+        prefs = service.effective(row.settings)
         try:
             body = await services.json("consumption", "GET", f"/internal/accounts/{row.account_id}/month",
                                        principal=Principal(row.account_id),

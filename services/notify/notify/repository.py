@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.erasure import subject_hash
-from notify.models import erased_accounts, messages, notifications, preferences, recipients, report_runs
+from notify.models import (erased_accounts, messages, notifications, preferences, push_messages, push_subscriptions,
+                           recipients, report_runs)
 
 
 async def upsert_recipient(session: AsyncSession, account_id: uuid.UUID, email: str, language: str) -> None:
@@ -25,6 +26,12 @@ async def set_recipient_email(session: AsyncSession, account_id: uuid.UUID, emai
     stmt = insert(recipients).values(account_id=account_id, email=email)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[recipients.c.account_id], set_={"email": email, "updated_at": sa.func.now()}))
+
+
+async def set_recipient_language(session: AsyncSession, account_id: uuid.UUID, language: str) -> None:
+    """An update only: a recipient comes into being with its address (`account.created`)."""
+    await session.execute(sa.update(recipients).where(recipients.c.account_id == account_id)
+                          .values(language=language, updated_at=sa.func.now()))
 
 
 async def recipient(session: AsyncSession, account_id: uuid.UUID) -> sa.Row | None:
@@ -177,3 +184,53 @@ async def is_erased(session: AsyncSession, account_id: uuid.UUID) -> bool:
 async def mark_erased(session: AsyncSession, account_id: uuid.UUID) -> None:
     await session.execute(insert(erased_accounts).values(subject_hash=subject_hash(account_id))
                           .on_conflict_do_nothing())
+
+
+async def upsert_push_subscription(session: AsyncSession, values: dict) -> sa.Row:
+    """A browser's endpoint is one subscription: subscribed again (or by the next resident on that browser),
+    it takes the new keys and account."""
+    stmt = insert(push_subscriptions).values(**values)
+    return (await session.execute(stmt.on_conflict_do_update(
+        index_elements=[push_subscriptions.c.endpoint],
+        set_={k: stmt.excluded[k] for k in ("account_id", "p256dh", "auth", "user_agent", "created_at")})
+        .returning(push_subscriptions))).one()
+
+
+async def account_push_subscriptions(session: AsyncSession, account_id: uuid.UUID) -> list[sa.Row]:
+    return list((await session.execute(
+        sa.select(push_subscriptions).where(push_subscriptions.c.account_id == account_id)
+        .order_by(push_subscriptions.c.created_at.desc()))).all())
+
+
+async def delete_push_subscription(session: AsyncSession, account_id: uuid.UUID,
+                                   subscription_id: uuid.UUID) -> bool:
+    result = await session.execute(sa.delete(push_subscriptions).where(
+        push_subscriptions.c.id == subscription_id, push_subscriptions.c.account_id == account_id))
+    return result.rowcount > 0
+
+
+async def insert_push_message(session: AsyncSession, values: dict) -> bool:
+    result = await session.execute(insert(push_messages).values(**values).on_conflict_do_nothing(
+        index_elements=[push_messages.c.dedup_key]))
+    return result.rowcount > 0
+
+
+async def claim_push_messages(session: AsyncSession, limit: int) -> list[sa.Row]:
+    """Due pushes with their subscription, locked until the transaction ends."""
+    m, s = push_messages, push_subscriptions
+    return list((await session.execute(
+        sa.select(m.c.id, m.c.account_id, m.c.subscription_id, m.c.payload, m.c.attempts, s.c.endpoint,
+                  s.c.p256dh, s.c.auth)
+        .join(s, s.c.id == m.c.subscription_id)
+        .where(m.c.status == "pending", m.c.next_attempt_at <= sa.func.now())
+        .order_by(m.c.next_attempt_at).limit(limit).with_for_update(of=m, skip_locked=True))).all())
+
+
+async def push_outcome(session: AsyncSession, message_id: uuid.UUID, status: str, error: str | None,
+                       next_attempt_at: dt.datetime | None) -> None:
+    values = {"status": status, "attempts": push_messages.c.attempts + 1, "last_error": error}
+    if status == "sent":
+        values["sent_at"] = sa.func.now()
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    await session.execute(sa.update(push_messages).where(push_messages.c.id == message_id).values(**values))

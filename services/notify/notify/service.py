@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.errors import AppError, NotFound
 from metro.schemas.notify import AccountMail, AlertKind, NotificationPreferences, PreferencesView
-from notify import i18n, render, repository
+from notify import i18n, push, render, repository
 from notify.render import Rendered
 from notify.sender import TOKEN_MARK
 
@@ -87,16 +87,19 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[uuid.UUID, str]:
     return account_id, scope
 
 
-def effective(settings: dict | None, recipient_language: str | None) -> NotificationPreferences:
-    if settings:
-        return NotificationPreferences.model_validate(settings)
-    return NotificationPreferences(language=i18n.language(recipient_language))
+def effective(settings: dict | None) -> NotificationPreferences:
+    return NotificationPreferences.model_validate(settings) if settings else NotificationPreferences()
+
+
+async def language_of(session: AsyncSession, account_id: uuid.UUID) -> str:
+    """The account's language, as the gateway last told it."""
+    rec = await repository.recipient(session, account_id)
+    return i18n.language(rec.language if rec else None)
 
 
 async def get_preferences(session: AsyncSession, account_id: uuid.UUID) -> PreferencesView:
     row = await repository.preferences_row(session, account_id)
-    rec = await repository.recipient(session, account_id)
-    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    prefs = effective(row.settings if row else None)
     return PreferencesView(**prefs.model_dump(), unsubscribed_at=row.unsubscribed_at if row else None,
                            unsubscribed_scope=row.unsubscribed_scope if row else None)
 
@@ -115,8 +118,7 @@ async def unsubscribe(session: AsyncSession, token: str) -> tuple[str, str]:
     assert CONFIG
     account_id, scope = read_unsubscribe_token(CONFIG.unsubscribe_secret, token)
     row = await repository.preferences_row(session, account_id, lock=True)
-    rec = await repository.recipient(session, account_id)
-    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    prefs = effective(row.settings if row else None)
     before = prefs.model_dump(mode="json")
     if scope == "reports":
         prefs.report_frequency = "none"
@@ -125,7 +127,7 @@ async def unsubscribe(session: AsyncSession, token: str) -> tuple[str, str]:
     await repository.save_preferences(session, account_id, prefs.model_dump(mode="json"),
                                       unsubscribed_at=dt.datetime.now(dt.UTC), scope=scope,
                                       before=(row.before_unsubscribe if row and row.before_unsubscribe else before))
-    return scope, prefs.language
+    return scope, await language_of(session, account_id)
 
 
 async def undo_unsubscribe(session: AsyncSession, account_id: uuid.UUID) -> PreferencesView:
@@ -174,6 +176,10 @@ async def still_here(session: AsyncSession, account_id: uuid.UUID) -> bool:
     return True
 
 
+def _first_paragraph(text: str) -> str:
+    return (text.split("\n\n")[2] if text.count("\n\n") >= 2 else text).strip()
+
+
 async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertKind, kind: str, dedup_key: str,
                 render, link: str) -> None:
     """Records the in-app notification and the e-mail the resident asked for; a replay records nothing.
@@ -184,19 +190,20 @@ async def alert(session: AsyncSession, account_id: uuid.UUID, alert_kind: AlertK
     if not await still_here(session, account_id):
         return
     row = await repository.preferences_row(session, account_id)
-    rec = await repository.recipient(session, account_id)
-    prefs = effective(row.settings if row else None, rec.language if rec else None)
+    prefs = effective(row.settings if row else None)
     unsubscribe_url = CONFIG.unsubscribe_url(account_id, alert_kind.value)
-    rendered: Rendered = render(prefs.language, unsubscribe_url)
+    rendered: Rendered = render(await language_of(session, account_id), unsubscribe_url)
     if alert_kind in prefs.in_app.alerts:
-        first_paragraph = rendered.text.split("\n\n")[2] if rendered.text.count("\n\n") >= 2 else rendered.text
         await repository.insert_notification(session, {
             "id": uuid.uuid4(), "account_id": account_id, "kind": kind, "dedup_key": dedup_key,
-            "title": rendered.subject, "body": first_paragraph.strip(), "link": link})
+            "title": rendered.subject, "body": _first_paragraph(rendered.text), "link": link})
+    not_before = after_quiet_hours(dt.datetime.now(dt.UTC), prefs)
     if alert_kind in prefs.email.alerts:
-        now = dt.datetime.now(dt.UTC)
         await repository.insert_message(session, new_message(
-            CONFIG, account_id, kind, dedup_key, rendered, unsubscribe_url, after_quiet_hours(now, prefs)))
+            CONFIG, account_id, kind, dedup_key, rendered, unsubscribe_url, not_before))
+    if alert_kind in prefs.push.alerts:
+        await push.record(session, account_id, dedup_key, rendered.subject, _first_paragraph(rendered.text), link,
+                          not_before)
 
 
 async def account_mail(session: AsyncSession, mail: AccountMail) -> None:

@@ -275,6 +275,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Language
+         * @description The account's language (`fr` or `en`): the app shows it after signing in, and every e-mail from now on
+         *     (alerts, reports, account links) is written in it.
+         */
+        put: operations["set_language_api_v1_me_language_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/terms": {
         parameters: {
             query?: never;
@@ -1748,6 +1769,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Push Public Key
+         * @description The key a browser subscribes with (`pushManager.subscribe({applicationServerKey})`); 404
+         *     `push_unavailable` where no VAPID key is configured.
+         */
+        get: operations["push_public_key_api_v1_push_public_key_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Push Subscriptions
+         * @description The browsers that receive the alerts chosen under `push` in the preferences.
+         */
+        get: operations["push_subscriptions_api_v1_me_push_subscriptions_get"];
+        put?: never;
+        /**
+         * Subscribe Push
+         * @description Registers this browser's push subscription (`PushSubscription.toJSON()`); subscribing the same endpoint
+         *     again replaces it. 422 `push_endpoint_refused` for an address that is not a known push service's,
+         *     `push_keys_invalid` for keys of the wrong size. Alerts are pushed only for the kinds listed under `push` in
+         *     the preferences (none by default).
+         */
+        post: operations["subscribe_push_api_v1_me_push_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/push-subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe Push */
+        delete: operations["unsubscribe_push_api_v1_me_push_subscriptions__subscription_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/unsubscribe": {
         parameters: {
             query?: never;
@@ -2231,7 +2317,10 @@ export interface components {
             roles: components["schemas"]["Role"][];
             /** Status */
             status: string;
-            /** Language */
+            /**
+             * Language
+             * @description the language of the app and of every e-mail (`PUT /me/language`)
+             */
             language: string;
             /**
              * Created At
@@ -3206,6 +3295,11 @@ export interface components {
              * @description e.g. '22:00-06:00' or '01:30-08:00;12:30-14:00'
              */
             offpeak_hours?: string | null;
+            /**
+             * Supplier Offer
+             * @description the supplier and offer named on the bill, e.g. 'EDF Tarif Bleu'; euros are computed at the regulated tariff (TRVE)
+             */
+            supplier_offer?: string | null;
         };
         /** ContractView */
         ContractView: {
@@ -3233,6 +3327,11 @@ export interface components {
             end?: string | null;
             /** Status */
             status?: string | null;
+            /**
+             * Supplier Offer
+             * @description as the resident declared it
+             */
+            supplier_offer?: string | null;
         };
         /** CsvLine */
         CsvLine: {
@@ -3526,6 +3625,15 @@ export interface components {
             evidence: {
                 [key: string]: unknown;
             };
+        };
+        /** LanguageChange */
+        LanguageChange: {
+            /**
+             * Language
+             * @description the language of the app and of every e-mail sent to the account
+             * @enum {string}
+             */
+            language: "fr" | "en";
         };
         /**
          * LoadCurveCollection
@@ -3985,15 +4093,10 @@ export interface components {
         };
         /**
          * NotificationPreferences
-         * @description Web push is not offered yet: e-mail and in-app are the two channels.
+         * @description The channels: e-mail, in-app, and Web Push to the browsers the resident subscribed (off by default). The
+         *     language of every message is the account's (`PUT /me/language`).
          */
         NotificationPreferences: {
-            /**
-             * Language
-             * @default fr
-             * @enum {string}
-             */
-            language: "fr" | "en";
             /**
              * Report Frequency
              * @default monthly
@@ -4002,6 +4105,8 @@ export interface components {
             report_frequency: "weekly" | "monthly" | "none";
             email?: components["schemas"]["ChannelPreferences"];
             in_app?: components["schemas"]["ChannelPreferences"];
+            /** @description alerts pushed to the subscribed browsers (`POST /me/push-subscriptions`); none by default */
+            push?: components["schemas"]["ChannelPreferences"];
             quiet_hours?: components["schemas"]["QuietHours"] | null;
             /** Threshold Kwh Per Month */
             threshold_kwh_per_month?: number | null;
@@ -4138,12 +4243,6 @@ export interface components {
         /** PreferencesView */
         PreferencesView: {
             /**
-             * Language
-             * @default fr
-             * @enum {string}
-             */
-            language: "fr" | "en";
-            /**
              * Report Frequency
              * @default monthly
              * @enum {string}
@@ -4151,6 +4250,8 @@ export interface components {
             report_frequency: "weekly" | "monthly" | "none";
             email?: components["schemas"]["ChannelPreferences"];
             in_app?: components["schemas"]["ChannelPreferences"];
+            /** @description alerts pushed to the subscribed browsers (`POST /me/push-subscriptions`); none by default */
+            push?: components["schemas"]["ChannelPreferences"];
             quiet_hours?: components["schemas"]["QuietHours"] | null;
             /** Threshold Kwh Per Month */
             threshold_kwh_per_month?: number | null;
@@ -4168,6 +4269,58 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        /** PushKeys */
+        PushKeys: {
+            /**
+             * P256Dh
+             * @description the browser's P-256 public key, base64url (PushSubscription.getKey)
+             */
+            p256dh: string;
+            /**
+             * Auth
+             * @description the browser's 16-byte authentication secret, base64url
+             */
+            auth: string;
+        };
+        /** PushPublicKey */
+        PushPublicKey: {
+            /**
+             * Public Key
+             * @description the VAPID public key (uncompressed P-256 point, base64url), the `applicationServerKey` of `pushManager.subscribe`
+             */
+            public_key: string;
+        };
+        /**
+         * PushSubscriptionIn
+         * @description What `PushSubscription.toJSON()` gives in the browser (`expirationTime` is ignored).
+         */
+        PushSubscriptionIn: {
+            /**
+             * Endpoint
+             * @description the push service's address for this browser; outside local mode an https address of a known push service (422 `push_endpoint_refused`)
+             */
+            endpoint: string;
+            keys: components["schemas"]["PushKeys"];
+            /** Expirationtime */
+            expirationTime?: number | null;
+        };
+        /** PushSubscriptionView */
+        PushSubscriptionView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Endpoint */
+            endpoint: string;
+            /** User Agent */
+            user_agent?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** Quartiles */
         Quartiles: {
@@ -4435,6 +4588,7 @@ export interface components {
             accepted_terms_version: string;
             /**
              * Language
+             * @description the app's language at sign-up: e-mails are written in it until the resident changes it
              * @default fr
              * @enum {string}
              */
@@ -5629,6 +5783,66 @@ export interface operations {
             };
             /** @description conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_language_api_v1_me_language_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LanguageChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10441,6 +10655,189 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["NotificationView"];
                 };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    push_public_key_api_v1_push_public_key_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPublicKey"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    push_subscriptions_api_v1_me_push_subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionView"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe_push_api_v1_me_push_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionView"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_push_api_v1_me_push_subscriptions__subscription_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */
             401: {

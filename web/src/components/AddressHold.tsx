@@ -2,6 +2,10 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type MeterView } from "../api/client";
 import { errorMessage, known, useI18n } from "../i18n";
 import { Link } from "../router";
+import * as addressMessages from "../messages/address";
+import { addMessages } from "../messages";
+
+addMessages(addressMessages);
 
 /** The meter's data is withheld while the DSO's address of it differs from the dwelling's. */
 export const addressHeld = (meter: MeterView) =>

@@ -2,6 +2,10 @@ import { useEffect, useId, useState, type KeyboardEvent } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useI18n } from "../i18n";
+import * as addressMessages from "../messages/address";
+import { addMessages } from "../messages";
+
+addMessages(addressMessages);
 
 export type AddressSuggestion = Schemas["AddressSuggestion"];
 

@@ -12,6 +12,9 @@ import { VerifyNotice } from "./AccountLinks";
 import { MeterHelp, OnboardingSteps } from "./Onboarding";
 import * as curveMessages from "../messages/loadcurve";
 import { addMessages } from "../messages";
+import * as localMessages from "../messages/local";
+
+addMessages(localMessages);
 
 addMessages(curveMessages);
 
@@ -241,6 +244,20 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
           {errorMessage(t, (revoke.error ?? renew.error)!.code)}
         </div>
       )}
+      <ul className="plain-list meter-links">
+        {meter.energy === "electricity" && (
+          <li>
+            <Link to={`/meters/${meter.id}/contract`}>
+              {t("contract.link")}<span className="visually-hidden"> · {meter.identifier}</span>
+            </Link>
+          </li>
+        )}
+        <li>
+          <Link to={`/meters/${meter.id}/consents`}>
+            {t("consents.link")}<span className="visually-hidden"> · {meter.identifier}</span>
+          </Link>
+        </li>
+      </ul>
       <div className="actions">
         {meter.energy === "electricity" && (meter.channel === "dataconnect" || meter.channel === "sge") && (
           <Link to={`/load-curve?meter=${meter.id}`} className="button button--ghost">

@@ -45,6 +45,9 @@ class ContractDeclaration(Strict):
     offpeak_hours: str | None = Field(default=None, max_length=80,
                                       pattern=r"^[0-9Hh:;,\- ()A-Za-z]*$",
                                       description="e.g. '22:00-06:00' or '01:30-08:00;12:30-14:00'")
+    supplier_offer: str | None = Field(default=None, max_length=120,
+                                       description="the supplier and offer named on the bill, e.g. 'EDF Tarif Bleu'; "
+                                                   "euros are computed at the regulated tariff (TRVE)")
 
 
 class ContractView(BaseModel):
@@ -57,6 +60,7 @@ class ContractView(BaseModel):
     start: dt.date | None = None
     end: dt.date | None = None
     status: str | None = None
+    supplier_offer: str | None = Field(default=None, description="as the resident declared it")
 
 
 class TariffCatalogueVersion(BaseModel):

@@ -28,11 +28,14 @@ class QuietHours(Strict):
 
 
 class NotificationPreferences(Strict):
-    """Web push is not offered yet: e-mail and in-app are the two channels."""
-    language: Literal["fr", "en"] = "fr"
+    """The channels: e-mail, in-app, and Web Push to the browsers the resident subscribed (off by default). The
+    language of every message is the account's (`PUT /me/language`)."""
     report_frequency: Literal["weekly", "monthly", "none"] = "monthly"
     email: ChannelPreferences = Field(default_factory=ChannelPreferences)
     in_app: ChannelPreferences = Field(default_factory=ChannelPreferences)
+    push: ChannelPreferences = Field(default_factory=lambda: ChannelPreferences(alerts=[]),
+                                     description="alerts pushed to the subscribed browsers (`POST "
+                                                 "/me/push-subscriptions`); none by default")
     quiet_hours: QuietHours | None = None
     threshold_kwh_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
     threshold_eur_per_month: float | None = Field(default=None, gt=0, le=1_000_000)
@@ -86,3 +89,31 @@ class AccountMail(Strict):
     language: Literal["fr", "en"] = "fr"
     token: str | None = Field(default=None, max_length=200)
     new_email: str | None = Field(default=None, max_length=320)
+
+
+class PushKeys(Strict):
+    p256dh: str = Field(min_length=80, max_length=100, pattern=r"^[A-Za-z0-9_-]+=*$",
+                        description="the browser's P-256 public key, base64url (PushSubscription.getKey)")
+    auth: str = Field(min_length=16, max_length=30, pattern=r"^[A-Za-z0-9_-]+=*$",
+                      description="the browser's 16-byte authentication secret, base64url")
+
+
+class PushSubscriptionIn(Strict):
+    """What `PushSubscription.toJSON()` gives in the browser (`expirationTime` is ignored)."""
+    endpoint: str = Field(max_length=1000, pattern=r"^https?://",
+                          description="the push service's address for this browser; outside local mode an https "
+                                      "address of a known push service (422 `push_endpoint_refused`)")
+    keys: PushKeys
+    expirationTime: float | None = None  # noqa: N815 - the browser's own field name
+
+
+class PushSubscriptionView(BaseModel):
+    id: uuid.UUID
+    endpoint: str
+    user_agent: str | None = None
+    created_at: dt.datetime
+
+
+class PushPublicKey(BaseModel):
+    public_key: str = Field(description="the VAPID public key (uncompressed P-256 point, base64url), the "
+                                        "`applicationServerKey` of `pushManager.subscribe`")
