@@ -18,6 +18,8 @@ SMALL = {
     "ingest_grdf.collected_ranges": "the meter's collected days merged into ranges",
     "ingest_enedis.gaps": "the ranges whose collection failed, until collected",
     "ingest_grdf.gaps": "the ranges whose collection failed, until collected",
+    "ingest_enedis.curve_collected_ranges": "the meter's load-curve days merged into ranges",
+    "ingest_enedis.curve_gaps": "the load-curve ranges whose collection failed, until collected",
 }
 TIME_TYPES = ("date", "timestamp with time zone", "timestamp without time zone")
 

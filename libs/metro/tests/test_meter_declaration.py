@@ -28,7 +28,9 @@ def test_served_combinations_are_accepted_with_their_default_channel(body, chann
     ({"energy": "electricity", "dso": "enedis", "channel": "adict", "identifier": PRM},
      "channel_not_served_by_dso"),
     ({"energy": "gas", "dso": "grdf", "channel": "sge", "identifier": PCE}, "channel_not_served_by_dso"),
-    ({"energy": "electricity", "dso": "greenalp", "identifier": PRM}, "dso_not_served"),
+    ({"energy": "electricity", "dso": "regie_inconnue", "identifier": PRM}, "dso_not_served"),
+    ({"energy": "electricity", "dso": "greenalp", "identifier": PRM}, "local_holder_required"),
+    ({"energy": "water", "dso": "greenalp", "identifier": "AB123456"}, "energy_not_served_by_dso"),
     ({"energy": "gas", "dso": "grdf", "identifier": PCE}, "grdf_holder_required"),
     ({"energy": "electricity", "dso": "enedis", "identifier": "١٢٣٤٥٦٧٨٩٠١٢٣٤"}, "invalid_identifier"),
     ({"energy": "wood", "dso": "manual", "identifier": "123"}, "invalid_identifier"),
@@ -46,7 +48,11 @@ def test_the_schema_states_each_served_combination_as_the_validator_enforces_it(
     import re
     schema = MeterDeclaration.model_json_schema()
     variants = {v["properties"]["dso"]["const"]: v for v in schema["oneOf"]}
-    assert schema["properties"]["dso"]["enum"] == sorted(variants) == ["enedis", "grdf", "manual"]
+    assert schema["properties"]["dso"]["enum"] == sorted(variants) == [
+        "cciag", "eau_de_grenoble", "enedis", "grdf", "greenalp", "manual"]
+    greenalp = [v for v in schema["oneOf"] if v["properties"]["dso"]["const"] == "greenalp"]
+    assert sorted(v["properties"]["energy"]["const"] for v in greenalp) == ["electricity", "gas"]
+    assert all(v["required"] == ["identifier", "local_holder"] for v in greenalp)
     assert variants["grdf"]["required"] == ["grdf_holder", "identifier"]
     assert variants["manual"]["properties"]["identifier"] == {"type": "null"}
     prm = variants["enedis"]["properties"]["identifier"]["pattern"]

@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import privacy, repository
+from metro.personal_data import pseudonym
 from gateway.models import outbox as outbox_table
 from metro.app import Runtime
 from metro.erasure import subject_hash
@@ -87,7 +88,13 @@ async def on_account_erased(session: AsyncSession, events: list[Received[Account
 
 async def _erase_identity(session: AsyncSession, request_id: uuid.UUID, account_id: uuid.UUID,
                           meter_ids: list[uuid.UUID]) -> None:
+    account = await repository.account_by_id(session, account_id)
     await erase(session, privacy.PERSONAL_DATA, account_id, meter_ids)
+    # The administration's audit keeps what was done to the account, under its pseudonym (an administrator's own
+    # actions stay under their name: the Métropole answers for them).
+    stand_in = f"compte effacé / erased account {pseudonym(account_id)[1]}"
+    for name in (str(account_id), *([account.email] if account is not None else [])):
+        await repository.pseudonymise_audit_target(session, name, stand_in)
     ids = [str(account_id), *map(str, meter_ids)]
     await repository.delete_published_events_naming(session, ids)
     await repository.complete_erasure_request(session, request_id)

@@ -410,3 +410,11 @@ async def news_written(session: AsyncSession, author_id: uuid.UUID | None, day: 
     if author_id is not None:
         q = q.where(news.c.author_id == author_id)
     return list((await session.execute(q.order_by(news.c.valid_until.desc(), news.c.created_at.desc()))).all())
+
+
+async def pseudonymise_audit_target(session: AsyncSession, target: str, stand_in: str) -> None:
+    """The audit rows about an erased account name its pseudonym instead, in the target and the details."""
+    await session.execute(sa.update(admin_audit).where(
+        sa.or_(admin_audit.c.target == target, sa.cast(admin_audit.c.detail, sa.Text).contains(target)))
+        .values(target=sa.func.replace(admin_audit.c.target, target, stand_in),
+                detail=sa.cast(sa.func.replace(sa.cast(admin_audit.c.detail, sa.Text), target, stand_in), sa.JSON)))
