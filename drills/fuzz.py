@@ -50,13 +50,15 @@ BEYOND_SCHEMA = {
     "terms_version_mismatch": "the terms version in force",
     "weak_password": "a password's variety and difference from the e-mail address",
     "invalid_quiet_hours": "quiet hours that end when they start",
+    "address_query_too_short": "3 letters or digits once accents and punctuation are set aside",
+    "push_endpoint_refused": "a Web Push endpoint at one of the known push services",
     "contract_not_electricity": "a tariff option declared for an electricity meter",
     "offpeak_hours_required": "off-peak hours that name a range for an off-peak option",
     "invalid_token": "a token from a link the platform e-mailed and that was not used yet (400)",
     "token_expired": "a link within its lifetime (410)",
     "undeliverable_email": "an e-mail address at a domain that can receive mail (not .test, .local, ...)",
 }
-BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_")
+BEYOND_SCHEMA_PREFIXES = ("tariff_csv_", "degree_days_csv_", "address_file_")
 DWELLING = {
     "street": "5 place Grenette",
     "postal_code": "38000",

@@ -250,7 +250,7 @@ def test_onboarding_asks_for_the_home_then_the_meters_with_help_to_find_the_numb
         expect(page.get_by_role("img", name=re.compile("facture d'électricité"))).to_be_visible()
         expect(page.get_by_role("heading", name="Ce que la page d'Enedis va vous demander")).to_be_visible()
         expect(page.get_by_text("vous connecter à votre espace client Enedis")).to_be_visible()
-        page.get_by_label("Énergie").select_option("gas")
+        page.get_by_label("Énergie et distributeur").select_option("grdf-gas")
         expect(page.get_by_role("img", name=re.compile("Compteur Gazpar"))).to_be_visible()
         expect(page.get_by_text("Point de comptage et d'estimation (PCE)")).to_be_visible()
         expect(page.get_by_role("heading", name="Ce que GRDF va vous demander")).to_be_visible()
@@ -318,6 +318,10 @@ def test_screenshots_of_every_screen(browser, site, coached, lang, width):
                 page.locator("input[type=password]").fill(STRONG_PASSWORD)
                 page.locator("form button[type=submit]").click()
                 expect(page.get_by_test_id("this-month")).to_be_visible()
+                # Signing in adopts the account's language; the header switch changes the account's.
+                if page.evaluate("document.documentElement.lang") != lang:
+                    page.locator("header button.lang").click()
+                    expect(page.locator("html")).to_have_attribute("lang", lang)
             for screen in (s for s in SCREENS if s.signed_in == signed_in):
                 page.goto(screen.path)
                 expect(page.locator("main h1")).to_be_visible()

@@ -72,6 +72,9 @@ def test_resident_declares_heat_and_water_and_sees_them_in_the_summary(page: Pag
 
     page.get_by_role("link", name="Ma consommation").click()
     expect(heading(page, "Ma consommation")).to_be_visible()
+    # The home's "Ce mois-ci" card links each energy to its detail, where the meters are chosen.
+    page.get_by_test_id("this-month").get_by_role("link", name=re.compile("^Eau")).click()
+    expect(heading(page, "Détail par énergie")).to_be_visible()
     page.get_by_role("button", name=re.compile(f"^Eau {water[-4:]}")).click()
     expect(page.locator(".big-sentence").first).to_contain_text("m³", timeout=30_000)
     page.get_by_role("button", name=re.compile(f"^Chaleur {dwelling[-4:]}")).click()

@@ -245,14 +245,15 @@ def test_a_catalogue_preview_lists_every_problem_line_by_line_and_stores_nothing
 
 def test_collection_health_gives_each_dsos_freshness_quota_and_dead_letters(stack, admin):
     health = {c["dso"]: c for c in admin.get("/admin/collections").json()["collections"]}
-    assert set(health) == {"enedis", "grdf", "sge"}
+    # ingest-local (GreenAlp, CCIAG, water) collects too since it was merged.
+    assert set(health) == {"enedis", "grdf", "sge", "local"}
     for dso, report in health.items():
         assert set(report["freshness"]) == {"fresh", "dso_late", "collection_failing", "pending"}, dso
         assert all(isinstance(n, int) for n in report["freshness"].values())
     assert "quota_used" in health["enedis"] and "last_cycle" in health["grdf"]
     letters = {d["service"]: d for d in admin.get("/admin/dead-letters").json()}
     assert set(letters) == {"gateway", "consent", "consumption", "notify", "ingest_enedis", "ingest_grdf",
-                            "ingest_sge"}
+                            "ingest_sge", "ingest_local"}
     assert all(d["error"] is None and d["total"] == sum(d["queues"].values()) for d in letters.values())
     assert any(q.endswith(".dlq") for q in letters["consumption"]["queues"])
 

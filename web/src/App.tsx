@@ -127,7 +127,7 @@ function Header({ account }: { account: Account | null }) {
       </div>
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
-          {[...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/my-data")),
+          {[...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/actions" || p.path === "/my-data")),
             ...rolePages(account)].map((p) => (
             <Link key={p.path} to={p.path}
               aria-current={current(pathname) === p.path || p.also?.includes(pathname)

@@ -324,6 +324,16 @@ async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date
     return int(row[0]), int(row[1])
 
 
+async def meter_days_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date,
+                           end: dt.date) -> tuple[int, int]:
+    """The meter's Wh and days with a reading over the days [start, end), from its readings: for periods that
+    are not whole months (a commitment's measured effect)."""
+    row = (await session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(readings.c.wh), 0), sa.func.count())
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end))).one()
+    return int(row[0]), int(row[1])
+
+
 # Whole months of the given (meter, month) pairs, recomputed from the readings and the priced days current for them
 # (the same day and Wh and split): idempotent, a replay writes the same row.
 ROLLUP_MONTHS = sa.text("""

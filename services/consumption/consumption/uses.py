@@ -84,7 +84,7 @@ async def _period(session: AsyncSession, meters: list, start: dt.date, end: dt.d
     """Wh of the meters over [start, end), and whether (nearly) every day of each has a reading."""
     wh, complete = 0, True
     for meter in meters:
-        total, present = await repository.meter_total(session, meter.meter_id, start, end)
+        total, present = await repository.meter_days_total(session, meter.meter_id, start, end)
         wh += total
         complete = complete and present >= (end - start).days * MIN_PEER_COVERAGE
     return wh, complete

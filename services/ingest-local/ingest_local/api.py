@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import uuid
+from collections import Counter
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ingest_local import profiles, repository, service, worker
+from ingest_local.models import subscriptions
 from metro.bodies import read_limited
 from metro.collection import MAX_METERS
 from metro.db import DbSession
 from metro.errors import AppError, NotFound
-from metro.schemas.collection import CollectionStatus
+from metro.schemas.collection import CollectionStatus, Freshness
 from metro.service_auth import Caller, caller
 
 router = APIRouter(prefix="/internal", tags=["collections"])
@@ -33,9 +36,16 @@ async def run_collection(request: Request, _: Gateway) -> dict:
 @router.get("/collections")
 async def collections(session: Session, _: Gateway) -> dict:
     last = await repository.last_cycle(session)
+    subscribed = list((await session.execute(sa.select(subscriptions.c.meter_id)
+                                             .where(subscriptions.c.active))).scalars())
+    statuses = service.collection_statuses(await repository.collection_of(session, subscribed),
+                                           last.outcome if last else None, dt.datetime.now(dt.UTC))
+    counts = Counter(s.freshness.value for s in statuses)
     return {
         "dso": "local",
         "last_cycle": last.report if last else None,
+        "freshness": {state.value: counts.get(state.value, 0) for state in Freshness
+                      if state is not Freshness.no_consent},
         "files": {"imported": 0, "quarantined": 0, "ignored": 0, **await repository.file_counts(session)},
         "quarantined": [{"operator": q.operator, "name": q.name, "reason": q.reason, "detail": q.detail,
                          "at": q.processed_at.isoformat()} for q in await repository.quarantined(session)],

@@ -6,6 +6,7 @@ import { addDays, day, euros, kwh } from "../format";
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link } from "../router";
 import { useMeters } from "../api/queries";
+import { NewsCard } from "../components/NewsCard";
 
 export type MeterSummary = Schemas["MeterSummaryView"];
 type Totals = MeterSummary["totals"];
@@ -315,6 +316,7 @@ export default function Home() {
   return (
     <div>
       <h1>{t("dashboard.title")}</h1>
+      <NewsCard />
       {summary.isPending && <p>{t("app.loading")}</p>}
       {summary.error && (
         <div className="alert alert--error" role="alert">
