@@ -26,7 +26,10 @@ def log_in(page: Page, email: str, password: str) -> None:
 
 
 def as_admin(page: Page, stack) -> None:
-    admin_user(stack.url("gateway")).close()  # accepts the terms in force for the administrator
+    admin = admin_user(stack.url("gateway"))  # accepts the terms in force for the administrator
+    # The language is the account's: another test may have left the shared administrator in English.
+    assert admin.put("/me/language", json={"language": "fr"}).status_code == 200
+    admin.close()
     log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Administration").click()
     expect(heading(page, "Administration")).to_be_visible()
