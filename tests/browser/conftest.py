@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -80,6 +81,17 @@ def page(browser, site) -> Page:
     violations = console if p.is_closed() else csp_violations(p, console)
     context.close()
     assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def wait_until(page: Page, function: str, arg=None, *, timeout_s: float = 15.0) -> None:
+    """Polls ``function(arg)`` in the page until it is truthy. Not Playwright's wait_for_function: its polling
+    evaluates the predicate with eval, which the SPA's Content-Security-Policy (no 'unsafe-eval') refuses whenever
+    the first call is not already true; page.evaluate passes a function, which the policy does not cover."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(function, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s:g} s: {function[:120]}")
+        page.wait_for_timeout(100)
 
 
 def shot(page: Page, name: str) -> None:

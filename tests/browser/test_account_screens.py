@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.client import STRONG_PASSWORD, ApiUser, random_prm
 from devstack.events import publish
 from metro.events import AnomalyDetected, Envelope
-from tests.browser.conftest import NO_SIDEWAYS_SCROLL, assert_accessible, error_of, heading, shot
+from tests.browser.conftest import NO_SIDEWAYS_SCROLL, assert_accessible, error_of, heading, shot, wait_until
 from tests.browser.test_resident_quality import log_in
 
 pytestmark = pytest.mark.browser
@@ -258,7 +258,7 @@ def test_last_figures_stay_readable_offline_marked_stale_and_go_at_logout(browse
     try:
         user = signed_in(page, stack)
         send_events(stack, anomaly(user.account["id"], "2025-03-03"))
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_until(page, "() => navigator.serviceWorker.controller !== null")
         page.get_by_role("link", name="Compte", exact=True).click()
         expect(page.get_by_role("link", name="Notifications (1 non lues)")).to_be_visible(timeout=30_000)
         page.get_by_role("link", name="Notifications (1 non lues)").click()

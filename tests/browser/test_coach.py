@@ -19,9 +19,9 @@ from playwright.sync_api import Page, expect
 from devstack.client import STRONG_PASSWORD, ApiUser
 from devstack.events import publish
 from metro.events import Envelope, ReadingsCollected
-from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
+from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot, wait_until
 from tests.browser.test_resident_app import new_email, sign_up, verify_address
-from tests.browser.test_resident_quality import GREEN, PAINTED, log_in
+from tests.browser.test_resident_quality import GREEN, PAINTED_OVER, log_in
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -140,7 +140,7 @@ def test_the_home_adds_energies_up_explains_the_comparison_and_marks_estimated_a
 
         # The month's days: bars drawn, the estimated and the missing day named.
         bars = page.get_by_test_id("month-bars")
-        page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 100", timeout=15_000)
+        wait_until(page, PAINTED_OVER, [list(GREEN), 100])
         month = {1: "janvier", 2: "février", 3: "mars", 4: "avril", 5: "mai", 6: "juin", 7: "juillet", 8: "août",
                  9: "septembre", 10: "octobre", 11: "novembre", 12: "décembre"}[coached.as_of.month]
         expect(bars.get_by_test_id("estimated-days")).to_have_text(f"Jours estimés par le distributeur : 2 {month}.")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devstack.client import STRONG_PASSWORD, ApiUser
-from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
+from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot, wait_until
 from tests.browser.test_resident_app import (expire_sessions, new_email, sign_up, skip_the_dwelling, verify_address,
                                             wait_for_readings)
 
@@ -25,6 +25,8 @@ PAINTED = """([r, g, b]) => {
     if (data[i] === r && data[i + 1] === g && data[i + 2] === b && data[i + 3] === 255) n++;
   return n;
 }"""
+# Over `least` pixels of that colour (none while the chart is not there yet).
+PAINTED_OVER = f"([rgb, least]) => {{ try {{ return ({PAINTED})(rgb) > least; }} catch {{ return false; }} }}"
 
 
 def psql(stack, sql: str, **params: str) -> None:
@@ -116,15 +118,15 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
 
         page.get_by_role("link", name="Ma consommation").click()
         expect(page.get_by_test_id("month-total")).to_contain_text("kWh")
-        page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 100", timeout=15_000)
+        wait_until(page, PAINTED_OVER, [list(GREEN), 100])
         shot(page, "50-phone-home-bars-fr")
         assert_accessible(page, "home with data (phone)")
         page.get_by_test_id("energy-link").first.click()
         expect(page.locator(".big-sentence").first).to_contain_text("kWh")
-        page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 500", timeout=15_000)
+        wait_until(page, PAINTED_OVER, [list(GREEN), 500])
         page.reload()
         expect(page.locator(".big-sentence").first).to_contain_text("kWh")
-        page.wait_for_function(f"({PAINTED})({list(GREEN)}) > 500", timeout=15_000)
+        wait_until(page, PAINTED_OVER, [list(GREEN), 500])
         shot(page, "50-phone-dashboard-bars-fr")
         assert_accessible(page, "dashboard with data (phone)")
 
@@ -135,7 +137,7 @@ def test_phone_with_data_draws_bars_scrolls_only_down_and_survives_the_access_lo
             "getComputedStyle(document.querySelector('.chart').closest('.card')).backgroundColor")
         for colour in colours:
             rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-            page.wait_for_function(f"({PAINTED})({rgb}) > 20", timeout=15_000)
+            wait_until(page, PAINTED_OVER, [rgb, 20])
             ratio = contrast(rgb, [int(x) for x in re.findall(r"\d+", background)[:3]])
             assert ratio >= 3, f"{colour} on {background}: {ratio:.2f}:1"
 

@@ -78,6 +78,16 @@ class UpstreamError(AppError):
     code = "upstream_unavailable"
 
 
+class NotReady(AppError):
+    """Something the caller has just created is still on its way between the services (a meter declared a moment
+    ago that the consumption service has not yet heard of): the same request succeeds after ``Retry-After``."""
+    status_code = 503
+    code = "not_ready"
+
+    def __init__(self, detail: str, *, code: str | None = None, retry_after_s: int = 2):
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after_s)})
+
+
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict]:
     """OpenAPI `responses=` for the errors an endpoint can return."""
     return {e.status_code: {"model": ErrorBody, "description": e.code} for e in errors}

@@ -14,8 +14,8 @@ from gateway.auth import Admin, User
 from gateway.schemas import LoadCurveView, SummaryView
 from metro.bodies import read_limited
 from metro.db import DbSession
-from metro.errors import (AddressUnconfirmed, AppError, Conflict, ErrorBody, Forbidden, NotFound, PayloadTooLarge,
-                          error_responses)
+from metro.errors import (AddressUnconfirmed, AppError, Conflict, ErrorBody, Forbidden, NotFound, NotReady,
+                          PayloadTooLarge, error_responses)
 from metro.schemas import IsoDate
 from metro.schemas.collection import LoadCurveCollection
 from metro.schemas.consumption import (Comparison, ContractDeclaration, ContractView, DegreeDaysVersion,
@@ -121,11 +121,12 @@ STATEMENT_REFUSALS = (
     "`consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's "
     "findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / "
     "`statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), "
-    "`statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`.")
+    "`statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`; "
+    "503 `meter_being_set_up` with Retry-After (a meter declared a moment ago, not yet known to every service).")
 
 
 @router.post("/meters/{meter_id}/statements", response_model=StatementView, status_code=201, tags=["meters"],
-             responses=error_responses(NotFound, Conflict, AppError), description=STATEMENT_REFUSALS)
+             responses=error_responses(NotFound, Conflict, AppError, NotReady), description=STATEMENT_REFUSALS)
 async def add_statement(meter_id: uuid.UUID, body: StatementCreate, who: User, request: Request):
     """A manual meter's statement: its index read on `taken_on` (electricity and heat in kWh, gas and water in
     m³ with the bill's conversion coefficient for gas), or a delivery (fuel oil in litres, wood in stères or
@@ -137,8 +138,15 @@ async def add_statement(meter_id: uuid.UUID, body: StatementCreate, who: User, r
                        code="meter_not_manual")
     if (meter.get("consent") or {}).get("status") not in ("active", "expiring"):
         raise Conflict("this meter was given up: declare it again to state its readings", code="consent_not_active")
-    return await services(request).json("consumption", "POST", f"/internal/meters/{meter_id}/statements",
-                                        principal=who.principal, json=body.model_dump(mode="json"))
+    try:
+        return await services(request).json("consumption", "POST", f"/internal/meters/{meter_id}/statements",
+                                            principal=who.principal, json=body.model_dump(mode="json"))
+    except AppError as exc:
+        if exc.status_code != 404:
+            raise
+        # Consent has it, consumption not yet: its `meter.declared` is on the bus.
+        raise NotReady("this meter was declared a moment ago and is being set up: send the statement again in a "
+                       "few seconds", code="meter_being_set_up") from None
 
 
 @router.get("/meters/{meter_id}/statements", response_model=list[StatementView], tags=["meters"],
@@ -146,8 +154,18 @@ async def add_statement(meter_id: uuid.UUID, body: StatementCreate, who: User, r
 async def list_statements(meter_id: uuid.UUID, who: User, request: Request):
     """A manual meter's statements, oldest first, each with what was used since the previous one and the
     accuracy control's finding the resident confirmed, if any. 409 `meter_not_manual`."""
-    return await services(request).json("consumption", "GET", f"/internal/meters/{meter_id}/statements",
-                                        principal=who.principal)
+    try:
+        return await services(request).json("consumption", "GET", f"/internal/meters/{meter_id}/statements",
+                                            principal=who.principal)
+    except AppError as exc:
+        if exc.status_code != 404:
+            raise
+        # A manual meter declared a moment ago (consent has it, consumption not yet) has no statement yet.
+        meter = await services(request).json("consent", "GET", f"/internal/meters/{meter_id}",
+                                             principal=who.principal)
+        if meter["channel"] != "manual":
+            raise
+        return []
 
 
 @router.get("/me/summary", response_model=SummaryView, tags=["consumption"])

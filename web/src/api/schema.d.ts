@@ -1599,7 +1599,7 @@ export interface paths {
         put?: never;
         /**
          * Add Statement
-         * @description 422 `index_decreasing` (an index below the previous one, or above a later one, without `meter_change`), `statement_in_future`, `statement_too_old` (over 3 years), `statement_kind_not_for_energy` (`index` for electricity, gas, heat and water; `quantity` for fuel oil and wood), `unit_not_for_energy`, `conversion_coefficient_required` (gas, after the first statement, when no earlier one gave it), `meter_change_not_declared`; 409 `meter_not_manual` (the meter is read by its operator), `consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / `statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), `statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`.
+         * @description 422 `index_decreasing` (an index below the previous one, or above a later one, without `meter_change`), `statement_in_future`, `statement_too_old` (over 3 years), `statement_kind_not_for_energy` (`index` for electricity, gas, heat and water; `quantity` for fuel oil and wood), `unit_not_for_energy`, `conversion_coefficient_required` (gas, after the first statement, when no earlier one gave it), `meter_change_not_declared`; 409 `meter_not_manual` (the meter is read by its operator), `consent_not_active` (the meter was given up), `statement_already_on_day`, and the accuracy control's findings, which the same statement with `confirmed: true` overrides: `statement_above_history` / `statement_below_history` (over 3 times, or under a third of, the meter's own use under the same weather), `statement_above_peers` (over 4 times similar homes over the same days), `statement_above_plausible_bound`; 503 `meter_being_set_up` with Retry-After (a meter declared a moment ago, not yet known to every service).
          */
         post: operations["add_statement_api_v1_meters__meter_id__statements_post"];
         delete?: never;
@@ -10137,6 +10137,15 @@ export interface operations {
             };
             /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -114,6 +114,9 @@ function StatementForm({ meter }: { meter: MeterView }) {
     mutationFn: (confirmed: boolean) =>
       unwrap(api.POST("/api/v1/meters/{meter_id}/statements", {
         params: { path: { meter_id: meter.id } }, body: body(energy, form, confirmed) })),
+    // A meter declared a moment ago may not have reached every service yet (503 meter_being_set_up).
+    retry: (count, error) => count < 5 && error instanceof ApiError && error.code === "meter_being_set_up",
+    retryDelay: 1500,
     onSuccess: () => {
       setForm({ ...EMPTY, taken_on: isoDay(new Date()) });
       client.invalidateQueries({ queryKey: ["statements", meter.id] });
