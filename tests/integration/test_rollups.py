@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from consumption import euros, peers, repository, summary, totals
 from consumption.comparison import compare_homes
-from consumption.models import contracts, meters, monthly_rollups, profiles, readings
+from consumption.models import contracts, meters, monthly_rollups, price_queue, profiles, readings
 from consumption.peers import MIN_PEER_COVERAGE, PeerCache, comparison_profile
 
 JANUARY = (dt.date(2025, 1, 1), dt.date(2025, 2, 1))
@@ -214,6 +214,6 @@ async def test_the_summary_reads_earlier_months_from_rollups_with_the_day_by_day
     assert fast == expected
     await price(db, [meter_id])
     async with db.session() as session, session.begin():
-        await session.execute(sa.delete(repository.price_queue).where(repository.price_queue.c.meter_id == meter_id))
+        await session.execute(sa.delete(price_queue).where(price_queue.c.meter_id == meter_id))
     fast, expected = await both()
     assert fast == expected

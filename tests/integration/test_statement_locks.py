@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-
 from consumption import repository, statements
 from consumption.models import meters, price_queue
 from metro.schemas.consumption import StatementCreate

@@ -1,0 +1,143 @@
+"""A meter's days as stored: the readings (COPYed, then merged), the load-curve days and maximum power, the days a resident's statements spread."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+from metro.db import named_rows
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption.models import load_curve_days, readings
+
+# Readings arrive by the tens of thousands per batch: they are COPYed (binary) into a session-private
+# staging table, then merged in one statement. The upsert keyed on (meter_id, day) leaves a replay unchanged.
+CREATE_STAGE = """
+    CREATE TEMP TABLE IF NOT EXISTS readings_stage
+      (meter_id uuid, day date, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
+"""
+
+
+MERGE_STAGE = """
+    INSERT INTO consumption.readings (meter_id, day, wh, quality, source, extra)
+    SELECT meter_id, day, wh, quality, source, extra::jsonb FROM readings_stage
+    ON CONFLICT (meter_id, day) DO UPDATE
+      SET wh = excluded.wh, quality = excluded.quality, source = excluded.source, extra = excluded.extra,
+          collected_at = now()
+      WHERE (consumption.readings.wh, consumption.readings.quality, consumption.readings.extra)
+            IS DISTINCT FROM (excluded.wh, excluded.quality, excluded.extra)
+"""
+
+
+async def copy_merge(session: AsyncSession, create: str, stage: str, records: list[tuple], merge: str) -> None:
+    """COPY (binary) ``records`` into the session-private ``stage`` table, then merge them in one statement."""
+    raw = await (await session.connection()).get_raw_connection()
+    conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
+    await conn.execute(create)
+    await conn.copy_records_to_table(stage, records=records)
+    await conn.execute(merge)
+    # ON COMMIT DELETE ROWS empties it only at the end of the transaction, which may merge several batches.
+    await conn.execute(f"TRUNCATE {stage}")
+
+
+async def upsert_readings(session: AsyncSession,
+                          records: list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]) -> None:
+    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
+    if records:
+        await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)
+
+
+async def upsert_curve_days(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """``rows``: load_curve_days rows, at most one per (meter_id, day); what a row leaves out (the curve of a
+    day that came with its peak only, or the reverse) keeps what was stored."""
+    if not rows:
+        return
+    t = load_curve_days
+    stmt = insert(t).values(rows)
+    x = stmt.excluded
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[t.c.meter_id, t.c.day],
+        set_={"step_minutes": sa.func.coalesce(x.step_minutes, t.c.step_minutes),
+              "watts": sa.func.coalesce(x.watts, t.c.watts), "max_va": sa.func.coalesce(x.max_va, t.c.max_va),
+              "max_at": sa.func.coalesce(x.max_at, t.c.max_at), "source": x.source, "collected_at": sa.func.now()},
+        where=sa.tuple_(t.c.step_minutes, t.c.watts, t.c.max_va, t.c.max_at).is_distinct_from(
+            sa.tuple_(sa.func.coalesce(x.step_minutes, t.c.step_minutes), sa.func.coalesce(x.watts, t.c.watts),
+                      sa.func.coalesce(x.max_va, t.c.max_va), sa.func.coalesce(x.max_at, t.c.max_at)))))
+
+
+async def curve_days(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> list[sa.Row]:
+    t = load_curve_days
+    return list(await session.execute(
+        sa.select(t.c.day, t.c.step_minutes, t.c.watts, t.c.max_va, t.c.max_at)
+        .where(t.c.meter_id == meter_id, t.c.day >= start, t.c.day < end).order_by(t.c.day)))
+
+
+async def max_power_days(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> list[sa.Row]:
+    """Each day's maximum power: Data Connect's (with its moment) where collected, else the R151's kept with the
+    day's reading (SGE gives no moment)."""
+    t, r = load_curve_days, readings
+    curve = (sa.select(t.c.day, t.c.max_va.label("va"), t.c.max_at.label("at"), t.c.source)
+             .where(t.c.meter_id == meter_id, t.c.day >= start, t.c.day < end, t.c.max_va.is_not(None)))
+    sge_va = r.c.extra["max_power_va"].astext.cast(sa.Integer)
+    files = (sa.select(r.c.day, sge_va.label("va"), sa.null().label("at"), r.c.source)
+             .where(r.c.meter_id == meter_id, r.c.day >= start, r.c.day < end, r.c.extra.has_key("max_power_va"),
+                    r.c.day.not_in(sa.select(curve.subquery().c.day))))
+    return list(await session.execute(sa.union_all(curve, files).order_by("day")))
+
+
+async def daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date, *,
+                with_extra: bool = False) -> list[Any]:
+    cols = [readings.c.day, readings.c.wh, readings.c.quality]
+    if with_extra:
+        cols.append(readings.c.extra)
+    result = await session.execute(
+        sa.select(*cols)
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
+        .order_by(readings.c.day))
+    return named_rows(result)
+
+
+async def stream_daily(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date,
+                       chunk: int = 1000) -> AsyncIterator[tuple[dt.date, int, str]]:
+    """(day, Wh, quality) of [start, end) by day, from a server-side cursor (inside a transaction)."""
+    result = await session.stream(
+        sa.select(readings.c.day, readings.c.wh, readings.c.quality)
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end)
+        .order_by(readings.c.day).execution_options(yield_per=chunk))
+    async for day, wh, quality in result:
+        yield day, wh, quality
+
+
+async def last_day(session: AsyncSession, meter_id: uuid.UUID) -> dt.date | None:
+    return (await session.execute(sa.select(sa.func.max(readings.c.day))
+                                  .where(readings.c.meter_id == meter_id))).scalar_one()
+
+
+async def meter_days_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date,
+                           end: dt.date) -> tuple[int, int]:
+    """The meter's Wh and days with a reading over the days [start, end), from its readings: for periods that
+    are not whole months (a commitment's measured effect)."""
+    row = (await session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(readings.c.wh), 0), sa.func.count())
+        .where(readings.c.meter_id == meter_id, readings.c.day >= start, readings.c.day < end))).one()
+    return int(row[0]), int(row[1])
+
+
+async def newest_days(session: AsyncSession, since: dt.date) -> dict[str, dt.date]:
+    """The newest stored day of each source (the DSO channel), among the days from ``since``: the window keeps
+    the scan to the latest partitions' recent rows."""
+    result = await session.execute(sa.select(readings.c.source, sa.func.max(readings.c.day))
+                                   .where(readings.c.day >= since).group_by(readings.c.source))
+    return dict(result.all())
+
+
+async def manual_days(session: AsyncSession, meter_id: uuid.UUID, source: str) -> set[dt.date]:
+    return set((await session.execute(sa.select(readings.c.day).where(
+        readings.c.meter_id == meter_id, readings.c.source == source))).scalars())
+
+
+async def delete_readings(session: AsyncSession, meter_id: uuid.UUID, days: list[dt.date]) -> None:
+    await session.execute(sa.delete(readings).where(readings.c.meter_id == meter_id, readings.c.day.in_(days)))

@@ -1,0 +1,130 @@
+"""Per-meter monthly rollups, kept by the pricing worker: the peers' period totals, the summary's data, the portfolios' cells."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from metro.db import named_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption.models import monthly_rollups
+
+PROFILED_METERS = sa.text("""
+    SELECT m.meter_id, p.profile
+    FROM consumption.meters m JOIN consumption.profiles p ON p.account_id = m.account_id
+    WHERE m.energy = :energy AND m.erased_at IS NULL
+""")
+
+
+# The period's whole months from the rollups (a few rows per home, never the daily table). Kept apart from the
+# join above: right after a bulk load the planner's row estimates are stale and a combined query can fall into a
+# nested loop over every home.
+PERIOD_TOTALS = sa.text("""
+    SELECT meter_id, sum(wh) AS wh, sum(days_present) AS days
+    FROM consumption.monthly_rollups
+    WHERE month >= :start AND month < :end AND energy = :energy
+    GROUP BY meter_id
+""")
+
+
+async def period_totals(session: AsyncSession, energy: str, start: dt.date,
+                        end: dt.date) -> list[tuple[uuid.UUID, dict[str, Any], int | None, int]]:
+    """Every profiled home of one energy with its total over the whole months [start, end) and its days with a
+    reading."""
+    homes = (await session.execute(PROFILED_METERS, {"energy": energy})).all()
+    totals = {r.meter_id: (int(r.wh), int(r.days)) for r in await session.execute(
+        PERIOD_TOTALS, {"start": start, "end": end, "energy": energy}) if r.days}
+    return [(h.meter_id, h.profile, *totals.get(h.meter_id, (None, 0))) for h in homes]
+
+
+async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[int, int]:
+    """The meter's Wh and days with a reading over the whole months [start, end), from its rollups."""
+    row = (await session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(monthly_rollups.c.wh), 0),
+                  sa.func.coalesce(sa.func.sum(monthly_rollups.c.days_present), 0))
+        .where(monthly_rollups.c.meter_id == meter_id, monthly_rollups.c.month >= start,
+               monthly_rollups.c.month < end))).one()
+    return int(row[0]), int(row[1])
+
+
+# Whole months of the given (meter, month) pairs, recomputed from the readings and the priced days current for them
+# (the same day and Wh and split): idempotent, a replay writes the same row.
+ROLLUP_MONTHS = sa.text("""
+    INSERT INTO consumption.monthly_rollups AS r
+      (meter_id, month, energy, wh, eur, days, days_present, days_estimated, days_priced, flags, priced_key,
+       updated_at)
+    SELECT t.meter_id, t.month, m.energy, coalesce(sum(d.wh), 0), sum(p.eur),
+           (t.month + interval '1 month')::date - t.month, count(d.day),
+           count(d.day) FILTER (WHERE d.quality <> 'measured'), count(p.eur), coalesce(bit_or(p.flags), 0),
+           m.priced_key, now()
+    FROM unnest(CAST(:meters AS uuid[]), CAST(:months AS date[])) AS t(meter_id, month)
+    JOIN consumption.meters m ON m.meter_id = t.meter_id
+    LEFT JOIN consumption.readings d
+      ON d.meter_id = t.meter_id AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date
+    LEFT JOIN consumption.priced_days p
+      ON p.meter_id = d.meter_id AND p.day = d.day AND p.wh = d.wh AND p.extra IS NOT DISTINCT FROM d.extra
+    GROUP BY t.meter_id, t.month, m.energy, m.priced_key
+    ON CONFLICT (meter_id, month) DO UPDATE
+      SET energy = excluded.energy, wh = excluded.wh, eur = excluded.eur, days = excluded.days,
+          days_present = excluded.days_present, days_estimated = excluded.days_estimated,
+          days_priced = excluded.days_priced, flags = excluded.flags, priced_key = excluded.priced_key,
+          updated_at = excluded.updated_at
+""")
+
+
+async def roll_up(session: AsyncSession, months: set[tuple[uuid.UUID, dt.date]]) -> None:
+    """Recomputes these (meter, first day of month) rollups, in meter order."""
+    if months:
+        pairs = sorted(months)
+        await session.execute(ROLLUP_MONTHS, {"meters": [m for m, _ in pairs], "months": [d for _, d in pairs]})
+
+
+# What the summary reads of one meter in one statement: its last day (as_of), whether its pricing is current and
+# it waits for no pricing, the days of as_of's month and of the same month last year (with their priced days), and
+# the rollups of the year's earlier months.
+SUMMARY_DATA = sa.text("""
+    WITH w AS (
+        SELECT as_of, date_trunc('month', as_of)::date AS month_start, date_trunc('year', as_of)::date AS year_start,
+               (date_trunc('month', as_of) - interval '1 year')::date AS ly_start,
+               (date_trunc('month', as_of) - interval '11 months')::date AS ly_end
+        FROM (SELECT max(day) AS as_of FROM consumption.readings WHERE meter_id = :meter) a
+        WHERE as_of IS NOT NULL
+    ),
+    days AS (
+        SELECT r.day, r.wh, r.quality, pd.eur, pd.flags,
+               pd.day IS NOT NULL AND pd.wh = r.wh AND pd.extra IS NOT DISTINCT FROM r.extra AS current
+        FROM w JOIN consumption.readings r
+          ON r.meter_id = :meter AND ((r.day >= w.month_start AND r.day <= w.as_of)
+                                      OR (r.day >= w.ly_start AND r.day < w.ly_end))
+        LEFT JOIN consumption.priced_days pd ON pd.meter_id = r.meter_id AND pd.day = r.day
+    )
+    SELECT 'as_of' AS kind, w.as_of AS day, NULL::bigint AS wh, NULL::text AS quality, NULL::numeric AS eur,
+           NULL::smallint AS flags,
+           coalesce((SELECT priced_key = :key FROM consumption.meters WHERE meter_id = :meter), false)
+           AND NOT EXISTS (SELECT 1 FROM consumption.price_queue WHERE meter_id = :meter) AS current,
+           NULL::smallint AS days, NULL::smallint AS present, NULL::smallint AS priced
+    FROM w
+    UNION ALL
+    SELECT 'day', day, wh, quality, eur, flags, current, NULL, NULL, NULL FROM days
+    UNION ALL
+    SELECT 'month', m.month, m.wh, NULL, m.eur, m.flags, m.priced_key IS NOT DISTINCT FROM :key, m.days,
+           m.days_present, m.days_priced
+    FROM w JOIN consumption.monthly_rollups m
+      ON m.meter_id = :meter AND m.month >= w.year_start AND m.month < w.month_start
+""")
+
+
+async def summary_data(session: AsyncSession, meter_id: uuid.UUID, key: str) -> list[Any]:
+    return named_rows(await session.execute(SUMMARY_DATA, {"meter": meter_id, "key": key}))
+
+
+async def rollups_of(session: AsyncSession, meter_ids: list[uuid.UUID], start: dt.date,
+                     end: dt.date) -> list[sa.Row]:
+    """The monthly rollups of these meters for the months in [start, end)."""
+    return list((await session.execute(sa.select(
+        monthly_rollups.c.meter_id, monthly_rollups.c.month, monthly_rollups.c.wh, monthly_rollups.c.eur,
+        monthly_rollups.c.days, monthly_rollups.c.days_present, monthly_rollups.c.days_estimated)
+        .where(monthly_rollups.c.meter_id.in_(meter_ids), monthly_rollups.c.month >= start,
+               monthly_rollups.c.month < end))).all())
