@@ -250,8 +250,9 @@ async def _peer_median(session: AsyncSession, meter: sa.Row, profile: dict[str, 
     heating = (profile or {}).get("heating_energy")
     total = sum(weights.values())
     values, values_m2 = [], []
-    for meter_id, peer, wh, present in await repository.period_totals(session, meter.energy, interval.start,
-                                                                      interval.end):
+    # The peers' whole months that the interval touches (their rollups), as a use per day over those months.
+    for meter_id, peer, wh, present in await repository.period_totals(session, meter.energy,
+                                                                      interval.start.replace(day=1), interval.end):
         if meter_id == meter.meter_id or wh is None or present < interval.days * MIN_PEER_COVERAGE:
             continue
         if heating is not None and peer.get("heating_energy") != heating:
