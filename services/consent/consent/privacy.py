@@ -19,6 +19,11 @@ def _erased_reader(table: sa.Table, tag: str) -> dict:
     return {"reader_name": sa.case((table.c.reader_role == "adviser", adviser), else_=administrator)}
 
 
+def _unlinked(table: sa.Table, tag: str) -> dict:
+    """An erased tenant's dwelling stays the landlord's, linked to nobody."""
+    return {"tenant_account_id": None}
+
+
 PERSONAL_DATA = [
     PersonalTable(advice_notes, "advice an energy adviser wrote to the resident, who reads and may delete it",
                   "until the resident deletes it or the account is deleted; an erased adviser is replaced by a "
@@ -42,6 +47,6 @@ PERSONAL_DATA = [
                   account_column="account_id"),
     PersonalTable(building_dwellings, "the landlord's dwelling the tenant linked themselves to, to read its monthly "
                   "statements", "until the tenant leaves the dwelling or the account is deleted; the landlord's "
-                  "dwelling stays, naming a pseudonym", account_column="tenant_account_id", hidden=("invite_hash",),
-                  pseudonymised=Pseudonymised("tenant_account_id", lambda table, tag: {})),
+                  "dwelling stays, linked to nobody", account_column="tenant_account_id", hidden=("invite_hash",),
+                  pseudonymised=Pseudonymised("tenant_account_id", _unlinked)),
 ]
