@@ -22,7 +22,7 @@ HOUSING = {"name": "Résidence Les Glycines", "street": "8 avenue des Glycines",
            "construction_year": 1985, "heating_energy": "gas"}
 # Heating tantièmes 300 / 500 / 200: the collective heating is split 30 / 50 / 20 %.
 DWELLINGS = [("Appartement A1", 50, 300), ("Appartement B2", 70, 500), ("Appartement C3", 40, 200)]
-HEAT_WH, OWN_WH = 100_000, 5_000  # per day, January 2025
+HEAT_WH, OWN_WH, HOT_WATER_WH = 100_000, 5_000, 16_000  # per day, January 2025
 
 
 def professional(stack) -> ApiUser:
@@ -66,10 +66,12 @@ def test_statements_split_the_collective_heating_by_share_key_and_each_tenant_se
     heat = manager.post(f"{base}/meters", json={"energy": "heat", "dso": "manual", "label": "Chaufferie"})
     assert heat.status_code == 201, heat.text
     heat = heat.json()
+    hot_water = manager.post(f"{base}/meters", json={"energy": "heat", "dso": "manual", "label": "ECS"}).json()
     own = manager.post(f"{base}/meters", json={"energy": "electricity", "dso": "enedis", "identifier": random_prm(),
                                                "label": "Électricité B2"}).json()
     b2 = dwellings["Appartement B2"]["id"]
-    for meter, body in ((heat, {"role": "collective_heating"}), (own, {"role": "dwelling", "dwelling_id": b2})):
+    for meter, body in ((heat, {"role": "collective_heating"}), (hot_water, {"role": "collective_hot_water"}),
+                        (own, {"role": "dwelling", "dwelling_id": b2})):
         r = manager.put(f"{base}/meters/{meter['id']}/statement-role", json=body)
         assert r.status_code == 200, r.text
     missing = manager.put(f"{base}/meters/{own['id']}/statement-role",
@@ -77,10 +79,11 @@ def test_statements_split_the_collective_heating_by_share_key_and_each_tenant_se
     assert missing.status_code == 404 and missing.json()["error"] == "dwelling_not_found"
 
     async def feed():
-        for meter in (heat, own):
+        for meter in (heat, hot_water, own):
             await eventually(lambda m=meter: fetchval(stack.database_url, "select 1 from consumption.meters "
                                                       "where meter_id=$1", uuid.UUID(m["id"])))
         await publish(stack.amqp_url, readings_event(heat["id"], dt.date(2025, 1, 1), [HEAT_WH] * 31),
+                      readings_event(hot_water["id"], dt.date(2025, 1, 1), [HOT_WATER_WH] * 31),
                       readings_event(own["id"], dt.date(2025, 1, 1), [OWN_WH] * 31))
 
         async def rolled_up():
@@ -102,18 +105,26 @@ def test_statements_split_the_collective_heating_by_share_key_and_each_tenant_se
         assert heating["kwh"] == round(heat_kwh * tantiemes / 1000, 1)
         assert heating["estimated_by_share_key"] and heating["share_key"] == "tantiemes"
         assert heating["share_pct"] == tantiemes / 10 and heating["energy"] == "heat"
+    # No hot-water tantièmes: the hot water is split by floor area (50, 70 and 40 of 160 m²).
+    for label, area, _ in DWELLINGS:
+        (water,) = [line for line in by_label[label]["lines"] if line["kind"] == "collective_hot_water"]
+        assert water["share_key"] == "surface" and water["share_pct"] == round(100 * area / 160, 2)
+        assert water["kwh"] == round(31 * HOT_WATER_WH / 1000 * area / 160, 1) and water["estimated_by_share_key"]
     own_line = [line for line in by_label["Appartement B2"]["lines"] if line["kind"] == "own"]
     assert [(x["kwh"], x["estimated_by_share_key"], x["energy"]) for x in own_line] == \
         [(31 * OWN_WH / 1000, False, "electricity")]
     assert own_line[0]["eur"] > 0
-    assert by_label["Appartement B2"]["kwh"] == round(heat_kwh * 0.5 + 31 * OWN_WH / 1000, 1)
-    assert [line["kind"] for line in by_label["Appartement A1"]["lines"]] == ["collective_heating"]
+    b2_water = round(31 * HOT_WATER_WH / 1000 * 70 / 160, 1)
+    assert by_label["Appartement B2"]["kwh"] == round(heat_kwh * 0.5 + b2_water + 31 * OWN_WH / 1000, 1)
+    assert sorted(line["kind"] for line in by_label["Appartement A1"]["lines"]) == \
+        ["collective_heating", "collective_hot_water"]
 
     page = viewer.get(f"{base}/statements?month=2025-01", headers={"accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src" not in page.headers["content-security-policy"]
     assert "Relevé de consommation — janvier 2025" in page.text and "Appartement C3" in page.text
     assert "estimé par clé de répartition (tantièmes, 20,00 %)" in page.text
+    assert "estimé par clé de répartition (surface, 25,00 %)" in page.text
     pdf = manager.get(f"{base}/statements?month=2025-01&dwelling={b2}&format=pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 3000
@@ -142,7 +153,8 @@ def test_statements_split_the_collective_heating_by_share_key_and_each_tenant_se
     mine = tenant.get(f"/me/tenancies/{c3}/statement?month=2025-01")
     assert mine.status_code == 200, mine.text
     (statement,) = mine.json()["statements"]
-    assert statement["label"] == "Appartement C3" and statement["kwh"] == round(heat_kwh * 0.2, 1)
+    assert statement["label"] == "Appartement C3"
+    assert statement["kwh"] == round(heat_kwh * 0.2 + 31 * HOT_WATER_WH / 1000 * 40 / 160, 1)
     printable = tenant.get(f"/me/tenancies/{c3}/statement?month=2025-01&format=html")
     assert "Appartement C3" in printable.text and "Appartement B2" not in printable.text
     for path in (f"/me/tenancies/{b2}/statement?month=2025-01", f"{base}/statements?month=2025-01",
