@@ -29,6 +29,7 @@ DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "
 NOT_PERSONAL = {
     "gateway.erasure_requests": "the deletion saga's state; the account id is cleared when erasure completes",
     "consent.building_meters": "an organisation's buildings and the meters it holds itself, never a resident's",
+    "consent.building_meter_roles": "what an organisation's own building meters measure for its statements",
 }
 REFERENCE_COLUMNS = ("account_id", "meter_id", "resident_id", "adviser_id", "reader_id")
 

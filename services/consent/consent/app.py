@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from consent import api, handlers, models, privacy, worker
+from consent import api, handlers, landlord_api, models, privacy, worker
 from metro.app import ServiceSpec
 from metro.settings import ServiceSettings
 
@@ -33,7 +33,7 @@ class Settings(ServiceSettings):
 
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="consent", package_dir=Path(__file__).parent, routers=[api.router],
+    return ServiceSpec(name="consent", package_dir=Path(__file__).parent, routers=[api.router, landlord_api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        workers=[worker.lifecycle_worker, worker.dso_check_worker],
                        personal_data=privacy.PERSONAL_DATA)

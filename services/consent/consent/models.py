@@ -191,6 +191,32 @@ building_meters = sa.Table(
               unique=True),
 )
 
+# Landlord statements: the dwellings of a housing building, their tantièmes of the collective heating and hot
+# water, and the tenant who accepted the dwelling's invitation (only a hash of the code is kept).
+building_dwellings = sa.Table(
+    "building_dwellings", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("building_id", UUID(as_uuid=True), sa.ForeignKey("buildings.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("floor_area_m2", sa.Float, nullable=False),
+    sa.Column("heating_tantiemes", sa.Integer),
+    sa.Column("hot_water_tantiemes", sa.Integer),
+    sa.Column("tenant_account_id", UUID(as_uuid=True), index=True),
+    sa.Column("invite_hash", sa.Text, unique=True),
+    sa.Column("invite_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# What a building meter measures for the statements (collective heating or hot water, or one dwelling's own).
+building_meter_roles = sa.Table(
+    "building_meter_roles", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), sa.ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("dwelling_id", UUID(as_uuid=True), sa.ForeignKey("building_dwellings.id", ondelete="CASCADE"),
+              index=True),
+)
+
 
 # The Base Adresse Nationale's addresses in the Métropole's municipalities, keyed by the BAN's own id: the dwelling
 # form's autocomplete. Public reference data, not personal data.

@@ -1,7 +1,8 @@
 """Personal data held by the consent service."""
 import sqlalchemy as sa
 
-from consent.models import access_log, advice_notes, consent_events, consents, dwellings, meters, org_members, shares
+from consent.models import (access_log, advice_notes, building_dwellings, consent_events, consents, dwellings, meters,
+                            org_members, shares)
 from metro.personal_data import PersonalTable, Pseudonymised
 
 KEPT = "until the account is deleted"
@@ -16,6 +17,11 @@ def _erased_reader(table: sa.Table, tag: str) -> dict:
     adviser, administrator = f"conseiller supprimé / deleted adviser {tag}", \
         f"administrateur supprimé / deleted administrator {tag}"
     return {"reader_name": sa.case((table.c.reader_role == "adviser", adviser), else_=administrator)}
+
+
+def _unlinked(table: sa.Table, tag: str) -> dict:
+    """An erased tenant's dwelling stays the landlord's, linked to nobody."""
+    return {"tenant_account_id": None}
 
 
 PERSONAL_DATA = [
@@ -39,4 +45,8 @@ PERSONAL_DATA = [
                   "until the account is deleted or leaves the organisation", account_column="account_id"),
     PersonalTable(dwellings, "comparison with similar homes and the check that a meter is the resident's own", KEPT,
                   account_column="account_id"),
+    PersonalTable(building_dwellings, "the landlord's dwelling the tenant linked themselves to, to read its monthly "
+                  "statements", "until the tenant leaves the dwelling or the account is deleted; the landlord's "
+                  "dwelling stays, linked to nobody", account_column="tenant_account_id", hidden=("invite_hash",),
+                  pseudonymised=Pseudonymised("tenant_account_id", _unlinked)),
 ]

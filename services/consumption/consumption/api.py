@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, catalogues, contracts, green_button, load_curve, peers, portfolio, report,
-                         series, statements, summary, totals, uses)
+from consumption import (access, aggregates, catalogues, contracts, green_button, landlord, load_curve, peers,
+                         portfolio, report, series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -19,6 +19,7 @@ from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison
                                        ContractDeclaration, ContractView, DegreeDaysVersion, LoadCurve,
                                        MaxPowerSeries, MeasuredEffect, StatementCreate, StatementView, Step, Summary,
                                        TariffCatalogueVersion, ToDateTotals)
+from metro.schemas.landlord import BuildingStatements, StatementRequest
 from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
@@ -214,6 +215,21 @@ async def org_report(body: ReportRequest, request: Request,
         return Response(report.html(result, organisation), media_type="text/html; charset=utf-8")
     if output == "pdf":
         return Response(await report.pdf(result, organisation), media_type="application/pdf")
+    return result
+
+
+@router.post("/orgs/landlord-statements", response_model=BuildingStatements,
+             responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})
+async def landlord_statements(body: StatementRequest, request: Request,
+                              holder: Annotated[uuid.UUID, Depends(acting_account("gateway"))],
+                              output: Literal["json", "html", "pdf"] = "json"):
+    """A housing building's monthly statements per dwelling (or one dwelling's), from the monthly rollups of the
+    meters the organisation holds."""
+    result = await landlord.compute(request.app.state.db, holder, body.building, body.month, body.only)
+    if output == "html":
+        return Response(landlord.html(result), media_type="text/html; charset=utf-8")
+    if output == "pdf":
+        return Response(await landlord.pdf(result), media_type="application/pdf")
     return result
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from gateway import (actions, admin, advice, analyst_routes, api, consumption_routes, edge, erasure, models, news,
-                     notify_routes, ops, org_routes, personal, privacy, proxy, service, throttle, web)
+                     landlord_routes, notify_routes, ops, org_routes, personal, privacy, proxy, service, throttle, web)
 from metro.app import Runtime, ServiceSpec
 from metro.events import AccountErased
 from metro.settings import ServiceSettings
@@ -83,7 +83,7 @@ async def _throttle(rt: Runtime) -> None:
 
 def spec() -> ServiceSpec:
     routers = [api.router, admin.router, proxy.router, ops.router, personal.router, advice.router,
-               consumption_routes.router, notify_routes.router, org_routes.router, analyst_routes.router,
+               consumption_routes.router, notify_routes.router, org_routes.router, landlord_routes.router, analyst_routes.router,
                actions.router, news.router]
     return ServiceSpec(name="gateway", package_dir=Path(__file__).parent, routers=routers,
                        outbox_table=models.outbox, inbox_table=models.inbox, on_start=[_bootstrap, _throttle, actions.seed_catalogue],

@@ -2055,6 +2055,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/dwellings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Dwellings */
+        get: operations["list_dwellings_api_v1_orgs__org_id__buildings__building_id__dwellings_get"];
+        put?: never;
+        /**
+         * Add Dwelling
+         * @description A manager adds a dwelling to a housing building: label, floor area, and its tantièmes of the collective
+         *     heating and hot water (split by floor area when a dwelling of the building has none).
+         */
+        post: operations["add_dwelling_api_v1_orgs__org_id__buildings__building_id__dwellings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/meters/{meter_id}/statement-role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Meter Role
+         * @description A manager says what a building meter measures: the collective heating or hot water (split between the
+         *     dwellings), one dwelling's own meter, or `none`.
+         */
+        put: operations["set_meter_role_api_v1_orgs__org_id__buildings__building_id__meters__meter_id__statement_role_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/dwellings/{dwelling_id}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite Tenant
+         * @description A manager gets a code for the dwelling's tenant (valid 30 days, once; a new one replaces it). The tenant
+         *     enters it in their app and reads their dwelling's statements there.
+         */
+        post: operations["invite_tenant_api_v1_orgs__org_id__buildings__building_id__dwellings__dwelling_id__invitation_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Building Statements
+         * @description The month's statement of every dwelling (or of `dwelling`): its own meters and its share of the
+         *     collective heating and hot water (kWh and €, marked `estimated_by_share_key`). JSON by default;
+         *     `Accept: text/html` (one printable page per dwelling) or `application/pdf`. Members of the organisation
+         *     only (404 `org_not_found` to anyone else).
+         */
+        get: operations["building_statements_api_v1_orgs__org_id__buildings__building_id__statements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tenancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Tenancies */
+        get: operations["my_tenancies_api_v1_me_tenancies_get"];
+        put?: never;
+        /**
+         * Accept Invitation
+         * @description The tenant enters the code their landlord gave them: their dwelling's monthly statements appear in their
+         *     app (404 `invitation_not_found` for an unknown, used or expired code).
+         */
+        post: operations["accept_invitation_api_v1_me_tenancies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tenancies/{dwelling_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Leave Tenancy
+         * @description The tenant unlinks themselves from the dwelling (the landlord's statements stop appearing).
+         */
+        delete: operations["leave_tenancy_api_v1_me_tenancies__dwelling_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tenancies/{dwelling_id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Statement
+         * @description The tenant's monthly statement of their dwelling, read-only: JSON, a printable page or a PDF. Only the
+         *     dwelling they linked themselves to (404 `dwelling_not_found` otherwise).
+         */
+        get: operations["my_statement_api_v1_me_tenancies__dwelling_id__statement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analyst/aggregates": {
         parameters: {
             query?: never;
@@ -3016,6 +3166,24 @@ export interface components {
             /** Completeness Pct */
             completeness_pct: number;
         };
+        /** BuildingStatements */
+        BuildingStatements: {
+            /** Month */
+            month: string;
+            /**
+             * Building Id
+             * Format: uuid
+             */
+            building_id: string;
+            /** Building */
+            building: string;
+            /** Address */
+            address: string;
+            /** Organisation */
+            organisation: string;
+            /** Statements */
+            statements: components["schemas"]["DwellingStatement"][];
+        };
         /**
          * CataloguePreview
          * @description What an upload would store, checked without storing it: every problem found, line by line (each line
@@ -3472,6 +3640,52 @@ export interface components {
             /** Construction Year */
             construction_year?: number | null;
         };
+        /** DwellingCreate */
+        DwellingCreate: {
+            /**
+             * Label
+             * @description e.g. « Bât. A, 3e étage, porte 12 »
+             */
+            label: string;
+            /**
+             * Floor Area M2
+             * @description living area, m²
+             */
+            floor_area_m2: number;
+            /**
+             * Heating Tantiemes
+             * @description the dwelling's tantièmes of the collective heating; when every dwelling has some, the heating is split by them, otherwise by floor area
+             */
+            heating_tantiemes?: number | null;
+            /**
+             * Hot Water Tantiemes
+             * @description the same for the collective hot water
+             */
+            hot_water_tantiemes?: number | null;
+        };
+        /** DwellingStatement */
+        DwellingStatement: {
+            /**
+             * Dwelling Id
+             * Format: uuid
+             */
+            dwelling_id: string;
+            /** Label */
+            label: string;
+            /** Floor Area M2 */
+            floor_area_m2: number;
+            /** Lines */
+            lines: components["schemas"]["StatementLine"][];
+            /** Kwh */
+            kwh: number;
+            /** Eur */
+            eur: number | null;
+            /**
+             * Kwh M2
+             * @description the month's kWh per m² of the dwelling
+             */
+            kwh_m2: number;
+        };
         /**
          * DwellingType
          * @enum {string}
@@ -3625,6 +3839,11 @@ export interface components {
             evidence: {
                 [key: string]: unknown;
             };
+        };
+        /** InvitationAccept */
+        InvitationAccept: {
+            /** Code */
+            code: string;
         };
         /** LanguageChange */
         LanguageChange: {
@@ -3906,6 +4125,22 @@ export interface components {
             channel?: "manual" | null;
             identifier?: null;
         });
+        /**
+         * MeterRole
+         * @description What a building meter measures for the statements: the collective heating or hot water (split between
+         *     the dwellings by share key), one dwelling's own meter, or nothing the statements show.
+         * @enum {string}
+         */
+        MeterRole: "collective_heating" | "collective_hot_water" | "dwelling" | "none";
+        /** MeterRoleUpdate */
+        MeterRoleUpdate: {
+            role: components["schemas"]["MeterRole"];
+            /**
+             * Dwelling Id
+             * @description the dwelling, for the role `dwelling`
+             */
+            dwelling_id?: string | null;
+        };
         /** MeterSummaryView */
         MeterSummaryView: {
             /**
@@ -4135,6 +4370,49 @@ export interface components {
             created_at: string;
             /** Read At */
             read_at?: string | null;
+        };
+        /** OrgDwelling */
+        OrgDwelling: {
+            /**
+             * Label
+             * @description e.g. « Bât. A, 3e étage, porte 12 »
+             */
+            label: string;
+            /**
+             * Floor Area M2
+             * @description living area, m²
+             */
+            floor_area_m2: number;
+            /**
+             * Heating Tantiemes
+             * @description the dwelling's tantièmes of the collective heating; when every dwelling has some, the heating is split by them, otherwise by floor area
+             */
+            heating_tantiemes?: number | null;
+            /**
+             * Hot Water Tantiemes
+             * @description the same for the collective hot water
+             */
+            hot_water_tantiemes?: number | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Building Id
+             * Format: uuid
+             */
+            building_id: string;
+            /**
+             * Tenant Linked
+             * @description a tenant has accepted the dwelling's invitation
+             */
+            tenant_linked: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * OrgKind
@@ -4648,6 +4926,58 @@ export interface components {
              */
             confirmed: boolean;
         };
+        /** StatementLine */
+        StatementLine: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "own" | "collective_heating" | "collective_hot_water";
+            /** Energy */
+            energy: string;
+            /** Meter Label */
+            meter_label: string | null;
+            /** Kwh */
+            kwh: number;
+            /** Eur */
+            eur: number | null;
+            /**
+             * Estimated By Share Key
+             * @description a share of a collective meter, not measured at the dwelling
+             */
+            estimated_by_share_key: boolean;
+            /** Share Key */
+            share_key?: ("tantiemes" | "surface") | null;
+            /**
+             * Share Pct
+             * @description the dwelling's share of the collective meter, %
+             */
+            share_pct?: number | null;
+            /** Days Present */
+            days_present: number;
+            /** Days */
+            days: number;
+        };
+        /**
+         * StatementMeter
+         * @description Internal (consent → gateway → consumption): a building meter with its role in the statements.
+         */
+        StatementMeter: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /** Identifier */
+            identifier: string | null;
+            /** Label */
+            label: string | null;
+            /** Energy */
+            energy: string;
+            role: components["schemas"]["MeterRole"];
+            /** Dwelling Id */
+            dwelling_id?: string | null;
+        };
         /** StatementView */
         StatementView: {
             /**
@@ -4755,6 +5085,40 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * Tenancy
+         * @description A dwelling the tenant linked themselves to.
+         */
+        Tenancy: {
+            /**
+             * Dwelling Id
+             * Format: uuid
+             */
+            dwelling_id: string;
+            /** Label */
+            label: string;
+            /** Floor Area M2 */
+            floor_area_m2: number;
+            /** Building */
+            building: string;
+            /** Address */
+            address: string;
+            /** Landlord */
+            landlord: string;
+        };
+        /** TenantInvitation */
+        TenantInvitation: {
+            /**
+             * Code
+             * @description given to the tenant, who enters it in their app; shown once
+             */
+            code: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /** Terms */
         Terms: {
@@ -11626,6 +11990,601 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnnualReport"];
+                    "text/html": unknown;
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_dwellings_api_v1_orgs__org_id__buildings__building_id__dwellings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgDwelling"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_dwelling_api_v1_orgs__org_id__buildings__building_id__dwellings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DwellingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgDwelling"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_meter_role_api_v1_orgs__org_id__buildings__building_id__meters__meter_id__statement_role_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+                meter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeterRoleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementMeter"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invite_tenant_api_v1_orgs__org_id__buildings__building_id__dwellings__dwelling_id__invitation_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+                dwelling_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantInvitation"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    building_statements_api_v1_orgs__org_id__buildings__building_id__statements_get: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM */
+                month: string;
+                dwelling?: string | null;
+                /** @description overrides the Accept header */
+                format?: ("json" | "html" | "pdf") | null;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildingStatements"];
+                    "text/html": unknown;
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_tenancies_api_v1_me_tenancies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_invitation_api_v1_me_tenancies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"][];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leave_tenancy_api_v1_me_tenancies__dwelling_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dwelling_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_statement_api_v1_me_tenancies__dwelling_id__statement_get: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM */
+                month: string;
+                /** @description overrides the Accept header */
+                format?: ("json" | "html" | "pdf") | null;
+            };
+            header?: never;
+            path: {
+                dwelling_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildingStatements"];
                     "text/html": unknown;
                     "application/pdf": unknown;
                 };

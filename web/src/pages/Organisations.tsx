@@ -4,6 +4,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n, type Key } from "../i18n";
 import { Link } from "../router";
+import LandlordStatements from "../components/LandlordStatements";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
 
@@ -131,6 +132,7 @@ function Organisation({ id }: { id: string }) {
         <li><a href={`${base}/report?year=${year}&format=html`} target="_blank" rel="noopener">{t("orgs.report_html")}</a></li>
         <li><a href={`${base}/report?year=${year}&format=pdf`} download>{t("orgs.report_pdf")}</a></li>
       </ul>
+      <LandlordStatements orgId={id} buildings={buildings.data ?? []} />
       <h2>{t("orgs.members")}</h2>
       <ul className="list">
         {org.data.members.map((m) => (

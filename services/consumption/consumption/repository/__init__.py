@@ -2,6 +2,7 @@
 Callers use `repository.<name>` whatever module holds it."""
 
 from consumption.repository.episodes import recent_episodes, record_episodes
+from consumption.repository.landlord import HELD_MONTH, held_month
 from consumption.repository.meters import (
                                              CONTRACT_COLUMNS,
                                              METER_AND_CONTRACTS,
@@ -89,12 +90,14 @@ from consumption.repository.tariff_catalogues import (
 )
 
 __all__ = ["CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
-           "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
+           "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE",
+           "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
            "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
            "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",
            "accounts_with_meters", "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days",
            "contracts_of", "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "erased_meters",
-           "held_meters", "insert_catalogue", "insert_statement", "last_day", "latest_catalogue_ids", "lock_meters",
+           "held_meters", "held_month",
+           "insert_catalogue", "insert_statement", "last_day", "latest_catalogue_ids", "lock_meters",
            "manual_days", "mark_erased", "max_power_days", "meter_and_contracts", "meter_contracts",
            "meter_days_total", "meter_info", "meter_owner", "meter_statements", "meter_total", "meters_to_price",
            "newest_days", "owned_meters", "period_totals", "priced_range", "pricing_backlog", "profile_of",
