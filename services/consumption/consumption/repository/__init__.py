@@ -69,6 +69,13 @@ from consumption.repository.readings import (
                                              upsert_curve_days,
                                              upsert_readings,
 )
+from consumption.repository.renovations import (
+                                             AROUND_WORKS,
+                                             around_works,
+                                             holder_renovations,
+                                             programme_renovations,
+                                             upsert_renovation,
+)
 from consumption.repository.rollups import (
                                              PERIOD_TOTALS,
                                              PROFILED_METERS,
@@ -88,11 +95,12 @@ from consumption.repository.tariff_catalogues import (
                                              latest_catalogue_ids,
 )
 
-__all__ = ["CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
+__all__ = ["AROUND_WORKS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
            "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
            "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
            "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",
-           "accounts_with_meters", "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days",
+           "accounts_with_meters", "around_works", "holder_renovations", "programme_renovations",
+           "upsert_renovation", "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days",
            "contracts_of", "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "erased_meters",
            "held_meters", "insert_catalogue", "insert_statement", "last_day", "latest_catalogue_ids", "lock_meters",
            "manual_days", "mark_erased", "max_power_days", "meter_and_contracts", "meter_contracts",
