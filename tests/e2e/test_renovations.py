@@ -101,8 +101,9 @@ def test_a_resident_declares_works_on_their_described_dwelling(stack, resident):
     assert r.status_code == 201, r.text
 
     async def listed():
-        (row,) = resident.get("/me/dwelling/renovations").json()
-        return row
+        rows = resident.get("/me/dwelling/renovations").json()
+        assert len(rows) == 1, rows
+        return rows[0]
     row = asyncio.run(eventually(listed, timeout=60))
     assert row["works"] == "heating_system" and row["programme"] == PROGRAMME
     assert row["before"]["start"] == "2024-03-01" and row["after"]["start"] == "2025-04-01"
