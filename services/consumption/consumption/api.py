@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, renovations, catalogues, contracts, green_button, load_curve, peers, portfolio, report,
-                         series, statements, summary, totals, uses)
+from consumption import (access, aggregates, catalogues, contracts, green_button, load_curve, peers, portfolio,
+                         renovations, report, series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
