@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from devstack.db import fetchval
+from devstack.db import connection, fetchval
 from devstack.events import publish, readings_event
 from devstack.waiting import eventually
 from tests.e2e.test_analyst import analyst
@@ -20,6 +20,15 @@ pytestmark = pytest.mark.timeout(300)
 WORKS_DAY = dt.date(2024, 6, 15)  # before: June 2023 - May 2024 (366 days); after: July 2024 - June 2025 (365)
 PROGRAMME = "Mur|Mur 2"
 SMALL = "Écoles sobres"
+
+
+async def add_renovations(database_url: str, programme: str, n: int) -> None:
+    """Renovations as consumption stores them from renovation.declared, on buildings without a meter yet."""
+    async with connection(database_url) as conn:
+        for _ in range(n):
+            await conn.execute("INSERT INTO consumption.renovations (id, holder_id, day, works, programme, meter_ids) "
+                               "VALUES ($1, $2, $3, 'windows', $4, '{}')", uuid.uuid4(), uuid.uuid4(), WORKS_DAY,
+                               programme)
 
 
 def readings(meter_id: str) -> list:
