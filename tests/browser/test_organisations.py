@@ -12,6 +12,7 @@ from devstack.client import ApiUser, admin_user
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, heading, shot
 from tests.browser.test_resident_quality import log_in
 from tests.e2e.test_analyst import YEAR, add_homes
+from tests.e2e.test_renovations import add_renovations
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +83,7 @@ def test_an_analyst_reads_the_territory_as_a_table_and_a_map(page: Page, stack):
         await add_homes(stack.database_url, "38150", 14, 7000)  # Domène: published
         await add_homes(stack.database_url, "38126", 3, 7000)   # Corenc: withheld
         await add_homes(stack.database_url, "38071", 2, 7000)   # Champ-sur-Drac: withheld
+        await add_renovations(stack.database_url, "Écoles sobres", 2)  # a programme too small to publish
     # Playwright's sync API holds this thread's event loop: the population is written from another thread.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, population()).result()
@@ -93,6 +95,7 @@ def test_an_analyst_reads_the_territory_as_a_table_and_a_map(page: Page, stack):
     page.get_by_label("Année").select_option(str(YEAR))
     expect(page.get_by_role("row", name="Domène")).to_contain_text("14")
     expect(page.get_by_role("row", name="Corenc")).to_contain_text("secret statistique")
+    expect(page.get_by_role("row", name="Écoles sobres")).to_contain_text("moins de 10 rénovations mesurées")
     chart = page.get_by_role("img", name=f"Carte des communes — Gaz {YEAR}")
     expect(chart).to_be_visible()
     assert chart.locator("path").count() == 49

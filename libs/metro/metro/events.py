@@ -152,6 +152,20 @@ class DwellingUpdated(Event):
     profile: DwellingProfile
 
 
+class RenovationDeclared(Event):
+    """Works declared on an organisation's building or a resident's dwelling: what consumption needs to weigh the
+    12 months before against the 12 months after (the meters of the building or dwelling when declared)."""
+    name: ClassVar[str] = "renovation.declared"
+    renovation_id: uuid.UUID
+    holder_id: uuid.UUID  # the resident's account, or the organisation
+    building_id: uuid.UUID | None = None
+    day: dt.date
+    works: str
+    programme: str | None = None
+    heating_energy: str | None = None
+    meter_ids: list[uuid.UUID]
+
+
 # --- measurements ----------------------------------------------------------------------------------------------
 
 # One day as [day, wh, quality, extra]: arrays rather than objects, since a message carries up to a year of them.

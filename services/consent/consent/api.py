@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from consent import address, addresses, flows, orgs, repository, service, sharing, worker
+from consent import address, addresses, flows, orgs, renovations, repository, service, sharing, worker
 from consent.lifecycle import Status
 from consent.schemas import DsoStatus, NoteCreate, ReadCheck, RevokeAll, ShareCreate
 from metro.db import DbSession
@@ -17,6 +17,7 @@ from metro.schemas.consent import (AddressBaseImport, AddressDecision, AddressMi
                                    MeterDeclaration, MeterView, SgeSubscription, SgeSubscriptionView, Share,
                                    ShareRenewal, SubscriptionEnd)
 from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgMembership
+from metro.schemas.renovations import RenovationCreate, RenovationDeclared
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -37,6 +38,18 @@ async def put_dwelling(body: Dwelling, account: Account, session: Session, reque
     dwelling = await service.put_dwelling(session, rt.outbox, account, body)
     await address.recheck_after_dwelling(session, rt.outbox, rt.services, account)
     return dwelling
+
+
+@router.post("/dwelling/renovations", response_model=RenovationDeclared, status_code=201)
+async def declare_dwelling_renovation(body: RenovationCreate, account: Account, session: Session, request: Request):
+    return await renovations.on_dwelling(session, outbox(request), account, body)
+
+
+@router.post("/orgs/{org_id}/buildings/{building_id}/renovations", response_model=RenovationDeclared,
+             status_code=201)
+async def declare_building_renovation(org_id: uuid.UUID, building_id: uuid.UUID, body: RenovationCreate,
+                                      account: Account, session: Session, request: Request):
+    return await renovations.on_building(session, outbox(request), account, org_id, building_id, body)
 
 
 @router.get("/dwelling", response_model=Dwelling)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from consumption import (access, aggregates, catalogues, contracts, green_button, landlord, load_curve, peers,
-                         portfolio, report, series, statements, summary, totals, uses)
+                         portfolio, renovations, report, series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -21,6 +21,7 @@ from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison
                                        TariffCatalogueVersion, ToDateTotals)
 from metro.schemas.landlord import BuildingStatements, StatementRequest
 from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
+from metro.schemas.renovations import Programmes, RenovationFigures
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -253,3 +254,16 @@ async def analyst_geojson(who: Gateway, session: DbReader, energy: Literal["elec
     _analyst(who)
     result = await aggregates.aggregates(session, "municipality", year, energy)
     return aggregates.geojson(result, aggregates.boundaries(), energy)
+
+
+@router.get("/renovations", response_model=list[RenovationFigures])
+async def holder_renovations(account_id: Annotated[uuid.UUID, Depends(acting_account("gateway"))], session: DbReader,
+                             building_id: uuid.UUID | None = None):
+    """The renovations the acting account (a resident, or an organisation for its member) declared."""
+    return json(await renovations.of_holder(session, account_id, building_id))
+
+
+@router.get("/analyst/renovations", response_model=Programmes)
+async def analyst_renovations(who: Gateway, session: DbReader, programme: str | None = None):
+    _analyst(who)
+    return json(await renovations.programmes(session, programme))

@@ -6,9 +6,9 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import contracts, load_curve, repository
+from consumption import contracts, load_curve, renovations, repository
 from metro.events import (ContractChanged, DwellingUpdated, LoadCurveCollected, MeterDeclared, ReadingsCollected,
-                          Received)
+                          Received, RenovationDeclared)
 
 
 async def on_readings_collected(session: AsyncSession, events: list[Received[ReadingsCollected]]) -> None:
@@ -60,7 +60,7 @@ HANDLERS = {
     "readings": {ReadingsCollected: on_readings_collected},
     "load_curve": {LoadCurveCollected: load_curve.on_load_curve_collected},
     "meters": {MeterDeclared: on_meter_declared, DwellingUpdated: on_dwelling_updated,
-               ContractChanged: on_contract_changed},
+               ContractChanged: on_contract_changed, RenovationDeclared: renovations.on_renovation_declared},
 }
 # Readings of one meter are applied in the order received; different meters are written in parallel.
 ORDER_KEYS = {"readings": lambda e: e.payload.meter_id, "load_curve": lambda e: e.payload.meter_id}

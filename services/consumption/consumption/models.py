@@ -105,6 +105,20 @@ monthly_rollups = sa.Table(
     postgresql_partition_by="RANGE (month)",
 )
 
+# Works declared on a building or a dwelling (renovation.declared): what the before/after figures read.
+renovations = sa.Table(
+    "renovations", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("holder_id", UUID(as_uuid=True), nullable=False, index=True),  # the account or the organisation
+    sa.Column("building_id", UUID(as_uuid=True)),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("works", sa.Text, nullable=False),
+    sa.Column("programme", sa.Text, index=True),
+    sa.Column("heating_energy", sa.Text),
+    sa.Column("meter_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
 # Meters whose readings, contract or catalogue changed since they were last priced.
 price_queue = sa.Table(
     "price_queue", metadata,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, load_curve_days, meters, monthly_rollups,
-                                price_queue, priced_days, profiles, readings, statements)
+                                price_queue, priced_days, profiles, readings, renovations, statements)
 from consumption import repository
 from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
@@ -29,6 +29,8 @@ PERSONAL_DATA: list[PersonalTable] = [
                   "while the account exists", meter_column="meter_id", measured=True),
     PersonalTable(anomaly_scan_queue, "meters waiting for an anomaly scan after new readings",
                   "until the scan, minutes", meter_column="meter_id"),
+    PersonalTable(renovations, "works declared on the dwelling, to weigh consumption before and after them",
+                  "while the account exists", account_column="holder_id"),
     PersonalTable(profiles, "dwelling profile (municipality, surface, occupants, heating) for peer groups",
                   "while the account exists", account_column="account_id"),
     PersonalTable(meters, "which account owns which meter, to authorise every read",

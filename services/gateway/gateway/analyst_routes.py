@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from gateway.auth import Identity, require_role
 from metro.errors import Forbidden, error_responses
 from metro.schemas.analyst import Aggregates, FeatureCollection
+from metro.schemas.renovations import Programmes
 
 router = APIRouter(prefix="/api/v1/analyst", tags=["analyst"])
 Analyst = Annotated[Identity, Depends(require_role("analyst"))]
@@ -45,3 +46,14 @@ async def aggregates_geojson(who: Analyst, request: Request, energy: Energy, yea
     """The municipality cells of one energy as the properties of the 49 municipalities' polygons (IGN ADMIN
     EXPRESS via france-geojson, Licence Ouverte): for the energy GIS."""
     return await _ask(request, who, "aggregates.geojson", {"energy": energy, "year": year or _last_year()})
+
+
+@router.get("/renovations", response_model=Programmes, responses=error_responses(Forbidden))
+async def renovations(who: Analyst, request: Request,
+                      programme: Annotated[str | None, Query(max_length=120, description="one programme; all by "
+                                                                                           "default")] = None):
+    """Per renovation programme: the weather-normalised kWh of the 12 whole months before the works against the
+    12 after, added over the renovations measured on both sides (≥ 90 % of days), the change and the mean
+    completeness. Withheld (`secret`) under 10 measured renovations or when one renovation is above 85 % of the
+    total, as the aggregates."""
+    return await _ask(request, who, "renovations", {"programme": programme} if programme else {})

@@ -19,6 +19,7 @@ from metro.errors import Conflict, Forbidden, NotFound, error_responses
 from metro.schemas import IsoDate, Strict
 from metro.schemas.consent import MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.renovations import RenovationCreate, RenovationDeclared, RenovationFigures
 from metro.schemas.orgs import (AnnualReport, Building, BuildingCreate, Organisation, OrganisationCreate, OrgKind,
                                OrgRole)
 from metro.service_auth import Principal
@@ -132,6 +133,29 @@ async def declare_building_meter(org_id: uuid.UUID, building_id: uuid.UUID, body
     the holder as `raison_sociale`, SGE for a subscription the Métropole holds."""
     return await _services(request).json("consent", "POST", f"/internal/orgs/{org_id}/buildings/{building_id}/meters",
                                          principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.post("/orgs/{org_id}/buildings/{building_id}/renovations", response_model=RenovationDeclared,
+             status_code=201, responses=error_responses(NotFound, Forbidden))
+async def declare_renovation(org_id: uuid.UUID, building_id: uuid.UUID, body: RenovationCreate, who: User,
+                             request: Request):
+    """Déclarer des travaux sur un bâtiment / A manager declares renovation works on a building: the day they
+    ended, the kind of works (wall_insulation, roof_insulation, floor_insulation, windows, heating_system,
+    ventilation, comprehensive), optionally the programme they belong to. The building's meters when declared
+    are those weighed before and after."""
+    return await _services(request).json(
+        "consent", "POST", f"/internal/orgs/{org_id}/buildings/{building_id}/renovations", principal=who.principal,
+        json=body.model_dump(mode="json"))
+
+
+@router.get("/orgs/{org_id}/buildings/{building_id}/renovations", response_model=list[RenovationFigures],
+            responses=NOT_A_MEMBER)
+async def building_renovations(org_id: uuid.UUID, building_id: uuid.UUID, who: User, request: Request):
+    """The building's renovations, each with the weather-normalised kWh of the 12 whole months before the works'
+    month and of the 12 after it, the change, each side's completeness and the confidence it gives."""
+    principal = await _as_organisation(request, who, org_id)
+    return await _services(request).json("consumption", "GET", "/internal/renovations", principal=principal,
+                                         params={"building_id": str(building_id)})
 
 
 @router.get("/orgs/{org_id}/meters/{meter_id}/consumption", response_model=ConsumptionSeries,

@@ -16,6 +16,7 @@ from metro.schemas import IsoDate
 from metro.schemas.consent import (AddressSuggestion, ConsentHistory, ConsentView, Dwelling, MeterDeclaration,
                                    MeterView)
 from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.renovations import RenovationCreate, RenovationDeclared, RenovationFigures
 
 router = APIRouter(prefix="/api/v1")
 
@@ -40,6 +41,25 @@ async def addresses(who: User, request: Request, q: Annotated[str, Query(max_len
     each suggestion with its street, postal code, municipality and INSEE code, as `PUT /me/dwelling` takes them.
     422 `address_query_too_short` under 3 letters or digits."""
     return await services(request).json("consent", "GET", "/internal/addresses", params={"q": q, "limit": limit})
+
+
+@router.post("/me/dwelling/renovations", response_model=RenovationDeclared, status_code=201, tags=["dwelling"],
+             responses=error_responses(NotFound))
+async def declare_renovation(body: RenovationCreate, who: User, request: Request):
+    """Déclarer des travaux de rénovation du logement (date de fin, nature parmi une liste fixe, programme
+    éventuel) / Declare renovation works on the dwelling (day they ended, kind of works from a fixed list,
+    optional programme). The dwelling must be described first (404 `dwelling_not_found`); its meters' 12 months
+    before are then weighed against the 12 after, weather-normalised (`GET /me/dwelling/renovations`)."""
+    return await services(request).json("consent", "POST", "/internal/dwelling/renovations",
+                                        principal=who.principal, json=body.model_dump(mode="json"))
+
+
+@router.get("/me/dwelling/renovations", response_model=list[RenovationFigures], tags=["dwelling"])
+async def dwelling_renovations(who: User, request: Request):
+    """Consommation avant/après travaux / Consumption before and after the works: for each renovation declared,
+    the kWh of the 12 whole months before the works' month and of the 12 after it, weather-normalised and scaled
+    to 12 months, the change in %, each side's completeness and the confidence it gives."""
+    return await services(request).json("consumption", "GET", "/internal/renovations", principal=who.principal)
 
 
 @router.get("/me/dwelling", response_model=Dwelling, tags=["dwelling"], responses=error_responses(NotFound))

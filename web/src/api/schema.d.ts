@@ -721,6 +721,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/dwelling/renovations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dwelling Renovations
+         * @description Consommation avant/après travaux / Consumption before and after the works: for each renovation declared,
+         *     the kWh of the 12 whole months before the works' month and of the 12 after it, weather-normalised and scaled
+         *     to 12 months, the change in %, each side's completeness and the confidence it gives.
+         */
+        get: operations["dwelling_renovations_api_v1_me_dwelling_renovations_get"];
+        put?: never;
+        /**
+         * Declare Renovation
+         * @description Déclarer des travaux de rénovation du logement (date de fin, nature parmi une liste fixe, programme
+         *     éventuel) / Declare renovation works on the dwelling (day they ended, kind of works from a fixed list,
+         *     optional programme). The dwelling must be described first (404 `dwelling_not_found`); its meters' 12 months
+         *     before are then weighed against the 12 after, weather-normalised (`GET /me/dwelling/renovations`).
+         */
+        post: operations["declare_renovation_api_v1_me_dwelling_renovations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/meters": {
         parameters: {
             query?: never;
@@ -1991,6 +2020,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/buildings/{building_id}/renovations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Building Renovations
+         * @description The building's renovations, each with the weather-normalised kWh of the 12 whole months before the works'
+         *     month and of the 12 after it, the change, each side's completeness and the confidence it gives.
+         */
+        get: operations["building_renovations_api_v1_orgs__org_id__buildings__building_id__renovations_get"];
+        put?: never;
+        /**
+         * Declare Renovation
+         * @description Déclarer des travaux sur un bâtiment / A manager declares renovation works on a building: the day they
+         *     ended, the kind of works (wall_insulation, roof_insulation, floor_insulation, windows, heating_system,
+         *     ventilation, comprehensive), optionally the programme they belong to. The building's meters when declared
+         *     are those weighed before and after.
+         */
+        post: operations["declare_renovation_api_v1_orgs__org_id__buildings__building_id__renovations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/meters/{meter_id}/consumption": {
         parameters: {
             query?: never;
@@ -2241,6 +2298,29 @@ export interface paths {
          *     EXPRESS via france-geojson, Licence Ouverte): for the energy GIS.
          */
         get: operations["aggregates_geojson_api_v1_analyst_aggregates_geojson_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyst/renovations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Renovations
+         * @description Per renovation programme: the weather-normalised kWh of the 12 whole months before the works against the
+         *     12 after, added over the renovations measured on both sides (≥ 90 % of days), the change and the mean
+         *     completeness. Withheld (`secret`) under 10 measured renovations or when one renovation is above 85 % of the
+         *     total, as the aggregates.
+         */
+        get: operations["renovations_api_v1_analyst_renovations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4540,6 +4620,46 @@ export interface components {
             /** Unsubscribed Scope */
             unsubscribed_scope?: string | null;
         };
+        /** ProgrammeFigures */
+        ProgrammeFigures: {
+            /** Programme */
+            programme: string;
+            /**
+             * Declared
+             * @description renovations declared in the programme
+             */
+            declared: number;
+            /**
+             * Measured
+             * @description of them, those with both sides ≥ 90 % complete (the figures' base)
+             */
+            measured: number | null;
+            /**
+             * Secret
+             * @description why the figures are withheld (statistical secrecy)
+             */
+            secret: ("too_few_renovations" | "dominant_renovation") | null;
+            /** Before Kwh */
+            before_kwh: number | null;
+            /** After Kwh */
+            after_kwh: number | null;
+            /** Change Pct */
+            change_pct: number | null;
+            /**
+             * Completeness
+             * @description mean completeness of both sides of the measured renovations
+             */
+            completeness: number | null;
+        };
+        /** Programmes */
+        Programmes: {
+            /** Min Renovations */
+            min_renovations: number;
+            /** Max Share */
+            max_share: number;
+            /** Programmes */
+            programmes: components["schemas"]["ProgrammeFigures"][];
+        };
         /** PublicHealth */
         PublicHealth: {
             /**
@@ -4623,6 +4743,72 @@ export interface components {
             start: string;
             /** End */
             end: string;
+        };
+        /** RenovationCreate */
+        RenovationCreate: {
+            /**
+             * Day
+             * Format: date
+             * @description the day the works ended; its month belongs to neither side
+             */
+            day: string;
+            works: components["schemas"]["Works"];
+            /**
+             * Programme
+             * @description the programme the works belong to (e.g. « Mur|Mur 2 »)
+             */
+            programme?: string | null;
+        };
+        /** RenovationDeclared */
+        RenovationDeclared: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            works: components["schemas"]["Works"];
+            /** Programme */
+            programme: string | null;
+            /** Building Id */
+            building_id: string | null;
+            /**
+             * Meters
+             * @description the meters of the building or dwelling the figures are read from
+             */
+            meters: number;
+        };
+        /** RenovationFigures */
+        RenovationFigures: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            works: components["schemas"]["Works"];
+            /** Programme */
+            programme: string | null;
+            /** Building Id */
+            building_id: string | null;
+            before: components["schemas"]["Side"];
+            after: components["schemas"]["Side"];
+            /** Change Pct */
+            change_pct: number | null;
+            /**
+             * Confidence
+             * @description high: both sides ≥ 90 % complete; medium: ≥ 50 %; low: less; none: one side has no reading
+             * @enum {string}
+             */
+            confidence: "high" | "medium" | "low" | "none";
         };
         /**
          * Role
@@ -4851,6 +5037,32 @@ export interface components {
              * Format: date-time
              */
             shared_at: string;
+        };
+        /**
+         * Side
+         * @description 12 whole months on one side of the works.
+         */
+        Side: {
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Kwh
+             * @description weather-normalised, scaled to the whole 12 months; None without data
+             */
+            kwh: number | null;
+            /**
+             * Completeness
+             * @description share of the months' days with a reading, 0 to 1
+             */
+            completeness: number;
         };
         /** Signup */
         Signup: {
@@ -5427,6 +5639,12 @@ export interface components {
             /** Completeness Pct */
             completeness_pct: number;
         };
+        /**
+         * Works
+         * @description The fixed list of kinds of works.
+         * @enum {string}
+         */
+        Works: "wall_insulation" | "roof_insulation" | "floor_insulation" | "windows" | "heating_system" | "ventilation" | "comprehensive";
     };
     responses: never;
     parameters: never;
@@ -7611,6 +7829,113 @@ export interface operations {
             };
             /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dwelling_renovations_api_v1_me_dwelling_renovations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenovationFigures"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    declare_renovation_api_v1_me_dwelling_renovations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenovationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenovationDeclared"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11842,6 +12167,137 @@ export interface operations {
             };
         };
     };
+    building_renovations_api_v1_orgs__org_id__buildings__building_id__renovations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenovationFigures"][];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    declare_renovation_api_v1_orgs__org_id__buildings__building_id__renovations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                building_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenovationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenovationDeclared"];
+                };
+            };
+            /** @description malformed_json: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     org_meter_consumption_api_v1_orgs__org_id__meters__meter_id__consumption_get: {
         parameters: {
             query: {
@@ -12697,6 +13153,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureCollection"];
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    renovations_api_v1_analyst_renovations_get: {
+        parameters: {
+            query?: {
+                /** @description one programme; all by default */
+                programme?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Programmes"];
                 };
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */

@@ -5,6 +5,7 @@ import { FormError } from "../components/Form";
 import { useI18n } from "../i18n";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
+import RenovationProgrammes from "../components/RenovationProgrammes";
 
 addMessages(messages);
 
@@ -83,6 +84,7 @@ export default function Analyst() {
           </table>
         </div>
       )}
+      <RenovationProgrammes />
     </section>
   );
 }

@@ -70,6 +70,13 @@ from consumption.repository.readings import (
                                              upsert_curve_days,
                                              upsert_readings,
 )
+from consumption.repository.renovations import (
+                                             AROUND_WORKS,
+                                             around_works,
+                                             holder_renovations,
+                                             programme_renovations,
+                                             upsert_renovation,
+)
 from consumption.repository.rollups import (
                                              PERIOD_TOTALS,
                                              PROFILED_METERS,
@@ -89,19 +96,18 @@ from consumption.repository.tariff_catalogues import (
                                              latest_catalogue_ids,
 )
 
-__all__ = ["CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
-           "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE",
-           "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
-           "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
-           "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",
-           "accounts_with_meters", "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days",
-           "contracts_of", "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "erased_meters",
-           "held_meters", "held_month",
-           "insert_catalogue", "insert_statement", "last_day", "latest_catalogue_ids", "lock_meters",
-           "manual_days", "mark_erased", "max_power_days", "meter_and_contracts", "meter_contracts",
-           "meter_days_total", "meter_info", "meter_owner", "meter_statements", "meter_total", "meters_to_price",
-           "newest_days", "owned_meters", "period_totals", "priced_range", "pricing_backlog", "profile_of",
-           "profile_updated_at", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
+__all__ = ["AROUND_WORKS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS",
+           "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
+           "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS",
+           "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA",
+           "UNPRICED", "account_meters", "accounts_with_meters", "around_works", "catalogue", "catalogue_versions",
+           "claim", "claim_rows", "clear_priced_days", "contracts_of", "copy_merge", "curve_days", "daily",
+           "delete_readings", "enqueue", "erased_meters", "held_meters", "held_month", "holder_renovations",
+           "insert_catalogue", "insert_statement", "last_day", "latest_catalogue_ids", "lock_meters", "manual_days",
+           "mark_erased", "max_power_days", "meter_and_contracts", "meter_contracts", "meter_days_total",
+           "meter_info", "meter_owner", "meter_statements", "meter_total", "meters_to_price", "newest_days",
+           "owned_meters", "period_totals", "priced_range", "pricing_backlog", "profile_of", "profile_updated_at",
+           "programme_renovations", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
            "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
            "stream_daily", "summary_data", "unpriced_readings", "upsert_contract", "upsert_curve_days",
-           "upsert_meter", "upsert_profile", "upsert_readings"]
+           "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]
