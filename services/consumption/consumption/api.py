@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, catalogues, contracts, green_button, load_curve, peers, portfolio, report,
-                         series, statements, summary, totals, uses)
+from consumption import (access, aggregates, catalogues, contracts, excess, green_button, load_curve, peers, portfolio,
+                         report, series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -19,7 +19,7 @@ from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison
                                        ContractDeclaration, ContractView, DegreeDaysVersion, LoadCurve,
                                        MaxPowerSeries, MeasuredEffect, StatementCreate, StatementView, Step, Summary,
                                        TariffCatalogueVersion, ToDateTotals)
-from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
+from metro.schemas.orgs import AnnualReport, ExcessRequest, OrgExcess, ReportRequest, SpreadsheetRequest
 from metro.service_auth import Caller, acting_account, caller
 
 router = APIRouter(prefix="/internal")
@@ -215,6 +215,13 @@ async def org_report(body: ReportRequest, request: Request,
     if output == "pdf":
         return Response(await report.pdf(result, organisation), media_type="application/pdf")
     return result
+
+
+@router.post("/orgs/excess", response_model=OrgExcess)
+async def org_excess(body: ExcessRequest, session: Session,
+                     holder: Annotated[uuid.UUID, Depends(acting_account("gateway", "notify"))]):
+    """Per building, the organisation's meters with anomaly episodes touching [start, end)."""
+    return await excess.compute(session, holder, body.meters, body.start, body.end)
 
 
 def _analyst(who: Caller) -> None:

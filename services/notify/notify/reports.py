@@ -13,7 +13,7 @@ from metro.errors import AppError
 from metro.schemas.notify import AlertKind
 from metro.service_auth import Principal, ServiceClient
 from metro.workers import repeat
-from notify import i18n, render, repository, service
+from notify import digest, i18n, render, repository, service
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,9 @@ async def run_due(db: Database, services: ServiceClient, config: service.MailCon
     for frequency in ("weekly", "monthly"):
         start, end, label = last_period(frequency, today)
         jobs.append((frequency, label, (start, end)))
+    # The organisations' excess digest of the week before: Monday morning (or the first run after).
+    week_start, week_end, week = last_period("weekly", today)
+    jobs.append(("org_digest", week, (week_start, week_end)))
     done = []
     for job, label, period in jobs:
         async with db.session() as session:
@@ -153,6 +156,9 @@ async def run_due(db: Database, services: ServiceClient, config: service.MailCon
         if period is None:
             stats = await run_thresholds(db, services, today)
             recorded = stats["alerts"]
+        elif job == "org_digest":
+            stats = await digest.run_digests(db, services, config, *period, label)
+            recorded = stats["recorded"]
         else:
             stats = await run_reports(db, services, config, job, *period, label,
                                       concurrency=settings.report_concurrency)
