@@ -88,7 +88,8 @@ from consumption.repository.tariff_catalogues import (
                                              latest_catalogue_ids,
 )
 
-__all__ = ["CONTRACT_COLUMNS", "episodes_touching", "priced_days_of", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
+__all__ = ["CONTRACT_COLUMNS", "episodes_touching", "priced_days_of", "CREATE_PRICED_STAGE", "CREATE_STAGE",
+           "FROM_ARRAYS", "FROM_READ_MODEL",
            "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
            "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
            "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",
