@@ -13,9 +13,10 @@ from metro.services import NAMES
 # today names the service it is there for.
 EXPECTED = {
     "consent": {"/internal/consents/{consent_id}/dso-status": {"ingest_grdf", "ingest_local"},
-                "/internal/file-consents": {"ingest_local"}},
+                "/internal/file-consents": {"ingest_local"}, "/internal/orgs/{org_id}/portfolio": {"notify"}},
     "consumption": {"/internal/accounts": {"notify"}, "/internal/accounts/{account_id}/report": {"notify"},
-                    "/internal/accounts/{account_id}/month": {"notify"}},
+                    "/internal/accounts/{account_id}/month": {"notify"},
+                    "/internal/orgs/excess": {"gateway", "notify"}},
     "ingest_enedis": {"/internal/consent/authorize-url": {"consent"}, "/internal/consent/redirect": {"consent"},
                       "/internal/consent/confirmation": {"consent"},
                       "/internal/usage-points/{prm}/address": {"consent"},

@@ -260,6 +260,16 @@ class AccountLanguageChanged(Event):
     language: Literal["fr", "en"]
 
 
+class OrgMemberChanged(Event):
+    """An account joined an organisation, changed role, or left it (``role`` None): notify writes the
+    organisation's weekly excess digest to its members."""
+    name: ClassVar[str] = "org.member_changed"
+    org_id: uuid.UUID
+    org_name: str
+    account_id: uuid.UUID
+    role: Literal["manager", "viewer"] | None = None
+
+
 class ErasureRequested(Event):
     """The deletion saga: every service erases what it holds about the account and its meters."""
     name: ClassVar[str] = "account.erasure_requested"

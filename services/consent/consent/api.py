@@ -23,6 +23,7 @@ from metro.service_auth import Caller, acting_account, caller
 router = APIRouter(prefix="/internal")
 Account = Annotated[uuid.UUID, Depends(acting_account("gateway"))]
 Gateway = Annotated[Caller, Depends(caller("gateway"))]
+Notify = Annotated[Caller, Depends(caller("notify"))]
 Connector = Annotated[Caller, Depends(caller("ingest_grdf", "ingest_local"))]
 LocalConnector = Annotated[Caller, Depends(caller("ingest_local"))]
 Session = DbSession
@@ -244,9 +245,9 @@ async def access_log(account: Account, session: Session):
 
 
 @router.post("/orgs", response_model=Organisation, status_code=201)
-async def create_org(body: OrganisationCreate, account: Account, session: Session):
+async def create_org(body: OrganisationCreate, account: Account, session: Session, request: Request):
     """The gateway has checked the professional role; the creator is the first manager."""
-    return await orgs.create(session, account, body)
+    return await orgs.create(session, outbox(request), account, body)
 
 
 @router.get("/orgs")
@@ -260,13 +261,15 @@ async def get_org(org_id: uuid.UUID, account: Account, session: Session):
 
 
 @router.put("/orgs/{org_id}/members", response_model=Organisation)
-async def set_member(org_id: uuid.UUID, body: OrgMembership, account: Account, session: Session):
-    return await orgs.set_member(session, account, org_id, body.account_id, body.role)
+async def set_member(org_id: uuid.UUID, body: OrgMembership, account: Account, session: Session,
+                     request: Request):
+    return await orgs.set_member(session, outbox(request), account, org_id, body.account_id, body.role)
 
 
 @router.delete("/orgs/{org_id}/members/{member_id}", status_code=204)
-async def remove_member(org_id: uuid.UUID, member_id: uuid.UUID, account: Account, session: Session):
-    await orgs.remove_member(session, account, org_id, member_id)
+async def remove_member(org_id: uuid.UUID, member_id: uuid.UUID, account: Account, session: Session,
+                        request: Request):
+    await orgs.remove_member(session, outbox(request), account, org_id, member_id)
 
 
 @router.post("/orgs/{org_id}/buildings", response_model=Building, status_code=201)
@@ -277,6 +280,12 @@ async def add_building(org_id: uuid.UUID, body: BuildingCreate, account: Account
 @router.get("/orgs/{org_id}/buildings", response_model=list[Building])
 async def list_buildings(org_id: uuid.UUID, account: Account, session: Session):
     return await orgs.buildings(session, account, org_id)
+
+
+@router.get("/orgs/{org_id}/portfolio", response_model=list[Building])
+async def org_portfolio(org_id: uuid.UUID, who: Notify, session: Session):
+    """Notify's weekly digest: the organisation's buildings and meters, for the platform (no member acts)."""
+    return await orgs.buildings(session, None, org_id)
 
 
 @router.post("/orgs/{org_id}/buildings/{building_id}/meters", response_model=MeterView, status_code=201)

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import repository, service
 from metro.errors import Conflict, Forbidden, NotFound
+from metro.events import OrgMemberChanged
+from metro.outbox import Outbox
 from metro.schemas.orgs import Building, BuildingCreate, Organisation, OrganisationCreate, OrgRole
 
 
@@ -35,10 +37,20 @@ async def may_act_for(session: AsyncSession, account_id: uuid.UUID, holder_id: u
     return await repository.member_role(session, holder_id, account_id) == OrgRole.manager
 
 
-async def create(session: AsyncSession, account_id: uuid.UUID, body: OrganisationCreate) -> Organisation:
+async def _announce(session: AsyncSession, outbox: Outbox, org_id: uuid.UUID, member_id: uuid.UUID,
+                    role: OrgRole | None) -> None:
+    """Tells notify who the members are (it e-mails them the weekly excess digest)."""
+    org = await repository.get_organisation(session, org_id)
+    await outbox.add(session, OrgMemberChanged(org_id=org_id, org_name=org.name, account_id=member_id,
+                                               role=role.value if role else None))
+
+
+async def create(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID,
+                 body: OrganisationCreate) -> Organisation:
     org_id = uuid.uuid4()
     await repository.insert_organisation(session, {"id": org_id, **body.model_dump(mode="json")})
     await repository.upsert_member(session, org_id, account_id, OrgRole.manager.value)
+    await _announce(session, outbox, org_id, account_id, OrgRole.manager)
     return await get(session, account_id, org_id)
 
 
@@ -53,8 +65,8 @@ async def mine(session: AsyncSession, account_id: uuid.UUID) -> list[dict[str, A
     return [dict(r._mapping) for r in await repository.account_organisations(session, account_id)]
 
 
-async def set_member(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.UUID, member_id: uuid.UUID,
-                     role: OrgRole) -> Organisation:
+async def set_member(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, org_id: uuid.UUID,
+                     member_id: uuid.UUID, role: OrgRole) -> Organisation:
     await role_in(session, org_id, account_id, need=OrgRole.manager)
     await repository.lock_org(session, org_id)
     current = await repository.member_role(session, org_id, member_id)
@@ -62,11 +74,12 @@ async def set_member(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.
             and await repository.count_managers(session, org_id) == 1:
         raise Conflict("an organisation keeps at least one manager", code="org_last_manager")
     await repository.upsert_member(session, org_id, member_id, role.value)
+    await _announce(session, outbox, org_id, member_id, role)
     return await get(session, account_id, org_id)
 
 
-async def remove_member(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.UUID,
-                        member_id: uuid.UUID) -> Organisation:
+async def remove_member(session: AsyncSession, outbox: Outbox, account_id: uuid.UUID, org_id: uuid.UUID,
+                        member_id: uuid.UUID) -> Organisation | None:
     """A manager removes a member; any member may leave."""
     await role_in(session, org_id, account_id, need=OrgRole.viewer if member_id == account_id else OrgRole.manager)
     await repository.lock_org(session, org_id)
@@ -75,6 +88,7 @@ async def remove_member(session: AsyncSession, account_id: uuid.UUID, org_id: uu
         raise Conflict("an organisation keeps at least one manager", code="org_last_manager")
     if not await repository.delete_member(session, org_id, member_id):
         raise NotFound("no such member", code="org_member_not_found")
+    await _announce(session, outbox, org_id, member_id, None)
     return await get(session, account_id, org_id) if member_id != account_id else None
 
 
@@ -86,9 +100,11 @@ async def add_building(session: AsyncSession, account_id: uuid.UUID, org_id: uui
     return (await buildings(session, account_id, org_id, only=building_id))[0]
 
 
-async def buildings(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.UUID, *,
+async def buildings(session: AsyncSession, account_id: uuid.UUID | None, org_id: uuid.UUID, *,
                     only: uuid.UUID | None = None) -> list[Building]:
-    await role_in(session, org_id, account_id)
+    """For a member; ``account_id`` None: for the platform (notify's digest), which reads every organisation."""
+    if account_id is not None:
+        await role_in(session, org_id, account_id)
     rows = await repository.org_buildings(session, org_id)
     if only is not None:
         rows = [r for r in rows if r.id == only]

@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from consumption import (access, aggregates, catalogues, contracts, green_button, landlord, load_curve, peers,
-                         portfolio, renovations, report, series, statements, summary, totals, uses)
+from consumption import (access, aggregates, catalogues, contracts, excess, green_button, landlord, load_curve,
+                         peers, portfolio, renovations, report, series, statements, summary, totals, uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -20,7 +20,7 @@ from metro.schemas.consumption import (AccountUses, CataloguePreview, Comparison
                                        MaxPowerSeries, MeasuredEffect, StatementCreate, StatementView, Step, Summary,
                                        TariffCatalogueVersion, ToDateTotals)
 from metro.schemas.landlord import BuildingStatements, StatementRequest
-from metro.schemas.orgs import AnnualReport, ReportRequest, SpreadsheetRequest
+from metro.schemas.orgs import AnnualReport, ExcessRequest, OrgExcess, ReportRequest, SpreadsheetRequest
 from metro.schemas.renovations import Programmes, RenovationFigures
 from metro.service_auth import Caller, acting_account, caller
 
@@ -232,6 +232,13 @@ async def landlord_statements(body: StatementRequest, request: Request,
     if output == "pdf":
         return Response(await landlord.pdf(result), media_type="application/pdf")
     return result
+
+
+@router.post("/orgs/excess", response_model=OrgExcess)
+async def org_excess(body: ExcessRequest, session: Session,
+                     holder: Annotated[uuid.UUID, Depends(acting_account("gateway", "notify"))]):
+    """Per building, the organisation's meters with anomaly episodes touching [start, end)."""
+    return await excess.compute(session, holder, body.meters, body.start, body.end)
 
 
 def _analyst(who: Caller) -> None:

@@ -4,8 +4,10 @@ gateway resolves e-mail addresses (it holds the accounts) and, for a member, rea
 as the organisation."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -19,9 +21,9 @@ from metro.errors import Conflict, Forbidden, NotFound, error_responses
 from metro.schemas import IsoDate, Strict
 from metro.schemas.consent import MeterDeclaration, MeterView
 from metro.schemas.consumption import ConsumptionSeries, Step
+from metro.schemas.orgs import (AnnualReport, Building, BuildingCreate, Organisation, OrganisationCreate, OrgExcess,
+                               OrgKind, OrgRole)
 from metro.schemas.renovations import RenovationCreate, RenovationDeclared, RenovationFigures
-from metro.schemas.orgs import (AnnualReport, Building, BuildingCreate, Organisation, OrganisationCreate, OrgKind,
-                               OrgRole)
 from metro.service_auth import Principal
 from pydantic import BaseModel
 
@@ -223,3 +225,19 @@ async def annual_report(org_id: uuid.UUID, who: User, request: Request,
         "content-disposition": f'attachment; filename="metroenergies-rapport-{year}.pdf"'}
     return Response(reply.content, media_type="text/html; charset=utf-8" if output == "html" else "application/pdf",
                     headers=headers)
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@router.get("/orgs/{org_id}/excess", response_model=OrgExcess, responses=NOT_A_MEMBER)
+async def excess(org_id: uuid.UUID, who: User, request: Request,
+                 weeks: Annotated[int, Query(ge=1, le=12)] = 1):
+    """Excess tracking: per building, the organisation's meters whose consumption was well above their own
+    baseline (anomaly episodes) during the last `weeks` weeks up to today, with the excess in kWh and € when
+    priced — what the weekly digest e-mails the members. For its members (manager or viewer) only."""
+    meters = await _portfolio(request, who, org_id)
+    end = dt.datetime.now(PARIS).date() + dt.timedelta(days=1)
+    return await _services(request).json(
+        "consumption", "POST", "/internal/orgs/excess", principal=Principal(org_id, ("org_member",)),
+        json={"start": (end - dt.timedelta(days=7 * weeks)).isoformat(), "end": end.isoformat(), "meters": meters})

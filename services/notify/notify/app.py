@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from metro.app import Runtime, ServiceSpec
 from metro.settings import ServiceSettings
-from notify import api, handlers, models, privacy, push, reports, sender, service
+from notify import api, digest, handlers, models, privacy, push, reports, sender, service
 
 
 class Settings(ServiceSettings):
@@ -77,7 +77,8 @@ def spec() -> ServiceSpec:
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frequency", choices=["monthly", "weekly"], default="monthly")
+    p.add_argument("--frequency", choices=["monthly", "weekly", "org_digest"], default="monthly",
+                   help="org_digest: the organisations' weekly excess digest")
     p.add_argument("--period", help="2025-01 for a month, 2025-W03 for a week; default: the last complete one")
     p.add_argument("--send", action="store_true", help="also send every due e-mail before returning")
 
@@ -92,14 +93,18 @@ async def report_command(args: argparse.Namespace, settings: Settings) -> int:
     config = service.configure(settings)
     db = Database.of(settings, "notify-report")
     services = ServiceClient(ServiceTokens.of("notify", settings),
-                             {"consumption": settings.consumption_url})
+                             {"consumption": settings.consumption_url, "consent": settings.consent_url})
     try:
+        frequency = "weekly" if args.frequency == "org_digest" else args.frequency
         if args.period:
-            start, end, label = reports.period_of(args.frequency, args.period)
+            start, end, label = reports.period_of(frequency, args.period)
         else:
-            start, end, label = reports.last_period(args.frequency, dt.date.today())
-        stats = await reports.run_reports(db, services, config, args.frequency, start, end, label,
-                                          concurrency=settings.report_concurrency)
+            start, end, label = reports.last_period(frequency, dt.date.today())
+        if args.frequency == "org_digest":
+            stats = await digest.run_digests(db, services, config, start, end, label)
+        else:
+            stats = await reports.run_reports(db, services, config, args.frequency, start, end, label,
+                                              concurrency=settings.report_concurrency)
         print(f"report {args.frequency} {label}: {stats}", flush=True)
         if args.send:
             sent = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.events import (AccountCreated, AccountEmailChanged, AccountLanguageChanged, AnomalyDetected,
-                          ConsentExpiring, ConsentRevoked, Received)
+                          ConsentExpiring, ConsentRevoked, OrgMemberChanged, Received)
 from metro.schemas.notify import AlertKind
 from notify import i18n, render, repository, service
 
@@ -33,6 +33,13 @@ async def on_language_changed(session: AsyncSession, events: list[Received[Accou
             await repository.set_recipient_language(session, p.account_id, p.language)
 
 
+async def on_org_member(session: AsyncSession, events: list[Received[OrgMemberChanged]]) -> None:
+    for e in events:
+        p = e.payload
+        if p.role is None or await service.still_here(session, p.account_id):
+            await repository.set_org_member(session, p.org_id, p.account_id, p.role, p.org_name)
+
+
 async def _alert(session: AsyncSession, p: AnomalyDetected | ConsentExpiring | ConsentRevoked,
                  alert_kind: AlertKind, kind: str, dedup_key: str, render_alert) -> None:
     """An alert about the meter of ``p`` to its resident, linking to the meter's page."""
@@ -46,7 +53,8 @@ async def _alert(session: AsyncSession, p: AnomalyDetected | ConsentExpiring | C
 async def on_anomaly(session: AsyncSession, events: list[Received[AnomalyDetected]]) -> None:
     for e in events:
         p = e.payload
-        if p.account_id is not None:
+        # An organisation's meter: its members hear of it in the weekly excess digest (digest.py).
+        if p.account_id is not None and not await repository.is_organisation(session, p.account_id):
             await _alert(session, p, AlertKind.anomaly, "anomaly", f"anomaly:{p.meter_id}:{p.episode_key}",
                          render.anomaly)
 
@@ -68,6 +76,6 @@ async def on_consent_revoked(session: AsyncSession, events: list[Received[Consen
 
 HANDLERS = {
     "accounts": {AccountCreated: on_account, AccountEmailChanged: on_email_changed,
-                 AccountLanguageChanged: on_language_changed},
+                 AccountLanguageChanged: on_language_changed, OrgMemberChanged: on_org_member},
     "alerts": {AnomalyDetected: on_anomaly, ConsentExpiring: on_consent_expiring, ConsentRevoked: on_consent_revoked},
 }

@@ -43,6 +43,14 @@ TEXT = {
         "anomaly_body": "Entre le {start} et le {end}, votre compteur a consommé {observed} alors que "
                         "{expected} étaient attendus, soit {excess} de plus que d'habitude.",
         "anomaly_hint": "Un appareil resté allumé, un chauffage d'appoint ou une fuite peuvent l'expliquer.",
+        "digest_subject": "{org} : consommations excessives de la semaine du {start}",
+        "digest_intro": "Voici, bâtiment par bâtiment, les compteurs de {org} dont la consommation a nettement "
+                        "dépassé leur niveau habituel entre le {start} et le {end}.",
+        "digest_building": "{name} : {excess} de trop",
+        "digest_episode": "du {start} au {end} : {observed} consommés pour {expected} attendus, soit {excess} "
+                          "de trop",
+        "digest_cost": "environ {eur}",
+        "digest_action": "Voir le suivi des dépassements",
         "threshold_subject": "Votre seuil mensuel risque d'être dépassé",
         "threshold_body": "D'après la consommation de {month} jusqu'ici, votre compteur {energy} devrait "
                           "atteindre {forecast} ce mois-ci, au-delà du seuil de {threshold} que vous avez fixé.",
@@ -105,6 +113,13 @@ TEXT = {
         "anomaly_body": "Between {start} and {end}, your meter used {observed} where {expected} was expected: "
                         "{excess} more than usual.",
         "anomaly_hint": "An appliance left on, an extra heater or a leak may explain it.",
+        "digest_subject": "{org}: excess consumption in the week of {start}",
+        "digest_intro": "Building by building, the meters of {org} whose consumption was well above their usual "
+                        "level between {start} and {end}.",
+        "digest_building": "{name}: {excess} too much",
+        "digest_episode": "{start} to {end}: {observed} used where {expected} was expected, {excess} too much",
+        "digest_cost": "about {eur}",
+        "digest_action": "See the excess tracking",
         "threshold_subject": "Your monthly threshold may be exceeded",
         "threshold_body": "Based on {month} so far, your {energy} meter should reach {forecast} this month, "
                           "above the {threshold} threshold you set.",

@@ -127,3 +127,14 @@ erased_accounts = sa.Table(
     sa.Column("subject_hash", sa.Text, primary_key=True),
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
+
+# Projected from consent's `org.member_changed`: who hears an organisation's weekly excess digest. An account
+# here is an organisation's id: its meters' anomalies go to the digest, not to a resident alert.
+org_members = sa.Table(
+    "org_members", metadata,
+    sa.Column("org_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("account_id", UUID(as_uuid=True), primary_key=True, index=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("org_name", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

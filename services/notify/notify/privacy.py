@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from metro.personal_data import PersonalTable
 from notify import repository
-from notify.models import messages, notifications, preferences, push_messages, push_subscriptions, recipients
+from notify.models import (messages, notifications, org_members, preferences, push_messages, push_subscriptions,
+                           recipients)
 
 PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(messages, "e-mails sent to the resident (alerts, reports, consent reminders, account links "
@@ -19,6 +20,9 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(push_subscriptions, "the browsers allowed to receive alerts (push service address and keys)",
                   "until the browser or the resident ends it, or the account is deleted",
                   account_column="account_id", hidden=("p256dh", "auth")),
+    PersonalTable(org_members, "the organisations the member hears the weekly excess digest of, copied from "
+                  "the organisation's membership", "until the member leaves or the account is deleted",
+                  account_column="account_id"),
     PersonalTable(recipients, "the address and language to write to, copied from the account",
                   "until the account is deleted", account_column="account_id"),
 ]

@@ -144,3 +144,34 @@ def report(lang: str, frequency: str, body: dict, app_url: str, unsubscribe_url:
         total_kwh=i18n.kwh(total_wh, lang), total_eur=i18n.eur(total_eur if eur_known else None, lang),
         total_vs_last_year=i18n.percent_change(total_wh, total_before, lang) or "", action=action)
     return Rendered(subject, text, html, png, cid)
+
+
+def org_digest(lang: str, org: str, start: dt.date, end: dt.date, body: dict, link: str,
+               unsubscribe_url: str) -> Rendered:
+    """The weekly excess digest of an organisation: per building, each meter's anomaly episodes."""
+    t = i18n.TEXT[lang]
+    last = end - dt.timedelta(days=1)
+    buildings = []
+    for b in body["buildings"]:
+        meters = []
+        for m in b["meters"]:
+            lines = []
+            for e in m["episodes"]:
+                line = t["digest_episode"].format(
+                    start=i18n.date_text(dt.date.fromisoformat(e["start"]), lang),
+                    end=i18n.date_text(dt.date.fromisoformat(e["end"]), lang),
+                    observed=i18n.kwh(e["observed_kwh"] * 1000, lang),
+                    expected=i18n.kwh(e["expected_kwh"] * 1000, lang), excess=i18n.kwh(e["excess_kwh"] * 1000, lang))
+                if e.get("excess_eur") is not None:
+                    line += f" ({t['digest_cost'].format(eur=i18n.eur(e['excess_eur'], lang))})"
+                lines.append(line)
+            name = " – ".join(x for x in (m["label"], m["identifier"]) if x)
+            meters.append({"name": f"{i18n.ENERGY[lang].get(m['energy'], m['energy'])} {name}", "lines": lines})
+        buildings.append({"title": t["digest_building"].format(name=b["name"],
+                                                                excess=i18n.kwh(b["excess_kwh"] * 1000, lang)),
+                          "site": b.get("site"), "meters": meters})
+    subject = t["digest_subject"].format(org=org, start=i18n.date_text(start, lang))
+    intro = t["digest_intro"].format(org=org, start=i18n.date_text(start, lang), end=i18n.date_text(last, lang))
+    text, html = _render("digest", lang, subject, unsubscribe_url, intro=intro, buildings=buildings,
+                         link={"label": t["digest_action"], "url": link})
+    return Rendered(subject, text, html)

@@ -13,7 +13,7 @@ from metro.errors import AppError
 from metro.schemas.notify import AlertKind
 from metro.service_auth import Principal, ServiceClient
 from metro.workers import repeat
-from notify import i18n, render, repository, service
+from notify import digest, i18n, render, repository, service
 
 log = logging.getLogger(__name__)
 
@@ -134,25 +134,37 @@ def _crossing(meter: dict, prefs):
     return None
 
 
-async def run_due(db: Database, services: ServiceClient, config: service.MailConfig, settings,
-                  now: dt.datetime | None = None) -> list[dict]:
-    """What the scheduler runs: each job once per period, after the report hour (local time)."""
-    local = (now or dt.datetime.now(dt.UTC)).astimezone(service.PARIS)
-    if local.hour < settings.report_hour:
+def due_jobs(now: dt.datetime, report_hour: int) -> list[tuple[str, str, tuple[dt.date, dt.date] | None]]:
+    """The jobs whose period is over at ``now``, once the report hour has passed (Europe/Paris): (job, period
+    label, (first day, first day after) or None). From Monday morning, the week before's reports and the
+    organisations' excess digest; the scheduler skips those already run."""
+    local = now.astimezone(service.PARIS)
+    if local.hour < report_hour:
         return []
     today = local.date()
-    jobs = [("thresholds", today.isoformat(), None)]
+    jobs: list[tuple[str, str, tuple[dt.date, dt.date] | None]] = [("thresholds", today.isoformat(), None)]
     for frequency in ("weekly", "monthly"):
         start, end, label = last_period(frequency, today)
         jobs.append((frequency, label, (start, end)))
+    week_start, week_end, week = last_period("weekly", today)
+    jobs.append(("org_digest", week, (week_start, week_end)))
+    return jobs
+
+
+async def run_due(db: Database, services: ServiceClient, config: service.MailConfig, settings,
+                  now: dt.datetime | None = None) -> list[dict]:
+    """What the scheduler runs: each job once per period, after the report hour (local time)."""
     done = []
-    for job, label, period in jobs:
+    for job, label, period in due_jobs(now or dt.datetime.now(dt.UTC), settings.report_hour):
         async with db.session() as session:
             if await repository.run_done(session, job, label):
                 continue
         if period is None:
             stats = await run_thresholds(db, services, today)
             recorded = stats["alerts"]
+        elif job == "org_digest":
+            stats = await digest.run_digests(db, services, config, *period, label)
+            recorded = stats["recorded"]
         else:
             stats = await run_reports(db, services, config, job, *period, label,
                                       concurrency=settings.report_concurrency)

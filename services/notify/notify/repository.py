@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.erasure import subject_hash
-from notify.models import (erased_accounts, messages, notifications, preferences, push_messages, push_subscriptions,
-                           recipients, report_runs)
+from notify.models import (erased_accounts, messages, notifications, org_members, preferences, push_messages,
+                           push_subscriptions, recipients, report_runs)
 
 
 async def upsert_recipient(session: AsyncSession, account_id: uuid.UUID, email: str, language: str) -> None:
@@ -234,3 +234,33 @@ async def push_outcome(session: AsyncSession, message_id: uuid.UUID, status: str
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     await session.execute(sa.update(push_messages).where(push_messages.c.id == message_id).values(**values))
+
+
+async def set_org_member(session: AsyncSession, org_id: uuid.UUID, account_id: uuid.UUID, role: str | None,
+                         org_name: str) -> None:
+    """``role`` None: the account left the organisation."""
+    if role is None:
+        await session.execute(sa.delete(org_members).where(org_members.c.org_id == org_id,
+                                                           org_members.c.account_id == account_id))
+        await session.execute(sa.update(org_members).where(org_members.c.org_id == org_id)
+                              .values(org_name=org_name))
+        return
+    stmt = insert(org_members).values(org_id=org_id, account_id=account_id, role=role, org_name=org_name)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[org_members.c.org_id, org_members.c.account_id],
+        set_={"role": role, "org_name": org_name, "updated_at": sa.func.now()}))
+    await session.execute(sa.update(org_members).where(org_members.c.org_id == org_id).values(org_name=org_name))
+
+
+async def is_organisation(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    return (await session.execute(sa.select(org_members.c.org_id).where(org_members.c.org_id == account_id)
+                                  .limit(1))).first() is not None
+
+
+async def organisations(session: AsyncSession) -> dict[uuid.UUID, tuple[str, list[uuid.UUID]]]:
+    """Every organisation with members: id → (name, member account ids)."""
+    out: dict[uuid.UUID, tuple[str, list[uuid.UUID]]] = {}
+    for r in (await session.execute(sa.select(org_members).order_by(org_members.c.org_id,
+                                                                    org_members.c.account_id))).all():
+        out.setdefault(r.org_id, (r.org_name, []))[1].append(r.account_id)
+    return out

@@ -114,3 +114,35 @@ def test_last_complete_periods():
 
 def test_backoff_doubles_up_to_the_ceiling():
     assert [sender.backoff(n, 2, 600) for n in (1, 2, 3, 10, 20)] == [2, 4, 8, 600, 600]
+
+
+def test_the_organisations_digest_is_due_from_monday_seven_paris_time_for_the_week_before():
+    sunday_evening = dt.datetime(2025, 1, 19, 20, 0, tzinfo=dt.UTC)
+    monday_early = dt.datetime(2025, 1, 20, 5, 30, tzinfo=dt.UTC)  # 06:30 in Paris
+    monday_morning = dt.datetime(2025, 1, 20, 6, 5, tzinfo=dt.UTC)  # 07:05 in Paris
+    assert ("org_digest", "2025-W02", (dt.date(2025, 1, 6), dt.date(2025, 1, 13))) in reports.due_jobs(
+        sunday_evening, 7)
+    assert reports.due_jobs(monday_early, 7) == []
+    assert ("org_digest", "2025-W03", (dt.date(2025, 1, 13), dt.date(2025, 1, 20))) in reports.due_jobs(
+        monday_morning, 7)
+
+
+DIGEST = {"start": "2025-01-13", "end": "2025-01-20", "buildings": [
+    {"building_id": "b1", "name": "École <Jaurès>", "site": None, "use_type": "school", "excess_kwh": 56.0,
+     "excess_eur": 11.2, "meters": [{"meter_id": str(uuid.uuid4()), "identifier": "12345678901234", "label": None,
+                                     "energy": "electricity", "episodes": [
+                                         {"kind": "day", "start": "2025-01-14", "end": "2025-01-15",
+                                          "observed_kwh": 80.0, "expected_kwh": 24.0, "excess_kwh": 56.0,
+                                          "excess_eur": 11.2}]}]}]}
+
+
+def test_the_digest_names_building_meter_and_figures_in_each_language_with_names_escaped():
+    args = ("Ville de Fontaine", dt.date(2025, 1, 13), dt.date(2025, 1, 20), DIGEST, "https://app/orgs/x",
+            "https://app/u")
+    fr, en = render.org_digest("fr", *args), render.org_digest("en", *args)
+    assert fr.subject == "Ville de Fontaine : consommations excessives de la semaine du 13 janvier 2025"
+    assert "École <Jaurès> : 56,0 kWh de trop" in fr.text and "12345678901234" in fr.text
+    assert "80,0 kWh consommés pour 24,0 kWh attendus" in fr.text and "environ 11,20 €" in fr.text
+    assert "École &lt;Jaurès&gt;" in fr.html and "<Jaurès>" not in fr.html
+    assert en.subject == "Ville de Fontaine: excess consumption in the week of 13 January 2025"
+    assert "14 January 2025 to 15 January 2025" in en.text and "about €11.20" in en.text

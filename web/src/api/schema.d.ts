@@ -2112,6 +2112,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/excess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Excess
+         * @description Excess tracking: per building, the organisation's meters whose consumption was well above their own
+         *     baseline (anomaly episodes) during the last `weeks` weeks up to today, with the excess in kWh and € when
+         *     priced — what the weekly digest e-mails the members. For its members (manager or viewer) only.
+         */
+        get: operations["excess_api_v1_orgs__org_id__excess_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/buildings/{building_id}/dwellings": {
         parameters: {
             query?: never;
@@ -3845,6 +3867,68 @@ export interface components {
             /** Detail */
             detail: string;
         };
+        /** ExcessBuilding */
+        ExcessBuilding: {
+            /** Building Id */
+            building_id: string;
+            /** Name */
+            name: string;
+            /** Site */
+            site: string | null;
+            use_type: components["schemas"]["UseType"];
+            /** Meters */
+            meters: components["schemas"]["ExcessMeter"][];
+            /** Excess Kwh */
+            excess_kwh: number;
+            /** Excess Eur */
+            excess_eur: number | null;
+        };
+        /** ExcessEpisode */
+        ExcessEpisode: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "day" | "week";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             * @description inclusive
+             */
+            end: string;
+            /** Observed Kwh */
+            observed_kwh: number;
+            /** Expected Kwh */
+            expected_kwh: number;
+            /** Excess Kwh */
+            excess_kwh: number;
+            /**
+             * Excess Eur
+             * @description the excess at the episode days' own price, when priced
+             */
+            excess_eur: number | null;
+        };
+        /** ExcessMeter */
+        ExcessMeter: {
+            /**
+             * Meter Id
+             * Format: uuid
+             */
+            meter_id: string;
+            /** Identifier */
+            identifier: string;
+            /** Label */
+            label: string | null;
+            /** Energy */
+            energy: string;
+            /** Episodes */
+            episodes: components["schemas"]["ExcessEpisode"][];
+        };
         /**
          * FailingReason
          * @enum {string}
@@ -4493,6 +4577,26 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * OrgExcess
+         * @description Excess tracking: per building, the meters whose consumption was well above their own baseline (anomaly
+         *     episodes touching the period); buildings and meters without any are left out.
+         */
+        OrgExcess: {
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             * @description exclusive
+             */
+            end: string;
+            /** Buildings */
+            buildings: components["schemas"]["ExcessBuilding"][];
         };
         /**
          * OrgKind
@@ -12448,6 +12552,66 @@ export interface operations {
                     "application/json": components["schemas"]["AnnualReport"];
                     "text/html": unknown;
                     "application/pdf": unknown;
+                };
+            };
+            /** @description not_authenticated, session_expired, ...: no valid session or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description csrf_failed, terms_acceptance_required, forbidden_role, ...: not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_field, missing_field, unknown_field, or the operation's own code: the request breaks a rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    excess_api_v1_orgs__org_id__excess_get: {
+        parameters: {
+            query?: {
+                weeks?: number;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgExcess"];
                 };
             };
             /** @description not_authenticated, session_expired, ...: no valid session or token */

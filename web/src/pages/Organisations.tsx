@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
+import OrgExcess from "../components/OrgExcess";
 import { useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import LandlordStatements from "../components/LandlordStatements";
@@ -121,6 +122,7 @@ function Organisation({ id }: { id: string }) {
           </table>
         </div>
       )}
+      <OrgExcess id={id} />
       <h2>{t("orgs.downloads")}</h2>
       <label htmlFor="org-year">{t("orgs.year")}</label>{" "}
       <select id="org-year" value={year} onChange={(e) => setYear(Number(e.target.value))}>

@@ -147,3 +147,46 @@ class AnnualReport(BaseModel):
     furthest_above_median: list[BuildingFigures] = Field(
         description="the 10 buildings furthest above their type's median")
     degree_days: tuple[float, float] | None = Field(description="(the year's, the reference's), when known")
+
+
+class ExcessRequest(Strict):
+    """Internal (gateway or notify → consumption): the anomaly episodes of these meters between two days."""
+    start: dt.date
+    end: dt.date = Field(description="exclusive")
+    meters: list[PortfolioMeter] = Field(max_length=20_000)
+
+
+class ExcessEpisode(BaseModel):
+    kind: Literal["day", "week"]
+    start: dt.date
+    end: dt.date = Field(description="inclusive")
+    observed_kwh: float
+    expected_kwh: float
+    excess_kwh: float
+    excess_eur: float | None = Field(description="the excess at the episode days' own price, when priced")
+
+
+class ExcessMeter(BaseModel):
+    meter_id: uuid.UUID
+    identifier: str
+    label: str | None
+    energy: str
+    episodes: list[ExcessEpisode]
+
+
+class ExcessBuilding(BaseModel):
+    building_id: str
+    name: str
+    site: str | None
+    use_type: UseType
+    meters: list[ExcessMeter]
+    excess_kwh: float
+    excess_eur: float | None
+
+
+class OrgExcess(BaseModel):
+    """Excess tracking: per building, the meters whose consumption was well above their own baseline (anomaly
+    episodes touching the period); buildings and meters without any are left out."""
+    start: dt.date
+    end: dt.date = Field(description="exclusive")
+    buildings: list[ExcessBuilding]
