@@ -5,6 +5,7 @@ import { FormError } from "../components/Form";
 import { useI18n } from "../i18n";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(messages);
 
@@ -49,7 +50,7 @@ export default function Analyst() {
       )}
       <p><a href={`/api/v1/analyst/aggregates.geojson?energy=${energy}&year=${year}`} download>{t("analyst.geojson")}</a></p>
       {table.data && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("analyst.title")}>
           <table>
             <caption>{t("analyst.title")} — {t(`analyst.energy.${energy}`)} {year}</caption>
             <thead>
@@ -81,7 +82,7 @@ export default function Analyst() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -6,6 +6,7 @@ import { useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(messages);
 
@@ -95,7 +96,7 @@ function Organisation({ id }: { id: string }) {
       <h2>{t("orgs.buildings")}</h2>
       {buildings.data && buildings.data.length === 0 && <p>{t("orgs.no_buildings")}</p>}
       {buildings.data && buildings.data.length > 0 && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("orgs.buildings")}>
           <table>
             <thead>
               <tr>
@@ -118,7 +119,7 @@ function Organisation({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <h2>{t("orgs.downloads")}</h2>
       <label htmlFor="org-year">{t("orgs.year")}</label>{" "}
