@@ -275,3 +275,20 @@ def test_onboarding_asks_for_the_home_then_the_meters_with_help_to_find_the_numb
                                      timeout=60_000)
     finally:
         page.context.close()
+
+
+def test_a_meter_whose_consent_awaits_the_holder_says_what_its_first_data_waits_for(browser, site, coached):
+    """Declared, its Enedis page not answered yet: no DSO date exists yet, the card says what the data waits for."""
+    page = phone(browser, site)
+    try:
+        page.goto("/login")
+        log_in(page, coached.email)
+        expect(page.get_by_test_id("this-month")).to_be_visible()
+        page.goto("/meters")
+        card = page.locator(f"li[data-meter='{coached.electricity}']")
+        expect(card).to_contain_text("en attente de votre accord")
+        expect(card).to_contain_text("Premières données : au plus tard le lendemain de votre accord sur la page "
+                                     "d'Enedis, que nous attendons encore.")
+        expect(card).not_to_contain_text("Aucune donnée reçue pour l'instant")
+    finally:
+        page.context.close()

@@ -19,7 +19,7 @@ from devstack.client import STRONG_PASSWORD, ApiUser, admin_user
 from metro.events import Envelope, LoadCurveCollected
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, WEB, assert_accessible
 from tests.browser.test_account_screens import anomaly, send_events
-from tests.browser.test_coach import Coached, coached, in_thread, phone  # noqa: F401 (the fixture, for this module)
+from tests.browser.test_coach import Coached, coached, in_thread  # noqa: F401 (the fixture, for this module)
 from tests.conftest import ARTIFACTS
 from tests.e2e.test_analyst import YEAR, add_homes
 from tests.e2e.test_organisations import SCHOOL
@@ -236,7 +236,13 @@ def world(stack, coached: Coached) -> dict:  # noqa: F811 (the fixture imported 
 # The pictures.
 
 def _signed_in(browser, site, lang: str, width: int, email: str | None) -> Page:
-    page = phone(browser, site, lang, width)
+    """A context of its own, at one pixel per CSS pixel (pictures twice as wide take twice as long to take)."""
+    context = browser.new_context(base_url=site, locale="fr-FR", viewport={"width": width, "height": 844},
+                                  is_mobile=width < 600, has_touch=width < 600)
+    context.set_default_timeout(15_000)
+    if lang == "en":
+        context.add_init_script("localStorage.setItem('metro.lang', 'en')")
+    page = context.new_page()
     if email is None:
         return page
     page.goto("/login")
