@@ -208,9 +208,9 @@ def world(stack, coached: Coached) -> dict:  # noqa: F811 (the fixture imported 
     account_id = resident.account["id"]
     assert staff.get(f"/adviser/residents/{account_id}/dwelling").status_code == 200  # in her access log
 
-    news = staff.post("/admin/news", json={"title_fr": "Les soirées d'hiver", "title_en": "Winter evenings",
-                                           "body_fr": "Fermez les volets le soir.",
-                                           "body_en": "Close the shutters at night."})
+    news = staff.post("/admin/news", json={"title_fr": "Chauffer juste ce qu'il faut", "title_en": "Just enough heat",
+                                           "body_fr": "19 °C dans les pièces de vie, 17 °C dans les chambres.",
+                                           "body_en": "19 °C in living rooms, 17 °C in bedrooms."})
     assert news.status_code == 201, news.text
     org = staff.post("/orgs", json={"name": "Ville d'Échirolles", "kind": "municipality", "siren": "213801511"})
     assert org.status_code == 201, org.text
