@@ -102,8 +102,10 @@ def shot(page: Page, name: str) -> None:
 
 def assert_accessible(page: Page, name: str) -> None:
     """axe-core on the page as it is now: no serious or critical violation (RGAA / WCAG 2.1 AA rules)."""
+    # Only the violations' nodes are detailed (resultTypes): the same rules run, in a fraction of the time.
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
-                                                                             "wcag21aa", "best-practice"]}})
+                                                                             "wcag21aa", "best-practice"]},
+                                       "resultTypes": ["violations"]})
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     report = "; ".join(f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
     assert not bad, f"accessibility violations on {name}: {report}"

@@ -1,6 +1,6 @@
 """Issue 20: the home that coaches (this month across energies, the comparison's missing piece, the month's days
 with estimated and missing ones), onboarding, the dashboard's choices in the address, error summaries, the 404
-page, and screenshots of every screen in French on a phone and in English on a desktop."""
+page (the screenshots of every screen are in test_screens)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,13 +16,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from devstack.client import STRONG_PASSWORD, ApiUser
+from devstack.client import ApiUser
 from devstack.events import publish
 from metro.events import Envelope, ReadingsCollected
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot, wait_until
 from tests.browser.test_resident_app import new_email, sign_up, verify_address
 from tests.browser.test_resident_quality import GREEN, PAINTED_OVER, log_in
-from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -278,58 +277,18 @@ def test_onboarding_asks_for_the_home_then_the_meters_with_help_to_find_the_numb
         page.context.close()
 
 
-@dataclass(frozen=True)
-class Screen:
-    name: str
-    path: str
-    signed_in: bool = True
-
-
-# Every screen, one line each: a screen added later is one more line here.
-SCREENS = [
-    Screen("login", "/login", signed_in=False),
-    Screen("signup", "/signup", signed_in=False),
-    Screen("forgot-password", "/forgot-password", signed_in=False),
-    Screen("accessibility", "/accessibility", signed_in=False),
-    Screen("legal", "/legal", signed_in=False),
-    Screen("contact", "/contact", signed_in=False),
-    Screen("home", "/"),
-    Screen("energy-detail", "/consumption"),
-    Screen("energy-detail-months-eur", "/consumption?view=month&unit=eur"),
-    Screen("meters", "/meters"),
-    Screen("onboarding-dwelling", "/dwelling?onboarding=1"),
-    Screen("onboarding-meters", "/meters?onboarding=1"),
-    Screen("dwelling", "/dwelling"),
-    Screen("my-data", "/my-data"),
-    Screen("not-found", "/no-such-page"),
-]
-
-
-@pytest.mark.parametrize(("lang", "width"), [("fr", 390), ("en", 1280)])
-def test_screenshots_of_every_screen(browser, site, coached, lang, width):
-    folder = ARTIFACTS / "screens"
-    folder.mkdir(parents=True, exist_ok=True)
-    page = phone(browser, site, lang, width)
+def test_a_meter_whose_consent_awaits_the_holder_says_what_its_first_data_waits_for(browser, site, coached):
+    """Declared, its Enedis page not answered yet: no DSO date exists yet, the card says what the data waits for."""
+    page = phone(browser, site)
     try:
-        for signed_in in (False, True):
-            if signed_in:
-                page.goto("/login")
-                page.locator("input[type=email]").fill(coached.email)
-                page.locator("input[type=password]").fill(STRONG_PASSWORD)
-                page.locator("form button[type=submit]").click()
-                expect(page.get_by_test_id("this-month")).to_be_visible()
-                # Signing in adopts the account's language; the header switch changes the account's.
-                if page.evaluate("document.documentElement.lang") != lang:
-                    page.locator("header button.lang").click()
-                    expect(page.locator("html")).to_have_attribute("lang", lang)
-            for screen in (s for s in SCREENS if s.signed_in == signed_in):
-                page.goto(screen.path)
-                expect(page.locator("main h1")).to_be_visible()
-                expect(page.locator("main")).not_to_contain_text(re.compile("Chargement|Loading"))
-                assert page.evaluate("document.documentElement.lang") == lang
-                assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scrolling: {screen.name}, {lang} {width}px"
-                page.evaluate("window.scrollTo(0, 0)")
-                page.screenshot(path=str(folder / f"{lang}-{width}-{screen.name}.png"), full_page=True)
-        assert len(list(folder.glob(f"{lang}-{width}-*.png"))) >= len(SCREENS)
+        page.goto("/login")
+        log_in(page, coached.email)
+        expect(page.get_by_test_id("this-month")).to_be_visible()
+        page.goto("/meters")
+        card = page.locator(f"li[data-meter='{coached.electricity}']")
+        expect(card).to_contain_text("en attente de votre accord")
+        expect(card).to_contain_text("Premières données : au plus tard le lendemain de votre accord sur la page "
+                                     "d'Enedis, que nous attendons encore.")
+        expect(card).not_to_contain_text("Aucune donnée reçue pour l'instant")
     finally:
         page.context.close()

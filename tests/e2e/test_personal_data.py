@@ -20,7 +20,7 @@ from devstack.events import connect, publish, readings_event
 from devstack.waiting import eventually
 from ingest_grdf.adict import years_before
 from ingest_grdf.service import latest_published_day
-from metro.events import AnomalyDetected, Envelope
+from metro.events import AnomalyDetected, Envelope, LoadCurveCollected
 from metro.services import NAMES
 
 DWELLING = {"street": "12 rue Thiers", "postal_code": "38000", "municipality": "Grenoble", "insee_code": "38185",
@@ -156,6 +156,42 @@ async def test_one_button_deletion_erases_every_trace_after_the_administrators_c
     again = ApiUser(stack.url("gateway"))
     assert again.post("/auth/signup", json={"email": email, "password": STRONG_PASSWORD, "accepted_terms_version":
                                             again.http.get("/terms/current").json()["version"]}).status_code == 201
+
+
+async def test_the_export_holds_the_residents_load_curve_days_and_erasure_removes_them(stack):
+    alice, meter = await resident_with_data(stack, days=5)
+    meter_id = uuid.UUID(meter["id"])
+    first = dt.date(2025, 1, 1)
+    days = [(first + dt.timedelta(days=i), 30, [400 + 10 * i] * 47 + [None]) for i in range(3)]
+    peaks = [(d, 5200 + i, dt.datetime.combine(d, dt.time(19, 30), ZoneInfo("Europe/Paris")))
+             for i, (d, _, _) in enumerate(days)]
+    curve = LoadCurveCollected(meter_id=meter_id, source="test", days=days, max_power=peaks)
+    await publish(stack.amqp_url, Envelope(name=curve.name, producer="test", payload=curve.to_payload()))
+    await eventually(lambda: fetchval(stack.database_url, "select count(*) = 3 from consumption.load_curve_days "
+                                      "where meter_id = $1", meter_id))
+    served = alice.get(f"/meters/{meter['id']}/load-curve", params={"from": "2025-01-01", "to": "2025-01-04"})
+    assert [d["day"] for d in served.json()["days"]] == ["2025-01-01", "2025-01-02", "2025-01-03"]
+
+    rows = alice.get("/me/export", params={"format": "json"}).json()["datasets"]["consumption.load_curve_days"]["rows"]
+    exported = {r["day"]: r for r in rows}
+    assert sorted(exported) == ["2025-01-01", "2025-01-02", "2025-01-03"]
+    second = exported["2025-01-02"]
+    assert second["meter_id"] == meter["id"] and second["step_minutes"] == 30
+    assert second["watts"] == [410] * 47 + [None] and second["max_va"] == 5201
+    archive = zipfile.ZipFile(io.BytesIO(alice.get("/me/export", params={"format": "csv"}).content))
+    lines = archive.read("consumption.load_curve_days.csv").decode().splitlines()
+    assert len(lines) == 4 and "watts" in lines[0] and "max_va" in lines[0]
+
+    account_id, email = alice.account["id"], alice.email
+    assert alice.delete("/me").status_code == 202
+    admin = admin_user(stack.url("gateway"))
+    [pending] = [p for p in admin.get("/admin/erasure-requests").json() if p["email"] == email]
+    assert admin.post(f"/admin/erasure-requests/{pending['id']}/validate").status_code == 200
+    await eventually(lambda: fetchval(stack.database_url, "select status = 'completed' from gateway.erasure_requests "
+                                      "where id = $1", uuid.UUID(pending["id"])), timeout=60)
+    assert await fetchval(stack.database_url, "select count(*) from consumption.load_curve_days "
+                                              "where meter_id = $1", meter_id) == 0
+    assert await rows_mentioning(stack.database_url, [account_id, meter["id"], email]) == {}
 
 
 async def gas_meter_collected(stack, grdf: httpx.Client, user: ApiUser, admin: ApiUser, surname: str) -> dict:

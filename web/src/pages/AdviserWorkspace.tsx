@@ -10,6 +10,7 @@ import { Link } from "../router";
 import { scopeList } from "./Advice";
 import * as adviserMessages from "../messages/adviser";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(adviserMessages);
 
@@ -126,7 +127,7 @@ function MeterConsumption({ residentId, meter }: { residentId: string; meter: Me
           {points.length > 0 && (
             <details>
             <summary>{t("adviser.days")}</summary>
-            <div className="table-scroll">
+            <ScrollRegion label={name}>
               <table className="values">
                 <caption className="visually-hidden">{name}</caption>
                 <thead>
@@ -146,7 +147,7 @@ function MeterConsumption({ residentId, meter }: { residentId: string; meter: Me
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
             </details>
           )}
         </>

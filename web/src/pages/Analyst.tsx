@@ -6,6 +6,7 @@ import { useI18n } from "../i18n";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
 import RenovationProgrammes from "../components/RenovationProgrammes";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(messages);
 
@@ -50,7 +51,7 @@ export default function Analyst() {
       )}
       <p><a href={`/api/v1/analyst/aggregates.geojson?energy=${energy}&year=${year}`} download>{t("analyst.geojson")}</a></p>
       {table.data && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("analyst.title")}>
           <table>
             <caption>{t("analyst.title")} — {t(`analyst.energy.${energy}`)} {year}</caption>
             <thead>
@@ -82,7 +83,7 @@ export default function Analyst() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <RenovationProgrammes />
     </section>

@@ -5,6 +5,7 @@ import type { Me } from "../App";
 import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
 import { useI18n } from "../i18n";
 import { Link, navigate } from "../router";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 function useTerms() {
   return useQuery({ queryKey: ["terms"], queryFn: () => unwrap(api.GET("/api/v1/terms/current")) });
@@ -16,7 +17,7 @@ export function TermsSummary({ terms }: { terms: Terms }) {
     <section className="terms" aria-labelledby="terms-title">
       <h2 id="terms-title">{t("terms.what_we_collect")}</h2>
       <p>{terms.summary}</p>
-      <div className="table-scroll">
+      <ScrollRegion label={t("terms.what_we_collect")}>
         <table>
           <thead>
             <tr>
@@ -35,7 +36,7 @@ export function TermsSummary({ terms }: { terms: Terms }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <details>
         <summary>{t("terms.full_text")}</summary>
         <div className="terms-text">{terms.text}</div>

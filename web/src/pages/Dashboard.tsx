@@ -8,6 +8,7 @@ import { addDays, addMonths, day, euros, isoDay, kwh, quantityUnit } from "../fo
 import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link, setSearch, useLocation } from "../router";
 import { useMeters } from "../api/queries";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 type Unit = "kwh" | "eur";
 type View = Extract<Step, "day" | "month" | "year">;
@@ -266,7 +267,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
         {unit === "eur" && current.data?.eur_estimated && <p className="muted">{t("dashboard.eur_estimated")}</p>}
         <details>
           <summary>{t("dashboard.table")}</summary>
-          <div className="table-scroll">
+          <ScrollRegion label={summary}>
             <table className="values">
               <caption className="visually-hidden">{summary}</caption>
               <thead>
@@ -286,7 +287,7 @@ function MeterDashboard({ meter }: { meter: MeterView }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </details>
       </section>
       <div className="two-columns">

@@ -7,6 +7,7 @@ import { errorMessage, useI18n, type Key, type Lang } from "../i18n";
 import { Link } from "../router";
 import { useMeters } from "../api/queries";
 import { NewsCard } from "../components/NewsCard";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 export type MeterSummary = Schemas["MeterSummaryView"];
 type Totals = MeterSummary["totals"];
@@ -266,7 +267,7 @@ function MonthBars({ meters, names, asOf }: { meters: MeterSummary[]; names: Rec
       {missing.length > 0 && <p data-testid="missing-days">{t("home.bars.missing", { days: list(missing) })}</p>}
       <details>
         <summary>{t("dashboard.table")}</summary>
-        <div className="table-scroll">
+        <ScrollRegion label={summary}>
           <table className="values">
             <caption className="visually-hidden">{summary}</caption>
             <thead>
@@ -296,7 +297,7 @@ function MonthBars({ meters, names, asOf }: { meters: MeterSummary[]; names: Rec
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </details>
     </section>
   );

@@ -8,6 +8,7 @@ import { navigate, useLocation } from "../router";
 import { useMeters } from "../api/queries";
 import * as curveMessages from "../messages/loadcurve";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(curveMessages);
 
@@ -51,7 +52,7 @@ function useHistoryRequest(meterId: string | undefined) {
 function DaysTable({ days, lang }: { days: CurveDay[]; lang: Lang }) {
   const { t } = useI18n();
   return (
-    <div className="table-scroll">
+    <ScrollRegion label={t("curve.days.caption")}>
       <table className="values">
         <caption className="visually-hidden">{t("curve.days.caption")}</caption>
         <thead>
@@ -73,7 +74,7 @@ function DaysTable({ days, lang }: { days: CurveDay[]; lang: Lang }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -82,7 +83,7 @@ function PointsTable({ days, lang, span }: { days: CurveDay[]; lang: Lang; span:
   return (
     <details className="curve-table">
       <summary>{t("curve.table.show")}</summary>
-      <div className="table-scroll">
+      <ScrollRegion label={t("curve.table.caption")}>
         <table className="values">
           <caption>{t("curve.table.caption")}</caption>
           <thead>
@@ -105,7 +106,7 @@ function PointsTable({ days, lang, span }: { days: CurveDay[]; lang: Lang; span:
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </details>
   );
 }

@@ -19,6 +19,14 @@ addMessages(localMessages);
 addMessages(curveMessages);
 
 const FINAL = new Set(["refused", "invalid", "timed_out", "revoked", "expired"]);
+
+/** What a meter's first data waits for while its consent is not given yet (the DSO's date comes once it is). */
+function firstDataAfter(meter: MeterView): Key {
+  if (meter.consent?.warnings.includes("dso_confirming")) return "consent.first_data_after.confirming";
+  if (meter.channel === "dataconnect") return "consent.first_data_after.dataconnect";
+  if (meter.channel === "adict") return "consent.first_data_after.adict";
+  return "consent.first_data_after.other";
+}
 // Who distributes what, as the resident picks it: the national DSOs and Grenoble's own operators.
 const SUPPLIERS = [
   { key: "enedis-electricity", dso: "enedis", energy: "electricity", name: "Enedis", hint: "meters.identifier.hint.enedis" },
@@ -200,7 +208,9 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
               ? t("consent.last_day", { date: day(meter.last_collected_day, lang) })
               : meter.first_data_by
                 ? t("consent.first_data_by", { date: day(meter.first_data_by, lang), dso })
-                : t("consent.no_data_yet")}
+                : status === "awaiting_holder" || status === "requested"
+                  ? t(firstDataAfter(meter), { dso })
+                  : t("consent.no_data_yet")}
           </dd>
         </div>
         {contract && (

@@ -8,6 +8,7 @@ import { navigate } from "../router";
 import { AdviceNotes, Shares } from "./Advice";
 import * as adviserMessages from "../messages/adviser";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(adviserMessages);
 
@@ -51,7 +52,7 @@ function AccessLog() {
   if (log.error) return <FormError error={log.error} />;
   if (!log.data || log.data.length === 0) return <p>{t("data.log.none")}</p>;
   return (
-    <div className="table-scroll">
+    <ScrollRegion label={t("data.log")}>
       <table>
         <thead>
           <tr>
@@ -70,7 +71,7 @@ function AccessLog() {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

@@ -8,6 +8,7 @@ import { Link } from "../router";
 import LandlordStatements from "../components/LandlordStatements";
 import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 addMessages(messages);
 
@@ -97,7 +98,7 @@ function Organisation({ id }: { id: string }) {
       <h2>{t("orgs.buildings")}</h2>
       {buildings.data && buildings.data.length === 0 && <p>{t("orgs.no_buildings")}</p>}
       {buildings.data && buildings.data.length > 0 && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("orgs.buildings")}>
           <table>
             <thead>
               <tr>
@@ -120,7 +121,7 @@ function Organisation({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <OrgExcess id={id} />
       <h2>{t("orgs.downloads")}</h2>
