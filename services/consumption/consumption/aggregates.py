@@ -52,35 +52,28 @@ def construction_period(year: int | None) -> str:
     return next(label for last, label in PERIODS if year <= last)
 
 
-@dataclass(frozen=True)
-class HomeYear:
-    area: str
-    energy: str
-    kwh: float  # the year's, scaled to the whole year
-    kwh_m2: float | None  # weather-normalised where the energy is the home's heating energy
-    dimensions: Mapping[str, str]
-
-
 @dataclass
 class Cell:
     key: dict[str, str]
-    kwh: list[float] = field(default_factory=list)
-    kwh_m2: list[float] = field(default_factory=list)
+    homes: int = 0
+    total: float = 0.0  # kWh
+    largest: float = 0.0  # the largest home's kWh
+    kwh_m2: tuple[float, float, float] | None = None  # quartiles, of the homes_m2 homes that give a surface
+    homes_m2: int = 0
     secret: str | None = None  # too_few_homes, dominant_home, secondary
 
-    @property
-    def homes(self) -> int:
-        return len(self.kwh)
-
-    @property
-    def total(self) -> float:
-        return sum(self.kwh)
+    @classmethod
+    def of(cls, key: dict[str, str], kwh: Iterable[float], kwh_m2: Iterable[float] = ()) -> Cell:
+        """A cell from its homes' figures, in memory (a programme's renovations)."""
+        kwh, kwh_m2 = list(kwh), list(kwh_m2)
+        return cls(key, homes=len(kwh), total=sum(kwh), largest=max(kwh, default=0.0), kwh_m2=quartiles(kwh_m2),
+                   homes_m2=len(kwh_m2))
 
 
 def primary(cell: Cell) -> str | None:
     if cell.homes < MIN_HOMES:
         return "too_few_homes"
-    if cell.total > 0 and max(cell.kwh) > MAX_SHARE * cell.total:
+    if cell.total > 0 and cell.largest > MAX_SHARE * cell.total:
         return "dominant_home"
     return None
 
@@ -99,24 +92,12 @@ def protect(groups: Iterable[list[Cell]]) -> None:
                 changed = True
 
 
-def build(homes: Iterable[HomeYear]) -> tuple[dict[tuple, Cell], dict[tuple, Cell], dict[str, Cell]]:
-    """(area cells, breakdown cells, Métropole totals), secrecy applied."""
-    cells: dict[tuple, Cell] = {}
-    breakdown: dict[tuple, Cell] = {}
-    totals: dict[str, Cell] = {}
+Cells = tuple[dict[tuple, Cell], dict[tuple, Cell], dict[str, Cell]]
 
-    def into(cell: Cell, home: HomeYear) -> None:
-        cell.kwh.append(home.kwh)
-        if home.kwh_m2 is not None:
-            cell.kwh_m2.append(home.kwh_m2)
 
-    for home in homes:
-        into(totals.setdefault(home.energy, Cell({"energy": home.energy})), home)
-        into(cells.setdefault((home.area, home.energy), Cell({"area": home.area, "energy": home.energy})), home)
-        for dim in DIMENSIONS:
-            value = home.dimensions.get(dim) or UNKNOWN
-            key = (home.area, home.energy, dim, value)
-            into(breakdown.setdefault(key, Cell({"area": home.area, "energy": home.energy, dim: value})), home)
+def secure(cells: dict[tuple, Cell], breakdown: dict[tuple, Cell], totals: dict[str, Cell]) -> Cells:
+    """(area cells keyed (area, energy), breakdown cells keyed (area, energy, dimension, value), Métropole totals
+    keyed by energy), with primary and secondary secrecy applied."""
     for cell in (*cells.values(), *breakdown.values(), *totals.values()):
         cell.secret = primary(cell)
     by_energy: dict[str, list[Cell]] = defaultdict(list)
@@ -144,39 +125,48 @@ def view(cell: Cell, previous: Cell | None) -> dict[str, Any]:
     if cell.secret:
         return {**cell.key, "secret": cell.secret, "homes": None, "total_kwh": None, "kwh_m2": None,
                 "trend_pct": None}
-    q = quartiles(cell.kwh_m2) if len(cell.kwh_m2) >= MIN_HOMES else None
+    q = cell.kwh_m2 if cell.homes_m2 >= MIN_HOMES else None
     trend = None
     if previous is not None and not previous.secret and previous.total > 0:
         trend = round(100 * (cell.total - previous.total) / previous.total, 1)
     return {**cell.key, "secret": None, "homes": cell.homes, "total_kwh": round(cell.total),
             "kwh_m2": {"q1": round(q[0], 1), "median": round(q[1], 1), "q3": round(q[2], 1),
-                       "homes": len(cell.kwh_m2)} if q else None,
+                       "homes": cell.homes_m2} if q else None,
             "trend_pct": trend}
 
 
-async def homes_of(session: AsyncSession, energy: str, year: int, level: Level) -> list[HomeYear]:
+async def cells_of(session: AsyncSession, energies: Iterable[str], year: int, level: Level) -> Cells:
+    """The year's cells of these energies, grouped by PostgreSQL from the rollups, secrecy applied."""
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     days = (end - start).days
     dju = (await DEGREE_DAYS.get(session)).period_and_reference(DEFAULT_DEGREE_DAY_STATION, start, end)
-    metro = municipalities()
-    homes = []
-    for _, profile, wh, present in await repository.period_totals(session, energy, start, end):
-        area = profile.get("insee_code") if level == "municipality" else profile.get("iris_code")
-        if wh is None or present < days * MIN_PEER_COVERAGE or area is None:
-            continue
-        if level == "municipality" and area not in metro:
-            continue
-        kwh = wh / 1000 * days / present
-        normalised = kwh
-        if dju and profile.get("heating_energy") == energy:
-            normalised = normalise_heating(kwh, dju[0], dju[1], DEFAULT_HEATING_SHARE)
-        surface = profile.get("surface_m2")
-        homes.append(HomeYear(area=area, energy=energy, kwh=kwh,
-                              kwh_m2=normalised / surface if surface else None, dimensions={
-                                  "dwelling_type": profile.get("dwelling_type"),
-                                  "heating_energy": profile.get("heating_energy"),
-                                  "construction_period": construction_period(profile.get("construction_year"))}))
-    return homes
+    factor = normalise_heating(1.0, dju[0], dju[1], DEFAULT_HEATING_SHARE) if dju else 1.0
+    areas = sorted(municipalities()) if level == "municipality" else None
+    cells: dict[tuple, Cell] = {}
+    breakdown: dict[tuple, Cell] = {}
+    totals: dict[str, Cell] = {}
+    for energy in energies:
+        for row in await repository.aggregate_cells(
+                session, energy, start, end, area_key="insee_code" if level == "municipality" else "iris_code",
+                areas=areas, min_present=days * MIN_PEER_COVERAGE, factor=factor):
+            if not row.homes:  # the total's grouping set answers even with no home
+                continue
+            cell = Cell({}, homes=row.homes, total=float(row.total), largest=float(row.largest),
+                        kwh_m2=tuple(row.quartiles) if row.homes_m2 >= 4 else None, homes_m2=row.homes_m2)
+            if row.all_areas:
+                cell.key = {"energy": energy}
+                totals[energy] = cell
+                continue
+            cell.key = {"area": row.area, "energy": energy}
+            dims = [(dim, getattr(row, dim)) for dim, off in zip(DIMENSIONS, (row.no_type, row.no_heating,
+                                                                              row.no_period)) if not off]
+            if not dims:
+                cells[(row.area, energy)] = cell
+            else:
+                [(dim, value)] = dims
+                cell.key[dim] = value
+                breakdown[(row.area, energy, dim, value)] = cell
+    return secure(cells, breakdown, totals)
 
 
 ENERGIES = ("electricity", "gas")
@@ -186,10 +176,8 @@ async def aggregates(session: AsyncSession, level: Level, year: int, energy: str
     if not 2000 <= year < dt.date.today().year + 1:
         raise AppError("no such year", code="invalid_period", status_code=422)
     energies = (energy,) if energy else ENERGIES
-    now_homes = [h for e in energies for h in await homes_of(session, e, year, level)]
-    before_homes = [h for e in energies for h in await homes_of(session, e, year - 1, level)]
-    cells, breakdown, totals = build(now_homes)
-    p_cells, p_breakdown, p_totals = build(before_homes)
+    cells, breakdown, totals = await cells_of(session, energies, year, level)
+    p_cells, p_breakdown, p_totals = await cells_of(session, energies, year - 1, level)
     names = {code: row["name"] for code, row in municipalities().items()}
     return {
         "level": level, "year": year, "min_homes": MIN_HOMES, "max_share": MAX_SHARE,

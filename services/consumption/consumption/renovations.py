@@ -94,8 +94,8 @@ async def of_holder(session: AsyncSession, holder_id: uuid.UUID,
 def programme_view(name: str, renovations: list[dict[str, Any]]) -> dict[str, Any]:
     measured = [r for r in renovations if min(r["before"]["completeness"], r["after"]["completeness"])
                 >= MIN_PEER_COVERAGE]
-    before = Cell({"programme": name}, kwh=[r["before"]["kwh"] for r in measured])
-    after = Cell({"programme": name}, kwh=[r["after"]["kwh"] for r in measured])
+    before = Cell.of({"programme": name}, [r["before"]["kwh"] for r in measured])
+    after = Cell.of({"programme": name}, [r["after"]["kwh"] for r in measured])
     secret = primary(before) or primary(after)
     if secret:
         return {"programme": name, "declared": len(renovations), "measured": None, "secret": SECRETS[secret],

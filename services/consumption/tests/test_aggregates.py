@@ -3,8 +3,19 @@
 gives a suppressed cell away)."""
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 
-from consumption.aggregates import HomeYear, build, construction_period, view
+from consumption.aggregates import DIMENSIONS, Cell, Cells, construction_period, secure, view
+
+
+@dataclass(frozen=True)
+class HomeYear:
+    area: str
+    energy: str
+    kwh: float
+    kwh_m2: float
+    dimensions: dict[str, str]
 
 
 def homes(area: str, n: int, kwh: float = 5000, *, dwelling: str = "apartment", heating: str = "gas",
@@ -12,6 +23,24 @@ def homes(area: str, n: int, kwh: float = 5000, *, dwelling: str = "apartment", 
     return [HomeYear(area=area, energy=energy, kwh=kwh, kwh_m2=kwh / surface, dimensions={
         "dwelling_type": dwelling, "heating_energy": heating, "construction_period": construction_period(year)})
         for _ in range(n)]
+
+
+def build(population: list[HomeYear]) -> Cells:
+    """The cells PostgreSQL's grouping sets give for this population (aggregates.cells_of), secrecy applied."""
+    groups: dict[tuple, list[HomeYear]] = defaultdict(list)
+    for h in population:
+        groups[("total", h.energy)].append(h)
+        groups[("area", h.area, h.energy)].append(h)
+        for dim in DIMENSIONS:
+            groups[("breakdown", h.area, h.energy, dim, h.dimensions[dim])].append(h)
+
+    def cell(key: dict[str, str], members: list[HomeYear]) -> Cell:
+        return Cell.of(key, [h.kwh for h in members], [h.kwh_m2 for h in members])
+    totals = {k[1]: cell({"energy": k[1]}, v) for k, v in groups.items() if k[0] == "total"}
+    cells = {k[1:]: cell({"area": k[1], "energy": k[2]}, v) for k, v in groups.items() if k[0] == "area"}
+    breakdown = {k[1:]: cell({"area": k[1], "energy": k[2], k[3]: k[4]}, v) for k, v in groups.items()
+                 if k[0] == "breakdown"}
+    return secure(cells, breakdown, totals)
 
 
 def test_a_cell_needs_ten_homes():
