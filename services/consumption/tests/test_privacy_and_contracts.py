@@ -7,10 +7,10 @@ from consumption.privacy import PERSONAL_DATA
 from consumption.contracts import offpeak_hours_per_day
 
 
-def test_every_table_with_an_account_or_a_meter_is_in_the_personal_data_registry():
+def test_every_table_with_an_account_a_holder_or_a_meter_is_in_the_personal_data_registry():
     listed = {entry.table.name for entry in PERSONAL_DATA}
     personal = {t.name for t in models.metadata.tables.values()
-                if {"account_id", "meter_id"} & set(t.c.keys())}
+                if {"account_id", "meter_id", "holder_id"} & set(t.c.keys())}
     assert personal == listed
     assert all(entry.purpose and entry.retention for entry in PERSONAL_DATA)
 
