@@ -163,8 +163,10 @@ class _Bounded:
         return chunk
 
 
-_CHUNK = 1 << 18  # 256 KiB of XML: a few hundred PRMs, so the parser never waits long for the next one
-_AHEAD = 4        # chunks inflated ahead of the parser at most: about 1 MiB in flight whatever the file's size
+# 32 KiB of XML a chunk, what lxml's iterparse reads at a time: a chunk still in the CPU's cache when libxml2
+# parses it (measured: 256 KiB chunks cost ~15 % more CPU than 32 KiB ones).
+_CHUNK = 1 << 15
+_AHEAD = 32  # chunks inflated ahead of the parser at most: 1 MiB in flight whatever the file's size
 
 
 def _inflate(source: _Bounded, chunks: queue.Queue, stop: threading.Event) -> None:
