@@ -192,3 +192,78 @@ def test_real_excerpt_a_reads_to_the_published_index():
     batch = daily_energy([r], state, {r.prm: 36})
     assert [(d.day, d.energy_wh, d.quality) for d in batch.days] == [(dt.date(2022, 2, 2), 20_681, "measured")]
     assert batch.days[0].max_power_va == 3817
+
+
+_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?><R151><En_Tete_Flux><Identifiant_Flux>R151</Identifiant_Flux>'
+         b"<Date_Creation>2022-02-04T03:07:26+01:00</Date_Creation><Unite_Mesure_Index>kWh</Unite_Mesure_Index>"
+         b"<Unite_Mesure_Puissance>kVA</Unite_Mesure_Puissance></En_Tete_Flux>")
+
+
+def test_unusual_but_valid_layouts_read_the_same_values():
+    """Elements out of the usual order, a field given twice (the last counts), a class with two ids (the first
+    counts), comments: what the R151 says is read whatever the layout, in the file's units."""
+    xml = _HEAD + (
+        b"<PRM><Donnees_Releve><Id_Affaire>A1</Id_Affaire><Date_Releve>2022-02-01</Date_Releve>"
+        b"<Classe_Temporelle_Distributeur><Valeur>12</Valeur><!-- c --><Rang_Cadran>1</Rang_Cadran>"
+        b"<Id_Classe_Temporelle>HC</Id_Classe_Temporelle><Id_Classe_Temporelle>XX</Id_Classe_Temporelle>"
+        b"<Valeur>99</Valeur></Classe_Temporelle_Distributeur>"
+        b"<Classe_Temporelle_Distributeur><Id_Classe_Temporelle>HP</Id_Classe_Temporelle><Valeur>30</Valeur>"
+        b"</Classe_Temporelle_Distributeur><Date_Releve> 2022-02-02 </Date_Releve>"
+        b"<Puissance_Maximale><Valeur>6</Valeur></Puissance_Maximale>"
+        b"<Id_Calendrier_Distributeur> DI000002 </Id_Calendrier_Distributeur></Donnees_Releve>"
+        b"<Id_PRM>09111642617347</Id_PRM></PRM></R151>")
+    (r,) = list(parse_r151(io.BytesIO(xml)))
+    assert (r.prm, r.day, r.calendar, dict(r.registers), r.supplier_calendar, dict(r.supplier_registers),
+            r.max_power_va, r.affaire) == ("09111642617347", dt.date(2022, 2, 2), "DI000002",
+                                           {"HC": 12_000, "HP": 30_000}, "", {}, 6_000, "A1")
+    assert r.created == dt.datetime.fromisoformat("2022-02-04T03:07:26+01:00")
+
+
+@pytest.mark.parametrize("register", [b"<Id_Classe_Temporelle>HC</Id_Classe_Temporelle>",
+                                      b"<Id_Classe_Temporelle>HC</Id_Classe_Temporelle><Valeur/>",
+                                      b"<Id_Classe_Temporelle>HC</Id_Classe_Temporelle><Valeur>1e3</Valeur>"])
+def test_a_register_without_a_whole_value_is_a_bad_value(register):
+    xml = _HEAD + (b"<PRM><Id_PRM>09111642617347</Id_PRM><Donnees_Releve><Date_Releve>2022-02-02</Date_Releve>"
+                   b"<Classe_Temporelle_Distributeur>" + register + b"</Classe_Temporelle_Distributeur>"
+                   b"</Donnees_Releve></PRM></R151>")
+    with pytest.raises(BadFile) as err:
+        list(parse_r151(io.BytesIO(xml)))
+    assert err.value.reason == "bad_value"
+
+
+def _zip_of(xml: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ERDF_R151_x.xml", xml)
+    return buf.getvalue()
+
+
+def _inflating_threads() -> list:
+    import threading
+    import time
+
+    deadline = time.monotonic() + 5
+    while (alive := [t for t in threading.enumerate() if t.name == "sge-inflate"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+def test_a_file_read_in_part_or_refused_midway_leaves_no_inflating_thread():
+    """The member inflates in a thread ahead of the parser: a file quarantined at its 2 000th PRM, or one
+    whose reader stops early, must not leave that thread behind (one per file would pile up in the worker)."""
+    prm = (b"<PRM><Id_PRM>09111642617347</Id_PRM><Donnees_Releve><Date_Releve>2022-02-02</Date_Releve>"
+           b"<Id_Calendrier_Distributeur>DI000001</Id_Calendrier_Distributeur><Classe_Temporelle_Distributeur>"
+           b"<Id_Classe_Temporelle>BASE</Id_Classe_Temporelle><Valeur>%s</Valeur></Classe_Temporelle_Distributeur>"
+           b"</Donnees_Releve></PRM>\n")
+    def prms(n: int) -> bytes:  # values that vary, so the zip deflates like a real R151 (not a bomb's ratio)
+        return b"".join(prm % str(i * 7919 % 10**9).encode() for i in range(1, n + 1))
+
+    bad = _zip_of(_HEAD + prms(2000) + prm % b"x" + prms(20000) + b"</R151>")
+    with pytest.raises(BadFile) as err:
+        list(parse_r151(open_xml(bad)))
+    assert err.value.reason == "bad_value"
+    assert _inflating_threads() == []
+    good = parse_r151(open_xml(_zip_of(_HEAD + prms(20000) + b"</R151>")))
+    assert next(good).registers == {"BASE": 7_919_000}
+    good.close()
+    assert _inflating_threads() == []
