@@ -13,14 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # Ordered-set aggregates ignore NULLs: the quartiles are those of the homes that give a surface.
 # percentile_cont interpolates linearly, as statistics.quantiles(method="inclusive").
 CELLS = sa.text("""
-    WITH homes AS (
-      SELECT p.profile, sum(r.wh) AS wh, sum(r.days_present) AS present
-      FROM consumption.monthly_rollups r
-      JOIN consumption.meters m ON m.meter_id = r.meter_id AND m.erased_at IS NULL
+    WITH totals AS (
+      SELECT meter_id, sum(wh) AS wh, sum(days_present) AS present
+      FROM consumption.monthly_rollups
+      WHERE energy = :energy AND month >= :start AND month < :end
+      GROUP BY meter_id
+      HAVING sum(days_present) >= :min_present
+    ), homes AS (
+      SELECT t.wh, t.present, p.profile
+      FROM totals t
+      JOIN consumption.meters m ON m.meter_id = t.meter_id AND m.erased_at IS NULL
       JOIN consumption.profiles p ON p.account_id = m.account_id
-      WHERE r.energy = :energy AND r.month >= :start AND r.month < :end
-      GROUP BY r.meter_id, p.profile
-      HAVING sum(r.days_present) >= :min_present
     ), years AS (
       SELECT profile->>:area_key AS area,
              wh / 1000.0 * :days / present AS kwh,
