@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_enedis import confirmation, repository
-from ingest_enedis.dataconnect import CURVE_NOT_RECORDED, PARIS
-from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnectClient, parse_consent_redirect
+from ingest_enedis.dataconnect import DataConnectClient
+from ingest_enedis.dataconnect_calendar import CAPABILITIES, PARIS
+from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED, ConsentRedirect, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.load_curve import earliest_curve_day
 from ingest_enedis.service import Collector

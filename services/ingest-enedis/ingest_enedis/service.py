@@ -5,8 +5,9 @@ import datetime as dt
 from typing import Any
 
 from ingest_enedis import models, repository
-from ingest_enedis.dataconnect import (CAPABILITIES, _add_months, daily_consumption_readings,
-                                       earliest_history_day, latest_published_day, plan_windows)
+from ingest_enedis.dataconnect_calendar import (CAPABILITIES, add_months, earliest_history_day, latest_published_day,
+                                                plan_windows)
+from ingest_enedis.dataconnect_payloads import daily_consumption_readings
 from metro import collection
 from metro.collection import CallStats, Range, jsonable_contract, replay_command
 from metro.dso import DsoError
@@ -22,7 +23,7 @@ CONTRACT_FIELDS = ("tariff_option", "subscribed_kva", "offpeak_hours", "status",
 
 def history_start(cursor, contract: dict[str, Any] | None, today: dt.date, history_months: int) -> dt.date:
     """Oldest day to collect: the consent's history_from, the DSO's history depth, the meter's activation."""
-    candidates = [earliest_history_day(today), _add_months(today, -history_months)]
+    candidates = [earliest_history_day(today), add_months(today, -history_months)]
     if cursor.history_from:
         candidates.append(cursor.history_from)
     if contract and contract.get("activation_date"):
