@@ -51,6 +51,10 @@ def ingest(stack):
 def expected_period(activation: dt.date) -> tuple[dt.date, dt.date]:
     today = PARIS_TODAY()
     start = max(earliest_history_day(today), add_months(today, -36), activation)
+    # A history a few days over whole 365-day windows is cut to them (a call saved for at most a week).
+    whole, extra = divmod((today - start).days, 365)
+    if whole and 0 < extra <= 7:
+        start += dt.timedelta(days=extra)
     return start, latest_published_day(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
 
 

@@ -123,8 +123,11 @@ async def collections(request: Request, session: DbSession,
 async def collection_status(session: DbSession,
                             meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
-    """These meters' last day collected and freshness against Data Connect's publication time and lag."""
-    return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+    """These meters' last day collected, freshness against Data Connect's publication time and lag, and next
+    collection. Asked when the resident looks at their meters: they count as active for a week (priority.py)."""
+    statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+    await repository.mark_seen(session, [s.meter_id for s in statuses], dt.datetime.now(dt.UTC))
+    return statuses
 
 
 async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:
