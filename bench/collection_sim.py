@@ -30,18 +30,19 @@ from types import SimpleNamespace
 
 from ingest_enedis import priority
 from ingest_enedis.app import Settings
-from ingest_enedis.dataconnect_calendar import PARIS
-from ingest_enedis.service import DEMAND_TTL, Collector, contract_calls
+from ingest_enedis.dataconnect_calendar import CAPABILITIES, PARIS
+from ingest_enedis.service import Collector, contract_calls
 from metro.collection.collector import served_ranges
 from metro.collection.quota import TokenBucket, reserve
 from tests.sandboxes.enedis.state import QuotaWindow
 
 START = dt.datetime(2026, 10, 31, 23, 0, tzinfo=dt.UTC)  # 1 November 00:00 Paris
 BUCKETS = ("10:00", "18:00", "+2 days", "+7 days")
+newest_day = CAPABILITIES.newest_day
 
 
 class Meter:
-    __slots__ = ("i", "have_end", "hist_start", "contract_checked_at", "seen_at", "since", "first_calls")
+    __slots__ = ("i", "have_end", "hist_start", "contract_checked_at", "seen_at", "since", "due_at")
 
     def __init__(self, i: int, since: dt.datetime):
         self.i = i
@@ -50,7 +51,7 @@ class Meter:
         self.contract_checked_at: dt.datetime | None = None
         self.seen_at: dt.datetime | None = None
         self.since = since
-        self.first_calls = 0
+        self.due_at = since
 
 
 class Dso:
@@ -108,14 +109,18 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     end = START + dt.timedelta(days=args.days)
     meters: list[Meter] = []
     due: list[tuple[dt.datetime, int]] = []
-    # The meters already collected up to yesterday when the run starts; contract checks spread over a week.
+    # The meters already collected up to yesterday when the run starts, their turns spread over the scheduler's
+    # interval (as in its steady state); contract checks spread over a week.
+    every0 = collector.refresh_every_days(priority.Demand(args.prms, int(args.prms * args.active_share * 0.9))) \
+        if prioritised else 1
     for i in range(args.prms):
         m = Meter(i, START - dt.timedelta(days=400))
         m.have_end = START.astimezone(PARIS).date() - dt.timedelta(days=1)
         m.hist_start = m.have_end - dt.timedelta(days=3 * 365)
         m.contract_checked_at = START - dt.timedelta(seconds=rng.uniform(0, 7 * 86400))
         meters.append(m)
-        heapq.heappush(due, (collector.next_cycle(START), i))
+        m.due_at = collector.next_cycle(START + dt.timedelta(days=rng.randrange(math.ceil(every0))))
+        heapq.heappush(due, (m.due_at, i))
     arrivals = sorted(START + dt.timedelta(seconds=rng.uniform(0, args.days * 86400))
                       for _ in range(args.newcomers_per_day * args.days))
     # Who looks at their meters: the engaged share of residents, each one day in three (a visit counts a week).
@@ -141,8 +146,8 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     meter_days = 0
     skipped = visits = 0
     first_calls: list[int] = []
-    demand_at: dt.datetime | None = None
     next_visit_day = START
+    looks: list[tuple[dt.datetime, int]] = []
     wall = time.perf_counter()
 
     def count_demand(at: dt.datetime) -> priority.Demand:
@@ -150,27 +155,38 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         return priority.Demand(len(meters), seen)
 
     while now < end:
-        # Residents' visits of the day, and the newcomers' consents (due at once, as upsert_cursor sets).
+        # The day's looks of the engaged residents (one day in three, between 07:00 and 23:00), and the count of
+        # meters and active residents (the scheduler counts it every DEMAND_TTL; it moves by the day).
         while next_visit_day <= now:
-            for m in meters[:engaged]:
-                if rng.random() < 1 / 3:
-                    m.seen_at = next_visit_day
+            looks = sorted(looks + [(next_visit_day + dt.timedelta(seconds=rng.uniform(6 * 3600, 22 * 3600)), i)
+                                    for i in range(engaged) if rng.random() < 1 / 3])
+            collector._demand = (now, count_demand(now) if prioritised else priority.Demand(0, 0))
             next_visit_day += dt.timedelta(days=1)
+        # A look stamps the meter; with the priorities, one waiting for its turn and lacking published days is
+        # due at once (repository.mark_seen).
+        while looks and looks[0][0] <= now:
+            at, i = looks.pop(0)
+            m = meters[i]
+            m.seen_at = at
+            if prioritised and m.due_at > at and m.have_end is not None and m.have_end < newest_day(at):
+                m.due_at = at
+                heapq.heappush(due, (at, i))
+        # The newcomers' consents, due at once (as upsert_cursor sets).
         while arrivals and arrivals[0] <= now:
             m = Meter(len(meters), arrivals.pop(0))
             meters.append(m)
+            if prioritised:
+                collector._demand = (now, priority.Demand(len(meters), collector._demand[1].seen))
             heapq.heappush(due, (m.since, m.i))
-        # Counted every simulated hour (the scheduler counts every DEMAND_TTL): a count of every meter is the
-        # simulation's costliest step, and the counts hardly move within an hour.
-        if demand_at is None or now - demand_at > max(DEMAND_TTL, dt.timedelta(hours=1)):
-            collector._demand = (now, count_demand(now) if prioritised else priority.Demand(0, 0))
-            demand_at = now
         if not due or due[0][0] > now:
-            nxt = min(due[0][0] if due else end, arrivals[0] if arrivals else end, next_visit_day)
+            nxt = min(due[0][0] if due else end, arrivals[0] if arrivals else end, next_visit_day,
+                      looks[0][0] if looks else end)
             now = max(nxt, now + dt.timedelta(seconds=1))
             continue
-        _, i = heapq.heappop(due)
+        at, i = heapq.heappop(due)
         m = meters[i]
+        if at != m.due_at:
+            continue  # pulled forward by a look since
         visits += 1
         cursor = SimpleNamespace(meter_id=i, history_from=None, contract_checked_at=m.contract_checked_at)
         calls = 0
@@ -207,8 +223,9 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
                     m.hist_start = min(m.hist_start, a)
         if first:
             first_calls.append(calls)
-        nxt = collector.due_after(now, m.seen_at, collector._demand[1]) if prioritised else collector.next_cycle(now)
-        heapq.heappush(due, (nxt, i))
+        m.due_at = collector.due_after(now, m.seen_at, collector._demand[1]) if prioritised \
+            else collector.next_cycle(now)
+        heapq.heappush(due, (m.due_at, i))
 
     # The meter-days measured: from the run's first day (or the day after a newcomer's consent) to a week before
     # its end, so that +7 days is observed for each.
@@ -234,7 +251,7 @@ def report(r: dict, label: str) -> None:
     print(f"  {label:<22} all meters        {shares}")
     print(f"  {'':<22} active residents  {active}")
     print(f"  {'':<22} quota used: {r['quota_used']:5.1%}  429: {r['throttled']}  calls: {r['calls']}  "
-          f"visits without a call (already fresh): {r['skipped']}  others every {r['every_days']} d  "
+          f"visits without a call (already fresh): {r['skipped']}  others every {r['every_days']:.1f} d  "
           f"(simulated in {r['wall_s']:.0f} s)", flush=True)
 
 

@@ -126,7 +126,8 @@ async def collection_status(session: DbSession,
     """These meters' last day collected, freshness against Data Connect's publication time and lag, and next
     collection. Asked when the resident looks at their meters: they count as active for a week (priority.py)."""
     statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
-    await repository.mark_seen(session, [s.meter_id for s in statuses], dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    await repository.mark_seen(session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now))
     return statuses
 
 

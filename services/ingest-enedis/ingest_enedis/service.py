@@ -69,7 +69,7 @@ class Collector(collection.Collector):
 
     # Priorities under the hourly quota (see priority.py).
 
-    def refresh_every_days(self, demand: priority.Demand) -> int:
+    def refresh_every_days(self, demand: priority.Demand) -> float:
         s = self.settings
         return priority.refresh_every_days(s.quota_per_hour, demand, contract_calls(s.api_generation),
                                            s.contract_refresh_days)

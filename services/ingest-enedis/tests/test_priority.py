@@ -45,14 +45,16 @@ def test_at_1000_calls_an_hour_active_residents_come_first_and_the_others_take_t
     seen_yesterday = NOW - dt.timedelta(days=1)
     active = c.due_after(NOW, seen_yesterday, demand)
     assert active == dt.datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
-    other = c.due_after(NOW, None, demand)
-    assert other == dt.datetime(2026, 11, 28, 7, 30, tzinfo=UTC) + dt.timedelta(days=every, hours=5)
+    # Their turn comes every `every` days on average: the whole days on either side of it.
+    base = dt.datetime(2026, 11, 28, 7, 30, tzinfo=UTC) + dt.timedelta(hours=5)
+    turns = {(c.due_after(NOW, None, demand) - base).days for _ in range(200)}
+    assert turns == {int(every), int(every) + 1}, (every, turns)
     # A visit older than a week no longer counts.
-    assert c.due_after(NOW, NOW - dt.timedelta(days=8), demand) == other
+    assert (c.due_after(NOW, NOW - dt.timedelta(days=8), demand) - base).days in turns
     # The day's demand then fits the quota's day: the active residents' days and contracts, the others' turn.
     daily = demand.seen * priority.calls_per_refresh(3, 7) + \
         (demand.meters - demand.seen) * priority.calls_per_refresh(3, 7 * every) / every
-    assert daily <= 1_000 * 24
+    assert 0.9 * 1_000 * 24 <= daily <= 1_000 * 24
     # Too many active residents for the quota: the others still keep their share, at the longest turn.
     assert c.refresh_every_days(METROPOLE) == priority.MAX_REFRESH_DAYS
 
