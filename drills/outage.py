@@ -35,7 +35,7 @@ import httpx
 
 from devstack import sandbox_enedis
 from devstack.stack import PACKAGES, ROOT, Stack, reset_database, reset_vhost
-from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
+from ingest_enedis.dataconnect_calendar import add_months, earliest_history_day, latest_published_day
 from metro import dlq
 from metro.app import consumers_of, queue_name
 from metro.events import EXCHANGE, ConsentGranted, Envelope, ReadingsCollected
@@ -216,7 +216,10 @@ class Kubelet:
 
 
 def history_start(today: dt.date) -> dt.date:
-    return max(earliest_history_day(today), _add_months(today, -36))
+    start = max(earliest_history_day(today), add_months(today, -36))
+    # Cut to whole 365-day windows when a few days over them (ingest_enedis.service.history_start).
+    whole, extra = divmod((today - start).days, 365)
+    return start + dt.timedelta(days=extra) if whole and 0 < extra <= 7 else start
 
 
 async def grant_all(amqp_url: str, meters: dict[str, uuid.UUID]) -> None:

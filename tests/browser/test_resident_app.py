@@ -182,11 +182,14 @@ def test_resident_signs_up_gives_consent_sees_bars_revokes_exports_and_deletes(p
     # The newest window is collected first: the first readings seen hold the newest day.
     newest = dt.date.fromisoformat(max(p["period"] for p in points))
     expect(card).to_contain_text(f"Dernier jour reçu : {newest.day} {MOIS[newest.month - 1]} {newest.year}")
+    # When the next update is due (Data Connect's quota may not serve every meter each day).
+    expect(card).to_contain_text(re.compile(r"Prochaine mise à jour\s*prévue le \d{1,2} \S+ \d{4}"))
     shot(page, "08b-meters-fresh")
     card.get_by_role("button", name="Retirer mon accord").click()
     card.locator(".confirm").get_by_role("button", name="Retirer mon accord").click()
     expect(card.locator(".badge")).to_contain_text("retiré")
     expect(card.locator(".freshness")).to_have_text("Aucune collecte : pas d'accord actif pour ce compteur.")
+    expect(card).not_to_contain_text("Prochaine mise à jour")
     shot(page, "09-meters-revoked")
 
     page.get_by_role("link", name="Mes données").click()

@@ -18,7 +18,7 @@ from devstack.db import fetchval, raw_dsn
 from devstack.events import Tap
 from devstack.stack import ROOT
 from devstack.waiting import eventually
-from ingest_enedis.dataconnect import _add_months, earliest_history_day, latest_published_day
+from ingest_enedis.dataconnect_calendar import add_months, earliest_history_day, latest_published_day
 from metro.events import (EXCHANGE, ConsentGranted, ConsentRevoked, ContractChanged, Envelope,
                           ReadingsCollected)
 from metro.service_auth import ServiceTokens
@@ -50,7 +50,11 @@ def ingest(stack):
 
 def expected_period(activation: dt.date) -> tuple[dt.date, dt.date]:
     today = PARIS_TODAY()
-    start = max(earliest_history_day(today), _add_months(today, -36), activation)
+    start = max(earliest_history_day(today), add_months(today, -36), activation)
+    # A history a few days over whole 365-day windows is cut to them (a call saved for at most a week).
+    whole, extra = divmod((today - start).days, 365)
+    if whole and 0 < extra <= 7:
+        start += dt.timedelta(days=extra)
     return start, latest_published_day(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
 
 

@@ -2,6 +2,7 @@
 no consent) with the last day collected, and the DSO's contract, through the public API."""
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -73,6 +74,11 @@ async def test_a_collected_meter_is_fresh_with_its_last_day_and_the_dso_contract
     shown = await eventually(fresh, timeout=90, interval=1)
     assert shown["last_collected_day"] == last_published(sandbox, prm)
     assert shown["freshness_reason"] is None
+    # When the next update is due: the resident just looked at the meter, so it is collected at the next
+    # publication (08:30 Paris and its hour of spread), not after the others' turn under the quota.
+    now = dt.datetime.now(dt.UTC)
+    next_update = dt.datetime.fromisoformat(shown["next_update_at"])
+    assert now - dt.timedelta(minutes=1) < next_update <= now + dt.timedelta(hours=26), shown["next_update_at"]
 
     one = resident.get(f"/meters/{meter['id']}").json()
     assert one["contract"]["origin"] == "dso"
@@ -84,6 +90,7 @@ async def test_a_collected_meter_is_fresh_with_its_last_day_and_the_dso_contract
     gone = listed(resident, meter["id"])
     assert gone["freshness"] == "no_consent"
     assert gone["last_collected_day"] == shown["last_collected_day"]
+    assert gone["next_update_at"] is None
 
 
 async def test_a_meter_whose_collection_fails_says_so_with_the_reason(stack, sandbox, resident):

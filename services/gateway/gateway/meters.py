@@ -47,6 +47,9 @@ async def with_collection(services: ServiceClient, principal: Principal,
         if status is not None:
             m["last_collected_day"] = status["last_collected_day"]
             m["first_data_by"] = status.get("first_data_by")
+            # Consent may know of a revocation the connector has not received yet: no update is due then.
+            if m.get("freshness") != Freshness.no_consent.value:
+                m["next_update_at"] = status.get("next_update_at")
         # Consent already said no_consent for a meter it does not collect; the connector says the rest.
         if m.get("freshness") is None:
             if status is not None:

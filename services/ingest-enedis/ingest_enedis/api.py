@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from ingest_enedis import confirmation, repository
-from ingest_enedis.dataconnect import CURVE_NOT_RECORDED, PARIS
-from ingest_enedis.dataconnect import CAPABILITIES, ConsentRedirect, DataConnectClient, parse_consent_redirect
+from ingest_enedis.dataconnect import DataConnectClient
+from ingest_enedis.dataconnect_calendar import CAPABILITIES, PARIS
+from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED, ConsentRedirect, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.load_curve import earliest_curve_day
 from ingest_enedis.service import Collector
@@ -122,8 +123,12 @@ async def collections(request: Request, session: DbSession,
 async def collection_status(session: DbSession,
                             meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
-    """These meters' last day collected and freshness against Data Connect's publication time and lag."""
-    return await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+    """These meters' last day collected, freshness against Data Connect's publication time and lag, and next
+    collection. Asked when the resident looks at their meters: they count as active for a week (priority.py)."""
+    statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+    now = dt.datetime.now(dt.UTC)
+    await repository.mark_seen(session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now))
+    return statuses
 
 
 async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:

@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ingest_enedis.dataconnect import ConsentRedirect, DataConnectClient
+from ingest_enedis.dataconnect import DataConnectClient
+from ingest_enedis.dataconnect_payloads import ConsentRedirect
 from ingest_enedis.service import Collector
 from metro.collection import CallFailed, CallStats
 from metro.dso import Outcome

@@ -5,7 +5,8 @@ import datetime as dt
 import math
 from itertools import groupby
 
-from ingest_enedis.dataconnect import PARIS, CurvePoint
+from ingest_enedis.dataconnect_calendar import PARIS
+from ingest_enedis.dataconnect_payloads import CurvePoint
 from metro.events import LoadCurveDay
 
 

@@ -1,49 +1,31 @@
-"""Enedis Data Connect client (v5 and the 2026 generation).
+"""Enedis Data Connect client (v5 and the 2026 generation): token, requests, error mapping.
 
-Every DSO answer is mapped here, once, to the outcomes of `metro.dso`; callers never see an HTTP status.
+Every DSO answer is mapped here, once, to the outcomes of `metro.dso`; callers never see an HTTP status. The pure
+parts live beside it: the calendar (dataconnect_calendar) and the payloads' mapping (dataconnect_payloads).
 Units: daily energy in Wh, daily peak apparent power in VA, days are Europe/Paris local dates.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from metro.dso import (BadRequest, Capabilities, ClientCredentialsClient, ConsentRevoked, DsoError, NoData,
-                       QuotaExceeded, Transient, retry_after)
+from ingest_enedis.dataconnect_calendar import MAX_CURVE_WINDOW_DAYS, MAX_DAILY_WINDOW_DAYS, PARIS
+from ingest_enedis.dataconnect_payloads import (PRM_PATTERN, CurvePoint, DailyMaxPower, contract_status,
+                                                customer_usage_point, error_fields, kva_of, parse_day,
+                                                distribution_tariff_option, daily_consumption_readings, load_curve_points,
+                                                metering_points)
+from metro.dso import (BadRequest, ClientCredentialsClient, ConsentRevoked, DsoError, NoData, QuotaExceeded,
+                       Transient, retry_after)
 
-PARIS = ZoneInfo("Europe/Paris")
 PRODUCTION_BASE_URL = "https://gw.ext.prod.api.enedis.fr"
 SANDBOX_BASE_URL = "https://gw.ext.prod-sandbox.api.enedis.fr"
 PRODUCTION_AUTHORIZE_BASE_URL = "https://mon-compte-particulier.enedis.fr"
-PRM_PATTERN = re.compile(r"^\d{14}$")
-# Integrators' documentation gives 365 days per call on daily endpoints; the Swagger says nothing.
-MAX_DAILY_WINDOW_DAYS = 365
 TOKEN_REFRESH_MARGIN_S = 600.0
-
-CAPABILITIES = Capabilities(
-    dso="enedis",
-    channel="dataconnect",
-    energies=("electricity",),
-    granularities=("P1D",),
-    history_days=3 * 365 + 15,
-    publication_time=dt.time(8, 0),
-    lag_days_min=1,
-    lag_days_max=2,
-    notes=(
-        "day D is published from 08:00 Europe/Paris on D+1, late meters on D+2",
-        "history: 36 months + 15 days back, never before the meter's last activation date",
-        f"at most {MAX_DAILY_WINDOW_DAYS} days per daily call, end date exclusive and not after today",
-        "quota per application: 5 calls/s and 1 000 to 10 000 calls/h, shared by every meter",
-    ),
-)
 
 ApiGeneration = Literal["v5", "2026"]
 # Runs one DSO request: ``await through(lambda: request())``.
@@ -64,135 +46,9 @@ _V2_PATHS = {
     "load_curve": "/mesure_synchrone_auto/v2/courbe_de_charge_consommation",
     "max_power": "/mesure_synchrone_auto/v2/puissance_conso_max_quotidienne",
 }
-# Load curves: at most 7 days a call, 24 months + 15 days of history.
-MAX_CURVE_WINDOW_DAYS = 7
-CURVE_NOT_RECORDED = "ADAM-ERR0075"
 _NO_DATA_CODES = {"no_data_found", "STM-ERR-0000014", "STM-ERR-0000020", "ADAM-ERR0123"}
 _CONSENT_CODES = {"ADAM-DC-0008", "ADAM_DC_0008", "ADAM-DC-0007", "unauthorized_user"}
 _TRANSIENT_CODES = {"technical_error", "ADAM-DC-0500", "STM-ERR-0000001"}
-_DISTRIBUTION_TARIFF_OPTION = {"ST": "BASE", "DT": "HC", "U4": "HC_SEASONAL"}
-
-
-@dataclass(frozen=True)
-class ConsentRedirect:
-    """What the consent page sent back to our redirect URI."""
-    state: str | None
-    prms: tuple[str, ...] = ()
-    autorisation_id: str | None = None
-    error: str | None = None
-    error_description: str | None = None
-
-    @property
-    def granted(self) -> bool:
-        return self.error is None and (bool(self.prms) or self.autorisation_id is not None)
-
-
-@dataclass(frozen=True)
-class DailyMaxPower:
-    day: dt.date
-    va: int
-    at: dt.datetime | None = field(default=None)
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    """One load-curve interval: its start (UTC), length in minutes and average power in W."""
-    start: dt.datetime
-    minutes: int
-    w: int
-
-
-def _step_minutes(value: Any) -> int:
-    match = re.fullmatch(r"PT(\d+)M", str(value or "PT30M"))
-    if not match:
-        raise Transient(f"unexpected load-curve step {value!r}", code="unexpected_body")
-    return int(match.group(1))
-
-
-def load_curve_points(body: Any) -> list[CurvePoint]:
-    """A load-curve answer (either generation) as intervals. The DSO stamps each point with the END of its
-    interval in local time without an offset: on the October DST day 02:00 and 02:30 come twice, told apart
-    by their order; the step may change from one point to the next."""
-    try:
-        if isinstance(body, dict) and "meter_reading" in body:
-            raw = [(r["date"], r["value"], r.get("interval_length"))
-                   for r in body["meter_reading"].get("interval_reading") or []]
-        elif isinstance(body, dict) and "grandeur" in body:
-            raw = [(p["d"], p["v"], p.get("p")) for g in body["grandeur"] or [] for p in g.get("points") or []]
-        else:
-            raise Transient("unexpected load-curve body", code="unexpected_body")
-    except (AttributeError, KeyError, TypeError) as exc:
-        raise Transient(f"unexpected load-curve body: {exc!r}", code="unexpected_body") from exc
-    points: list[CurvePoint] = []
-    previous: dt.datetime | None = None
-    for stamp, value, step in raw:
-        if value in (None, ""):
-            continue
-        local = dt.datetime.fromisoformat(str(stamp))
-        end = local.replace(tzinfo=PARIS).astimezone(dt.UTC)
-        if previous is not None and end <= previous:
-            end = local.replace(tzinfo=PARIS, fold=1).astimezone(dt.UTC)
-        minutes = _step_minutes(step)
-        points.append(CurvePoint(end - dt.timedelta(minutes=minutes), minutes, int(value)))
-        previous = end
-    return points
-
-
-def parse_consent_redirect(params: Mapping[str, str]) -> ConsentRedirect:
-    """v1 callbacks carry `usage_point_id` (`;` since late 2023, `,` before), v2 callbacks `autorisation_id`."""
-    raw = params.get("usage_point_id") or ""
-    prms = tuple(dict.fromkeys(p.strip() for p in re.split(r"[;,]", raw) if p.strip()))
-    error = params.get("error")
-    if error is None and raw and not all(PRM_PATTERN.match(p) for p in prms):
-        error = "invalid_usage_point_id"
-    return ConsentRedirect(state=params.get("state"), prms=prms if error is None else (),
-                           autorisation_id=params.get("autorisation_id") or None, error=error,
-                           error_description=params.get("error_description"))
-
-
-def plan_windows(start: dt.date, end: dt.date, max_days: int = MAX_DAILY_WINDOW_DAYS) -> list[tuple[dt.date, dt.date]]:
-    """Split [start, end[ into consecutive half-open windows of at most max_days days, oldest first."""
-    if max_days < 1:
-        raise ValueError("max_days must be at least 1")
-    windows = []
-    cursor = start
-    while cursor < end:
-        stop = min(cursor + dt.timedelta(days=max_days), end)
-        windows.append((cursor, stop))
-        cursor = stop
-    return windows
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    for last in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def earliest_history_day(today: dt.date) -> dt.date:
-    """Oldest `start` the daily endpoints accept (36 months + 15 days back), one day of margin kept."""
-    return _add_months(today, -36) - dt.timedelta(days=14)
-
-
-def latest_published_day(now: dt.datetime) -> dt.date:
-    """Last day Data Connect is expected to serve at `now`: D appears at 08:00 Paris time on D+1."""
-    local = now.astimezone(PARIS)
-    return local.date() - dt.timedelta(days=1 if local.time() >= CAPABILITIES.publication_time else 2)
-
-
-def _error_fields(body: Any) -> tuple[str | None, str]:
-    """The error code and text of any of the DSO's body shapes (business, WSO2 fault, 2026 `code/message`)."""
-    if not isinstance(body, dict):
-        return None, ""
-    if isinstance(body.get("fault"), dict):
-        body = body["fault"]
-    code = body.get("error") if body.get("error") is not None else body.get("code")
-    text = " ".join(str(body[k]) for k in ("error_description", "message", "description") if body.get(k))
-    return (str(code) if code is not None else None), text
 
 
 def _retry_after(response: httpx.Response, body: Any, text: str) -> float:
@@ -207,55 +63,6 @@ def _retry_after(response: httpx.Response, body: Any, text: str) -> float:
             return 60.0
     # "Quota Q4 reached" is the hourly quota; everything else is the per-second spike arrest.
     return 60.0 if "Q4" in text else 1.0
-
-
-def _parse_date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value[:10])
-
-
-def _kva(value: Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("value")
-    match = re.search(r"\d+", str(value or ""))
-    return int(match.group()) if match else None
-
-
-def _tariff_option(distribution_tariff: str | None) -> str | None:
-    """The DSO only knows the distribution tariff (TURPE option), not the supplier offer (Tempo is invisible)."""
-    if not distribution_tariff:
-        return None
-    code = distribution_tariff.upper()
-    for suffix, option in _DISTRIBUTION_TARIFF_OPTION.items():
-        if code.startswith("BTINF") and code.endswith(suffix):
-            return option
-    text = code.lower()
-    if "deux saisons" in text:
-        return "HC_SEASONAL"
-    if "heures creuses" in text:
-        return "HC"
-    if "sans différenciation" in text or "sans differenciation" in text:
-        return "BASE"
-    return None
-
-
-def _contract_status(code: str | None) -> str | None:
-    return {"SERVC": "active", "RESIL": "terminated", "ECRES": "terminating", "ECRAC": "connecting",
-            "INACCE": "inaccessible"}.get((code or "").upper(), (code or None) and code.lower())
-
-
-def _customer_usage_point(body: Any) -> dict[str, Any]:
-    """v5 customers payloads, with or without the `customer` wrapper."""
-    if isinstance(body, dict) and isinstance(body.get("customer"), dict):
-        body = body["customer"]
-    points = body.get("usage_points") if isinstance(body, dict) else None
-    if not points:
-        raise Transient("customers payload without usage_points", code="unexpected_body")
-    return points[0]
-
-
-def daily_consumption_readings(body: Any) -> list[tuple[dt.date, int]]:
-    """A daily consumption answer (either generation) as (day, Wh); replays read kept answers with it."""
-    return [(_parse_date(d), int(v)) for d, v in DataConnectClient._points(body)]
 
 
 class DataConnectClient:
@@ -359,9 +166,9 @@ class DataConnectClient:
         if raw is not None:
             raw.append(body)
         peaks = []
-        for stamp, value in self._points(body):
+        for stamp, value in metering_points(body):
             at = dt.datetime.fromisoformat(stamp).replace(tzinfo=PARIS) if len(stamp) > 10 else None
-            peaks.append(DailyMaxPower(_parse_date(stamp), int(value), at))
+            peaks.append(DailyMaxPower(parse_day(stamp), int(value), at))
         return peaks
 
     async def _daily(self, measure: str, prm: str, start: dt.date, end: dt.date) -> Any:
@@ -378,19 +185,6 @@ class DataConnectClient:
             params |= {"mesuresPas": "P1D", "grandeurPhysique": "PMA"}
         return await self._request("GET", _V2_PATHS[measure], params=params)
 
-    @staticmethod
-    def _points(body: Any) -> list[tuple[str, str]]:
-        try:
-            if isinstance(body, dict) and "meter_reading" in body:
-                readings = body["meter_reading"].get("interval_reading") or []
-                return [(str(r["date"]), str(r["value"])) for r in readings if r.get("value") not in (None, "")]
-            if isinstance(body, dict) and "grandeur" in body:
-                points = [p for g in body["grandeur"] or [] for p in g.get("points") or []]
-                return [(str(p["d"]), str(p["v"])) for p in points if p.get("v") not in (None, "")]
-        except (AttributeError, KeyError, TypeError) as exc:
-            raise Transient(f"unexpected metering body: {exc!r}", code="unexpected_body") from exc
-        raise Transient("metering body has neither meter_reading nor grandeur", code="unexpected_body")
-
     # --- contract and address --------------------------------------------------------------------------------
 
     async def contract(self, prm: str, through: Through | None = None) -> dict[str, Any]:
@@ -404,20 +198,20 @@ class DataConnectClient:
         if self.api_generation == "v5":
             body = await through(lambda: self._request("GET", "/customers_upc/v5/usage_points/contracts",
                                                        params={"usage_point_id": prm}))
-            contracts = _customer_usage_point(body).get("contracts") or {}
+            contracts = customer_usage_point(body).get("contracts") or {}
             if isinstance(contracts, list):
                 contracts = contracts[0] if contracts else {}
             activation = contracts.get("last_activation_date")
             change = contracts.get("last_distribution_tariff_change_date")
             return {
                 "prm": prm,
-                "tariff_option": _tariff_option(contracts.get("distribution_tariff")),
+                "tariff_option": distribution_tariff_option(contracts.get("distribution_tariff")),
                 "distribution_tariff": contracts.get("distribution_tariff"),
-                "subscribed_kva": _kva(contracts.get("subscribed_power")),
+                "subscribed_kva": kva_of(contracts.get("subscribed_power")),
                 "offpeak_hours": contracts.get("offpeak_hours") or None,
-                "status": _contract_status(contracts.get("contract_status")),
-                "activation_date": _parse_date(activation) if activation else None,
-                "last_change": _parse_date(change) if change else None,
+                "status": contract_status(contracts.get("contract_status")),
+                "activation_date": parse_day(activation) if activation else None,
+                "last_change": parse_day(change) if change else None,
                 "segment": contracts.get("segment"),
             }
         situations = await through(lambda: self._request("GET", f"/situation_contrat_auto/v1/{prm}"))
@@ -435,13 +229,13 @@ class DataConnectClient:
             segment = next((s.get("segment") if isinstance(s, dict) else s for s in segment), None)
         return {
             "prm": prm,
-            "tariff_option": _tariff_option(withdrawal.get("distribution_tariff")),
+            "tariff_option": distribution_tariff_option(withdrawal.get("distribution_tariff")),
             "distribution_tariff": withdrawal.get("distribution_tariff"),
-            "subscribed_kva": _kva(withdrawal.get("subscribed_power")),
+            "subscribed_kva": kva_of(withdrawal.get("subscribed_power")),
             "offpeak_hours": relais.get("plageHeuresCreuses") or None,
-            "status": _contract_status(withdrawal.get("contract_status")) or ("active" if withdrawal else None),
-            "activation_date": _parse_date(activation) if activation else None,
-            "last_change": _parse_date(change) if change else None,
+            "status": contract_status(withdrawal.get("contract_status")) or ("active" if withdrawal else None),
+            "activation_date": parse_day(activation) if activation else None,
+            "last_change": parse_day(change) if change else None,
             "segment": segment,
         }
 
@@ -451,7 +245,7 @@ class DataConnectClient:
         if self.api_generation == "v5":
             body = await self._request("GET", "/customers_upa/v5/usage_points/addresses",
                                        params={"usage_point_id": prm})
-            point = _customer_usage_point(body).get("usage_point") or {}
+            point = customer_usage_point(body).get("usage_point") or {}
             a = point.get("usage_point_addresses") or {}
             return {"prm": prm, "street": a.get("street"), "locality": a.get("locality") or None,
                     "postal_code": a.get("postal_code"), "insee_code": a.get("insee_code"), "city": a.get("city"),
@@ -503,7 +297,7 @@ class DataConnectClient:
     @staticmethod
     def _raise_for(response: httpx.Response, body: Any) -> None:
         status = response.status_code
-        code, text = _error_fields(body)
+        code, text = error_fields(body)
         message = f"Data Connect {status} {code or ''}: {text}".strip()
         error: DsoError
         if status == 429:

@@ -9,8 +9,9 @@ from typing import Any
 
 from ingest_enedis import repository
 from ingest_enedis.curve import pack_days
-from ingest_enedis.dataconnect import (CAPABILITIES, CURVE_NOT_RECORDED, MAX_CURVE_WINDOW_DAYS, _add_months,
-                                       latest_published_day, plan_windows)
+from ingest_enedis.dataconnect_calendar import (CAPABILITIES, MAX_CURVE_WINDOW_DAYS, add_months, latest_published_day,
+                                                plan_windows)
+from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED
 from ingest_enedis.service import BEFORE_ACTIVATION, SOURCE
 from metro import collection
 from metro.collection import CallStats, Range
@@ -33,7 +34,7 @@ DAILY_FIRST_WAIT_S = 20.0
 
 def earliest_curve_day(today: dt.date) -> dt.date:
     """Oldest `start` the load-curve endpoint accepts (24 months + 15 days back), one day of margin kept."""
-    return _add_months(today, -24) - dt.timedelta(days=14)
+    return add_months(today, -24) - dt.timedelta(days=14)
 
 
 # One day as collected: [day, step, watts] (None when only the peak came) and the peak [day, va, at] (or None).

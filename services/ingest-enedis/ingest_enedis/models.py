@@ -21,3 +21,11 @@ curve_cursors = cursors_table(metadata, "curve_cursors",
                               sa.Column("backfill_from", sa.Date))
 curve_collected_ranges = collected_ranges_table(metadata, "curve_collected_ranges")
 curve_gaps = gaps_table(metadata, "curve_gaps")
+
+# When the resident (or their adviser) last looked at the meter's data: residents active in the last week are
+# collected first when the hourly quota cannot serve every meter each day (see priority.py).
+meter_activity = sa.Table(
+    "meter_activity", metadata,
+    sa.Column("meter_id", sa.UUID(as_uuid=True), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -20,6 +20,8 @@ PERSONAL_DATA: list[PersonalTable] = [
     PersonalTable(models.curve_cursors, purpose="load-curve collection state per meter (how far back the resident "
                   "asked for it)", retention="while the consent is active, erased with the account",
                   meter_column="meter_id", account_column="account_id"),
+    PersonalTable(models.meter_activity, purpose="when the resident last looked at the meter, to collect the active "
+                  "ones first under the quota", retention="erased with the account", meter_column="meter_id"),
 ]
 
 

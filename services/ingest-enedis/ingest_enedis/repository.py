@@ -5,10 +5,11 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_enedis.models import (collected_ranges, curve_collected_ranges, curve_cursors, curve_gaps, cursors, cycles,
-                                  ended_consents, raw_payloads)
+                                  ended_consents, meter_activity, raw_payloads)
 from metro.collection import CollectionStore, collected_ranges as ranges_of
 
 store = CollectionStore("enedis", cursors=cursors, collected_ranges=collected_ranges, cycles=cycles,
@@ -52,3 +53,34 @@ async def curve_state(session: AsyncSession, meter_id: uuid.UUID) -> tuple[sa.Ro
                                            t.c.last_day, t.c.lease_owner).where(t.c.meter_id == meter_id))
            ).one_or_none()
     return row, await ranges_of(session, curve_collected_ranges, meter_id)
+
+
+async def mark_seen(session: AsyncSession, meter_ids: list[uuid.UUID], at: dt.datetime, newest_day: dt.date) -> None:
+    """The resident looked at these meters (one write per meter and hour at most): those waiting for their turn
+    under the quota while the DSO has published days they lack are due now."""
+    if not meter_ids:
+        return
+    c = cursors.c
+    await session.execute(sa.update(cursors).where(
+        c.meter_id.in_(meter_ids), c.active, c.next_due_at > at,
+        sa.or_(c.last_day.is_(None), c.last_day < newest_day)).values(next_due_at=at))
+    t = meter_activity
+    stmt = insert(t).values([{"meter_id": m, "seen_at": at} for m in meter_ids])
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[t.c.meter_id], set_={"seen_at": stmt.excluded.seen_at},
+        where=t.c.seen_at < stmt.excluded.seen_at - dt.timedelta(hours=1)))
+
+
+async def seen_at(session: AsyncSession, meter_id: uuid.UUID) -> dt.datetime | None:
+    t = meter_activity
+    return (await session.execute(sa.select(t.c.seen_at).where(t.c.meter_id == meter_id))).scalar_one_or_none()
+
+
+async def demand(session: AsyncSession, seen_since: dt.datetime) -> tuple[int, int]:
+    """Meters under consent, and how many of them their resident looked at since ``seen_since``."""
+    c, a = cursors.c, meter_activity.c
+    row = (await session.execute(
+        sa.select(sa.func.count(), sa.func.count(a.seen_at))
+        .select_from(cursors.outerjoin(meter_activity, sa.and_(a.meter_id == c.meter_id, a.seen_at >= seen_since)))
+        .where(c.active))).one()
+    return int(row[0]), int(row[1])

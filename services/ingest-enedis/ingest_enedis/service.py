@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ingest_enedis import models, repository
-from ingest_enedis.dataconnect import (CAPABILITIES, _add_months, daily_consumption_readings,
-                                       earliest_history_day, latest_published_day, plan_windows)
+from ingest_enedis import models, priority, repository
+from ingest_enedis.dataconnect_calendar import (CAPABILITIES, MAX_DAILY_WINDOW_DAYS, add_months, earliest_history_day,
+                                                latest_published_day, plan_windows)
+from ingest_enedis.dataconnect_payloads import daily_consumption_readings
 from metro import collection
 from metro.collection import CallStats, Range, jsonable_contract, replay_command
 from metro.dso import DsoError
@@ -16,18 +17,30 @@ SOURCE = "enedis.dataconnect"
 RAW_KIND = "daily_consumption"
 CHANNEL = CAPABILITIES.channel
 BEFORE_ACTIVATION = "ADAM-ERR0123"
+# How long the count of meters and active residents (which sets the others' turn) is kept before counted again.
+DEMAND_TTL = dt.timedelta(minutes=10)
 CONTRACT_FIELDS = ("tariff_option", "subscribed_kva", "offpeak_hours", "status", "activation_date",
                    "distribution_tariff", "segment", "last_change")
 
 
+# A history a few days longer than whole windows is cut to them: three years are 1 096 days in a leap period, and
+# their last day would cost a fourth call of the first collection.
+TRIM_TO_WINDOWS_DAYS = 7
+
+
 def history_start(cursor, contract: dict[str, Any] | None, today: dt.date, history_months: int) -> dt.date:
-    """Oldest day to collect: the consent's history_from, the DSO's history depth, the meter's activation."""
-    candidates = [earliest_history_day(today), _add_months(today, -history_months)]
+    """Oldest day to collect: the consent's history_from, the DSO's history depth, the meter's activation, cut
+    to whole 365-day windows when that saves a call for at most a week of the oldest history."""
+    candidates = [earliest_history_day(today), add_months(today, -history_months)]
     if cursor.history_from:
         candidates.append(cursor.history_from)
     if contract and contract.get("activation_date"):
         candidates.append(dt.date.fromisoformat(contract["activation_date"]))
-    return max(candidates)
+    start = max(candidates)
+    whole, extra = divmod((today - start).days, MAX_DAILY_WINDOW_DAYS)
+    if whole and 0 < extra <= TRIM_TO_WINDOWS_DAYS:
+        start += dt.timedelta(days=extra)
+    return start
 
 
 def as_readings(days: list[tuple[dt.date, int]]) -> list[Reading]:
@@ -42,11 +55,50 @@ replay = replay_command(repository.store, models.outbox, "ingest_enedis", kind=R
                         parse=replay_parse)
 
 
+def contract_calls(api_generation: str) -> int:
+    """Requests one contract costs: three in the 2026 generation (situation, synthesis, metering), one in v5."""
+    return 3 if api_generation == "2026" else 1
+
+
 class Collector(collection.Collector):
     capabilities = CAPABILITIES
     store = repository.store
     raw_kind = RAW_KIND
     supply_ended_codes = frozenset({"ADAM-DC-0007"})
+    _demand: tuple[dt.datetime, priority.Demand] | None = None
+
+    # Priorities under the hourly quota (see priority.py).
+
+    def refresh_every_days(self, demand: priority.Demand) -> float:
+        s = self.settings
+        return priority.refresh_every_days(s.quota_per_hour, demand, contract_calls(s.api_generation),
+                                           s.contract_refresh_days)
+
+    def due_after(self, now: dt.datetime, seen_at: dt.datetime | None, demand: priority.Demand) -> dt.datetime:
+        s = self.settings
+        return priority.next_due(now, s.cycle_time, seen_at, self.refresh_every_days(demand),
+                                 s.cycle_jitter_minutes * 60, self.rng, priority.others_delay(s.quota_per_hour, demand))
+
+    def contract_due(self, checked_at: dt.datetime | None, now: dt.datetime, demand: priority.Demand) -> bool:
+        days = priority.contract_refresh_days(self.settings.contract_refresh_days, self.refresh_every_days(demand))
+        return checked_at is None or now - checked_at > dt.timedelta(days=days)
+
+    async def demand(self, now: dt.datetime) -> priority.Demand:
+        if self._demand is None or now - self._demand[0] > DEMAND_TTL:
+            async with self.rt.db.session() as session:
+                meters, seen = await repository.demand(session, now - priority.SEEN_RECENTLY)
+            self._demand = (now, priority.Demand(meters, seen))
+        return self._demand[1]
+
+    async def next_due(self, cursor, now: dt.datetime) -> dt.datetime:
+        async with self.rt.db.session() as session:
+            seen_at = await repository.seen_at(session, cursor.meter_id)
+        return self.due_after(now, seen_at, await self.demand(now))
+
+    def contract_stale(self, cursor, now: dt.datetime) -> bool:
+        # Only the cached demand: a sync check, counted again at the next next_due.
+        demand = self._demand[1] if self._demand else priority.Demand(0, 0)
+        return self.contract_due(cursor.contract_checked_at, now, demand)
 
     def last_published_day(self, now: dt.datetime) -> dt.date:
         return latest_published_day(now)

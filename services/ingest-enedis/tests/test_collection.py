@@ -37,7 +37,12 @@ def test_history_starts_at_activation_when_the_meter_is_younger_than_three_years
     today = D(2026, 11, 28)
     cursor = SimpleNamespace(history_from=None)
     assert history_start(cursor, {"activation_date": "2026-02-01"}, today, 36) == D(2026, 2, 1)
-    assert history_start(cursor, {"activation_date": "2012-02-01"}, today, 36) == D(2023, 11, 28)
+    # Three years back are 1 096 days here (2024 is a leap year): the oldest day is left out, which saves the
+    # fourth call of the first collection.
+    assert history_start(cursor, {"activation_date": "2012-02-01"}, today, 36) == D(2023, 11, 29)
+    assert (today - D(2023, 11, 29)).days == 3 * 365
+    # Beyond a week over whole windows nothing is cut.
+    assert history_start(cursor, {"activation_date": "2025-11-10"}, today, 36) == D(2025, 11, 10)
 
 
 def test_collection_is_scheduled_after_the_next_publication_with_jitter():

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from ingest_enedis.curve import day_span, pack_days
-from ingest_enedis.dataconnect import (CAPABILITIES, CURVE_NOT_RECORDED, DataConnectClient, earliest_history_day,
-                                       latest_published_day, parse_consent_redirect, plan_windows)
+from ingest_enedis.dataconnect import DataConnectClient
+from ingest_enedis.dataconnect_calendar import CAPABILITIES, earliest_history_day, latest_published_day, plan_windows
+from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED, parse_consent_redirect
 from metro.dso import BadRequest, ConsentRevoked, NoData, QuotaExceeded, Transient
 from tests.sandboxes.enedis import RegisteredClient, SandboxConfig
 from tests.sandboxes.enedis.curves import has_mixed_steps

@@ -4359,6 +4359,11 @@ export interface components {
              * @description before a consented meter's first data: the day it is due by, from the DSO's publication time and longest documented lag (Enedis D+1 after 08:00, ADICT D+1 to D+5, SGE files D+2 to D+3)
              */
             first_data_by?: string | null;
+            /**
+             * Next Update At
+             * @description when the meter is next collected; under Enedis Data Connect's hourly quota a meter whose resident did not look at it in the last week may wait a few days. Null without an active consent
+             */
+            next_update_at?: string | null;
             /** @description the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither */
             contract?: components["schemas"]["ContractView"] | null;
         };

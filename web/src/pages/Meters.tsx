@@ -213,6 +213,12 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
                   : t("consent.no_data_yet")}
           </dd>
         </div>
+        {meter.next_update_at && (
+          <div>
+            <dt>{t("meters.next_update")}</dt>
+            <dd>{t("meters.next_update_at", { date: day(meter.next_update_at, lang) })}</dd>
+          </div>
+        )}
         {contract && (
           <div>
             <dt>{t("meters.contract")}</dt>

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +66,11 @@ class Collector:
     raw_kind: str
     supply_ended_codes: frozenset[str] = frozenset()
 
-    def __init__(self, rt, client, bucket: TokenBucket, owner: str, rng: random.Random | None = None):
+    def __init__(self, rt, client, bucket: TokenBucket, owner: str, rng: random.Random | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
         self.rt = rt
+        # What the scheduling decisions read the time from (a simulated run drives it: bench/collection_sim.py).
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.settings: CollectionSettings = rt.settings
         self.client = client
         self.bucket = bucket
@@ -146,7 +149,7 @@ class Collector:
             log.exception("collection failed", extra={"meter_id": str(cursor.meter_id)})
             outcome = Outcome.transient
             values = {"attempts": cursor.attempts + 1, "last_error": repr(exc)[:500],
-                      "next_due_at": self.policy.next_attempt(dt.datetime.now(dt.UTC), cursor.attempts + 1)}
+                      "next_due_at": self.policy.next_attempt(self.clock(), cursor.attempts + 1)}
         async with self.rt.db.session() as session, session.begin():
             if outcome is Outcome.consent_revoked:
                 await self._revoke(session, cursor, values["reason"], values.get("code"))
@@ -156,29 +159,17 @@ class Collector:
             await record_in_cycle(session, self.store.cycles, self.capabilities.dso, stats)
 
     async def _collect(self, cursor, stats: CallStats) -> tuple[Outcome, dict]:
-        s = self.settings
-        caps = self.capabilities
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
         contract = cursor.contract
-        stale = cursor.contract_checked_at is None or \
-            now - cursor.contract_checked_at > dt.timedelta(days=s.contract_refresh_days)
-        if contract is None or stale:
+        if contract is None or self.contract_stale(cursor, now):
             contract = await self._refresh_contract(cursor, contract, stats)
             if self.supply_ended(contract):
                 return Outcome.consent_revoked, {"reason": "supply_ended"}
-        today = now.astimezone(PARIS).date()
-        last_published = self.last_published_day(now)
-        late_from = last_published - dt.timedelta(days=caps.lag_days_max - caps.lag_days_min)
-        wanted = (self.history_start(cursor, contract, today), last_published + dt.timedelta(days=1))
         async with self.rt.db.session() as session:
             have = await collected_ranges(session, self.store.collected_ranges, cursor.meter_id)
             failing = [] if self.store.gaps is None else \
                 await collected_ranges(session, self.store.gaps, cursor.meter_id)
-        # The days the DSO kept failing at earlier cycles and not served since are asked on their own, after
-        # the windows, never inside one.
-        known = [w for gap in missing_ranges(wanted, have + missing_ranges(wanted, failing))
-                 for w in self.windows(gap, today)]
-        windows = [w for gap in missing_ranges(wanted, have + known) for w in self.windows(gap, today)]
+        windows, known, late_from = self.plan(cursor, contract, have, failing, now)
         outcome = Outcome.ok
         # Newest first: the resident sees last month before the history fills in.
         for window in reversed(windows):
@@ -187,7 +178,31 @@ class Collector:
                 outcome = Outcome.no_data
             await self._ask_again(cursor, retry, stats, late_from)
         await self._ask_again(cursor, [(period, None) for period in known], stats, late_from)
-        return outcome, {"attempts": 0, "last_error": None, "next_due_at": self.next_cycle(now)}
+        return outcome, {"attempts": 0, "last_error": None, "next_due_at": await self.next_due(cursor, now)}
+
+    def plan(self, cursor, contract: dict[str, Any] | None, have: list[Range], failing: list[Range],
+             now: dt.datetime) -> tuple[list[Range], list[Range], dt.date]:
+        """Pure: the windows to ask at ``now`` (oldest first; asked newest first), the days that kept failing
+        (asked on their own, after the windows, never inside one) and the first day the DSO may still publish
+        late. A meter whose days are all collected up to the last published one gets no window: no call."""
+        caps = self.capabilities
+        today = now.astimezone(PARIS).date()
+        last_published = self.last_published_day(now)
+        late_from = last_published - dt.timedelta(days=caps.lag_days_max - caps.lag_days_min)
+        wanted = (self.history_start(cursor, contract, today), last_published + dt.timedelta(days=1))
+        known = [w for gap in missing_ranges(wanted, have + missing_ranges(wanted, failing))
+                 for w in self.windows(gap, today)]
+        windows = [w for gap in missing_ranges(wanted, have + known) for w in self.windows(gap, today)]
+        return windows, known, late_from
+
+    def contract_stale(self, cursor, now: dt.datetime) -> bool:
+        return cursor.contract_checked_at is None or \
+            now - cursor.contract_checked_at > dt.timedelta(days=self.settings.contract_refresh_days)
+
+    async def next_due(self, cursor, now: dt.datetime) -> dt.datetime:
+        """When a meter collected at ``now`` is due again: the next publication (a connector may order its
+        meters by priority here)."""
+        return self.next_cycle(now)
 
     async def _ask_again(self, cursor, pending: list[tuple[Range, DsoError | None]], stats: CallStats,
                          late_from: dt.date) -> None:
@@ -281,7 +296,7 @@ class Collector:
 
     def _on_failure(self, cursor, failed: CallFailed) -> tuple[Outcome, dict]:
         error = failed.error
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
         detail = f"{error.code or ''} {error}"[:500]
         if error.outcome is Outcome.consent_revoked:
             return error.outcome, {"reason": "supply_ended" if error.code in self.supply_ended_codes else "dso",

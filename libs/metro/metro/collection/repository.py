@@ -76,7 +76,7 @@ class CollectionStore:
 
     async def collection_of(self, session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
         c = self.cursors.c
-        return list((await session.execute(sa.select(c.meter_id, c.active, c.last_day, c.last_outcome)
+        return list((await session.execute(sa.select(c.meter_id, c.active, c.last_day, c.last_outcome, c.next_due_at)
                                            .where(c.meter_id.in_(meter_ids)))).all())
 
     async def end_consents(self, session: AsyncSession, consent_ids: list[uuid.UUID | None],

@@ -25,7 +25,8 @@ async def collection_statuses(session: AsyncSession, store: CollectionStore, cap
         state, reason = freshness(caps, now, row.last_day, row.last_outcome, row.active)
         out.append(CollectionStatus(meter_id=row.meter_id, last_collected_day=row.last_day, freshness=state,
                                     reason=reason, expected_day=caps.newest_day(now),
-                                    first_data_by=first_data_by(caps, now, row.last_day, row.active)))
+                                    first_data_by=first_data_by(caps, now, row.last_day, row.active),
+                                    next_update_at=max(row.next_due_at, now) if row.active else None))
     return out
 
 

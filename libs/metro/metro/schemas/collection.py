@@ -38,6 +38,8 @@ class CollectionStatus(BaseModel):
     expected_day: dt.date
     # Before the first data of a consented meter: the day it is due by, from the DSO's publication rules.
     first_data_by: dt.date | None = None
+    # When the meter is next collected (the channel's quota may not serve every meter each day).
+    next_update_at: dt.datetime | None = None
 
 
 class LoadCurveState(StrEnum):

@@ -212,6 +212,9 @@ class MeterView(BaseModel):
     first_data_by: dt.date | None = Field(default=None, description=(
         "before a consented meter's first data: the day it is due by, from the DSO's publication time and "
         "longest documented lag (Enedis D+1 after 08:00, ADICT D+1 to D+5, SGE files D+2 to D+3)"))
+    next_update_at: dt.datetime | None = Field(default=None, description=(
+        "when the meter is next collected; under Enedis Data Connect's hourly quota a meter whose resident did "
+        "not look at it in the last week may wait a few days. Null without an active consent"))
     contract: ContractView | None = Field(default=None, description=(
         "the contract the DSO gives (`origin: dso`), else the one the resident declared; null when neither"))
 

@@ -1,0 +1,86 @@
+"""Priorities of the Data Connect collection under its hourly quota (issue 24): a first collection in as few
+calls as the API allows, residents active in the last week first, a meter already fresh not asked."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from types import SimpleNamespace
+
+from ingest_enedis import priority
+from ingest_enedis.app import Settings
+from ingest_enedis.service import Collector
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # 10:00 Paris, after the day's publication
+METROPOLE = priority.Demand(meters=154_000, seen=30_000)
+
+
+def collector(per_hour: int) -> Collector:
+    settings = Settings(quota_per_hour=per_hour, cycle_jitter_minutes=0)
+    return Collector(SimpleNamespace(settings=settings), None, None, "test", rng=random.Random(1))
+
+
+def cursor(checked_at=None):
+    return SimpleNamespace(meter_id=1, history_from=None, contract_checked_at=checked_at)
+
+
+def test_at_10000_calls_an_hour_every_meter_is_collected_each_morning():
+    c = collector(10_000)
+    assert c.refresh_every_days(METROPOLE) == 1
+    tomorrow = dt.datetime(2026, 11, 29, 7, 30, tzinfo=UTC)  # 08:30 Paris
+    assert c.due_after(NOW, NOW - dt.timedelta(days=1), METROPOLE) == tomorrow
+    # An hour of quota cannot serve 154 000 meters: the residents who looked at theirs this week go first.
+    # (the others are due once the quota has had the time to serve them: 30 000 calls at 10 000 an hour).
+    assert c.due_after(NOW, None, METROPOLE) == tomorrow + dt.timedelta(hours=3)
+    # A few thousand meters: nobody waits behind anybody.
+    assert c.due_after(NOW, None, priority.Demand(5_000, 1_000)) == tomorrow
+
+
+def test_at_1000_calls_an_hour_active_residents_come_first_and_the_others_take_turns():
+    c = collector(1_000)
+    demand = priority.Demand(meters=154_000, seen=5_000)
+    every = c.refresh_every_days(demand)
+    # 24 000 calls a day for 154 000 meters: the others wait their turn, a bounded number of days.
+    assert 2 <= every <= priority.MAX_REFRESH_DAYS
+    seen_yesterday = NOW - dt.timedelta(days=1)
+    active = c.due_after(NOW, seen_yesterday, demand)
+    assert active == dt.datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
+    # Their turn comes every `every` days on average: the whole days on either side of it.
+    base = dt.datetime(2026, 11, 28, 7, 30, tzinfo=UTC) + dt.timedelta(hours=5)
+    turns = {(c.due_after(NOW, None, demand) - base).days for _ in range(200)}
+    assert turns == {int(every), int(every) + 1}, (every, turns)
+    # A visit older than a week no longer counts.
+    assert (c.due_after(NOW, NOW - dt.timedelta(days=8), demand) - base).days in turns
+    # The day's demand then fits the quota's day: the active residents' days and contracts, the others' turn.
+    daily = demand.seen * priority.calls_per_refresh(3, 7) + \
+        (demand.meters - demand.seen) * priority.calls_per_refresh(3, 7 * every) / every
+    assert 0.9 * 1_000 * 24 <= daily <= 1_000 * 24
+    # Too many active residents for the quota: the others still keep their share, at the longest turn.
+    assert c.refresh_every_days(METROPOLE) == priority.MAX_REFRESH_DAYS
+
+
+def test_a_meter_served_every_few_days_checks_its_contract_less_often():
+    c = collector(1_000)
+    c._demand = (NOW, METROPOLE)
+    every = c.refresh_every_days(METROPOLE)
+    assert c.contract_stale(cursor(NOW - dt.timedelta(days=8)), NOW) is False
+    assert c.contract_stale(cursor(NOW - dt.timedelta(days=7 * every + 1)), NOW) is True
+    # Without quota pressure the weekly check stays.
+    c._demand = (NOW, priority.Demand(1_000, 0))
+    assert c.contract_stale(cursor(NOW - dt.timedelta(days=8)), NOW) is True
+
+
+def test_a_first_collection_takes_three_calls_of_365_days_and_a_fresh_meter_none():
+    c = collector(10_000)
+    contract = {"activation_date": "2010-05-04"}
+    windows, known, _ = c.plan(cursor(), contract, [], [], NOW)
+    assert len(windows) == 3 and known == []
+    assert all((b - a).days <= 365 for a, b in windows)
+    yesterday = dt.date(2026, 11, 27)
+    assert windows[-1][1] == yesterday + dt.timedelta(days=1)
+    # Already collected up to yesterday: nothing to ask, no call.
+    have = [(windows[0][0], yesterday + dt.timedelta(days=1))]
+    assert c.plan(cursor(), contract, have, [], NOW)[0] == []
+    # One day behind: one call for it.
+    have = [(windows[0][0], yesterday)]
+    assert c.plan(cursor(), contract, have, [], NOW)[0] == [(yesterday, yesterday + dt.timedelta(days=1))]
