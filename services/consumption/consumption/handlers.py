@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import uuid
+from itertools import repeat
+from operator import itemgetter
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,23 +19,43 @@ async def on_readings_collected(session: AsyncSession, events: list[Received[Rea
     for e in events:
         by_meter.setdefault(e.payload.meter_id, []).append(e.payload)
     dropped = await repository.erased_meters(session, list(by_meter))
-    records: list[tuple] = []
+    records: dict[uuid.UUID, list[tuple]] = {}
+    since = {}
     # Meters in one order: index pages are touched in sequence and concurrent batches lock rows alike.
     for meter, batches in sorted(by_meter.items()):
         if meter in dropped:
             continue
-        # Within one statement a key may appear once; the later message (and reading) wins.
-        latest: dict = {}
-        for batch in batches:
-            for reading in batch.readings:
-                latest[reading[0]] = (reading, batch.source)
-        for (day, wh, quality, extra), source in latest.values():
-            records.append((meter, day, wh, quality, source, orjson.dumps(extra).decode() if extra else None))
+        rows = _rows(meter, batches)
+        if rows:
+            records[meter] = rows
+            since[meter] = min(rows, key=_DAY)[1]
     await repository.upsert_readings(session, records)
     kept = sorted(m for m in by_meter if m not in dropped)
     await repository.queue_scans(session, kept)
-    await repository.queue_pricing(session, kept, since={
-        m: min(r[0] for b in by_meter[m] for r in b.readings) for m in kept if any(b.readings for b in by_meter[m])})
+    await repository.queue_pricing(session, kept, since=since)
+
+
+def _rows(meter: uuid.UUID, batches: list[ReadingsCollected]) -> list[tuple]:
+    """The meter's rows to write, (meter_id, day, wh, quality, source, extra JSON), one per day: within one statement
+    a key may appear once, so the later message (and reading) wins."""
+    if len(batches) == 1 and batches[0].readings:
+        # The usual message, built column-wise without a Python step per reading.
+        days, whs, qualities, extras = zip(*batches[0].readings)
+        if len(set(days)) == len(days):
+            json = map(_json, extras) if any(extras) else repeat(None)
+            return list(zip(repeat(meter), days, whs, qualities, repeat(batches[0].source), json))
+    latest: dict = {}
+    for batch in batches:
+        source = batch.source
+        latest.update((r[0], (meter, r[0], r[1], r[2], source, _json(r[3]))) for r in batch.readings)
+    return list(latest.values())
+
+
+def _json(extra: dict | None) -> str | None:
+    return orjson.dumps(extra).decode() if extra else None
+
+
+_DAY = itemgetter(1)
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Received[MeterDeclared]]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from operator import itemgetter
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from metro.db import named_rows
 from sqlalchemy.dialects.postgresql import insert
@@ -13,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import load_curve_days, readings
 
-# Readings arrive by the tens of thousands per batch: they are COPYed (binary) into a session-private
-# staging table, then merged in one statement. The upsert keyed on (meter_id, day) leaves a replay unchanged.
+# Readings arrive by the tens of thousands per batch. Most are days not stored yet (a first collection, the next
+# day): those are COPYed (binary) straight into the table, as fast as PostgreSQL takes rows. Only the meters with a
+# stored day within the batch's days go the slower way: COPYed into a session-private staging table, then merged in
+# one statement whose upsert keyed on (meter_id, day) leaves a replay unchanged and updates a corrected day.
 CREATE_STAGE = """
     CREATE TEMP TABLE IF NOT EXISTS readings_stage
       (meter_id uuid, day date, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
@@ -31,11 +35,20 @@ MERGE_STAGE = """
             IS DISTINCT FROM (excluded.wh, excluded.quality, excluded.extra)
 """
 
+# The meters with at least one stored day within [first, last] of their incoming days: one index probe each.
+STORED_WITHIN = """
+    SELECT b.meter_id FROM unnest($1::uuid[], $2::date[], $3::date[]) AS b(meter_id, first, last)
+    WHERE EXISTS (SELECT FROM consumption.readings r
+                  WHERE r.meter_id = b.meter_id AND r.day >= b.first AND r.day <= b.last)
+"""
+
+READING_COLUMNS = ["meter_id", "day", "wh", "quality", "source", "extra"]
+_DAY = itemgetter(1)
+
 
 async def copy_merge(session: AsyncSession, create: str, stage: str, records: list[tuple], merge: str) -> None:
     """COPY (binary) ``records`` into the session-private ``stage`` table, then merge them in one statement."""
-    raw = await (await session.connection()).get_raw_connection()
-    conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
+    conn = await _driver_connection(session)
     await conn.execute(create)
     await conn.copy_records_to_table(stage, records=records)
     await conn.execute(merge)
@@ -43,11 +56,40 @@ async def copy_merge(session: AsyncSession, create: str, stage: str, records: li
     await conn.execute(f"TRUNCATE {stage}")
 
 
+async def _driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection, inside the session's transaction."""
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
+
+
 async def upsert_readings(session: AsyncSession,
-                          records: list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]) -> None:
-    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
-    if records:
-        await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)
+                          records: dict[uuid.UUID, list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]]
+                          ) -> None:
+    """``records``: by meter, in the order they are written, its (meter_id, day, wh, quality, source, extra JSON), at
+    most one per day.
+
+    A meter none of whose incoming days is stored has its rows COPYed straight into the readings; the others are
+    merged. Should another transaction store one of those days meanwhile, the COPY fails on the key, is undone (to
+    its savepoint) and those rows are merged instead."""
+    records = {m: rs for m, rs in records.items() if rs}
+    if not records:
+        return
+    conn = await _driver_connection(session)
+    spans = [(min(rs, key=_DAY)[1], max(rs, key=_DAY)[1]) for rs in records.values()]
+    stored = {r[0] for r in await conn.fetch(STORED_WITHIN, list(records), *map(list, zip(*spans)))}
+    if stored:
+        await copy_merge(session, CREATE_STAGE, "readings_stage",
+                         [r for m, rs in records.items() if m in stored for r in rs], MERGE_STAGE)
+    new = [r for m, rs in records.items() if m not in stored for r in rs]
+    if not new:
+        return
+    await conn.execute("SAVEPOINT readings_copy")
+    try:
+        await conn.copy_records_to_table("readings", schema_name="consumption", records=new, columns=READING_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
+        await copy_merge(session, CREATE_STAGE, "readings_stage", new, MERGE_STAGE)
+    await conn.execute("RELEASE SAVEPOINT readings_copy")
 
 
 async def upsert_curve_days(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
