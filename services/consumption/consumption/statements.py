@@ -366,6 +366,7 @@ async def respread(session: AsyncSession, meter: sa.Row, profile: dict[str, Any]
     if gone:
         await repository.delete_readings(session, meter.meter_id, sorted(gone))
         await repository.clear_priced_days(session, meter.meter_id)
-    await repository.upsert_readings(session, {meter.meter_id: records})
+    if records:
+        await repository.upsert_readings(session, {meter.meter_id: repository.MeterReadings(*list(zip(*records))[1:])})
     await repository.queue_scans(session, [meter.meter_id])
     await repository.queue_pricing(session, [meter.meter_id])

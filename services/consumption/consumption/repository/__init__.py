@@ -56,6 +56,7 @@ from consumption.repository.queues import (
 from consumption.repository.readings import (
                                              CREATE_STAGE,
                                              MERGE_STAGE,
+                                             MeterReadings,
                                              copy_merge,
                                              curve_days,
                                              daily,
@@ -88,7 +89,7 @@ from consumption.repository.tariff_catalogues import (
                                              latest_catalogue_ids,
 )
 
-__all__ = ["CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
+__all__ = ["MeterReadings", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
            "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
            "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
            "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",

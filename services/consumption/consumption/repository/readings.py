@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from operator import itemgetter
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 
 import asyncpg
 import sqlalchemy as sa
@@ -43,10 +43,9 @@ STORED_WITHIN = """
 """
 
 READING_COLUMNS = ["meter_id", "day", "wh", "quality", "source", "extra"]
-_DAY = itemgetter(1)
 
 
-async def copy_merge(session: AsyncSession, create: str, stage: str, records: list[tuple], merge: str) -> None:
+async def copy_merge(session: AsyncSession, create: str, stage: str, records: Iterable[tuple], merge: str) -> None:
     """COPY (binary) ``records`` into the session-private ``stage`` table, then merge them in one statement."""
     conn = await _driver_connection(session)
     await conn.execute(create)
@@ -62,33 +61,46 @@ async def _driver_connection(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
-async def upsert_readings(session: AsyncSession,
-                          records: dict[uuid.UUID, list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]]
-                          ) -> None:
-    """``records``: by meter, in the order they are written, its (meter_id, day, wh, quality, source, extra JSON), at
-    most one per day.
+class MeterReadings(NamedTuple):
+    """One meter's incoming days as columns of one length, at most one per day (``extra``: JSON text or None)."""
+    day: Sequence[dt.date]
+    wh: Sequence[int]
+    quality: Sequence[str]
+    source: Sequence[str]
+    extra: Sequence[str | None]
+
+
+def _records(readings: dict[uuid.UUID, MeterReadings], meters: list[uuid.UUID]) -> Iterator[tuple]:
+    """The rows of ``meters``, (meter_id, day, wh, quality, source, extra), made as the COPY takes them: none is
+    kept once sent, so a batch of tens of thousands leaves nothing for the garbage collector to walk through."""
+    return chain.from_iterable(zip(repeat(m), *readings[m]) for m in meters)
+
+
+async def upsert_readings(session: AsyncSession, readings: dict[uuid.UUID, MeterReadings]) -> None:
+    """``readings``: by meter, in the order they are written.
 
     A meter none of whose incoming days is stored has its rows COPYed straight into the readings; the others are
     merged. Should another transaction store one of those days meanwhile, the COPY fails on the key, is undone (to
     its savepoint) and those rows are merged instead."""
-    records = {m: rs for m, rs in records.items() if rs}
-    if not records:
+    meters = [m for m, r in readings.items() if r.day]
+    if not meters:
         return
     conn = await _driver_connection(session)
-    spans = [(min(rs, key=_DAY)[1], max(rs, key=_DAY)[1]) for rs in records.values()]
-    stored = {r[0] for r in await conn.fetch(STORED_WITHIN, list(records), *map(list, zip(*spans)))}
+    stored = {r[0] for r in await conn.fetch(STORED_WITHIN, meters, [min(readings[m].day) for m in meters],
+                                             [max(readings[m].day) for m in meters])}
     if stored:
         await copy_merge(session, CREATE_STAGE, "readings_stage",
-                         [r for m, rs in records.items() if m in stored for r in rs], MERGE_STAGE)
-    new = [r for m, rs in records.items() if m not in stored for r in rs]
+                         _records(readings, [m for m in meters if m in stored]), MERGE_STAGE)
+    new = [m for m in meters if m not in stored]
     if not new:
         return
     await conn.execute("SAVEPOINT readings_copy")
     try:
-        await conn.copy_records_to_table("readings", schema_name="consumption", records=new, columns=READING_COLUMNS)
+        await conn.copy_records_to_table("readings", schema_name="consumption", records=_records(readings, new),
+                                         columns=READING_COLUMNS)
     except asyncpg.UniqueViolationError:
         await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
-        await copy_merge(session, CREATE_STAGE, "readings_stage", new, MERGE_STAGE)
+        await copy_merge(session, CREATE_STAGE, "readings_stage", _records(readings, new), MERGE_STAGE)
     await conn.execute("RELEASE SAVEPOINT readings_copy")
 
 
