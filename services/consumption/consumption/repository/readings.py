@@ -35,11 +35,12 @@ MERGE_STAGE = """
             IS DISTINCT FROM (excluded.wh, excluded.quality, excluded.extra)
 """
 
-# The meters with at least one stored day within [first, last] of their incoming days: one index probe each.
+# The meters with at least one stored day within [first, last] of their incoming days: one index probe each (the
+# LATERAL ... LIMIT 1 keeps it so whatever the statistics; a semi-join may hash a whole scan of the readings).
 STORED_WITHIN = """
     SELECT b.meter_id FROM unnest($1::uuid[], $2::date[], $3::date[]) AS b(meter_id, first, last)
-    WHERE EXISTS (SELECT FROM consumption.readings r
-                  WHERE r.meter_id = b.meter_id AND r.day >= b.first AND r.day <= b.last)
+    CROSS JOIN LATERAL (SELECT FROM consumption.readings r
+                        WHERE r.meter_id = b.meter_id AND r.day >= b.first AND r.day <= b.last LIMIT 1) AS stored
 """
 
 READING_COLUMNS = ["meter_id", "day", "wh", "quality", "source", "extra"]
