@@ -367,6 +367,7 @@ async def respread(session: AsyncSession, meter: sa.Row, profile: dict[str, Any]
         await repository.delete_readings(session, meter.meter_id, sorted(gone))
         await repository.clear_priced_days(session, meter.meter_id)
     if records:
-        await repository.upsert_readings(session, {meter.meter_id: repository.MeterReadings(*list(zip(*records))[1:])})
+        _, *columns = zip(*records)
+        await repository.upsert_readings(session, {meter.meter_id: repository.MeterReadings(*columns)})
     await repository.queue_scans(session, [meter.meter_id])
     await repository.queue_pricing(session, [meter.meter_id])

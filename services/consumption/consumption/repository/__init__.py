@@ -89,7 +89,7 @@ from consumption.repository.tariff_catalogues import (
                                              latest_catalogue_ids,
 )
 
-__all__ = ["MeterReadings", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
+__all__ = ["CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS", "FROM_READ_MODEL",
            "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS", "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON",
            "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS",
            "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA", "UNPRICED", "account_meters",
@@ -102,4 +102,4 @@ __all__ = ["MeterReadings", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_S
            "profile_updated_at", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
            "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
            "stream_daily", "summary_data", "unpriced_readings", "upsert_contract", "upsert_curve_days",
-           "upsert_meter", "upsert_profile", "upsert_readings"]
+           "upsert_meter", "upsert_profile", "upsert_readings", "MeterReadings"]
