@@ -17,23 +17,35 @@ async def on_readings_collected(session: AsyncSession, events: list[Received[Rea
     for e in events:
         by_meter.setdefault(e.payload.meter_id, []).append(e.payload)
     dropped = await repository.erased_meters(session, list(by_meter))
-    records: list[tuple] = []
+    readings: dict[uuid.UUID, repository.MeterReadings] = {}
     # Meters in one order: index pages are touched in sequence and concurrent batches lock rows alike.
     for meter, batches in sorted(by_meter.items()):
-        if meter in dropped:
-            continue
-        # Within one statement a key may appear once; the later message (and reading) wins.
-        latest: dict = {}
-        for batch in batches:
-            for reading in batch.readings:
-                latest[reading[0]] = (reading, batch.source)
-        for (day, wh, quality, extra), source in latest.values():
-            records.append((meter, day, wh, quality, source, orjson.dumps(extra).decode() if extra else None))
-    await repository.upsert_readings(session, records)
+        if meter not in dropped and (columns := _columns(batches)):
+            readings[meter] = columns
+    await repository.upsert_readings(session, readings)
     kept = sorted(m for m in by_meter if m not in dropped)
     await repository.queue_scans(session, kept)
-    await repository.queue_pricing(session, kept, since={
-        m: min(r[0] for b in by_meter[m] for r in b.readings) for m in kept if any(b.readings for b in by_meter[m])})
+    await repository.queue_pricing(session, kept, since={m: min(c.day) for m, c in readings.items()})
+
+
+def _columns(batches: list[ReadingsCollected]) -> repository.MeterReadings | None:
+    """A meter's days as columns, one per day: within one statement a key may appear once, so the later message (and
+    reading) wins."""
+    if len(batches) == 1 and batches[0].readings:
+        # The usual message, turned into columns without a Python step per reading.
+        days, whs, qualities, extras = zip(*batches[0].readings)
+        if len(set(days)) == len(days):
+            json = list(map(_json, extras)) if any(extras) else [None] * len(days)
+            return repository.MeterReadings(days, whs, qualities, [batches[0].source] * len(days), json)
+    latest: dict = {}
+    for batch in batches:
+        source = batch.source
+        latest.update((r[0], (r[0], r[1], r[2], source, _json(r[3]))) for r in batch.readings)
+    return repository.MeterReadings(*zip(*latest.values())) if latest else None
+
+
+def _json(extra: dict | None) -> str | None:
+    return orjson.dumps(extra).decode() if extra else None
 
 
 async def on_meter_declared(session: AsyncSession, events: list[Received[MeterDeclared]]) -> None:

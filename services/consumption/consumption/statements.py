@@ -367,6 +367,8 @@ async def respread(session: AsyncSession, meter: sa.Row, profile: dict[str, Any]
     if gone:
         await repository.delete_readings(session, meter.meter_id, sorted(gone))
         await repository.clear_priced_days(session, meter.meter_id)
-    await repository.upsert_readings(session, records)
+    if records:
+        _, *columns = zip(*records)
+        await repository.upsert_readings(session, {meter.meter_id: repository.MeterReadings(*columns)})
     await repository.queue_scans(session, [meter.meter_id])
     await repository.queue_pricing(session, [meter.meter_id])

@@ -16,7 +16,7 @@ from consumption.repository.priced_days import (CREATE_PRICED_STAGE, FROM_ARRAYS
                                                 store_priced_days, unpriced_readings)
 from consumption.repository.queues import (claim, claim_rows, enqueue, pricing_backlog, queue_pricing, queue_scans,
                                            requeue_pricing)
-from consumption.repository.readings import (CREATE_STAGE, MERGE_STAGE, copy_merge, curve_days, daily,
+from consumption.repository.readings import (CREATE_STAGE, MERGE_STAGE, MeterReadings, copy_merge, curve_days, daily,
                                              delete_readings, last_day, manual_days, max_power_days, meter_days_total,
                                              newest_days, stream_daily, upsert_curve_days, upsert_readings)
 from consumption.repository.renovations import (AROUND_WORKS, around_works, holder_renovations, programme_renovations,
@@ -29,12 +29,12 @@ from consumption.repository.tariff_catalogues import (catalogue, catalogue_versi
 
 __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS",
            "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
-           "METER_COLUMNS", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "READ_MODEL_CURRENT", "READ_MODEL_DAYS",
-           "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS", "SUMMARY_DATA",
-           "UNPRICED", "account_meters", "accounts_with_meters", "aggregate_cells", "around_works", "catalogue",
-           "catalogue_versions", "claim", "claim_rows", "clear_priced_days", "contracts_of", "copy_merge",
-           "curve_days", "daily", "delete_readings", "enqueue", "episodes_touching", "erased_meters", "held_meters",
-           "held_month", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
+           "METER_COLUMNS", "MeterReadings", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "READ_MODEL_CURRENT",
+           "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS",
+           "SUMMARY_DATA", "UNPRICED", "account_meters", "accounts_with_meters", "aggregate_cells", "around_works",
+           "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days", "contracts_of",
+           "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "episodes_touching", "erased_meters",
+           "held_meters", "held_month", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
            "latest_catalogue_ids", "lock_meters", "manual_days", "mark_erased", "max_power_days",
            "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",

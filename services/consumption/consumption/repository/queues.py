@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import anomaly_scan_queue, meters, price_queue
@@ -15,7 +15,9 @@ from consumption.models import anomaly_scan_queue, meters, price_queue
 async def enqueue(session: AsyncSession, queue: sa.Table, meter_ids: list[uuid.UUID]) -> None:
     """Work for a worker (anomaly scans, pricing): one row per meter, however often it is queued."""
     if meter_ids:
-        stmt = insert(queue).values([{"meter_id": m} for m in sorted(set(meter_ids))])
+        # The meters as one array parameter: one statement text whatever their number, compiled once.
+        ids = sa.select(sa.func.unnest(sa.literal(sorted(set(meter_ids)), ARRAY(UUID(as_uuid=True)))))
+        stmt = insert(queue).from_select([queue.c.meter_id], ids)
         await session.execute(stmt.on_conflict_do_update(index_elements=[queue.c.meter_id],
                                                          set_={"queued_at": sa.func.now()}))
 
@@ -30,7 +32,12 @@ async def queue_pricing(session: AsyncSession, meter_ids: list[uuid.UUID],
     every day of the meters is looked at again."""
     if not meter_ids:
         return
-    stmt = insert(price_queue).values([{"meter_id": m, "since": (since or {}).get(m)} for m in sorted(set(meter_ids))])
+    ids = sorted(set(meter_ids))
+    rows = sa.func.unnest(sa.literal(ids, ARRAY(UUID(as_uuid=True))),
+                          sa.literal([(since or {}).get(m) for m in ids], ARRAY(sa.Date))
+                          ).table_valued("meter_id", "since").render_derived()
+    stmt = insert(price_queue).from_select([price_queue.c.meter_id, price_queue.c.since],
+                                           sa.select(rows.c.meter_id, rows.c.since))
     await session.execute(stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id], set_={
         "queued_at": sa.func.now(),
         "since": sa.case((sa.or_(price_queue.c.since.is_(None), stmt.excluded.since.is_(None)), None),

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 
+import asyncpg
 import sqlalchemy as sa
 from metro.db import named_rows
 from sqlalchemy.dialects.postgresql import insert
@@ -13,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import load_curve_days, readings
 
-# Readings arrive by the tens of thousands per batch: they are COPYed (binary) into a session-private
-# staging table, then merged in one statement. The upsert keyed on (meter_id, day) leaves a replay unchanged.
+# Readings arrive by the tens of thousands per batch. Most are days not stored yet (a first collection, the next
+# day): those are COPYed (binary) straight into the table, as fast as PostgreSQL takes rows. Only the meters with a
+# stored day within the batch's days go the slower way: COPYed into a session-private staging table, then merged in
+# one statement whose upsert keyed on (meter_id, day) leaves a replay unchanged and updates a corrected day.
 CREATE_STAGE = """
     CREATE TEMP TABLE IF NOT EXISTS readings_stage
       (meter_id uuid, day date, wh bigint, quality text, source text, extra text) ON COMMIT DELETE ROWS
@@ -31,11 +35,20 @@ MERGE_STAGE = """
             IS DISTINCT FROM (excluded.wh, excluded.quality, excluded.extra)
 """
 
+# The meters with at least one stored day within [first, last] of their incoming days: one index probe each (the
+# LATERAL ... LIMIT 1 keeps it so whatever the statistics; a semi-join may hash a whole scan of the readings).
+STORED_WITHIN = """
+    SELECT b.meter_id FROM unnest($1::uuid[], $2::date[], $3::date[]) AS b(meter_id, first, last)
+    CROSS JOIN LATERAL (SELECT FROM consumption.readings r
+                        WHERE r.meter_id = b.meter_id AND r.day >= b.first AND r.day <= b.last LIMIT 1) AS stored
+"""
 
-async def copy_merge(session: AsyncSession, create: str, stage: str, records: list[tuple], merge: str) -> None:
+READING_COLUMNS = ["meter_id", "day", "wh", "quality", "source", "extra"]
+
+
+async def copy_merge(session: AsyncSession, create: str, stage: str, records: Iterable[tuple], merge: str) -> None:
     """COPY (binary) ``records`` into the session-private ``stage`` table, then merge them in one statement."""
-    raw = await (await session.connection()).get_raw_connection()
-    conn = raw.driver_connection  # the asyncpg connection, inside the session's transaction
+    conn = await _driver_connection(session)
     await conn.execute(create)
     await conn.copy_records_to_table(stage, records=records)
     await conn.execute(merge)
@@ -43,11 +56,53 @@ async def copy_merge(session: AsyncSession, create: str, stage: str, records: li
     await conn.execute(f"TRUNCATE {stage}")
 
 
-async def upsert_readings(session: AsyncSession,
-                          records: list[tuple[uuid.UUID, dt.date, int, str, str, str | None]]) -> None:
-    """``records``: (meter_id, day, wh, quality, source, extra JSON), at most one per (meter_id, day)."""
-    if records:
-        await copy_merge(session, CREATE_STAGE, "readings_stage", records, MERGE_STAGE)
+async def _driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection, inside the session's transaction."""
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
+
+
+class MeterReadings(NamedTuple):
+    """One meter's incoming days as columns of one length, at most one per day (``extra``: JSON text or None)."""
+    day: Sequence[dt.date]
+    wh: Sequence[int]
+    quality: Sequence[str]
+    source: Sequence[str]
+    extra: Sequence[str | None]
+
+
+def _records(readings: dict[uuid.UUID, MeterReadings], meters: list[uuid.UUID]) -> Iterator[tuple]:
+    """The rows of ``meters``, (meter_id, day, wh, quality, source, extra), made as the COPY takes them: none is
+    kept once sent, so a batch of tens of thousands leaves nothing for the garbage collector to walk through."""
+    return chain.from_iterable(zip(repeat(m), *readings[m]) for m in meters)
+
+
+async def upsert_readings(session: AsyncSession, readings: dict[uuid.UUID, MeterReadings]) -> None:
+    """``readings``: by meter, in the order they are written.
+
+    A meter none of whose incoming days is stored has its rows COPYed straight into the readings; the others are
+    merged. Should another transaction store one of those days meanwhile, the COPY fails on the key, is undone (to
+    its savepoint) and those rows are merged instead."""
+    meters = [m for m, r in readings.items() if r.day]
+    if not meters:
+        return
+    conn = await _driver_connection(session)
+    stored = {r[0] for r in await conn.fetch(STORED_WITHIN, meters, [min(readings[m].day) for m in meters],
+                                             [max(readings[m].day) for m in meters])}
+    if stored:
+        await copy_merge(session, CREATE_STAGE, "readings_stage",
+                         _records(readings, [m for m in meters if m in stored]), MERGE_STAGE)
+    new = [m for m in meters if m not in stored]
+    if not new:
+        return
+    await conn.execute("SAVEPOINT readings_copy")
+    try:
+        await conn.copy_records_to_table("readings", schema_name="consumption", records=_records(readings, new),
+                                         columns=READING_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
+        await copy_merge(session, CREATE_STAGE, "readings_stage", _records(readings, new), MERGE_STAGE)
+    await conn.execute("RELEASE SAVEPOINT readings_copy")
 
 
 async def upsert_curve_days(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
