@@ -110,6 +110,19 @@ def test_a_call_queued_past_midnight_counts_in_the_next_day():
     assert (taken.day, taken.day_taken) == (dt.date(2026, 3, 11), 1)
 
 
+def test_a_slot_given_up_by_a_caller_woken_too_late_is_not_counted_twice():
+    # The day's last call was reserved, then its caller woke too late to make it and takes a new slot: the DSO
+    # never saw the first, so the day still has it (under load the suite once lost a call of ten this way).
+    now = dt.datetime(2026, 3, 10, 12, 0, 30, tzinfo=dt.UTC)
+    full = row(tokens=0.0, rate=1.0, per_day=10, day_start=dt.date(2026, 3, 10), day_taken=10, hour_taken=10)
+    first = reserve(row(tokens=0.0, rate=1.0, per_day=10, day_start=dt.date(2026, 3, 10), day_taken=9,
+                        hour_taken=9), now)
+    with pytest.raises(DailyQuotaReached):
+        reserve(full, now)
+    again = reserve(full, now, given_up=first)
+    assert (again.day_taken, again.hour_taken) == (10, 10)
+
+
 def test_the_day_ends_at_midnight_in_paris_also_when_the_clocks_go_back():
     evening = dt.datetime(2026, 10, 25, 21, 0, tzinfo=dt.UTC)  # 22:00 in Paris, winter time since 03:00
     with pytest.raises(DailyQuotaReached) as spent:

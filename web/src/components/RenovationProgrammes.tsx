@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { ScrollRegion } from "./ScrollRegion";
 import { api, unwrap } from "../api/client";
 import { FormError } from "./Form";
 import { useI18n } from "../i18n";
@@ -20,7 +21,7 @@ export default function RenovationProgrammes() {
       <FormError error={query.error} />
       {query.data && programmes.length === 0 && <p>{t("renovations.none")}</p>}
       {programmes.length > 0 && (
-        <div className="table-scroll">
+        <ScrollRegion label={t("renovations.title")}>
           <table>
             <caption>{t("renovations.title")}</caption>
             <thead>
@@ -54,7 +55,7 @@ export default function RenovationProgrammes() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

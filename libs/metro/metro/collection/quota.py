@@ -33,20 +33,26 @@ class Reservation:
     hour_taken: int
 
 
-def reserve(row, now: dt.datetime, n: float = 1.0) -> Reservation:
+def reserve(row, now: dt.datetime, n: float = 1.0, given_up: Reservation | None = None) -> Reservation:
     """Pure: reserves ``n`` tokens of ``row`` (a rate_buckets row) at ``now`` (the database's clock), or
     raises DailyQuotaReached. A call counts in the day it is scheduled to reach the DSO, not the day it
-    was reserved, so a queue that runs over midnight spends the new day's calls."""
+    was reserved, so a queue that runs over midnight spends the new day's calls. ``given_up``: the caller's
+    earlier slot, which it gives up for this one (woken too late to call): the call was counted in its day and
+    hour and is not counted twice (the DSO never saw it)."""
     elapsed = max(0.0, (now - row.updated_at).total_seconds())
     tokens = min(row.capacity, row.tokens + row.rate * elapsed) - n
     wait = -tokens / row.rate if tokens < 0 else 0.0
     day = (now + dt.timedelta(seconds=wait)).astimezone(PARIS).date()
     day_taken = row.day_taken if row.day_start is not None and day <= row.day_start else 0
+    if given_up is not None and given_up.day == day:
+        day_taken = max(0, day_taken - n)
     if row.per_day is not None and day_taken + n > row.per_day:
         midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), PARIS)
         raise DailyQuotaReached(row.name, row.per_day, midnight.astimezone(dt.UTC), now)
     hour = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     hour_taken = row.hour_taken if row.hour_start >= hour else 0
+    if given_up is not None and given_up.hour_start == hour:
+        hour_taken = max(0, hour_taken - n)
     return Reservation(tokens=tokens, wait=wait, day=max(day, row.day_start or day), day_taken=int(day_taken + n),
                        hour_start=hour, hour_taken=int(hour_taken + n))
 
@@ -117,7 +123,7 @@ class TokenBucket:
         async with self.db.session() as session, session.begin():
             await repository.upsert_bucket(session, self.table, self.name, quotas)
 
-    async def take(self, n: float = 1.0) -> float:
+    async def take(self, n: float = 1.0, given_up: Reservation | None = None) -> float:
         """Takes n tokens, sleeping as long as the quota requires; returns the seconds waited. Raises
         DailyQuotaReached, taking nothing, when the day's quota is spent."""
         async with self.db.session() as session, session.begin():
@@ -126,11 +132,11 @@ class TokenBucket:
             # taken off the sleep rather than added to the arrival jitter.
             read_at = time.monotonic()
             if found is not None:
-                taken = reserve(found, found.now, n)
+                taken = reserve(found, found.now, n, given_up)
                 await repository.spend_bucket(session, self.table, self.name, found.now, taken, n)
         if found is None:
             await self.ensure()
-            return await self.take(n)
+            return await self.take(n, given_up)
         due = read_at + taken.wait
         wait = due - time.monotonic()
         if wait > 0:
@@ -138,7 +144,7 @@ class TokenBucket:
         # Woken later than the room kept for jitter (a busy event loop): calling now would crowd the calls of
         # the next slots into one DSO window. The slot is given up and a new one taken.
         if time.monotonic() - due > self.arrival_jitter_s:
-            return max(wait, 0.0) + await self.take(n)
+            return max(wait, 0.0) + await self.take(n, given_up=taken)
         return max(wait, 0.0)
 
     async def take_spare(self, n: float = 1.0) -> float:
