@@ -6,16 +6,12 @@ substation is split per dwelling by its share key). From the monthly rollups; as
 (FR) and as its PDF (WeasyPrint), as the annual report."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
-import jinja2
 
-from consumption import repository
+from consumption import printable, repository
 from metro.db import Database
 from metro.errors import NotFound
 from metro.schemas.landlord import (BuildingStatements, DwellingStatement, MeterRole, OrgDwelling, StatementInput,
@@ -92,21 +88,11 @@ ENERGIES_FR = {"electricity": "électricité", "gas": "gaz", "heat": "chaleur", 
                "fuel_oil": "fioul", "wood": "bois"}
 
 
-@functools.cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["n"] = lambda v, d=0: "—" if v is None else f"{v:,.{d}f}".replace(",", "\u202f").replace(".", ",")
-    return env.get_template("landlord_statement.html")
-
-
 def html(result: BuildingStatements) -> str:
     year, month = (int(x) for x in result.month.split("-"))
-    return _template().render(result=result, period=f"{MONTHS_FR[month - 1]} {year}", kinds=KINDS_FR,
-                              energies=ENERGIES_FR, generated=dt.date.today())
+    return printable.render("landlord_statement.html", result=result, period=f"{MONTHS_FR[month - 1]} {year}",
+                            kinds=KINDS_FR, energies=ENERGIES_FR, generated=dt.date.today())
 
 
 async def pdf(result: BuildingStatements) -> bytes:
-    import weasyprint  # heavy: loaded only when a PDF is asked for
-    page = html(result)
-    return await asyncio.to_thread(lambda: weasyprint.HTML(string=page).write_pdf())
+    return await printable.pdf(html(result))

@@ -6,19 +6,15 @@ years, and the 10 buildings furthest above their type's median. As data, as an H
 as the same page in PDF (WeasyPrint)."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import statistics
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
-import jinja2
 
-from consumption import repository
+from consumption import printable, repository
 from consumption.catalogues import DEGREE_DAYS
 from consumption.climate import normalise_heating
 from consumption.comparison import DEFAULT_HEATING_SHARE
@@ -135,20 +131,10 @@ def _report(year: int, buildings: list[Building], dju: tuple[float, float] | Non
         degree_days=(round(dju[0], 1), round(dju[1], 1)) if dju else None)
 
 
-@functools.cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["n"] = lambda v, d=0: "—" if v is None else f"{v:,.{d}f}".replace(",", "\u202f").replace(".", ",")
-    return env.get_template("annual_report.html")
-
-
 def html(report: AnnualReport, organisation: str) -> str:
-    return _template().render(report=report, organisation=organisation, labels=USE_TYPES_FR,
-                              generated=dt.date.today())
+    return printable.render("annual_report.html", report=report, organisation=organisation, labels=USE_TYPES_FR,
+                            generated=dt.date.today())
 
 
 async def pdf(report: AnnualReport, organisation: str) -> bytes:
-    import weasyprint  # heavy: loaded only when a PDF is asked for
-    page = html(report, organisation)
-    return await asyncio.to_thread(lambda: weasyprint.HTML(string=page).write_pdf())
+    return await printable.pdf(html(report, organisation))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from gateway.auth import User, VerifiedUser
-from gateway.org_routes import REPORT_CSP
+from gateway.org_routes import printable
 from metro.errors import Conflict, Forbidden, NotFound, error_responses
 from metro.schemas.landlord import (BuildingStatements, DwellingCreate, InvitationAccept, MeterRoleUpdate,
                                     OrgDwelling, StatementMeter, TenantInvitation)
@@ -87,12 +87,7 @@ async def _statements(request: Request, building: dict[str, Any], month: str, ou
         "consumption", "POST", "/internal/orgs/landlord-statements",
         principal=Principal(uuid.UUID(building["org_id"]), ("org_member",)), params={"output": output},
         json={"month": month, "building": building, "only": str(only) if only else None})
-    if output == "json":
-        return reply.json()
-    headers = {"content-security-policy": REPORT_CSP} if output == "html" else {
-        "content-disposition": f'attachment; filename="{filename}"'}
-    return Response(reply.content, media_type="text/html; charset=utf-8" if output == "html" else "application/pdf",
-                    headers=headers)
+    return printable(reply, output, filename)
 
 
 def _output(request: Request, format: str | None) -> str:

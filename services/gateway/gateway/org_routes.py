@@ -177,6 +177,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 
 
+def printable(reply: Any, output: str, pdf_name: str) -> Any:
+    """A consumption service's printable answer as the resident's browser gets it: JSON as is, the HTML page under
+    its own CSP (inline styles only, nothing loaded), the PDF as a download named ``pdf_name``."""
+    if output == "json":
+        return reply.json()
+    headers = {"content-security-policy": REPORT_CSP} if output == "html" else {
+        "content-disposition": f'attachment; filename="{pdf_name}"'}
+    return Response(reply.content, media_type="text/html; charset=utf-8" if output == "html" else "application/pdf",
+                    headers=headers)
+
+
 async def _portfolio(request: Request, who: Identity, org_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every meter of the organisation with its building, as consent lists them (for a member only)."""
     listed = await _services(request).json("consent", "GET", f"/internal/orgs/{org_id}/buildings",
@@ -219,12 +230,7 @@ async def annual_report(org_id: uuid.UUID, who: User, request: Request,
     reply = await _services(request).send(
         "consumption", "POST", "/internal/orgs/report", principal=Principal(org_id, ("org_member",)),
         params={"output": output, "organisation": org["name"]}, json={"year": year, "meters": meters})
-    if output == "json":
-        return reply.json()
-    headers = {"content-security-policy": REPORT_CSP} if output == "html" else {
-        "content-disposition": f'attachment; filename="metroenergies-rapport-{year}.pdf"'}
-    return Response(reply.content, media_type="text/html; charset=utf-8" if output == "html" else "application/pdf",
-                    headers=headers)
+    return printable(reply, output, f"metroenergies-rapport-{year}.pdf")
 
 
 PARIS = ZoneInfo("Europe/Paris")
