@@ -10,7 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ingest_sge.r151 import KeyRing, Limits, daily_energy, decrypt, open_xml, parse_r151
+from ingest_sge.energy import daily_energy
+from ingest_sge.r151 import KeyRing, Limits, decrypt, open_xml, parse_r151
 from ingest_sge.service import _read
 
 # The sandbox's key, written out: the child processes do not import the generator (its tables weigh on RSS).

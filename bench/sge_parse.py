@@ -19,7 +19,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ingest_sge.r151 import KeyRing, Limits, daily_energy, decrypt, parse_file_name
+from ingest_sge.energy import daily_energy
+from ingest_sge.r151 import KeyRing, Limits, decrypt, parse_file_name
 from ingest_sge.service import _read
 from tests.sandboxes.sge import generator as gen
 

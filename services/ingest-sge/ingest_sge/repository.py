@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ingest_sge.models import cycles, ended_consents, files, index_state, raw_files, subscriptions
-from ingest_sge.r151 import IndexState
+from ingest_sge.energy import IndexState
 from metro import collection
 
 

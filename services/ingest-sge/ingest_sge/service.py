@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_sge import repository
-from ingest_sge.r151 import (BadFile, DailyEnergy, FileName, IndexState, KeyRing, Limits, Reading,
-                             daily_energy, decrypt, open_xml, parse_file_name, parse_r151)
+from ingest_sge.energy import DailyEnergy, IndexState, daily_energy
+from ingest_sge.r151 import (BadFile, FileName, KeyRing, Limits, Reading, decrypt, open_xml, parse_file_name,
+                             parse_r151)
 from metro.collection import ReplayCounts, ReplayScope
 from metro.db import Database
 from metro.dso import Capabilities, Outcome, freshness

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest_sge.r151 import (BadFile, IndexState, KeyRing, Limits, daily_energy, decrypt, open_xml,
-                             parse_file_name, parse_r151, read_file)
+from ingest_sge.energy import IndexState, daily_energy
+from ingest_sge.r151 import BadFile, KeyRing, Limits, decrypt, open_xml, parse_file_name, parse_r151, read_file
 from tests.sandboxes.sge import generator as gen
 
 START = dt.date(2026, 2, 1)
