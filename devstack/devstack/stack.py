@@ -54,6 +54,8 @@ class Stack:
         values.update({f"{p.upper()}_URL": self.url(p) for p in PACKAGES})
         # Time-driven sweeps run often in tests; tests move timestamps back rather than wait days.
         values.update({"SWEEP_INTERVAL": "PT2S", "ERASURE_SWEEP_INTERVAL": "PT2S"})
+        # The Métropole's aggregates are recomputed seconds after their rollups change, not minutes.
+        values.update({"AGGREGATES_SETTLE_SECONDS": "1", "AGGREGATES_EVERY_SECONDS": "3"})
         env.update({prefix + k: v for k, v in values.items()})
         for key, value in self.extra_env.items():
             env[key.replace("{P}", prefix)] = value

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from devstack.client import ApiUser, admin_user
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, heading, shot
 from tests.browser.test_resident_quality import log_in
-from tests.e2e.test_analyst import YEAR, add_homes
+from tests.e2e.test_analyst import YEAR, add_homes, settled
 from tests.e2e.test_renovations import add_renovations
 
 pytestmark = pytest.mark.browser
@@ -88,6 +88,7 @@ def test_an_analyst_reads_the_territory_as_a_table_and_a_map(page: Page, stack):
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, population()).result()
     reader = with_roles(stack, ["analyst"])
+    settled(reader)  # the territory as consumption's worker stores it once the rollups changed
     page.goto("/")
     log_in(page, reader.email)
     page.get_by_role("link", name="Territoire").click()

@@ -21,7 +21,7 @@ from tests.browser.conftest import NO_SIDEWAYS_SCROLL, WEB, assert_accessible
 from tests.browser.test_account_screens import anomaly, send_events
 from tests.browser.test_coach import Coached, coached, in_thread  # noqa: F401 (the fixture, for this module)
 from tests.conftest import ARTIFACTS
-from tests.e2e.test_analyst import YEAR, add_homes
+from tests.e2e.test_analyst import YEAR, add_homes, settled
 from tests.e2e.test_organisations import SCHOOL
 
 pytestmark = pytest.mark.browser
@@ -220,6 +220,7 @@ def world(stack, coached: Coached) -> dict:  # noqa: F811 (the fixture imported 
     send_events(stack, anomaly(account_id, "2025-01-14"), anomaly(account_id, "2025-01-20"),
                 _load_curve(coached.electricity, coached.as_of))
     in_thread(add_homes(stack.database_url, ANALYST_MUNICIPALITY, 12, 6000))
+    settled(staff)  # the territory as consumption's worker stores it once the rollups changed
     _until("two notifications", lambda: len(resident.get("/me/notifications").json()) >= 2)
     week = {"from": (coached.as_of - dt.timedelta(days=6)).isoformat(),
             "to": (coached.as_of + dt.timedelta(days=1)).isoformat()}

@@ -1,10 +1,12 @@
 """Issue 23 items 5 and 6: the Métropole's aggregates through the gateway, for analysts only, under statistical
 secrecy, as a table and as GeoJSON over the 49 municipalities. The population is crafted in consumption's own
-tables (homes with their dwelling profile and a year of monthly rollups), as the pricing worker leaves them."""
+tables (homes with their dwelling profile and a year of monthly rollups), as the pricing worker leaves them; the
+aggregates are served as consumption's worker stored them after the rollups changed (item 8), with when."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
 import pytest
@@ -22,6 +24,17 @@ def analyst(stack) -> ApiUser:
     assert admin.put(f"/admin/accounts/{user.account['id']}/roles", json={"roles": ["analyst"]}).status_code == 200
     admin.close()
     return user
+
+
+def settled(user: ApiUser, year: int = YEAR, timeout: float = 120, **params) -> dict:
+    """The aggregates once consumption's worker has stored them after the last rollups written (not `stale`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = user.get("/analyst/aggregates", params={"year": year, **params})
+        assert r.status_code == 200, r.text
+        if not r.json()["stale"] or time.monotonic() > deadline:
+            return r.json()
+        time.sleep(0.5)
 
 
 async def add_homes(database_url: str, insee: str, n: int, kwh_year: float, *, year: int = YEAR,
@@ -63,9 +76,8 @@ def test_analysts_get_aggregates_under_secrecy_and_others_are_refused(stack, res
     assert resident.get(f"/analyst/aggregates.geojson?year={YEAR}&energy=gas").status_code == 403
 
     reader = analyst(stack)
-    r = reader.get(f"/analyst/aggregates?year={YEAR}&energy=gas")
-    assert r.status_code == 200, r.text
-    body = r.json()
+    body = settled(reader, energy="gas")
+    assert not body["stale"] and dt.datetime.fromisoformat(body["computed_at"])
     cells = {c["area"]: c for c in body["cells"]}
     assert body["min_homes"] == 10 and body["max_share"] == 0.85
     bresson = cells["38057"]
@@ -93,3 +105,25 @@ def test_analysts_get_aggregates_under_secrecy_and_others_are_refused(stack, res
         "Polygon", "MultiPolygon")
     assert features["38059"]["properties"]["secret"] == "dominant_home"
     assert features["38059"]["properties"]["total_kwh"] is None
+    assert geo.json()["computed_at"] == body["computed_at"]
+
+    # One municipality, as stored: its cells and breakdowns, and the Métropole's totals.
+    one = reader.get(f"/analyst/aggregates?year={YEAR}&energy=gas&area=38057").json()
+    assert {c["area"] for c in one["cells"] + one["breakdowns"]} == {"38057"} and one["totals"]
+    assert one["cells"][0]["homes"] == 12
+
+
+def test_new_rollups_reach_analysts_once_the_worker_has_recomputed_the_year(stack):
+    import asyncio
+
+    reader = analyst(stack)
+    year = YEAR - 5  # this test's year alone
+    asyncio.run(add_homes(stack.database_url, "38185", 15, 5000, year=year))   # Grenoble
+    before = settled(reader, year, energy="gas")
+    grenoble = next(c for c in before["cells"] if c["area"] == "38185")
+    assert grenoble["homes"] == 15
+
+    asyncio.run(add_homes(stack.database_url, "38185", 5, 5000, year=year))
+    after = settled(reader, year, energy="gas")
+    assert not after["stale"] and after["computed_at"] > before["computed_at"]
+    assert next(c for c in after["cells"] if c["area"] == "38185")["homes"] == 20

@@ -35,7 +35,6 @@ from consumption.climate import municipalities, normalise_heating
 from consumption.tariffs import DATA_DIR
 from consumption.comparison import DEFAULT_HEATING_SHARE
 from consumption.peers import DEFAULT_DEGREE_DAY_STATION, MIN_PEER_COVERAGE
-from metro.errors import AppError
 
 MIN_HOMES = 10
 MAX_SHARE = 0.85
@@ -170,14 +169,14 @@ async def cells_of(session: AsyncSession, energies: Iterable[str], year: int, le
 
 
 ENERGIES = ("electricity", "gas")
+LEVELS: tuple[Level, ...] = ("municipality", "iris")
 
 
-async def aggregates(session: AsyncSession, level: Level, year: int, energy: str | None) -> dict[str, Any]:
-    if not 2000 <= year < dt.date.today().year + 1:
-        raise AppError("no such year", code="invalid_period", status_code=422)
-    energies = (energy,) if energy else ENERGIES
-    cells, breakdown, totals = await cells_of(session, energies, year, level)
-    p_cells, p_breakdown, p_totals = await cells_of(session, energies, year - 1, level)
+async def compute(session: AsyncSession, level: Level, year: int) -> dict[str, Any]:
+    """Every cell of a level and year, both energies, secrecy applied, with its trend against the year before:
+    seconds of database work at the Métropole's scale, done by the worker (consumption.publication)."""
+    cells, breakdown, totals = await cells_of(session, ENERGIES, year, level)
+    p_cells, p_breakdown, p_totals = await cells_of(session, ENERGIES, year - 1, level)
     names = {code: row["name"] for code, row in municipalities().items()}
     return {
         "level": level, "year": year, "min_homes": MIN_HOMES, "max_share": MAX_SHARE,
@@ -195,7 +194,8 @@ def boundaries() -> dict[str, Any]:
 
 
 def geojson(result: dict[str, Any], boundaries: Mapping[str, Any], energy: str) -> dict[str, Any]:
-    """The municipality cells of one energy as properties of the 49 municipalities' polygons."""
+    """The municipality cells of one energy as properties of the 49 municipalities' polygons (with when they were
+    computed, as foreign members of the collection)."""
     by_code = {c["area"]: c for c in result["cells"] if c["energy"] == energy}
     features = []
     for feature in boundaries["features"]:
@@ -209,4 +209,5 @@ def geojson(result: dict[str, Any], boundaries: Mapping[str, Any], energy: str) 
             "kwh_m2_q1": cell["kwh_m2"]["q1"] if cell["kwh_m2"] else None,
             "kwh_m2_q3": cell["kwh_m2"]["q3"] if cell["kwh_m2"] else None,
             "trend_pct": cell["trend_pct"]}})
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "computed_at": result["computed_at"], "stale": result["stale"],
+            "features": features}

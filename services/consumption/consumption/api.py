@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from consumption import (access, aggregates, catalogues, contracts, excess, green_button, landlord, load_curve,
-                         peers, portfolio, renovations, report, series, statements, summary, totals, uses)
+                         peers, portfolio, publication, renovations, report, series, statements, summary, totals,
+                         uses)
 from consumption.tariffs import MAX_UPLOAD_BYTES
 from metro.bodies import read_limited
 from metro.db import DbReader, DbSession
@@ -246,21 +247,26 @@ def _analyst(who: Caller) -> None:
         raise Forbidden("only the Métropole's analysts read the aggregates", code="forbidden_role")
 
 
+AreaCode = Annotated[str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}([0-9]{4})?$",
+                                        description="one municipality (INSEE code) or IRIS")]
+
+
 @router.get("/analyst/aggregates")
-async def analyst_aggregates(who: Gateway, session: DbReader,
+async def analyst_aggregates(who: Gateway, request: Request,
                              level: Literal["municipality", "iris"] = "municipality",
                              year: Annotated[int, Query(ge=2000, le=2100)] = dt.date.today().year - 1,
-                             energy: Literal["electricity", "gas"] | None = None):
+                             energy: Literal["electricity", "gas"] | None = None, area: AreaCode = None):
+    """As stored by the aggregates worker (publication), computed on demand the first time."""
     _analyst(who)
-    return await aggregates.aggregates(session, level, year, energy)
+    return json(await publication.serve(request.app.state.db, level, year, energy, area))
 
 
 @router.get("/analyst/aggregates.geojson")
-async def analyst_geojson(who: Gateway, session: DbReader, energy: Literal["electricity", "gas"],
+async def analyst_geojson(who: Gateway, request: Request, energy: Literal["electricity", "gas"],
                           year: Annotated[int, Query(ge=2000, le=2100)] = dt.date.today().year - 1):
     _analyst(who)
-    result = await aggregates.aggregates(session, "municipality", year, energy)
-    return aggregates.geojson(result, aggregates.boundaries(), energy)
+    result = await publication.serve(request.app.state.db, "municipality", year, energy)
+    return json(aggregates.geojson(result, aggregates.boundaries(), energy))
 
 
 @router.get("/renovations", response_model=list[RenovationFigures])

@@ -26,6 +26,10 @@ class Settings(ServiceSettings):
     tariff_refresh_seconds: float = 10.0
     # The Météo-France station whose degree days weather-normalise comparisons of the reference area.
     degree_day_station: str = peers.DEFAULT_DEGREE_DAY_STATION
+    # The Métropole's aggregates of a year are recomputed once its rollups have not changed for `settle` seconds
+    # (after the night's rollups), at most every `every` seconds, and at the latest `every` seconds after a change.
+    aggregates_settle_seconds: float = 300.0
+    aggregates_every_seconds: float = 1800.0
 
 
 async def _start(rt: Runtime) -> None:
@@ -43,7 +47,8 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
-                       workers=[worker.anomaly_worker, worker.pricing_worker], on_start=[_start],
+                       workers=[worker.anomaly_worker, worker.pricing_worker, worker.aggregates_worker],
+                       on_start=[_start],
                        warm_reads=series.warm_reads, personal_data=privacy.PERSONAL_DATA,
                        before_erase=privacy.before_erase, after_erase=privacy.after_erase,
                        withheld_meters=privacy.withheld_meters, probes=[worker.probe()])

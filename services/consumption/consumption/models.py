@@ -105,6 +105,41 @@ monthly_rollups = sa.Table(
     postgresql_partition_by="RANGE (month)",
 )
 
+# The Métropole's aggregates as published, per level (municipality, iris) and year: computed by the worker
+# (consumption.publication), secrecy applied before they are stored, so nothing here is withheld by its reader.
+aggregate_runs = sa.Table(
+    "aggregate_runs", metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    # The secrecy rules applied: a run under other rules is never served.
+    sa.Column("min_homes", sa.Integer, nullable=False),
+    sa.Column("max_share", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+)
+
+# One row per published or withheld cell of a run, as the analysts read it. `area` is '' for the Métropole's
+# total, `dimension` and `value` '' for an area's own cell.
+aggregate_results = sa.Table(
+    "aggregate_results", metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("area", sa.Text, primary_key=True),
+    sa.Column("energy", sa.Text, primary_key=True),
+    sa.Column("dimension", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("cell", JSONB, nullable=False),
+)
+
+# Years whose rollups changed since their aggregates were computed (and the next ones, whose trend is against
+# them): logged by a trigger on monthly_rollups, one row per statement and year, deleted once recomputed.
+aggregate_changes = sa.Table(
+    "aggregate_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False, index=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
+)
+
 # Works declared on a building or a dwelling (renovation.declared): what the before/after figures read.
 renovations = sa.Table(
     "renovations", metadata,

@@ -3,7 +3,8 @@
 Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced once
 (the episode key is stored with the outbox row in one transaction).
 Pricing: after new readings, a contract or a catalogue, each meter's days are priced into the read model the
-series are served from (euros.price_meter), and the months they fall in rolled up (monthly_rollups)."""
+series are served from (euros.price_meter), and the months they fall in rolled up (monthly_rollups).
+Aggregates: the Métropole's aggregates of the years whose rollups changed, recomputed and stored (publication)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import euros, repository
+from consumption import euros, publication, repository
 from consumption.anomalies import detect_anomalies
 from consumption.models import anomaly_scan_queue, price_queue
 from metro.app import Runtime
@@ -82,6 +83,10 @@ async def anomaly_worker(rt: Runtime) -> None:
 
 async def pricing_worker(rt: Runtime) -> None:
     await drain(rt, "pricing", price_pending)
+
+
+async def aggregates_worker(rt: Runtime) -> None:
+    await repeat(rt.stop, "aggregates", lambda: publication.recompute_due(rt), rt.settings.worker_interval_seconds)
 
 
 # Data lag is looked for in the last weeks only; a source with nothing since shows the window's length.

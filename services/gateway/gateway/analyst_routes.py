@@ -18,6 +18,8 @@ Analyst = Annotated[Identity, Depends(require_role("analyst"))]
 log = logging.getLogger(__name__)
 Year = Annotated[int, Query(ge=2000, le=2100, description="a calendar year; the last whole one by default")]
 Energy = Literal["electricity", "gas"]
+Area = Annotated[str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}([0-9]{4})?$",
+                                   description="an INSEE municipality code, or an IRIS code with level=iris")]
 
 
 def _last_year() -> int:
@@ -32,12 +34,15 @@ async def _ask(request: Request, who: Identity, path: str, params: dict) -> dict
 
 @router.get("/aggregates", response_model=Aggregates, responses=error_responses(Forbidden))
 async def aggregates(who: Analyst, request: Request, level: Literal["municipality", "iris"] = "municipality",
-                     energy: Energy | None = None, year: Year | None = None):
+                     energy: Energy | None = None, year: Year | None = None, area: Area = None):
     """Per municipality or IRIS and energy, and by dwelling type, heating energy and construction period: number
     of homes, quartiles of weather-normalised kWh/m², total kWh and its trend. A cell is published only with at
     least 10 homes and no home above 85 % of its total; cells adding up to a published total never leave exactly
-    one withheld (secondary secrecy)."""
-    params = {"level": level, "year": year or _last_year(), **({"energy": energy} if energy else {})}
+    one withheld (secondary secrecy). `area`: one municipality or IRIS only, with the Métropole's totals.
+    Computed after the rollups change and served as stored: `computed_at` says when, `stale` that newer rollups
+    wait for the next computation."""
+    params = {"level": level, "year": year or _last_year(), **({"energy": energy} if energy else {}),
+              **({"area": area} if area else {})}
     return await _ask(request, who, "aggregates", params)
 
 

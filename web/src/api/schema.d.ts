@@ -2296,7 +2296,9 @@ export interface paths {
          * @description Per municipality or IRIS and energy, and by dwelling type, heating energy and construction period: number
          *     of homes, quartiles of weather-normalised kWh/m², total kWh and its trend. A cell is published only with at
          *     least 10 homes and no home above 85 % of its total; cells adding up to a published total never leave exactly
-         *     one withheld (secondary secrecy).
+         *     one withheld (secondary secrecy). `area`: one municipality or IRIS only, with the Métropole's totals.
+         *     Computed after the rollups change and served as stored: `computed_at` says when, `stale` that newer rollups
+         *     wait for the next computation.
          */
         get: operations["aggregates_api_v1_analyst_aggregates_get"];
         put?: never;
@@ -3052,6 +3054,16 @@ export interface components {
         };
         /** Aggregates */
         Aggregates: {
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+            /**
+             * Stale
+             * @description rollups of the year changed since: a recomputation is waiting
+             */
+            stale: boolean;
             /**
              * Level
              * @enum {string}
@@ -3936,6 +3948,16 @@ export interface components {
         FailingReason: "dso_unavailable" | "dso_quota_exceeded" | "dso_request_refused" | "dso_no_data" | "dso_consent_missing";
         /** FeatureCollection */
         FeatureCollection: {
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+            /**
+             * Stale
+             * @description rollups of the year changed since: a recomputation is waiting
+             */
+            stale: boolean;
             /**
              * Type
              * @constant
@@ -13258,6 +13280,8 @@ export interface operations {
                 level?: "municipality" | "iris";
                 energy?: ("electricity" | "gas") | null;
                 year?: number | null;
+                /** @description an INSEE municipality code, or an IRIS code with level=iris */
+                area?: string | null;
             };
             header?: never;
             path?: never;

@@ -7,6 +7,7 @@ import * as messages from "../messages/orgs";
 import { addMessages } from "../messages";
 import RenovationProgrammes from "../components/RenovationProgrammes";
 import { ScrollRegion } from "../components/ScrollRegion";
+import { dateTime } from "../format";
 
 addMessages(messages);
 
@@ -42,6 +43,12 @@ export default function Analyst() {
         </select>
       </div>
       <FormError error={table.error ?? geo.error} />
+      {table.data && (
+        <p className="analyst-freshness">
+          {t("analyst.computed", { at: dateTime(table.data.computed_at, lang) })}
+          {table.data.stale && <> {t("analyst.stale")}</>}
+        </p>
+      )}
       <h2>{t("analyst.map")}</h2>
       {geo.data && (
         <Suspense fallback={<p>{t("app.loading")}</p>}>

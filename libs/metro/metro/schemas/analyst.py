@@ -2,6 +2,7 @@
 cell gives only its key and the reason: `too_few_homes`, `dominant_home`, `secondary`)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +30,13 @@ class AggregateCell(BaseModel):
     trend_pct: float | None = Field(description="total kWh against the year before, when both are published")
 
 
-class Aggregates(BaseModel):
+class Freshness(BaseModel):
+    """When the stored aggregates were computed from the rollups (by consumption's worker, after they change)."""
+    computed_at: dt.datetime
+    stale: bool = Field(description="rollups of the year changed since: a recomputation is waiting")
+
+
+class Aggregates(Freshness):
     level: Literal["municipality", "iris"]
     year: int
     min_homes: int
@@ -40,6 +47,6 @@ class Aggregates(BaseModel):
     totals: list[AggregateCell] = Field(description="the Métropole's total per energy")
 
 
-class FeatureCollection(BaseModel):
+class FeatureCollection(Freshness):
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]]

@@ -1,7 +1,9 @@
 """Every SQL statement of the consumption service, by what it reads and writes; each module holds one kind.
 Callers use `repository.<name>` whatever module holds it."""
 
-from consumption.repository.aggregates import (CELLS, aggregate_cells)
+from consumption.repository.aggregates import (CELLS, DUE, PUBLISHED, aggregate_cells, changes_of, due_years,
+                                               forget_changes, lock_aggregates, published, store_published,
+                                               try_lock_aggregates)
 from consumption.repository.episodes import (episodes_touching, priced_days_of, recent_episodes, record_episodes)
 from consumption.repository.landlord import (HELD_MONTH, held_month)
 from consumption.repository.meters import (CONTRACT_COLUMNS, METER_AND_CONTRACTS, METER_COLUMNS, account_meters,
@@ -27,19 +29,20 @@ from consumption.repository.statements import (insert_statement, meter_statement
 from consumption.repository.tariff_catalogues import (catalogue, catalogue_versions, insert_catalogue,
                                                       latest_catalogue_ids)
 
-__all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS",
+__all__ = ["AROUND_WORKS", "CELLS", "DUE", "PUBLISHED", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS",
            "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
            "METER_COLUMNS", "MeterReadings", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "READ_MODEL_CURRENT",
            "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS",
            "SUMMARY_DATA", "UNPRICED", "account_meters", "accounts_with_meters", "aggregate_cells", "around_works",
-           "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days", "contracts_of",
-           "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "episodes_touching", "erased_meters",
-           "held_meters", "held_month", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
+           "catalogue", "catalogue_versions", "changes_of", "claim", "claim_rows", "clear_priced_days", "contracts_of",
+           "copy_merge", "curve_days", "daily", "delete_readings", "due_years", "enqueue", "episodes_touching",
+           "erased_meters", "forget_changes",
+           "held_meters", "held_month", "lock_aggregates", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
            "latest_catalogue_ids", "lock_meters", "manual_days", "mark_erased", "max_power_days",
            "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
-           "priced_days_of", "priced_range", "pricing_backlog", "profile_of", "profile_updated_at",
+           "priced_days_of", "priced_range", "published", "pricing_backlog", "profile_of", "profile_updated_at",
            "programme_renovations", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
-           "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
-           "stream_daily", "summary_data", "unpriced_readings", "upsert_contract", "upsert_curve_days",
+           "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days", "store_published",
+           "stream_daily", "summary_data", "try_lock_aggregates", "unpriced_readings", "upsert_contract", "upsert_curve_days",
            "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]
