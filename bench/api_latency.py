@@ -1,5 +1,5 @@
-"""Public API latency with 10 000 homes × 3 years stored: GET /api/v1/me/summary and a one-year daily
-consumption request, beside a trivial gateway endpoint (/api/v1/terms/current) measured the same way in the
+"""Public API latency with 10 000 homes × 3 years stored: GET /api/v1/me/summary, a one-year daily consumption
+request and the comparison with similar homes over a month, beside a trivial gateway endpoint (/api/v1/terms/current) measured the same way in the
 same run.
 
 Open loop: requests leave at a fixed arrival rate whatever the answers do (latency is counted from the
@@ -10,7 +10,8 @@ run which saturated them does not weigh on the next one; they open and warm thei
 (DB_POOL_WARM), as a deployment taking traffic at once would. The load generator is aiohttp: it shares the two cores with the
 services, and costs a third to a half of the CPU httpx does per request.
 
-The data live in a dedicated database (metroenergies_bench, never a test database), bulk-loaded with COPY
+The data live in a dedicated database (metroenergies_bench, never a test database; metroenergies_bench_N and ports
+and vhost of their own under METRO_TEST_SLOT=N), bulk-loaded with COPY
 once and reused by later runs (--reload to rebuild). The gateway and consumption services run as real
 processes against it; the first run waits for consumption's pricing worker to price every home into the
 priced-days read model (its throughput is printed), as it would have as the readings arrived.
@@ -30,6 +31,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+import os
 import random
 import subprocess
 import time
@@ -43,12 +45,13 @@ import httpx
 from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
 
-DATABASE = "metroenergies_bench"
+SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
+DATABASE = "metroenergies_bench" + (f"_{SLOT}" if SLOT else "")
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 HOMES = 10_000
 FIRST_DAY = dt.date(2023, 11, 1)
 LAST_DAY = dt.date(2026, 10, 31)
-BASE_PORT = 28000
+BASE_PORT = 28000 + 100 * SLOT
 MUNICIPALITIES = ("38185", "38421", "38151", "38169", "38229", "38485", "38563", "38057")
 SERVICES = ("consumption", "gateway")
 # From 25 req/s, so that an endpoint which does not hold 100 req/s still gets a figure.
@@ -220,10 +223,14 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
     one_year = [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/consumption", params=year)),
                  {"cookie": f"metro_session={s}"}) for year in years for m, s in zip(meters, sessions)]
+    months = [{"from": f"2026-{m:02d}-01", "to": f"2026-{m + 1:02d}-01"} for m in (9, 8, 7)]
+    comparison = [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/comparison", params=month)),
+                   {"cookie": f"metro_session={s}"}) for month in months for m, s in zip(meters, sessions)]
     endpoints = {
         "GET /api/v1/terms/current (baseline)": ([(f"{gateway}/api/v1/terms/current", {})], None),
         "GET /api/v1/me/summary": ([(f"{gateway}/api/v1/me/summary", {"cookie": f"metro_session={s}"})
                                     for s in sessions], None),
+        "GET comparison (a month)": (comparison, None),
         "GET one year of days": (one_year, None),
         "GET one year of days, priced on the fly": (one_year, OnTheFly(meters)),
     }
@@ -240,7 +247,8 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
                                          cookie_jar=aiohttp.DummyCookieJar(),
                                          connector=aiohttp.TCPConnector(limit=400)) as client, \
                 state or contextlib.nullcontext():
-            for url, headers in requests[:3]:
+            # The first of each period too: the comparison's first request of a month computes that month's peers.
+            for url, headers in requests[:3] + requests[len(sessions):3 * len(sessions):len(sessions)]:
                 status, body = await fetch(client, url, headers)
                 assert status == 200, (url, status, body[:300])
             await open_loop(client, requests[-100:], 50, 2)
@@ -297,7 +305,7 @@ def main() -> None:
     if not exists:
         psql(f'CREATE DATABASE "{DATABASE}"')
     stack = Stack(database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
-                  amqp_url=reset_vhost("metro_bench"), base_port=BASE_PORT,
+                  amqp_url=reset_vhost("metro_bench" + (f"_{SLOT}" if SLOT else "")), base_port=BASE_PORT,
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench",
                   extra_env={"{P}DB_POOL_SIZE": "20", "{P}DB_POOL_WARM": "20", "{P}LOG_LEVEL": "WARNING"})
     try:

@@ -24,13 +24,15 @@ from consumption.repository.renovations import (AROUND_WORKS, around_works, hold
 from consumption.repository.rollups import (PERIOD_TOTALS, PROFILED_METERS, ROLLUP_MONTHS, SUMMARY_DATA, meter_total,
                                             period_totals, roll_up, rollups_of, summary_data)
 from consumption.repository.statements import (insert_statement, meter_statements, statement_meter)
+from consumption.repository.summaries import (STORE_SUMMARY, STORED_SUMMARIES, store_summary, stored_summaries,
+                                              summarised_meters)
 from consumption.repository.tariff_catalogues import (catalogue, catalogue_versions, insert_catalogue,
                                                       latest_catalogue_ids)
 
 __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "FROM_ARRAYS",
            "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
            "METER_COLUMNS", "MeterReadings", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "READ_MODEL_CURRENT",
-           "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS",
+           "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS", "STEP_INTERVALS", "STORE_SUMMARY", "STORED_SUMMARIES",
            "SUMMARY_DATA", "UNPRICED", "account_meters", "accounts_with_meters", "aggregate_cells", "around_works",
            "catalogue", "catalogue_versions", "claim", "claim_rows", "clear_priced_days", "contracts_of",
            "copy_merge", "curve_days", "daily", "delete_readings", "enqueue", "episodes_touching", "erased_meters",
@@ -40,6 +42,6 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
            "priced_days_of", "priced_range", "pricing_backlog", "profile_of", "profile_updated_at",
            "programme_renovations", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
-           "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
-           "stream_daily", "summary_data", "unpriced_readings", "upsert_contract", "upsert_curve_days",
+           "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days", "store_summary", "stored_summaries",
+           "stream_daily", "summarised_meters", "summary_data", "unpriced_readings", "upsert_contract", "upsert_curve_days",
            "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]
