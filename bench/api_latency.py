@@ -21,7 +21,8 @@ one-year request is measured twice: from the read model, and "priced on the fly"
 marked not current, as right after new readings, a contract change or a new catalogue, before the worker has
 caught up).
 
-Run: uv run python -m bench.api_latency [--reload] [--load-only] [--seconds 10] [--residents 200] [--only summary]
+Run: uv run python -m bench.api_latency [--reload] [--load-only] [--seconds 10] [--residents 200]
+[--only summary,comparison] [--priced-homes 10000]
 """
 from __future__ import annotations
 
@@ -113,16 +114,20 @@ async def load() -> None:
         await conn.close()
 
 
-async def priced() -> None:
+async def priced(homes: int = HOMES) -> None:
     """The pricing worker prices every home not yet priced (the first time: 11 million days), as it would have as
-    the readings arrived; its throughput is printed."""
+    the readings arrived; its throughput is printed. ``homes``: only the first ones by meter id (the residents'
+    are among them; the others' days are priced on the fly if read), where pricing all would take hours."""
     conn = await asyncpg.connect(DSN)
     try:
-        waiting = await conn.fetchval("select count(*) from consumption.meters where priced_key is null")
+        first = "(select meter_id from consumption.meters order by meter_id limit $1)"
+        waiting = await conn.fetchval(f"select count(*) from consumption.meters where priced_key is null "
+                                      f"and meter_id in {first}", homes)
         if not waiting:
             return
-        await conn.execute("insert into consumption.price_queue (meter_id) select meter_id from consumption.meters "
-                           "where priced_key is null on conflict do nothing")
+        await conn.execute(f"delete from consumption.price_queue where meter_id not in {first}", homes)
+        await conn.execute(f"insert into consumption.price_queue (meter_id) select meter_id from consumption.meters "
+                           f"where priced_key is null and meter_id in {first} on conflict do nothing", homes)
         started = time.perf_counter()
         while (left := await conn.fetchval("select count(*) from consumption.price_queue")) > 0:
             print(f"\r  pricing: {waiting - left:>6} of {waiting} homes ({time.perf_counter() - started:.0f} s)",
@@ -234,7 +239,8 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
         "GET one year of days": (one_year, None),
         "GET one year of days, priced on the fly": (one_year, OnTheFly(meters)),
     }
-    endpoints = {name: e for name, e in endpoints.items() if "baseline" in name or not only or only in name}
+    endpoints = {name: e for name, e in endpoints.items()
+                 if "baseline" in name or not only or any(o in name for o in only.split(","))}
 
     @contextlib.asynccontextmanager
     async def fresh(requests: list[tuple[str, dict]], state):
@@ -295,7 +301,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
     parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
-    parser.add_argument("--only", help="measure only the endpoints whose name holds this text (and the baseline)")
+    parser.add_argument("--only", help="measure only the endpoints whose name holds one of these comma-separated "
+                        "texts (and the baseline)")
+    parser.add_argument("--priced-homes", type=int, default=HOMES,
+                        help="homes priced by the worker before measuring, the residents' first (all by default)")
     args = parser.parse_args()
     t0 = time.perf_counter()
     exists = psql(f"select 1 from pg_database where datname = '{DATABASE}'") == "1"
@@ -316,7 +325,7 @@ def main() -> None:
         if not asyncio.run(loaded()):
             print(f"loading {HOMES} homes × {(LAST_DAY - FIRST_DAY).days + 1} days into {DATABASE} with COPY")
             asyncio.run(load())
-        asyncio.run(priced())
+        asyncio.run(priced(max(args.priced_homes, args.residents)))
         print(f"data ready after {time.perf_counter() - t0:.0f} s")
         if args.load_only:
             return

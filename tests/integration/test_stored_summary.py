@@ -64,6 +64,7 @@ async def test_the_stored_summary_is_computed_again_when_new_days_are_priced(db)
     assert body["totals"]["as_of"] == new_day.isoformat() and body["last_7_days"]["points"][-1]["wh"] == 55_555
     served, expected = await shown()
     assert served["totals"] == expected and served["totals"]["month_wh"] == first["totals"]["month_wh"] + 55_555
+    assert served["computed_at"] == after.computed_at  # the answer says when the worker computed it
     assert served["totals"]["eur_method"] and served["totals"]["month_eur"] != first["totals"]["month_eur"]
 
     # A summary computed from a snapshot the worker has since priced past is not stored over the current one.

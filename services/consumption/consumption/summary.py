@@ -101,15 +101,16 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
             continue
         s = stored.get(meter.meter_id)
         if s is not None and s.priced_version == meter.priced_version and s.degree_days == degree_days:
-            entry = stored_entry(meter, s.body)
+            entry, computed_at = stored_entry(meter, s.body), s.computed_at
         else:
-            entry = await store_entry(session, meter, degree_days)
+            entry, computed_at = await store_entry(session, meter, degree_days), dt.datetime.now(dt.UTC)
         as_of = entry["totals"]["as_of"]
         entry["comparison"] = None
         if as_of is not None:
             latest = max(latest or as_of, as_of)
             start, end = last_complete_month(as_of)
             entry["comparison"] = (await compare(session, meter, start, end)).model_dump()
+        entry["computed_at"] = computed_at
         out.append(entry)
     alerts = []
     if latest is not None:
