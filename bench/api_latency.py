@@ -42,6 +42,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
+from sqlalchemy import text as sa_text
 
 from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
@@ -286,6 +287,46 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
         if res is not base))
 
 
+async def summary_in_process(accounts: int) -> None:
+    """GET /me/summary's work in this process for the first priced homes' accounts, each read twice in turn: computed
+    at the request (as before the stored summaries: the transaction rolled back, so nothing is stored) and served
+    from the stored summary the first read stored. Same figures both ways; the ratio holds on a loaded machine."""
+    from consumption import app, summary
+    from metro.db import Database
+    from metro.migrations import upgrade_async
+
+    url = DSN.replace("postgresql://", "postgresql+asyncpg://")
+    await upgrade_async(app.spec().package_dir, url)
+    db = Database(url, pool_size=1)
+    spent = {"computed at the request (baseline)": 0.0, "stored": 0.0}
+    try:
+        async with db.session() as session:
+            ids = (await session.execute(sa_text(
+                "select account_id from consumption.meters where priced_key is not null order by meter_id limit :n"),
+                {"n": accounts})).scalars().all()
+        for account_id in ids:
+            async with db.session() as session:
+                t0 = time.perf_counter()
+                trans = await session.begin()
+                live = await summary.summary(session, account_id)
+                await trans.rollback()
+                spent["computed at the request (baseline)"] += time.perf_counter() - t0
+                async with session.begin():
+                    await summary.summary(session, account_id)  # stores it
+                t0 = time.perf_counter()
+                async with session.begin():
+                    stored = await summary.summary(session, account_id)
+                spent["stored"] += time.perf_counter() - t0
+            strip = [{k: v for k, v in m.items() if k != "computed_at"} for m in live["meters"]]
+            assert strip == [{k: v for k, v in m.items() if k != "computed_at"} for m in stored["meters"]]
+    finally:
+        await db.dispose()
+    print(f"\nthe summary in process, {len(ids)} accounts (same figures both ways)")
+    for name, seconds in spent.items():
+        print(f"  {name:40} {seconds * 1000 / len(ids):8.2f} ms per summary")
+    print(f"  ratio: ×{spent['computed at the request (baseline)'] / spent['stored']:.1f} less work")
+
+
 def restart(stack: Stack) -> None:
     for package in SERVICES:
         stack.stop(package)
@@ -303,9 +344,14 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
     parser.add_argument("--only", help="measure only the endpoints whose name holds one of these comma-separated "
                         "texts (and the baseline)")
+    parser.add_argument("--in-process", type=int, metavar="ACCOUNTS",
+                        help="only time the summary's work in this process for this many accounts (data loaded)")
     parser.add_argument("--priced-homes", type=int, default=HOMES,
                         help="homes priced by the worker before measuring, the residents' first (all by default)")
     args = parser.parse_args()
+    if args.in_process:
+        asyncio.run(summary_in_process(args.in_process))
+        return
     t0 = time.perf_counter()
     exists = psql(f"select 1 from pg_database where datname = '{DATABASE}'") == "1"
     if args.reload and exists:
