@@ -1,5 +1,5 @@
-"""Public API latency with 10 000 homes × 3 years stored: GET /api/v1/me/summary and a one-year daily
-consumption request, beside a trivial gateway endpoint (/api/v1/terms/current) measured the same way in the
+"""Public API latency with 10 000 homes × 3 years stored: GET /api/v1/me/summary, a one-year daily consumption
+request and the comparison with similar homes over a month, beside a trivial gateway endpoint (/api/v1/terms/current) measured the same way in the
 same run.
 
 Open loop: requests leave at a fixed arrival rate whatever the answers do (latency is counted from the
@@ -10,7 +10,8 @@ run which saturated them does not weigh on the next one; they open and warm thei
 (DB_POOL_WARM), as a deployment taking traffic at once would. The load generator is aiohttp: it shares the two cores with the
 services, and costs a third to a half of the CPU httpx does per request.
 
-The data live in a dedicated database (metroenergies_bench, never a test database), bulk-loaded with COPY
+The data live in a dedicated database (metroenergies_bench, never a test database; metroenergies_bench_N and ports
+and vhost of their own under METRO_TEST_SLOT=N), bulk-loaded with COPY
 once and reused by later runs (--reload to rebuild). The gateway and consumption services run as real
 processes against it; the first run waits for consumption's pricing worker to price every home into the
 priced-days read model (its throughput is printed), as it would have as the readings arrived.
@@ -20,7 +21,8 @@ one-year request is measured twice: from the read model, and "priced on the fly"
 marked not current, as right after new readings, a contract change or a new catalogue, before the worker has
 caught up).
 
-Run: uv run python -m bench.api_latency [--reload] [--load-only] [--seconds 10] [--residents 200] [--only summary]
+Run: uv run python -m bench.api_latency [--reload] [--load-only] [--seconds 10] [--residents 200]
+[--only summary,comparison] [--priced-homes 10000]
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+import os
 import random
 import subprocess
 import time
@@ -39,16 +42,18 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
+from sqlalchemy import text as sa_text
 
 from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
 
-DATABASE = "metroenergies_bench"
+SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
+DATABASE = "metroenergies_bench" + (f"_{SLOT}" if SLOT else "")
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 HOMES = 10_000
 FIRST_DAY = dt.date(2023, 11, 1)
 LAST_DAY = dt.date(2026, 10, 31)
-BASE_PORT = 28000
+BASE_PORT = 28000 + 100 * SLOT
 MUNICIPALITIES = ("38185", "38421", "38151", "38169", "38229", "38485", "38563", "38057")
 SERVICES = ("consumption", "gateway")
 # From 25 req/s, so that an endpoint which does not hold 100 req/s still gets a figure.
@@ -110,16 +115,20 @@ async def load() -> None:
         await conn.close()
 
 
-async def priced() -> None:
+async def priced(homes: int = HOMES) -> None:
     """The pricing worker prices every home not yet priced (the first time: 11 million days), as it would have as
-    the readings arrived; its throughput is printed."""
+    the readings arrived; its throughput is printed. ``homes``: only the first ones by meter id (the residents'
+    are among them; the others' days are priced on the fly if read), where pricing all would take hours."""
     conn = await asyncpg.connect(DSN)
     try:
-        waiting = await conn.fetchval("select count(*) from consumption.meters where priced_key is null")
+        first = "(select meter_id from consumption.meters order by meter_id limit $1)"
+        waiting = await conn.fetchval(f"select count(*) from consumption.meters where priced_key is null "
+                                      f"and meter_id in {first}", homes)
         if not waiting:
             return
-        await conn.execute("insert into consumption.price_queue (meter_id) select meter_id from consumption.meters "
-                           "where priced_key is null on conflict do nothing")
+        await conn.execute(f"delete from consumption.price_queue where meter_id not in {first}", homes)
+        await conn.execute(f"insert into consumption.price_queue (meter_id) select meter_id from consumption.meters "
+                           f"where priced_key is null and meter_id in {first} on conflict do nothing", homes)
         started = time.perf_counter()
         while (left := await conn.fetchval("select count(*) from consumption.price_queue")) > 0:
             print(f"\r  pricing: {waiting - left:>6} of {waiting} homes ({time.perf_counter() - started:.0f} s)",
@@ -220,14 +229,19 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
     one_year = [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/consumption", params=year)),
                  {"cookie": f"metro_session={s}"}) for year in years for m, s in zip(meters, sessions)]
+    months = [{"from": f"2026-{m:02d}-01", "to": f"2026-{m + 1:02d}-01"} for m in (9, 8, 7)]
+    comparison = [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/comparison", params=month)),
+                   {"cookie": f"metro_session={s}"}) for month in months for m, s in zip(meters, sessions)]
     endpoints = {
         "GET /api/v1/terms/current (baseline)": ([(f"{gateway}/api/v1/terms/current", {})], None),
         "GET /api/v1/me/summary": ([(f"{gateway}/api/v1/me/summary", {"cookie": f"metro_session={s}"})
                                     for s in sessions], None),
+        "GET comparison (a month)": (comparison, None),
         "GET one year of days": (one_year, None),
         "GET one year of days, priced on the fly": (one_year, OnTheFly(meters)),
     }
-    endpoints = {name: e for name, e in endpoints.items() if "baseline" in name or not only or only in name}
+    endpoints = {name: e for name, e in endpoints.items()
+                 if "baseline" in name or not only or any(o in name for o in only.split(","))}
 
     @contextlib.asynccontextmanager
     async def fresh(requests: list[tuple[str, dict]], state):
@@ -240,7 +254,8 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
                                          cookie_jar=aiohttp.DummyCookieJar(),
                                          connector=aiohttp.TCPConnector(limit=400)) as client, \
                 state or contextlib.nullcontext():
-            for url, headers in requests[:3]:
+            # The first of each period too: the comparison's first request of a month computes that month's peers.
+            for url, headers in requests[:3] + requests[len(sessions):3 * len(sessions):len(sessions)]:
                 status, body = await fetch(client, url, headers)
                 assert status == 200, (url, status, body[:300])
             await open_loop(client, requests[-100:], 50, 2)
@@ -272,6 +287,46 @@ async def measure(gateway: str, restart, sessions: list[str], meters: list[str],
         if res is not base))
 
 
+async def summary_in_process(accounts: int) -> None:
+    """GET /me/summary's work in this process for the first priced homes' accounts, each read twice in turn: computed
+    at the request (as before the stored summaries: the transaction rolled back, so nothing is stored) and served
+    from the stored summary the first read stored. Same figures both ways; the ratio holds on a loaded machine."""
+    from consumption import app, summary
+    from metro.db import Database
+    from metro.migrations import upgrade_async
+
+    url = DSN.replace("postgresql://", "postgresql+asyncpg://")
+    await upgrade_async(app.spec().package_dir, url)
+    db = Database(url, pool_size=1)
+    spent = {"computed at the request (baseline)": 0.0, "stored": 0.0}
+    try:
+        async with db.session() as session:
+            ids = (await session.execute(sa_text(
+                "select account_id from consumption.meters where priced_key is not null order by meter_id limit :n"),
+                {"n": accounts})).scalars().all()
+        for account_id in ids:
+            async with db.session() as session:
+                t0 = time.perf_counter()
+                trans = await session.begin()
+                live = await summary.summary(session, account_id)
+                await trans.rollback()
+                spent["computed at the request (baseline)"] += time.perf_counter() - t0
+                async with session.begin():
+                    await summary.summary(session, account_id)  # stores it
+                t0 = time.perf_counter()
+                async with session.begin():
+                    stored = await summary.summary(session, account_id)
+                spent["stored"] += time.perf_counter() - t0
+            strip = [{k: v for k, v in m.items() if k != "computed_at"} for m in live["meters"]]
+            assert strip == [{k: v for k, v in m.items() if k != "computed_at"} for m in stored["meters"]]
+    finally:
+        await db.dispose()
+    print(f"\nthe summary in process, {len(ids)} accounts (same figures both ways)")
+    for name, seconds in spent.items():
+        print(f"  {name:40} {seconds * 1000 / len(ids):8.2f} ms per summary")
+    print(f"  ratio: ×{spent['computed at the request (baseline)'] / spent['stored']:.1f} less work")
+
+
 def restart(stack: Stack) -> None:
     for package in SERVICES:
         stack.stop(package)
@@ -287,8 +342,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
     parser.add_argument("--load-only", action="store_true", help="prepare the bench database and stop")
-    parser.add_argument("--only", help="measure only the endpoints whose name holds this text (and the baseline)")
+    parser.add_argument("--only", help="measure only the endpoints whose name holds one of these comma-separated "
+                        "texts (and the baseline)")
+    parser.add_argument("--in-process", type=int, metavar="ACCOUNTS",
+                        help="only time the summary's work in this process for this many accounts (data loaded)")
+    parser.add_argument("--priced-homes", type=int, default=HOMES,
+                        help="homes priced by the worker before measuring, the residents' first (all by default)")
     args = parser.parse_args()
+    if args.in_process:
+        asyncio.run(summary_in_process(args.in_process))
+        return
     t0 = time.perf_counter()
     exists = psql(f"select 1 from pg_database where datname = '{DATABASE}'") == "1"
     if args.reload and exists:
@@ -297,7 +360,7 @@ def main() -> None:
     if not exists:
         psql(f'CREATE DATABASE "{DATABASE}"')
     stack = Stack(database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
-                  amqp_url=reset_vhost("metro_bench"), base_port=BASE_PORT,
+                  amqp_url=reset_vhost("metro_bench" + (f"_{SLOT}" if SLOT else "")), base_port=BASE_PORT,
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench",
                   extra_env={"{P}DB_POOL_SIZE": "20", "{P}DB_POOL_WARM": "20", "{P}LOG_LEVEL": "WARNING"})
     try:
@@ -308,7 +371,7 @@ def main() -> None:
         if not asyncio.run(loaded()):
             print(f"loading {HOMES} homes × {(LAST_DAY - FIRST_DAY).days + 1} days into {DATABASE} with COPY")
             asyncio.run(load())
-        asyncio.run(priced())
+        asyncio.run(priced(max(args.priced_homes, args.residents)))
         print(f"data ready after {time.perf_counter() - t0:.0f} s")
         if args.load_only:
             return

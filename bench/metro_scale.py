@@ -16,8 +16,9 @@ priced_days is per row); the monthly rollups built from both by the statement th
 marked priced under their pricing key, as the worker leaves them, so the catch-up below prices the new day only.
 
 Measured, in this order, each beside its baseline:
-  - one-year daily series, p50/p99 at 100 req/s (open loop, every request another (meter, range)), and the summary,
-    and the comparison with similar homes, beside a trivial gateway endpoint measured the same way;
+  - one-year daily series, p50/p99 at 100 req/s (open loop, every request another (meter, range)), and the summary
+    (the residents' stored summaries computed first by the pricing worker's function, as it keeps them), and the
+    comparison with similar homes, beside a trivial gateway endpoint measured the same way;
   - a municipality's aggregate for a year (kWh per energy, homes, kWh/m²) from the rollups, beside the same aggregate
     from the daily table;
   - database size per table and index (partitions summed);
@@ -286,6 +287,31 @@ async def measure_summary_reads(meters: list[str]) -> None:
     print(f"  ratio: ×{spent['as it was, again'] / spent['now, again']:.1f} faster")
 
 
+async def store_summaries(meters: list[str]) -> None:
+    """The residents' stored summaries, computed by the pricing worker's own function (summary.store_summaries, as
+    it does after pricing a meter whose resident reads the summary); its cost per meter is printed, beside the read
+    of the stored rows."""
+    from consumption import repository, summary
+    from metro.db import Database
+
+    db = Database(DSN.replace("postgresql://", "postgresql+asyncpg://"), pool_size=1)
+    ids = [uuid.UUID(m) for m in meters]
+    try:
+        async with db.session() as session, session.begin():
+            t0 = time.perf_counter()
+            await summary.store_summaries(session, ids)
+            computed = (time.perf_counter() - t0) * 1000 / len(ids)
+        async with db.session() as session:
+            t0 = time.perf_counter()
+            for meter_id in ids:
+                await repository.stored_summaries(session, [meter_id])
+            read = (time.perf_counter() - t0) * 1000 / len(ids)
+    finally:
+        await db.dispose()
+    print(f"\nstored summaries of the {len(ids)} residents' meters, by the worker's function: {computed:.2f} ms per "
+          f"meter to compute and store (baseline: what a request computed before), {read:.2f} ms to read one")
+
+
 AGGREGATE = """
     SELECT {energy} AS energy, count(DISTINCT m.meter_id) AS homes, sum({wh}) AS wh,
            sum({wh}) / nullif(sum(DISTINCT (p.profile->>'surface_m2')::numeric), 0) AS wh_per_m2
@@ -429,6 +455,7 @@ def main() -> None:
                 meters = await give_homes_to(conn, [u.account["id"] for u in users])
                 if "api" in parts:
                     await measure_summary_reads(meters)
+                    await store_summaries(meters)
                     await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)
                 if "aggregates" in parts:
                     await measure_aggregates(conn)

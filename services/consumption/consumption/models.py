@@ -30,6 +30,8 @@ meters = sa.Table(
     sa.Column("hold_at", sa.DateTime(timezone=True)),
     # The contract and tariff catalogue its `priced_days` were priced with (euros.pricing_key).
     sa.Column("priced_key", sa.Text),
+    # Raised by the pricing worker each time it prices the meter: a stored summary names the one it was read at.
+    sa.Column("priced_version", sa.BigInteger, nullable=False, server_default=sa.text("0")),
 )
 
 # The big table: one row per meter and local day, energy in integer Wh, partitioned by year.
@@ -152,6 +154,17 @@ renovations = sa.Table(
     sa.Column("heating_energy", sa.Text),
     sa.Column("meter_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
     sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# The summary's figures of a meter as last computed (summary.meter_entry, served as stored): valid while the meter
+# keeps the priced_version and the degree days it was computed at, and waits for no pricing.
+meter_summaries = sa.Table(
+    "meter_summaries", metadata,
+    sa.Column("meter_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("priced_version", sa.BigInteger, nullable=False),
+    sa.Column("degree_days", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # the JSON as served (its keys in their order)
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 # Meters whose readings, contract or catalogue changed since they were last priced.

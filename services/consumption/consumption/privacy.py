@@ -1,8 +1,8 @@
 """Personal data held by the consumption service: every table with an account or a meter reference."""
 from __future__ import annotations
 
-from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, load_curve_days, meters, monthly_rollups,
-                                price_queue, priced_days, profiles, readings, renovations, statements)
+from consumption.models import (anomaly_episodes, anomaly_scan_queue, contracts, load_curve_days, meter_summaries, meters,
+                                monthly_rollups, price_queue, priced_days, profiles, readings, renovations, statements)
 from consumption import repository
 from metro.errors import AddressUnconfirmed
 from metro.personal_data import PersonalTable
@@ -18,6 +18,8 @@ PERSONAL_DATA: list[PersonalTable] = [
                   "as the reading it was priced from", meter_column="meter_id", measured=True),
     PersonalTable(monthly_rollups, "each month's kWh, euros and days present, for comparisons and aggregates",
                   "as the readings it sums", meter_column="meter_id", measured=True),
+    PersonalTable(meter_summaries, "the summary's figures of each meter as last computed, to serve the app's home "
+                  "page fast", "until the meter's next pricing replaces it", meter_column="meter_id", measured=True),
     PersonalTable(price_queue, "meters waiting to be priced after new readings, a contract or a catalogue",
                   "until priced, minutes", meter_column="meter_id"),
     PersonalTable(statements, "the indexes and deliveries the resident stated for a meter no channel reads, and the "

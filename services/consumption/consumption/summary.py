@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
 from consumption.access import authorize_account
+from consumption.catalogues import DEGREE_DAYS
 from consumption.contracts import resolve_pricing
 from consumption.euros import cents, priced_days
 from consumption.peers import compare
@@ -29,9 +30,67 @@ def _alert(r: sa.Row) -> AnomalyAlert:
                         expected_wh=r.expected_wh, observed_wh=r.observed_wh, detected_at=r.published_at)
 
 
+async def degree_days_version(session: AsyncSession) -> str:
+    """The degree-day versions in force (with_weather's), which a stored summary names."""
+    await DEGREE_DAYS.get(session)
+    return orjson.dumps(DEGREE_DAYS.versions, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def meter_entry(session: AsyncSession, meter: sa.Row) -> dict[str, Any]:
+    """A shown meter's summary without its comparison (what a stored summary holds, as JSON)."""
+    y = await load_recent(session, meter)
+    if y.as_of is None:
+        return {"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
+                "totals": to_date(y).model_dump()}
+    week_start = y.as_of - dt.timedelta(days=6)
+    week = orjson.loads(await series_json(session, meter, week_start, y.as_of + DAY, Step.day, y.pricing))
+    totals = await with_weather(session, y, to_date(y))
+    return {"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": week, "totals": totals.model_dump()}
+
+
+def stored_entry(meter: sa.Row, body: str) -> dict[str, Any]:
+    """meter_entry as stored: the totals as the model gives them (dates, not their text), as computed."""
+    entry = orjson.loads(body)
+    entry["meter_id"] = meter.meter_id
+    entry["totals"] = ToDateTotals.model_validate(entry["totals"]).model_dump()
+    return entry
+
+
+async def store_entry(session: AsyncSession, meter: sa.Row, degree_days: str) -> dict[str, Any]:
+    """meter_entry, stored for the next reads while the meter stays as it was read (repository.STORE_SUMMARY)."""
+    entry = await meter_entry(session, meter)
+    if meter.priced_key is not None:
+        await repository.store_summary(session, meter.meter_id, meter.priced_version, degree_days,
+                                       orjson.dumps(entry, default=str).decode())
+    return entry
+
+
+async def store_summaries(session: AsyncSession, meter_ids: list[uuid.UUID]) -> int:
+    """The stored summaries of these meters computed again (in the caller's transaction)."""
+    degree_days = await degree_days_version(session)
+    stored = 0
+    for meter_id in meter_ids:
+        meter = await repository.meter_info(session, meter_id)
+        if meter is not None and not meter.address_hold:
+            await store_entry(session, meter, degree_days)
+            stored += 1
+    return stored
+
+
+async def refresh_stored(session: AsyncSession, meter_ids: list[uuid.UUID]) -> int:
+    """The pricing worker's step after pricing these meters (in its transaction): those with a stored summary (their
+    residents read it) have it computed again, so that the next read finds it current."""
+    return await store_summaries(session, await repository.summarised_meters(session, meter_ids))
+
+
 async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int = 30) -> dict[str, Any]:
-    """A metro.schemas.consumption.Summary as a plain dict."""
+    """A metro.schemas.consumption.Summary as a plain dict. Each meter's figures are its stored summary while it is
+    current (the meter priced no further since, no pricing waiting, the same degree days), else computed and
+    stored; the comparison and the alerts are read at each request."""
     meters = await repository.account_meters(session, account_id)
+    shown = [m for m in meters if not m.address_hold]
+    stored = await repository.stored_summaries(session, [m.meter_id for m in shown])
+    degree_days = await degree_days_version(session) if shown else ""
     out: list[dict[str, Any]] = []
     latest: dt.date | None = None
     for meter in meters:
@@ -40,23 +99,23 @@ async def summary(session: AsyncSession, account_id: uuid.UUID, alert_days: int 
                         "totals": ToDateTotals(meter_id=meter.meter_id, energy=meter.energy, as_of=None).model_dump(),
                         "comparison": None, "withheld": AddressUnconfirmed.code})
             continue
-        y = await load_recent(session, meter)
-        if y.as_of is None:
-            out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": None,
-                        "totals": to_date(y).model_dump(), "comparison": None})
-            continue
-        latest = max(latest or y.as_of, y.as_of)
-        week_start = y.as_of - dt.timedelta(days=6)
-        week = orjson.loads(await series_json(session, meter, week_start, y.as_of + DAY, Step.day, y.pricing))
-        start, end = last_complete_month(y.as_of)
-        totals = await with_weather(session, y, to_date(y))
-        out.append({"meter_id": meter.meter_id, "energy": meter.energy, "last_7_days": week,
-                    "totals": totals.model_dump(),
-                    "comparison": (await compare(session, meter, start, end)).model_dump()})
+        s = stored.get(meter.meter_id)
+        if s is not None and s.priced_version == meter.priced_version and s.degree_days == degree_days:
+            entry, computed_at = stored_entry(meter, s.body), s.computed_at
+        else:
+            entry, computed_at = await store_entry(session, meter, degree_days), dt.datetime.now(dt.UTC)
+        as_of = entry["totals"]["as_of"]
+        entry["comparison"] = None
+        if as_of is not None:
+            latest = max(latest or as_of, as_of)
+            start, end = last_complete_month(as_of)
+            entry["comparison"] = (await compare(session, meter, start, end)).model_dump()
+        entry["computed_at"] = computed_at
+        out.append(entry)
     alerts = []
     if latest is not None:
         alerts = [_alert(r).model_dump() for r in await repository.recent_episodes(
-            session, [m.meter_id for m in meters if not m.address_hold], latest - dt.timedelta(days=alert_days))]
+            session, [m.meter_id for m in shown], latest - dt.timedelta(days=alert_days))]
     return {"meters": out, "alerts": alerts}
 
 

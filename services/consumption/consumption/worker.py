@@ -3,7 +3,8 @@
 Anomaly scans: after new readings, each meter's recent days are checked and every new episode is announced once
 (the episode key is stored with the outbox row in one transaction).
 Pricing: after new readings, a contract or a catalogue, each meter's days are priced into the read model the
-series are served from (euros.price_meter), and the months they fall in rolled up (monthly_rollups).
+series are served from (euros.price_meter), the months they fall in rolled up (monthly_rollups), and the stored
+summaries of those a resident reads computed again (summary.refresh_stored).
 Aggregates: the Métropole's aggregates of the years whose rollups changed, recomputed and stored (publication)."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import euros, publication, repository
+from consumption import euros, publication, repository, summary
 from consumption.anomalies import detect_anomalies
 from consumption.models import anomaly_scan_queue, price_queue
 from metro.app import Runtime
@@ -69,6 +70,8 @@ async def price_pending(rt: Runtime, batch: int = 200) -> int:
         queued = await repository.claim_rows(session, price_queue, batch)
         # Locked in meter order, as an erasure locks them.
         await euros.price_meters(session, list(queued), since={m: q.since for m, q in queued.items()})
+        # The stored summaries of these meters, computed again from what was just priced (same transaction).
+        await summary.refresh_stored(session, sorted(queued))
     return len(queued)
 
 

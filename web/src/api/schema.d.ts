@@ -4340,6 +4340,11 @@ export interface components {
             totals: components["schemas"]["ToDateTotals"];
             comparison?: components["schemas"]["Comparison"] | null;
             /**
+             * Computed At
+             * @description when the last days and totals were computed: by the pricing worker after it priced the meter's days, or at this request (the comparison and the alerts are read at each request)
+             */
+            computed_at?: string | null;
+            /**
              * Withheld
              * @description why this meter's figures are not given (then every figure is empty)
              */

@@ -189,6 +189,9 @@ class MeterSummary(BaseModel):
     last_7_days: ConsumptionSeries | None = None
     totals: ToDateTotals
     comparison: Comparison | None = None
+    computed_at: dt.datetime | None = Field(default=None, description=(
+        "when the last days and totals were computed: by the pricing worker after it priced the meter's days, or at "
+        "this request (the comparison and the alerts are read at each request)"))
 
 
 class Summary(BaseModel):

@@ -51,7 +51,8 @@ async def meter_owner(session: AsyncSession, meter_id: uuid.UUID) -> tuple[uuid.
 
 
 # What every reader of a meter uses: whose it is, its energy, whether it is shown, and what it is priced under.
-METER_COLUMNS = (meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold, meters.c.priced_key)
+METER_COLUMNS = (meters.c.meter_id, meters.c.account_id, meters.c.energy, meters.c.address_hold, meters.c.priced_key,
+                 meters.c.priced_version)
 
 
 def _account_or_meters(account_id: uuid.UUID, meter_ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:

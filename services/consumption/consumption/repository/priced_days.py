@@ -55,9 +55,9 @@ async def store_priced_days(session: AsyncSession, keys: dict[uuid.UUID, str],
         await copy_merge(session, CREATE_PRICED_STAGE, "priced_stage", records, MERGE_PRICED_STAGE)
     if keys:
         await session.execute(sa.text(
-            "UPDATE consumption.meters m SET priced_key = k.key "
+            "UPDATE consumption.meters m SET priced_key = k.key, priced_version = m.priced_version + 1 "
             "FROM unnest(CAST(:meters AS uuid[]), CAST(:keys AS text[])) AS k(meter_id, key) "
-            "WHERE m.meter_id = k.meter_id AND m.priced_key IS DISTINCT FROM k.key"),
+            "WHERE m.meter_id = k.meter_id"),
             {"meters": list(keys), "keys": list(keys.values())})
 
 
