@@ -51,10 +51,10 @@ from types import SimpleNamespace
 import aiohttp
 import asyncpg
 import httpx
-
-from bench.api_latency import fetch, open_loop, psql, restart
 from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
+
+from bench.api_latency import fetch, open_loop, psql, restart
 
 SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
 DATABASE = os.environ.get("METRO_SCALE_DATABASE", "metroenergies_scale")
