@@ -276,16 +276,6 @@ _INDEX_FACTOR = {"Wh": 1, "kWh": 1000}
 _POWER_FACTOR = {"VA": 1, "kVA": 1000}
 
 
-_PRM_ID, _RELEVE = "Id_PRM", "Donnees_Releve"
-_DIST, _SUPPLIER, _PMAX = "Classe_Temporelle_Distributeur", "Classe_Temporelle", "Puissance_Maximale"
-_CLASS_ID, _VALUE = "Id_Classe_Temporelle", "Valeur"
-_DAY, _CALENDAR, _SUPPLIER_CALENDAR, _AFFAIRE = ("Date_Releve", "Id_Calendrier_Distributeur",
-                                                 "Id_Calendrier_Fournisseur", "Id_Affaire")
-
-_TAGS = ("En_Tete_Flux", "PRM", _PRM_ID, _RELEVE, _DIST, _SUPPLIER, _PMAX, _CLASS_ID, _VALUE, _DAY, _CALENDAR,
-         _SUPPLIER_CALENDAR, _AFFAIRE)
-
-
 def parse_r151(stream: IO[bytes] | _Inflating) -> Iterator[Reading]:
     """Yields readings PRM by PRM, clearing what was read, so memory stays flat on 3 000-PRM files. The
     stream is closed when the readings end, read whole or not (the inflating thread stops)."""
@@ -295,140 +285,31 @@ def parse_r151(stream: IO[bytes] | _Inflating) -> Iterator[Reading]:
         stream.close()
 
 
-# No entity expanded, nothing fetched, no huge-tree allowances, no DTD loaded: an R151 has none of these.
-_SAFE = {"resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False,
-         "remove_comments": True, "remove_pis": True}
-
-
-class _Replay:
-    """A stream whose first chunks were read ahead: they come first, then the rest of the stream."""
-
-    def __init__(self, head: list[bytes], stream: IO[bytes] | _Inflating):
-        self._head, self._stream = head, stream
-
-    def read(self, size: int = -1) -> bytes:
-        return self._head.pop(0) if self._head else self._stream.read(size)
-
-
-def _prolog_checked(stream: IO[bytes] | _Inflating) -> _Replay:
-    """The stream, once a throwaway parser has read it as far as the root element's start and refused a DOCTYPE
-    there (the main parse reports elements at their end only: an entity bomb in the header would surface as a
-    mere syntax error). Costs the parse of the first chunk, twice."""
-    probe = etree.XMLPullParser(events=("start",), **_SAFE)
-    head: list[bytes] = []
-    while chunk := stream.read(_CHUNK):
-        head.append(chunk)
-        try:
-            probe.feed(chunk)
-            failed = False
-        except etree.XMLSyntaxError:  # the main parse says where, unless a DOCTYPE came first
-            failed = True
-        for _, el in probe.read_events():
-            _refuse_dtd(el)
-            return _Replay(head, stream)
-        if failed:
-            break
-    return _Replay(head, stream)
-
-
 def _parse(stream: IO[bytes] | _Inflating) -> Iterator[Reading]:
-    """One pass of iterparse reporting only the elements whose values are read, each at its end: no Python object
-    for the labels, ranks and plausibility indices (two thirds of a reading's elements), values read from the
-    leaves as they close. Where an element sits somewhere this cannot place it (a field outside its parent, a
-    value that does not convert), the whole PRM is re-read from its tree by ``_prm``, whose rules are the
-    reference: the last of each field, the first id and value of each class, only direct children counted."""
-    events = etree.iterparse(_prolog_checked(stream), events=("end",), tag=_TAGS, **_SAFE)
+    events = etree.iterparse(stream, events=("start", "end"), tag=("R151", "En_Tete_Flux", "PRM"),
+                             resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                             remove_comments=True, remove_pis=True)
     header: Header | None = None
     index_factor = power_factor = 1
-    # Elements since the last PRM, Donnees_Releve or class closed: the first Id_PRM, Id_Classe_Temporelle and
-    # Valeur, the last of each field, and what must be a child of the Donnees_Releve (its classes and fields).
-    prm_id = cid = value = day = calendar = supplier_calendar = affaire = None
-    kids: list[etree._Element] = []
-    dist: dict[str, int] = {}
-    supplier: dict[str, int] = {}
-    pmax: int | None = None
-    releves: list[tuple] = []  # (Donnees_Releve, its values) of the PRM being read
-    placed = True  # False once the fast reading met an element it cannot place: the PRM is re-read by _prm
     try:
-        for _, el in events:
-            tag = el.tag
-            if tag == _VALUE:
-                if value is None:
-                    value = el
-            elif tag == _CLASS_ID:
-                if cid is None:
-                    cid = el
-            elif tag == _DIST or tag == _SUPPLIER or tag == _PMAX:
-                kids.append(el)
-                if (value is not None and value.getparent() is not el
-                        or cid is not None and cid.getparent() is not el):
-                    placed = False
-                elif placed:
-                    try:
-                        if tag == _PMAX:
-                            pmax = int(value.text or "") * power_factor  # type: ignore[union-attr]
-                        else:
-                            (dist if tag == _DIST else supplier)[cid.text or "" if cid is not None else ""] = (
-                                int(value.text or "") * index_factor)  # type: ignore[union-attr]
-                    except (AttributeError, ValueError):  # no value, or not a whole one: _prm says which
-                        placed = False
-                cid = value = None
-            elif tag == _DAY:
-                day = el
-                kids.append(el)
-            elif tag == _CALENDAR:
-                calendar = el
-                kids.append(el)
-            elif tag == _SUPPLIER_CALENDAR:
-                supplier_calendar = el
-                kids.append(el)
-            elif tag == _AFFAIRE:
-                affaire = el
-                kids.append(el)
-            elif tag == _RELEVE:
-                if placed:
-                    for kid in kids:
-                        if kid.getparent() is not el:
-                            placed = False
-                    try:
-                        releves.append((el, dt.date.fromisoformat((day.text or "").strip()),  # type: ignore[union-attr]
-                                        (calendar.text or "").strip() if calendar is not None else "", dist,
-                                        (supplier_calendar.text or "").strip() if supplier_calendar is not None
-                                        else "", supplier, pmax, affaire.text or "" if affaire is not None else ""))
-                    except (AttributeError, ValueError):
-                        placed = False
-                cid = value = day = calendar = supplier_calendar = affaire = pmax = None
-                kids, dist, supplier = [], {}, {}
-            elif tag == _PRM_ID:
-                if prm_id is None:
-                    prm_id = el
-            elif tag == "PRM":
-                if header is None:
-                    raise BadFile("not_r151", "PRM before En_Tete_Flux")
-                prm = (prm_id.text or "").strip() if prm_id is not None else ""
-                if placed and (prm_id is None or prm_id.getparent() is not el or kids or cid is not None
-                               or value is not None or any(r[0].getparent() is not el for r in releves)):
-                    placed = False
-                if not placed or len(prm) != 14 or not prm.isdigit():
-                    yield from _prm(el, header, index_factor, power_factor)
-                else:
-                    created = header.created
-                    for r in releves:
-                        yield Reading(prm, r[1], r[2], r[3], r[4], r[5], r[6], r[7], created)
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
-                prm_id = cid = value = day = calendar = supplier_calendar = affaire = pmax = None
-                kids, dist, supplier, releves, placed = [], {}, {}, [], True
-            else:  # En_Tete_Flux
-                _refuse_dtd(el)
+        for event, el in events:
+            if event == "start":
+                if el.tag == "R151":
+                    _refuse_dtd(el)
+                continue
+            if el.tag == "En_Tete_Flux":
                 header = _header(el)
                 index_factor = _INDEX_FACTOR.get(header.index_unit, 0)
                 power_factor = _POWER_FACTOR.get(header.power_unit, 0)
                 if not index_factor or not power_factor:
                     raise BadFile("not_r151", f"units {header.index_unit}/{header.power_unit}")
-                prm_id = cid = value = day = calendar = supplier_calendar = affaire = pmax = None
-                kids, dist, supplier, releves, placed = [], {}, {}, [], True
+            elif el.tag == "PRM":
+                if header is None:
+                    raise BadFile("not_r151", "PRM before En_Tete_Flux")
+                yield from _prm(el, header, index_factor, power_factor)
+                el.clear()
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
         root = events.root
     except etree.XMLSyntaxError as exc:
         raise BadFile("invalid_xml", str(exc)) from exc
@@ -458,6 +339,12 @@ def _header(el: etree._Element) -> Header:
                   index_unit=el.findtext("Unite_Mesure_Index") or "Wh",
                   power_unit=el.findtext("Unite_Mesure_Puissance") or "VA")
 
+
+_PRM_ID, _RELEVE = "Id_PRM", "Donnees_Releve"
+_DIST, _SUPPLIER, _PMAX = "Classe_Temporelle_Distributeur", "Classe_Temporelle", "Puissance_Maximale"
+_CLASS_ID, _VALUE = "Id_Classe_Temporelle", "Valeur"
+_DAY, _CALENDAR, _SUPPLIER_CALENDAR, _AFFAIRE = ("Date_Releve", "Id_Calendrier_Distributeur",
+                                                 "Id_Calendrier_Fournisseur", "Id_Affaire")
 
 
 def _first_texts(el: etree._Element) -> tuple[str | None, str | None]:

@@ -7,20 +7,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ingest_sge import r151
-from ingest_sge.energy import IndexState, daily_energy
-from ingest_sge.r151 import (
-    BadFile,
-    KeyRing,
-    Limits,
-    decrypt,
-    open_xml,
-    parse_file_name,
-    parse_r151,
-    read_file,
-)
-from lxml import etree
 
+from ingest_sge.energy import IndexState, daily_energy
+from ingest_sge.r151 import BadFile, KeyRing, Limits, decrypt, open_xml, parse_file_name, parse_r151, read_file
 from tests.sandboxes.sge import generator as gen
 
 START = dt.date(2026, 2, 1)
@@ -278,38 +267,3 @@ def test_a_file_read_in_part_or_refused_midway_leaves_no_inflating_thread():
     assert next(good).registers == {"BASE": 7_919_000}
     good.close()
     assert _inflating_threads() == []
-
-
-def test_elements_outside_their_place_in_the_schema_are_not_read():
-    """A value counts only where the R151 schema puts it: a Valeur or a class id straight under Donnees_Releve, a
-    Date_Releve or calendar inside another element, a class or an Id_PRM outside its parent are left aside, as
-    they always were, whatever the reader's fast path meets first (here each comes before the real one)."""
-    xml = _HEAD + (
-        b"<PRM><Id_PRM>09111642617347</Id_PRM><Donnees_Releve><Valeur>5</Valeur>"
-        b"<Id_Classe_Temporelle>ZZ</Id_Classe_Temporelle><Date_Releve>2022-02-02</Date_Releve>"
-        b"<Classe_Temporelle_Distributeur><Id_Classe_Temporelle>HC</Id_Classe_Temporelle><Valeur>12</Valeur>"
-        b"<Date_Releve>2022-03-03</Date_Releve></Classe_Temporelle_Distributeur>"
-        b"<Id_Calendrier_Distributeur>DI000002</Id_Calendrier_Distributeur><Libelle_Calendrier_Distributeur>"
-        b"<Id_Calendrier_Distributeur>XX</Id_Calendrier_Distributeur></Libelle_Calendrier_Distributeur>"
-        b"<Classe_Temporelle_Distributeur><Id_Classe_Temporelle>HP</Id_Classe_Temporelle><Valeur>30</Valeur>"
-        b"</Classe_Temporelle_Distributeur></Donnees_Releve><Classe_Temporelle_Distributeur>"
-        b"<Id_Classe_Temporelle>HX</Id_Classe_Temporelle><Valeur>x</Valeur></Classe_Temporelle_Distributeur></PRM>"
-        b"<PRM><Donnees_Releve><Id_PRM>99999999999999</Id_PRM><Date_Releve>2022-02-02</Date_Releve>"
-        b"<Id_Calendrier_Distributeur>DI000001</Id_Calendrier_Distributeur></Donnees_Releve>"
-        b"<Id_PRM>17745151915440</Id_PRM></PRM></R151>")
-    got = [(r.prm, r.day, r.calendar, dict(r.registers)) for r in parse_r151(io.BytesIO(xml))]
-    assert got == [("09111642617347", dt.date(2022, 2, 2), "DI000002", {"HC": 12_000, "HP": 30_000}),
-                   ("17745151915440", dt.date(2022, 2, 2), "DI000001", {})]
-
-
-def test_the_fast_reading_of_sandbox_files_equals_the_element_by_element_reading(drop):
-    """Every reading of the sandbox's files (every calendar, quirk and layout it writes), read at the leaves as
-    they close, equals the reading of each PRM's tree by the reference rules (``r151._prm``)."""
-    for path in _files(drop)[:3]:
-        zip_bytes = decrypt(path.name, path.read_bytes(), KEYS)
-        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-            xml = zf.read(zf.namelist()[0])
-        header = r151._header(etree.fromstring(xml).find("En_Tete_Flux"))
-        reference = [r for _, el in etree.iterparse(io.BytesIO(xml), tag="PRM") for r in r151._prm(el, header, 1, 1)]
-        assert list(parse_r151(io.BytesIO(xml))) == reference
-        assert len(reference) == len(PRMS)
