@@ -89,12 +89,18 @@ def turns(per_hour: int, demand: Demand, contract_calls: int, contract_days: int
     if active_days > others_days:
         every = _days(demand.meters, budget, contract_calls, contract_days)
         cost = calls_per_refresh(contract_calls, contract_refresh_days(contract_days, every))
-        return Turns(every, every, queue=dt.timedelta(hours=demand.meters * cost / every / per_hour))
+        return Turns(every, every, queue=_queue(demand.meters * cost / every, per_hour))
     # The others are due once the quota has served the active residents' calls of the day.
     delay = dt.timedelta(0) if demand.meters <= per_hour else dt.timedelta(hours=seen / active_days / per_hour)
     cost = calls_per_refresh(contract_calls, contract_every)
     daily = (seen / active_days + others / others_days) * cost
-    return Turns(active_days, others_days, delay, queue=dt.timedelta(hours=daily / per_hour))
+    return Turns(active_days, others_days, delay, queue=_queue(daily, per_hour))
+
+
+def _queue(daily_calls: float, per_hour: int) -> dt.timedelta:
+    """How long the quota takes to serve the day's calls, with the reserve's (first collections, retries) among
+    them: at most a day."""
+    return min(dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE))), dt.timedelta(days=1))
 
 
 def seen_recently(seen_at: dt.datetime | None, now: dt.datetime) -> bool:
