@@ -30,6 +30,8 @@ QUOTA_RESERVE = 0.05
 # The others keep at least this share of the quota, however many active residents there are.
 OTHERS_FLOOR = 0.25
 MAX_REFRESH_DAYS = 14
+# The spread of the meters' due times after the publication (cycle_jitter_minutes' default), hours.
+MORNING_SPREAD_H = 1.0
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,9 @@ def turns(per_hour: int, demand: Demand, contract_calls: int, contract_days: int
 
 def _queue(daily_calls: float, per_hour: int) -> dt.timedelta:
     """How long the quota takes to serve the day's calls, with the reserve's (first collections, retries) among
-    them: at most a day."""
-    return min(dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE))), dt.timedelta(days=1))
+    them, and the hour of the morning's spread (the meters due within it go in their order): at most a day."""
+    return min(dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE)) + MORNING_SPREAD_H),
+               dt.timedelta(days=1))
 
 
 def seen_recently(seen_at: dt.datetime | None, now: dt.datetime) -> bool:
