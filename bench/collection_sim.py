@@ -26,6 +26,7 @@ import random
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from types import SimpleNamespace
 
 from ingest_enedis import priority
@@ -42,7 +43,8 @@ newest_day = CAPABILITIES.newest_day
 
 
 class Meter:
-    __slots__ = ("i", "have_end", "hist_start", "contract_checked_at", "seen_at", "since", "due_at")
+    __slots__ = ("contract_checked_at", "due_at", "from_day", "have_end", "hist_start", "i", "promise", "seen_at",
+                 "since")
 
     def __init__(self, i: int, since: dt.datetime):
         self.i = i
@@ -51,7 +53,10 @@ class Meter:
         self.contract_checked_at: dt.datetime | None = None
         self.seen_at: dt.datetime | None = None
         self.since = since
+        # The first day measured: the run's first, or the day after its consent.
+        self.from_day = max(START.astimezone(PARIS).date(), (since.astimezone(PARIS) + dt.timedelta(days=1)).date())
         self.due_at = since
+        self.promise: dt.datetime | None = None  # its next_update_at: what the meter card says
 
 
 class Dso:
@@ -63,6 +68,8 @@ class Dso:
         self.per_second, self.per_hour = per_second, per_hour
         self.late_share, self.rng = late_share, rng
         self.calls = self.throttled = 0
+        self.hour: dt.datetime | None = None
+        self.last = START.date()
 
     def call(self, at: float) -> bool:
         self.t = at
@@ -74,10 +81,14 @@ class Dso:
 
     def published_until(self, meter: Meter, now: dt.datetime) -> dt.date:
         """The last day this meter's data is published at ``now``: D at 08:00 on D+1, D+2 for late ones."""
-        local = now.astimezone(PARIS)
-        last = local.date() - dt.timedelta(days=1 if local.hour >= 8 else 2)
-        # A late meter-day, the same for every call of that day (hash of meter and day).
-        if random.Random(meter.i * 100_003 + last.toordinal()).random() < self.late_share:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if hour != self.hour:  # the publication is on the hour: the same for the whole hour
+            local = now.astimezone(PARIS)
+            self.hour, self.last = hour, local.date() - dt.timedelta(days=1 if local.hour >= 8 else 2)
+        last = self.last
+        # A late meter-day, the same for every call of that day (a hash of meter and day, uniform on [0, 1[).
+        if ((meter.i * 2_654_435_761 + last.toordinal() * 40_503) * 0x9E3779B1 >> 7) % 1_000_003 / 1_000_003 \
+                < self.late_share:
             last -= dt.timedelta(days=1)
         return last
 
@@ -98,6 +109,36 @@ class Bucket:
         return taken.wait
 
 
+class Plans:
+    """``Collector.plan``, asked once per distinct input of the hour: it reads ``now`` only as the Paris day and
+    the last published day (``plan``'s first lines), which change on the hour (midnight, 08:00 Paris), so the
+    answer for the same ranges in the same hour is the same; one answer in CHECK_EVERY is asked again and must
+    agree (the simulation stops otherwise)."""
+    CHECK_EVERY = 97
+
+    def __init__(self, collector: Collector):
+        self.collector = collector
+        self.memo: dict = {}
+        self.hour: dt.datetime | None = None
+        self.asked = self.computed = 0
+
+    def __call__(self, cursor, contract: dict, have: list, now: dt.datetime):
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if hour != self.hour:
+            self.memo.clear()
+            self.hour = hour
+        key = tuple(have)
+        self.asked += 1
+        hit = self.memo.get(key)
+        if hit is None or self.asked % self.CHECK_EVERY == 0:
+            fresh = self.collector.plan(cursor, contract, have, [], now)
+            self.computed += 1
+            if hit is not None and fresh != hit:
+                raise AssertionError(f"Collector.plan reads more of now than the day: {hit} != {fresh} at {now}")
+            self.memo[key] = hit = fresh
+        return hit
+
+
 def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict:
     rng = random.Random(args.seed)
     settings = Settings(quota_per_hour=per_hour, quota_per_second=args.per_second)
@@ -105,13 +146,15 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     collector = Collector(SimpleNamespace(settings=settings), None, None, "sim", rng=random.Random(args.seed),
                           clock=lambda: now)
     dso = Dso(int(args.per_second), per_hour, args.late_share, random.Random(args.seed))
+    plans = Plans(collector)
+    served_memo: dict = {}
     bucket = Bucket(args.per_second, per_hour)
     end = START + dt.timedelta(days=args.days)
     meters: list[Meter] = []
     due: list[tuple[dt.datetime, int]] = []
     # The meters already collected up to yesterday when the run starts, their turns spread over the scheduler's
     # interval (as in its steady state); contract checks spread over a week.
-    every0 = collector.refresh_every_days(priority.Demand(args.prms, int(args.prms * args.active_share * 0.9))) \
+    every0 = collector.turns(priority.Demand(args.prms, int(args.prms * args.active_share * 0.9))).others_days \
         if prioritised else 1
     for i in range(args.prms):
         m = Meter(i, START - dt.timedelta(days=400))
@@ -132,23 +175,31 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     latencies: Counter = Counter()
     active_latencies: Counter = Counter()
 
+    # Each measured day's deadlines (D+1 00:00 Paris + each limit), computed once.
+    deadlines: dict[dt.date, list[tuple[str, dt.datetime]]] = {}
+    day = first_day
+    while day <= last_day:
+        base = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), PARIS)
+        deadlines[day] = [(name, base + limit) for name, limit in limits]
+        day += dt.timedelta(days=1)
+
     def stored(m: Meter, a: dt.date, b: dt.date, at: dt.datetime) -> None:
         """Days a..b (inclusive) of m stored at ``at``: each one's delay against D+1 10:00, 18:00, D+2, D+7."""
-        d = max(a, first_day, (m.since.astimezone(PARIS) + dt.timedelta(days=1)).date())
+        d = max(a, m.from_day)
         while d <= min(b, last_day):
-            base = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), PARIS)
-            for name, limit in limits:
-                if at <= base + limit:
+            for name, deadline in deadlines[d]:
+                if at <= deadline:
                     latencies[name] += 1
                     if m.i < engaged:
                         active_latencies[name] += 1
             d += dt.timedelta(days=1)
     meter_days = 0
-    skipped = visits = 0
+    skipped = visits = late_turns = 0
+    latest = dt.timedelta(0)
     first_calls: list[int] = []
     next_visit_day = START
     looks: list[tuple[dt.datetime, int]] = []
-    wall = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
 
     def count_demand(at: dt.datetime) -> priority.Demand:
         seen = sum(1 for m in meters if priority.seen_recently(m.seen_at, at))
@@ -158,18 +209,20 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         # The day's looks of the engaged residents (one day in three, between 07:00 and 23:00), and the count of
         # meters and active residents (the scheduler counts it every DEMAND_TTL; it moves by the day).
         while next_visit_day <= now:
-            looks = sorted(looks + [(next_visit_day + dt.timedelta(seconds=rng.uniform(6 * 3600, 22 * 3600)), i)
-                                    for i in range(engaged) if rng.random() < 1 / 3])
+            for i in range(engaged):
+                if rng.random() < 1 / 3:
+                    heapq.heappush(looks, (next_visit_day + dt.timedelta(seconds=rng.uniform(6 * 3600, 22 * 3600)), i))
             collector._demand = (now, count_demand(now) if prioritised else priority.Demand(0, 0))
             next_visit_day += dt.timedelta(days=1)
         # A look stamps the meter; with the priorities, one waiting for its turn and lacking published days is
         # due at once (repository.mark_seen).
         while looks and looks[0][0] <= now:
-            at, i = looks.pop(0)
+            at, i = heapq.heappop(looks)
             m = meters[i]
             m.seen_at = at
             if prioritised and m.due_at > at and m.have_end is not None and m.have_end < newest_day(at):
                 m.due_at = at
+                m.promise = collector.update_by(at, collector._demand[1])
                 heapq.heappush(due, (at, i))
         # The newcomers' consents, due at once (as upsert_cursor sets).
         while arrivals and arrivals[0] <= now:
@@ -188,6 +241,9 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         if at != m.due_at:
             continue  # pulled forward by a look since
         visits += 1
+        if m.promise is not None and now > m.promise:
+            late_turns += 1
+            latest = max(latest, now - m.promise)
         cursor = SimpleNamespace(meter_id=i, history_from=None, contract_checked_at=m.contract_checked_at)
         calls = 0
 
@@ -204,14 +260,18 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
                 one_call()
             m.contract_checked_at = now
         have = [] if m.have_end is None else [(m.hist_start, m.have_end + dt.timedelta(days=1))]
-        windows, _known, late_from = collector.plan(cursor, contract, have, [], now)
+        windows, _known, late_from = plans(cursor, contract, have, now)
         if not windows:
             skipped += 1
         first = m.have_end is None
         for window in reversed(windows):
             one_call()
             last = min(window[1] - dt.timedelta(days=1), dso.published_until(m, now))
-            for a, b in served_ranges(window, [], last if last >= window[0] else None, late_from):
+            key = (window, last if last >= window[0] else None, late_from)
+            served = served_memo.get(key)
+            if served is None:  # a pure function of its arguments: asked once for each
+                served = served_memo[key] = served_ranges(window, [], key[1], late_from)
+            for a, b in served:
                 b_last = b - dt.timedelta(days=1)
                 if m.have_end is None:
                     m.hist_start, m.have_end = a, b_last
@@ -223,8 +283,11 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
                     m.hist_start = min(m.hist_start, a)
         if first:
             first_calls.append(calls)
-        m.due_at = collector.due_after(now, m.seen_at, collector._demand[1]) if prioritised \
-            else collector.next_cycle(now)
+        if prioritised:
+            m.due_at = collector.due_after(now, m.seen_at, collector._demand[1])
+            m.promise = collector.update_by(m.due_at, collector._demand[1])
+        else:
+            m.due_at = collector.next_cycle(now)
         heapq.heappush(due, (m.due_at, i))
 
     # The meter-days measured: from the run's first day (or the day after a newcomer's consent) to a week before
@@ -242,17 +305,24 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
             "quota_used": dso.calls / (per_hour * hours), "throttled": dso.throttled, "visits": visits,
             "skipped": skipped, "first_calls": (sum(first_calls) / len(first_calls)) if first_calls else 0.0,
             "first_collections": len(first_calls), "wall_s": time.perf_counter() - wall,
-            "every_days": collector.refresh_every_days(count_demand(end)) if prioritised else 1}
+            "cpu_s": time.process_time() - cpu,
+            "turns": collector.turns(count_demand(end)) if prioritised else priority.Turns(1, 1),
+            "late_turns": late_turns, "latest_h": latest.total_seconds() / 3600, "plans": plans.computed}
 
 
 def report(r: dict, label: str) -> None:
     shares = "  ".join(f"{b}: {r['shares'][b]:6.1%}" for b in BUCKETS)
     active = "  ".join(f"{b}: {r['active_shares'][b]:6.1%}" for b in BUCKETS)
+    turn = r["turns"]
     print(f"  {label:<22} all meters        {shares}")
     print(f"  {'':<22} active residents  {active}")
     print(f"  {'':<22} quota used: {r['quota_used']:5.1%}  429: {r['throttled']}  calls: {r['calls']}  "
-          f"visits without a call (already fresh): {r['skipped']}  others every {r['every_days']:.1f} d  "
-          f"(simulated in {r['wall_s']:.0f} s)", flush=True)
+          f"visits without a call (already fresh): {r['skipped']}", flush=True)
+    if r["prioritised"]:
+        print(f"  {'':<22} turns: active residents every {turn.active_days:.1f} d, the others every "
+              f"{turn.others_days:.1f} d, each meter at least every {turn.guarantee_days} d; collections later than "
+              f"promised (next_update_at): {r['late_turns']} of {r['visits']} (latest by {r['latest_h']:.1f} h)")
+    print(f"  {'':<22} simulated in {r['wall_s']:.0f} s, {r['cpu_s']:.0f} s of CPU ({r['plans']} plans computed)", flush=True)
 
 
 def main() -> None:
@@ -267,19 +337,27 @@ def main() -> None:
     parser.add_argument("--late-share", type=float, default=0.03, help="meter-days Enedis publishes on D+2")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2, help="runs simulated at once, one process each")
     args = parser.parse_args()
     lower = math.ceil(3 * 365 / 365) + contract_calls("2026")
     print(f"{args.prms} PRMs, {args.days} simulated days, {args.newcomers_per_day} newcomers a day, "
           f"{args.active_share:.0%} of residents active in a week, {args.late_share:.0%} of days published D+2")
-    print("share of meter-days whose yesterday is stored by D+1 10:00, 18:00, within 2 and 7 days:")
-    for per_hour in args.per_hour:
-        print(f"{per_hour} calls/h, {args.per_second:g} calls/s:")
-        r = simulate(args, per_hour, prioritised=True)
-        report(r, "scheduler (priorities)")
-        print(f"  first collections: {r['first_collections']}, {r['first_calls']:.2f} calls each "
-              f"(API lower bound: {lower} = 3 windows of 365 days + 3 contract calls)")
-        if not args.no_baseline:
-            report(simulate(args, per_hour, prioritised=False), "baseline (all daily)")
+    print("share of meter-days whose yesterday is stored by D+1 10:00, 18:00, within 2 and 7 days:", flush=True)
+    runs = [(per_hour, prioritised) for per_hour in args.per_hour for prioritised in (True, False)
+            if prioritised or not args.no_baseline]
+    # Each run on its own process (the runs share nothing): the report keeps their order.
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = [pool.submit(simulate, args, per_hour, prioritised) if args.jobs > 1 else None
+                   for per_hour, prioritised in runs]
+        for (per_hour, prioritised), result in zip(runs, results):
+            r = result.result() if result else simulate(args, per_hour, prioritised)
+            if prioritised:
+                print(f"{per_hour} calls/h, {args.per_second:g} calls/s:")
+                report(r, "scheduler (priorities)")
+                print(f"  first collections: {r['first_collections']}, {r['first_calls']:.2f} calls each "
+                      f"(API lower bound: {lower} = 3 windows of 365 days + 3 contract calls)")
+            else:
+                report(r, "baseline (all daily)")
     sys.stdout.flush()
 
 

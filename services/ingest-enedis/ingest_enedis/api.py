@@ -14,7 +14,8 @@ from ingest_enedis.dataconnect_calendar import CAPABILITIES, PARIS
 from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED, ConsentRedirect, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.load_curve import earliest_curve_day
-from ingest_enedis.service import Collector
+from ingest_enedis.priority import update_by
+from ingest_enedis.service import Collector, current_turns
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
                               freshness_counts, run_now)
 from metro.db import DbSession
@@ -120,15 +121,19 @@ async def collections(request: Request, session: DbSession,
 
 
 @router.get("/collection/meters", response_model=list[CollectionStatus])
-async def collection_status(session: DbSession,
+async def collection_status(request: Request, session: DbSession,
                             meter_id: Annotated[list[uuid.UUID], Query(max_length=MAX_METERS)],
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
     """These meters' last day collected, freshness against Data Connect's publication time and lag, and next
-    collection. Asked when the resident looks at their meters: they count as active for a week (priority.py)."""
-    statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id)
+    collection. Asked when the resident looks at their meters: they count as active for a week (priority.py), and
+    one waiting for its turn while the DSO has published days it lacks is due now, which its next update says."""
     now = dt.datetime.now(dt.UTC)
-    await repository.mark_seen(session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now))
-    return statuses
+    statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id, now)
+    pulled = await repository.mark_seen(session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now))
+    turn = await current_turns(session, request.app.state.runtime.settings, now)
+    # When the scheduler collects it at the latest: due now if pulled forward, then served at the quota's pace.
+    return [s.model_copy(update={"next_update_at": update_by(now if s.meter_id in pulled else s.next_update_at, turn)})
+            if s.next_update_at is not None else s for s in statuses]
 
 
 async def _curve_view(session, meter_id: uuid.UUID) -> LoadCurveCollection:

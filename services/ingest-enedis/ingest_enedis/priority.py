@@ -2,13 +2,14 @@
 
 Data Connect allows 1 000 to 10 000 calls an hour for the whole application; a meter already collected costs one
 call a day (its newest days), plus the contract now and then (three calls in the 2026 generation). So:
-- a meter whose resident looked at it in the last week is due at the next publication, every day; one waiting
-  for its turn is due at once when its resident looks at it and the DSO has published days it lacks
-  (``repository.mark_seen``);
-- the others go after them each morning when an hour of quota cannot serve every meter (``others_delay``);
-- when the quota cannot serve every meter each day, the others share what is left, in turn: each is due every
-  ``refresh_every_days`` days, so that the day's demand fits the quota instead of a queue growing day after day
-  (and their contract is checked less often, ``contract_refresh_days``);
+- a meter whose resident looked at it in the last week is due at the next publication, every day while the quota
+  allows; one waiting for its turn is due at once when its resident looks at it and the DSO has published days
+  it lacks (``repository.mark_seen``);
+- the others go after them each morning when an hour of quota cannot serve every meter (``Turns.others_delay``);
+- when the quota cannot serve every meter each day, the others share what is left, in turn (``turns``), so that
+  the day's demand fits the quota instead of a queue growing day after day (and their contract is checked less
+  often, ``contract_refresh_days``); every meter is collected at least every ``Turns.guarantee_days`` days
+  (at most 14 while the quota can go round every meter in 14 days): ``latest_due``, what the meter card says;
 - a meter whose days are all collected gets no window and costs no call (``Collector.plan``), and a first
   collection asks 365 days a call, the API's most (``plan_windows``).
 Pure functions of the clock they are given: the scheduler and bench/collection_sim.py run the same code.
@@ -19,6 +20,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from metro.collection import next_publication
 
@@ -28,6 +30,8 @@ QUOTA_RESERVE = 0.05
 # The others keep at least this share of the quota, however many active residents there are.
 OTHERS_FLOOR = 0.25
 MAX_REFRESH_DAYS = 14
+# The spread of the meters' due times after the publication (cycle_jitter_minutes' default), hours.
+MORNING_SPREAD_H = 1.0
 
 
 @dataclass(frozen=True)
@@ -42,47 +46,95 @@ def calls_per_refresh(contract_calls: int, contract_refresh_days: int) -> float:
     return 1.0 + contract_calls / max(contract_refresh_days, 1)
 
 
-def refresh_every_days(per_hour: int, demand: Demand, contract_calls: int, contract_days: int) -> float:
-    """Every how many days, on average, a meter its resident did not look at is collected, so that the day's
-    calls fit: a fraction, drawn as the whole days on either side of it (``next_due``), so no quota is left."""
-    budget = per_hour * 24 * (1 - QUOTA_RESERVE)
-    others = max(demand.meters - demand.seen, 0)
-    if others == 0:
-        return 1
-    spare = max(budget - demand.seen * calls_per_refresh(contract_calls, contract_days), budget * OTHERS_FLOOR)
+@dataclass(frozen=True)
+class Turns:
+    """Every how many days, on average, an active resident's meter and the others' are collected, and how long
+    after the publication the others are due (once the quota has served the active residents' first)."""
+    active_days: float
+    others_days: float
+    others_delay: dt.timedelta = dt.timedelta(0)
+    # The day's calls at the quota's pace: a meter due at T is collected by T + queue (the meters due before it
+    # are at most the day's, and the day's calls fit the quota's day).
+    queue: dt.timedelta = dt.timedelta(0)
+
+    @property
+    def guarantee_days(self) -> int:
+        """The promise: every meter under consent is collected at least every this many days."""
+        return math.ceil(max(self.active_days, self.others_days))
+
+
+def _days(count: int, share: float, contract_calls: int, contract_days: float, per_turn: bool = True) -> float:
+    """Every how many days ``count`` meters can be collected on ``share`` calls a day, their contract checked every
+    ``contract_days`` (× that turn when ``per_turn``): at least 1."""
     every = 1.0
-    # Their contract is checked every `every` × contract_days days: their cost depends on their turn.
     for _ in range(3):
-        cost = calls_per_refresh(contract_calls, contract_refresh_days(contract_days, every))
-        every = min(float(MAX_REFRESH_DAYS), max(1.0, others * cost / spare))
+        days = contract_refresh_days(contract_days, every) if per_turn else contract_days
+        every = max(1.0, count * calls_per_refresh(contract_calls, days) / max(share, 1e-9))
     return every
 
 
-def others_delay(per_hour: int, demand: Demand) -> dt.timedelta:
-    """How long after the publication the meters not seen lately are due: none when an hour of quota serves every
-    meter, else the time the quota takes to serve the active residents' (one call each), so that they come
-    first and the quota is never idle waiting for the others."""
-    if demand.meters <= per_hour:
-        return dt.timedelta(0)
-    return dt.timedelta(hours=demand.seen / per_hour)
+@lru_cache(maxsize=1024)
+def turns(per_hour: int, demand: Demand, contract_calls: int, contract_days: int) -> Turns:
+    """The turns that fit the day's calls (95 % of the quota), so that no queue grows day after day and each turn
+    holds: the others share what the active residents leave (at least ``OTHERS_FLOOR`` of it), in turns of at most
+    ``MAX_REFRESH_DAYS``; when that longest turn needs more, it is taken from the active residents, who then take
+    turns too; when the quota cannot go round every meter in that turn, everybody shares it alike. Every meter's
+    contract is checked every ``contract_days`` × the others' turn. A fraction of a day is drawn as the whole days
+    on either side of it (``next_due``), so no quota is left."""
+    budget = per_hour * 24 * (1 - QUOTA_RESERVE)
+    seen, others = demand.seen, max(demand.meters - demand.seen, 0)
+    spare = max(budget - seen * calls_per_refresh(contract_calls, contract_days), budget * OTHERS_FLOOR)
+    others_days = min(_days(others, spare, contract_calls, contract_days), float(MAX_REFRESH_DAYS))
+    contract_every = contract_refresh_days(contract_days, others_days)
+    left = budget - others * calls_per_refresh(contract_calls, contract_every) / others_days
+    active_days = _days(seen, left, contract_calls, contract_every, per_turn=False) if seen else 1.0
+    if active_days > others_days:
+        every = _days(demand.meters, budget, contract_calls, contract_days)
+        cost = calls_per_refresh(contract_calls, contract_refresh_days(contract_days, every))
+        return Turns(every, every, queue=_queue(demand.meters * cost / every, per_hour))
+    # The others are due once the quota has served the active residents' calls of the day.
+    delay = dt.timedelta(0) if demand.meters <= per_hour else dt.timedelta(hours=seen / active_days / per_hour)
+    cost = calls_per_refresh(contract_calls, contract_every)
+    daily = (seen / active_days + others / others_days) * cost
+    return Turns(active_days, others_days, delay, queue=_queue(daily, per_hour))
+
+
+def _queue(daily_calls: float, per_hour: int) -> dt.timedelta:
+    """How long the quota takes to serve the day's calls, with the reserve's (first collections, retries) among
+    them, and the hour of the morning's spread (the meters due within it go in their order): at most a day."""
+    return min(dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE)) + MORNING_SPREAD_H),
+               dt.timedelta(days=1))
 
 
 def seen_recently(seen_at: dt.datetime | None, now: dt.datetime) -> bool:
     return seen_at is not None and now - seen_at <= SEEN_RECENTLY
 
 
-def next_due(now: dt.datetime, cycle_time: dt.time, seen_at: dt.datetime | None, every_days: float,
-             jitter_s: float, rng: random.Random | None = None,
-             delay: dt.timedelta = dt.timedelta(0)) -> dt.datetime:
-    """The next collection of a meter collected at ``now``: tomorrow's publication for an active resident's;
-    ``every_days`` publications later for the others, ``delay`` after it (``others_delay``)."""
-    if seen_recently(seen_at, now):
-        return next_publication(now, cycle_time, jitter_s=jitter_s, rng=rng)
+def next_due(now: dt.datetime, cycle_time: dt.time, seen_at: dt.datetime | None, turn: Turns,
+             jitter_s: float, rng: random.Random | None = None) -> dt.datetime:
+    """The next collection of a meter collected at ``now``: its turn's publication (tomorrow's for an active
+    resident's while the quota serves them daily), ``others_delay`` after it for the others. Never later than
+    ``latest_due``: what the meter card promises."""
+    active = seen_recently(seen_at, now)
+    every = turn.active_days if active else turn.others_days
     rng = rng or random.Random()
-    whole = math.floor(every_days)
-    days = whole + (1 if rng.random() < every_days - whole else 0)
+    whole = math.floor(every)
+    days = whole + (1 if rng.random() < every - whole else 0)
     first = next_publication(now + dt.timedelta(days=days - 1), cycle_time, jitter_s=jitter_s, rng=rng)
-    return first + delay
+    return first if active else first + turn.others_delay
+
+
+def update_by(due_at: dt.datetime, turn: Turns) -> dt.datetime:
+    """When a meter due at ``due_at`` is collected at the latest: once the quota has served the calls due before it
+    (``next_update_at`` in ``GET /meters``, the meter card's next update)."""
+    return due_at + turn.queue
+
+
+def latest_due(now: dt.datetime, cycle_time: dt.time, turn: Turns, jitter_s: float) -> dt.datetime:
+    """The latest a meter collected at ``now`` is due again under ``turn``: the publication ``guarantee_days``
+    after, with its spread and the others' delay."""
+    first = next_publication(now + dt.timedelta(days=turn.guarantee_days - 1), cycle_time)
+    return first + dt.timedelta(seconds=jitter_s) + turn.others_delay
 
 
 def contract_refresh_days(base_days: int, every_days: float) -> float:

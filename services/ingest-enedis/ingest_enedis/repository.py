@@ -55,20 +55,22 @@ async def curve_state(session: AsyncSession, meter_id: uuid.UUID) -> tuple[sa.Ro
     return row, await ranges_of(session, curve_collected_ranges, meter_id)
 
 
-async def mark_seen(session: AsyncSession, meter_ids: list[uuid.UUID], at: dt.datetime, newest_day: dt.date) -> None:
+async def mark_seen(session: AsyncSession, meter_ids: list[uuid.UUID], at: dt.datetime,
+                    newest_day: dt.date) -> set[uuid.UUID]:
     """The resident looked at these meters (one write per meter and hour at most): those waiting for their turn
-    under the quota while the DSO has published days they lack are due now."""
+    under the quota while the DSO has published days they lack are due now; returns them."""
     if not meter_ids:
-        return
+        return set()
     c = cursors.c
-    await session.execute(sa.update(cursors).where(
+    pulled = set((await session.execute(sa.update(cursors).where(
         c.meter_id.in_(meter_ids), c.active, c.next_due_at > at,
-        sa.or_(c.last_day.is_(None), c.last_day < newest_day)).values(next_due_at=at))
+        sa.or_(c.last_day.is_(None), c.last_day < newest_day)).values(next_due_at=at).returning(c.meter_id))).scalars())
     t = meter_activity
     stmt = insert(t).values([{"meter_id": m, "seen_at": at} for m in meter_ids])
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[t.c.meter_id], set_={"seen_at": stmt.excluded.seen_at},
         where=t.c.seen_at < stmt.excluded.seen_at - dt.timedelta(hours=1)))
+    return pulled
 
 
 async def seen_at(session: AsyncSession, meter_id: uuid.UUID) -> dt.datetime | None:

@@ -60,34 +60,63 @@ def contract_calls(api_generation: str) -> int:
     return 3 if api_generation == "2026" else 1
 
 
+async def counted_demand(session, now: dt.datetime) -> priority.Demand:
+    meters, seen = await repository.demand(session, now - priority.SEEN_RECENTLY)
+    return priority.Demand(meters, seen)
+
+
+def turns_of(settings, demand: priority.Demand) -> priority.Turns:
+    return priority.turns(settings.quota_per_hour, demand, contract_calls(settings.api_generation),
+                          settings.contract_refresh_days)
+
+
+_COUNTED: list[tuple[dt.datetime, priority.Demand]] = []
+
+
+async def current_turns(session, settings, now: dt.datetime) -> priority.Turns:
+    """The turns the scheduler plays at ``now`` (the API's promises): the count kept as long as the scheduler's."""
+    if not _COUNTED or now - _COUNTED[0][0] > DEMAND_TTL or now < _COUNTED[0][0]:
+        _COUNTED[:] = [(now, await counted_demand(session, now))]
+    return turns_of(settings, _COUNTED[0][1])
+
+
 class Collector(collection.Collector):
     capabilities = CAPABILITIES
     store = repository.store
     raw_kind = RAW_KIND
     supply_ended_codes = frozenset({"ADAM-DC-0007"})
     _demand: tuple[dt.datetime, priority.Demand] | None = None
+    _turns: tuple[priority.Demand, priority.Turns] | None = None
 
     # Priorities under the hourly quota (see priority.py).
 
-    def refresh_every_days(self, demand: priority.Demand) -> float:
-        s = self.settings
-        return priority.refresh_every_days(s.quota_per_hour, demand, contract_calls(s.api_generation),
-                                           s.contract_refresh_days)
+    def turns(self, demand: priority.Demand) -> priority.Turns:
+        # Asked for each meter collected, with the same count for minutes: the last answer kept.
+        if self._turns is None or self._turns[0] is not demand:
+            self._turns = (demand, turns_of(self.settings, demand))
+        return self._turns[1]
 
     def due_after(self, now: dt.datetime, seen_at: dt.datetime | None, demand: priority.Demand) -> dt.datetime:
         s = self.settings
-        return priority.next_due(now, s.cycle_time, seen_at, self.refresh_every_days(demand),
-                                 s.cycle_jitter_minutes * 60, self.rng, priority.others_delay(s.quota_per_hour, demand))
+        return priority.next_due(now, s.cycle_time, seen_at, self.turns(demand), s.cycle_jitter_minutes * 60, self.rng)
+
+    def update_by(self, due_at: dt.datetime, demand: priority.Demand) -> dt.datetime:
+        """When a meter due at ``due_at`` is collected at the latest: its ``next_update_at``."""
+        return priority.update_by(due_at, self.turns(demand))
+
+    def latest_due(self, now: dt.datetime, demand: priority.Demand) -> dt.datetime:
+        """The promise: a meter collected at ``now`` is due again by then, whoever looks at it or not."""
+        s = self.settings
+        return priority.latest_due(now, s.cycle_time, self.turns(demand), s.cycle_jitter_minutes * 60)
 
     def contract_due(self, checked_at: dt.datetime | None, now: dt.datetime, demand: priority.Demand) -> bool:
-        days = priority.contract_refresh_days(self.settings.contract_refresh_days, self.refresh_every_days(demand))
+        days = priority.contract_refresh_days(self.settings.contract_refresh_days, self.turns(demand).others_days)
         return checked_at is None or now - checked_at > dt.timedelta(days=days)
 
     async def demand(self, now: dt.datetime) -> priority.Demand:
         if self._demand is None or now - self._demand[0] > DEMAND_TTL:
             async with self.rt.db.session() as session:
-                meters, seen = await repository.demand(session, now - priority.SEEN_RECENTLY)
-            self._demand = (now, priority.Demand(meters, seen))
+                self._demand = (now, await counted_demand(session, now))
         return self._demand[1]
 
     async def next_due(self, cursor, now: dt.datetime) -> dt.datetime:

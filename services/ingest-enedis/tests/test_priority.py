@@ -15,6 +15,13 @@ NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # 10:00 Paris, after the day'
 METROPOLE = priority.Demand(meters=154_000, seen=30_000)
 
 
+def fits(turn: priority.Turns, demand: priority.Demand, per_hour: int) -> bool:
+    """The day's calls of these turns (the contract checked every 7 × the others' turn) within 95 % of the quota."""
+    cost = priority.calls_per_refresh(3, 7 * turn.others_days)
+    daily = (demand.seen / turn.active_days + (demand.meters - demand.seen) / turn.others_days) * cost
+    return daily <= 0.95 * per_hour * 24 * 1.001
+
+
 def collector(per_hour: int) -> Collector:
     settings = Settings(quota_per_hour=per_hour, cycle_jitter_minutes=0)
     return Collector(SimpleNamespace(settings=settings), None, None, "test", rng=random.Random(1))
@@ -26,7 +33,7 @@ def cursor(checked_at=None):
 
 def test_at_10000_calls_an_hour_every_meter_is_collected_each_morning():
     c = collector(10_000)
-    assert c.refresh_every_days(METROPOLE) == 1
+    assert c.turns(METROPOLE).others_days == 1
     tomorrow = dt.datetime(2026, 11, 29, 7, 30, tzinfo=UTC)  # 08:30 Paris
     assert c.due_after(NOW, NOW - dt.timedelta(days=1), METROPOLE) == tomorrow
     # An hour of quota cannot serve 154 000 meters: the residents who looked at theirs this week go first.
@@ -39,7 +46,7 @@ def test_at_10000_calls_an_hour_every_meter_is_collected_each_morning():
 def test_at_1000_calls_an_hour_active_residents_come_first_and_the_others_take_turns():
     c = collector(1_000)
     demand = priority.Demand(meters=154_000, seen=5_000)
-    every = c.refresh_every_days(demand)
+    every = c.turns(demand).others_days
     # 24 000 calls a day for 154 000 meters: the others wait their turn, a bounded number of days.
     assert 2 <= every <= priority.MAX_REFRESH_DAYS
     seen_yesterday = NOW - dt.timedelta(days=1)
@@ -55,14 +62,19 @@ def test_at_1000_calls_an_hour_active_residents_come_first_and_the_others_take_t
     daily = demand.seen * priority.calls_per_refresh(3, 7) + \
         (demand.meters - demand.seen) * priority.calls_per_refresh(3, 7 * every) / every
     assert 0.9 * 1_000 * 24 <= daily <= 1_000 * 24
-    # Too many active residents for the quota: the others still keep their share, at the longest turn.
-    assert c.refresh_every_days(METROPOLE) == priority.MAX_REFRESH_DAYS
+    # Too many active residents for the quota to serve daily (30 000 of 24 000 calls a day): the others keep
+    # their longest turn, 14 days, and the active residents take turns on what is left (every 2 to 3 days), so
+    # that the day's calls still fit and every meter's turn holds.
+    turn = c.turns(METROPOLE)
+    assert turn.others_days == priority.MAX_REFRESH_DAYS
+    assert 2 <= turn.active_days <= 3 and turn.guarantee_days == priority.MAX_REFRESH_DAYS
+    assert fits(turn, METROPOLE, 1_000)
 
 
 def test_a_meter_served_every_few_days_checks_its_contract_less_often():
     c = collector(1_000)
     c._demand = (NOW, METROPOLE)
-    every = c.refresh_every_days(METROPOLE)
+    every = c.turns(METROPOLE).others_days
     assert c.contract_stale(cursor(NOW - dt.timedelta(days=8)), NOW) is False
     assert c.contract_stale(cursor(NOW - dt.timedelta(days=7 * every + 1)), NOW) is True
     # Without quota pressure the weekly check stays.
@@ -84,3 +96,36 @@ def test_a_first_collection_takes_three_calls_of_365_days_and_a_fresh_meter_none
     # One day behind: one call for it.
     have = [(windows[0][0], yesterday)]
     assert c.plan(cursor(), contract, have, [], NOW)[0] == [(yesterday, yesterday + dt.timedelta(days=1))]
+
+
+def test_every_meter_is_due_again_within_its_promised_turn_whatever_the_quota():
+    """The promise the meter card makes (``latest_due``, ``update_by``: ``next_update_at``) against the rule the
+    scheduler plays (``due_after``): a meter is never due later than promised, and the turns fit the quota."""
+    for per_hour in (1_000, 10_000):
+        c = collector(per_hour)
+        c.settings.cycle_jitter_minutes = 60
+        for demand in (METROPOLE, priority.Demand(154_000, 5_000), priority.Demand(5_000, 1_000),
+                       priority.Demand(154_000, 0), priority.Demand(154_000, 154_000),
+                       priority.Demand(1_000_000, 100_000)):
+            turn = c.turns(demand)
+            latest = c.latest_due(NOW, demand)
+            for seen_at in (NOW - dt.timedelta(days=1), None):
+                for _ in range(300):
+                    due = c.due_after(NOW, seen_at, demand)
+                    assert NOW < due <= latest, (per_hour, demand, turn, due, latest)
+                    assert due <= c.update_by(due, demand) <= due + dt.timedelta(days=1)
+            assert latest - NOW <= dt.timedelta(days=turn.guarantee_days + 1)
+            if demand.meters <= 14 * per_hour * 24 * 0.9:  # the quota goes round every meter in 14 days
+                assert turn.guarantee_days <= priority.MAX_REFRESH_DAYS, (per_hour, demand, turn)
+                assert fits(turn, demand, per_hour), (per_hour, demand, turn)
+
+
+def test_the_simulated_scheduler_collects_every_meter_by_its_next_update_at():
+    """bench/collection_sim.py, small: the real scheduler's decisions on a simulated clock against the sandbox's
+    quota window; each collection comes no later than the next_update_at the meter card showed, with no 429."""
+    from bench.collection_sim import simulate
+    args = SimpleNamespace(prms=1_000, days=6, per_second=5.0, newcomers_per_day=2, active_share=0.2,
+                           late_share=0.03, seed=7)
+    r = simulate(args, 65, prioritised=True)  # ≡ 10 000 calls/h for 154 000 meters
+    assert r["throttled"] == 0 and r["visits"] > 5_000
+    assert r["late_turns"] == 0, (r["late_turns"], r["latest_h"], r["turns"])
