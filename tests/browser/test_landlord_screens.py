@@ -18,6 +18,7 @@ from devstack.db import fetchval
 from devstack.events import publish, readings_event
 from devstack.waiting import eventually
 from tests.browser.conftest import NO_SIDEWAYS_SCROLL, PHONE, assert_accessible, error_of, heading, shot
+from tests.browser.test_coach import in_thread
 from tests.browser.test_organisations import with_roles
 from tests.browser.test_resident_quality import log_in
 from tests.e2e.test_landlord_statements import HOUSING
@@ -50,14 +51,14 @@ def landlord(stack, manager: ApiUser) -> tuple[str, str, dict[str, dict]]:
 
 
 def feed(stack, meters: list[dict], first: dt.date, days: int) -> None:
-    """The last month's readings of the collective heating and hot water meters."""
+    """(From another thread: Playwright's sync API holds this one's event loop.) The last month's readings of the collective heating and hot water meters."""
     async def go():
         for m in meters:
             await eventually(lambda m=m: fetchval(stack.database_url, "select 1 from consumption.meters "
                                                   "where meter_id=$1", uuid.UUID(m["id"])))
         await publish(stack.amqp_url, readings_event(meters[0]["id"], first, [HEAT_WH] * days),
                       readings_event(meters[1]["id"], first, [HOT_WATER_WH] * days))
-    asyncio.run(go())
+    in_thread(go())
 
 
 def rolled_up(user: ApiUser, base: str, month: str, days: int) -> None:
@@ -67,7 +68,7 @@ def rolled_up(user: ApiUser, base: str, month: str, days: int) -> None:
         lines = [line for s in r.json()["statements"] for line in s["lines"]]
         assert lines and all(line["days_present"] == days for line in lines), r.text
         return True
-    asyncio.run(eventually(lambda: asyncio.to_thread(complete), timeout=120, interval=1))
+    in_thread(eventually(lambda: asyncio.to_thread(complete), timeout=120, interval=1))
 
 
 def test_a_manager_sets_dwellings_and_roles_and_the_tenant_reads_their_statement(page: Page, stack):

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useTenancies } from "../api/queries";
 import { Field, FormError, fieldError, useErrorSummary } from "../components/Form";
+import { lastMonths } from "../components/LandlordStatements";
 import { ScrollRegion } from "../components/ScrollRegion";
 import { euros } from "../format";
 import { useI18n, type Key } from "../i18n";
@@ -14,15 +15,6 @@ addMessages(landlordMessages);
 
 type Tenancy = Schemas["Tenancy"];
 type Statement = Schemas["DwellingStatement"];
-
-/** The last twelve whole months, newest first, as YYYY-MM. */
-function lastMonths(): string[] {
-  const now = new Date();
-  return Array.from({ length: 12 }, (_, i) => {
-    const d = new Date(now.getFullYear(), now.getMonth() - 1 - i, 1);
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
-  });
-}
 
 /** `/tenancy`: a tenant enters the code their landlord gave them, then reads their dwelling's monthly statement —
  * their own meters as measured, their share of the collective heating and hot water as estimated by share key. */
