@@ -139,8 +139,9 @@ def test_a_manager_sets_dwellings_and_roles_and_the_tenant_reads_their_statement
     tenant = ApiUser(stack.url("gateway")).signup()
     page.get_by_role("button", name="Se déconnecter").click()
     log_in(page, tenant.email)
+    expect(heading(page, "Ma consommation")).to_be_visible()
     expect(page.get_by_role("link", name="Mon logement loué")).to_have_count(0)
-    page.get_by_role("link", name="Compte").click()
+    page.get_by_role("link", name="Compte", exact=True).click()
     page.get_by_role("link", name="Relevés de mon logement loué (code de mon bailleur)").click()
     expect(heading(page, "Relevés de mon logement loué")).to_be_visible()
     page.get_by_label("Code remis par le bailleur").fill("AAAA-BBBB-CCCC")
@@ -188,6 +189,7 @@ def test_a_viewer_reads_the_building_and_its_figures_without_any_form(page: Page
 
     page.goto("/")
     log_in(page, viewer.email)
+    expect(heading(page, "Ma consommation")).to_be_visible()
     page.goto(f"/orgs/{org_id}")
     expect(heading(page, "Office Public de l'Habitat des Alpes")).to_be_visible()
     expect(page.get_by_role("heading", name="Dépassements récents")).to_be_visible()
