@@ -109,6 +109,7 @@ SCREENS = [
     Screen("consent-history", "/meters/{electricity}/consents", data="li.history-entry"),
     Screen("load-curve", "/load-curve?meter={electricity}&span=week&day={as_of}", data=".chart--power svg[role=img]"),
     Screen("statements", "/statements", data="[data-statement] >> nth=1"),
+    Screen("tenancy", "/tenancy", data="main form input"),
     Screen("actions", "/actions", data="[data-commitment]"),
     Screen("onboarding-dwelling", "/dwelling?onboarding=1"),
     Screen("onboarding-meters", "/meters?onboarding=1"),
@@ -123,6 +124,7 @@ SCREENS = [
     Screen("news-editor", "/news/editor", "staff", data=".news-list li"),
     Screen("organisations", "/orgs", "staff", data="main a[href^='/orgs/']"),
     Screen("organisation", "/orgs/{org}", "staff", data="main tbody tr"),
+    Screen("building", "/orgs/{org}/buildings/{building}", "staff", data="main dl.facts"),
     Screen("analyst", "/analyst", "staff", data="main svg path", then=_analyst_year),
     Screen("admin-accounts", "/admin", "staff", then=_admin_search),
     Screen("admin-erasures", "/admin/erasures", "staff"),
@@ -143,7 +145,7 @@ def test_every_route_of_the_spa_has_a_screen():
     for known in ("/load-curve", "/meters/([0-9a-f-]{36})/consents", "/admin/audit", "/legal", "/orgs/[^/]+"):
         assert known in [r.replace("\\", "") for r in routes], f"{known} not found in {routes}"
     ids = {"electricity": uuid.UUID(int=1), "resident": uuid.UUID(int=2), "org": uuid.UUID(int=3),
-           "as_of": "2026-01-01"}
+           "building": uuid.UUID(int=4), "as_of": "2026-01-01"}
     paths = {s.name: s.path.format(**ids).split("?")[0] for s in SCREENS}
     missing = [r for r in routes if not any(re.fullmatch(r, p) for p in paths.values())]
     assert not missing, f"routes of the SPA without a Screen line: {missing}"
@@ -227,7 +229,8 @@ def world(stack, coached: Coached) -> dict:  # noqa: F811 (the fixture imported 
     _until("a week of load curve", lambda: len(
         resident.get(f"/meters/{coached.electricity}/load-curve", params=week).json().get("days", [])) == 7)
     world = {"resident_email": coached.email, "staff_email": staff.email, "electricity": coached.electricity,
-             "resident": account_id, "org": org.json()["id"], "as_of": coached.as_of.isoformat()}
+             "resident": account_id, "org": org.json()["id"], "building": building.json()["id"],
+             "as_of": coached.as_of.isoformat()}
     resident.close()
     staff.close()
     return world

@@ -77,6 +77,17 @@ def test_statements_split_the_collective_heating_by_share_key_and_each_tenant_se
     missing = manager.put(f"{base}/meters/{own['id']}/statement-role",
                           json={"role": "dwelling", "dwelling_id": str(uuid.uuid4())})
     assert missing.status_code == 404 and missing.json()["error"] == "dwelling_not_found"
+    # Every member reads the roles back; only a manager corrects a dwelling (the whole dwelling sent again).
+    roles = {r["meter_id"]: (r["role"], r["dwelling_id"]) for r in viewer.get(f"{base}/statement-meters").json()}
+    assert roles == {heat["id"]: ("collective_heating", None), hot_water["id"]: ("collective_hot_water", None),
+                     own["id"]: ("dwelling", b2)}
+    a1 = dwellings["Appartement A1"]["id"]
+    body = {"label": "Appartement A1", "floor_area_m2": 50, "heating_tantiemes": 300}
+    assert viewer.put(f"{base}/dwellings/{a1}", json=body).status_code == 403
+    fixed = manager.put(f"{base}/dwellings/{a1}", json={**body, "hot_water_tantiemes": 90})
+    assert fixed.status_code == 200 and fixed.json()["hot_water_tantiemes"] == 90, fixed.text
+    assert manager.put(f"{base}/dwellings/{a1}", json={**body, "hot_water_tantiemes": None}).status_code == 200
+    assert manager.put(f"{base}/dwellings/{uuid.uuid4()}", json=body).json()["error"] == "dwelling_not_found"
 
     async def feed():
         for meter in (heat, hot_water, own):

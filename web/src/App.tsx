@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Account } from "./api/client";
+import { useTenancies } from "./api/queries";
 import { useI18n, type Key } from "./i18n";
 import { useAccountLanguage } from "./language";
 import { forgetPersonalData, useStaleFigures } from "./offline";
@@ -30,6 +31,10 @@ const Workspace = lazy(() => import("./pages/AdviserWorkspace"));
 // Organisations' buildings and the analysts' territory: loaded for those who open them.
 const Organisations = lazy(() => import("./pages/Organisations"));
 const Analyst = lazy(() => import("./pages/Analyst"));
+const BuildingPage = lazy(() => import("./pages/Building"));
+// A tenant's statements of the dwelling their landlord linked them to.
+const Tenancy = lazy(() => import("./pages/Tenancy"));
+const BUILDING_PAGE = /^\/orgs\/([0-9a-f-]{36})\/buildings\/([0-9a-f-]{36})$/;
 
 const RESIDENT_ID = /^\/adviser\/residents\/([0-9a-f-]{36})$/;
 /** An adviser without the resident role has no home of their own: they land in the workspace. */
@@ -103,6 +108,9 @@ function Header({ account }: { account: Account | null }) {
   const { t } = useI18n();
   const client = useQueryClient();
   const { pathname } = useLocation();
+  // A tenant's statements get a tab once their landlord's code linked them to a dwelling.
+  const tenancies = useTenancies(Boolean(account && !account.terms.acceptance_required));
+  const tenant: typeof PAGES = (tenancies.data?.length ?? 0) > 0 ? [{ path: "/tenancy", key: "nav.tenancy" }] : [];
   const logout = async () => {
     await api.POST("/api/v1/auth/logout");
     forgetPersonalData(client);
@@ -128,7 +136,7 @@ function Header({ account }: { account: Account | null }) {
       {account && !account.terms.acceptance_required && (
         <nav aria-label={t("nav.label")} className="tabs">
           {[...(residentPages(account) ? PAGES : PAGES.filter((p) => p.path === "/actions" || p.path === "/my-data")),
-            ...rolePages(account)].map((p) => (
+            ...tenant, ...rolePages(account)].map((p) => (
             <Link key={p.path} to={p.path}
               aria-current={current(pathname) === p.path || p.also?.includes(pathname)
                 || (p.path !== "/" && pathname.startsWith(`${p.path}/`)) ? "page" : undefined}>
@@ -221,6 +229,7 @@ function titleOf(pathname: string, me: Me | undefined): Key {
   if (RESIDENT_ID.test(pathname) || pathname === "/adviser") return "nav.adviser";
   if (pathname === "/news/editor") return "nav.news_editor";
   if (pathname.startsWith("/orgs")) return "nav.orgs";
+  if (pathname === "/tenancy") return "nav.tenancy";
   if (pathname === "/analyst") return "nav.analyst";
   if (account.roles.includes("admin") && pathname.startsWith("/admin")) return "nav.admin";
   return PAGES.find((p) => p.path === pathname)?.key ?? "notfound.title";
@@ -245,6 +254,8 @@ function Page({ me }: { me: Me }) {
   if (account.terms.acceptance_required) return <TermsReacceptance version={account.terms.current_version} />;
   const meterPage = METER_PAGE.exec(pathname);
   if (meterPage) return meterPage[2] === "contract" ? <Contract meterId={meterPage[1]} /> : <Consents meterId={meterPage[1]} />;
+  const building = BUILDING_PAGE.exec(pathname);
+  if (building) return <BuildingPage orgId={building[1]} buildingId={building[2]} />;
   if (pathname === "/orgs" || pathname.startsWith("/orgs/")) {
     return <Organisations path={pathname} professional={account.roles.includes("professional")} />;
   }
@@ -273,6 +284,8 @@ function Page({ me }: { me: Me }) {
       return <Dwelling />;
     case "/my-data":
       return <MyData />;
+    case "/tenancy":
+      return <Tenancy />;
     case "/load-curve":
       return <LoadCurve />;
     case "/consumption":

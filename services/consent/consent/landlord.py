@@ -46,6 +46,15 @@ async def add_dwelling(session: AsyncSession, account_id: uuid.UUID, org_id: uui
     return OrgDwelling(**(await repo.dwelling_in(session, building_id, dwelling_id))._mapping)
 
 
+async def update_dwelling(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.UUID, building_id: uuid.UUID,
+                          dwelling_id: uuid.UUID, body: DwellingCreate) -> OrgDwelling:
+    """A manager corrects a dwelling's label, floor area or tantièmes (the tenant stays linked)."""
+    await _housing(session, account_id, org_id, building_id, OrgRole.manager)
+    if not await repo.update_dwelling(session, building_id, dwelling_id, body.model_dump()):
+        raise NotFound("no such dwelling in this building", code="dwelling_not_found")
+    return OrgDwelling(**(await repo.dwelling_in(session, building_id, dwelling_id))._mapping)
+
+
 async def dwellings(session: AsyncSession, account_id: uuid.UUID, org_id: uuid.UUID,
                     building_id: uuid.UUID) -> list[OrgDwelling]:
     await _housing(session, account_id, org_id, building_id)

@@ -24,6 +24,12 @@ async def add_dwelling(org_id: uuid.UUID, building_id: uuid.UUID, body: Dwelling
     return await landlord.add_dwelling(session, account, org_id, building_id, body)
 
 
+@router.put(BUILDING + "/dwellings/{dwelling_id}", response_model=OrgDwelling)
+async def update_dwelling(org_id: uuid.UUID, building_id: uuid.UUID, dwelling_id: uuid.UUID, body: DwellingCreate,
+                          account: Account, session: DbSession):
+    return await landlord.update_dwelling(session, account, org_id, building_id, dwelling_id, body)
+
+
 @router.get(BUILDING + "/dwellings", response_model=list[OrgDwelling])
 async def list_dwellings(org_id: uuid.UUID, building_id: uuid.UUID, account: Account, session: DbSession):
     return await landlord.dwellings(session, account, org_id, building_id)

@@ -23,6 +23,13 @@ async def insert_dwelling(session: AsyncSession, values: dict[str, Any]) -> None
     await session.execute(sa.insert(building_dwellings).values(**values))
 
 
+async def update_dwelling(session: AsyncSession, building_id: uuid.UUID, dwelling_id: uuid.UUID,
+                          values: dict[str, Any]) -> bool:
+    result = await session.execute(sa.update(building_dwellings).where(
+        building_dwellings.c.id == dwelling_id, building_dwellings.c.building_id == building_id).values(**values))
+    return result.rowcount == 1
+
+
 async def dwellings_of(session: AsyncSession, building_id: uuid.UUID) -> list[sa.Row]:
     return list((await session.execute(sa.select(*DWELLING_COLUMNS).where(
         building_dwellings.c.building_id == building_id).order_by(building_dwellings.c.label))).all())

@@ -59,6 +59,25 @@ async def list_dwellings(org_id: uuid.UUID, building_id: uuid.UUID, who: User, r
                                          principal=who.principal)
 
 
+@router.put(BUILDING + "/dwellings/{dwelling_id}", response_model=OrgDwelling,
+            responses=error_responses(NotFound, Forbidden, Conflict))
+async def update_dwelling(org_id: uuid.UUID, building_id: uuid.UUID, dwelling_id: uuid.UUID, body: DwellingCreate,
+                          who: User, request: Request):
+    """A manager corrects a dwelling: label, floor area, tantièmes (the whole dwelling is sent again)."""
+    return await _services(request).json(
+        "consent", "PUT", _consent_path(org_id, building_id, f"/dwellings/{dwelling_id}"), principal=who.principal,
+        json=body.model_dump(mode="json"))
+
+
+@router.get(BUILDING + "/statement-meters", response_model=list[StatementMeter], responses=error_responses(NotFound))
+async def statement_meters(org_id: uuid.UUID, building_id: uuid.UUID, who: User, request: Request):
+    """The housing building's meters with their role in the statements (collective heating or hot water, one
+    dwelling's own, none), for the organisation's members."""
+    building = await _services(request).json(
+        "consent", "GET", _consent_path(org_id, building_id, "/statement-input"), principal=who.principal)
+    return building["meters"]
+
+
 @router.put(BUILDING + "/meters/{meter_id}/statement-role", response_model=StatementMeter,
             responses=error_responses(NotFound, Forbidden, Conflict))
 async def set_meter_role(org_id: uuid.UUID, building_id: uuid.UUID, meter_id: uuid.UUID, body: MeterRoleUpdate,

@@ -27,6 +27,7 @@ export class ApiError extends Error {
       invalid_identifier: "identifier",
       meter_already_claimed: "identifier",
       meter_already_declared: "identifier",
+      invitation_not_found: "code",
     };
     if (byCode[this.code]) return byCode[this.code];
     const m = /^([\w.]+): /.exec(this.detail ?? "");

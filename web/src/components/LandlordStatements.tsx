@@ -5,7 +5,7 @@ import { useI18n } from "../i18n";
 type Building = Schemas["Building"];
 
 /** The last twelve whole months, newest first, as YYYY-MM. */
-function lastMonths(): string[] {
+export function lastMonths(): string[] {
   const now = new Date();
   return Array.from({ length: 12 }, (_, i) => {
     const d = new Date(now.getFullYear(), now.getMonth() - 1 - i, 1);

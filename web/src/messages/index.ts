@@ -16,10 +16,11 @@ import type * as adviser from "./adviser";
 import type * as loadcurve from "./loadcurve";
 import type * as admin from "./admin";
 import type * as orgs from "./orgs";
+import type * as landlord from "./landlord";
 import type * as statements from "./statements";
 
 type All = typeof core.fr & typeof coach.fr & typeof address.fr & typeof consoleNav.fr & typeof local.fr & typeof account.fr
-  & typeof adviser.fr & typeof orgs.fr & typeof statements.fr & typeof actions.fr & typeof admin.fr
+  & typeof adviser.fr & typeof orgs.fr & typeof landlord.fr & typeof statements.fr & typeof actions.fr & typeof admin.fr
   & typeof loadcurve.fr & typeof accountScreens.fr;
 
 export const fr = { ...core.fr, ...coach.fr, ...consoleNav.fr, ...account.fr } as All;

@@ -232,6 +232,9 @@ export default function AccountPage({ account }: { account: Account }) {
           <li>
             <Link to="/preferences">{t("account.preferences_link")}</Link>
           </li>
+          <li>
+            <Link to="/tenancy">{t("account.tenancy_link")}</Link>
+          </li>
         </ul>
       </nav>
       <LanguageForm account={account} />

@@ -4,9 +4,10 @@ import { useMeters } from "../api/queries";
 import { api, unwrap, type Account, type MeterView } from "../api/client";
 import { AddressHold, addressHeld } from "../components/AddressHold";
 import { ConfirmButton } from "../components/Confirm";
+import { Freshness, dsoName } from "../components/Freshness";
 import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import { day } from "../format";
-import { errorMessage, known, useI18n, type Key } from "../i18n";
+import { errorMessage, useI18n, type Key } from "../i18n";
 import { Link, useLocation } from "../router";
 import { VerifyNotice } from "./AccountLinks";
 import { MeterHelp, OnboardingSteps } from "./Onboarding";
@@ -141,26 +142,6 @@ function DeclareMeter({ onboarding }: { onboarding: boolean }) {
   );
 }
 
-const DSO_NAMES: Record<string, string> = {
-  enedis: "Enedis", grdf: "GRDF", greenalp: "GreenAlp", cciag: "CCIAG", eau_de_grenoble: "Eau de Grenoble",
-};
-
-/** One plain sentence on how fresh the meter's data is: the DSO not having published yet is told apart from a
- * collection that fails. Said in words, never by colour alone. */
-function Freshness({ meter, dso }: { meter: MeterView; dso: string }) {
-  const { t } = useI18n();
-  const state = meter.freshness;
-  if (!state) return null;
-  const key = `freshness.${state}`;
-  const reasonKey = `freshness.reason.${meter.freshness_reason ?? "unknown"}`;
-  const reason = t(known(reasonKey) ? reasonKey : "freshness.reason.unknown", { dso });
-  return (
-    <p className={`freshness freshness--${state}`} data-freshness={state}>
-      {known(key) ? t(key, { dso, reason }) : state}
-    </p>
-  );
-}
-
 function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean }) {
   const { t, lang } = useI18n();
   const client = useQueryClient();
@@ -179,7 +160,7 @@ function MeterCard({ meter, highlight }: { meter: MeterView; highlight: boolean 
       }
     },
   });
-  const dso = DSO_NAMES[meter.dso] ?? meter.dso.toUpperCase();
+  const dso = dsoName(meter.dso);
   const contract = meter.contract && meter.contract.origin !== "assumed" ? meter.contract : null;
   const title = meter.label || `${t(`energy.${meter.energy}` as Key)} · ${dso}`;
   return (

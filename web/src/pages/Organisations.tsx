@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { Field, FormError, Select, fieldError, useErrorSummary } from "../components/Form";
 import OrgExcess from "../components/OrgExcess";
-import { useI18n, type Key } from "../i18n";
+import { errorMessage, useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import LandlordStatements from "../components/LandlordStatements";
 import * as messages from "../messages/orgs";
@@ -112,7 +112,7 @@ function Organisation({ id }: { id: string }) {
             <tbody>
               {buildings.data.map((b) => (
                 <tr key={b.id}>
-                  <th scope="row">{b.name}{b.site ? ` (${b.site})` : ""}</th>
+                  <th scope="row"><Link to={`/orgs/${id}/buildings/${b.id}`}>{b.name}</Link>{b.site ? ` (${b.site})` : ""}</th>
                   <td>{t(`orgs.use.${b.use_type}` as Key)}</td>
                   <td>{b.heated_area_m2.toLocaleString()}</td>
                   <td>{b.municipality}</td>
@@ -168,7 +168,8 @@ function AddMember({ id }: { id: string }) {
       <h3>{t("orgs.add_member")}</h3>
       <FormError error={add.error} />
       <Field label={t("orgs.member_email")} type="email" autoComplete="off" value={email}
-        onChange={(e) => setEmail(e.target.value)} error={fieldError(add.error, "email", t)} />
+        onChange={(e) => setEmail(e.target.value)} error={fieldError(add.error, "email", t)
+          ?? (add.error?.code === "account_not_found" ? errorMessage(t, add.error.code) : undefined)} />
       <Select label={t("orgs.member_role")} value={role} onChange={(e) => setRole(e.target.value as typeof role)}>
         <option value="viewer">{t("orgs.role.viewer")}</option>
         <option value="manager">{t("orgs.role.manager")}</option>
