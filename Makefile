@@ -28,7 +28,7 @@ run: install services web ## start everything locally with the DSO sandboxes and
 	@$(UV) run python scripts/run_local.py
 
 test: install services browser web web-check ## the whole suite: unit, integration, end-to-end and browser tests
-	@$(UV) run pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	@$(UV) run pytest -q $(PYTEST_ARGS)
 
 web-check: install ## the web app's ESLint (jsx-a11y included) and its component tests (vitest)
 	@if [ -f web/package.json ]; then cd web && npm run lint --silent && npm run test:unit --silent; fi

@@ -21,13 +21,15 @@ async def stored(db, meter_id):
 
 
 async def test_the_stored_summary_is_computed_again_when_new_days_are_priced(db):
+    rt = SimpleNamespace(db=db)
+    while await worker.price_pending(rt):  # what earlier tests left queued in the shared database is priced first
+        pass
     rng = random.Random(11)
     as_of = dt.date(2025, 10, 17)
     values = {d: rng.randrange(4_000, 20_000) for d in days(dt.date(2024, 9, 1), as_of + dt.timedelta(days=1))}
     async with db.session() as session, session.begin():
         meter_id, account_id = await add_home(session, "electricity", None, values, contract=("BASE", 6))
         await repository.queue_pricing(session, [meter_id])
-    rt = SimpleNamespace(db=db)
     assert await worker.price_pending(rt) == 1
 
     async def shown() -> tuple[dict, dict]:
