@@ -56,6 +56,9 @@ class Stack:
         values.update({"SWEEP_INTERVAL": "PT2S", "ERASURE_SWEEP_INTERVAL": "PT2S"})
         # The Métropole's aggregates are recomputed seconds after their rollups change, not minutes.
         values.update({"AGGREGATES_SETTLE_SECONDS": "1", "AGGREGATES_EVERY_SECONDS": "3"})
+        # consumption's queues (pricing, anomalies, aggregates) are looked at every 0.3 s when idle, not 2 s: each
+        # test waits for a reading to be priced, rolled up and scanned, hop after hop.
+        values["WORKER_INTERVAL_SECONDS"] = "0.3"
         env.update({prefix + k: v for k, v in values.items()})
         for key, value in self.extra_env.items():
             env[key.replace("{P}", prefix)] = value

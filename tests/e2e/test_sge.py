@@ -94,7 +94,16 @@ async def _truth(sandbox: str, prms: list[str], start: dt.date, end: dt.date) ->
     async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:
         async def one(prm):
             async with sem:
-                r = await http.get(f"/_sandbox/ground_truth/{prm}", params={"start": str(start), "end": str(end)})
+                for attempt in range(3):  # an idempotent read of the sandbox's truth, whose server may drop a socket
+                    try:
+                        r = await http.get(f"/_sandbox/ground_truth/{prm}",
+                                           params={"start": str(start), "end": str(end)})
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
+                        await asyncio.sleep(1)
+                assert r.status_code == 200, r.text
                 return prm, {d["day"]: d["energy_wh"] for d in r.json()["days"]}
         return dict(await asyncio.gather(*(one(p) for p in prms)))
 

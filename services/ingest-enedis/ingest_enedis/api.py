@@ -164,7 +164,11 @@ async def load_curve_backfill(meter_id: uuid.UUID, request: Request, session: Db
     on the quota the daily readings leave. Asking again changes nothing."""
     today = dt.datetime.now(PARIS).date()
     row = await repository.request_backfill(session, meter_id, earliest_curve_day(today))
+    if row is None:
+        # No cursor yet (the consent's event is still on its way): nothing was asked, so nothing is said collected,
+        # even if the cursor appears before this answer is read; the resident's next request is recorded.
+        return LoadCurveCollection(meter_id=meter_id, state=LoadCurveState.no_consent)
     wake = request.app.state.runtime.extras.get("curve_wake")
-    if row is not None and row.active and wake is not None:
+    if row.active and wake is not None:
         wake.set()
     return await _curve_view(session, meter_id)
