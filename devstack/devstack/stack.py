@@ -59,6 +59,8 @@ class Stack:
         # consumption's queues (pricing, anomalies, aggregates) are looked at every 0.3 s when idle, not 2 s: each
         # test waits for a reading to be priced, rolled up and scanned, hop after hop.
         values["WORKER_INTERVAL_SECONDS"] = "0.3"
+        # ingest_enedis's load curve looks again for the daily readings' first answer after 2 s, not 20 s.
+        values["CURVE_DAILY_FIRST_WAIT_S"] = "2"
         env.update({prefix + k: v for k, v in values.items()})
         for key, value in self.extra_env.items():
             env[key.replace("{P}", prefix)] = value

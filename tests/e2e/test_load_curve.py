@@ -115,6 +115,8 @@ async def test_the_curve_history_on_demand_equals_the_ground_truth_dst_days_incl
     counters = sandbox.get("/_sandbox/counters").json()
     assert counters["status"].get("429", 0) == 0, counters
     assert counters["load_curve_calls"] >= 100
+    # The peaks come 365 days a call, not with each 7-day curve window: a few calls for the two years.
+    assert counters["max_power_calls"] <= 8, counters
 
 
 async def test_a_customer_who_objected_to_the_curve_still_gets_the_maximum_power(stack, sandbox, resident):
@@ -142,6 +144,14 @@ async def test_a_customer_who_objected_to_the_curve_still_gets_the_maximum_power
         assert {p["day"]: p["va"] for p in r.json()["points"]} == {p["date"]: p["value"] for p in truth["max_power"]}
         return True
     await eventually(peaks, timeout=60, interval=2)
+
+    # Two years of peaks without the curve: a few 365-day calls besides the daily readings', no call per week.
+    def history_in():
+        view = served_curve(resident, meter["meter_id"], today() - dt.timedelta(days=7), today())["collection"]
+        assert view["collected"] and view["collected"][0][0] <= str(today() - dt.timedelta(days=700)), view
+        return view
+    await eventually(history_in, timeout=120, interval=2)
+    assert sandbox.get(f"/_sandbox/counters/{meter['prm']}").json()["data"] <= 15
 
 
 async def test_the_curve_is_the_residents_own(stack, sandbox, resident, api):

@@ -32,6 +32,8 @@ class Settings(CollectionSettings):
     # The load curve's daily collection asks the last days again (late publications, the DSO's corrections).
     curve_recent_days: int = 7
     curve_collection: bool = True
+    # A meter's curve waits for its daily readings' first answer, looking again after this many seconds.
+    curve_daily_first_wait_s: float = 20.0
 
 
 async def start(rt: Runtime) -> None:

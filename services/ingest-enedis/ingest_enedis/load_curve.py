@@ -9,8 +9,8 @@ from typing import Any
 
 from ingest_enedis import repository
 from ingest_enedis.curve import pack_days
-from ingest_enedis.dataconnect_calendar import (CAPABILITIES, MAX_CURVE_WINDOW_DAYS, add_months, latest_published_day,
-                                                plan_windows)
+from ingest_enedis.dataconnect_calendar import (CAPABILITIES, MAX_CURVE_WINDOW_DAYS, MAX_DAILY_WINDOW_DAYS, add_months,
+                                                latest_published_day, plan_windows)
 from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED
 from ingest_enedis.service import BEFORE_ACTIVATION, SOURCE
 from metro import collection
@@ -27,9 +27,6 @@ CURVE_CAPABILITIES = dataclasses.replace(
     notes=("load curve: average W per interval, PT10M to PT60M mixed, at most 7 days a call, 24 months + 15 days",
            "daily maximum power in VA with the moment of the peak",
            "collected on the quota the daily readings leave"))
-
-
-DAILY_FIRST_WAIT_S = 20.0
 
 
 def earliest_curve_day(today: dt.date) -> dt.date:
@@ -72,6 +69,56 @@ class LoadCurveCollector(collection.Collector):
         super().__init__(*args, **kwargs)
         # Meters whose customer objected to the load curve, found during the collection under way.
         self._objected: set = set()
+        # Per meter under collection: the days its windows span, and the peaks asked for ahead (their days, by day).
+        self._spans: dict = {}
+        self._peaks: dict = {}
+
+    def plan(self, cursor, contract, have, failing, now):
+        windows, known, late_from = super().plan(cursor, contract, have, failing, now)
+        asked = windows + known
+        if asked:
+            self._spans[cursor.meter_id] = (min(w[0] for w in asked), max(w[1] for w in asked))
+        return windows, known, late_from
+
+    def calls_dso(self, cursor, window: Range) -> bool:
+        """A customer who objected to the curve is asked only the peaks: none for a window already asked ahead."""
+        objected = self.curve_objected(cursor) or cursor.meter_id in self._objected
+        return not objected or self._peaks_ahead(cursor.meter_id, window) is None
+
+    def _peaks_ahead(self, meter_id, window: Range) -> dict | None:
+        """The peaks asked ahead for this meter, by day, if they cover the window."""
+        (first, end), by_day = self._peaks.get(meter_id, ((window[0], window[0]), {}))
+        return by_day if first <= window[0] and window[1] <= end else None
+
+    async def _peaks_of(self, cursor, window: Range, raw: list[Any], calls: int) -> list:
+        """The window's daily peaks. The peaks allow 365 days a call where the curve allows 7: one call covers the
+        year of windows before this one (newest first) within the days planned, so a 24-month history costs some
+        104 curve calls and 3 peak calls, not 208. A wide call refused (a meter activated within it) falls back
+        to the window alone, as the curve's own call does."""
+        by_day = self._peaks_ahead(cursor.meter_id, window)
+        if by_day is None:
+            span = self._spans.get(cursor.meter_id, window)
+            wide = (max(min(span[0], window[0]), window[1] - dt.timedelta(days=MAX_DAILY_WINDOW_DAYS)), window[1])
+            if calls:
+                await self.bucket.take()
+            try:
+                peaks = await self.client.daily_max_power(cursor.identifier, *wide, raw)
+            except NoData:
+                peaks = []
+            except BadRequest:
+                if wide == window:
+                    raise
+                await self.bucket.take()
+                wide, peaks = window, await self._window_peaks(cursor, window, raw)
+            by_day = {p.day: p for p in peaks}
+            self._peaks[cursor.meter_id] = (wide, by_day)
+        return [p for d, p in sorted(by_day.items()) if window[0] <= d < window[1]]
+
+    async def _window_peaks(self, cursor, window: Range, raw: list[Any]) -> list:
+        try:
+            return await self.client.daily_max_power(cursor.identifier, *window, raw)
+        except NoData:
+            return []
 
     @staticmethod
     def curve_objected(cursor) -> bool:
@@ -89,12 +136,8 @@ class LoadCurveCollector(collection.Collector):
                 # The customer objected to the curve at Enedis: its daily maximum power is still collected.
                 log.info("load curve not recorded", extra={"meter_id": str(cursor.meter_id)})
                 self._objected.add(cursor.meter_id)
-            # The peak is a second request under the same (spare) quota.
-            await self.bucket.take()
-        try:
-            peaks = await self.client.daily_max_power(cursor.identifier, window[0], window[1], raw)
-        except NoData:
-            peaks = []
+        # The peaks, when asked, are one more request under the same (spare) quota.
+        peaks = await self._peaks_of(cursor, window, raw, calls=int(asked_curve))
         by_day: dict[dt.date, list] = {d: [d, s, w, None] for d, s, w in pack_days(points)}
         for p in peaks:
             by_day.setdefault(p.day, [p.day, None, None, None])[3] = (p.day, p.va, p.at)
@@ -105,12 +148,15 @@ class LoadCurveCollector(collection.Collector):
             started = await repository.daily_started(session, cursor.meter_id)
         if not started:
             # The daily readings come first: the curve waits until their first answer is in.
-            return Outcome.ok, {"next_due_at": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=DAILY_FIRST_WAIT_S)}
+            wait = dt.timedelta(seconds=self.settings.curve_daily_first_wait_s)
+            return Outcome.ok, {"next_due_at": dt.datetime.now(dt.UTC) + wait}
         try:
             outcome, values = await super()._collect(cursor, stats)
         finally:
             objected = cursor.meter_id in self._objected
             self._objected.discard(cursor.meter_id)
+            self._spans.pop(cursor.meter_id, None)
+            self._peaks.pop(cursor.meter_id, None)
         if objected or self.curve_objected(cursor):
             values["last_error"] = f"{CURVE_NOT_RECORDED} the customer objected to the load curve"
         async with self.rt.db.session() as session:

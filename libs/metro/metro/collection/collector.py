@@ -109,6 +109,11 @@ class Collector:
     def contract_event(self, cursor, contract: dict[str, Any]) -> ContractChanged:
         raise NotImplementedError
 
+    def calls_dso(self, cursor, window: Range) -> bool:
+        """Whether fetching this window calls the DSO (and so takes a token of the quota): a connector that
+        already holds the window's answer, asked ahead in a wider call, says no."""
+        return True
+
     def raw_body(self, raw: list[Any]) -> Any:
         return raw or None
 
@@ -230,8 +235,9 @@ class Collector:
     async def _fetch_period(self, cursor, period: Range, stats: CallStats,
                             late_from: dt.date) -> tuple[Outcome, list[tuple[Range, DsoError]]]:
         raw: list[Any] = []
+        fetch = lambda p=period, raw=raw: self.fetch_window(cursor, p, raw)  # noqa: E731
         try:
-            answer = await self.call(stats, lambda p=period, raw=raw: self.fetch_window(cursor, p, raw))
+            answer = await (self.call(stats, fetch) if self.calls_dso(cursor, period) else fetch())
         except CallFailed as failed:
             if failed.error.outcome is not Outcome.no_data:
                 raise

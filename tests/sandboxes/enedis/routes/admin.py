@@ -327,7 +327,7 @@ async def load_curve_truth(prm: str, state: Sandbox, start: dt.date, end: dt.dat
 @router.get("/counters")
 async def counters(state: Sandbox) -> dict[str, Any]:
     return {name: state.counters[name] for name in ("calls", "served", "throttled", "tokens_issued",
-                                                    "load_curve_calls")} | {
+                                                    "load_curve_calls", "max_power_calls")} | {
             "status": dict(state.status_counts),
             "peak_calls_in_one_second": state.peak_per_second,
             "quotas": {"per_second": state.per_second_quota, "per_hour": state.hourly_quota}}

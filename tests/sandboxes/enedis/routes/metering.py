@@ -98,6 +98,8 @@ async def daily(request: Request, state: SandboxState, client_id: str, measure: 
     else:
         prm, start, end = parse_window(q.get("usage_point_id"), q.get("start"), q.get("end"), shape)
     state.count_prm(prm, "data")
+    if measure == "max_power":
+        state.counters["max_power_calls"] += 1
     meter = check_period(state, client_id, prm, start, end, shape,
                          "production" if measure == "production" else "consumption")
     series = published_series(state, meter, start, end)
