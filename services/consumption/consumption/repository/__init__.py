@@ -8,9 +8,9 @@ from consumption.repository.episodes import (episodes_touching, priced_days_of, 
 from consumption.repository.landlord import (HELD_MONTH, held_month)
 from consumption.repository.meters import (CONTRACT_COLUMNS, METER_AND_CONTRACTS, METER_COLUMNS, account_meters,
                                            accounts_with_meters, contracts_of, erased_meters, held_meters,
-                                           lock_meters, mark_erased, meter_and_contracts, meter_contracts, meter_info,
-                                           meter_owner, owned_meters, profile_of, profile_updated_at, upsert_contract,
-                                           upsert_meter, upsert_profile)
+                                           live_meters, lock_meters, mark_erased, meter_and_contracts, meter_contracts,
+                                           meter_info, meter_owner, owned_meters, profile_of, profile_updated_at,
+                                           upsert_contract, upsert_meter, upsert_profile)
 from consumption.repository.priced_days import (CREATE_PRICED_STAGE, FROM_ARRAYS, FROM_READ_MODEL, MERGE_PRICED_STAGE,
                                                 POINT_JSON, READ_MODEL_CURRENT, READ_MODEL_DAYS, SERIES,
                                                 SERIES_OF_DAYS, SERIES_STATEMENTS, STEP_INTERVALS, UNPRICED,
@@ -40,8 +40,8 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "claim", "claim_rows", "clear_priced_days", "contracts_of", "copy_merge", "curve_days", "daily",
            "delete_readings", "due_years", "enqueue", "episodes_touching", "erased_meters", "forget_changes",
            "held_meters", "held_month", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
-           "latest_catalogue_ids", "lock_aggregates", "lock_meters", "manual_days", "mark_erased", "max_power_days",
-           "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
+           "latest_catalogue_ids", "live_meters", "lock_aggregates", "lock_meters", "manual_days", "mark_erased",
+           "max_power_days", "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
            "priced_days_of", "priced_range", "pricing_backlog", "profile_of", "profile_updated_at",
            "programme_renovations", "published", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",

@@ -67,6 +67,14 @@ async def meter_info(session: AsyncSession, meter_id: uuid.UUID, *, lock: bool =
     return (await session.execute(stmt.with_for_update(read=True) if lock else stmt)).first()
 
 
+async def live_meters(session: AsyncSession, meter_ids: list[uuid.UUID]) -> list[sa.Row]:
+    """meter_info(lock=True) of many meters in one statement, locked in meter order (as an erasure locks them);
+    the unknown and erased ones left out."""
+    return list((await session.execute(sa.select(*METER_COLUMNS).where(
+        meters.c.meter_id.in_(meter_ids), meters.c.erased_at.is_(None))
+        .order_by(meters.c.meter_id).with_for_update(read=True))).all())
+
+
 CONTRACT_COLUMNS = [c for c in contracts.c if c.name not in ("meter_id", "updated_at")]
 
 

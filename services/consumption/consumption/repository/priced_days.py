@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from metro.db import named_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption.models import contracts, meters, priced_days, profiles
-from consumption.repository.meters import METER_COLUMNS
+from consumption.models import contracts, priced_days, profiles
+from consumption.repository.meters import live_meters
 from consumption.repository.readings import copy_merge
 
 UNPRICED = sa.text("""
@@ -65,9 +65,7 @@ async def meters_to_price(session: AsyncSession, meter_ids: list[uuid.UUID]) -> 
                                                                                            dict[str, Any] | None]]:
     """For the pricing worker, in three statements whatever their number: each live meter (locked as meter_info
     does), its contracts by origin and its account's profile."""
-    found = (await session.execute(sa.select(*METER_COLUMNS).where(
-        meters.c.meter_id.in_(meter_ids), meters.c.erased_at.is_(None))
-        .order_by(meters.c.meter_id).with_for_update(read=True))).all()
+    found = await live_meters(session, meter_ids)
     by_meter: dict[uuid.UUID, dict[str, Any]] = {m.meter_id: {} for m in found}
     if found:
         for c in (await session.execute(sa.select(contracts).where(contracts.c.meter_id.in_(list(by_meter))))).all():

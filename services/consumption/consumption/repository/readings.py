@@ -8,6 +8,7 @@ from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import asyncpg
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 import sqlalchemy as sa
 from metro.db import named_rows
 from sqlalchemy.dialects.postgresql import insert
@@ -73,8 +74,9 @@ class MeterReadings(NamedTuple):
 
 def _records(readings: dict[uuid.UUID, MeterReadings], meters: list[uuid.UUID]) -> Iterator[tuple]:
     """The rows of ``meters``, (meter_id, day, wh, quality, source, extra), made as the COPY takes them: none is
-    kept once sent, so a batch of tens of thousands leaves nothing for the garbage collector to walk through."""
-    return chain.from_iterable(zip(repeat(m), *readings[m]) for m in meters)
+    kept once sent, so a batch of tens of thousands leaves nothing for the garbage collector to walk through.
+    The meter as asyncpg's own UUID, which it copies as is (a uuid.UUID's bytes are computed again for each row)."""
+    return chain.from_iterable(zip(repeat(PgUUID(m.bytes)), *readings[m]) for m in meters)
 
 
 async def upsert_readings(session: AsyncSession, readings: dict[uuid.UUID, MeterReadings]) -> None:
