@@ -26,7 +26,7 @@ from metro.collection import next_publication
 
 SEEN_RECENTLY = dt.timedelta(days=7)
 # Share of the quota kept for first collections and retries (the load curve takes only what is left).
-QUOTA_RESERVE = 0.08
+QUOTA_RESERVE = 0.05
 # The others keep at least this share of the quota, however many active residents there are.
 OTHERS_FLOOR = 0.25
 MAX_REFRESH_DAYS = 14
