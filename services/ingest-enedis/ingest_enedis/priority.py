@@ -3,8 +3,10 @@
 Data Connect allows 1 000 to 10 000 calls an hour for the whole application; a meter already collected costs one
 call a day (its newest days), plus the contract now and then (three calls in the 2026 generation). So:
 - a meter whose resident looked at it in the last week is due at the next publication, every day while the quota
-  allows; one waiting for its turn is due at once when its resident looks at it and the DSO has published days
-  it lacks (``repository.mark_seen``);
+  allows; one waiting for its turn when its resident looks at it while the DSO has published days it lacks goes
+  onto the active residents' turn, counted from its last collection: due at once if that turn has passed
+  (``pulled_due``, ``repository.mark_seen``), never sooner, so that the looks spend the active residents' share
+  that ``turns`` planned and not the others';
 - the others go after them each morning when an hour of quota cannot serve every meter (``Turns.others_delay``);
 - when the quota cannot serve every meter each day, the others share what is left, in turn (``turns``), so that
   the day's demand fits the quota instead of a queue growing day after day (and their contract is checked less
@@ -101,9 +103,9 @@ def turns(per_hour: int, demand: Demand, contract_calls: int, contract_days: int
 
 def _queue(daily_calls: float, per_hour: int) -> dt.timedelta:
     """How long the quota takes to serve the day's calls, with the reserve's (first collections, retries) among
-    them, and the hour of the morning's spread (the meters due within it go in their order): at most a day."""
-    return min(dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE)) + MORNING_SPREAD_H),
-               dt.timedelta(days=1))
+    them, and the hour of the morning's spread (the meters due within it go in their order): a day and that hour
+    at most, when the turns take the whole budget (1 000 calls/h), not cut to a day, which no queue would keep."""
+    return dt.timedelta(hours=daily_calls / (per_hour * (1 - QUOTA_RESERVE)) + MORNING_SPREAD_H)
 
 
 def seen_recently(seen_at: dt.datetime | None, now: dt.datetime) -> bool:
@@ -130,11 +132,26 @@ def update_by(due_at: dt.datetime, turn: Turns) -> dt.datetime:
     return due_at + turn.queue
 
 
+def _latest_after(collected_at: dt.datetime, days: float, cycle_time: dt.time, jitter_s: float) -> dt.datetime:
+    """The latest publication, with its spread, a turn of ``days`` draws after a collection at ``collected_at``."""
+    first = next_publication(collected_at + dt.timedelta(days=math.ceil(days) - 1), cycle_time)
+    return first + dt.timedelta(seconds=jitter_s)
+
+
 def latest_due(now: dt.datetime, cycle_time: dt.time, turn: Turns, jitter_s: float) -> dt.datetime:
     """The latest a meter collected at ``now`` is due again under ``turn``: the publication ``guarantee_days``
     after, with its spread and the others' delay."""
-    first = next_publication(now + dt.timedelta(days=turn.guarantee_days - 1), cycle_time)
-    return first + dt.timedelta(seconds=jitter_s) + turn.others_delay
+    return _latest_after(now, turn.guarantee_days, cycle_time, jitter_s) + turn.others_delay
+
+
+def pulled_due(at: dt.datetime, collected_at: dt.datetime | None, due_at: dt.datetime, cycle_time: dt.time,
+               turn: Turns, jitter_s: float) -> dt.datetime | None:
+    """A look at ``at`` on a meter due at ``due_at`` that lacks published days: its resident is active, so it goes
+    onto the active residents' turn counted from its last collection (at the latest of that turn's draws), due at
+    once if that has passed; None when it is due by then already. Never sooner: a meter looked at every day costs
+    no more calls than the active residents' turn ``turns`` planned, so the others' promises hold."""
+    due = at if collected_at is None else max(at, _latest_after(collected_at, turn.active_days, cycle_time, jitter_s))
+    return due if due < due_at else None
 
 
 def contract_refresh_days(base_days: int, every_days: float) -> float:

@@ -109,6 +109,13 @@ class Collector(collection.Collector):
         s = self.settings
         return priority.latest_due(now, s.cycle_time, self.turns(demand), s.cycle_jitter_minutes * 60)
 
+    def pulled_due(self, at: dt.datetime, collected_at: dt.datetime | None, due_at: dt.datetime,
+                   demand: priority.Demand) -> dt.datetime | None:
+        """A look at a meter waiting for its turn: when it is due on the active residents' turn (None: unchanged)."""
+        s = self.settings
+        return priority.pulled_due(at, collected_at, due_at, s.cycle_time, self.turns(demand),
+                                   s.cycle_jitter_minutes * 60)
+
     def contract_due(self, checked_at: dt.datetime | None, now: dt.datetime, demand: priority.Demand) -> bool:
         days = priority.contract_refresh_days(self.settings.contract_refresh_days, self.turns(demand).others_days)
         return checked_at is None or now - checked_at > dt.timedelta(days=days)
