@@ -157,7 +157,8 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     engaged = int(args.prms * args.active_share)
     # The meters already collected up to yesterday when the run starts, as in the scheduler's steady state: the
     # engaged residents' looks of the last week stamped, each meter's turn (the active residents' or the others')
-    # spread over its interval from the first morning it lacks a day; contract checks spread over the week before.
+    # spread over its interval from the first morning it lacks a day, its contract checked over the interval
+    # of checks (contract_refresh_days × the others' turn) before its last collection.
     turn0 = collector.turns(priority.Demand(args.prms, int(engaged * (1 - (2 / 3) ** 7)))) if prioritised \
         else priority.Turns(1, 1)
     for i in range(args.prms):
@@ -171,7 +172,8 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         every = turn0.active_days if m.seen_at is not None else turn0.others_days
         m.due_at = collector.next_cycle(START + dt.timedelta(days=1 + int(rng.uniform(0, every))))
         m.collected_at = m.due_at - dt.timedelta(days=every)
-        m.contract_checked_at = m.due_at - dt.timedelta(seconds=rng.uniform(0, 7 * 86400))
+        m.contract_checked_at = m.collected_at - dt.timedelta(days=rng.uniform(0, priority.contract_refresh_days(
+            settings.contract_refresh_days, turn0.others_days)))
         heapq.heappush(due, (m.due_at, i))
     arrivals = sorted(START + dt.timedelta(seconds=rng.uniform(0, args.days * 86400))
                       for _ in range(args.newcomers_per_day * args.days))
@@ -208,9 +210,11 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     looks: list[tuple[dt.datetime, int]] = []
     wall, cpu = time.perf_counter(), time.process_time()
 
+    waiting_first = [0]  # newcomers not collected yet (the scheduler counts them with the demand)
+
     def count_demand(at: dt.datetime) -> priority.Demand:
         seen = sum(1 for m in meters if priority.seen_recently(m.seen_at, at))
-        return priority.Demand(len(meters), seen)
+        return priority.Demand(len(meters), seen, waiting_first[0])
 
     while now < end:
         # The day's looks of the engaged residents (one day in three, between 07:00 and 23:00), and the count of
@@ -238,7 +242,8 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
             m = Meter(len(meters), arrivals.pop(0))
             meters.append(m)
             if prioritised:
-                collector._demand = (now, priority.Demand(len(meters), collector._demand[1].seen))
+                waiting_first[0] += 1
+                collector._demand = (now, priority.Demand(len(meters), collector._demand[1].seen, waiting_first[0]))
             heapq.heappush(due, (m.since, m.i))
         if not due or due[0][0] > now:
             nxt = min(due[0][0] if due else end, arrivals[0] if arrivals else end, next_visit_day,
@@ -293,6 +298,7 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         m.collected_at = now
         if first:
             first_calls.append(calls)
+            waiting_first[0] -= m.have_end is not None
         if prioritised:
             m.due_at = collector.due_after(now, m.seen_at, collector._demand[1])
             m.promise = collector.update_by(m.due_at, collector._demand[1])

@@ -86,11 +86,13 @@ async def seen_at(session: AsyncSession, meter_id: uuid.UUID) -> dt.datetime | N
     return (await session.execute(sa.select(t.c.seen_at).where(t.c.meter_id == meter_id))).scalar_one_or_none()
 
 
-async def demand(session: AsyncSession, seen_since: dt.datetime) -> tuple[int, int]:
-    """Meters under consent, and how many of them their resident looked at since ``seen_since``."""
+async def demand(session: AsyncSession, seen_since: dt.datetime) -> tuple[int, int, int]:
+    """Meters under consent, how many of them their resident looked at since ``seen_since``, and how many were
+    never collected yet."""
     c, a = cursors.c, meter_activity.c
     row = (await session.execute(
-        sa.select(sa.func.count(), sa.func.count(a.seen_at))
+        sa.select(sa.func.count(), sa.func.count(a.seen_at),
+                  sa.func.count().filter(c.last_success_at.is_(None)))
         .select_from(cursors.outerjoin(meter_activity, sa.and_(a.meter_id == c.meter_id, a.seen_at >= seen_since)))
         .where(c.active))).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])

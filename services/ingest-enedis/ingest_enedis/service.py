@@ -61,8 +61,7 @@ def contract_calls(api_generation: str) -> int:
 
 
 async def counted_demand(session, now: dt.datetime) -> priority.Demand:
-    meters, seen = await repository.demand(session, now - priority.SEEN_RECENTLY)
-    return priority.Demand(meters, seen)
+    return priority.Demand(*await repository.demand(session, now - priority.SEEN_RECENTLY))
 
 
 def turns_of(settings, demand: priority.Demand) -> priority.Turns:
