@@ -157,7 +157,8 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     engaged = int(args.prms * args.active_share)
     # The meters already collected up to yesterday when the run starts, as in the scheduler's steady state: the
     # engaged residents' looks of the last week stamped, each meter's turn (the active residents' or the others')
-    # spread over its interval from the first morning it lacks a day, its contract checked over the interval
+    # spread over its interval from the first morning it lacks a day (the others' delay after the publication
+    # included), its contract checked over the interval
     # of checks (contract_refresh_days × the others' turn) before its last collection.
     turn0 = collector.turns(priority.Demand(args.prms, int(engaged * (1 - (2 / 3) ** 7)))) if prioritised \
         else priority.Turns(1, 1)
@@ -171,6 +172,7 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
         meters.append(m)
         every = turn0.active_days if m.seen_at is not None else turn0.others_days
         m.due_at = collector.next_cycle(START + dt.timedelta(days=1 + int(rng.uniform(0, every))))
+        m.due_at += turn0.others_delay if m.seen_at is None else dt.timedelta(0)
         m.collected_at = m.due_at - dt.timedelta(days=every)
         m.contract_checked_at = m.collected_at - dt.timedelta(days=rng.uniform(0, priority.contract_refresh_days(
             settings.contract_refresh_days, turn0.others_days)))
