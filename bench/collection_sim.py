@@ -43,14 +43,15 @@ newest_day = CAPABILITIES.newest_day
 
 
 class Meter:
-    __slots__ = ("contract_checked_at", "due_at", "from_day", "have_end", "hist_start", "i", "promise", "seen_at",
-                 "since")
+    __slots__ = ("collected_at", "contract_checked_at", "due_at", "from_day", "have_end", "hist_start", "i", "promise",
+                 "seen_at", "since")
 
     def __init__(self, i: int, since: dt.datetime):
         self.i = i
         self.have_end: dt.date | None = None
         self.hist_start: dt.date | None = None
         self.contract_checked_at: dt.datetime | None = None
+        self.collected_at: dt.datetime | None = None
         self.seen_at: dt.datetime | None = None
         self.since = since
         # The first day measured: the run's first, or the day after its consent.
@@ -152,22 +153,32 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     end = START + dt.timedelta(days=args.days)
     meters: list[Meter] = []
     due: list[tuple[dt.datetime, int]] = []
-    # The meters already collected up to yesterday when the run starts, their turns spread over the scheduler's
-    # interval (as in its steady state); contract checks spread over a week.
-    every0 = collector.turns(priority.Demand(args.prms, int(args.prms * args.active_share * 0.9))).others_days \
-        if prioritised else 1
+    # Who looks at their meters: the engaged share of residents, each one day in three (a visit counts a week).
+    engaged = int(args.prms * args.active_share)
+    # The meters already collected up to yesterday when the run starts, as in the scheduler's steady state: the
+    # engaged residents' looks of the last week stamped, each meter's turn (the active residents' or the others')
+    # spread over its interval from the first morning it lacks a day (the others' delay after the publication
+    # included), its contract checked over the interval
+    # of checks (contract_refresh_days × the others' turn) before its last collection.
+    turn0 = collector.turns(priority.Demand(args.prms, int(engaged * (1 - (2 / 3) ** 7)))) if prioritised \
+        else priority.Turns(1, 1)
     for i in range(args.prms):
         m = Meter(i, START - dt.timedelta(days=400))
         m.have_end = START.astimezone(PARIS).date() - dt.timedelta(days=1)
         m.hist_start = m.have_end - dt.timedelta(days=3 * 365)
-        m.contract_checked_at = START - dt.timedelta(seconds=rng.uniform(0, 7 * 86400))
+        looked = [back for back in range(1, 8) if i < engaged and rng.random() < 1 / 3]
+        if looked:
+            m.seen_at = START - dt.timedelta(days=looked[0], seconds=-rng.uniform(6 * 3600, 22 * 3600))
         meters.append(m)
-        m.due_at = collector.next_cycle(START + dt.timedelta(days=rng.randrange(math.ceil(every0))))
+        every = turn0.active_days if m.seen_at is not None else turn0.others_days
+        m.due_at = collector.next_cycle(START + dt.timedelta(days=1 + int(rng.uniform(0, every))))
+        m.due_at += turn0.others_delay if m.seen_at is None else dt.timedelta(0)
+        m.collected_at = m.due_at - dt.timedelta(days=every)
+        m.contract_checked_at = m.collected_at - dt.timedelta(days=rng.uniform(0, priority.contract_refresh_days(
+            settings.contract_refresh_days, turn0.others_days)))
         heapq.heappush(due, (m.due_at, i))
     arrivals = sorted(START + dt.timedelta(seconds=rng.uniform(0, args.days * 86400))
                       for _ in range(args.newcomers_per_day * args.days))
-    # Who looks at their meters: the engaged share of residents, each one day in three (a visit counts a week).
-    engaged = int(args.prms * args.active_share)
     first_day = START.astimezone(PARIS).date()
     last_day = (end - dt.timedelta(days=8)).astimezone(PARIS).date()
     limits = list(zip(BUCKETS, (dt.timedelta(hours=10), dt.timedelta(hours=18), dt.timedelta(days=2),
@@ -201,9 +212,11 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
     looks: list[tuple[dt.datetime, int]] = []
     wall, cpu = time.perf_counter(), time.process_time()
 
+    waiting_first = [0]  # newcomers not collected yet (the scheduler counts them with the demand)
+
     def count_demand(at: dt.datetime) -> priority.Demand:
         seen = sum(1 for m in meters if priority.seen_recently(m.seen_at, at))
-        return priority.Demand(len(meters), seen)
+        return priority.Demand(len(meters), seen, waiting_first[0])
 
     while now < end:
         # The day's looks of the engaged residents (one day in three, between 07:00 and 23:00), and the count of
@@ -214,22 +227,25 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
                     heapq.heappush(looks, (next_visit_day + dt.timedelta(seconds=rng.uniform(6 * 3600, 22 * 3600)), i))
             collector._demand = (now, count_demand(now) if prioritised else priority.Demand(0, 0))
             next_visit_day += dt.timedelta(days=1)
-        # A look stamps the meter; with the priorities, one waiting for its turn and lacking published days is
-        # due at once (repository.mark_seen).
+        # A look stamps the meter; with the priorities, one waiting for its turn and lacking published days goes
+        # onto the active residents' turn, due at once if that has passed (repository.mark_seen, pulled_due).
         while looks and looks[0][0] <= now:
             at, i = heapq.heappop(looks)
             m = meters[i]
             m.seen_at = at
             if prioritised and m.due_at > at and m.have_end is not None and m.have_end < newest_day(at):
-                m.due_at = at
-                m.promise = collector.update_by(at, collector._demand[1])
-                heapq.heappush(due, (at, i))
+                pulled = collector.pulled_due(at, m.collected_at, m.due_at, collector._demand[1])
+                if pulled is not None:
+                    m.due_at = pulled
+                    m.promise = collector.update_by(pulled, collector._demand[1])
+                    heapq.heappush(due, (pulled, i))
         # The newcomers' consents, due at once (as upsert_cursor sets).
         while arrivals and arrivals[0] <= now:
             m = Meter(len(meters), arrivals.pop(0))
             meters.append(m)
             if prioritised:
-                collector._demand = (now, priority.Demand(len(meters), collector._demand[1].seen))
+                waiting_first[0] += 1
+                collector._demand = (now, priority.Demand(len(meters), collector._demand[1].seen, waiting_first[0]))
             heapq.heappush(due, (m.since, m.i))
         if not due or due[0][0] > now:
             nxt = min(due[0][0] if due else end, arrivals[0] if arrivals else end, next_visit_day,
@@ -281,8 +297,10 @@ def simulate(args: argparse.Namespace, per_hour: int, prioritised: bool) -> dict
                     m.have_end = b_last
                 else:
                     m.hist_start = min(m.hist_start, a)
+        m.collected_at = now
         if first:
             first_calls.append(calls)
+            waiting_first[0] -= m.have_end is not None
         if prioritised:
             m.due_at = collector.due_after(now, m.seen_at, collector._demand[1])
             m.promise = collector.update_by(m.due_at, collector._demand[1])

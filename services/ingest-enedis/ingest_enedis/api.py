@@ -14,7 +14,7 @@ from ingest_enedis.dataconnect_calendar import CAPABILITIES, PARIS
 from ingest_enedis.dataconnect_payloads import CURVE_NOT_RECORDED, ConsentRedirect, parse_consent_redirect
 from ingest_enedis.schemas import ConfirmationIn, ConfirmationOut, RedirectIn
 from ingest_enedis.load_curve import earliest_curve_day
-from ingest_enedis.priority import update_by
+from ingest_enedis.priority import pulled_due, update_by
 from ingest_enedis.service import Collector, current_turns
 from metro.collection import (MAX_METERS, CallFailed, CallStats, collection_statuses, collections_view,
                               freshness_counts, run_now)
@@ -126,13 +126,18 @@ async def collection_status(request: Request, session: DbSession,
                             _: Caller = Depends(by_gateway)) -> list[CollectionStatus]:
     """These meters' last day collected, freshness against Data Connect's publication time and lag, and next
     collection. Asked when the resident looks at their meters: they count as active for a week (priority.py), and
-    one waiting for its turn while the DSO has published days it lacks is due now, which its next update says."""
+    one waiting for its turn while the DSO has published days it lacks goes onto the active residents' turn (due now
+    if that has passed, ``priority.pulled_due``), which its next update says."""
     now = dt.datetime.now(dt.UTC)
+    settings = request.app.state.runtime.settings
     statuses = await collection_statuses(session, repository.store, CAPABILITIES, meter_id, now)
-    pulled = await repository.mark_seen(session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now))
-    turn = await current_turns(session, request.app.state.runtime.settings, now)
-    # When the scheduler collects it at the latest: due now if pulled forward, then served at the quota's pace.
-    return [s.model_copy(update={"next_update_at": update_by(now if s.meter_id in pulled else s.next_update_at, turn)})
+    turn = await current_turns(session, settings, now)
+    pulled = await repository.mark_seen(
+        session, [s.meter_id for s in statuses], now, CAPABILITIES.newest_day(now),
+        lambda collected_at, due_at: pulled_due(now, collected_at, due_at, settings.cycle_time, turn,
+                                                settings.cycle_jitter_minutes * 60))
+    # When the scheduler collects it at the latest: when due (sooner if pulled forward), at the quota's pace.
+    return [s.model_copy(update={"next_update_at": update_by(pulled.get(s.meter_id, s.next_update_at), turn)})
             if s.next_update_at is not None else s for s in statuses]
 
 

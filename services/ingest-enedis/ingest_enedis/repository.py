@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -55,16 +56,23 @@ async def curve_state(session: AsyncSession, meter_id: uuid.UUID) -> tuple[sa.Ro
     return row, await ranges_of(session, curve_collected_ranges, meter_id)
 
 
-async def mark_seen(session: AsyncSession, meter_ids: list[uuid.UUID], at: dt.datetime,
-                    newest_day: dt.date) -> set[uuid.UUID]:
+async def mark_seen(session: AsyncSession, meter_ids: list[uuid.UUID], at: dt.datetime, newest_day: dt.date,
+                    pull: Callable[[dt.datetime | None, dt.datetime], dt.datetime | None]
+                    ) -> dict[uuid.UUID, dt.datetime]:
     """The resident looked at these meters (one write per meter and hour at most): those waiting for their turn
-    under the quota while the DSO has published days they lack are due now; returns them."""
+    under the quota while the DSO has published days they lack are due when ``pull`` says (given their last
+    collection and due time; None: unchanged); returns them with that time."""
     if not meter_ids:
-        return set()
+        return {}
     c = cursors.c
-    pulled = set((await session.execute(sa.update(cursors).where(
+    waiting = (await session.execute(sa.select(c.meter_id, c.last_success_at, c.next_due_at).where(
         c.meter_id.in_(meter_ids), c.active, c.next_due_at > at,
-        sa.or_(c.last_day.is_(None), c.last_day < newest_day)).values(next_due_at=at).returning(c.meter_id))).scalars())
+        sa.or_(c.last_day.is_(None), c.last_day < newest_day)))).all()
+    pulled = {row.meter_id: due for row in waiting if (due := pull(row.last_success_at, row.next_due_at)) is not None}
+    for meter_id, due in pulled.items():  # the few meters of one resident
+        # least(): a collection that ended meanwhile set a later due time; an earlier one stays.
+        await session.execute(sa.update(cursors).where(c.meter_id == meter_id)
+                              .values(next_due_at=sa.func.least(c.next_due_at, due)))
     t = meter_activity
     stmt = insert(t).values([{"meter_id": m, "seen_at": at} for m in meter_ids])
     await session.execute(stmt.on_conflict_do_update(
@@ -78,11 +86,13 @@ async def seen_at(session: AsyncSession, meter_id: uuid.UUID) -> dt.datetime | N
     return (await session.execute(sa.select(t.c.seen_at).where(t.c.meter_id == meter_id))).scalar_one_or_none()
 
 
-async def demand(session: AsyncSession, seen_since: dt.datetime) -> tuple[int, int]:
-    """Meters under consent, and how many of them their resident looked at since ``seen_since``."""
+async def demand(session: AsyncSession, seen_since: dt.datetime) -> tuple[int, int, int]:
+    """Meters under consent, how many of them their resident looked at since ``seen_since``, and how many were
+    never collected yet."""
     c, a = cursors.c, meter_activity.c
     row = (await session.execute(
-        sa.select(sa.func.count(), sa.func.count(a.seen_at))
+        sa.select(sa.func.count(), sa.func.count(a.seen_at),
+                  sa.func.count().filter(c.last_success_at.is_(None)))
         .select_from(cursors.outerjoin(meter_activity, sa.and_(a.meter_id == c.meter_id, a.seen_at >= seen_since)))
         .where(c.active))).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])

@@ -61,8 +61,7 @@ def contract_calls(api_generation: str) -> int:
 
 
 async def counted_demand(session, now: dt.datetime) -> priority.Demand:
-    meters, seen = await repository.demand(session, now - priority.SEEN_RECENTLY)
-    return priority.Demand(meters, seen)
+    return priority.Demand(*await repository.demand(session, now - priority.SEEN_RECENTLY))
 
 
 def turns_of(settings, demand: priority.Demand) -> priority.Turns:
@@ -108,6 +107,13 @@ class Collector(collection.Collector):
         """The promise: a meter collected at ``now`` is due again by then, whoever looks at it or not."""
         s = self.settings
         return priority.latest_due(now, s.cycle_time, self.turns(demand), s.cycle_jitter_minutes * 60)
+
+    def pulled_due(self, at: dt.datetime, collected_at: dt.datetime | None, due_at: dt.datetime,
+                   demand: priority.Demand) -> dt.datetime | None:
+        """A look at a meter waiting for its turn: when it is due on the active residents' turn (None: unchanged)."""
+        s = self.settings
+        return priority.pulled_due(at, collected_at, due_at, s.cycle_time, self.turns(demand),
+                                   s.cycle_jitter_minutes * 60)
 
     def contract_due(self, checked_at: dt.datetime | None, now: dt.datetime, demand: priority.Demand) -> bool:
         days = priority.contract_refresh_days(self.settings.contract_refresh_days, self.turns(demand).others_days)

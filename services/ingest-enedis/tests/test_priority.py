@@ -17,9 +17,10 @@ METROPOLE = priority.Demand(meters=154_000, seen=30_000)
 
 def fits(turn: priority.Turns, demand: priority.Demand, per_hour: int) -> bool:
     """The day's calls of these turns (the contract checked every 7 × the others' turn) within 95 % of the quota."""
-    cost = priority.calls_per_refresh(3, 7 * turn.others_days)
-    daily = (demand.seen / turn.active_days + (demand.meters - demand.seen) / turn.others_days) * cost
-    return daily <= 0.95 * per_hour * 24 * 1.001
+    def daily(meters: int, every: float) -> float:
+        return meters * priority.calls_per_visit(3, every, 7 * turn.others_days) / every
+    return daily(demand.seen, turn.active_days) + daily(demand.meters - demand.seen, turn.others_days) \
+        <= 0.95 * per_hour * 24 * 1.001
 
 
 def collector(per_hour: int) -> Collector:
@@ -59,15 +60,17 @@ def test_at_1000_calls_an_hour_active_residents_come_first_and_the_others_take_t
     # A visit older than a week no longer counts.
     assert (c.due_after(NOW, NOW - dt.timedelta(days=8), demand) - base).days in turns
     # The day's demand then fits the quota's day: the active residents' days and contracts, the others' turn.
-    daily = demand.seen * priority.calls_per_refresh(3, 7) + \
-        (demand.meters - demand.seen) * priority.calls_per_refresh(3, 7 * every) / every
+    daily = demand.seen * priority.calls_per_visit(3, 1, 7) + \
+        (demand.meters - demand.seen) * priority.calls_per_visit(3, every, 7 * every) / every
     assert 0.9 * 1_000 * 24 <= daily <= 1_000 * 24
+    # A contract check every 7 turns: three calls every 98 days for a meter served every 14 (not every 14 × 98).
+    assert priority.calls_per_visit(3, 14, 7 * 14) == 1 + 3 / 7
     # Too many active residents for the quota to serve daily (30 000 of 24 000 calls a day): the others keep
-    # their longest turn, 14 days, and the active residents take turns on what is left (every 2 to 3 days), so
+    # their longest turn, 14 days, and the active residents take turns on what is left (every 3 to 4 days), so
     # that the day's calls still fit and every meter's turn holds.
     turn = c.turns(METROPOLE)
     assert turn.others_days == priority.MAX_REFRESH_DAYS
-    assert 2 <= turn.active_days <= 3 and turn.guarantee_days == priority.MAX_REFRESH_DAYS
+    assert 3 <= turn.active_days <= 4 and turn.guarantee_days == priority.MAX_REFRESH_DAYS
     assert fits(turn, METROPOLE, 1_000)
 
 
@@ -113,7 +116,7 @@ def test_every_meter_is_due_again_within_its_promised_turn_whatever_the_quota():
                 for _ in range(300):
                     due = c.due_after(NOW, seen_at, demand)
                     assert NOW < due <= latest, (per_hour, demand, turn, due, latest)
-                    assert due <= c.update_by(due, demand) <= due + dt.timedelta(days=1)
+                    assert due <= c.update_by(due, demand) <= due + dt.timedelta(days=1, hours=1)
             assert latest - NOW <= dt.timedelta(days=turn.guarantee_days + 1)
             if demand.meters <= 14 * per_hour * 24 * 0.9:  # the quota goes round every meter in 14 days
                 assert turn.guarantee_days <= priority.MAX_REFRESH_DAYS, (per_hour, demand, turn)
@@ -127,5 +130,53 @@ def test_the_simulated_scheduler_collects_every_meter_by_its_next_update_at():
     args = SimpleNamespace(prms=1_000, days=6, per_second=5.0, newcomers_per_day=2, active_share=0.2,
                            late_share=0.03, seed=7)
     r = simulate(args, 65, prioritised=True)  # ≡ 10 000 calls/h for 154 000 meters
-    assert r["throttled"] == 0 and r["visits"] > 5_000
+    assert r["throttled"] == 0 and r["visits"] > 4_500  # every meter daily from the second day
     assert r["late_turns"] == 0, (r["late_turns"], r["latest_h"], r["turns"])
+
+
+def test_a_look_puts_a_waiting_meter_on_the_active_residents_turn_never_sooner():
+    """A look makes a meter waiting for the others' turn due on the active residents' turn, counted from its last
+    collection: at once if that has passed; a meter collected on that turn is not brought forward by its resident's
+    daily looks, so the looks spend the active residents' share that ``turns`` planned, not the others'."""
+    c = collector(1_000)
+    c.settings.cycle_jitter_minutes = 60
+    assert 3 <= c.turns(METROPOLE).active_days <= 4
+    others_turn = NOW + dt.timedelta(days=9)
+    # Collected 5 days ago, waiting for the others' turn: due now.
+    assert c.pulled_due(NOW, NOW - dt.timedelta(days=5), others_turn, METROPOLE) == NOW
+    # Collected yesterday: due at the latest of the active residents' turn from then (the publication 4 days
+    # after, 08:30 Paris, and its hour of spread), not now.
+    yesterday = NOW - dt.timedelta(days=1)
+    assert c.pulled_due(NOW, yesterday, others_turn, METROPOLE) == dt.datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    # Already on that turn: unchanged, however often its resident looks.
+    for _ in range(100):
+        due = c.due_after(yesterday, yesterday, METROPOLE)
+        assert c.pulled_due(NOW, yesterday, due, METROPOLE) is None
+    # At 10 000 calls/h every turn is a day: a look after the publication makes a meter lacking it due now.
+    assert collector(10_000).pulled_due(NOW, yesterday, others_turn, METROPOLE) == NOW
+
+
+def test_at_1000_calls_an_hour_every_collection_comes_by_its_next_update_at():
+    """bench/collection_sim.py at ≡ 1 000 calls/h (the quota taken whole by the turns, the looks bringing waiting
+    meters forward, the contracts checked): every collection still comes by the next_update_at the meter card
+    showed (4 543 of 20 196 came later when a look made a meter due now beyond the day's plan). No newcomers: their
+    first collections beyond the reserve are not in the plan yet (docs/scale.md)."""
+    from bench.collection_sim import simulate
+    args = SimpleNamespace(prms=15_400, days=12, per_second=5.0, newcomers_per_day=0, active_share=0.2,
+                           late_share=0.03, seed=7)
+    r = simulate(args, 100, prioritised=True)  # ≡ 1 000 calls/h for 154 000 meters
+    assert r["throttled"] == 0 and r["quota_used"] > 0.8  # the first day idle: every meter had its yesterday
+    assert r["late_turns"] == 0, (r["late_turns"], r["latest_h"], r["turns"])
+
+
+def test_first_collections_waiting_beyond_the_reserve_come_out_of_the_turns():
+    """Newcomers are due at once and wait in the same queue: their calls beyond the reserve (5 % of the quota)
+    lengthen the turns rather than push every promise back."""
+    c = collector(1_000)
+    quiet = c.turns(METROPOLE)
+    # 100 first collections of 6 calls: within the reserve's 1 200 calls a day.
+    assert c.turns(priority.Demand(154_000, 30_000, first=100)) == quiet
+    # 600 of them: 3 600 calls, 2 400 beyond it.
+    busy = c.turns(priority.Demand(154_000, 30_000, first=600))
+    assert busy.others_days == quiet.others_days and busy.active_days > quiet.active_days
+    assert busy.queue <= dt.timedelta(days=1, hours=1)
