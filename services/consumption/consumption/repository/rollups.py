@@ -55,17 +55,22 @@ ROLLUP_MONTHS = sa.text("""
     INSERT INTO consumption.monthly_rollups AS r
       (meter_id, month, energy, wh, eur, days, days_present, days_estimated, days_priced, flags, priced_key,
        updated_at)
-    SELECT t.meter_id, t.month, m.energy, coalesce(sum(d.wh), 0), sum(p.eur),
-           (t.month + interval '1 month')::date - t.month, count(d.day),
-           count(d.day) FILTER (WHERE d.quality <> 'measured'), count(p.eur), coalesce(bit_or(p.flags), 0),
-           m.priced_key, now()
+    SELECT t.meter_id, t.month, m.energy, a.wh, a.eur, (t.month + interval '1 month')::date - t.month,
+           a.days_present, a.days_estimated, a.days_priced, a.flags, m.priced_key, now()
     FROM unnest(CAST(:meters AS uuid[]), CAST(:months AS date[])) AS t(meter_id, month)
     JOIN consumption.meters m ON m.meter_id = t.meter_id
-    LEFT JOIN consumption.readings d
-      ON d.meter_id = t.meter_id AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date
-    LEFT JOIN consumption.priced_days p
-      ON p.meter_id = d.meter_id AND p.day = d.day AND p.wh = d.wh AND p.extra IS NOT DISTINCT FROM d.extra
-    GROUP BY t.meter_id, t.month, m.energy, m.priced_key
+    -- Each (meter, month) by its own index range: whatever the row estimates (stale right after a bulk load), the
+    -- plan can never become a sort of the whole readings table, as a join over every pair did at 370 000 meters.
+    CROSS JOIN LATERAL (
+        SELECT coalesce(sum(d.wh), 0) AS wh, sum(p.eur) AS eur, count(d.day) AS days_present,
+               count(d.day) FILTER (WHERE d.quality <> 'measured') AS days_estimated, count(p.eur) AS days_priced,
+               coalesce(bit_or(p.flags), 0) AS flags
+        FROM consumption.readings d
+        LEFT JOIN consumption.priced_days p
+          ON p.meter_id = t.meter_id AND p.day >= t.month AND p.day < (t.month + interval '1 month')::date
+             AND p.day = d.day AND p.wh = d.wh AND p.extra IS NOT DISTINCT FROM d.extra
+        WHERE d.meter_id = t.meter_id AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date
+    ) a
     ON CONFLICT (meter_id, month) DO UPDATE
       SET energy = excluded.energy, wh = excluded.wh, eur = excluded.eur, days = excluded.days,
           days_present = excluded.days_present, days_estimated = excluded.days_estimated,
