@@ -24,7 +24,8 @@ from consumption.repository.readings import (CREATE_STAGE, MERGE_STAGE, MeterRea
 from consumption.repository.renovations import (AROUND_WORKS, around_works, holder_renovations, programme_renovations,
                                                 upsert_renovation)
 from consumption.repository.rollups import (PERIOD_TOTALS, PROFILED_METERS, ROLLUP_MONTHS, SUMMARY_DATA, meter_total,
-                                            period_totals, roll_up, rollups_of, summary_data)
+                                            period_totals, rebuild_rollups, roll_up, rollups_of,
+                                            summary_data)
 from consumption.repository.statements import (insert_statement, meter_statements, statement_meter)
 from consumption.repository.summaries import (STORE_SUMMARY, STORED_SUMMARIES, store_summary, stored_summaries,
                                               summarised_meters)
@@ -45,7 +46,7 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
            "priced_days_of", "priced_range", "pricing_backlog", "profile_of", "profile_updated_at",
            "programme_renovations", "published", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
-           "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
+           "rebuild_rollups", "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
            "store_published", "store_summary", "stored_summaries", "stream_daily", "summarised_meters",
            "summary_data", "try_lock_aggregates", "unpriced_readings", "upsert_contract", "upsert_curve_days",
            "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]

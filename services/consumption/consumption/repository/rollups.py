@@ -49,12 +49,24 @@ async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date
     return int(row[0]), int(row[1])
 
 
-# Whole months of the given (meter, month) pairs, recomputed from the readings and the priced days current for them
-# (the same day and Wh and split): idempotent, a replay writes the same row.
-ROLLUP_MONTHS = sa.text("""
+# How a rollup row is written: every column, the row of (meter, month) replaced.
+_INSERT = """
     INSERT INTO consumption.monthly_rollups AS r
       (meter_id, month, energy, wh, eur, days, days_present, days_estimated, days_priced, flags, priced_key,
        updated_at)
+"""
+_UPSERT = """
+    ON CONFLICT (meter_id, month) DO UPDATE
+      SET energy = excluded.energy, wh = excluded.wh, eur = excluded.eur, days = excluded.days,
+          days_present = excluded.days_present, days_estimated = excluded.days_estimated,
+          days_priced = excluded.days_priced, flags = excluded.flags, priced_key = excluded.priced_key,
+          updated_at = excluded.updated_at
+"""
+
+
+# Whole months of the given (meter, month) pairs, recomputed from the readings and the priced days current for them
+# (the same day and Wh and split): idempotent, a replay writes the same row.
+ROLLUP_MONTHS = sa.text(_INSERT + """
     SELECT t.meter_id, t.month, m.energy, a.wh, a.eur, (t.month + interval '1 month')::date - t.month,
            a.days_present, a.days_estimated, a.days_priced, a.flags, m.priced_key, now()
     FROM unnest(CAST(:meters AS uuid[]), CAST(:months AS date[])) AS t(meter_id, month)
@@ -71,12 +83,27 @@ ROLLUP_MONTHS = sa.text("""
              AND p.day = d.day AND p.wh = d.wh AND p.extra IS NOT DISTINCT FROM d.extra
         WHERE d.meter_id = t.meter_id AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date
     ) a
-    ON CONFLICT (meter_id, month) DO UPDATE
-      SET energy = excluded.energy, wh = excluded.wh, eur = excluded.eur, days = excluded.days,
-          days_present = excluded.days_present, days_estimated = excluded.days_estimated,
-          days_priced = excluded.days_priced, flags = excluded.flags, priced_key = excluded.priced_key,
-          updated_at = excluded.updated_at
-""")
+""" + _UPSERT)
+
+
+# Every rollup rebuilt from the daily tables in one pass (a bulk load, a repair): the figures of ROLLUP_MONTHS for
+# every month holding a reading, by a scan rather than a probe per (meter, month).
+ROLLUP_ALL = sa.text(_INSERT + """
+    SELECT d.meter_id, a.month, m.energy, sum(d.wh), sum(p.eur), (a.month + interval '1 month')::date - a.month,
+           count(d.day), count(d.day) FILTER (WHERE d.quality <> 'measured'), count(p.eur),
+           coalesce(bit_or(p.flags), 0), m.priced_key, now()
+    FROM consumption.readings d
+    JOIN consumption.meters m ON m.meter_id = d.meter_id
+    CROSS JOIN LATERAL (SELECT date_trunc('month', d.day)::date AS month) a
+    LEFT JOIN consumption.priced_days p
+      ON p.meter_id = d.meter_id AND p.day = d.day AND p.wh = d.wh AND p.extra IS NOT DISTINCT FROM d.extra
+    GROUP BY d.meter_id, a.month, m.energy, m.priced_key
+""" + _UPSERT)
+
+
+async def rebuild_rollups(session: AsyncSession) -> None:
+    """Every meter's rollups recomputed from its readings and priced days, in one statement."""
+    await session.execute(ROLLUP_ALL)
 
 
 async def roll_up(session: AsyncSession, months: set[tuple[uuid.UUID, dt.date]]) -> None:
