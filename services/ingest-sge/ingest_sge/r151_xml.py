@@ -229,8 +229,10 @@ def _leaf(tag: bytes, value: bytes = _ANY_TEXT) -> bytes:
 
 def _registers(tag: bytes, count: int) -> bytes:
     """Up to ``count`` registers of ``tag``, each one's class and value captured."""
-    one = (b"<%s>%s<Id_Classe_Temporelle>%s</Id_Classe_Temporelle>%s" % (tag, _ANY_TEXT, _READ_TEXT, _ANY_TEXT)
-           + _leaf(b"Libelle_Classe_Temporelle") + _leaf(b"Rang_Cadran") + b"<Valeur>%s</Valeur>%s" % (_READ_TEXT, _ANY_TEXT)
+    one = (b"<%s>%s<Id_Classe_Temporelle>%s</Id_Classe_Temporelle>%s" % (tag, _ANY_TEXT, _READ_TEXT,
+                                                                            _ANY_TEXT)
+           + _leaf(b"Libelle_Classe_Temporelle") + _leaf(b"Rang_Cadran")
+           + b"<Valeur>%s</Valeur>%s" % (_READ_TEXT, _ANY_TEXT)
            + _leaf(b"Indice_Vraisemblance") + b"</%s>%s" % (tag, _ANY_TEXT))
     return b"(?:" + b"(?:".join([one] * count) + b")?+" * count
 
@@ -238,11 +240,13 @@ def _registers(tag: bytes, count: int) -> bytes:
 # One Donnees_Releve in the R151 XSD's order, optional elements included; a PRM with anything else is read by lxml.
 _USUAL_PRM = re.compile(b"<PRM>" + _ANY_TEXT + b"<Id_PRM>" + _READ_TEXT + b"</Id_PRM>" + _ANY_TEXT)
 _USUAL_RELEVE = re.compile(
-    b"<Donnees_Releve>" + _ANY_TEXT + _leaf(b"Date_Releve", _READ_TEXT) + _leaf(b"Id_Calendrier_Fournisseur", _READ_TEXT)
+    b"<Donnees_Releve>" + _ANY_TEXT + _leaf(b"Date_Releve", _READ_TEXT)
+    + _leaf(b"Id_Calendrier_Fournisseur", _READ_TEXT)
     + _leaf(b"Libelle_Calendrier_Fournisseur") + _leaf(b"Id_Calendrier_Distributeur", _READ_TEXT)
     + _leaf(b"Libelle_Calendrier_Distributeur") + _leaf(b"Id_Affaire", _READ_TEXT)
     + _registers(b"Classe_Temporelle_Distributeur", _DIST_MAX) + _registers(b"Classe_Temporelle", _SUPPLIER_MAX)
-    + b"(?:<Puissance_Maximale>%s<Valeur>%s</Valeur>%s</Puissance_Maximale>%s)?+" % (_ANY_TEXT, _READ_TEXT, _ANY_TEXT, _ANY_TEXT)
+    + b"(?:<Puissance_Maximale>%s<Valeur>%s</Valeur>%s</Puissance_Maximale>%s)?+" % (
+        _ANY_TEXT, _READ_TEXT, _ANY_TEXT, _ANY_TEXT)
     + b"</Donnees_Releve>" + _ANY_TEXT)
 _SUPPLIER_AT = 4 + 2 * _DIST_MAX  # the groups: day, calendars, affaire, then (class, value) pairs, then max power
 _PMAX_AT = _SUPPLIER_AT + 2 * _SUPPLIER_MAX
