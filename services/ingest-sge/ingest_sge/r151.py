@@ -1,5 +1,5 @@
-"""R151 files from the Enedis SGE drop: decrypt, unzip within bounds, parse safely (daily energy from the
-readings: ``ingest_sge.energy``).
+"""R151 files from the Enedis SGE drop: decrypt, unzip within bounds, parse safely (the XML:
+``ingest_sge.r151_xml``; daily energy from the readings: ``ingest_sge.energy``).
 
 Pure functions, no database and no network.
 """
@@ -11,13 +11,14 @@ import queue
 import re
 import threading
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, NamedTuple
+from typing import IO
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from lxml import etree
+
+from ingest_sge.r151_xml import BadFile, Reading, parse_r151
 
 FILE_NAME = re.compile(
     r"^(?P<emitter>ERDF|ENEDIS)_R151_(?P<destinataire>[^_]+)_(?P<contrat>[^_]+)_(?P<abonnement>[^_]+)"
@@ -27,20 +28,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 # DN999999 and INCONNU are the "no measurement" distributor calendars seen in production (~0.7 % of rows).
 UNMEASURED_CALENDARS = frozenset({"INCONNU", "DN999999"})
 DEFAULT_KVA = 36  # the C5 ceiling: the loosest plausibility bound when the subscribed power is unknown
-
-
-class BadFile(Exception):
-    """A file that cannot be read; ``reason`` is a stable code for metrics, logs and the quarantine."""
-
-    REASONS = frozenset({"not_r151_name", "decrypt_failed", "pgp_unavailable", "too_large", "bad_zip",
-                         "zip_bomb", "zip_layout", "invalid_xml", "xml_entities_forbidden", "not_r151",
-                         "bad_value"})
-
-    def __init__(self, reason: str, detail: str = ""):
-        assert reason in self.REASONS, reason
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -243,162 +230,6 @@ def open_xml(zip_bytes: bytes, limits: Limits = Limits()) -> _Inflating:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise BadFile("bad_zip", str(exc)) from exc
     return _Inflating(_Bounded(member, limits.max_uncompressed_bytes, info.compress_size, limits.max_ratio))
-
-
-# ---- streaming parse --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Header:
-    created: dt.datetime | None
-    abonnement: str
-    contrat: str
-    destinataire: str
-    index_unit: str
-    power_unit: str
-
-
-class Reading(NamedTuple):
-    """One Donnees_Releve: the distributor registers at the END of ``day`` (00:00 Paris on day+1)."""
-    prm: str
-    day: dt.date
-    calendar: str
-    registers: Mapping[str, int]
-    supplier_calendar: str
-    supplier_registers: Mapping[str, int]
-    max_power_va: int | None
-    affaire: str
-    created: dt.datetime | None
-
-
-# Reading, IndexState and DailyEnergy are immutable named tuples rather than frozen dataclasses: one of each
-# per PRM-day, and a frozen dataclass's __init__ costs about a microsecond more per object.
-_INDEX_FACTOR = {"Wh": 1, "kWh": 1000}
-_POWER_FACTOR = {"VA": 1, "kVA": 1000}
-
-
-def parse_r151(stream: IO[bytes] | _Inflating) -> Iterator[Reading]:
-    """Yields readings PRM by PRM, clearing what was read, so memory stays flat on 3 000-PRM files. The
-    stream is closed when the readings end, read whole or not (the inflating thread stops)."""
-    try:
-        yield from _parse(stream)
-    finally:
-        stream.close()
-
-
-def _parse(stream: IO[bytes] | _Inflating) -> Iterator[Reading]:
-    events = etree.iterparse(stream, events=("start", "end"), tag=("R151", "En_Tete_Flux", "PRM"),
-                             resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                             remove_comments=True, remove_pis=True)
-    header: Header | None = None
-    index_factor = power_factor = 1
-    try:
-        for event, el in events:
-            if event == "start":
-                if el.tag == "R151":
-                    _refuse_dtd(el)
-                continue
-            if el.tag == "En_Tete_Flux":
-                header = _header(el)
-                index_factor = _INDEX_FACTOR.get(header.index_unit, 0)
-                power_factor = _POWER_FACTOR.get(header.power_unit, 0)
-                if not index_factor or not power_factor:
-                    raise BadFile("not_r151", f"units {header.index_unit}/{header.power_unit}")
-            elif el.tag == "PRM":
-                if header is None:
-                    raise BadFile("not_r151", "PRM before En_Tete_Flux")
-                yield from _prm(el, header, index_factor, power_factor)
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
-        root = events.root
-    except etree.XMLSyntaxError as exc:
-        raise BadFile("invalid_xml", str(exc)) from exc
-    if root is not None:
-        _refuse_dtd(root)
-    if root is None or root.tag != "R151" or header is None:
-        raise BadFile("not_r151", f"root element {getattr(root, 'tag', None)!r}")
-
-
-def _refuse_dtd(el: etree._Element) -> None:
-    docinfo = el.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.doctype:
-        raise BadFile("xml_entities_forbidden", "a DOCTYPE is never part of an R151 file")
-
-
-def _header(el: etree._Element) -> Header:
-    if el.findtext("Identifiant_Flux") != "R151":
-        raise BadFile("not_r151", f"Identifiant_Flux {el.findtext('Identifiant_Flux')!r}")
-    created_text = el.findtext("Date_Creation")
-    try:
-        created = dt.datetime.fromisoformat(created_text) if created_text else None
-    except ValueError as exc:
-        raise BadFile("bad_value", f"Date_Creation {created_text!r}") from exc
-    return Header(created=created, abonnement=el.findtext("Numero_Abonnement") or "",
-                  contrat=el.findtext("Identifiant_Contrat") or "",
-                  destinataire=el.findtext("Identifiant_Destinataire") or "",
-                  index_unit=el.findtext("Unite_Mesure_Index") or "Wh",
-                  power_unit=el.findtext("Unite_Mesure_Puissance") or "VA")
-
-
-_PRM_ID, _RELEVE = "Id_PRM", "Donnees_Releve"
-_DIST, _SUPPLIER, _PMAX = "Classe_Temporelle_Distributeur", "Classe_Temporelle", "Puissance_Maximale"
-_CLASS_ID, _VALUE = "Id_Classe_Temporelle", "Valeur"
-_DAY, _CALENDAR, _SUPPLIER_CALENDAR, _AFFAIRE = ("Date_Releve", "Id_Calendrier_Distributeur",
-                                                 "Id_Calendrier_Fournisseur", "Id_Affaire")
-
-
-def _first_texts(el: etree._Element) -> tuple[str | None, str | None]:
-    """``findtext("Id_Classe_Temporelle"), findtext("Valeur")`` of a class or power element in one walk
-    over its children (ElementPath's findtext is Python code, the hot spot of a 3 000-PRM file)."""
-    cid = value = None
-    for child in el.getchildren():  # a list built in C: cheaper than lxml's child iterator
-        tag = child.tag
-        if tag == _CLASS_ID:
-            if cid is None:
-                cid = child.text or ""
-        elif tag == _VALUE and value is None:
-            value = child.text or ""
-    return cid, value
-
-
-def _prm(el: etree._Element, header: Header, index_factor: int, power_factor: int) -> Iterator[Reading]:
-    first = next(el.iterchildren(_PRM_ID), None)
-    prm = (first.text or "").strip() if first is not None else ""
-    if len(prm) != 14 or not prm.isdigit():
-        raise BadFile("bad_value", f"Id_PRM {prm!r}")
-    created = header.created
-    for rel in el.iterchildren(_RELEVE):
-        dist: dict[str, int] = {}
-        supplier: dict[str, int] = {}
-        # The last of each field wins, the first of each class's id and value (as findtext reads them).
-        day_text = calendar = supplier_calendar = affaire = None
-        pmax: int | None = None
-        try:
-            for child in rel.getchildren():
-                tag = child.tag
-                if tag == _DIST:
-                    cid, value = _first_texts(child)
-                    dist[cid or ""] = int(value) * index_factor  # type: ignore[arg-type]
-                elif tag == _SUPPLIER:
-                    cid, value = _first_texts(child)
-                    supplier[cid or ""] = int(value) * index_factor  # type: ignore[arg-type]
-                elif tag == _PMAX:
-                    pmax = int(_first_texts(child)[1]) * power_factor  # type: ignore[arg-type]
-                elif tag == _DAY:
-                    day_text = child.text or ""
-                elif tag == _CALENDAR:
-                    calendar = child.text or ""
-                elif tag == _SUPPLIER_CALENDAR:
-                    supplier_calendar = child.text or ""
-                elif tag == _AFFAIRE:
-                    affaire = child.text or ""
-            if day_text is None:
-                raise KeyError(_DAY)
-            day = dt.date.fromisoformat(day_text.strip())
-        except (TypeError, ValueError, KeyError) as exc:
-            raise BadFile("bad_value", f"PRM {prm}: {exc}") from exc
-        yield Reading(prm, day, calendar.strip() if calendar else "", dist,
-                      supplier_calendar.strip() if supplier_calendar else "", supplier, pmax, affaire or "", created)
 
 
 def read_file(name: str, data: bytes, keys: KeyRing, limits: Limits = Limits()) -> Iterator[Reading]:

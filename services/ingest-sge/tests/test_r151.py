@@ -267,3 +267,33 @@ def test_a_file_read_in_part_or_refused_midway_leaves_no_inflating_thread():
     assert next(good).registers == {"BASE": 7_919_000}
     good.close()
     assert _inflating_threads() == []
+
+
+def test_unusual_prms_among_usual_ones_read_as_lxml_elements_read_them():
+    """The usual layout is read from the bytes; a PRM with a comment, an attribute, a reference, eleven supplier
+    registers or CRLF line ends, anywhere in the file, reads to what lxml's elements say, and an error found
+    after 2 000 usual PRMs names the line of the whole file."""
+    from ingest_sge.r151_xml import _parse_tree
+
+    usual = (b"<PRM><Id_PRM>%014d</Id_PRM>\n<Donnees_Releve><Date_Releve>2022-02-02</Date_Releve>\n"
+             b"<Id_Calendrier_Distributeur>DI000002</Id_Calendrier_Distributeur>\n<Classe_Temporelle_Distributeur>"
+             b"<Id_Classe_Temporelle>HC</Id_Classe_Temporelle><Libelle_Classe_Temporelle>Heures Creuses"
+             b"</Libelle_Classe_Temporelle><Valeur>%d</Valeur></Classe_Temporelle_Distributeur>\n%s"
+             b"<Puissance_Maximale><Valeur>6</Valeur></Puissance_Maximale></Donnees_Releve>\n</PRM>\n")
+    supplier = b"<Classe_Temporelle><Id_Classe_Temporelle>S%d</Id_Classe_Temporelle><Valeur>%d</Valeur></Classe_Temporelle>"
+    eleven = b"".join(supplier % (i, i) for i in range(11))
+    unusual = [usual.replace(b"<Valeur>6", b"<!-- x --><Valeur>6"), usual.replace(b"<Valeur>6", b"<Valeur a='1'>6"),
+               usual.replace(b"Heures Creuses", b"Heures &amp; Creuses"), usual.replace(b"\n", b"\r\n")]
+    prms = []
+    for i in range(1, 41):
+        layout = unusual[i % 4] if i % 7 == 0 else usual
+        prms.append(layout % (9111642617300 + i, i * 7919, eleven if i % 5 == 0 else supplier % (1, i)))
+    xml = _HEAD + b"".join(prms) + b"</R151>"
+    assert list(parse_r151(io.BytesIO(xml))) == list(_parse_tree(io.BytesIO(xml)))
+    broken = _HEAD + b"".join(usual % (9111642617300 + i, i, b"") for i in range(1, 2001)) + b"<PRM><Id_PRM>"
+    with pytest.raises(BadFile) as err:
+        list(parse_r151(io.BytesIO(broken)))
+    with pytest.raises(BadFile) as expected:
+        list(_parse_tree(io.BytesIO(broken)))
+    assert (err.value.reason, err.value.detail) == (expected.value.reason, expected.value.detail)
+    assert "line 12001" in err.value.detail
