@@ -265,7 +265,9 @@ def main() -> None:
     stack = Stack(database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
                   amqp_url=reset_vhost(f"metro_scale_{SLOT}"), base_port=BASE_PORT,
                   log_dir=Path(__file__).resolve().parents[1] / "test-artifacts" / "bench-scale",
-                  extra_env={"{P}DB_POOL_SIZE": "8", "{P}DB_POOL_WARM": "8", "{P}LOG_LEVEL": "WARNING"})
+                  extra_env={"{P}DB_POOL_SIZE": "8", "{P}DB_POOL_WARM": "8", "{P}LOG_LEVEL": "WARNING",
+                             # production's probe interval, not the test stack's 2 s (the probes scan recent days)
+                             "{P}METRICS_INTERVAL_S": "15"})
 
     async def prepare() -> bool:
         conn = await asyncpg.connect(DSN)
