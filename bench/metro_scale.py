@@ -63,8 +63,7 @@ async def give_homes_to(conn: asyncpg.Connection, residents: list[str]) -> list[
 async def measure_api(gateway: str, restart_services, sessions: list[str], meters: list[str], seconds: float) -> None:
     years = [{"from": (LAST_DAY - dt.timedelta(days=364 + k)).isoformat(),
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
-    months = [{"from": f"{y}-{m:02d}-01", "to": (dt.date(y, m, 28) + dt.timedelta(days=4)).replace(day=1).isoformat()}
-              for y, m in ((2026, 11), (2026, 10), (2026, 9))]
+    months = [{"from": s.isoformat(), "to": e.isoformat()} for s, e in MONTHS]
     cookies = [{"cookie": f"metro_session={s}"} for s in sessions]
     endpoints = {
         "GET /api/v1/terms/current (baseline)": [(f"{gateway}/api/v1/terms/current", {})],
@@ -100,6 +99,46 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
     base = results["GET /api/v1/terms/current (baseline)"]
     print("ratios to the baseline's p99: " + ", ".join(f"{n} ×{r['p99'] / base['p99']:.1f}"
                                                        for n, r in results.items() if r is not base))
+
+
+# The months the comparison is measured over; the summary compares the last complete month of LAST_DAY.
+MONTHS = [(dt.date(y, m, 1), (dt.date(y, m, 28) + dt.timedelta(days=4)).replace(day=1))
+          for y, m in ((2026, 11), (2026, 10), (2026, 9))]
+
+
+async def peer_statistics(conn: asyncpg.Connection, timeout: float = 1800) -> None:
+    """The measured months named for the peers worker (as a request does) and waited for; each computation's time
+    beside the baseline: the same month's peers computed as a request computed them before (PeerCache, in the
+    request's process), once."""
+    from consumption import peers
+    from metro.db import Database
+
+    periods = sorted({("electricity", *p) for p in MONTHS})
+    await conn.executemany("INSERT INTO consumption.peer_periods (energy, period_start, period_end) "
+                           "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", periods)
+    t0 = time.perf_counter()
+    print(f"
+peer statistics of {len(periods)} months, computed by the consumption service's worker")
+    while True:
+        rows = await conn.fetch("SELECT period_start, homes, seconds FROM consumption.peer_periods WHERE energy = "
+                                "'electricity' AND (period_start, period_end) IN (SELECT * FROM unnest($1::date[], "
+                                "$2::date[])) AND computed_at IS NOT NULL", [p[1] for p in periods],
+                                [p[2] for p in periods])
+        if len(rows) == len(periods) or time.perf_counter() - t0 > timeout:
+            break
+        await asyncio.sleep(5)
+    for r in sorted(rows):
+        print(f"  {r['period_start']:%Y-%m}: {r['homes']} homes, {r['seconds']:.1f} s (worker)")
+    print(f"  all ready after {time.perf_counter() - t0:.0f} s")
+    db = Database(DSN.replace("postgresql://", "postgresql+asyncpg://"), pool_size=1)
+    try:
+        async with db.session() as session:
+            t0 = time.perf_counter()
+            computed = await peers.PeerCache()._compute(session, *periods[-1])
+            print(f"  baseline: {periods[-1][1]:%Y-%m} computed in a request's process (PeerCache): "
+                  f"{time.perf_counter() - t0:.1f} s for {len(computed.results)} homes")
+    finally:
+        await db.dispose()
 
 
 async def measure_summary_reads(meters: list[str]) -> None:
@@ -303,6 +342,7 @@ def main() -> None:
             try:
                 meters = await give_homes_to(conn, [u.account["id"] for u in users])
                 if "api" in parts:
+                    await peer_statistics(conn)
                     await measure_summary_reads(meters)
                     await store_summaries(meters)
                     await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)

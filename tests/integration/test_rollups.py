@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from consumption import euros, peers, repository, summary, totals
 from consumption.comparison import compare_homes
 from consumption.models import contracts, meters, monthly_rollups, price_queue, profiles, readings
-from consumption.peers import MIN_PEER_COVERAGE, PeerCache, comparison_profile
+from consumption.comparison import comparison_profile
+from consumption.peers import MIN_PEER_COVERAGE, PeerCache
 
 JANUARY = (dt.date(2025, 1, 1), dt.date(2025, 2, 1))
 

@@ -30,6 +30,12 @@ class Settings(ServiceSettings):
     # (after the night's rollups), at most every `every` seconds, and at the latest `every` seconds after a change.
     aggregates_settle_seconds: float = 300.0
     aggregates_every_seconds: float = 1800.0
+    # The peer statistics (peer_statistics): a period is computed again once something it reads changed and its
+    # last computation is `peer_refresh_seconds` old, and at the latest every `peer_max_age_seconds`. Below
+    # `peers_in_request_below` homes of an energy, a request computes what changed since itself.
+    peer_refresh_seconds: float = 900.0
+    peer_max_age_seconds: float = 86_400.0
+    peers_in_request_below: int = 20_000
 
 
 async def _start(rt: Runtime) -> None:
@@ -39,6 +45,7 @@ async def _start(rt: Runtime) -> None:
     catalogues.DEGREE_DAYS.refresh_seconds = settings.tariff_refresh_seconds
     peers.PEERS.station = settings.degree_day_station
     peers.PEERS.db = rt.db
+    peers.PEERS.in_request_below = settings.peers_in_request_below
     async with rt.db.session() as session, session.begin():
         await catalogues.seed_tariffs(session)
 
@@ -47,7 +54,8 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="consumption", package_dir=Path(__file__).parent, routers=[api.router],
                        outbox_table=models.outbox, inbox_table=models.inbox, consumers=handlers.HANDLERS,
                        order_keys=handlers.ORDER_KEYS,
-                       workers=[worker.anomaly_worker, worker.pricing_worker, worker.aggregates_worker],
+                       workers=[worker.anomaly_worker, worker.pricing_worker, worker.aggregates_worker,
+                                worker.peers_worker],
                        on_start=[_start],
                        warm_reads=series.warm_reads, personal_data=privacy.PERSONAL_DATA,
                        before_erase=privacy.before_erase, after_erase=privacy.after_erase,

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,6 +79,14 @@ TARIFFS = CatalogueStore(("electricity", "gas", "heat", "water"), lambda texts: 
 # Degree days are versioned beside the tariffs, in the same catalogue table, under their own kind.
 DEGREE_DAYS_KIND = "degree_days"
 DEGREE_DAYS = CatalogueStore((DEGREE_DAYS_KIND,), lambda texts: DegreeDays.load(texts.get(DEGREE_DAYS_KIND)))
+
+
+async def degree_days_version(session: AsyncSession) -> str:
+    """The degree-day versions in force, which a stored summary and the stored peer statistics name."""
+    await DEGREE_DAYS.get(session)
+    return orjson.dumps(DEGREE_DAYS.versions, option=orjson.OPT_SORT_KEYS).decode()
+
+
 BUNDLED_SOURCES = {"electricity": "bundled data/trve.csv (CRE open data; see data/SOURCES.md)",
                    "gas": "bundled data/gas_benchmark.csv (CRE benchmark prices; see data/SOURCES.md)",
                    "heat": "bundled data/heat_tariffs.csv (EXAMPLE values, to replace by CCIAG's tariff)",

@@ -29,9 +29,11 @@ with s the heating share of the energy (profile "heating_share" if measured, els
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import math
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from consumption.climate import normalise_heating
 
@@ -106,6 +108,14 @@ def quantile(sorted_values: Sequence[float], p: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
+def comparison_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """consent's dwelling profile → the criteria of compare_homes."""
+    return {"heating_energy": profile.get("heating_energy"), "heating_mode": profile.get("heating_mode"),
+            "hot_water": profile.get("hot_water_energy"), "dwelling_type": profile.get("dwelling_type"),
+            "surface_m2": profile.get("surface_m2"), "occupants": profile.get("occupants"),
+            "municipality": profile.get("insee_code")}
+
+
 def _criteria_values(profile: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "heating_energy": profile.get("heating_energy"),
@@ -119,30 +129,152 @@ def _criteria_values(profile: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Group:
-    __slots__ = ("kwh", "per_m2", "per_occupant", "_stats")
+# A group's values are kept as they are up to this many; beyond, as the quantiles at every 0.1 % (1 001 points), so
+# that a stored group stays a few kilobytes whatever the population: the median and the efficient figure are among
+# the points, exactly; a rank is read between two points (at most a thousandth of the group off).
+EXACT_VALUES = 1000
+SKETCH_STEPS = 1000
 
-    def __init__(self) -> None:
-        self.kwh: list[float] = []
-        self.per_m2: list[float] = []
-        self.per_occupant: list[float] = []
-        self._stats: dict[str, tuple[float, float]] = {}
 
-    def seal(self) -> None:
-        self.kwh.sort()
-        self.per_m2.sort()
-        self.per_occupant.sort()
+@dataclass(frozen=True)
+class Distribution:
+    """One metric of a group: its size and sorted values, or the quantiles standing for them (`exact` False)."""
+    n: int
+    points: Sequence[float]
 
-    def metric(self, name: str, value: float | None, min_size: int) -> MetricComparison | None:
-        values = getattr(self, name)
-        if value is None or len(values) < min_size:
+    @classmethod
+    def of(cls, values: Sequence[float], *, cap: int | None = None) -> Distribution:
+        """``values`` sorted; kept whole unless there are more than ``cap``."""
+        if cap is None or len(values) <= cap:
+            return cls(len(values), values)
+        return cls(len(values), [quantile(values, i / SKETCH_STEPS) for i in range(SKETCH_STEPS + 1)])
+
+    @property
+    def exact(self) -> bool:
+        return len(self.points) == self.n
+
+    def with_value(self, value: float) -> Distribution:
+        """The group with one more home (one described since it was computed)."""
+        if not self.exact:
+            return Distribution(self.n + 1, self.points)
+        points = list(self.points)
+        insort(points, value)
+        return Distribution(self.n + 1, points)
+
+    def below(self, value: float) -> int:
+        """How many of the group's values are strictly below ``value``."""
+        i = bisect_left(self.points, value)
+        if self.exact or i == 0:
+            return i
+        if i == len(self.points):
+            return self.n - 1
+        low, high = self.points[i - 1], self.points[i]
+        position = (i - 1 + (value - low) / (high - low)) * (self.n - 1) / SKETCH_STEPS
+        return min(self.n - 1, math.ceil(position - 1e-9))
+
+    def metric(self, value: float | None, min_size: int) -> MetricComparison | None:
+        if value is None or self.n < min_size:
             return None
-        if name not in self._stats:
-            self._stats[name] = (quantile(values, 0.5), quantile(values, EFFICIENT_QUANTILE))
-        median, efficient = self._stats[name]
-        rank = bisect_left(values, value) + 1
-        n = len(values)
-        return MetricComparison(value, median, efficient, rank, 100.0 * (rank - 1) / (n - 1), n)
+        if self.exact:
+            median, efficient = quantile(self.points, 0.5), quantile(self.points, EFFICIENT_QUANTILE)
+        else:
+            median, efficient = self.points[SKETCH_STEPS // 2], self.points[round(SKETCH_STEPS * EFFICIENT_QUANTILE)]
+        rank = self.below(value) + 1
+        return MetricComparison(value, median, efficient, rank, 100.0 * (rank - 1) / (self.n - 1), self.n)
+
+
+METRICS = ("kwh", "per_m2", "per_occupant")
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """The homes sharing one level's criteria: a distribution per metric (kWh, per m², per occupant)."""
+    kwh: Distribution
+    per_m2: Distribution
+    per_occupant: Distribution
+
+    @property
+    def size(self) -> int:
+        return self.kwh.n
+
+    def including(self, home: Prepared) -> PeerGroup:
+        """The group with ``home`` added (its figures not among those the group was computed from)."""
+        return PeerGroup(*(getattr(self, m) if getattr(home, m) is None else getattr(self, m).with_value(
+            getattr(home, m)) for m in METRICS))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A home as the groups see it: its criteria and its figures (weather-normalised where that applies)."""
+    id: str
+    criteria: Mapping[str, Any]
+    kwh: float | None
+    per_m2: float | None
+    per_occupant: float | None
+    normalised: bool
+
+    def key(self, level: int) -> tuple | None:
+        """Its group's key at that level; None when its profile lacks one of the level's criteria."""
+        key = tuple(self.criteria[c] for c in LEVELS[level])
+        return None if None in key else key
+
+
+def prepare(home: Home | tuple[str, Mapping[str, Any], float | None], *, energy: str | None,
+            degree_days: Mapping[str, tuple[float, float]] | None,
+            heating_share: float = DEFAULT_HEATING_SHARE) -> Prepared:
+    home_id, profile, kwh = (home.id, home.profile, home.kwh) if isinstance(home, Home) else home
+    criteria = _criteria_values(profile)
+    normalised = False
+    if kwh is not None and energy is not None and degree_days and criteria["heating_energy"] == energy:
+        dju = degree_days.get(criteria["climate_area"])
+        if dju and dju[0] > 0:
+            share = float(profile.get("heating_share", heating_share))
+            kwh = normalise_heating(kwh, dju[0], dju[1], share)
+            normalised = True
+    surface, occupants = profile.get("surface_m2"), profile.get("occupants")
+    per_m2 = kwh / surface if kwh is not None and surface and surface > 0 else None
+    per_occupant = kwh / occupants if kwh is not None and occupants and occupants > 0 else None
+    return Prepared(str(home_id), criteria, kwh, per_m2, per_occupant, normalised)
+
+
+def build_groups(prepared: Iterable[Prepared], *, cap: int | None = None) -> list[dict[tuple, PeerGroup]]:
+    """Per level, the groups of the homes with a figure, by key (values kept whole up to ``cap``)."""
+    prepared = [p for p in prepared if p.kwh is not None]
+    levels: list[dict[tuple, PeerGroup]] = []
+    for level in range(len(LEVELS)):
+        by_key: dict[tuple, tuple[list[float], list[float], list[float]]] = {}
+        for home in prepared:
+            key = home.key(level)
+            if key is None:
+                continue
+            lists = by_key.get(key)
+            if lists is None:
+                lists = by_key[key] = ([], [], [])
+            lists[0].append(home.kwh)
+            if home.per_m2 is not None:
+                lists[1].append(home.per_m2)
+            if home.per_occupant is not None:
+                lists[2].append(home.per_occupant)
+        levels.append({key: PeerGroup(*(Distribution.of(sorted(v), cap=cap) for v in lists))
+                       for key, lists in by_key.items()})
+    return levels
+
+
+def choose(home: Prepared, group_of: Callable[[int, tuple], PeerGroup | None],
+           min_group_size: int = MIN_GROUP_SIZE) -> HomeComparison:
+    """The home against the first level whose group (``group_of(level, key)``, the home in it) is large enough."""
+    min_size = max(MIN_GROUP_SIZE, min_group_size)
+    if home.kwh is None:
+        return HomeComparison(home.id, None, (), 0, False, None, None, None, "no_consumption")
+    for index, level in enumerate(LEVELS):
+        key = home.key(index)
+        group = group_of(index, key) if key is not None else None
+        if group is not None and group.size >= min_size:
+            return HomeComparison(home.id, index, level, group.size, home.normalised,
+                                  group.kwh.metric(home.kwh, min_size), group.per_m2.metric(home.per_m2, min_size),
+                                  group.per_occupant.metric(home.per_occupant, min_size))
+    reason = "profile_incomplete" if home.criteria["heating_energy"] is None else "too_few_peers"
+    return HomeComparison(home.id, None, (), 0, home.normalised, None, None, None, reason)
 
 
 def compare_homes(
@@ -155,67 +287,6 @@ def compare_homes(
 ) -> dict[str, HomeComparison]:
     """Compare every home with its peers. `energy` names the energy of the kWh figures (e.g. "gas");
     `degree_days` maps a climate area to (period DJU, reference DJU). Returns one result per home id."""
-    min_size = max(MIN_GROUP_SIZE, min_group_size)
-    prepared = []
-    for home in homes:
-        home_id, profile, kwh = (home.id, home.profile, home.kwh) if isinstance(home, Home) else home
-        criteria = _criteria_values(profile)
-        normalised = False
-        if kwh is not None and energy is not None and degree_days and criteria["heating_energy"] == energy:
-            dju = degree_days.get(criteria["climate_area"])
-            if dju and dju[0] > 0:
-                share = float(profile.get("heating_share", heating_share))
-                kwh = normalise_heating(kwh, dju[0], dju[1], share)
-                normalised = True
-        surface, occupants = profile.get("surface_m2"), profile.get("occupants")
-        per_m2 = kwh / surface if kwh is not None and surface and surface > 0 else None
-        per_occupant = kwh / occupants if kwh is not None and occupants and occupants > 0 else None
-        prepared.append((str(home_id), criteria, kwh, per_m2, per_occupant, normalised))
-
-    groups: list[dict[tuple, _Group]] = []
-    for level in LEVELS:
-        by_key: dict[tuple, _Group] = {}
-        for _, criteria, kwh, per_m2, per_occupant, _ in prepared:
-            if kwh is None:
-                continue
-            key = tuple(criteria[c] for c in level)
-            if None in key:
-                continue
-            group = by_key.get(key)
-            if group is None:
-                group = by_key[key] = _Group()
-            group.kwh.append(kwh)
-            if per_m2 is not None:
-                group.per_m2.append(per_m2)
-            if per_occupant is not None:
-                group.per_occupant.append(per_occupant)
-        for group in by_key.values():
-            group.seal()
-        groups.append(by_key)
-
-    results: dict[str, HomeComparison] = {}
-    for home_id, criteria, kwh, per_m2, per_occupant, normalised in prepared:
-        if kwh is None:
-            results[home_id] = HomeComparison(home_id, None, (), 0, False, None, None, None, "no_consumption")
-            continue
-        chosen = None
-        for index, level in enumerate(LEVELS):
-            key = tuple(criteria[c] for c in level)
-            if None in key:
-                continue
-            group = groups[index][key]
-            if len(group.kwh) >= min_size:
-                chosen = (index, level, group)
-                break
-        if chosen is None:
-            reason = "profile_incomplete" if criteria["heating_energy"] is None else "too_few_peers"
-            results[home_id] = HomeComparison(home_id, None, (), 0, normalised, None, None, None, reason)
-            continue
-        index, level, group = chosen
-        results[home_id] = HomeComparison(
-            home_id, index, level, len(group.kwh), normalised,
-            group.metric("kwh", kwh, min_size),
-            group.metric("per_m2", per_m2, min_size),
-            group.metric("per_occupant", per_occupant, min_size),
-        )
-    return results
+    prepared = [prepare(h, energy=energy, degree_days=degree_days, heating_share=heating_share) for h in homes]
+    groups = build_groups(prepared)
+    return {p.id: choose(p, lambda level, key: groups[level].get(key), min_group_size) for p in prepared}

@@ -167,6 +167,56 @@ meter_summaries = sa.Table(
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+# The peer statistics kept by the worker (consumption.peer_statistics), per energy and period of whole months: the
+# periods it keeps (the app's own: recent months and years, and those asked for lately), each as last computed.
+peer_periods = sa.Table(
+    "peer_periods", metadata,
+    sa.Column("energy", sa.Text, primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("period_end", sa.Date, primary_key=True),
+    # Last asked for (or named among the app's own periods): kept 35 days after.
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # When the computation's snapshot was taken; NULL until the first one.
+    sa.Column("computed_at", sa.DateTime(timezone=True)),
+    sa.Column("degree_days", sa.Text),  # the degree-day versions it normalised with (summary.degree_days_version)
+    sa.Column("homes", sa.Integer),  # the profiled homes of the energy it read
+    sa.Column("seconds", sa.Float),
+)
+
+# Each period's groups: per level of comparison.LEVELS and key (its criteria's values, as JSON), the distribution of
+# each metric (comparison.Distribution: the values, or their quantiles beyond comparison.EXACT_VALUES). No meter and
+# no account: a group of fewer than 9 homes (10 with one described since) is not kept.
+peer_groups = sa.Table(
+    "peer_groups", metadata,
+    sa.Column("energy", sa.Text, primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("period_end", sa.Date, primary_key=True),
+    sa.Column("level", sa.SmallInteger, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kwh_n", sa.Integer, nullable=False),
+    sa.Column("kwh", ARRAY(sa.Float(53)), nullable=False),
+    sa.Column("per_m2_n", sa.Integer, nullable=False),
+    sa.Column("per_m2", ARRAY(sa.Float(53)), nullable=False),
+    sa.Column("per_occupant_n", sa.Integer, nullable=False),
+    sa.Column("per_occupant", ARRAY(sa.Float(53)), nullable=False),
+    sa.ForeignKeyConstraint(["energy", "period_start", "period_end"],
+                            ["consumption.peer_periods.energy", "consumption.peer_periods.period_start",
+                             "consumption.peer_periods.period_end"], ondelete="CASCADE"),
+)
+
+# What changed since a period was computed, logged by triggers: a rollup of one of its months, or any dwelling
+# profile or meter's owner. Read in the computation's snapshot and deleted with its result: never a row lock a writer
+# waits on, never a change lost between a read and the next.
+peer_changes = sa.Table(
+    "peer_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("energy", sa.Text, nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
+    sa.Index("ix_consumption_peer_changes_period", "energy", "period_start", "period_end"),
+)
+
 # Meters whose readings, contract or catalogue changed since they were last priced.
 price_queue = sa.Table(
     "price_queue", metadata,

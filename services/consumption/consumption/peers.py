@@ -1,6 +1,12 @@
-"""A meter compared with its peers (comparison.compare_homes over every profiled home of its energy) and with
-its own last year, over whole calendar months: every figure comes from the per-meter monthly rollups the pricing
-worker keeps, never from the daily table. The peer statistics are shared by every request of the process."""
+"""A meter compared with its peers (comparison.choose among the homes of its energy) and with its own last year, over
+whole calendar months: every figure comes from the per-meter monthly rollups the pricing worker keeps, never from
+the daily table.
+
+The peers are read from the statistics the worker keeps (peer_statistics) once it computed the period, under the
+degree days in force. Before that, or when something changed since for a population smaller than
+`in_request_below` homes (exact and current where that is cheap), this process computes them (PeerCache, shared by
+every request); for a larger population the answer says they are being computed (`peer_statistics_pending`) and
+the worker computes the period next."""
 from __future__ import annotations
 
 import asyncio
@@ -9,32 +15,32 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from consumption import repository
-from consumption.access import authorize_meter, check_shown
-from consumption.catalogues import DEGREE_DAYS
-from consumption.comparison import DEFAULT_CLIMATE_AREA, HomeComparison, MetricComparison, compare_homes
-from consumption.periods import check_range, month_bounds, next_period, same_day_last_year
 from metro.db import Database
 from metro.errors import AppError
 from metro.schemas.consumption import Comparison, PeerMetric, Step
 from metro.service_auth import Principal
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from consumption import peer_statistics, repository
+from consumption.access import authorize_meter, check_shown
+from consumption.catalogues import DEGREE_DAYS, degree_days_version
+from consumption.comparison import (
+    DEFAULT_CLIMATE_AREA,
+    HomeComparison,
+    MetricComparison,
+    compare_homes,
+    comparison_profile,
+)
+from consumption.peer_statistics import MIN_PEER_COVERAGE, home_kwh
+from consumption.periods import check_range, month_bounds, next_period, same_day_last_year
+
+__all__ = ["MIN_PEER_COVERAGE", "PEERS", "compare", "comparison"]
 log = logging.getLogger(__name__)
 DEFAULT_DEGREE_DAY_STATION = "38538002"  # Météo-France GRENOBLE - LVD (Le Versoud), inside the Métropole
-# A peer whose period has more missing days than this share is left out of the group.
-MIN_PEER_COVERAGE = 0.9
-
-def comparison_profile(profile: dict[str, Any]) -> dict[str, Any]:
-    """consent's dwelling profile → the criteria of comparison.compare_homes."""
-    return {"heating_energy": profile.get("heating_energy"), "heating_mode": profile.get("heating_mode"),
-            "hot_water": profile.get("hot_water_energy"), "dwelling_type": profile.get("dwelling_type"),
-            "surface_m2": profile.get("surface_m2"), "occupants": profile.get("occupants"),
-            "municipality": profile.get("insee_code")}
+PENDING = "peer_statistics_pending"
 
 
 @dataclass
@@ -54,8 +60,11 @@ class PeerCache:
     thread so that the event loop keeps serving meanwhile. Only a period never computed yet, or a cache just
     invalidated, is waited for."""
 
-    def __init__(self, ttl: float = 300.0, station: str = DEFAULT_DEGREE_DAY_STATION):
+    def __init__(self, ttl: float = 300.0, station: str = DEFAULT_DEGREE_DAY_STATION,
+                 in_request_below: int = 20_000):
         self.ttl = ttl
+        # Below this many homes of an energy, a request computes what the worker has not (module docstring).
+        self.in_request_below = in_request_below
         # The weather station whose degree days stand for the reference area (Grenoble - Le Versoud).
         self.station = station
         self.db: Database | None = None  # for the refreshes in the background (set at start-up)
@@ -105,9 +114,7 @@ class PeerCache:
         homes, totals = [], {}
         for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end):
             totals[meter_id] = (wh, present)
-            # A home missing a few days is scaled to the whole period; one missing more is left out.
-            kwh = wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
-            homes.append((meter_id, comparison_profile(profile), kwh))
+            homes.append((meter_id, comparison_profile(orjson.loads(profile)), home_kwh(wh, present, days)))
         dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
         results = await asyncio.to_thread(compare_homes, homes, energy=energy,
                                           degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
@@ -137,16 +144,44 @@ def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return month_bounds(start + (end - start) / 2)
 
 
+async def _in_process(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> HomeComparison | None:
+    peers = await PEERS.get(session, meter.energy, start, end)
+    described_at = await repository.profile_updated_at(session, meter.account_id)
+    if described_at is not None and described_at > peers.computed_at:
+        # The home was described (or its description changed) since: the resident who just described it sees
+        # the comparison it makes possible, not the cached "not described".
+        PEERS.forget(meter.energy, start, end)
+        peers = await PEERS.get(session, meter.energy, start, end)
+    return peers.results.get(meter.meter_id)
+
+
+async def _peer_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, wh: int | None,
+                       present: int) -> HomeComparison | None:
+    """The home among its peers (None: its dwelling is not described), from the worker's statistics or computed
+    here (module docstring)."""
+    period = await repository.peer_period(session, meter.energy, start, end)
+    current = period is not None and period.computed_at is not None \
+        and period.degree_days == await degree_days_version(session)
+    if current and not (period.changed and period.homes < PEERS.in_request_below):
+        return await peer_statistics.stored_result(session, meter, start, end, period.computed_at, PEERS.station,
+                                                   wh, present)
+    if period is None:
+        await repository.request_peer_periods(session, [(meter.energy, start, end)])
+    homes = period.homes if period is not None and period.homes is not None else \
+        await repository.peer_homes(session, meter.energy)
+    if homes is not None and homes >= PEERS.in_request_below:
+        if await repository.profile_updated_at(session, meter.account_id) is None:
+            return None
+        return HomeComparison(str(meter.meter_id), None, (), 0, False, None, None, None, PENDING)
+    return await _in_process(session, meter, start, end)
+
+
 async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> Comparison:
     """``start``/``end`` are taken to whole months (whole_months); the answer names the months compared."""
     start, end = whole_months(start, end)
-    peers = await PEERS.get(session, meter.energy, start, end)
     days = (end - start).days
-    if meter.meter_id in peers.totals:
-        wh, present = peers.totals[meter.meter_id]
-    else:
-        wh, present = await repository.meter_total(session, meter.meter_id, start, end)
-        wh = wh if present else None
+    wh, present = await repository.meter_total(session, meter.meter_id, start, end)
+    wh = wh if present else None
     ly_wh, ly_present = await repository.meter_total(session, meter.meter_id, same_day_last_year(start),
                                                      same_day_last_year(end))
     ly_days = (same_day_last_year(end) - same_day_last_year(start)).days
@@ -154,13 +189,7 @@ async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.
                       days_missing=days - present, available=False,
                       last_year_wh=ly_wh if ly_present else None,
                       last_year_days_missing=ly_days - ly_present if ly_present else None)
-    described_at = await repository.profile_updated_at(session, meter.account_id)
-    if described_at is not None and described_at > peers.computed_at:
-        # The home was described (or its description changed) since: the resident who just described it sees
-        # the comparison it makes possible, not the cached "not described".
-        PEERS.forget(meter.energy, start, end)
-        peers = await PEERS.get(session, meter.energy, start, end)
-    result = peers.results.get(meter.meter_id)
+    result = await _peer_result(session, meter, start, end, wh, present)
     if result is None:
         view.reason = "dwelling_not_described"
     elif result.kwh is None:

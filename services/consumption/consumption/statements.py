@@ -255,6 +255,7 @@ async def _peer_median(session: AsyncSession, meter: sa.Row, profile: dict[str, 
                                                                       interval.start.replace(day=1), interval.end):
         if meter_id == meter.meter_id or wh is None or present < interval.days * MIN_PEER_COVERAGE:
             continue
+        peer = orjson.loads(peer)
         if heating is not None and peer.get("heating_energy") != heating:
             continue
         per_year = wh * interval.days / present / total

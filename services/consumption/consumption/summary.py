@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import repository
 from consumption.access import authorize_account
-from consumption.catalogues import DEGREE_DAYS
+from consumption.catalogues import degree_days_version
 from consumption.contracts import resolve_pricing
 from consumption.euros import cents, priced_days
 from consumption.peers import compare
@@ -28,12 +28,6 @@ from metro.service_auth import Principal
 def _alert(r: sa.Row) -> AnomalyAlert:
     return AnomalyAlert(meter_id=r.meter_id, episode_key=r.episode_key, kind=r.kind, start=r.start, end=r.end,
                         expected_wh=r.expected_wh, observed_wh=r.observed_wh, detected_at=r.published_at)
-
-
-async def degree_days_version(session: AsyncSession) -> str:
-    """The degree-day versions in force (with_weather's), which a stored summary names."""
-    await DEGREE_DAYS.get(session)
-    return orjson.dumps(DEGREE_DAYS.versions, option=orjson.OPT_SORT_KEYS).decode()
 
 
 async def meter_entry(session: AsyncSession, meter: sa.Row) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption import euros, publication, repository, summary
+from consumption import euros, peer_statistics, publication, repository, summary
 from consumption.anomalies import detect_anomalies
 from consumption.models import anomaly_scan_queue, price_queue
 from metro.app import Runtime
@@ -92,6 +92,14 @@ async def pricing_worker(rt: Runtime) -> None:
 
 async def aggregates_worker(rt: Runtime) -> None:
     await repeat(rt.stop, "aggregates", lambda: publication.recompute_due(rt), rt.settings.worker_interval_seconds)
+
+
+async def peers_worker(rt: Runtime) -> None:
+    try:
+        await repeat(rt.stop, "peer statistics", lambda: peer_statistics.WORKER.refresh_due(rt),
+                     rt.settings.worker_interval_seconds)
+    finally:
+        peer_statistics.WORKER.close()
 
 
 # Data lag is looked for in the last weeks only; a source with nothing since shows the window's length.

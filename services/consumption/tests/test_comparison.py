@@ -1,6 +1,7 @@
 import random
 
-from consumption.comparison import LEVELS, Home, _criteria_values, compare_homes, quantile
+from consumption.comparison import (EXACT_VALUES, LEVELS, Home, _criteria_values, build_groups, choose, compare_homes,
+                                    prepare, quantile)
 
 ENERGIES = ["gas", "electricity", "heat_network"]
 MUNICIPALITIES = ["38185", "38151", "38421", "38229", "38169", "38057"]
@@ -85,3 +86,44 @@ def test_per_m2_and_per_occupant_and_degree_day_normalisation():
     assert abs(r.per_m2.value - 230) < 1e-9 and abs(r.per_occupant.value - 5_750) < 1e-9
     assert r.kwh.rank == 1 and r.kwh.percentile == 0
     assert r.criteria == ("heating_energy", "dwelling_type", "climate_area")
+
+
+def stored(groups):
+    """The groups as the worker stores them (comparison.build_groups with the cap) and a request reads them."""
+    return lambda level, key: groups[level].get(key)
+
+
+def test_stored_groups_place_every_home_as_the_whole_computation_does():
+    """The worker's groups (values beyond EXACT_VALUES kept as quantiles): the same level and group, the same
+    median and efficient figure, the same rank within exact groups and within a thousandth of larger ones."""
+    homes = synthetic_population(20_000, seed=11)
+    whole = compare_homes(homes)
+    prepared = [prepare(h, energy=None, degree_days=None) for h in homes]
+    groups = build_groups(prepared, cap=EXACT_VALUES)
+    sketched = 0
+    for home in prepared:
+        got, want = choose(home, stored(groups)), whole[home.id]
+        assert (got.level, got.group_size, got.reason) == (want.level, want.group_size, want.reason)
+        for name in ("kwh", "per_m2", "per_occupant"):
+            g, w = getattr(got, name), getattr(want, name)
+            assert (g is None) == (w is None)
+            if g is None:
+                continue
+            assert (g.median, g.efficient, g.group_size) == (w.median, w.efficient, w.group_size)
+            if g.group_size <= EXACT_VALUES:
+                assert (g.rank, g.percentile) == (w.rank, w.percentile)
+            else:
+                sketched += 1
+                assert abs(g.rank - w.rank) <= g.group_size / 1000 + 1, (g.rank, w.rank, g.group_size)
+    assert sketched > 1_000, "some homes are compared within groups larger than EXACT_VALUES"
+
+
+def test_a_home_described_since_the_groups_were_computed_is_placed_as_if_it_were_in_them():
+    homes = synthetic_population(3_000, seed=5)
+    newcomer, others = homes[0], homes[1:]
+    groups = build_groups([prepare(h, energy=None, degree_days=None) for h in others], cap=EXACT_VALUES)
+    home = prepare(newcomer, energy=None, degree_days=None)
+    got = choose(home, lambda level, key: None if (g := groups[level].get(key)) is None else g.including(home))
+    want = compare_homes(homes)[newcomer.id]
+    assert (got.level, got.group_size) == (want.level, want.group_size) and got.kwh == want.kwh
+    assert got.per_m2 == want.per_m2 and got.per_occupant == want.per_occupant

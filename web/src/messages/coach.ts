@@ -27,6 +27,8 @@ export const fr = {
   "home.compare.reason.no_consumption": "Aucune donnée pour {period} : pas de comparaison possible.",
   "home.compare.reason.too_many_missing_days":
     "Trop de jours manquent en {period} pour une comparaison juste.",
+  "home.compare.reason.peer_statistics_pending":
+    "La comparaison de {period} avec les logements semblables est en cours de calcul : revenez dans quelques minutes.",
   "home.compare.reason.unknown": "Pas de comparaison possible pour {period}.",
   "home.bars.title": "Jour par jour ce mois-ci",
   "home.bars.label": "Consommation en kWh par jour et par énergie, du {from} au {to}. Les valeurs sont dans le tableau ci-dessous.",
@@ -110,6 +112,8 @@ export const en: Record<keyof typeof fr, string> = {
     "Fewer than 10 similar homes have data for {period}: no comparison, to protect everyone's privacy.",
   "home.compare.reason.no_consumption": "No data for {period}: no comparison possible.",
   "home.compare.reason.too_many_missing_days": "Too many days are missing in {period} for a fair comparison.",
+  "home.compare.reason.peer_statistics_pending":
+    "The comparison of {period} with similar homes is being computed: come back in a few minutes.",
   "home.compare.reason.unknown": "No comparison possible for {period}.",
   "home.bars.title": "Day by day this month",
   "home.bars.label": "Consumption in kWh per day and energy, from {from} to {to}. The values are in the table below.",

@@ -87,6 +87,7 @@ function ComparisonCard({ meterId, range }: { meterId: string; range: { from: st
   let body;
   if (comparison.isPending) body = <p>{t("app.loading")}</p>;
   else if (comparison.error) body = <p>{errorMessage(t, comparison.error.code)}</p>;
+  else if (c?.reason === "peer_statistics_pending") body = <p>{t("compare.pending")}</p>;
   else if (!c || !metric) body = <p>{t("compare.not_enough")}</p>;
   else {
     const pct = Math.round((100 * (metric.value - metric.median)) / metric.median);

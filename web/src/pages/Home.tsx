@@ -166,7 +166,14 @@ function ComparisonLine({ c, name }: { c: Comparison; name: string }) {
 }
 
 const REASONS: Record<string, true> = Object.fromEntries(
-  ["dwelling_not_described", "profile_incomplete", "too_few_peers", "no_consumption", "too_many_missing_days"].map(
+  [
+    "dwelling_not_described",
+    "profile_incomplete",
+    "too_few_peers",
+    "no_consumption",
+    "too_many_missing_days",
+    "peer_statistics_pending",
+  ].map(
     (r) => [`home.compare.reason.${r}`, true],
   ),
 );

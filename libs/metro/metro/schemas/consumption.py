@@ -106,10 +106,12 @@ class CataloguePreview(BaseModel):
 
 class PeerMetric(BaseModel):
     value: float
-    median: float
-    efficient: float
-    rank: int
-    percentile: float
+    median: float = Field(description="the group's median")
+    efficient: float = Field(description="the best fifth of the group consume at most this (20th percentile)")
+    rank: int = Field(description=(
+        "1 + the homes of the group below this one (1: the lowest). In a group of more than 1 000 homes, read "
+        "from its quantiles at every 0.1 %: within a thousandth of the group"))
+    percentile: float = Field(description="100 × (rank − 1) / (group_size − 1): 0 the lowest, 100 the highest")
     group_size: int
 
 
@@ -125,7 +127,8 @@ class Comparison(BaseModel):
         "why `available` is false: `dwelling_not_described` (no description of the home yet), "
         "`profile_incomplete` (its heating energy is not given), `too_few_peers` (fewer than 10 similar homes), "
         "`no_consumption` (no reading over the period), `too_many_missing_days` (over a tenth of its days "
-        "missing)"))
+        "missing), `peer_statistics_pending` (the period's peer statistics are being computed: ask again in a few "
+        "minutes)"))
     level: int | None = None
     criteria: list[str] = []
     group_size: int = 0

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consumption.models import monthly_rollups
 
 PROFILED_METERS = sa.text("""
-    SELECT m.meter_id, p.profile
+    SELECT m.meter_id, p.profile::text AS profile
     FROM consumption.meters m JOIN consumption.profiles p ON p.account_id = m.account_id
     WHERE m.energy = :energy AND m.erased_at IS NULL
 """)
@@ -30,9 +30,9 @@ PERIOD_TOTALS = sa.text("""
 
 
 async def period_totals(session: AsyncSession, energy: str, start: dt.date,
-                        end: dt.date) -> list[tuple[uuid.UUID, dict[str, Any], int | None, int]]:
-    """Every profiled home of one energy with its total over the whole months [start, end) and its days with a
-    reading."""
+                        end: dt.date) -> list[tuple[uuid.UUID, str, int | None, int]]:
+    """Every profiled home of one energy with its dwelling profile (as its JSON text: the peer statistics decode
+    it in a process of their own), its total over the whole months [start, end) and its days with a reading."""
     homes = (await session.execute(PROFILED_METERS, {"energy": energy})).all()
     totals = {r.meter_id: (int(r.wh), int(r.days)) for r in await session.execute(
         PERIOD_TOTALS, {"start": start, "end": end, "energy": energy}) if r.days}

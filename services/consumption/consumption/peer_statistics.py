@@ -1,0 +1,202 @@
+"""The peer statistics kept by the worker, so that no request computes them over the whole population.
+
+For each energy and kept period of whole months, every group of comparison.LEVELS with at least 9 homes (10 with
+one described since) is stored with the distribution of its kWh, kWh per m² and kWh per occupant: the values
+themselves up to comparison.EXACT_VALUES, their quantiles at every 0.1 % beyond. A request reads the few groups its
+home's criteria name (one statement) and places the home among them (comparison.choose), as the in-process
+computation would.
+
+Kept periods: the app's own (APP_PERIODS: the last 13 months one by one, the 12 months to the end of this month and
+to its start, the last two calendar years), and any other asked for in the last 35 days. A period is computed
+again once something it reads changed (peer_changes, logged by triggers) and its last computation is
+`peer_refresh_seconds` old, and at the latest every `peer_max_age_seconds`. Its homes are read in one
+REPEATABLE READ snapshot with the changes it answers (deleted with the result), and grouped in a process of their
+own (the API's event loop keeps its core).
+
+A home is counted in the stored groups when its description is older than the computation; one described since
+is added to its group at the request. Its own figures come from its rollups at the request. Until the next
+computation, the others' changes are not seen: at most `peer_refresh_seconds` after a change, or the whole time
+the worker is behind."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from metro.app import Runtime
+from metro.collection import PARIS
+from metro.schemas import Energy
+from metro.schemas.consumption import Step
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption import repository
+from consumption.catalogues import DEGREE_DAYS, degree_days_version
+from consumption.comparison import (
+    DEFAULT_CLIMATE_AREA,
+    EXACT_VALUES,
+    LEVELS,
+    METRICS,
+    Distribution,
+    HomeComparison,
+    PeerGroup,
+    build_groups,
+    choose,
+    comparison_profile,
+    prepare,
+)
+from consumption.periods import next_period
+
+log = logging.getLogger(__name__)
+
+# A home missing a few days is scaled to the whole period; one missing more is left out of the groups.
+MIN_PEER_COVERAGE = 0.9
+# Energies read by a DSO or an operator (compared with peers); fuel oil and wood are stated by the resident.
+COMPARED = (Energy.electricity, Energy.gas, Energy.heat, Energy.water)
+KEEP = dt.timedelta(days=35)
+# A group smaller than this cannot reach comparison.MIN_GROUP_SIZE, even with one home added at the request.
+MIN_STORED = 9
+
+
+def app_periods(today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The periods the app asks for: each of the last 13 months (the summary's last complete month, the day view's
+    months), the 12 months to the end of this month and to its start (the month view), the last two calendar
+    years (the yearly reports)."""
+    month = today.replace(day=1)
+    months = [month]
+    for _ in range(12):
+        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
+    periods = {(m, next_period(m, Step.month)) for m in months}
+    following = next_period(month, Step.month)
+    periods |= {(following.replace(year=following.year - 1), following), (month.replace(year=month.year - 1), month)}
+    periods |= {(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in (today.year - 1, today.year - 2)}
+    return sorted(periods)
+
+
+def home_kwh(wh: int | None, present: int, days: int) -> float | None:
+    """A home's kWh over a period of ``days``: scaled to the whole period when it misses a few days."""
+    return wh / 1000 * days / present if wh is not None and present >= days * MIN_PEER_COVERAGE else None
+
+
+def group_key(key: tuple) -> str:
+    return orjson.dumps(list(key)).decode()
+
+
+def group_rows(energy: str, days: int, homes: list[tuple[str, int | None, int]],
+               degree_days: tuple[float, float] | None) -> list[dict[str, Any]]:
+    """The rows of a period's groups from its homes (profile as JSON text, Wh, days present). Run in a process of
+    its own: everything here is CPU."""
+    dju = {DEFAULT_CLIMATE_AREA: degree_days} if degree_days else None
+    prepared = [prepare((str(i), comparison_profile(orjson.loads(profile)), home_kwh(wh, present, days)),
+                        energy=energy, degree_days=dju) for i, (profile, wh, present) in enumerate(homes)]
+    rows = []
+    for level, groups in enumerate(build_groups(prepared, cap=EXACT_VALUES)):
+        for key, group in groups.items():
+            if group.size >= MIN_STORED:
+                row: dict[str, Any] = {"level": level, "key": group_key(key)}
+                for name in METRICS:
+                    distribution: Distribution = getattr(group, name)
+                    row[f"{name}_n"], row[name] = distribution.n, list(distribution.points)
+                rows.append(row)
+    return rows
+
+
+class PeerWorker:
+    """Computes the due periods, one at a time across replicas."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        self.registered: dt.date | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # spawn: a fork of a process running an event loop and threads is not safe.
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    async def refresh_due(self, rt: Runtime) -> int:
+        settings = rt.settings
+        today = dt.datetime.now(PARIS).date()
+        if self.registered != today:  # once a day: the app's periods named again, the forgotten ones dropped
+            async with rt.db.session() as session, session.begin():
+                await repository.request_peer_periods(session, [(e.value, s, t) for e in COMPARED
+                                                                for s, t in app_periods(today)])
+                await repository.forget_peer_periods(session, KEEP)
+            self.registered = today
+        async with rt.db.reader() as session:
+            due = await repository.due_peer_periods(session, every=settings.peer_refresh_seconds,
+                                                    max_age=settings.peer_max_age_seconds)
+        for energy, start, end in due:
+            if rt.stop.is_set() or not await self.compute(rt, energy, start, end):
+                break
+        return len(due)
+
+    async def compute(self, rt: Runtime, energy: str, start: dt.date, end: dt.date) -> bool:
+        """One period computed and stored; False when another replica is computing."""
+        started = time.perf_counter()
+        async with rt.db.session() as session:
+            # The homes and the changes they answer, in one snapshot (a read-only transaction, begun here).
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            try:
+                if not await repository.try_lock_peers(session):
+                    return False
+                computed_at = (await session.execute(sa.select(sa.func.now()))).scalar_one()
+                changes = await repository.peer_changes_of(session, energy, start, end)
+                homes = [(profile, wh, present) for _, profile, wh, present
+                         in await repository.period_totals(session, energy, start, end)]
+                dju = (await DEGREE_DAYS.get(session)).period_and_reference(rt.settings.degree_day_station, start,
+                                                                            end)
+                version = await degree_days_version(session)
+                rows = await asyncio.get_running_loop().run_in_executor(
+                    self._pool(), group_rows, energy, (end - start).days, homes, dju)
+            finally:
+                await session.rollback()
+        async with rt.db.session() as session, session.begin():
+            await repository.store_peer_groups(session, energy, start, end, rows, changes=changes,
+                                               computed_at=computed_at, degree_days=version, homes=len(homes),
+                                               seconds=time.perf_counter() - started)
+        log.info("peer statistics computed", extra={"energy": energy, "start": str(start), "end": str(end),
+                                                     "homes": len(homes), "groups": len(rows),
+                                                     "seconds": round(time.perf_counter() - started, 2)})
+        return True
+
+
+WORKER = PeerWorker()
+
+
+async def stored_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date,
+                        computed_at: dt.datetime, station: str, wh: int | None,
+                        present: int) -> HomeComparison | None:
+    """The meter's home among the stored groups of the period; None when its dwelling is not described."""
+    described = await repository.profile_and_time(session, meter.account_id)
+    if described is None:
+        return None
+    profile, described_at = described
+    dju = (await DEGREE_DAYS.get(session)).period_and_reference(station, start, end)
+    home = prepare((str(meter.meter_id), comparison_profile(profile), home_kwh(wh, present, (end - start).days)),
+                   energy=meter.energy, degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
+    keys = {i: home.key(i) for i in range(len(LEVELS))}
+    rows = await repository.stored_peer_groups(session, meter.energy, start, end,
+                                               [(i, group_key(k)) for i, k in keys.items() if k is not None])
+    groups = {r.level: PeerGroup(*(Distribution(getattr(r, f"{m}_n"), getattr(r, m)) for m in METRICS))
+              for r in rows}
+    counted = described_at <= computed_at
+
+    def group_of(level: int, key: tuple) -> PeerGroup | None:
+        group = groups.get(level)
+        if counted or home.kwh is None:
+            return group
+        if group is None:  # fewer than MIN_STORED others: not enough, even with this home
+            return None
+        return group.including(home)
+    return choose(home, group_of)
