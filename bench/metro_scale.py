@@ -257,6 +257,8 @@ async def measure_sizes(conn: asyncpg.Connection) -> None:
 
 async def measure_catch_up(conn: asyncpg.Connection, day: dt.date) -> None:
     """A day's readings for every meter, then the pricing worker's catch-up (priced days and rollups)."""
+    from consumption.repository.readings import RECORD_SOURCE_DAYS
+
     meters = [r["meter_id"] for r in await conn.fetch("select meter_id from consumption.meters")]
     rng = random.Random(day.toordinal())
     records = [(m, day, rng.randrange(3_000, 30_000), "measured", "bench") for m in meters]
@@ -269,6 +271,7 @@ async def measure_catch_up(conn: asyncpg.Connection, day: dt.date) -> None:
     t0 = time.perf_counter()
     await conn.copy_records_to_table("readings", schema_name="consumption",
                                      columns=["meter_id", "day", "wh", "quality", "source"], records=records)
+    await conn.execute(RECORD_SOURCE_DAYS, ["bench"], [day])
     # As on_readings_collected queues them: from the day received.
     await conn.execute("insert into consumption.price_queue (meter_id, since) select unnest($1::uuid[]), $2 "
                        "on conflict do nothing", meters, day)

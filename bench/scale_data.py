@@ -55,6 +55,7 @@ async def loaded(conn: asyncpg.Connection, meters: int, years: int) -> bool:
 async def load(conn: asyncpg.Connection, meters: int, years: int, priced_meters: int) -> None:
     from consumption import catalogues, euros
     from consumption.contracts import resolve_pricing
+    from consumption.repository.readings import RECORD_SOURCE_DAYS
     from metro.db import Database
 
     rng = random.Random(370)
@@ -151,6 +152,8 @@ async def load(conn: asyncpg.Connection, meters: int, years: int, priced_meters:
                   f"pricing {priced:.0f} s)", end="", flush=True)
     print()
     await generate_days(conn, levels, list(zip(days, season)))
+    # Written around the consumer: the newest day per source kept as an ingestion keeps it (the metrics probe's).
+    await conn.execute(RECORD_SOURCE_DAYS, ["bench"], [LAST_DAY])
     await db.dispose()
     await build_rollups(conn)
 

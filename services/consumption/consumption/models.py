@@ -49,6 +49,15 @@ readings = sa.Table(
 
 PARTITION_YEARS = range(2010, 2041)
 
+# The days each source (the DSO channel) delivered, kept at ingestion so that the data-lag probe never scans the
+# readings: a batch adds only its newest day per source, and only when newer than the newest stored, so the table
+# grows by about one row per source and day (11 000 rows for 10 sources over 3 years).
+source_days = sa.Table(
+    "source_days", metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+)
+
 # The load curve and the daily maximum power (Enedis Data Connect; SGE's R151 maxima stay in the readings' `extra`):
 # one row per meter and local day, the day's average powers in W as one integer array at its step from local midnight
 # (46 or 50 half-hours on DST days, NULL where the DSO sent nothing), partitioned by quarter. About 230 bytes a day

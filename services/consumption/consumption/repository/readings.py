@@ -5,6 +5,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -14,7 +15,7 @@ from metro.db import named_rows
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consumption.models import load_curve_days, readings
+from consumption.models import load_curve_days, readings, source_days
 
 # Readings arrive by the tens of thousands per batch. Most are days not stored yet (a first collection, the next
 # day): those are COPYed (binary) straight into the table, as fast as PostgreSQL takes rows. Only the meters with a
@@ -45,6 +46,16 @@ STORED_WITHIN = """
 """
 
 READING_COLUMNS = ["meter_id", "day", "wh", "quality", "source", "extra"]
+
+# A batch's newest day per source, unless a day as new is already stored for it: once the first batch of a new day
+# has committed, the others insert nothing (no row lock, no index entry). Concurrent first batches of the same day
+# wait for the first one's commit, once per source and day; no row is ever updated, so none becomes a hot spot.
+RECORD_SOURCE_DAYS = """
+    INSERT INTO consumption.source_days (source, day)
+    SELECT b.source, b.day FROM unnest($1::text[], $2::date[]) AS b(source, day)
+    WHERE NOT EXISTS (SELECT FROM consumption.source_days s WHERE s.source = b.source AND s.day >= b.day)
+    ON CONFLICT DO NOTHING
+"""
 
 
 async def copy_merge(session: AsyncSession, create: str, stage: str, records: Iterable[tuple], merge: str) -> None:
@@ -84,11 +95,16 @@ async def upsert_readings(session: AsyncSession, readings: dict[uuid.UUID, Meter
 
     A meter none of whose incoming days is stored has its rows COPYed straight into the readings; the others are
     merged. Should another transaction store one of those days meanwhile, the COPY fails on the key, is undone (to
-    its savepoint) and those rows are merged instead."""
+    its savepoint) and those rows are merged instead. The batch's newest day per source goes to ``source_days``
+    (the data-lag probe's, see newest_days) in the same transaction."""
     meters = [m for m, r in readings.items() if r.day]
     if not meters:
         return
     conn = await _driver_connection(session)
+    # First, and in source order: a batch waiting on another's new day holds no reading's lock, nor a day the other
+    # would wait on.
+    newest = _newest_by_source(readings, meters)
+    await conn.execute(RECORD_SOURCE_DAYS, list(newest), list(newest.values()))
     stored = {r[0] for r in await conn.fetch(STORED_WITHIN, meters, [min(readings[m].day) for m in meters],
                                              [max(readings[m].day) for m in meters])}
     if stored:
@@ -105,6 +121,19 @@ async def upsert_readings(session: AsyncSession, readings: dict[uuid.UUID, Meter
         await conn.execute("ROLLBACK TO SAVEPOINT readings_copy")
         await copy_merge(session, CREATE_STAGE, "readings_stage", _records(readings, new), MERGE_STAGE)
     await conn.execute("RELEASE SAVEPOINT readings_copy")
+
+
+def _newest_by_source(readings: dict[uuid.UUID, MeterReadings], meters: list[uuid.UUID]) -> dict[str, dt.date]:
+    """By source, in source order. Without a Python step per meter or reading (a batch holds tens of thousands)."""
+    batch = list(map(readings.__getitem__, meters))
+    sources = list(map(set, map(attrgetter("source"), batch)))
+    if max(map(len, sources)) == 1:
+        # The usual batch: each meter's days from one source.
+        pairs = set(zip(map(min, sources), map(max, map(attrgetter("day"), batch))))
+    else:
+        pairs = set(chain.from_iterable(map(zip, map(attrgetter("source"), batch), map(attrgetter("day"), batch))))
+    # Sorted, each source's newest day is set last.
+    return dict(sorted(pairs))
 
 
 async def upsert_curve_days(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -184,10 +213,12 @@ async def meter_days_total(session: AsyncSession, meter_id: uuid.UUID, start: dt
 
 
 async def newest_days(session: AsyncSession, since: dt.date) -> dict[str, dt.date]:
-    """The newest stored day of each source (the DSO channel), among the days from ``since``: the window keeps
-    the scan to the latest partitions' recent rows."""
-    result = await session.execute(sa.select(readings.c.source, sa.func.max(readings.c.day))
-                                   .where(readings.c.day >= since).group_by(readings.c.source))
+    """The newest day each source (the DSO channel) delivered, if from ``since``: read from ``source_days``
+    (a few rows per source and day), never from the readings. It is the newest day ingested from the source: a later
+    deletion (a statement withdrawn, an erasure) does not take it back, as the data did arrive that fresh."""
+    t = source_days
+    result = await session.execute(sa.select(t.c.source, sa.func.max(t.c.day)).where(t.c.day >= since)
+                                   .group_by(t.c.source))
     return dict(result.all())
 
 
