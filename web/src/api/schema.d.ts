@@ -3468,7 +3468,7 @@ export interface components {
             available: boolean;
             /**
              * Reason
-             * @description why `available` is false: `dwelling_not_described` (no description of the home yet), `profile_incomplete` (its heating energy is not given), `too_few_peers` (fewer than 10 similar homes), `no_consumption` (no reading over the period), `too_many_missing_days` (over a tenth of its days missing)
+             * @description why `available` is false: `dwelling_not_described` (no description of the home yet), `profile_incomplete` (its heating energy is not given), `too_few_peers` (fewer than 10 similar homes), `no_consumption` (no reading over the period), `too_many_missing_days` (over a tenth of its days missing), `peer_statistics_pending` (the period's peer statistics are being computed: ask again in a few minutes)
              */
             reason?: string | null;
             /** Level */
@@ -4764,13 +4764,25 @@ export interface components {
         PeerMetric: {
             /** Value */
             value: number;
-            /** Median */
+            /**
+             * Median
+             * @description the group's median
+             */
             median: number;
-            /** Efficient */
+            /**
+             * Efficient
+             * @description the best fifth of the group consume at most this (20th percentile)
+             */
             efficient: number;
-            /** Rank */
+            /**
+             * Rank
+             * @description 1 + the homes of the group below this one (1: the lowest). In a group of more than 1 000 homes, read from its quantiles at every 0.1 %: within a thousandth of the group
+             */
             rank: number;
-            /** Percentile */
+            /**
+             * Percentile
+             * @description 100 × (rank − 1) / (group_size − 1): 0 the lowest, 100 the highest
+             */
             percentile: number;
             /** Group Size */
             group_size: number;

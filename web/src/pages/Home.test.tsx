@@ -75,6 +75,7 @@ describe("comparison with similar homes", () => {
     ["too_few_peers", /Moins de 10 logements semblables ont des données pour novembre 2026/, false],
     ["no_consumption", /Aucune donnée pour novembre 2026/, false],
     ["too_many_missing_days", /Trop de jours manquent en novembre 2026/, false],
+    ["peer_statistics_pending", /La comparaison de novembre 2026 .* est en cours de calcul/, false],
   ];
   for (const [reason, message, describe] of states) {
     it(`explains ${reason}${describe ? " and offers to describe the home" : ""}`, () => {
