@@ -25,6 +25,7 @@ import logging
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
@@ -157,8 +158,12 @@ class PeerWorker:
                 dju = (await DEGREE_DAYS.get(session)).period_and_reference(rt.settings.degree_day_station, start,
                                                                             end)
                 version = await degree_days_version(session)
-                rows = await asyncio.get_running_loop().run_in_executor(
-                    self._pool(), group_rows, energy, (end - start).days, homes, dju)
+                try:
+                    rows = await asyncio.get_running_loop().run_in_executor(
+                        self._pool(), group_rows, energy, (end - start).days, homes, dju)
+                except BrokenProcessPool:
+                    self.close()  # a new process at the next attempt
+                    raise
             finally:
                 await session.rollback()
         async with rt.db.session() as session, session.begin():
