@@ -117,8 +117,7 @@ async def peer_statistics(conn: asyncpg.Connection, timeout: float = 1800) -> No
     await conn.executemany("INSERT INTO consumption.peer_periods (energy, period_start, period_end) "
                            "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", periods)
     t0 = time.perf_counter()
-    print(f"
-peer statistics of {len(periods)} months, computed by the consumption service's worker")
+    print(f"\npeer statistics of {len(periods)} months, computed by the consumption service's worker")
     while True:
         rows = await conn.fetch("SELECT period_start, homes, seconds FROM consumption.peer_periods WHERE energy = "
                                 "'electricity' AND (period_start, period_end) IN (SELECT * FROM unnest($1::date[], "
