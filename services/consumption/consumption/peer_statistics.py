@@ -20,9 +20,11 @@ the worker is behind."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import datetime as dt
 import logging
 import multiprocessing
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -107,6 +109,15 @@ def group_rows(energy: str, days: int, homes: list[tuple[str, int | None, int]],
     return rows
 
 
+def _end_with_parent() -> None:
+    """The grouping process ends with the service, even killed (Linux's PR_SET_PDEATHSIG; elsewhere it ends when the
+    pool's pipe closes)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 class PeerWorker:
     """Computes the due periods, one at a time across replicas."""
 
@@ -117,7 +128,8 @@ class PeerWorker:
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             # spawn: a fork of a process running an event loop and threads is not safe.
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_end_with_parent)
         return self.pool
 
     def close(self) -> None:
