@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ingest_sge.models import cycles, ended_consents, files, index_state, raw_files, subscriptions
-from ingest_sge.energy import IndexState
+from ingest_sge.energy import IndexState, LastIndex
 from metro import collection
 
 
@@ -78,14 +78,14 @@ async def collection_of(session: AsyncSession, meter_ids: list[uuid.UUID]) -> li
     return list(result)
 
 
-async def index_states(session: AsyncSession, prms: Iterable[str]) -> dict[str, IndexState]:
+async def index_states(session: AsyncSession, prms: Iterable[str]) -> dict[str, LastIndex]:
     result = await session.execute(sa.select(index_state.c.prm, index_state.c.day, index_state.c.calendar,
                                              index_state.c.registers)
                                    .where(index_state.c.prm.in_(list(prms))))
     return {r.prm: IndexState(r.day, r.calendar, r.registers) for r in result}
 
 
-async def save_index_states(session: AsyncSession, states: dict[str, IndexState],
+async def save_index_states(session: AsyncSession, states: Mapping[str, LastIndex],
                             meters: dict[str, uuid.UUID]) -> None:
     if not states:
         return

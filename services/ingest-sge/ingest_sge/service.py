@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_sge import repository
-from ingest_sge.energy import DailyEnergy, IndexState, daily_energy
+from ingest_sge.energy import DailyEnergy, LastIndex, daily_energy
 from ingest_sge.r151 import (BadFile, FileName, KeyRing, Limits, Reading, decrypt, open_xml, parse_file_name,
                              parse_r151)
 from metro.collection import ReplayCounts, ReplayScope
@@ -155,7 +155,7 @@ async def replay(db: Database, outbox: Outbox, scope: ReplayScope, limits: Limit
         subs = await repository.subscriptions_to_replay(session, list(scope.meter_ids),
                                                         list(scope.identifiers))
         kept = await repository.kept_zips(session, dt.datetime.now(dt.UTC) - retention) if subs else []
-    states: dict[str, IndexState] = {}
+    states: dict[str, LastIndex] = {}
     to_publish: dict[uuid.UUID, dict[dt.date, DailyEnergy]] = {}
     for file_id in kept:
         async with db.session() as session:

@@ -101,6 +101,25 @@ def test_republished_file_with_same_name_changes_nothing(drop):
     assert len(batch.ignored) == len(PRMS)
 
 
+def test_a_batch_out_of_order_with_a_day_read_twice_keeps_the_newest_reading_in_day_order(drop):
+    files = [list(read_file(p.name, p.read_bytes(), KEYS)) for p in _files(drop)]
+    kva = {prm: gen.profile(prm).kva for prm in PRMS}
+    sequential, states = _all_energy(drop)
+    batch = [r for f in reversed(files) for r in f]
+    whole = daily_energy(batch, {}, kva)
+    assert whole.days == sorted(sequential) and whole.states == states
+
+    r = next(r for r in files[4] if r.prm not in QUIRKY)
+    newer = r._replace(registers={c: v + 7 for c, v in r.registers.items()}, created=r.created + dt.timedelta(hours=1))
+    want = {(d.prm, d.day): (d.energy_wh, d.quality) for d in sequential}
+    moved = 7 * len(r.registers)
+    day, next_day = (r.prm, r.day), (r.prm, r.day + dt.timedelta(days=1))
+    want[day] = (want[day][0] + moved, "measured")
+    want[next_day] = (want[next_day][0] - moved, "measured")
+    for readings in ([newer, *batch], [*batch, newer]):
+        assert {(d.prm, d.day): (d.energy_wh, d.quality) for d in daily_energy(readings, {}, kva).days} == want
+
+
 def test_readings_carry_quirks_of_real_files(drop):
     readings = [r for path in _files(drop)[:1] for r in read_file(path.name, path.read_bytes(), KEYS)]
     assert {r.prm for r in readings} == set(PRMS)
