@@ -23,7 +23,7 @@ import aio_pika
 import sqlalchemy as sa
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metro.db import Database, unavailable, wait_until_available
@@ -144,6 +144,8 @@ class Consumer:
         self.concurrency = concurrency if order_key else 1
         self._in_flight: dict[asyncio.Task, set[Hashable] | None] = {}
         self._pending: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        # Delivery tags received and not settled yet, by channel: a batch is acked in one frame when none before it is.
+        self._unsettled: dict[Any, set[int]] = {}
         self._channel: aio_pika.abc.AbstractChannel | None = None
         # Cleared while the database is unavailable: no new batch is taken until it answers again.
         self._database_up = asyncio.Event()
@@ -171,7 +173,7 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.declare()
-        tag = await self._queue.consume(self._pending.put)
+        tag = await self._queue.consume(self._received)
         try:
             while not stop.is_set():
                 await self._database_up.wait()
@@ -188,6 +190,12 @@ class Consumer:
                 await self._queue.cancel(tag)
             except Exception:  # channel already gone during shutdown
                 pass
+
+    async def _received(self, message: AbstractIncomingMessage) -> None:
+        if message.channel not in self._unsettled:  # a new channel: the lost ones' deliveries come again on it
+            self._unsettled = {c: t for c, t in self._unsettled.items() if not c.is_closed}
+        self._unsettled.setdefault(message.channel, set()).add(message.delivery_tag)
+        await self._pending.put(message)
 
     async def _next_batch(self, stop: asyncio.Event) -> list[AbstractIncomingMessage]:
         try:
@@ -281,10 +289,27 @@ class Consumer:
                 except Exception:
                     await self._fail(m, e)
                 else:
-                    await _settled_or_lost(m.ack(), self.queue)
+                    await self._ack([m])
             return
-        for m, _ in good:
+        await self._ack([m for m, _ in good])
+
+    async def _ack(self, messages: list[AbstractIncomingMessage]) -> None:
+        """One ack (``multiple``) for the batch when every earlier delivery on its channel is settled: the others are
+        in another batch still in flight, whose messages must not be acked before its commit."""
+        last = max(messages, key=lambda m: m.delivery_tag or 0)
+        unsettled = self._unsettled.get(last.channel, set())
+        tags = {m.delivery_tag for m in messages}
+        if (len(messages) > 1 and all(m.channel is last.channel for m in messages)
+                and not any(t < last.delivery_tag for t in unsettled - tags)):
+            unsettled -= tags
+            await _settled_or_lost(last.ack(multiple=True), self.queue)
+            return
+        for m in messages:
+            self._forget(m)
             await _settled_or_lost(m.ack(), self.queue)
+
+    def _forget(self, message: AbstractIncomingMessage) -> None:
+        self._unsettled.get(message.channel, set()).discard(message.delivery_tag)
 
     async def _attempt(self, envelopes: list[Received]) -> None:
         """Handles the envelopes, waiting out any database outage in between: only the handler's own error
@@ -319,9 +344,11 @@ class Consumer:
 
     async def _handle(self, envelopes: list[Received]) -> None:
         async with self.db.session() as session, session.begin():
-            ids = [e.id for e in envelopes]
+            # The ids as one array parameter: one statement text whatever the batch's size, compiled once.
+            ids = sa.select(sa.func.unnest(sa.literal([e.id for e in envelopes], ARRAY(UUID(as_uuid=True)))),
+                            sa.literal(self.queue))
             fresh = set((await session.execute(
-                insert(self.inbox).values([{"event_id": i, "queue": self.queue} for i in ids])
+                insert(self.inbox).from_select([self.inbox.c.event_id, self.inbox.c.queue], ids)
                 .on_conflict_do_nothing().returning(self.inbox.c.event_id))).scalars())
             todo = [e for e in envelopes if e.id in fresh]
             seen: set = set()
@@ -344,6 +371,7 @@ class Consumer:
         if attempts >= self.max_retries:
             await self._dead_letter(message, "handler failed after retries")
         else:
+            self._forget(message)
             await _settled_or_lost(message.reject(requeue=False), self.queue)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
@@ -357,6 +385,7 @@ class Consumer:
         except Exception as exc:  # left unsettled: the broker delivers it again and it fails or lands here again
             log.warning("cannot dead-letter now", extra={"queue": self.queue, "error": repr(exc)[:300]})
             return
+        self._forget(message)
         await _settled_or_lost(message.ack(), self.queue)
         EVENTS_HANDLED.labels(self.queue, "dead_lettered").inc()
 

@@ -24,8 +24,7 @@ async def on_readings_collected(session: AsyncSession, events: list[Received[Rea
             readings[meter] = columns
     await repository.upsert_readings(session, readings)
     kept = sorted(m for m in by_meter if m not in dropped)
-    await repository.queue_scans(session, kept)
-    await repository.queue_pricing(session, kept, since={m: min(c.day) for m, c in readings.items()})
+    await repository.queue_scans_and_pricing(session, kept, since={m: min(c.day) for m, c in readings.items()})
 
 
 def _columns(batches: list[ReadingsCollected]) -> repository.MeterReadings | None:

@@ -320,8 +320,7 @@ async def add_statement(session: AsyncSession, meter_id: uuid.UUID, principal: P
     # The workers take a meter's queue row, then the meter: queued first and locked after, as they do. Locked
     # first, a worker holding the queue row of the meter's previous statement and this statement would each
     # wait for the other (a deadlock, the statement refused with a 500 under load).
-    await repository.queue_scans(session, [meter_id])
-    await repository.queue_pricing(session, [meter_id])
+    await repository.queue_scans_and_pricing(session, [meter_id])
     meter = await _meter(session, meter_id, principal, lock=True)
     if principal.account_id != meter.account_id:
         raise Forbidden("only the meter's resident states its readings", code="account_forbidden")
@@ -371,5 +370,4 @@ async def respread(session: AsyncSession, meter: sa.Row, profile: dict[str, Any]
     if records:
         _, *columns = zip(*records)
         await repository.upsert_readings(session, {meter.meter_id: repository.MeterReadings(*columns)})
-    await repository.queue_scans(session, [meter.meter_id])
-    await repository.queue_pricing(session, [meter.meter_id])
+    await repository.queue_scans_and_pricing(session, [meter.meter_id])

@@ -20,8 +20,8 @@ from consumption.repository.priced_days import (CREATE_PRICED_STAGE, FROM_ARRAYS
                                                 SERIES_OF_DAYS, SERIES_STATEMENTS, STEP_INTERVALS, UNPRICED,
                                                 clear_priced_days, meters_to_price, priced_range, series_points,
                                                 store_priced_days, unpriced_readings)
-from consumption.repository.queues import (claim, claim_rows, enqueue, pricing_backlog, queue_pricing, queue_scans,
-                                           requeue_pricing)
+from consumption.repository.queues import (claim, claim_rows, enqueue, pricing_backlog, queue_pricing,
+                                           queue_scans_and_pricing, requeue_pricing)
 from consumption.repository.readings import (CREATE_STAGE, MERGE_STAGE, MeterReadings, copy_merge, curve_days, daily,
                                              delete_readings, last_day, manual_days, max_power_days, meter_days_total,
                                              newest_days, stream_daily, upsert_curve_days, upsert_readings)
@@ -51,8 +51,8 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "max_power_days", "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
            "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
            "priced_days_of", "priced_range", "pricing_backlog", "profile_and_time", "profile_of", "profile_updated_at",
-           "programme_renovations", "published", "queue_pricing", "queue_scans", "recent_episodes", "record_episodes",
-           "rebuild_rollups", "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
+           "programme_renovations", "published", "queue_pricing", "queue_scans_and_pricing", "recent_episodes",
+           "record_episodes", "rebuild_rollups", "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
            "store_published", "store_summary", "stored_summaries", "stream_daily", "summarised_meters",
            "summary_data", "try_lock_aggregates", "unpriced_readings", "upsert_contract", "upsert_curve_days",
            "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]

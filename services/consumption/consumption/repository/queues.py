@@ -15,33 +15,42 @@ from consumption.models import anomaly_scan_queue, meters, price_queue
 async def enqueue(session: AsyncSession, queue: sa.Table, meter_ids: list[uuid.UUID]) -> None:
     """Work for a worker (anomaly scans, pricing): one row per meter, however often it is queued."""
     if meter_ids:
-        # The meters as one array parameter: one statement text whatever their number, compiled once.
-        ids = sa.select(sa.func.unnest(sa.literal(sorted(set(meter_ids)), ARRAY(UUID(as_uuid=True)))))
-        stmt = insert(queue).from_select([queue.c.meter_id], ids)
-        await session.execute(stmt.on_conflict_do_update(index_elements=[queue.c.meter_id],
-                                                         set_={"queued_at": sa.func.now()}))
+        await session.execute(_enqueue(queue, sorted(set(meter_ids))))
 
 
-async def queue_scans(session: AsyncSession, meter_ids: list[uuid.UUID]) -> None:
-    await enqueue(session, anomaly_scan_queue, meter_ids)
+def _enqueue(queue: sa.Table, ids: list[uuid.UUID]) -> Any:
+    # The meters as one array parameter: one statement text whatever their number, compiled once.
+    rows = sa.select(sa.func.unnest(sa.literal(ids, ARRAY(UUID(as_uuid=True)))))
+    stmt = insert(queue).from_select([queue.c.meter_id], rows)
+    return stmt.on_conflict_do_update(index_elements=[queue.c.meter_id], set_={"queued_at": sa.func.now()})
 
 
 async def queue_pricing(session: AsyncSession, meter_ids: list[uuid.UUID],
                         since: dict[uuid.UUID, dt.date] | None = None) -> None:
     """``since``: each meter's earliest new reading (the worker then looks at its days from there only); without it
     every day of the meters is looked at again."""
-    if not meter_ids:
-        return
-    ids = sorted(set(meter_ids))
+    if meter_ids:
+        await session.execute(_pricing(sorted(set(meter_ids)), since))
+
+
+async def queue_scans_and_pricing(session: AsyncSession, meter_ids: list[uuid.UUID],
+                                  since: dict[uuid.UUID, dt.date] | None = None) -> None:
+    """queue_scans and queue_pricing in one statement: new readings feed both queues, a batch at a time."""
+    if meter_ids:
+        ids = sorted(set(meter_ids))
+        await session.execute(_pricing(ids, since).add_cte(_enqueue(anomaly_scan_queue, ids).cte("scans")))
+
+
+def _pricing(ids: list[uuid.UUID], since: dict[uuid.UUID, dt.date] | None) -> Any:
     rows = sa.func.unnest(sa.literal(ids, ARRAY(UUID(as_uuid=True))),
                           sa.literal([(since or {}).get(m) for m in ids], ARRAY(sa.Date))
                           ).table_valued("meter_id", "since").render_derived()
     stmt = insert(price_queue).from_select([price_queue.c.meter_id, price_queue.c.since],
                                            sa.select(rows.c.meter_id, rows.c.since))
-    await session.execute(stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id], set_={
+    return stmt.on_conflict_do_update(index_elements=[price_queue.c.meter_id], set_={
         "queued_at": sa.func.now(),
         "since": sa.case((sa.or_(price_queue.c.since.is_(None), stmt.excluded.since.is_(None)), None),
-                         else_=sa.func.least(price_queue.c.since, stmt.excluded.since))}))
+                         else_=sa.func.least(price_queue.c.since, stmt.excluded.since))})
 
 
 async def requeue_pricing(session: AsyncSession, *, energy: str | None = None,
