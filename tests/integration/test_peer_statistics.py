@@ -42,9 +42,10 @@ async def population(db):
     return energy, homes
 
 
-def runtime(db) -> types.SimpleNamespace:
+def runtime(db, database_url: str) -> types.SimpleNamespace:
     settings = types.SimpleNamespace(degree_day_station=peers.DEFAULT_DEGREE_DAY_STATION, peer_refresh_seconds=0,
-                                     peer_max_age_seconds=86_400)
+                                     peer_max_age_seconds=86_400, database_url=database_url,
+                                     db_prepared_statements=True)
     return types.SimpleNamespace(db=db, settings=settings, stop=asyncio.Event())
 
 
@@ -64,7 +65,8 @@ async def due(db, energy: str) -> bool:
         return (energy, *JANUARY) in await repository.due_peer_periods(session, every=0, max_age=86_400)
 
 
-async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_computation(db, population, monkeypatch):
+async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_computation(db, database_url, population,
+                                                                                    monkeypatch):
     energy, homes = population
     worker = peer_statistics.PeerWorker()
     try:
@@ -76,7 +78,7 @@ async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_comput
         assert period is not None and period.computed_at is None, "the first request named the period"
         assert await due(db, energy)
 
-        assert await worker.compute(runtime(db), energy, *JANUARY)
+        assert await worker.compute(runtime(db, database_url), energy, *JANUARY)
         async with db.session() as session:
             period = await repository.peer_period(session, energy, *JANUARY)
             stored = (await session.execute(sa.select(sa.func.count()).select_from(peer_groups)
@@ -95,7 +97,7 @@ async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_comput
                                                             readings.c.day == JANUARY[0]).values(wh=900_000))
         await price(db, [changed])
         assert await due(db, energy)
-        assert await worker.compute(runtime(db), energy, *JANUARY)
+        assert await worker.compute(runtime(db, database_url), energy, *JANUARY)
         assert not await due(db, energy)
 
         # A home described after the computation: placed among the stored groups as if it were in them.
@@ -103,7 +105,7 @@ async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_comput
         async with db.session() as session, session.begin():
             newcomer, account = await add_home(session, energy, None, {d: 15_000 for d in days(*JANUARY)})
         await price(db, [newcomer])
-        assert await worker.compute(runtime(db), energy, *JANUARY)
+        assert await worker.compute(runtime(db, database_url), energy, *JANUARY)
         async with db.session() as session, session.begin():
             await session.execute(sa.insert(profiles).values(account_id=account, profile=profile_of(rng)))
         assert await due(db, energy), "a dwelling described changes every kept period"
@@ -117,7 +119,7 @@ async def test_a_request_reads_the_stored_groups_and_answers_as_the_whole_comput
         worker.close()
 
 
-async def test_past_the_threshold_a_request_never_computes_the_population(db, population, monkeypatch):
+async def test_past_the_threshold_a_request_never_computes_the_population(db, database_url, population, monkeypatch):
     energy, homes = population
     cache = NoComputation(in_request_below=100)
     monkeypatch.setattr(peers, "PEERS", cache)
@@ -125,12 +127,12 @@ async def test_past_the_threshold_a_request_never_computes_the_population(db, po
     try:
         async with db.session() as session, session.begin():
             await repository.request_peer_periods(session, [(energy, dt.date(2024, 12, 1), JANUARY[0])])
-        assert await worker.compute(runtime(db), energy, dt.date(2024, 12, 1), JANUARY[0])  # 300 homes read
+        assert await worker.compute(runtime(db, database_url), energy, dt.date(2024, 12, 1), JANUARY[0])  # 300 homes read
 
         answer = (await answers(db, [homes[3][0]]))[homes[3][0]]
         assert not answer["available"] and answer["reason"] == "peer_statistics_pending"
         assert await due(db, energy), "the period asked for is named for the worker"
-        assert await worker.compute(runtime(db), energy, *JANUARY)
+        assert await worker.compute(runtime(db, database_url), energy, *JANUARY)
         assert (await answers(db, [homes[3][0]]))[homes[3][0]]["available"]
 
         # Something changed since: over 100 homes the stored statistics are served until computed again.

@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import signal
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -34,6 +35,7 @@ import orjson
 import sqlalchemy as sa
 from metro.app import Runtime
 from metro.collection import PARIS
+from metro.db import Database
 from metro.schemas import Energy
 from metro.schemas.consumption import Step
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,10 +92,9 @@ def group_key(key: tuple) -> str:
     return orjson.dumps(list(key)).decode()
 
 
-def group_rows(energy: str, days: int, homes: list[tuple[str, int | None, int]],
+def group_rows(energy: str, days: int, homes: Iterable[tuple[str, int | None, int]],
                degree_days: tuple[float, float] | None) -> list[dict[str, Any]]:
-    """The rows of a period's groups from its homes (profile as JSON text, Wh, days present). Run in a process of
-    its own: everything here is CPU."""
+    """The rows of a period's groups from its homes (profile as JSON text, Wh, days present)."""
     dju = {DEFAULT_CLIMATE_AREA: degree_days} if degree_days else None
     prepared = [prepare((str(i), comparison_profile(orjson.loads(profile)), home_kwh(wh, present, days)),
                         energy=energy, degree_days=dju) for i, (profile, wh, present) in enumerate(homes)]
@@ -107,6 +108,27 @@ def group_rows(energy: str, days: int, homes: list[tuple[str, int | None, int]],
                     row[f"{name}_n"], row[name] = distribution.n, list(distribution.points)
                 rows.append(row)
     return rows
+
+
+def read_and_group(database: tuple[str, bool], snapshot: str, energy: str, start: dt.date, end: dt.date,
+                   degree_days: tuple[float, float] | None) -> tuple[int, list[dict[str, Any]]]:
+    """Run in the grouping process: the period's homes read in the worker's snapshot (``database``: the URL and
+    whether prepared statements are allowed), then grouped; their number and the groups' rows. The homes never
+    enter the service's own process."""
+    async def read() -> list[tuple[str, int | None, int]]:
+        url, prepared_statements = database
+        db = Database(url, pool_size=1, application_name="consumption-peers", prepared_statements=prepared_statements)
+        try:
+            async with db.session() as session:
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                await repository.import_snapshot(session, snapshot)
+                rows = await repository.period_totals(session, energy, start, end)
+                await session.rollback()
+            return [(profile, wh, present) for _, profile, wh, present in rows]
+        finally:
+            await db.dispose()
+    homes = asyncio.run(read())
+    return len(homes), group_rows(energy, (end - start).days, homes, degree_days)
 
 
 def _end_with_parent() -> None:
@@ -165,14 +187,15 @@ class PeerWorker:
                     return False
                 computed_at = (await session.execute(sa.select(sa.func.now()))).scalar_one()
                 changes = await repository.peer_changes_of(session, energy, start, end)
-                homes = [(profile, wh, present) for _, profile, wh, present
-                         in await repository.period_totals(session, energy, start, end)]
+                snapshot = await repository.export_snapshot(session)
                 dju = (await DEGREE_DAYS.get(session)).period_and_reference(rt.settings.degree_day_station, start,
                                                                             end)
                 version = await degree_days_version(session)
                 try:
-                    rows = await asyncio.get_running_loop().run_in_executor(
-                        self._pool(), group_rows, energy, (end - start).days, homes, dju)
+                    # Read and grouped in the pool's process, in this transaction's snapshot (kept open meanwhile).
+                    database = (rt.settings.database_url, rt.settings.db_prepared_statements)
+                    homes, rows = await asyncio.get_running_loop().run_in_executor(
+                        self._pool(), read_and_group, database, snapshot, energy, start, end, dju)
                 except BrokenProcessPool:
                     self.close()  # a new process at the next attempt
                     raise
@@ -180,10 +203,10 @@ class PeerWorker:
                 await session.rollback()
         async with rt.db.session() as session, session.begin():
             await repository.store_peer_groups(session, energy, start, end, rows, changes=changes,
-                                               computed_at=computed_at, degree_days=version, homes=len(homes),
+                                               computed_at=computed_at, degree_days=version, homes=homes,
                                                seconds=time.perf_counter() - started)
         log.info("peer statistics computed", extra={"energy": energy, "start": str(start), "end": str(end),
-                                                     "homes": len(homes), "groups": len(rows),
+                                                     "homes": homes, "groups": len(rows),
                                                      "seconds": round(time.perf_counter() - started, 2)})
         return True
 

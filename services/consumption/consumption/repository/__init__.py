@@ -12,7 +12,8 @@ from consumption.repository.meters import (CONTRACT_COLUMNS, METER_AND_CONTRACTS
                                            meter_info, meter_owner, owned_meters, profile_and_time, profile_of,
                                            profile_updated_at,
                                            upsert_contract, upsert_meter, upsert_profile)
-from consumption.repository.peers import (DUE_PEER_PERIODS, PEER_PERIOD, due_peer_periods, forget_peer_periods,
+from consumption.repository.peers import (DUE_PEER_PERIODS, PEER_PERIOD, due_peer_periods, export_snapshot,
+                                          forget_peer_periods, import_snapshot,
                                           peer_changes_of, peer_homes, peer_period, request_peer_periods,
                                           store_peer_groups, stored_peer_groups, try_lock_peers)
 from consumption.repository.priced_days import (CREATE_PRICED_STAGE, FROM_ARRAYS, FROM_READ_MODEL, MERGE_PRICED_STAGE,
@@ -37,7 +38,8 @@ from consumption.repository.tariff_catalogues import (catalogue, catalogue_versi
                                                       latest_catalogue_ids)
 
 __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "DUE", "DUE_PEER_PERIODS",
-           "FROM_ARRAYS", "PEER_PERIOD", "due_peer_periods", "forget_peer_periods", "peer_changes_of", "peer_homes",
+           "FROM_ARRAYS", "PEER_PERIOD", "due_peer_periods", "export_snapshot", "forget_peer_periods",
+           "import_snapshot", "peer_changes_of", "peer_homes",
            "peer_period", "request_peer_periods", "store_peer_groups", "stored_peer_groups", "try_lock_peers",
            "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
            "METER_COLUMNS", "MeterReadings", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "PUBLISHED",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,6 +100,18 @@ async def stored_peer_groups(session: AsyncSession, energy: str, start: dt.date,
     return list((await session.execute(sa.select(peer_groups).where(
         peer_groups.c.energy == energy, peer_groups.c.period_start == start, peer_groups.c.period_end == end,
         sa.tuple_(peer_groups.c.level, peer_groups.c.key).in_(keys)))).all())
+
+
+async def export_snapshot(session: AsyncSession) -> str:
+    """The transaction's snapshot, for another session to read exactly what it reads (while it stays open)."""
+    return (await session.execute(sa.select(sa.func.pg_export_snapshot()))).scalar_one()
+
+
+async def import_snapshot(session: AsyncSession, snapshot: str) -> None:
+    """This REPEATABLE READ transaction reads from ``snapshot`` (export_snapshot's), as its first statement."""
+    if not re.fullmatch(r"[0-9A-F]+-[0-9A-F]+-[0-9]+", snapshot):  # SET takes no parameter: the id is checked
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    await session.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
 
 
 # One computation at a time across replicas (a transaction-scoped advisory lock).
