@@ -33,29 +33,19 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consumption import repository
+from consumption.catalogues import DEGREE_DAYS, degree_days_version
+from consumption.comparison import (DEFAULT_CLIMATE_AREA, EXACT_VALUES, LEVELS, METRICS, MIN_GROUP_SIZE,
+                                    Distribution, HomeComparison, PeerGroup, build_groups, choose,
+                                    comparison_profile, prepare)
+from consumption.periods import next_period
 from metro.app import Runtime
 from metro.collection import PARIS
 from metro.db import Database
 from metro.schemas import Energy
 from metro.schemas.consumption import Step
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from consumption import repository
-from consumption.catalogues import DEGREE_DAYS, degree_days_version
-from consumption.comparison import (
-    DEFAULT_CLIMATE_AREA,
-    EXACT_VALUES,
-    LEVELS,
-    METRICS,
-    Distribution,
-    HomeComparison,
-    PeerGroup,
-    build_groups,
-    choose,
-    comparison_profile,
-    prepare,
-)
-from consumption.periods import next_period
 
 log = logging.getLogger(__name__)
 
@@ -214,29 +204,25 @@ class PeerWorker:
 WORKER = PeerWorker()
 
 
-async def stored_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date,
-                        computed_at: dt.datetime, station: str, wh: int | None,
-                        present: int) -> HomeComparison | None:
-    """The meter's home among the stored groups of the period; None when its dwelling is not described."""
-    described = await repository.profile_and_time(session, meter.account_id)
-    if described is None:
+async def stored_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, data: sa.Row,
+                        station: str) -> HomeComparison | None:
+    """The meter's home among the stored groups of the period (``data``: repository.comparison_data's); None when
+    its dwelling is not described."""
+    if data.profile is None:
         return None
-    profile, described_at = described
     dju = (await DEGREE_DAYS.get(session)).period_and_reference(station, start, end)
-    home = prepare((str(meter.meter_id), comparison_profile(profile), home_kwh(wh, present, (end - start).days)),
+    home = prepare((str(meter.meter_id), comparison_profile(data.profile),
+                    home_kwh(data.wh if data.present else None, data.present, (end - start).days)),
                    energy=meter.energy, degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
+    # A home described since the computation is not in its groups: it is added to the one it falls in.
+    counted = data.described_at <= data.computed_at
     keys = {i: home.key(i) for i in range(len(LEVELS))}
-    rows = await repository.stored_peer_groups(session, meter.energy, start, end,
-                                               [(i, group_key(k)) for i, k in keys.items() if k is not None])
-    groups = {r.level: PeerGroup(*(Distribution(getattr(r, f"{m}_n"), getattr(r, m)) for m in METRICS))
-              for r in rows}
-    counted = described_at <= computed_at
-
-    def group_of(level: int, key: tuple) -> PeerGroup | None:
-        group = groups.get(level)
-        if counted or home.kwh is None:
-            return group
-        if group is None:  # fewer than MIN_STORED others: not enough, even with this home
-            return None
-        return group.including(home)
-    return choose(home, group_of)
+    row = await repository.first_peer_group(session, meter.energy, start, end,
+                                            [(i, group_key(k)) for i, k in keys.items() if k is not None],
+                                            extra=0 if counted or home.kwh is None else 1, min_size=MIN_GROUP_SIZE)
+    group = None if row is None else PeerGroup(*(Distribution(getattr(row, f"{m}_n"), getattr(row, m))
+                                                 for m in METRICS))
+    if group is not None and not counted and home.kwh is not None:
+        group = group.including(home)
+    # The groups of the levels before it are smaller than the minimum: none is offered.
+    return choose(home, lambda level, key: group if row is not None and level == row.level else None)

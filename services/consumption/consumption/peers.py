@@ -18,24 +18,19 @@ from dataclasses import dataclass, field
 
 import orjson
 import sqlalchemy as sa
-from metro.db import Database
-from metro.errors import AppError
-from metro.schemas.consumption import Comparison, PeerMetric, Step
-from metro.service_auth import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption import peer_statistics, repository
 from consumption.access import authorize_meter, check_shown
 from consumption.catalogues import DEGREE_DAYS, degree_days_version
-from consumption.comparison import (
-    DEFAULT_CLIMATE_AREA,
-    HomeComparison,
-    MetricComparison,
-    compare_homes,
-    comparison_profile,
-)
+from consumption.comparison import (DEFAULT_CLIMATE_AREA, HomeComparison, MetricComparison, compare_homes,
+                                    comparison_profile)
 from consumption.peer_statistics import MIN_PEER_COVERAGE, home_kwh
 from consumption.periods import check_range, month_bounds, next_period, same_day_last_year
+from metro.db import Database
+from metro.errors import AppError
+from metro.schemas.consumption import Comparison, PeerMetric, Step
+from metro.service_auth import Principal
 
 __all__ = ["MIN_PEER_COVERAGE", "PEERS", "compare", "comparison"]
 log = logging.getLogger(__name__)
@@ -144,9 +139,9 @@ def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return month_bounds(start + (end - start) / 2)
 
 
-async def _in_process(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> HomeComparison | None:
+async def _in_process(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date,
+                      described_at: dt.datetime | None) -> HomeComparison | None:
     peers = await PEERS.get(session, meter.energy, start, end)
-    described_at = await repository.profile_updated_at(session, meter.account_id)
     if described_at is not None and described_at > peers.computed_at:
         # The home was described (or its description changed) since: the resident who just described it sees
         # the comparison it makes possible, not the cached "not described".
@@ -155,41 +150,36 @@ async def _in_process(session: AsyncSession, meter: sa.Row, start: dt.date, end:
     return peers.results.get(meter.meter_id)
 
 
-async def _peer_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, wh: int | None,
-                       present: int) -> HomeComparison | None:
+async def _peer_result(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date,
+                       data: sa.Row) -> HomeComparison | None:
     """The home among its peers (None: its dwelling is not described), from the worker's statistics or computed
-    here (module docstring)."""
-    period = await repository.peer_period(session, meter.energy, start, end)
-    current = period is not None and period.computed_at is not None \
-        and period.degree_days == await degree_days_version(session)
-    if current and not (period.changed and period.homes < PEERS.in_request_below):
-        return await peer_statistics.stored_result(session, meter, start, end, period.computed_at, PEERS.station,
-                                                   wh, present)
-    if period is None:
+    here (module docstring). ``data``: repository.comparison_data's."""
+    current = data.computed_at is not None and data.degree_days == await degree_days_version(session)
+    if current and not (data.changed and data.homes < PEERS.in_request_below):
+        return await peer_statistics.stored_result(session, meter, start, end, data, PEERS.station)
+    if not data.kept:
         await repository.request_peer_periods(session, [(meter.energy, start, end)])
-    homes = period.homes if period is not None and period.homes is not None else \
-        await repository.peer_homes(session, meter.energy)
+    homes = data.homes if data.homes is not None else await repository.peer_homes(session, meter.energy)
     if homes is not None and homes >= PEERS.in_request_below:
-        if await repository.profile_updated_at(session, meter.account_id) is None:
+        if data.profile is None:
             return None
         return HomeComparison(str(meter.meter_id), None, (), 0, False, None, None, None, PENDING)
-    return await _in_process(session, meter, start, end)
+    return await _in_process(session, meter, start, end, data.described_at)
 
 
 async def compare(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date) -> Comparison:
     """``start``/``end`` are taken to whole months (whole_months); the answer names the months compared."""
     start, end = whole_months(start, end)
     days = (end - start).days
-    wh, present = await repository.meter_total(session, meter.meter_id, start, end)
-    wh = wh if present else None
-    ly_wh, ly_present = await repository.meter_total(session, meter.meter_id, same_day_last_year(start),
-                                                     same_day_last_year(end))
-    ly_days = (same_day_last_year(end) - same_day_last_year(start)).days
+    ly_start, ly_end = same_day_last_year(start), same_day_last_year(end)
+    data = await repository.comparison_data(session, meter, start, end, ly_start, ly_end)
+    wh = data.wh if data.present else None
     view = Comparison(meter_id=meter.meter_id, energy=meter.energy, start=start, end=end, wh=wh,
-                      days_missing=days - present, available=False,
-                      last_year_wh=ly_wh if ly_present else None,
-                      last_year_days_missing=ly_days - ly_present if ly_present else None)
-    result = await _peer_result(session, meter, start, end, wh, present)
+                      days_missing=days - data.present, available=False,
+                      last_year_wh=data.last_year_wh if data.last_year_present else None,
+                      last_year_days_missing=(ly_end - ly_start).days - data.last_year_present
+                      if data.last_year_present else None)
+    result = await _peer_result(session, meter, start, end, data)
     if result is None:
         view.reason = "dwelling_not_described"
     elif result.kwh is None:

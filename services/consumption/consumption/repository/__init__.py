@@ -9,13 +9,12 @@ from consumption.repository.landlord import (HELD_MONTH, held_month)
 from consumption.repository.meters import (CONTRACT_COLUMNS, METER_AND_CONTRACTS, METER_COLUMNS, account_meters,
                                            accounts_with_meters, contracts_of, erased_meters, held_meters,
                                            live_meters, lock_meters, mark_erased, meter_and_contracts, meter_contracts,
-                                           meter_info, meter_owner, owned_meters, profile_and_time, profile_of,
-                                           profile_updated_at,
+                                           meter_info, meter_owner, owned_meters, profile_of,
                                            upsert_contract, upsert_meter, upsert_profile)
-from consumption.repository.peers import (DUE_PEER_PERIODS, PEER_PERIOD, due_peer_periods, export_snapshot,
-                                          forget_peer_periods, import_snapshot,
-                                          peer_changes_of, peer_homes, peer_period, request_peer_periods,
-                                          store_peer_groups, stored_peer_groups, try_lock_peers)
+from consumption.repository.peers import (COMPARISON_DATA, DUE_PEER_PERIODS, FIRST_GROUP, comparison_data,
+                                          due_peer_periods, export_snapshot, first_peer_group, forget_peer_periods,
+                                          import_snapshot, peer_changes_of, peer_homes, request_peer_periods,
+                                          store_peer_groups, try_lock_peers)
 from consumption.repository.priced_days import (CREATE_PRICED_STAGE, FROM_ARRAYS, FROM_READ_MODEL, MERGE_PRICED_STAGE,
                                                 POINT_JSON, READ_MODEL_CURRENT, READ_MODEL_DAYS, SERIES,
                                                 SERIES_OF_DAYS, SERIES_STATEMENTS, STEP_INTERVALS, UNPRICED,
@@ -28,7 +27,7 @@ from consumption.repository.readings import (CREATE_STAGE, MERGE_STAGE, MeterRea
                                              newest_days, stream_daily, upsert_curve_days, upsert_readings)
 from consumption.repository.renovations import (AROUND_WORKS, around_works, holder_renovations, programme_renovations,
                                                 upsert_renovation)
-from consumption.repository.rollups import (PERIOD_TOTALS, PROFILED_METERS, ROLLUP_MONTHS, SUMMARY_DATA, meter_total,
+from consumption.repository.rollups import (PERIOD_TOTALS, PROFILED_METERS, ROLLUP_MONTHS, SUMMARY_DATA,
                                             period_totals, rebuild_rollups, roll_up, rollups_of,
                                             summary_data)
 from consumption.repository.statements import (insert_statement, meter_statements, statement_meter)
@@ -38,9 +37,9 @@ from consumption.repository.tariff_catalogues import (catalogue, catalogue_versi
                                                       latest_catalogue_ids)
 
 __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "CREATE_STAGE", "DUE", "DUE_PEER_PERIODS",
-           "FROM_ARRAYS", "PEER_PERIOD", "due_peer_periods", "export_snapshot", "forget_peer_periods",
-           "import_snapshot", "peer_changes_of", "peer_homes",
-           "peer_period", "request_peer_periods", "store_peer_groups", "stored_peer_groups", "try_lock_peers",
+           "COMPARISON_DATA", "FIRST_GROUP", "FROM_ARRAYS", "comparison_data", "due_peer_periods", "export_snapshot",
+           "first_peer_group", "forget_peer_periods", "import_snapshot", "peer_changes_of", "peer_homes",
+           "request_peer_periods", "store_peer_groups", "try_lock_peers",
            "FROM_READ_MODEL", "HELD_MONTH", "MERGE_PRICED_STAGE", "MERGE_STAGE", "METER_AND_CONTRACTS",
            "METER_COLUMNS", "MeterReadings", "PERIOD_TOTALS", "POINT_JSON", "PROFILED_METERS", "PUBLISHED",
            "READ_MODEL_CURRENT", "READ_MODEL_DAYS", "ROLLUP_MONTHS", "SERIES", "SERIES_OF_DAYS", "SERIES_STATEMENTS",
@@ -51,8 +50,8 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "held_meters", "held_month", "holder_renovations", "insert_catalogue", "insert_statement", "last_day",
            "latest_catalogue_ids", "live_meters", "lock_aggregates", "lock_meters", "manual_days", "mark_erased",
            "max_power_days", "meter_and_contracts", "meter_contracts", "meter_days_total", "meter_info", "meter_owner",
-           "meter_statements", "meter_total", "meters_to_price", "newest_days", "owned_meters", "period_totals",
-           "priced_days_of", "priced_range", "pricing_backlog", "profile_and_time", "profile_of", "profile_updated_at",
+           "meter_statements", "meters_to_price", "newest_days", "owned_meters", "period_totals",
+           "priced_days_of", "priced_range", "pricing_backlog", "profile_of",
            "programme_renovations", "published", "queue_pricing", "queue_scans_and_pricing", "recent_episodes",
            "record_episodes", "rebuild_rollups", "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
            "store_published", "store_summary", "stored_summaries", "stream_daily", "summarised_meters",

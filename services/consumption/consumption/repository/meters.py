@@ -139,23 +139,6 @@ async def profile_of(session: AsyncSession, account_id: uuid.UUID | None) -> dic
                                   .where(profiles.c.account_id == account_id))).scalar_one_or_none()
 
 
-async def profile_updated_at(session: AsyncSession, account_id: uuid.UUID | None) -> dt.datetime | None:
-    if account_id is None:
-        return None
-    return (await session.execute(sa.select(profiles.c.updated_at)
-                                  .where(profiles.c.account_id == account_id))).scalar_one_or_none()
-
-
-async def profile_and_time(session: AsyncSession,
-                           account_id: uuid.UUID | None) -> tuple[dict[str, Any], dt.datetime] | None:
-    """The account's dwelling profile and when it was last described."""
-    if account_id is None:
-        return None
-    row = (await session.execute(sa.select(profiles.c.profile, profiles.c.updated_at)
-                                 .where(profiles.c.account_id == account_id))).one_or_none()
-    return None if row is None else (row.profile, row.updated_at)
-
-
 async def upsert_contract(session: AsyncSession, meter_id: uuid.UUID, origin: str, values: dict[str, Any]) -> None:
     stmt = insert(contracts).values(meter_id=meter_id, origin=origin, **values)
     await session.execute(stmt.on_conflict_do_update(

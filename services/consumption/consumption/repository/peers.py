@@ -11,19 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumption.models import peer_changes, peer_groups, peer_periods
 
-# A period with what the request needs to know of it: computed, with which degree days, over how many homes, and
-# whether anything changed since.
-PEER_PERIOD = sa.text("""
-    SELECT p.computed_at, p.degree_days, p.homes,
+# What a comparison reads before the groups, in one statement: the meter's totals over the period and the same months
+# last year (its rollups), its dwelling's profile and when it was described, and the period as the worker keeps it
+# (computed when, with which degree days, over how many homes, and whether anything changed since).
+COMPARISON_DATA = sa.text("""
+    SELECT t.wh, t.present, l.wh AS last_year_wh, l.present AS last_year_present,
+           pr.profile, pr.updated_at AS described_at, p.energy IS NOT NULL AS kept, p.computed_at, p.degree_days,
+           p.homes,
            EXISTS (SELECT 1 FROM consumption.peer_changes c WHERE c.energy = p.energy
                    AND c.period_start = p.period_start AND c.period_end = p.period_end) AS changed
-    FROM consumption.peer_periods p
-    WHERE p.energy = :energy AND p.period_start = :start AND p.period_end = :end
+    FROM (SELECT coalesce(sum(wh), 0)::bigint AS wh, coalesce(sum(days_present), 0)::int AS present
+          FROM consumption.monthly_rollups WHERE meter_id = :meter AND month >= :start AND month < :end) t
+    CROSS JOIN (SELECT coalesce(sum(wh), 0)::bigint AS wh, coalesce(sum(days_present), 0)::int AS present
+                FROM consumption.monthly_rollups
+                WHERE meter_id = :meter AND month >= :ly_start AND month < :ly_end) l
+    LEFT JOIN consumption.profiles pr ON pr.account_id = :account
+    LEFT JOIN consumption.peer_periods p ON p.energy = :energy AND p.period_start = :start AND p.period_end = :end
 """)
 
 
-async def peer_period(session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> sa.Row | None:
-    return (await session.execute(PEER_PERIOD, {"energy": energy, "start": start, "end": end})).one_or_none()
+async def comparison_data(session: AsyncSession, meter: sa.Row, start: dt.date, end: dt.date, ly_start: dt.date,
+                          ly_end: dt.date) -> sa.Row:
+    return (await session.execute(COMPARISON_DATA, {
+        "meter": meter.meter_id, "account": meter.account_id, "energy": meter.energy, "start": start, "end": end,
+        "ly_start": ly_start, "ly_end": ly_end})).one()
 
 
 async def peer_homes(session: AsyncSession, energy: str) -> int | None:
@@ -92,14 +103,27 @@ async def store_peer_groups(session: AsyncSession, energy: str, start: dt.date, 
         .values(computed_at=computed_at, degree_days=degree_days, homes=homes, seconds=seconds))
 
 
-async def stored_peer_groups(session: AsyncSession, energy: str, start: dt.date, end: dt.date,
-                             keys: list[tuple[int, str]]) -> list[sa.Row]:
-    """The period's groups of these (level, key) pairs."""
+# The first of the home's groups (its (level, key) pairs, in level order) with at least :min_size homes, counting
+# :extra more (the home itself when it is not among them): the group comparison.choose takes, each probed by its key.
+FIRST_GROUP = sa.text("""
+    SELECT g.*
+    FROM unnest(CAST(:levels AS smallint[]), CAST(:keys AS text[])) AS k(level, key)
+    JOIN consumption.peer_groups g
+      ON g.energy = :energy AND g.period_start = :start AND g.period_end = :end AND g.level = k.level
+         AND g.key = k.key
+    WHERE g.kwh_n + :extra >= :min_size
+    ORDER BY g.level
+    LIMIT 1
+""")
+
+
+async def first_peer_group(session: AsyncSession, energy: str, start: dt.date, end: dt.date,
+                           keys: list[tuple[int, str]], *, extra: int, min_size: int) -> sa.Row | None:
     if not keys:
-        return []
-    return list((await session.execute(sa.select(peer_groups).where(
-        peer_groups.c.energy == energy, peer_groups.c.period_start == start, peer_groups.c.period_end == end,
-        sa.tuple_(peer_groups.c.level, peer_groups.c.key).in_(keys)))).all())
+        return None
+    return (await session.execute(FIRST_GROUP, {
+        "energy": energy, "start": start, "end": end, "levels": [k[0] for k in keys], "keys": [k[1] for k in keys],
+        "extra": extra, "min_size": min_size})).one_or_none()
 
 
 async def export_snapshot(session: AsyncSession) -> str:

@@ -39,16 +39,6 @@ async def period_totals(session: AsyncSession, energy: str, start: dt.date,
     return [(h.meter_id, h.profile, *totals.get(h.meter_id, (None, 0))) for h in homes]
 
 
-async def meter_total(session: AsyncSession, meter_id: uuid.UUID, start: dt.date, end: dt.date) -> tuple[int, int]:
-    """The meter's Wh and days with a reading over the whole months [start, end), from its rollups."""
-    row = (await session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(monthly_rollups.c.wh), 0),
-                  sa.func.coalesce(sa.func.sum(monthly_rollups.c.days_present), 0))
-        .where(monthly_rollups.c.meter_id == meter_id, monthly_rollups.c.month >= start,
-               monthly_rollups.c.month < end))).one()
-    return int(row[0]), int(row[1])
-
-
 # How a rollup row is written: every column, the row of (meter, month) replaced.
 _INSERT = """
     INSERT INTO consumption.monthly_rollups AS r
