@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 from consumption.tariffs import DATA_DIR
@@ -149,11 +149,14 @@ class DegreeDays:
         normal_days = sum(v / calendar.monthrange(d.year, d.month)[1] for d, v in normal.items())
         return sum(observed.values()), normal_days
 
+    @cached_property
+    def _values(self) -> dict[tuple[str, str, str], float | None]:
+        """(station, kind, period) → value, built once per catalogue version (each comparison looks up every day
+        of its period)."""
+        return {(r.station_id, r.kind, r.period): r.value for r in self.rows}
+
     def monthly(self, station_id: str, month: str, kind: str = "actual") -> float | None:
-        for row in self.rows:
-            if row.station_id == station_id and row.kind == kind and row.period == month:
-                return row.value
-        return None
+        return self._values.get((station_id, kind, month))
 
     def heating_profile(self, station_id: str, start: date, end: date) -> tuple[dict[date, float], float]:
         """Degree days per day over [start, end) and in a typical year, for sharing a known amount of energy
