@@ -104,13 +104,17 @@ async def store_peer_groups(session: AsyncSession, energy: str, start: dt.date, 
 
 
 # The first of the home's groups (its (level, key) pairs, in level order) with at least :min_size homes, counting
-# :extra more (the home itself when it is not among them): the group comparison.choose takes, each probed by its key.
+# :extra more (the home itself when it is not among them): the group comparison.choose takes. Each (level, key) probed by the primary key (LATERAL: whatever the row estimates, never a walk through the
+# period's thousands of groups), the group chosen from the sizes alone: only its own distributions are read.
 FIRST_GROUP = sa.text("""
     SELECT g.*
     FROM unnest(CAST(:levels AS smallint[]), CAST(:keys AS text[])) AS k(level, key)
-    JOIN consumption.peer_groups g
-      ON g.energy = :energy AND g.period_start = :start AND g.period_end = :end AND g.level = k.level
-         AND g.key = k.key
+    CROSS JOIN LATERAL (
+        SELECT * FROM consumption.peer_groups g
+        WHERE g.energy = :energy AND g.period_start = :start AND g.period_end = :end AND g.level = k.level
+          AND g.key = k.key
+        LIMIT 1  -- the key is unique; the limit keeps the planner from flattening the probe into a join
+    ) g
     WHERE g.kwh_n + :extra >= :min_size
     ORDER BY g.level
     LIMIT 1
