@@ -325,7 +325,9 @@ async def replay(stack, *args: str) -> dict:
 async def test_replay_rederives_the_kept_answers_and_a_second_replay_changes_nothing(stack, sandbox,
                                                                                      resident):
     async with Tap(stack.amqp_url, "enedis") as tap:
-        meter = await new_meter(stack, sandbox, resident)
+        # A history of several calls (one PRM in ten the sandbox draws was activated last year: maybe a single call).
+        meter = await new_meter(stack, sandbox, resident,
+                                activation_date=(dt.date.today() - dt.timedelta(days=900)).isoformat())
         expected = await collected_exactly(sandbox, resident, meter)
         await eventually(lambda: len(tap.days(meter["meter_id"])) == len(expected), timeout=30)
         collection_events = len(tap.of(ReadingsCollected.name, meter["meter_id"]))
