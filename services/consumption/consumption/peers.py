@@ -41,7 +41,6 @@ PENDING = "peer_statistics_pending"
 @dataclass
 class PeerPeriod:
     results: dict[uuid.UUID, HomeComparison]
-    totals: dict[uuid.UUID, tuple[int | None, int]]
     expires: float
     # When the homes' descriptions were read: one described or changed since makes them out of date.
     computed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -106,15 +105,12 @@ class PeerCache:
     async def _compute(self, session: AsyncSession, energy: str, start: dt.date, end: dt.date) -> PeerPeriod:
         computed_at = dt.datetime.now(dt.UTC)
         days = (end - start).days
-        homes, totals = [], {}
-        for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end):
-            totals[meter_id] = (wh, present)
-            homes.append((meter_id, comparison_profile(orjson.loads(profile)), home_kwh(wh, present, days)))
+        homes = [(meter_id, comparison_profile(orjson.loads(profile)), home_kwh(wh, present, days))
+                 for meter_id, profile, wh, present in await repository.period_totals(session, energy, start, end)]
         dju = (await DEGREE_DAYS.get(session)).period_and_reference(self.station, start, end)
         results = await asyncio.to_thread(compare_homes, homes, energy=energy,
                                           degree_days={DEFAULT_CLIMATE_AREA: dju} if dju else None)
-        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, totals, time.monotonic() + self.ttl,
-                          computed_at)
+        return PeerPeriod({uuid.UUID(k): v for k, v in results.items()}, time.monotonic() + self.ttl, computed_at)
 
 
 PEERS = PeerCache()

@@ -22,7 +22,7 @@ class Recomputed:
         self.count += 1
         n = self.count
         await asyncio.sleep(self.seconds)
-        return PeerPeriod({}, {"computation": n}, time.monotonic() + self.cache.ttl)
+        return PeerPeriod({"computation": n}, time.monotonic() + self.cache.ttl)
 
 
 class Database:
@@ -37,7 +37,7 @@ async def test_an_expired_period_is_served_while_one_task_computes_its_successor
     cache._compute = compute = Recomputed(cache, 0.2)
 
     first = await cache.get(None, *PERIOD)  # never computed: waited for
-    assert first.totals == {"computation": 1}
+    assert first.results == {"computation": 1}
     assert await cache.get(None, *PERIOD) is first and compute.count == 1, "within its time: as it is"
 
     first.expires = time.monotonic() - 1  # its time has passed
@@ -46,7 +46,7 @@ async def test_an_expired_period_is_served_while_one_task_computes_its_successor
     assert all(s is first for s in served) and time.perf_counter() - started < 0.1, "nobody waits"
     await asyncio.gather(*cache.refreshing.values())
     assert compute.count == 2, "one recomputation for ten requests"
-    assert (await cache.get(None, *PERIOD)).totals == {"computation": 2}
+    assert (await cache.get(None, *PERIOD)).results == {"computation": 2}
 
 
 async def test_a_failed_refresh_keeps_the_previous_statistics():
@@ -71,4 +71,4 @@ async def test_an_invalidated_cache_computes_again_before_answering():
     cache._compute = compute = Recomputed(cache, 0)
     await cache.get(None, *PERIOD)
     cache.invalidate()  # e.g. new degree days
-    assert (await cache.get(None, *PERIOD)).totals == {"computation": 2} and compute.count == 2
+    assert (await cache.get(None, *PERIOD)).results == {"computation": 2} and compute.count == 2
