@@ -89,6 +89,10 @@ class DegreeDayCsvError(ValueError):
         self.code, self.detail, self.line = code, str(self), line
 
 
+# The periods whose degree days a catalogue version keeps computed (a few per day in use; requests may name others).
+PERIODS_KEPT = 4096
+
+
 @dataclass(frozen=True)
 class DegreeDays:
     rows: tuple[DegreeDayRow, ...]
@@ -141,7 +145,20 @@ class DegreeDays:
 
     def period_and_reference(self, station_id: str, start: date, end: date) -> tuple[float, float] | None:
         """(observed DJU, normal DJU) over [start, end), each month's value spread evenly over its days; None
-        while a month of either is a gap (no normalisation rather than a wrong one)."""
+        while a month of either is a gap (no normalisation rather than a wrong one). Kept per period for this
+        catalogue version: a summary or a comparison asks for the same few periods at every request."""
+        key = (station_id, start, end)
+        if key not in self._periods:
+            if len(self._periods) >= PERIODS_KEPT:  # periods come from requests: the memory stays bounded
+                self._periods.clear()
+            self._periods[key] = self._period_and_reference(station_id, start, end)
+        return self._periods[key]
+
+    @cached_property
+    def _periods(self) -> dict[tuple[str, date, date], tuple[float, float] | None]:
+        return {}
+
+    def _period_and_reference(self, station_id: str, start: date, end: date) -> tuple[float, float] | None:
         observed = self.daily_from_monthly(station_id, start, end)
         normal = {day: self.monthly(station_id, f"{day:%m}", "normal_1991_2020") for day in observed}
         if not observed or any(v is None for v in observed.values()) or any(v is None for v in normal.values()):

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from consumption import climate
 from consumption.climate import (
     DegreeDayCsvError, DegreeDays, co2e_days, daily_degree_days, dj_costic, dj_meteo, normalise_heating,
 )
@@ -69,6 +70,23 @@ def test_degree_days_over_a_period_are_spread_by_month_and_set_beside_the_normal
     gap = DegreeDays.load(dju_csv([("actual", "2025-01", "400"), ("normal_1991_2020", "01", "")]))
     assert gap.period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) is None
     assert DegreeDays.load().period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) is None
+
+
+def test_a_period_s_degree_days_are_kept_per_catalogue_and_their_number_bounded(monkeypatch):
+    dju = DegreeDays.load(dju_csv([("actual", "2025-01", "400"), ("normal_1991_2020", "01", "360")]))
+    first = dju.period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1))
+    assert first == pytest.approx((400, 360))
+    calls = []
+    monkeypatch.setattr(DegreeDays, "_period_and_reference", lambda self, *key: calls.append(key) or (1.0, 1.0))
+    assert dju.period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) == first and calls == []
+    # Another catalogue version computes its own.
+    other = DegreeDays.load(dju_csv([("actual", "2025-01", "300"), ("normal_1991_2020", "01", "360")]))
+    assert other.period_and_reference("38538002", date(2025, 1, 1), date(2025, 2, 1)) == (1.0, 1.0)
+    # Periods named by requests are many: the kept ones never pass the bound.
+    monkeypatch.setattr(climate, "PERIODS_KEPT", 10)
+    for day in range(1, 26):
+        dju.period_and_reference("38538002", date(2025, 1, day), date(2025, 2, 1))
+    assert len(dju._periods) <= 10
 
 
 @pytest.mark.parametrize("content,code", [
