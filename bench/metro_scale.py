@@ -31,6 +31,7 @@ import random
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 import aiohttp
 import asyncpg
@@ -74,7 +75,7 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
                                      for p in months for m, c in zip(meters, cookies)],
     }
     print(f"\nAPI at a steady 100 req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
-    print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'first ms':>9}")
+    print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'first ms':>9}  meanwhile")
     results = {}
     # Restarted once, not per endpoint: on a shared PostgreSQL each restart competes for its connections.
     await asyncio.to_thread(restart_services)
@@ -93,12 +94,49 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
                     print(f"  (warm-up of {name}: no answer within 30 s)")
             first = (time.perf_counter() - t0) * 1000
             await open_loop(client, requests[-100:], 50, 2)
-            results[name] = res = await open_loop(client, requests, 100, seconds)
-        print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d} {first:9.0f}")
+            async with Meanwhile() as meanwhile:
+                results[name] = res = await open_loop(client, requests, 100, seconds)
+        print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d} {first:9.0f}  {meanwhile}")
         await asyncio.sleep(10)  # what a saturated run left queued drains before the next endpoint
     base = results["GET /api/v1/terms/current (baseline)"]
     print("ratios to the baseline's p99: " + ", ".join(f"{n} ×{r['p99'] / base['p99']:.1f}"
                                                        for n, r in results.items() if r is not base))
+
+
+class Meanwhile:
+    """What else ran during a timed window, to tell a slow run's cause: PostgreSQL's checkpoints and autovacuum
+    (sampled every half second), and the machine's load average at its end."""
+
+    async def __aenter__(self) -> Self:
+        self.conn = await asyncpg.connect(DSN)
+        self.checkpoints = await self._checkpoints()
+        self.vacuumed: set[str] = set()
+        self.sampler = asyncio.create_task(self._sample())
+        return self
+
+    async def _checkpoints(self) -> int:
+        return await self.conn.fetchval("select checkpoints_timed + checkpoints_req from pg_stat_bgwriter")
+
+    async def _sample(self) -> None:
+        while True:
+            self.vacuumed.update(await self.conn.fetchval(
+                "select coalesce(array_agg(query), '{}') from pg_stat_activity "
+                "where backend_type = 'autovacuum worker' and query <> ''"))
+            await asyncio.sleep(0.5)
+
+    async def __aexit__(self, *exc) -> None:
+        self.sampler.cancel()
+        try:
+            await self.sampler
+        except asyncio.CancelledError:
+            pass
+        self.checkpoints = await self._checkpoints() - self.checkpoints
+        await self.conn.close()
+        self.load = os.getloadavg()[0]
+
+    def __str__(self) -> str:
+        jobs = "; ".join(sorted(v.removeprefix("autovacuum: ") for v in self.vacuumed)) or "no autovacuum"
+        return f"load {self.load:.1f}, {self.checkpoints} checkpoint(s), {jobs}"
 
 
 # The months the comparison is measured over; the summary compares the last complete month of LAST_DAY.
@@ -106,10 +144,22 @@ MONTHS = [(dt.date(y, m, 1), (dt.date(y, m, 28) + dt.timedelta(days=4)).replace(
           for y, m in ((2026, 11), (2026, 10), (2026, 9))]
 
 
-async def peer_statistics(conn: asyncpg.Connection, timeout: float = 1800) -> None:
+def peak_memory(pid: int) -> dict[int, int]:
+    """The peak resident memory (MiB) of a process and of each of its children."""
+    children = [int(c) for t in os.listdir(f"/proc/{pid}/task")
+                for c in Path(f"/proc/{pid}/task/{t}/children").read_text().split()]
+    peaks = {}
+    for p in (pid, *children):
+        status = Path(f"/proc/{p}/status").read_text()
+        peaks[p] = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) // 1024
+    return peaks
+
+
+async def peer_statistics(conn: asyncpg.Connection, service: int, timeout: float = 1800) -> None:
     """The measured months named for the peers worker (as a request does) and waited for; each computation's time
     beside the baseline: the same month's peers computed as a request computed them before (PeerCache, in the
-    request's process), once."""
+    request's process), once. With the peak memory of the service's process and of its grouping process (the
+    production pod's limit holds both)."""
     from consumption import peers
     from metro.db import Database
 
@@ -133,6 +183,9 @@ async def peer_statistics(conn: asyncpg.Connection, timeout: float = 1800) -> No
     groups = await conn.fetchval("SELECT pg_total_relation_size('consumption.peer_groups')")
     print(f"  every kept period ready after {time.perf_counter() - t0:.0f} s ({kept['periods']} periods, "
           f"{kept['seconds']:.0f} s of the worker's time; peer_groups {groups / 2**20:.0f} MiB)")
+    peaks = peak_memory(service)
+    print(f"  peak resident memory: the service's process {peaks.pop(service)} MiB, its children "
+          + ", ".join(f"{v} MiB" for v in peaks.values()))
     db = Database(DSN.replace("postgresql://", "postgresql+asyncpg://"), pool_size=1)
     try:
         async with db.session() as session:
@@ -351,7 +404,7 @@ def main() -> None:
             try:
                 meters = await give_homes_to(conn, [u.account["id"] for u in users])
                 if "api" in parts:
-                    await peer_statistics(conn)
+                    await peer_statistics(conn, stack.processes["consumption"].pid)
                     await measure_summary_reads(meters)
                     await store_summaries(meters)
                     await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)

@@ -203,7 +203,7 @@ class PeerGroup:
             getattr(home, m)) for m in METRICS))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A home as the groups see it: its criteria and its figures (weather-normalised where that applies)."""
     id: str
@@ -221,9 +221,14 @@ class Prepared:
 
 def prepare(home: Home | tuple[str, Mapping[str, Any], float | None], *, energy: str | None,
             degree_days: Mapping[str, tuple[float, float]] | None,
-            heating_share: float = DEFAULT_HEATING_SHARE) -> Prepared:
+            heating_share: float = DEFAULT_HEATING_SHARE,
+            shared: dict[tuple, dict[str, Any]] | None = None) -> Prepared:
+    """``shared``: criteria already met, by their values, so that homes alike hold one dict (a population's worth of
+    homes holds a few thousand distinct ones)."""
     home_id, profile, kwh = (home.id, home.profile, home.kwh) if isinstance(home, Home) else home
     criteria = _criteria_values(profile)
+    if shared is not None:
+        criteria = shared.setdefault(tuple(criteria.values()), criteria)
     normalised = False
     if kwh is not None and energy is not None and degree_days and criteria["heating_energy"] == energy:
         dju = degree_days.get(criteria["climate_area"])
@@ -240,24 +245,32 @@ def prepare(home: Home | tuple[str, Mapping[str, Any], float | None], *, energy:
 def build_groups(prepared: Iterable[Prepared], *, cap: int | None = None) -> list[dict[tuple, PeerGroup]]:
     """Per level, the groups of the homes with a figure, by key (values kept whole up to ``cap``)."""
     prepared = [p for p in prepared if p.kwh is not None]
-    levels: list[dict[tuple, PeerGroup]] = []
-    for level in range(len(LEVELS)):
-        by_key: dict[tuple, tuple[list[float], list[float], list[float]]] = {}
-        for home in prepared:
-            key = home.key(level)
-            if key is None:
-                continue
-            lists = by_key.get(key)
-            if lists is None:
-                lists = by_key[key] = ([], [], [])
-            lists[0].append(home.kwh)
-            if home.per_m2 is not None:
-                lists[1].append(home.per_m2)
-            if home.per_occupant is not None:
-                lists[2].append(home.per_occupant)
-        levels.append({key: PeerGroup(*(Distribution.of(sorted(v), cap=cap) for v in lists))
-                       for key, lists in by_key.items()})
-    return levels
+    return [level_groups(prepared, level, cap=cap) for level in range(len(LEVELS))]
+
+
+def level_groups(prepared: Iterable[Prepared], level: int, *, cap: int | None = None) -> dict[tuple, PeerGroup]:
+    """One level's groups of the homes with a figure, by key: a caller that stores them goes level by level, never
+    holding every level's values at once."""
+    by_key: dict[tuple, tuple[list[float], list[float], list[float]]] = {}
+    # Homes alike share their criteria (prepare's ``shared``): each one's key is made once.
+    keys: dict[int, tuple | None] = {}
+    for home in prepared:
+        if home.kwh is None:
+            continue
+        key = keys.get(id(home.criteria), keys)
+        if key is keys:
+            key = keys[id(home.criteria)] = home.key(level)
+        if key is None:
+            continue
+        lists = by_key.get(key)
+        if lists is None:
+            lists = by_key[key] = ([], [], [])
+        lists[0].append(home.kwh)
+        if home.per_m2 is not None:
+            lists[1].append(home.per_m2)
+        if home.per_occupant is not None:
+            lists[2].append(home.per_occupant)
+    return {key: PeerGroup(*(Distribution.of(sorted(v), cap=cap) for v in lists)) for key, lists in by_key.items()}
 
 
 def choose(home: Prepared, group_of: Callable[[int, tuple], PeerGroup | None],

@@ -29,7 +29,7 @@ from consumption.repository.renovations import (AROUND_WORKS, around_works, hold
                                                 upsert_renovation)
 from consumption.repository.rollups import (PERIOD_TOTALS, PROFILED_METERS, ROLLUP_MONTHS, SUMMARY_DATA,
                                             period_totals, rebuild_rollups, roll_up, rollups_of,
-                                            summary_data)
+                                            stream_period_totals, summary_data)
 from consumption.repository.statements import (insert_statement, meter_statements, statement_meter)
 from consumption.repository.summaries import (STORE_SUMMARY, STORED_SUMMARIES, store_summary, stored_summaries,
                                               summarised_meters)
@@ -54,6 +54,7 @@ __all__ = ["AROUND_WORKS", "CELLS", "CONTRACT_COLUMNS", "CREATE_PRICED_STAGE", "
            "priced_days_of", "priced_range", "pricing_backlog", "profile_of",
            "programme_renovations", "published", "queue_pricing", "queue_scans_and_pricing", "recent_episodes",
            "record_episodes", "rebuild_rollups", "requeue_pricing", "roll_up", "rollups_of", "series_points", "statement_meter", "store_priced_days",
-           "store_published", "store_summary", "stored_summaries", "stream_daily", "summarised_meters",
+           "store_published", "store_summary", "stored_summaries", "stream_daily",
+           "stream_period_totals", "summarised_meters",
            "summary_data", "try_lock_aggregates", "unpriced_readings", "upsert_contract", "upsert_curve_days",
            "upsert_meter", "upsert_profile", "upsert_readings", "upsert_renovation"]
