@@ -339,8 +339,11 @@ async def test_replay_rederives_the_kept_answers_and_a_second_replay_changes_not
             ranges_sql = "select first_day, end_day from ingest_enedis.collected_ranges where meter_id=$1"
             ranges = await conn.fetch(ranges_sql, meter_id)
             collected = await consumption_rows(stack, meter)
-            # A day stored wrong downstream, as a parser bug would have left it.
-            damaged = collected[len(collected) // 2][0]
+            # A day stored wrong downstream, as a parser bug would have left it. It opens a week stored whole, which
+            # is replayed last: the sandbox leaves a day out now and then, as Enedis does.
+            stored = [r[0] for r in collected]
+            damaged = next(d for i, d in enumerate(stored[len(stored) // 2:-6], len(stored) // 2)
+                           if stored[i + 6] == d + dt.timedelta(days=6))
             await conn.execute("update consumption.readings set wh = wh + 1000 where meter_id=$1 and day=$2",
                                meter_id, damaged)
 

@@ -223,8 +223,8 @@ def prepare(home: Home | tuple[str, Mapping[str, Any], float | None], *, energy:
             degree_days: Mapping[str, tuple[float, float]] | None,
             heating_share: float = DEFAULT_HEATING_SHARE,
             shared: dict[tuple, dict[str, Any]] | None = None) -> Prepared:
-    """``shared``: criteria already met, by their values, so that homes alike hold one dict (a population's worth of
-    homes holds a few thousand distinct ones)."""
+    """``shared``: criteria already met, by their values, so that homes alike hold one dict (a population holds
+    far fewer distinct criteria than homes)."""
     home_id, profile, kwh = (home.id, home.profile, home.kwh) if isinstance(home, Home) else home
     criteria = _criteria_values(profile)
     if shared is not None:
