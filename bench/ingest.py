@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import random
 import time
 import uuid
@@ -28,6 +27,7 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 
+from bench.procs import cpu_by_part, spent
 from devstack.db import raw_dsn
 from devstack.events import readings_event
 from devstack.stack import Stack, reset_database, reset_vhost
@@ -41,53 +41,18 @@ async def count(conn) -> int:
     return await conn.fetchval("select count(*) from consumption.readings")
 
 
-def _stats() -> dict[int, tuple[str, int, float]]:
-    """Every process's (name, parent, CPU seconds so far: user + system, its own and its ended children's)."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                head, tail = f.read().rsplit(")", 1)
-        except OSError:  # ended meanwhile
-            continue
-        fields = tail.split()
-        found[int(entry.name)] = (head.split("(", 1)[1], int(fields[1]),
-                                  sum(map(int, fields[11:15])) / os.sysconf("SC_CLK_TCK"))
-    return found
-
-
-def cpu_by_part(service: int) -> dict[str, float]:
-    """CPU seconds so far: the service with its descendants, PostgreSQL's processes, RabbitMQ's, this bench's."""
-    stats = _stats()
-    tree, grew = {service}, True
-    while grew:
-        more = {p for p, (_, parent, _) in stats.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    parts = {"service": 0.0, "postgres": 0.0, "rabbitmq": 0.0, "bench": time.process_time()}
-    # A process's own CPU and its ended children's (PostgreSQL's backends end with their connections).
-    for pid, (name, _, cpu) in stats.items():
-        part = ("service" if pid in tree else "postgres" if name.startswith("postgres")
-                else "rabbitmq" if name in ("beam.smp", "erl_child_setup", "epmd") else None)
-        if part:
-            parts[part] += cpu
-    return parts
-
-
 async def idle(service: int, conn, timeout: float = 120) -> None:
     """Until every kept period's peer statistics are computed and the service's processes spend under 10 % of a
     core for two seconds (idle, its workers look at their queues: a few % at the test stack's interval)."""
-    deadline, spent = time.monotonic() + timeout, None
+    deadline, used = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        before = cpu_by_part(service)["service"]
+        before = cpu_by_part({"service": service})["service"]
         await asyncio.sleep(2)
         pending = await conn.fetchval("select count(*) from consumption.peer_periods where computed_at is null")
-        spent = (cpu_by_part(service)["service"] - before) / 2
-        if pending == 0 and spent < 0.1:
+        used = (cpu_by_part({"service": service})["service"] - before) / 2
+        if pending == 0 and used < 0.1:
             return
-    raise TimeoutError(f"the service did not become idle ({spent} of a core)")
+    raise TimeoutError(f"the service did not become idle ({used} of a core)")
 
 
 async def through_consumer(stack: Stack, events, rows: int) -> tuple[float, dict[str, float]]:
@@ -105,14 +70,14 @@ async def through_consumer(stack: Stack, events, rows: int) -> tuple[float, dict
     exchange = await bus.connection.channel(publisher_confirms=True)
     exchange = await exchange.get_exchange(EXCHANGE)
     await conn.execute("CHECKPOINT")  # every phase starts without dirty pages left by the one before
-    t0, cpu0 = time.perf_counter(), cpu_by_part(pid)
+    t0, cpu0 = time.perf_counter(), cpu_by_part({"service": pid})
     await asyncio.gather(*(exchange.publish(m, routing_key=e.name) for m, e in zip(messages, events)))
     while True:
         n = await conn.fetchval("select count(*) from consumption.inbox")
         if n >= handled_before + len(events):
             break
         await asyncio.sleep(0.05)
-    elapsed, cpu = time.perf_counter() - t0, {k: v - cpu0[k] for k, v in cpu_by_part(pid).items()}
+    elapsed, cpu = time.perf_counter() - t0, spent(cpu0, cpu_by_part({"service": pid}))
     assert await count(conn) == rows, "rows missing or duplicated"
     await bus.close()
     await conn.close()
@@ -134,12 +99,13 @@ async def raw_copy(stack: Stack, records, years: range) -> tuple[float, dict[str
             await conn.execute(f"CREATE TABLE bench_copy_{y} PARTITION OF bench_copy "
                                f"FOR VALUES FROM ('{y}-01-01') TO ('{y + 1}-01-01')")
         await conn.execute("CHECKPOINT")
-        t0, cpu0 = time.perf_counter(), cpu_by_part(stack.processes["consumption"].pid)
+        service = {"service": stack.processes["consumption"].pid}
+        t0, cpu0 = time.perf_counter(), cpu_by_part(service)
         await conn.copy_records_to_table("bench_copy", records=records,
                                           columns=["meter_id", "day", "wh", "quality", "source"])
         if time.perf_counter() - t0 < best:
             best = time.perf_counter() - t0
-            cpu = {k: v - cpu0[k] for k, v in cpu_by_part(stack.processes["consumption"].pid).items()}
+            cpu = spent(cpu0, cpu_by_part(service))
     await conn.execute("DROP TABLE bench_copy")
     await conn.close()
     return best, cpu

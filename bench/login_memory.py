@@ -25,18 +25,13 @@ from argon2 import PasswordHasher
 from devstack.client import STRONG_PASSWORD
 from devstack.stack import Stack, reset_database, reset_vhost
 
+from bench.procs import status_kib
+
 DATABASE = "metroenergies_bench_login"
 VHOST = "metro_bench_login"
 BASE_PORT = 28100
 POD_LIMIT_MIB = 512
 LOGS = Path("var/bench/login_memory")
-
-
-def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
 
 
 async def add_residents(dsn: str, n: int) -> list[str]:

@@ -40,6 +40,7 @@ from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
 
 from bench.api_latency import fetch, open_loop, psql, restart
+from bench.procs import HostTime, cpu_by_part, host_speed, peak_memory, spent
 from bench.scale_data import DATABASE, DSN, LAST_DAY, METROPOLE, build_rollups, load, loaded
 
 SLOT = int(os.environ.get("METRO_TEST_SLOT", "0"))
@@ -61,7 +62,8 @@ async def give_homes_to(conn: asyncpg.Connection, residents: list[str]) -> list[
     return [str(r["meter_id"]) for r in rows]
 
 
-async def measure_api(gateway: str, restart_services, sessions: list[str], meters: list[str], seconds: float) -> None:
+async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seconds: float) -> None:
+    gateway = stack.url("gateway")
     years = [{"from": (LAST_DAY - dt.timedelta(days=364 + k)).isoformat(),
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
     months = [{"from": s.isoformat(), "to": e.isoformat()} for s, e in MONTHS]
@@ -75,10 +77,13 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
                                      for p in months for m, c in zip(meters, cookies)],
     }
     print(f"\nAPI at a steady 100 req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
+    print(f"host: {host_speed():.0f} ms for bench.procs.host_speed's fixed loop on one core (the same figure on "
+          "another day: the host gives the same CPU)")
     print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'first ms':>9}  meanwhile")
     results = {}
     # Restarted once, not per endpoint: on a shared PostgreSQL each restart competes for its connections.
-    await asyncio.to_thread(restart_services)
+    await asyncio.to_thread(restart, stack)
+    services = {name: stack.processes[name].pid for name in SERVICES}
     for name, requests in endpoints.items():
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
                                          cookie_jar=aiohttp.DummyCookieJar(),
@@ -94,9 +99,11 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
                     print(f"  (warm-up of {name}: no answer within 30 s)")
             first = (time.perf_counter() - t0) * 1000
             await open_loop(client, requests[-100:], 50, 2)
-            async with Meanwhile() as meanwhile:
+            async with Meanwhile(services) as meanwhile:
                 results[name] = res = await open_loop(client, requests, 100, seconds)
         print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d} {first:9.0f}  {meanwhile}")
+        print(f"{'':42} CPU ms per request: " + ", ".join(f"{part} {cpu / res['n'] * 1000:.2f}"
+                                                           for part, cpu in meanwhile.cpu.items()))
         await asyncio.sleep(10)  # what a saturated run left queued drains before the next endpoint
     base = results["GET /api/v1/terms/current (baseline)"]
     print("ratios to the baseline's p99: " + ", ".join(f"{n} ×{r['p99'] / base['p99']:.1f}"
@@ -105,10 +112,15 @@ async def measure_api(gateway: str, restart_services, sessions: list[str], meter
 
 class Meanwhile:
     """What else ran during a timed window, to tell a slow run's cause: PostgreSQL's checkpoints and autovacuum
-    (sampled every half second), and the machine's load average at its end."""
+    (sampled every half second), the machine's load average at its end, the share of its CPUs busy and stolen by
+    the host, and the CPU seconds each part of the stack spent (``services``: name -> pid)."""
+
+    def __init__(self, services: dict[str, int]):
+        self.services = services
 
     async def __aenter__(self) -> Self:
         self.conn = await asyncpg.connect(DSN)
+        self.host, self.cpu = HostTime().start(), cpu_by_part(self.services)
         self.checkpoints = await self._checkpoints()
         self.vacuumed: set[str] = set()
         self.sampler = asyncio.create_task(self._sample())
@@ -130,29 +142,20 @@ class Meanwhile:
             await self.sampler
         except asyncio.CancelledError:
             pass
+        self.host.stop()
+        self.cpu = spent(self.cpu, cpu_by_part(self.services))
         self.checkpoints = await self._checkpoints() - self.checkpoints
         await self.conn.close()
         self.load = os.getloadavg()[0]
 
     def __str__(self) -> str:
         jobs = "; ".join(sorted(v.removeprefix("autovacuum: ") for v in self.vacuumed)) or "no autovacuum"
-        return f"load {self.load:.1f}, {self.checkpoints} checkpoint(s), {jobs}"
+        return f"{self.host}, load {self.load:.1f}, {self.checkpoints} checkpoint(s), {jobs}"
 
 
 # The months the comparison is measured over; the summary compares the last complete month of LAST_DAY.
 MONTHS = [(dt.date(y, m, 1), (dt.date(y, m, 28) + dt.timedelta(days=4)).replace(day=1))
           for y, m in ((2026, 11), (2026, 10), (2026, 9))]
-
-
-def peak_memory(pid: int) -> dict[int, int]:
-    """The peak resident memory (MiB) of a process and of each of its children."""
-    children = [int(c) for t in os.listdir(f"/proc/{pid}/task")
-                for c in Path(f"/proc/{pid}/task/{t}/children").read_text().split()]
-    peaks = {}
-    for p in (pid, *children):
-        status = Path(f"/proc/{p}/status").read_text()
-        peaks[p] = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) // 1024
-    return peaks
 
 
 async def peer_statistics(conn: asyncpg.Connection, service: int, timeout: float = 1800) -> None:
@@ -407,7 +410,7 @@ def main() -> None:
                     await peer_statistics(conn, stack.processes["consumption"].pid)
                     await measure_summary_reads(meters)
                     await store_summaries(meters)
-                    await measure_api(stack.url("gateway"), lambda: restart(stack), sessions, meters, args.seconds)
+                    await measure_api(stack, sessions, meters, args.seconds)
                 if "aggregates" in parts:
                     await measure_aggregates(conn)
                 if "sizes" in parts:

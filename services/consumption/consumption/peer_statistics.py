@@ -26,7 +26,6 @@ import logging
 import multiprocessing
 import signal
 import time
-from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -80,13 +79,6 @@ def home_kwh(wh: int | None, present: int, days: int) -> float | None:
 
 def group_key(key: tuple) -> str:
     return orjson.dumps(list(key)).decode()
-
-
-def group_rows(energy: str, days: int, homes: Iterable[tuple[str, int | None, int]],
-               degree_days: tuple[float, float] | None) -> list[dict[str, Any]]:
-    """The rows of a period's groups from its homes (profile as JSON text, Wh, days present)."""
-    preparing = Preparing(energy, days, degree_days)
-    return preparing.rows([preparing.home(*home) for home in homes])
 
 
 class Preparing:
