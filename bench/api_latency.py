@@ -165,20 +165,20 @@ def percentile(values: list[float], p: float) -> float:
 
 async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dict]], rate: float,
                     seconds: float, offset: int = 0) -> dict:
-    """Sends at `rate` per second for `seconds`, from request number `offset` on; returns p50/p99 (ms), errors
-    and the achieved rate."""
+    """Sends at `rate` per second for `seconds`, from request number `offset` on; returns p50/p99 (ms), errors,
+    the achieved rate, the slow ones (over 50 ms: when they were planned, in s from the start, and their ms) and
+    how late this bench sent its most belated request (ms; a latency counts from the planned moment, so a bench
+    that falls behind shows here rather than passing for the server's)."""
     n = int(rate * seconds)
     latencies: list[float] = []
-    errors = 0
+    slow: list[tuple[float, float]] = []
+    errors, late = 0, 0.0
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
 
-    async def one(i: int) -> None:
-        nonlocal errors
-        planned = start + i / rate
-        delay = planned - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    async def one(i: int, planned: float) -> None:
+        nonlocal errors, late
+        late = max(late, (loop.time() - planned) * 1000)
         url, headers = requests[(offset + i) % len(requests)]
         try:
             async with client.get(url, headers=headers) as r:
@@ -187,11 +187,33 @@ async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dic
                     errors += 1
         except (aiohttp.ClientError, TimeoutError):
             errors += 1
-        latencies.append((loop.time() - planned) * 1000)
+        latencies.append(ms := (loop.time() - planned) * 1000)
+        if ms > 50:
+            slow.append((planned - start, ms))
 
-    await asyncio.gather(*(one(i) for i in range(n)))
+    # Each request started at its moment, not thousands of tasks made up front (their first steps alone took
+    # longer than the first requests' slack).
+    tasks = []
+    for i in range(n):
+        planned = start + i / rate
+        if (delay := planned - loop.time()) > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, planned)))
+    await asyncio.gather(*tasks)
     return {"rate": rate, "n": n, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
-            "errors": errors}
+            "errors": errors, "slow": sorted(slow), "late": late}
+
+
+def slow_spans(slow: list[tuple[float, float]], gap: float = 1.0) -> str:
+    """The slow requests as spans of time (those sent less than ``gap`` s apart together): a stall shows as one
+    span, a saturated window as one long one."""
+    spans: list[list[float]] = []
+    for at, ms in slow:
+        if spans and at - spans[-1][1] < gap:
+            spans[-1][1:] = [at, max(spans[-1][2], ms), spans[-1][3] + 1]
+        else:
+            spans.append([at, at, ms, 1])
+    return "; ".join(f"{n:.0f} sent {a:.1f}–{b:.1f} s (worst {w:.0f} ms)" for a, b, w, n in spans) or "none"
 
 
 async def fetch(client: aiohttp.ClientSession, url: str, headers: dict) -> tuple[int, bytes]:

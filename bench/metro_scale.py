@@ -18,7 +18,7 @@ sizes per table and index; the catch-up after a day for every meter (COPY, queue
 them, priced and rolled up by the consumption process) beside a bare COPY of the same rows.
 
 Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
-[--seconds 10] [--residents 200] [--parts api,aggregates,sizes,catch-up]. 370 000 meters × 1 year: 21.7 GB, ~27 min
+[--seconds 10] [--residents 200] [--rounds 1] [--parts api,aggregates,sizes,catch-up]. 370 000 meters × 1 year: 21.7 GB, ~27 min
 to load here; three years need about 110 GB. The database is metroenergies_scale (METRO_SCALE_DATABASE names another).
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ import httpx
 from devstack.client import ApiUser
 from devstack.stack import Stack, reset_vhost
 
-from bench.api_latency import fetch, open_loop, psql, restart
+from bench.api_latency import fetch, open_loop, psql, restart, slow_spans
 from bench.procs import HostTime, cpu_by_part, host_speed, peak_memory, spent
 from bench.scale_data import DATABASE, DSN, LAST_DAY, METROPOLE, build_rollups, load, loaded
 
@@ -104,6 +104,7 @@ async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seco
         print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d} {first:9.0f}  {meanwhile}")
         print(f"{'':42} CPU ms per request: " + ", ".join(f"{part} {cpu / res['n'] * 1000:.2f}"
                                                            for part, cpu in meanwhile.cpu.items()))
+        print(f"{'':42} over 50 ms: {slow_spans(res['slow'])}; sent {res['late']:.0f} ms late at most")
         await asyncio.sleep(10)  # what a saturated run left queued drains before the next endpoint
     base = results["GET /api/v1/terms/current (baseline)"]
     print("ratios to the baseline's p99: " + ", ".join(f"{n} ×{r['p99'] / base['p99']:.1f}"
@@ -356,6 +357,7 @@ def main() -> None:
                         help="meters whose priced days are generated (a sample beyond; the residents are among them)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1, help="the API's windows measured this many times in a row")
     parser.add_argument("--parts", default="api,aggregates,sizes,catch-up",
                         help="what to measure, among api,aggregates,sizes,catch-up")
     args = parser.parse_args()
@@ -410,7 +412,8 @@ def main() -> None:
                     await peer_statistics(conn, stack.processes["consumption"].pid)
                     await measure_summary_reads(meters)
                     await store_summaries(meters)
-                    await measure_api(stack, sessions, meters, args.seconds)
+                    for _ in range(args.rounds):
+                        await measure_api(stack, sessions, meters, args.seconds)
                 if "aggregates" in parts:
                     await measure_aggregates(conn)
                 if "sizes" in parts:
