@@ -165,10 +165,10 @@ def percentile(values: list[float], p: float) -> float:
 
 async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dict]], rate: float,
                     seconds: float, offset: int = 0) -> dict:
-    """Sends at `rate` per second for `seconds`, from request number `offset` on; returns p50/p99 (ms), errors,
-    the achieved rate, the slow ones (over 50 ms: when they were planned, in s from the start, and their ms) and
-    how late this bench sent its most belated request (ms; a latency counts from the planned moment, so a bench
-    that falls behind shows here rather than passing for the server's)."""
+    """Sends at `rate` per second for `seconds`, from request number `offset` on; returns p50/p99 (ms),
+    errors, the achieved rate, the slow ones (over 50 ms: when they were planned, in s from the start, and
+    their ms) and how late this bench sent its most belated request (ms; a latency counts from the planned
+    moment, so a bench that falls behind shows here rather than passing for the server's)."""
     n = int(rate * seconds)
     latencies: list[float] = []
     slow: list[tuple[float, float]] = []
@@ -191,8 +191,9 @@ async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dic
         if ms > 50:
             slow.append((planned - start, ms))
 
-    # Each request started at its moment, not thousands of tasks made up front (their first steps alone took
-    # longer than the first requests' slack).
+    # Each request started at its moment, not thousands of tasks made up front: making and first running them
+    # all at once could outlast the first requests' slack (a window's slow requests all fell in its first
+    # 0.4 s).
     tasks = []
     for i in range(n):
         planned = start + i / rate
@@ -205,8 +206,8 @@ async def open_loop(client: aiohttp.ClientSession, requests: list[tuple[str, dic
 
 
 def slow_spans(slow: list[tuple[float, float]], gap: float = 1.0) -> str:
-    """The slow requests as spans of time (those sent less than ``gap`` s apart together): a stall shows as one
-    span, a saturated window as one long one."""
+    """The slow requests as spans of time (those planned less than ``gap`` s apart together): a stall shows as
+    one span, a saturated window as one long one."""
     spans: list[list[float]] = []
     for at, ms in slow:
         if spans and at - spans[-1][1] < gap:

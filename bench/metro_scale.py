@@ -18,8 +18,9 @@ sizes per table and index; the catch-up after a day for every meter (COPY, queue
 them, priced and rolled up by the consumption process) beside a bare COPY of the same rows.
 
 Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
-[--seconds 10] [--residents 200] [--rounds 1] [--parts api,aggregates,sizes,catch-up]. 370 000 meters × 1 year: 21.7 GB, ~27 min
-to load here; three years need about 110 GB. The database is metroenergies_scale (METRO_SCALE_DATABASE names another).
+[--seconds 10] [--residents 200] [--rounds 1] [--parts api,aggregates,sizes,catch-up]. 370 000 meters × 1 year:
+21.4 GB, 17–31 min to load here; three years need about 110 GB. The database is metroenergies_scale
+(METRO_SCALE_DATABASE names another).
 """
 from __future__ import annotations
 
@@ -357,7 +358,8 @@ def main() -> None:
                         help="meters whose priced days are generated (a sample beyond; the residents are among them)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--residents", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=1, help="the API's windows measured this many times in a row")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="the API's windows measured this many times in a row")
     parser.add_argument("--parts", default="api,aggregates,sizes,catch-up",
                         help="what to measure, among api,aggregates,sizes,catch-up")
     args = parser.parse_args()

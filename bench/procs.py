@@ -1,6 +1,6 @@
 """What the benches read of this machine's processes and CPUs in /proc: CPU seconds per part of the stack,
-memory peaks, and what the host gave this VM (busy and stolen time), so that a slow run can be told from a slow
-change."""
+memory peaks, and what the host gave this VM (busy and stolen time), so that a slow run can be told from a
+slow change."""
 from __future__ import annotations
 
 import os
