@@ -18,9 +18,9 @@ sizes per table and index; the catch-up after a day for every meter (COPY, queue
 them, priced and rolled up by the consumption process) beside a bare COPY of the same rows.
 
 Run: uv run python -m bench.metro_scale [--meters 370000] [--years 1|3] [--reload] [--priced-meters 40000]
-[--seconds 10] [--residents 200] [--rounds 1] [--parts api,aggregates,sizes,catch-up]. 370 000 meters × 1 year:
-21.4 GB, 17–31 min to load here; three years need about 110 GB. The database is metroenergies_scale
-(METRO_SCALE_DATABASE names another).
+[--seconds 10] [--residents 200] [--rounds 1] [--rates 100] [--parts api,aggregates,sizes,catch-up].
+370 000 meters × 1 year: 21.4 GB, 17–31 min to load here; three years need about 110 GB. The database is
+metroenergies_scale (METRO_SCALE_DATABASE names another).
 """
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ async def give_homes_to(conn: asyncpg.Connection, residents: list[str]) -> list[
     return [str(r["meter_id"]) for r in rows]
 
 
-async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seconds: float) -> None:
+async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seconds: float,
+                      rate: float = 100) -> None:
     gateway = stack.url("gateway")
     years = [{"from": (LAST_DAY - dt.timedelta(days=364 + k)).isoformat(),
               "to": (LAST_DAY + dt.timedelta(days=1 - k)).isoformat()} for k in range(60)]
@@ -77,7 +78,7 @@ async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seco
         "GET comparison (a month)": [(str(httpx.URL(f"{gateway}/api/v1/meters/{m}/comparison", params=p)), c)
                                      for p in months for m, c in zip(meters, cookies)],
     }
-    print(f"\nAPI at a steady 100 req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
+    print(f"\nAPI at a steady {rate:g} req/s for {seconds:.0f} s each (open loop, {len(sessions)} residents)")
     print(f"host: {host_speed():.0f} ms for bench.procs.host_speed's fixed loop on one core (the same figure on "
           "another day: the host gives the same CPU)")
     print(f"{'endpoint':42} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'first ms':>9}  meanwhile")
@@ -101,7 +102,7 @@ async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seco
             first = (time.perf_counter() - t0) * 1000
             await open_loop(client, requests[-100:], 50, 2)
             async with Meanwhile(services) as meanwhile:
-                results[name] = res = await open_loop(client, requests, 100, seconds)
+                results[name] = res = await open_loop(client, requests, rate, seconds)
         print(f"{name:42} {res['p50']:8.1f} {res['p99']:8.1f} {res['errors']:7d} {first:9.0f}  {meanwhile}")
         print(f"{'':42} CPU ms per request: " + ", ".join(f"{part} {cpu / res['n'] * 1000:.2f}"
                                                            for part, cpu in meanwhile.cpu.items()))
@@ -360,6 +361,9 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=1,
                         help="the API's windows measured this many times in a row")
+    parser.add_argument("--rates", default="100",
+                        help="requests per second of the API's windows, comma-separated (the target's 100; more "
+                             "shows the headroom)")
     parser.add_argument("--parts", default="api,aggregates,sizes,catch-up",
                         help="what to measure, among api,aggregates,sizes,catch-up")
     args = parser.parse_args()
@@ -414,8 +418,9 @@ def main() -> None:
                     await peer_statistics(conn, stack.processes["consumption"].pid)
                     await measure_summary_reads(meters)
                     await store_summaries(meters)
-                    for _ in range(args.rounds):
-                        await measure_api(stack, sessions, meters, args.seconds)
+                    for rate in map(float, args.rates.split(",")):
+                        for _ in range(args.rounds):
+                            await measure_api(stack, sessions, meters, args.seconds, rate)
                 if "aggregates" in parts:
                     await measure_aggregates(conn)
                 if "sizes" in parts:
