@@ -31,6 +31,7 @@ import os
 import random
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Self
 
@@ -114,8 +115,8 @@ async def measure_api(stack: Stack, sessions: list[str], meters: list[str], seco
 
 
 class Meanwhile:
-    """What else ran during a timed window, to tell a slow run's cause: PostgreSQL's checkpoints and autovacuum
-    (sampled every half second), the machine's load average at its end, the share of its CPUs busy and stolen by
+    """What else ran during a timed window, to tell a slow run's cause: PostgreSQL's checkpoints, autovacuum and
+    what its active statements waited on (sampled every quarter second), the machine's load average at its end, the share of its CPUs busy and stolen by
     the host, and the CPU seconds each part of the stack spent (``services``: name -> pid)."""
 
     def __init__(self, services: dict[str, int]):
@@ -126,6 +127,9 @@ class Meanwhile:
         self.host, self.cpu = HostTime().start(), cpu_by_part(self.services)
         self.checkpoints = await self._checkpoints()
         self.vacuumed: set[str] = set()
+        # Sampled every quarter second: what active statements waited on, and the most at once (and when).
+        self.waits: Counter[str] = Counter()
+        self.busiest: tuple[int, float] = (0, 0.0)
         self.sampler = asyncio.create_task(self._sample())
         return self
 
@@ -133,11 +137,18 @@ class Meanwhile:
         return await self.conn.fetchval("select checkpoints_timed + checkpoints_req from pg_stat_bgwriter")
 
     async def _sample(self) -> None:
+        started = time.monotonic()
         while True:
-            self.vacuumed.update(await self.conn.fetchval(
-                "select coalesce(array_agg(query), '{}') from pg_stat_activity "
-                "where backend_type = 'autovacuum worker' and query <> ''"))
-            await asyncio.sleep(0.5)
+            rows = await self.conn.fetch(
+                "select backend_type, query, state, wait_event_type || ':' || wait_event as wait "
+                "from pg_stat_activity where pid <> pg_backend_pid()")
+            self.vacuumed.update(r["query"] for r in rows
+                                 if r["backend_type"] == "autovacuum worker" and r["query"])
+            busy = [r for r in rows if r["backend_type"] == "client backend" and r["state"] == "active"]
+            self.waits.update(r["wait"] for r in busy if r["wait"])
+            if len(busy) > self.busiest[0]:
+                self.busiest = (len(busy), time.monotonic() - started)
+            await asyncio.sleep(0.25)
 
     async def __aexit__(self, *exc) -> None:
         self.sampler.cancel()
@@ -153,7 +164,9 @@ class Meanwhile:
 
     def __str__(self) -> str:
         jobs = "; ".join(sorted(v.removeprefix("autovacuum: ") for v in self.vacuumed)) or "no autovacuum"
-        return f"{self.host}, load {self.load:.1f}, {self.checkpoints} checkpoint(s), {jobs}"
+        waits = ", ".join(f"{w} ×{n}" for w, n in self.waits.most_common(3)) or "none"
+        return (f"{self.host}, load {self.load:.1f}, {self.checkpoints} checkpoint(s), {jobs}; PostgreSQL waits "
+                f"{waits}, at most {self.busiest[0]} statements at once ({self.busiest[1]:.1f} s in)")
 
 
 # The months the comparison is measured over; the summary compares the last complete month of LAST_DAY.
